@@ -1,0 +1,40 @@
+# Make Your Number: every command developers and CI run.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 8501
+
+.PHONY: run test lint unit app e2e bench sample clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)  ## start the app on http://localhost:$(PORT) with the bundled sample data
+	$(PY) -m streamlit run app.py --server.port=$(PORT)
+
+test: lint unit app e2e  ## lint, type-check and run every test (unit, AppTest, browser)
+
+lint: $(STAMP)  ## ruff (style, imports, bugbear) and strict mypy on diagnostics/
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+unit: $(STAMP)  ## unit tests of the diagnostics core
+	$(PY) -m pytest tests/unit -q
+
+app: $(STAMP)  ## AppTest tests of every page
+	$(PY) -m pytest tests/app -q
+
+e2e: $(STAMP)  ## browser tests in Debian's Chromium (install it with: apt-get install chromium)
+	$(PY) -m pytest tests/e2e -q
+
+bench: $(STAMP)  ## benchmarks against their budgets (prints figures and ratios)
+	$(PY) -m bench
+
+sample: $(STAMP)  ## regenerate the deterministic sample data in sample_data/
+	$(PY) sample_data/generate.py
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

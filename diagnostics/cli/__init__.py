@@ -1,0 +1,55 @@
+"""Headless interface: ``python -m diagnostics COMMAND ...`` (every analysis, with ``--json``).
+
+Each command lives in its own module with a ``register(subparsers)`` function; the UI and these
+commands call the same diagnostics functions. Problems the user can fix exit with code 2 and a
+plain message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from diagnostics.errors import DiagnosticsError
+
+__all__ = ["emit", "main"]
+
+
+def emit(payload: Any, as_json: bool) -> None:
+    """Print ``payload`` as JSON (machine) or as indented JSON-ish text (person)."""
+    if as_json:
+        print(json.dumps(payload, default=str, ensure_ascii=False))
+    else:
+        print(json.dumps(payload, default=str, ensure_ascii=False, indent=2))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every command registered."""
+    from diagnostics.cli import funnel, inspect, leadership, quadrant, score, workshop
+
+    parser = argparse.ArgumentParser(
+        prog="python -m diagnostics",
+        description="Make Your Number: revenue-growth diagnostics from the command line.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (inspect, funnel, quadrant, score, leadership, workshop):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the process exit code (0 ok, 2 unusable input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except DiagnosticsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return code

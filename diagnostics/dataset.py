@@ -1,0 +1,430 @@
+"""The active dataset: one locked-down, in-memory DuckDB connection holding canonical tables.
+
+Every analysis (funnel, quadrant, planner) reads the same three canonical tables, whatever file
+they came from. Column names are fixed here, by code; uploaded headers never reach SQL.
+
+Tables (always present, possibly empty):
+
+``opportunities``
+    opp_id, rep, team, stage, status ('open' | 'won' | 'lost'), amount, created_date, close_date,
+    segment, product, region, last_touch (latest of created, stage change, activity),
+    reached_rank (1..len(funnel stages)+1 where the last rank is "Won"; NULL for deals sitting in
+    an excluded placeholder stage).
+``activities``
+    activity_id, rep, type, activity_date, opp_id, is_meeting.
+``stage_history``
+    opp_id, stage, entered_date, stage_rank (NULL for stages outside the funnel).
+``funnel_stages``
+    rank, stage: the ordered funnel with "Won" as its final rank.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+__all__ = [
+    "ACTIVITY_COLUMNS",
+    "Dataset",
+    "HISTORY_COLUMNS",
+    "OPPORTUNITY_COLUMNS",
+    "StageConfig",
+    "WON_STAGE",
+    "Filters",
+    "build_dataset",
+    "connect_locked",
+    "opportunity_filter_sql",
+]
+
+WON_STAGE = "Won"
+
+# Canonical column → DuckDB type. The order is the column order of the tables.
+OPPORTUNITY_COLUMNS: dict[str, str] = {
+    "opp_id": "VARCHAR",
+    "rep": "VARCHAR",
+    "team": "VARCHAR",
+    "stage": "VARCHAR",
+    "status": "VARCHAR",
+    "amount": "DOUBLE",
+    "created_date": "DATE",
+    "close_date": "DATE",
+    "segment": "VARCHAR",
+    "product": "VARCHAR",
+    "region": "VARCHAR",
+}
+ACTIVITY_COLUMNS: dict[str, str] = {
+    "activity_id": "VARCHAR",
+    "rep": "VARCHAR",
+    "type": "VARCHAR",
+    "activity_date": "DATE",
+    "opp_id": "VARCHAR",
+}
+HISTORY_COLUMNS: dict[str, str] = {
+    "opp_id": "VARCHAR",
+    "stage": "VARCHAR",
+    "entered_date": "DATE",
+}
+
+# Activity types that count as a meeting for the "meetings per day" engagement measure.
+MEETING_WORDS = ("meeting", "demo", "visit", "presentation", "appointment")
+
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """The user's (or the detected) view of the pipeline stages.
+
+    ``funnel`` lists the open stages in order (first → last before closing); "Won" is appended as
+    the final funnel step. ``won`` and ``lost`` list source stage names that mean an outcome;
+    ``excluded`` lists placeholder stages (on hold, stalled) kept out of the funnel; ``renames``
+    maps a source stage name to the name shown.
+    """
+
+    funnel: tuple[str, ...]
+    won: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def funnel_with_won(self) -> tuple[str, ...]:
+        """Return the funnel stages followed by the final "Won" step."""
+        return (*self.funnel, WON_STAGE)
+
+    def display_name(self, stage: str) -> str:
+        """Return the name shown for a source stage (after renames)."""
+        return dict(self.renames).get(stage, stage)
+
+    def rank_of(self, stage: str | None) -> int | None:
+        """Return the 1-based funnel rank of a source stage name, or None when outside the funnel."""
+        if stage is None:
+            return None
+        if stage in self.won:
+            return len(self.funnel) + 1
+        try:
+            return self.funnel.index(stage) + 1
+        except ValueError:
+            return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (the stage part of a saved mapping)."""
+        return {
+            "funnel": list(self.funnel),
+            "won": list(self.won),
+            "lost": list(self.lost),
+            "excluded": list(self.excluded),
+            "renames": dict(self.renames),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StageConfig:
+        """Build a config from :meth:`to_dict` output; raises ValueError on a malformed dict."""
+        try:
+            renames = data.get("renames") or {}
+            return cls(
+                funnel=tuple(str(s) for s in data["funnel"]),
+                won=tuple(str(s) for s in data.get("won", ())),
+                lost=tuple(str(s) for s in data.get("lost", ())),
+                excluded=tuple(str(s) for s in data.get("excluded", ())),
+                renames=tuple((str(k), str(v)) for k, v in dict(renames).items()),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"stage settings are malformed: {exc}") from exc
+
+    def with_changes(self, **changes: Any) -> StageConfig:
+        """Return a copy with the given fields replaced."""
+        return replace(self, **changes)
+
+
+Cohort = Literal["created", "closed"]
+_CATEGORY_FILTERS = ("segment", "product", "region", "team", "rep")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which opportunities an analysis looks at.
+
+    ``cohort='created'`` keeps deals created in [start, end] (followed to today);
+    ``cohort='closed'`` keeps deals won or lost in [start, end]. Empty tuples mean "all".
+    """
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    cohort: Cohort = "created"
+    segment: tuple[str, ...] = ()
+    product: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
+    team: tuple[str, ...] = ()
+    rep: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """Return a short sentence naming the cohort and the filters, for captions."""
+        verb = "created" if self.cohort == "created" else "won or lost"
+        if self.start and self.end:
+            when = f"{verb} {self.start:%d %b %Y} – {self.end:%d %b %Y}"
+        elif self.start:
+            when = f"{verb} from {self.start:%d %b %Y}"
+        elif self.end:
+            when = f"{verb} up to {self.end:%d %b %Y}"
+        else:
+            when = f"{verb} at any time"
+        parts = [f"Deals {when}"]
+        for name in _CATEGORY_FILTERS:
+            values = getattr(self, name)
+            if values:
+                parts.append(f"{name} = {', '.join(values)}")
+        return "; ".join(parts)
+
+
+def opportunity_filter_sql(filters: Filters, alias: str = "o") -> tuple[str, list[Any]]:
+    """Return a SQL boolean expression over ``alias`` (an opportunities row) and its parameters.
+
+    Column names are fixed by code; every user value is a ``?`` parameter.
+    """
+    if not alias.isidentifier():
+        raise ValueError(f"bad alias: {alias!r}")
+    clauses: list[str] = []
+    params: list[Any] = []
+    date_col = f"{alias}.created_date" if filters.cohort == "created" else f"{alias}.close_date"
+    if filters.cohort == "closed":
+        clauses.append(f"{alias}.status IN ('won', 'lost')")
+    if filters.start is not None:
+        clauses.append(f"{date_col} >= ?")
+        params.append(filters.start)
+    if filters.end is not None:
+        clauses.append(f"{date_col} <= ?")
+        params.append(filters.end)
+    for name in _CATEGORY_FILTERS:
+        values = getattr(filters, name)
+        if values:
+            clauses.append(f"{alias}.{name} IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+    return (" AND ".join(clauses) or "TRUE", params)
+
+
+@dataclass
+class Dataset:
+    """A session's data: a locked-down DuckDB connection plus what is known about it.
+
+    Analyses query ``con`` with fixed SQL over the canonical tables described in this module's
+    docstring. ``as_of`` is the latest date seen in the data: "today" for staleness and periods,
+    so that an export from last month still reads sensibly.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    stages: StageConfig
+    as_of: dt.date
+    source: str
+    has_activities: bool = False
+    has_stage_history: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run fixed SQL with parameters on the dataset and return a (small) DataFrame."""
+        return self.con.execute(sql, list(params or [])).df()
+
+    def filter_values(self, column: str) -> list[str]:
+        """Return the distinct non-empty values of a categorical opportunity column, sorted."""
+        if column not in {"rep", "team", "segment", "product", "region"}:
+            raise ValueError(f"not a filterable column: {column}")
+        rows = self.con.execute(
+            f"SELECT DISTINCT {column} FROM opportunities WHERE {column} IS NOT NULL ORDER BY 1"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def date_range(self) -> tuple[dt.date, dt.date]:
+        """Return the first and last dates covered by the opportunities (created or closed)."""
+        lo, hi = self.con.execute(
+            "SELECT least(min(created_date), min(close_date)),"
+            " greatest(max(created_date), max(close_date)) FROM opportunities"
+        ).fetchone() or (None, None)
+        return (lo or self.as_of, hi or self.as_of)
+
+
+def connect_locked(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2) -> (
+    duckdb.DuckDBPyConnection
+):
+    """Return an in-memory DuckDB connection that cannot read files, the network or extensions.
+
+    Order matters: external access must be switched off before the configuration is locked.
+    """
+    con = duckdb.connect(":memory:")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET memory_limit = ?", [memory_limit])
+    con.execute("SET threads = ?", [threads])
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def _empty_table(columns: dict[str, str]) -> pa.Table:
+    types = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "DATE": pa.date32()}
+    return pa.table({name: pa.array([], type=types[t]) for name, t in columns.items()})
+
+
+def _as_arrow(frame: pd.DataFrame | pa.Table | None, columns: dict[str, str]) -> pa.Table:
+    """Return ``frame`` as an Arrow table with exactly the canonical columns (missing → NULL)."""
+    if frame is None:
+        return _empty_table(columns)
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    n = table.num_rows
+    arrays = []
+    empty = _empty_table(columns)
+    for name in columns:
+        target = empty.schema.field(name).type
+        if name in table.column_names:
+            col = table.column(name)
+            if pa.types.is_timestamp(col.type) and pa.types.is_date32(target):
+                col = col.cast(pa.date32())
+            arrays.append(col.cast(target) if col.type != target else col)
+        else:
+            arrays.append(pa.nulls(n, type=target))
+    return pa.table(arrays, names=list(columns))
+
+
+def build_dataset(
+    opportunities: pd.DataFrame | pa.Table,
+    stages: StageConfig,
+    *,
+    activities: pd.DataFrame | pa.Table | None = None,
+    stage_history: pd.DataFrame | pa.Table | None = None,
+    source: str = "data",
+    notes: Sequence[str] = (),
+    con: duckdb.DuckDBPyConnection | None = None,
+    as_of: dt.date | None = None,
+) -> Dataset:
+    """Return a Dataset built from canonical frames (already parsed: dates are dates, amounts floats).
+
+    ``opportunities.stage`` holds source stage names; ``status`` may be missing, in which case it
+    is derived from ``stages.won`` / ``stages.lost``. Renames are applied to the stored ``stage``
+    and to ``funnel_stages`` so that every chart shows the user's names.
+    """
+    con = con or connect_locked()
+    opp = _as_arrow(opportunities, OPPORTUNITY_COLUMNS)
+    act = _as_arrow(activities, ACTIVITY_COLUMNS)
+    hist = _as_arrow(stage_history, HISTORY_COLUMNS)
+    con.register("_in_opp", opp)
+    con.register("_in_act", act)
+    con.register("_in_hist", hist)
+
+    # Stage lookup: source name → (rank, display name, role). Values go in as rows, not SQL text.
+    lookup_rows: list[tuple[str, int | None, str, str]] = []
+    for i, s in enumerate(stages.funnel, start=1):
+        lookup_rows.append((s, i, stages.display_name(s), "open"))
+    won_rank = len(stages.funnel) + 1
+    for s in stages.won:
+        lookup_rows.append((s, won_rank, stages.display_name(s), "won"))
+    for s in stages.lost:
+        lookup_rows.append((s, None, stages.display_name(s), "lost"))
+    for s in stages.excluded:
+        lookup_rows.append((s, None, stages.display_name(s), "excluded"))
+    lookup = pa.table(
+        {
+            "src": pa.array([r[0] for r in lookup_rows], type=pa.string()),
+            "rank": pa.array([r[1] for r in lookup_rows], type=pa.int32()),
+            "shown": pa.array([r[2] for r in lookup_rows], type=pa.string()),
+            "role": pa.array([r[3] for r in lookup_rows], type=pa.string()),
+        }
+    )
+    con.register("_in_lookup", lookup)
+    funnel = pa.table(
+        {
+            "rank": pa.array(range(1, won_rank + 1), type=pa.int32()),
+            "stage": pa.array(
+                [stages.display_name(s) for s in stages.funnel] + [WON_STAGE], type=pa.string()
+            ),
+        }
+    )
+    con.register("_in_funnel", funnel)
+
+    con.execute("CREATE OR REPLACE TABLE funnel_stages AS SELECT * FROM _in_funnel")
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE stage_history AS
+        SELECT h.opp_id, coalesce(l.shown, h.stage) AS stage, h.entered_date,
+               l.rank AS stage_rank
+        FROM _in_hist h LEFT JOIN _in_lookup l ON l.src = h.stage
+        """
+    )
+    meeting_pattern = "(" + "|".join(MEETING_WORDS) + ")"
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE activities AS
+        SELECT activity_id, rep, type, activity_date, opp_id,
+               coalesce(regexp_matches(lower(type), ?), false) AS is_meeting
+        FROM _in_act
+        """,
+        [meeting_pattern],
+    )
+    # Furthest rank: won deals reach every stage; open deals their current stage; lost deals the
+    # furthest stage in their history, else the stage they were lost at (Pipedrive keeps it),
+    # else the first stage (we know they entered the funnel, not how far they got).
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE opportunities AS
+        WITH hist AS (
+            SELECT opp_id, max(stage_rank) AS max_rank, max(entered_date) AS last_change
+            FROM stage_history GROUP BY opp_id
+        ), act AS (
+            SELECT opp_id, max(activity_date) AS last_activity
+            FROM activities WHERE opp_id IS NOT NULL GROUP BY opp_id
+        ), base AS (
+            SELECT o.*, l.rank AS stage_rank, l.role AS stage_role, l.shown AS shown_stage
+            FROM _in_opp o LEFT JOIN _in_lookup l ON l.src = o.stage
+        ), typed AS (
+            SELECT b.*,
+                   CASE
+                     WHEN lower(b.status) IN ('won', 'lost', 'open') THEN lower(b.status)
+                     WHEN b.stage_role = 'won' THEN 'won'
+                     WHEN b.stage_role = 'lost' THEN 'lost'
+                     ELSE 'open'
+                   END AS status_clean
+            FROM base b
+        )
+        SELECT t.opp_id, t.rep, t.team, coalesce(t.shown_stage, t.stage) AS stage,
+               t.status_clean AS status, t.amount, t.created_date, t.close_date,
+               t.segment, t.product, t.region,
+               greatest(t.created_date, h.last_change, a.last_activity) AS last_touch,
+               CASE
+                 WHEN t.status_clean = 'won' THEN ?
+                 WHEN t.stage_role = 'excluded' AND h.max_rank IS NULL THEN NULL
+                 WHEN t.status_clean = 'open' THEN greatest(t.stage_rank, h.max_rank, 1)
+                 ELSE least(coalesce(greatest(h.max_rank, t.stage_rank), 1), ? - 1)
+               END AS reached_rank
+        FROM typed t
+        LEFT JOIN hist h ON h.opp_id = t.opp_id
+        LEFT JOIN act a ON a.opp_id = t.opp_id
+        """,
+        [won_rank, won_rank],
+    )
+    for name in ("_in_opp", "_in_act", "_in_hist", "_in_lookup", "_in_funnel"):
+        con.unregister(name)
+
+    if as_of is None:
+        row = con.execute(
+            """
+            SELECT greatest(
+                (SELECT max(created_date) FROM opportunities),
+                (SELECT max(close_date) FROM opportunities WHERE status <> 'open'),
+                (SELECT max(activity_date) FROM activities),
+                (SELECT max(entered_date) FROM stage_history))
+            """
+        ).fetchone()
+        as_of = (row[0] if row else None) or dt.date.today()
+    return Dataset(
+        con=con,
+        stages=stages,
+        as_of=as_of,
+        source=source,
+        has_activities=act.num_rows > 0,
+        has_stage_history=hist.num_rows > 0,
+        notes=list(notes),
+    )

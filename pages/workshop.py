@@ -1,0 +1,6 @@
+"""Workshop page (coming next)."""
+
+import streamlit as st
+
+st.title("Workshop")
+st.info("This view is being built. The Data page already works with the bundled sample.")

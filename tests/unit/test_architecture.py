@@ -1,0 +1,41 @@
+"""Conventions the code base enforces on itself."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_diagnostics_never_imports_streamlit() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "diagnostics").rglob("*.py")
+        if "streamlit" in _imports(p)
+    ]
+    assert offenders == []
+
+
+def test_pages_never_run_sql_or_use_unsafe_html() -> None:
+    for page in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
+        text = page.read_text(encoding="utf-8")
+        assert "unsafe_allow_html=True" not in text, page.name
+        assert ".execute(" not in text and "duckdb" not in _imports(page), page.name
+
+
+def test_shared_caches_are_not_used_for_user_data() -> None:
+    for page in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
+        text = page.read_text(encoding="utf-8")
+        assert "st.cache_data" not in text, f"{page.name}: shared cache; use session state"
