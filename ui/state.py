@@ -25,6 +25,8 @@ MYN_BANK = "myn_bank"  # a consultant's own question bank, or absent for the bui
 
 # Leadership model
 LEADERSHIP_ANSWERS = "leadership_answers"  # dict[question_id, option_id]
+LEADERSHIP_WIDGET_PREFIX = "leadership_q_"  # + question id: radio widget of that question
+LEADERSHIP_CLEAR = "leadership_clear"  # button that forgets the leadership answers
 
 # Workshop
 WORKSHOP_PARTICIPANT = "workshop_participant"  # participant id on this device for a workshop

@@ -1,0 +1,242 @@
+"""Charts of the rep quadrant: the scatter, the funnel plot, movement arrows and a rep's drill-down.
+
+Each takes aggregates (one row per rep, per stage or per week) and returns an Altair chart, so the
+browser receives as many rows as there are reps whatever the number of activities behind them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import altair as alt
+import pandas as pd
+
+__all__ = [
+    "activity_trend_chart",
+    "funnel_plot_chart",
+    "movement_chart",
+    "quadrant_chart",
+    "rep_funnel_chart",
+]
+
+_LINE = "#555555"
+_POINT_SIZE = 90
+
+
+def _colour_scale(colours: Mapping[str, str]) -> alt.Scale:
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
+def _ratio_axis(title: str) -> alt.Axis:
+    return alt.Axis(title=title, format=".0%")
+
+
+def quadrant_chart(
+    reps: pd.DataFrame,
+    *,
+    engagement_threshold: float | None,
+    close_threshold: float | None,
+    engagement_label: str,
+    colours: Mapping[str, str],
+    y_field: str = "close_ratio",
+    show_intervals: bool = False,
+) -> alt.LayerChart:
+    """Return the engagement × close-ratio scatter with split lines and optional Wilson bars.
+
+    ``reps`` is ``QuadrantResult.to_frame()`` (one row per rep); reps without a value on either
+    axis are left out. ``colours`` maps quadrant display names to colours; reps named
+    "Not enough data" (``quadrant == 'not_enough_data'``) are drawn hollow.
+    """
+    if y_field not in ("close_ratio", "shrunk_close_ratio"):
+        raise ValueError(f"y_field must be close_ratio or shrunk_close_ratio, not {y_field!r}")
+    columns = ["rep", "team", "engagement", "close_ratio", "close_ratio_low",
+               "close_ratio_high", "shrunk_close_ratio", "closed", "quadrant", "quadrant_name"]
+    data = reps.loc[reps["engagement"].notna() & reps[y_field].notna(), columns]
+    y_title = "Close ratio" if y_field == "close_ratio" else "Close ratio, shrunk toward team"
+    base = alt.Chart(data).encode(
+        x=alt.X("engagement:Q", title=engagement_label, scale=alt.Scale(zero=True)),
+        y=alt.Y(f"{y_field}:Q", axis=_ratio_axis(y_title), scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("quadrant_name:N", title="Quadrant", scale=_colour_scale(colours)),
+        tooltip=[
+            alt.Tooltip("rep:N", title="Rep"),
+            alt.Tooltip("team:N", title="Team"),
+            alt.Tooltip("engagement:Q", title=engagement_label, format=".2f"),
+            alt.Tooltip("close_ratio:Q", title="Close ratio", format=".0%"),
+            alt.Tooltip("close_ratio_low:Q", title="95% low", format=".0%"),
+            alt.Tooltip("close_ratio_high:Q", title="95% high", format=".0%"),
+            alt.Tooltip("shrunk_close_ratio:Q", title="Shrunk", format=".0%"),
+            alt.Tooltip("closed:Q", title="Closed deals"),
+            alt.Tooltip("quadrant_name:N", title="Quadrant"),
+        ],
+    )
+    placed = base.transform_filter("datum.quadrant != 'not_enough_data'").mark_circle(
+        size=_POINT_SIZE, opacity=0.9
+    )
+    hollow = base.transform_filter("datum.quadrant == 'not_enough_data'").mark_point(
+        size=_POINT_SIZE, filled=False, strokeWidth=1.5
+    )
+    layers: list[alt.Chart] = []
+    if show_intervals:
+        layers.append(
+            base.mark_rule(opacity=0.45).encode(
+                y=alt.Y("close_ratio_low:Q"), y2=alt.Y2("close_ratio_high:Q")
+            )
+        )
+    layers += [placed, hollow]
+    if engagement_threshold is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"x": [engagement_threshold]}))
+            .mark_rule(color=_LINE, strokeDash=[6, 4])
+            .encode(x="x:Q")
+        )
+    if close_threshold is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"y": [close_threshold]}))
+            .mark_rule(color=_LINE, strokeDash=[6, 4])
+            .encode(y="y:Q")
+        )
+    return alt.layer(*layers).properties(height=460)
+
+
+def funnel_plot_chart(
+    reps: pd.DataFrame,
+    limits: pd.DataFrame,
+    team_rate: float | None,
+    colours: Mapping[str, str],
+) -> alt.LayerChart:
+    """Return close ratio against closed deals with control-limit curves around the team rate.
+
+    ``limits`` is ``funnel_plot_limits(result)`` (columns closed, level, low, high).
+    """
+    data = reps.loc[reps["close_ratio"].notna(), ["rep", "closed", "close_ratio",
+                                                   "quadrant_name"]]
+    points = (
+        alt.Chart(data)
+        .mark_circle(size=_POINT_SIZE, opacity=0.9)
+        .encode(
+            x=alt.X("closed:Q", title="Closed deals in the period"),
+            y=alt.Y("close_ratio:Q", axis=_ratio_axis("Close ratio"),
+                    scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("quadrant_name:N", title="Quadrant", scale=_colour_scale(colours)),
+            tooltip=[
+                alt.Tooltip("rep:N", title="Rep"),
+                alt.Tooltip("closed:Q", title="Closed deals"),
+                alt.Tooltip("close_ratio:Q", title="Close ratio", format=".0%"),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = []
+    if not limits.empty:
+        long = limits.melt(id_vars=["closed", "level"], value_vars=["low", "high"],
+                           var_name="side", value_name="limit")
+        layers.append(
+            alt.Chart(long)
+            .mark_line(color=_LINE, strokeWidth=1)
+            .encode(
+                x="closed:Q",
+                y="limit:Q",
+                detail="side:N",
+                strokeDash=alt.StrokeDash("level:N", title="Control limits"),
+            )
+        )
+    if team_rate is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"y": [team_rate]})).mark_rule(color=_LINE).encode(y="y:Q")
+        )
+    layers.append(points)
+    return alt.layer(*layers).properties(height=420)
+
+
+def movement_chart(
+    movement: pd.DataFrame, engagement_label: str, colours: Mapping[str, str], names: Mapping[
+        str, str]
+) -> alt.LayerChart:
+    """Return one arrow per rep: a line from the first period's point to the second's.
+
+    ``movement`` is ``Movement.frame``; reps without both points are left out. The start is a
+    hollow dot, the end a filled dot coloured by the rep's quadrant in the second period.
+    """
+    cols = ["engagement_a", "close_ratio_a", "engagement_b", "close_ratio_b"]
+    data = movement.loc[movement[cols].notna().all(axis=1)].copy()
+    data["quadrant_name"] = data["quadrant_b"].map(dict(names))
+    data = data[["rep", *cols, "quadrant_name", "moved"]]
+    base = alt.Chart(data)
+    x_title = alt.X("engagement_a:Q", title=engagement_label)
+    y_axis = _ratio_axis("Close ratio")
+    line = base.mark_rule(strokeWidth=1.5, opacity=0.6, color=_LINE).encode(
+        x=x_title, y=alt.Y("close_ratio_a:Q", axis=y_axis, scale=alt.Scale(domain=[0, 1])),
+        x2="engagement_b:Q", y2="close_ratio_b:Q",
+    )
+    start = base.mark_point(filled=False, color=_LINE, size=40).encode(
+        x="engagement_a:Q", y="close_ratio_a:Q"
+    )
+    end = base.mark_circle(size=_POINT_SIZE, opacity=0.9).encode(
+        x="engagement_b:Q",
+        y="close_ratio_b:Q",
+        color=alt.Color("quadrant_name:N", title="Quadrant (second period)",
+                        scale=_colour_scale(colours)),
+        tooltip=[
+            alt.Tooltip("rep:N", title="Rep"),
+            alt.Tooltip("close_ratio_a:Q", title="Close ratio before", format=".0%"),
+            alt.Tooltip("close_ratio_b:Q", title="Close ratio after", format=".0%"),
+            alt.Tooltip("engagement_a:Q", title="Engagement before", format=".2f"),
+            alt.Tooltip("engagement_b:Q", title="Engagement after", format=".2f"),
+            alt.Tooltip("quadrant_name:N", title="Quadrant now"),
+        ],
+    )
+    return alt.layer(line, start, end).properties(height=440)
+
+
+def rep_funnel_chart(funnel: pd.DataFrame, rep: str) -> alt.Chart:
+    """Return side-by-side bars of cumulative conversion per stage, the rep's next to the team's.
+
+    ``funnel`` is ``RepFunnel.frame`` (stage, rank, who, reached, cumulative_conversion, ...).
+    """
+    data = funnel.assign(who=funnel["who"].map({"rep": rep, "team": "Team"}))
+    order = list(dict.fromkeys(funnel.sort_values("rank")["stage"]))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("stage:N", sort=order, title=None),
+            xOffset=alt.XOffset("who:N", sort=[rep, "Team"]),
+            y=alt.Y("cumulative_conversion:Q", axis=_ratio_axis("Share of closed deals reaching")),
+            color=alt.Color("who:N", title=None, sort=[rep, "Team"],
+                            scale=alt.Scale(range=["#1565c0", "#b0bec5"])),
+            tooltip=[
+                alt.Tooltip("who:N", title="Who"),
+                alt.Tooltip("stage:N", title="Stage"),
+                alt.Tooltip("reached:Q", title="Deals reaching"),
+                alt.Tooltip("cumulative_conversion:Q", title="Share", format=".0%"),
+                alt.Tooltip("next_step_conversion:Q", title="Move on", format=".0%"),
+            ],
+        )
+        .properties(height=300)
+    )
+
+
+def activity_trend_chart(trend: pd.DataFrame, rep: str, unit: str) -> alt.Chart:
+    """Return the rep's weekly count as a line next to the team's average per active rep.
+
+    ``trend`` is ``rep_activity_trend(...)`` (week, rep, team_average).
+    """
+    long = trend.rename(columns={"rep": rep, "team_average": "Team average"}).melt(
+        id_vars=["week"], value_vars=[rep, "Team average"], var_name="who", value_name="count"
+    )
+    return (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week:T", title="Week starting"),
+            y=alt.Y("count:Q", title=f"{unit} per week"),
+            color=alt.Color("who:N", title=None, sort=[rep, "Team average"],
+                            scale=alt.Scale(range=["#1565c0", "#9e9e9e"])),
+            strokeDash=alt.StrokeDash("who:N", sort=[rep, "Team average"], legend=None),
+            tooltip=[
+                alt.Tooltip("who:N", title="Who"),
+                alt.Tooltip("week:T", title="Week", format="%d %b %Y"),
+                alt.Tooltip("count:Q", title=unit, format=".1f"),
+            ],
+        )
+        .properties(height=260)
+    )

@@ -1,0 +1,78 @@
+"""Charts of the make-your-number result: one bar per dimension, the binding constraint marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from diagnostics.questionnaire import ScoreResult
+
+__all__ = ["dimension_frame", "dimension_chart"]
+
+_BAR = "#1F4E79"
+_BINDING = "#B3261E"
+
+
+def dimension_frame(result: ScoreResult) -> pd.DataFrame:
+    """Return one row per answered dimension: name, score, weight, answered, is_binding."""
+    bc = result.binding_constraint
+    rows = [
+        {
+            "dimension": d.name,
+            "score": d.score,
+            "weight": d.weight,
+            "answered": f"{d.answered}/{d.questions}",
+            "is_binding": bc is not None and d.id == bc.id,
+        }
+        for d in result.dimensions
+        if d.score is not None
+    ]
+    return pd.DataFrame(
+        rows, columns=["dimension", "score", "weight", "answered", "is_binding"]
+    )
+
+
+def dimension_chart(
+    result: ScoreResult, likely_min: float | None = None, unlikely_below: float | None = None
+) -> alt.LayerChart:
+    """Return a horizontal bar chart of dimension scores (0–100) with the verdict thresholds.
+
+    The binding constraint is drawn in red; dashed rules mark the score thresholds when given.
+    Dimensions with no answer are left out (they have no score).
+    """
+    frame = dimension_frame(result)
+    order = frame["dimension"].tolist()
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("score:Q", title="Score out of 100", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("dimension:N", title=None, sort=order),
+            color=alt.condition(
+                alt.datum.is_binding, alt.value(_BINDING), alt.value(_BAR)
+            ),
+            tooltip=[
+                alt.Tooltip("dimension:N", title="Dimension"),
+                alt.Tooltip("score:Q", title="Score", format=".0f"),
+                alt.Tooltip("weight:Q", title="Weight"),
+                alt.Tooltip("answered:N", title="Answered"),
+            ],
+        )
+    )
+    layers: list[Any] = [bars]
+    thresholds = [
+        {"value": v, "label": label}
+        for v, label in ((unlikely_below, "unlikely below"), (likely_min, "likely from"))
+        if v is not None
+    ]
+    if thresholds:
+        rules = (
+            alt.Chart(pd.DataFrame(thresholds))
+            .mark_rule(strokeDash=[4, 3], color="#666")
+            .encode(x="value:Q", tooltip=[alt.Tooltip("label:N"), alt.Tooltip("value:Q")])
+        )
+        layers.append(rules)
+    height = max(120, 32 * len(frame))
+    return alt.layer(*layers).properties(height=height, title="Dimension scores")

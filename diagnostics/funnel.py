@@ -1,0 +1,715 @@
+"""Funnel counts, headline metrics and "where the funnel breaks", computed in DuckDB.
+
+Every count comes from one grouped query per call: each opportunity is reduced to a bit mask of
+the funnel ranks it counts at (bit ``r`` set = counted at rank ``r``) under the chosen rule, and
+DuckDB returns one row per (rep, mask, status). Everything after that works on a few hundred
+rows, whatever the size of the dataset.
+
+Counting rules:
+
+``furthest``
+    An opportunity counts at every stage up to the furthest one it reached
+    (``opportunities.reached_rank``: won deals reach every stage).
+``strict``
+    From stage history: it counts at a stage only if it passed through every earlier stage, in
+    order of first entry.
+``any``
+    From stage history: it counts at every stage it ever touched, skipped stages included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from diagnostics.dataset import Dataset, Filters, opportunity_filter_sql
+from diagnostics.errors import DiagnosticsError
+
+__all__ = [
+    "RULES",
+    "REFERENCES",
+    "Breakage",
+    "BreakageReport",
+    "FunnelResult",
+    "HeadlineMetrics",
+    "Reference",
+    "Rule",
+    "StageCount",
+    "best_rep_rates",
+    "compare_funnels",
+    "compute_funnel",
+    "describe_rule",
+    "find_breakages",
+    "format_amount",
+    "format_count",
+    "format_days",
+    "format_rate",
+    "headline_metrics",
+    "previous_period",
+    "rank_breakages",
+    "rep_transitions",
+]
+
+Rule = Literal["furthest", "strict", "any"]
+Reference = Literal["previous", "targets", "best_reps"]
+
+RULES: dict[str, str] = {
+    "furthest": "furthest stage reached",
+    "strict": "strict order (stage history)",
+    "any": "any stage touched (stage history)",
+}
+REFERENCES: dict[str, str] = {
+    "best_reps": "the team's best quartile of reps",
+    "previous": "the previous period",
+    "targets": "your target rates",
+}
+DASH = "—"
+# Bit masks live in a BIGINT: bit 0 is unused and bit 63 is the sign.
+_MAX_RANKS = 62
+# A quartile of fewer reps than this says nothing.
+_MIN_REPS_FOR_QUARTILE = 4
+
+
+# ---------------------------------------------------------------------------- formatting
+
+
+def format_rate(value: float | None, digits: int = 0) -> str:
+    """Return a percentage such as "35%", or "—" when the rate is undefined."""
+    if value is None or not math.isfinite(value):
+        return DASH
+    return f"{value * 100:.{digits}f}%"
+
+
+def format_count(value: float | None) -> str:
+    """Return a whole number with thousands separators, or "—" when undefined."""
+    if value is None or not math.isfinite(value):
+        return DASH
+    return f"{value:,.0f}"
+
+
+def format_amount(value: float | None) -> str:
+    """Return a money amount ("1,234", "1.2M", "85k"), or "—" when undefined."""
+    if value is None or not math.isfinite(value):
+        return DASH
+    size = abs(value)
+    if size >= 1_000_000:
+        return f"{value / 1_000_000:,.1f}M"
+    if size >= 10_000:
+        return f"{value / 1_000:,.0f}k"
+    return f"{value:,.0f}"
+
+
+def format_days(value: float | None) -> str:
+    """Return a number of days ("42 days"), or "—" when undefined."""
+    if value is None or not math.isfinite(value):
+        return DASH
+    return f"{value:,.0f} days"
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    """Return numerator / denominator, or None when the denominator is zero."""
+    return numerator / denominator if denominator else None
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class StageCount:
+    """One funnel stage: how many opportunities count there and how they convert.
+
+    ``open_here``, ``lost_here`` and ``won_here`` count the opportunities whose last counted stage
+    is this one, by status; ``amount`` is the summed amount of those counted at the stage.
+    """
+
+    rank: int
+    stage: str
+    reached: int
+    amount: float
+    next_step_conversion: float | None
+    cumulative_conversion: float | None
+    open_here: int
+    lost_here: int
+    won_here: int
+
+    @property
+    def moved_on(self) -> int:
+        """Return how many of the opportunities counted here also count at the next stage."""
+        return self.reached - self.open_here - self.lost_here - self.won_here
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    """The funnel of one filtered cohort under one counting rule."""
+
+    rule: Rule
+    filters: Filters
+    stages: tuple[StageCount, ...]
+    total: int
+
+    @property
+    def description(self) -> str:
+        """Return the sentence naming the counting rule and the cohort behind every number."""
+        return describe_rule(self.rule, self.filters)
+
+    def transition_labels(self) -> list[str]:
+        """Return "From → To" for every step of the funnel."""
+        pairs = zip(self.stages, self.stages[1:], strict=False)
+        return [f"{a.stage} → {b.stage}" for a, b in pairs]
+
+    def next_rates(self) -> list[float | None]:
+        """Return the next-step conversion of every transition, top first."""
+        return [s.next_step_conversion for s in self.stages[:-1]]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the funnel as a display table (undefined rates shown as "—")."""
+        return pd.DataFrame(
+            {
+                "Stage": [s.stage for s in self.stages],
+                "Reached": [s.reached for s in self.stages],
+                "Next-step conversion": [format_rate(s.next_step_conversion) for s in self.stages],
+                "Cumulative conversion": [
+                    format_rate(s.cumulative_conversion) for s in self.stages
+                ],
+                "Open here": [s.open_here for s in self.stages],
+                "Lost here": [s.lost_here for s in self.stages],
+                "Won": [s.won_here for s in self.stages],
+            }
+        )
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """Return the stages as JSON-ready dicts (undefined rates are null)."""
+        return [
+            {
+                "stage": s.stage,
+                "reached": s.reached,
+                "next_step_conversion": s.next_step_conversion,
+                "cumulative_conversion": s.cumulative_conversion,
+                "open": s.open_here,
+                "lost": s.lost_here,
+                "won": s.won_here,
+            }
+            for s in self.stages
+        ]
+
+
+@dataclass(frozen=True)
+class HeadlineMetrics:
+    """The funnel's headline numbers; None wherever a number is undefined (nothing to divide)."""
+
+    won: int
+    lost: int
+    open: int
+    win_rate: float | None
+    median_cycle_days: float | None
+    avg_won_amount: float | None
+    open_pipeline: float
+    velocity_per_day: float | None
+    stale_open: int
+    stale_days: int
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the metrics as a JSON-ready dict."""
+        return {
+            "won": self.won,
+            "lost": self.lost,
+            "open": self.open,
+            "win_rate": self.win_rate,
+            "median_cycle_days": self.median_cycle_days,
+            "avg_won_amount": self.avg_won_amount,
+            "open_pipeline": self.open_pipeline,
+            "velocity_per_day": self.velocity_per_day,
+            "stale_open": self.stale_open,
+            "stale_days": self.stale_days,
+        }
+
+
+def _check_rule(rule: str) -> None:
+    if rule not in RULES:
+        hint = f"Use one of {', '.join(RULES)}."
+        raise DiagnosticsError(f"Unknown counting rule {rule!r}.", hint)
+
+
+def describe_rule(rule: Rule, filters: Filters) -> str:
+    """Return "Counting rule: …. Cohort: …." for captions and JSON."""
+    _check_rule(rule)
+    return f"Counting rule: {RULES[rule]}. Cohort: {filters.describe()}."
+
+
+# ---------------------------------------------------------------------------- core query
+
+
+def _rank_count(dataset: Dataset) -> int:
+    row = dataset.con.execute("SELECT count(*) FROM funnel_stages").fetchone()
+    n = int(row[0]) if row else 0
+    if n > _MAX_RANKS:
+        raise DiagnosticsError(
+            f"The funnel has {n} stages; at most {_MAX_RANKS} can be counted.",
+            "Merge or exclude some stages on the Data page.",
+        )
+    return n
+
+
+def _mask_sql(rule: Rule, won_rank: int) -> str:
+    """Return the CTEs defining ``m(opp_id, mask)`` for a rule (``sel`` = filtered deals)."""
+    if rule == "furthest":
+        return (
+            "m AS (SELECT opp_id, (1::BIGINT << (reached_rank + 1)) - 2 AS mask"
+            " FROM sel WHERE reached_rank IS NOT NULL)"
+        )
+    # Every funnel stage an opportunity touched, with the day it first got there: its history,
+    # its current stage when open, and "Won" (on its close date) when won.
+    touches = f"""
+        touch AS (
+            SELECT h.opp_id, h.stage_rank AS r, h.entered_date AS d
+            FROM stage_history h JOIN sel ON sel.opp_id = h.opp_id
+            WHERE h.stage_rank IS NOT NULL
+            UNION ALL
+            SELECT sel.opp_id, f.rank, sel.last_touch
+            FROM sel JOIN funnel_stages f ON f.stage = sel.stage
+            WHERE sel.status = 'open'
+            UNION ALL
+            SELECT opp_id, {won_rank:d}, coalesce(close_date, last_touch)
+            FROM sel WHERE status = 'won'
+        ), t AS (SELECT opp_id, r, min(d) AS d FROM touch GROUP BY opp_id, r)"""
+    if rule == "any":
+        return touches + ", m AS (SELECT opp_id, bit_or(1::BIGINT << r) AS mask FROM t GROUP BY 1)"
+    # Strict: walk the ranks in order; the chain holds while ranks are 1, 2, 3… without a gap and
+    # each stage was first entered no earlier than the one before it.
+    return (
+        touches
+        + """, s AS (
+            SELECT opp_id, r, d, row_number() OVER w AS rn, lag(d) OVER w AS prev_d
+            FROM t WINDOW w AS (PARTITION BY opp_id ORDER BY r)
+        ), g AS (
+            SELECT opp_id, r,
+                   bool_and(r = rn AND (prev_d IS NULL OR d IS NULL OR d >= prev_d)) OVER (
+                       PARTITION BY opp_id ORDER BY r
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ok
+            FROM s
+        ), m AS (
+            SELECT opp_id, (1::BIGINT << (max(r) + 1)) - 2 AS mask FROM g WHERE ok GROUP BY 1
+        )"""
+    )
+
+
+def _grouped_masks(
+    dataset: Dataset, filters: Filters, rule: Rule, by_rep: bool = False
+) -> pd.DataFrame:
+    """Return one row per ([rep,] mask, status) with the count ``n`` and summed ``amount``."""
+    _check_rule(rule)
+    if rule != "furthest" and not dataset.has_stage_history:
+        raise DiagnosticsError(
+            "Strict and any-stage counting need the stage history of each deal.",
+            "Upload a stage history file on the Data page, or count by furthest stage reached.",
+        )
+    n_ranks = _rank_count(dataset)
+    where, params = opportunity_filter_sql(filters, "o")
+    rep = "coalesce(sel.rep, '(no rep)') AS rep, " if by_rep else ""
+    sql = f"""
+        WITH sel AS (SELECT o.* FROM opportunities o WHERE {where}),
+        {_mask_sql(rule, n_ranks)}
+        SELECT {rep}m.mask, sel.status, count(*) AS n, sum(coalesce(sel.amount, 0)) AS amount
+        FROM m JOIN sel ON sel.opp_id = m.opp_id
+        WHERE m.mask <> 0
+        GROUP BY ALL
+    """
+    return dataset.query_df(sql, params)
+
+
+def _stage_names(dataset: Dataset) -> list[str]:
+    rows = dataset.con.execute("SELECT stage FROM funnel_stages ORDER BY rank").fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _stages_from_masks(names: Sequence[str], frame: pd.DataFrame) -> tuple[StageCount, ...]:
+    """Return the stage counts of a grouped-mask frame (columns mask, status, n, amount)."""
+    masks = frame["mask"].to_numpy(dtype=np.int64) if len(frame) else np.zeros(0, np.int64)
+    n = frame["n"].to_numpy(dtype=np.int64) if len(frame) else np.zeros(0, np.int64)
+    amount = frame["amount"].to_numpy(dtype=float) if len(frame) else np.zeros(0)
+    status = frame["status"].to_numpy(dtype=object) if len(frame) else np.zeros(0, object)
+    top = np.array([int(m).bit_length() - 1 for m in masks], dtype=np.int64)
+    base = int(n.sum())
+    out: list[StageCount] = []
+    for rank, name in enumerate(names, start=1):
+        here = (masks >> rank) & 1 == 1
+        reached = int(n[here].sum())
+        advanced = int(n[here & ((masks >> (rank + 1)) & 1 == 1)].sum())
+        stops = top == rank
+        out.append(
+            StageCount(
+                rank=rank,
+                stage=name,
+                reached=reached,
+                amount=float(amount[here].sum()),
+                next_step_conversion=_ratio(advanced, reached) if rank < len(names) else None,
+                cumulative_conversion=_ratio(reached, base),
+                open_here=int(n[stops & (status == "open")].sum()),
+                lost_here=int(n[stops & (status == "lost")].sum()),
+                won_here=int(n[stops & (status == "won")].sum()),
+            )
+        )
+    return tuple(out)
+
+
+def compute_funnel(dataset: Dataset, filters: Filters, rule: Rule = "furthest") -> FunnelResult:
+    """Return the funnel of the filtered opportunities under a counting rule.
+
+    Raises DiagnosticsError for an unknown rule, or for strict/any without stage history.
+    """
+    frame = _grouped_masks(dataset, filters, rule)
+    stages = _stages_from_masks(_stage_names(dataset), frame)
+    return FunnelResult(rule=rule, filters=filters, stages=stages, total=int(frame["n"].sum()))
+
+
+def headline_metrics(dataset: Dataset, filters: Filters, stale_days: int = 60) -> HeadlineMetrics:
+    """Return won/lost/open counts, win rate, cycle, deal size, pipeline, velocity and stale deals.
+
+    Win rate = won / (won + lost); the cycle is the median of days from created to closed for won
+    deals; velocity = open deals × win rate × average won amount ÷ median cycle (revenue per day).
+    Open deals are those in the funnel (placeholder stages left out); a deal is stale when nothing
+    happened to it for more than ``stale_days`` days before the data's last date.
+    """
+    if stale_days < 0:
+        raise DiagnosticsError("The number of days for a stale deal cannot be negative.")
+    where, params = opportunity_filter_sql(filters, "o")
+    cutoff = dataset.as_of - dt.timedelta(days=stale_days)
+    row = dataset.con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE status = 'won'),
+               count(*) FILTER (WHERE status = 'lost'),
+               count(*) FILTER (WHERE status = 'open' AND reached_rank IS NOT NULL),
+               median(date_diff('day', created_date, close_date)) FILTER (
+                   WHERE status = 'won' AND close_date >= created_date),
+               avg(amount) FILTER (WHERE status = 'won' AND amount IS NOT NULL),
+               coalesce(sum(amount) FILTER (
+                   WHERE status = 'open' AND reached_rank IS NOT NULL), 0),
+               count(*) FILTER (
+                   WHERE status = 'open' AND reached_rank IS NOT NULL AND last_touch < ?)
+        FROM opportunities o WHERE {where}
+        """,
+        [cutoff, *params],
+    ).fetchone()
+    won, lost, open_, cycle, avg_won, pipeline, stale = row or (0, 0, 0, None, None, 0, 0)
+    win_rate = _ratio(won, won + lost)
+    cycle_days = float(cycle) if cycle is not None else None
+    avg_won_amount = float(avg_won) if avg_won is not None else None
+    velocity = None
+    if win_rate is not None and avg_won_amount is not None and cycle_days:
+        velocity = open_ * win_rate * avg_won_amount / cycle_days
+    return HeadlineMetrics(
+        won=int(won),
+        lost=int(lost),
+        open=int(open_),
+        win_rate=win_rate,
+        median_cycle_days=cycle_days,
+        avg_won_amount=avg_won_amount,
+        open_pipeline=float(pipeline),
+        velocity_per_day=velocity,
+        stale_open=int(stale),
+        stale_days=stale_days,
+    )
+
+
+# ---------------------------------------------------------------------------- reps
+
+
+def rep_transitions(
+    dataset: Dataset, filters: Filters, rule: Rule = "furthest", min_count: int = 5
+) -> pd.DataFrame:
+    """Return each rep's conversion at each step next to the team's, one row per (rep, step).
+
+    Columns: rep, step (label), order (0 = top step), entered, advanced, rate, team_rate, gap
+    (rate − team_rate) and enough (entered ≥ min_count); rate and gap are None below min_count or
+    when nothing entered the step.
+    """
+    names = _stage_names(dataset)
+    frame = _grouped_masks(dataset, filters, rule, by_rep=True)
+    team = _stages_from_masks(names, frame.drop(columns="rep"))
+    rows: list[dict[str, Any]] = []
+    labels = [f"{a} → {b}" for a, b in zip(names, names[1:], strict=False)]
+    for rep, part in frame.groupby("rep", sort=True):
+        stages = _stages_from_masks(names, part)
+        for i, label in enumerate(labels):
+            entered = stages[i].reached
+            advanced = _advanced(stages[i])
+            enough = entered >= max(min_count, 1)
+            rate = stages[i].next_step_conversion if enough else None
+            team_rate = team[i].next_step_conversion
+            rows.append(
+                {
+                    "rep": str(rep),
+                    "step": label,
+                    "order": i,
+                    "entered": entered,
+                    "advanced": advanced,
+                    "rate": rate,
+                    "team_rate": team_rate,
+                    "gap": rate - team_rate if rate is not None and team_rate is not None else None,
+                    "enough": enough,
+                }
+            )
+    columns = ["rep", "step", "order", "entered", "advanced", "rate", "team_rate", "gap", "enough"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _advanced(stage: StageCount) -> int:
+    rate = stage.next_step_conversion
+    return round(rate * stage.reached) if rate is not None else 0
+
+
+def best_rep_rates(reps: pd.DataFrame) -> list[float | None]:
+    """Return, per step, the 75th percentile of the rates of reps with enough deals at that step.
+
+    None for a step with fewer than four such reps (a quartile of fewer says nothing).
+    """
+    if reps.empty:
+        return []
+    out: list[float | None] = []
+    for _, part in reps.sort_values("order").groupby("order", sort=True):
+        rates = part.loc[part["enough"] & part["rate"].notna(), "rate"].astype(float)
+        if len(rates) < _MIN_REPS_FOR_QUARTILE:
+            out.append(None)
+        else:
+            out.append(float(rates.quantile(0.75)))
+    return out
+
+
+# ---------------------------------------------------------------------------- breakages
+
+
+@dataclass(frozen=True)
+class Breakage:
+    """One funnel step measured against a reference rate.
+
+    ``lost_opportunities`` = opportunities entering the step × (reference − actual rate): how many
+    more left the funnel here than the reference would lose (negative = better than reference).
+    ``lost_revenue`` values them at what they would have become: the conversion from the next
+    stage to Won times the average won deal size.
+    """
+
+    from_stage: str
+    to_stage: str
+    entered: int
+    actual_rate: float | None
+    reference_rate: float | None
+    lost_opportunities: float | None
+    lost_revenue: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the breakage as a JSON-ready dict (lost opportunities rounded)."""
+        lost = self.lost_opportunities
+        return {
+            "from_stage": self.from_stage,
+            "to_stage": self.to_stage,
+            "lost_opportunities": round(lost) if lost is not None else None,
+            "lost_revenue": self.lost_revenue,
+            "actual_rate": self.actual_rate,
+            "reference_rate": self.reference_rate,
+        }
+
+
+@dataclass(frozen=True)
+class BreakageReport:
+    """Every step ranked by opportunities lost against a reference, worst first."""
+
+    reference: str
+    breakages: tuple[Breakage, ...]
+    note: str = ""
+
+    @property
+    def biggest(self) -> Breakage | None:
+        """Return the step losing the most opportunities against the reference, if any loses."""
+        for b in self.breakages:
+            if b.lost_opportunities is not None and round(b.lost_opportunities) > 0:
+                return b
+        return None
+
+    def sentence(self) -> str:
+        """Return one sentence naming the biggest breakage (or why there is none)."""
+        b = self.biggest
+        if b is None:
+            return self.note or f"No step loses more deals than {self.reference} would."
+        lost = round(b.lost_opportunities or 0)
+        worth = (
+            f"; worth about {format_amount(b.lost_revenue)} in bookings"
+            if b.lost_revenue is not None
+            else ""
+        )
+        return (
+            f"{b.from_stage} → {b.to_stage} loses {lost:,} more deal{'s' if lost != 1 else ''} "
+            f"than {self.reference} would ({format_rate(b.actual_rate)} converting instead of "
+            f"{format_rate(b.reference_rate)}){worth}."
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the ranked steps as a display table."""
+        return pd.DataFrame(
+            {
+                "Step": [f"{b.from_stage} → {b.to_stage}" for b in self.breakages],
+                "Entered": [b.entered for b in self.breakages],
+                "Actual": [format_rate(b.actual_rate) for b in self.breakages],
+                "Reference": [format_rate(b.reference_rate) for b in self.breakages],
+                "Deals lost vs reference": [
+                    format_count(b.lost_opportunities) for b in self.breakages
+                ],
+                "Bookings lost vs reference": [
+                    format_amount(b.lost_revenue) for b in self.breakages
+                ],
+            }
+        )
+
+
+def rank_breakages(
+    result: FunnelResult,
+    reference_rates: Sequence[float | None],
+    avg_won_amount: float | None,
+    reference: str,
+    note: str = "",
+) -> BreakageReport:
+    """Return the funnel's steps measured against reference rates, ranked by deals lost.
+
+    Steps without a reference rate (or without an actual rate) come last, unranked.
+    """
+    stages = result.stages
+    steps = len(stages) - 1
+    if len(reference_rates) != steps:
+        raise DiagnosticsError(
+            f"Expected {steps} reference rates (one per step), got {len(reference_rates)}."
+        )
+    won = stages[-1].reached if stages else 0
+    items: list[Breakage] = []
+    for i in range(steps):
+        actual = stages[i].next_step_conversion
+        ref = reference_rates[i]
+        lost = None if ref is None or actual is None else stages[i].reached * (ref - actual)
+        downstream = _ratio(won, stages[i + 1].reached)
+        if downstream is None:
+            downstream = _product(reference_rates[i + 1 :])
+        revenue = (
+            lost * downstream * avg_won_amount
+            if lost is not None and downstream is not None and avg_won_amount is not None
+            else None
+        )
+        items.append(
+            Breakage(stages[i].stage, stages[i + 1].stage, stages[i].reached, actual, ref, lost,
+                     revenue)
+        )
+    items.sort(key=lambda b: math.inf if b.lost_opportunities is None else -b.lost_opportunities)
+    return BreakageReport(reference=reference, breakages=tuple(items), note=note)
+
+
+def _product(rates: Sequence[float | None]) -> float | None:
+    out = 1.0
+    for r in rates:
+        if r is None:
+            return None
+        out *= r
+    return out
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def previous_period(filters: Filters) -> Filters | None:
+    """Return the same filters over the period just before, or None without both dates.
+
+    Whole calendar months (a month, a quarter, a year) step back by the same number of months;
+    any other range steps back by its own number of days.
+    """
+    if filters.start is None or filters.end is None or filters.end < filters.start:
+        return None
+    start, end = filters.start, filters.end
+    is_month_end = (end + dt.timedelta(days=1)).day == 1
+    if start.day == 1 and is_month_end:
+        months = (end.year * 12 + end.month) - (start.year * 12 + start.month) + 1
+        before_start = _add_months(start, -months)
+    else:
+        before_start = start - dt.timedelta(days=(end - start).days + 1)
+    return Filters(
+        start=before_start,
+        end=start - dt.timedelta(days=1),
+        cohort=filters.cohort,
+        segment=filters.segment,
+        product=filters.product,
+        region=filters.region,
+        team=filters.team,
+        rep=filters.rep,
+    )
+
+
+def find_breakages(
+    dataset: Dataset,
+    filters: Filters,
+    rule: Rule = "furthest",
+    reference: Reference = "best_reps",
+    targets: Sequence[float | None] | None = None,
+    min_count: int = 5,
+    result: FunnelResult | None = None,
+) -> BreakageReport:
+    """Return the funnel's steps ranked by deals lost against the chosen reference.
+
+    ``previous`` compares with the period of equal length just before (dates needed), ``targets``
+    with the rates typed in (one per step, None to skip a step), ``best_reps`` with the 75th
+    percentile of reps having at least ``min_count`` deals at a step.
+    """
+    result = result or compute_funnel(dataset, filters, rule)
+    steps = max(len(result.stages) - 1, 0)
+    label = REFERENCES.get(reference)
+    if label is None:
+        raise DiagnosticsError(
+            f"Unknown reference {reference!r}.", f"Use one of {', '.join(REFERENCES)}."
+        )
+    note = ""
+    if reference == "targets":
+        rates = list(targets or [])
+        if len(rates) != steps:
+            raise DiagnosticsError(f"Give one target rate per step ({steps}), got {len(rates)}.")
+        for r in rates:
+            if r is not None and not 0 <= r <= 1:
+                raise DiagnosticsError(f"A target rate must be between 0 and 1, got {r}.")
+    elif reference == "previous":
+        before = previous_period(filters)
+        if before is None:
+            rates = [None] * steps
+            note = "Pick a start and an end date to compare with the previous period."
+        else:
+            rates = compute_funnel(dataset, before, rule).next_rates()
+            label = f"the previous period ({before.start:%d %b %Y} – {before.end:%d %b %Y})"
+            if all(r is None for r in rates):
+                note = f"There are no deals in {label} to compare with."
+    else:
+        rates = best_rep_rates(rep_transitions(dataset, filters, rule, min_count)) or [None] * steps
+        if all(r is None for r in rates):
+            note = (
+                f"Too few reps have {min_count} or more deals at a step to find a best quartile."
+            )
+    metrics = headline_metrics(dataset, filters)
+    return rank_breakages(result, rates, metrics.avg_won_amount, label, note)
+
+
+def compare_funnels(a: FunnelResult, b: FunnelResult, labels: tuple[str, str]) -> pd.DataFrame:
+    """Return two funnels side by side with the change in next-step conversion (in points)."""
+    rows = []
+    for sa, sb in zip(a.stages, b.stages, strict=False):
+        ra, rb = sa.next_step_conversion, sb.next_step_conversion
+        change = f"{(ra - rb) * 100:+.0f} pts" if ra is not None and rb is not None else DASH
+        rows.append(
+            {
+                "Stage": sa.stage,
+                f"Reached ({labels[0]})": sa.reached,
+                f"Next step ({labels[0]})": format_rate(ra),
+                f"Reached ({labels[1]})": sb.reached,
+                f"Next step ({labels[1]})": format_rate(rb),
+                "Change": change,
+            }
+        )
+    return pd.DataFrame(rows)

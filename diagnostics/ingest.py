@@ -1,0 +1,620 @@
+"""CRM exports → canonical, typed tables with a validation report → the session's Dataset.
+
+The flow, used by the Data page, the CLI and the sample loader alike:
+
+1. :func:`diagnostics.readers.read_raw` reads bytes into text cells (rows it cannot split are
+   rejected with their line number);
+2. :func:`propose_table_mapping` detects the kind of table, maps headers to canonical fields and
+   picks a date order and decimal separator per column from the data;
+3. :func:`parse_table` types every mapped column in DuckDB, rejects unusable rows (counted, with
+   line and reason) and reports unreadable values, duplicate ids, future dates, negative amounts;
+4. :func:`assemble_dataset` proposes (or applies) the stage settings and builds the Dataset.
+
+SQL here only ever names positional raw columns (``c0``, ``c1``…) and canonical fields chosen by
+code; uploaded headers and values never become SQL text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from diagnostics.dataset import (
+    ACTIVITY_COLUMNS,
+    HISTORY_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    Dataset,
+    StageConfig,
+    build_dataset,
+    connect_locked,
+)
+from diagnostics.errors import DiagnosticsError
+from diagnostics.mapping import (
+    KIND_LABELS,
+    DateOrder,
+    Kind,
+    SavedMapping,
+    TableMapping,
+    detect_kind,
+    field_specs,
+    mapping_from_json,
+    propose_mapping,
+)
+from diagnostics.readers import RawTable, RejectedRow, read_raw
+from diagnostics.stages import propose_stages
+
+__all__ = [
+    "IngestResult",
+    "LoadedTable",
+    "ValidationReport",
+    "assemble_dataset",
+    "load_dataset_from_paths",
+    "load_files",
+    "parse_table",
+    "propose_table_mapping",
+    "read_mapping",
+]
+
+MAX_EXAMPLES = 50  # rejected rows listed one by one; the rest are counted by reason
+CANONICAL: dict[Kind, dict[str, str]] = {
+    "opportunities": OPPORTUNITY_COLUMNS,
+    "activities": ACTIVITY_COLUMNS,
+    "stage_history": HISTORY_COLUMNS,
+}
+ID_FIELD: dict[Kind, str | None] = {
+    "opportunities": "opp_id", "activities": "activity_id", "stage_history": None,
+}
+
+
+# ---------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class ColumnProblem:
+    """Values of one mapped column that could not be read (kept as missing, row kept)."""
+
+    field: str
+    header: str
+    count: int
+    examples: tuple[tuple[int, str], ...]
+
+
+@dataclass
+class ValidationReport:
+    """What happened to every row of one file."""
+
+    file: str
+    kind: Kind
+    rows_read: int
+    rows_kept: int
+    rejected: list[RejectedRow]
+    rejected_by_reason: dict[str, int]
+    unparseable: list[ColumnProblem] = field(default_factory=list)
+    duplicate_ids: int = 0
+    future_dates: dict[str, int] = field(default_factory=dict)
+    negative_amounts: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        """Return how many rows were left out, over every reason."""
+        return sum(self.rejected_by_reason.values())
+
+    def problems(self) -> list[str]:
+        """Return human-readable sentences, one per kind of problem found."""
+        out: list[str] = []
+        for reason, count in sorted(self.rejected_by_reason.items(), key=lambda kv: -kv[1]):
+            out.append(f"{count:,} row{'s' if count != 1 else ''} left out: {reason}.")
+        for p in self.unparseable:
+            sample = "; ".join(f"line {line}: “{value}”" for line, value in p.examples)
+            out.append(
+                f"{p.count:,} value{'s' if p.count != 1 else ''} in “{p.header}” could not be "
+                f"read as {p.field.replace('_', ' ')} (kept as missing), e.g. {sample}."
+            )
+        for name, count in self.future_dates.items():
+            out.append(f"{count:,} {name.replace('_', ' ')} value(s) are in the future.")
+        if self.negative_amounts:
+            out.append(f"{self.negative_amounts:,} negative amount(s) (credits or refunds?).")
+        return out
+
+
+@dataclass
+class LoadedTable:
+    """One file after mapping and typing: canonical Arrow table plus its report."""
+
+    raw: RawTable
+    mapping: TableMapping
+    table: pa.Table
+    report: ValidationReport
+    ambiguous_dates: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> Kind:
+        """Return the kind of table this file holds."""
+        return self.mapping.kind
+
+
+@dataclass
+class IngestResult:
+    """Every file read, the stage settings used, and the Dataset built from them."""
+
+    dataset: Dataset
+    tables: list[LoadedTable]
+    stages: StageConfig
+    stage_note: str
+
+
+# ---------------------------------------------------------------- formats from the data
+
+_ISO = re.compile(r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}")
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2}|\d{4})\b")
+_COMMA_DECIMAL = re.compile(r"(\d{1,3}(\.\d{3})+(,\d+)?|\d,\d{1,2})\D*$")
+_POINT_DECIMAL = re.compile(r"(\d{1,3}(,\d{3})+(\.\d+)?|\d\.\d{1,2})\D*$")
+
+
+def detect_date_order(values: Sequence[str]) -> tuple[DateOrder, bool]:
+    """Return the day/month order the values use and whether the data leaves it ambiguous."""
+    iso = mdy = dmy = numeric = 0
+    dots = 0
+    for v in values:
+        if _ISO.match(v):
+            iso += 1
+            continue
+        m = _DAY_MONTH.match(v)
+        if not m:
+            continue
+        numeric += 1
+        first, sep, second = int(m.group(1)), m.group(2), int(m.group(3))
+        dots += sep == "."
+        if first > 12 >= second:
+            dmy += 1
+        elif second > 12 >= first:
+            mdy += 1
+    if numeric == 0:
+        return "ymd", False
+    if dmy > mdy:
+        return "dmy", mdy > 0
+    if mdy > 0:
+        return "mdy", dmy > 0
+    # Every day is ≤ 12: dotted dates are European; otherwise assume the US order, and say so.
+    return ("dmy" if dots > numeric / 2 else "mdy"), True
+
+
+def detect_decimal_comma(values: Sequence[str]) -> bool:
+    """Return True when the amounts use a decimal comma (``1.234,56``)."""
+    comma = sum(1 for v in values if _COMMA_DECIMAL.search(v))
+    point = sum(1 for v in values if _POINT_DECIMAL.search(v))
+    return comma > point
+
+
+def _sample(raw: RawTable, header: str, limit: int = 5000) -> list[str]:
+    column = raw.table.column(f"c{raw.headers.index(header)}")
+    values = column.slice(0, limit * 2).drop_null().to_pylist()
+    return [v for v in values if v.strip()][:limit]
+
+
+def propose_table_mapping(
+    raw: RawTable, kind: Kind | None = None, saved: TableMapping | None = None
+) -> TableMapping:
+    """Return the proposed mapping of a file: kind, field → header, date orders, decimal commas.
+
+    A saved mapping's choices win for every header that exists in this file.
+    """
+    kind = kind or (saved.kind if saved else None) or detect_kind(raw.headers)[0]
+    columns = propose_mapping(raw.headers, kind)
+    if saved and saved.kind == kind:
+        for name, header in saved.columns.items():
+            if header in raw.headers:
+                columns = {k: v for k, v in columns.items() if v != header}
+                columns[name] = header
+    specs = {s.name: s for s in field_specs()[kind]}
+    mapping = TableMapping(kind, columns)
+    for name, header in columns.items():
+        spec = specs[name]
+        if spec.kind == "date":
+            if saved and name in saved.date_orders:
+                mapping.date_orders[name] = saved.date_orders[name]
+            else:
+                mapping.date_orders[name] = detect_date_order(_sample(raw, header))[0]
+        elif spec.kind == "amount":
+            if saved and name in saved.decimal_comma:
+                mapping.decimal_comma[name] = saved.decimal_comma[name]
+            else:
+                mapping.decimal_comma[name] = detect_decimal_comma(_sample(raw, header))
+    return mapping
+
+
+# ---------------------------------------------------------------- typing in DuckDB
+
+_MONEY_SHAPE = "^[^0-9]{0,6}[0-9][0-9.,'' \u00a0]*[^0-9]{0,6}$"  # '' is a quote in SQL
+_NEGATIVE = r"^\s*\(.*\)\s*$|^[^0-9]*-|-\s*$"
+_ORDER_FORMATS: dict[DateOrder, str] = {
+    "mdy": "['%m/%d/%Y', '%m-%d-%Y', '%m.%d.%Y']",
+    "dmy": "['%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y']",
+    "ymd": "['%Y/%m/%d', '%Y.%m.%d']",
+}
+_NAMED_FORMATS = "['%d %b %Y', '%b %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%B %d, %Y', '%d %B %Y']"
+
+
+def _amount_sql(col: str, decimal_comma: bool) -> str:
+    keep = "[^0-9,]" if decimal_comma else "[^0-9.]"
+    digits = f"regexp_replace({col}, '{keep}', '', 'g')"
+    number = f"replace({digits}, ',', '.')" if decimal_comma else digits
+    return (
+        f"CASE WHEN {col} IS NULL OR NOT regexp_matches({col}, '{_MONEY_SHAPE}') THEN NULL "
+        f"ELSE (CASE WHEN regexp_matches({col}, '{_NEGATIVE}') THEN -1 ELSE 1 END) "
+        f"* TRY_CAST({number} AS DOUBLE) END"
+    )
+
+
+def _date_sql(col: str, order: DateOrder) -> str:
+    token = f"split_part(replace(trim({col}), 'T', ' '), ' ', 1)"
+    parsed = (
+        f"coalesce("
+        f"CASE WHEN regexp_matches(trim({col}), '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') "
+        f"THEN TRY_CAST({token} AS DATE) END, "
+        f"try_strptime({token}, {_ORDER_FORMATS[order]})::DATE, "
+        f"try_strptime(trim({col}), {_NAMED_FORMATS})::DATE)"
+    )
+    # Two-digit years (05/02/25) come back as year 25: CRM dates are in this century.
+    fixed = f"(CASE WHEN year({parsed}) < 100 THEN {parsed} + INTERVAL 2000 YEAR ELSE {parsed} END)"
+    return f"(CASE WHEN year({fixed}) BETWEEN 1950 AND 2200 THEN {fixed}::DATE END)"
+
+
+def _number_sql(col: str) -> str:
+    return f"TRY_CAST(replace(regexp_replace({col}, '[%\\s]', '', 'g'), ',', '.') AS DOUBLE)"
+
+
+def _status_sql(col: str) -> str:
+    low = f"lower(trim({col}))"
+    return (
+        f"CASE WHEN regexp_matches({low}, '\\bwon\\b|^win') THEN 'won' "
+        f"WHEN regexp_matches({low}, '\\blost\\b|^loss') THEN 'lost' "
+        f"WHEN regexp_matches({low}, '\\bopen\\b|progress|active') THEN 'open' END"
+    )
+
+
+def _reject_reasons(kind: Kind, mapped: set[str]) -> list[tuple[str, str]]:
+    """Return (SQL condition, reason) pairs, checked in order, for rows that cannot be used."""
+    reasons: list[tuple[str, str]] = []
+    if kind == "opportunities":
+        if "opp_id" in mapped:
+            reasons.append(("opp_id IS NULL", "no opportunity id"))
+        reasons.append(("stage IS NULL AND status IS NULL", "no stage and no status"))
+    elif kind == "activities":
+        reasons.append(("rep IS NULL", "no rep / owner"))
+        reasons.append(("activity_date IS NULL", "no readable activity date"))
+    else:
+        reasons.append(("opp_id IS NULL", "no opportunity id"))
+        reasons.append(("stage IS NULL", "no stage"))
+        reasons.append(("entered_date IS NULL", "no readable date entered"))
+    return reasons
+
+
+def _check_required(raw: RawTable, mapping: TableMapping) -> None:
+    kind = mapping.kind
+    missing = [s for s in field_specs()[kind] if s.required and s.name not in mapping.columns]
+    if kind == "opportunities" and not ({"stage", "status"} & set(mapping.columns)):
+        missing.append(next(s for s in field_specs()[kind] if s.name == "stage"))
+    if missing:
+        labels = ", ".join(s.label for s in missing)
+        raise DiagnosticsError(
+            f"“{raw.name}” ({KIND_LABELS[kind].split(' (')[0].lower()}) has no column for: "
+            f"{labels}.",
+            f"Choose the matching column under “Columns” for this file (its columns are: "
+            f"{', '.join(raw.headers[:15])}{'…' if len(raw.headers) > 15 else ''}), or pick "
+            f"another kind of table.",
+        )
+
+
+def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = None) -> LoadedTable:
+    """Return the file typed into canonical columns, with every left-out row counted and explained.
+
+    Raises DiagnosticsError when a required field is not mapped or no row is usable.
+    """
+    _check_required(raw, mapping)
+    today = today or dt.date.today()
+    kind = mapping.kind
+    specs = {s.name: s for s in field_specs()[kind]}
+    con = connect_locked(memory_limit="2GB")
+    try:
+        con.register("raw_in", raw.table)
+        select = ["_line"]
+        for name, header in mapping.columns.items():
+            col = f"c{raw.headers.index(header)}"
+            spec = specs[name]
+            text = f"nullif(trim({col}), '')"
+            select.append(f"{text} AS {name}__raw")
+            if spec.kind == "amount":
+                expr = _amount_sql(text, mapping.decimal_comma.get(name, False))
+            elif spec.kind == "date":
+                expr = _date_sql(text, mapping.date_orders.get(name, "ymd"))
+            elif spec.kind == "number":
+                expr = _number_sql(text)
+            elif name == "status":
+                expr = _status_sql(text)
+            else:
+                expr = text
+            select.append(f"{expr} AS {name}")
+        for name, spec in specs.items():
+            if name not in mapping.columns:
+                sql_type = {"amount": "DOUBLE", "date": "DATE", "number": "DOUBLE"}.get(
+                    spec.kind, "VARCHAR")
+                select.append(f"NULL::{sql_type} AS {name}")
+        all_blank = " AND ".join(f"c{i} IS NULL" for i in range(len(raw.headers)))
+        select.append(f"({all_blank}) AS _blank")
+        con.execute(f"CREATE TABLE typed AS SELECT {', '.join(select)} FROM raw_in")
+        con.unregister("raw_in")
+
+        if kind == "opportunities" and "opp_id" not in mapping.columns:
+            con.execute("UPDATE typed SET opp_id = 'row-' || _line")
+        id_field = ID_FIELD[kind] if ID_FIELD[kind] in mapping.columns else None
+        if kind == "opportunities":
+            id_field = "opp_id"
+        cases = ["WHEN _blank THEN 'blank row'"]
+        cases += [f"WHEN {cond} THEN '{reason}'" for cond, reason in
+                  _reject_reasons(kind, set(mapping.columns))]
+        dup = ""
+        if id_field:
+            dup = (f", CASE WHEN {id_field} IS NOT NULL AND row_number() OVER "
+                   f"(PARTITION BY {id_field} ORDER BY _line) > 1 THEN min(_line) OVER "
+                   f"(PARTITION BY {id_field}) END AS _dup_of")
+        else:
+            dup = ", NULL::BIGINT AS _dup_of"
+        con.execute(
+            f"CREATE TABLE checked AS SELECT *, CASE {' '.join(cases)} END AS _reason {dup} "
+            f"FROM typed"
+        )
+        con.execute(
+            "UPDATE checked SET _reason = 'duplicate id (first seen on line ' || _dup_of || ')' "
+            "WHERE _reason IS NULL AND _dup_of IS NOT NULL"
+        )
+        by_reason = dict(con.execute(
+            "SELECT regexp_replace(_reason, ' \\(first seen on line \\d+\\)', ''), count(*) "
+            "FROM checked WHERE _reason IS NOT NULL GROUP BY 1"
+        ).fetchall())
+        duplicate_ids = int(by_reason.get("duplicate id", 0))
+        examples = [RejectedRow(int(line), str(reason)) for line, reason in con.execute(
+            "SELECT _line, _reason FROM checked WHERE _reason IS NOT NULL ORDER BY _line LIMIT ?",
+            [MAX_EXAMPLES],
+        ).fetchall()]
+        for row in raw.rejected:
+            by_reason[row.reason if "footer" in row.reason else "wrong number of fields"] = (
+                by_reason.get(row.reason if "footer" in row.reason else "wrong number of fields",
+                              0) + 1)
+        rejected = sorted(raw.rejected + examples, key=lambda r: r.line or 0)[:MAX_EXAMPLES]
+
+        problems: list[ColumnProblem] = []
+        for name, header in mapping.columns.items():
+            if specs[name].kind == "text":
+                continue
+            count = con.execute(
+                f"SELECT count(*) FROM checked WHERE _reason IS NULL AND {name}__raw IS NOT NULL "
+                f"AND {name} IS NULL"
+            ).fetchone()
+            n = int(count[0]) if count else 0
+            if n:
+                sample = con.execute(
+                    f"SELECT _line, {name}__raw FROM checked WHERE _reason IS NULL AND "
+                    f"{name}__raw IS NOT NULL AND {name} IS NULL ORDER BY _line LIMIT 3"
+                ).fetchall()
+                problems.append(ColumnProblem(name, header, n, tuple(
+                    (int(line), str(value)[:60]) for line, value in sample)))
+        future: dict[str, int] = {}
+        for name in mapping.columns:
+            if specs[name].kind != "date":
+                continue
+            # Open deals are expected to close in the future; anything else should not be there.
+            condition = f"{name} > ?"
+            if kind == "opportunities" and name == "close_date":
+                condition += " AND coalesce(status, '') IN ('won', 'lost')"
+            row = con.execute(
+                f"SELECT count(*) FROM checked WHERE _reason IS NULL AND {condition}", [today]
+            ).fetchone()
+            if row and row[0]:
+                future[name] = int(row[0])
+        negative = 0
+        if "amount" in mapping.columns:
+            row = con.execute(
+                "SELECT count(*) FROM checked WHERE _reason IS NULL AND amount < 0").fetchone()
+            negative = int(row[0]) if row else 0
+
+        canonical = list(CANONICAL[kind])
+        extra = ["probability"] if kind == "opportunities" else []
+        table = con.sql(
+            f"SELECT {', '.join(canonical + extra)} FROM checked WHERE _reason IS NULL "
+            f"ORDER BY _line"
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+    report = ValidationReport(
+        file=raw.name,
+        kind=kind,
+        rows_read=raw.rows + len(raw.rejected),
+        rows_kept=table.num_rows,
+        rejected=rejected,
+        rejected_by_reason=by_reason,
+        unparseable=problems,
+        duplicate_ids=duplicate_ids,
+        future_dates=future,
+        negative_amounts=negative,
+        notes=list(raw.notes),
+    )
+    if table.num_rows == 0:
+        raise DiagnosticsError(
+            f"No usable rows in “{raw.name}”: {'; '.join(report.problems()[:3]) or 'all empty'}",
+            "Check that the right columns are chosen under “Columns” and that the file holds "
+            "records, then read it again.",
+        )
+    ambiguous = tuple(
+        name for name, header in mapping.columns.items()
+        if specs[name].kind == "date" and detect_date_order(_sample(raw, header, 2000))[1]
+    )
+    return LoadedTable(raw, mapping, table, report, ambiguous)
+
+
+# ---------------------------------------------------------------- stages and the Dataset
+
+
+def _stage_evidence(
+    opportunities: pa.Table, history: pa.Table | None
+) -> tuple[list[str], dict[str, int], dict[str, float], dict[str, float], list[str], list[str]]:
+    """Return stage names, counts, history positions, probabilities and status-only stages."""
+    con = connect_locked(memory_limit="1GB")
+    try:
+        con.register("o", opportunities)
+        counts = dict(con.execute(
+            "SELECT stage, count(*) FROM o WHERE stage IS NOT NULL GROUP BY 1").fetchall())
+        probability = dict(con.execute(
+            "SELECT stage, avg(probability) FROM o WHERE stage IS NOT NULL AND probability "
+            "IS NOT NULL GROUP BY 1").fetchall())
+        status = con.execute(
+            "SELECT stage, bool_and(status = 'won'), bool_and(status = 'lost') FROM o "
+            "WHERE stage IS NOT NULL AND status IS NOT NULL GROUP BY 1").fetchall()
+        position: dict[str, float] = {}
+        if history is not None and history.num_rows:
+            con.register("h", history)
+            position = dict(con.execute(
+                """
+                SELECT stage, avg(pos) FROM (
+                    SELECT stage, row_number() OVER (PARTITION BY opp_id
+                        ORDER BY entered_date, stage) * 1.0 / count(*) OVER (PARTITION BY opp_id)
+                        AS pos
+                    FROM h WHERE stage IS NOT NULL
+                ) GROUP BY 1
+                """).fetchall())
+            for (stage,) in con.execute(
+                    "SELECT DISTINCT stage FROM h WHERE stage IS NOT NULL").fetchall():
+                counts.setdefault(stage, 0)  # a stage deals passed through but none sit in now
+    finally:
+        con.close()
+    names = sorted(set(counts) | set(position), key=lambda s: (-counts.get(s, 0), s))
+    won_only = [s for s, w, _ in status if w]
+    lost_only = [s for s, _, lost in status if lost]
+    return names, counts, position, probability, won_only, lost_only
+
+
+def reconcile_stages(proposed: StageConfig, chosen: StageConfig) -> tuple[StageConfig, list[str]]:
+    """Return the user's stage settings extended with stages they have not seen yet, and notes."""
+    known = set(chosen.funnel) | set(chosen.won) | set(chosen.lost) | set(chosen.excluded)
+    new_open = [s for s in proposed.funnel if s not in known]
+    new_won = [s for s in proposed.won if s not in known]
+    new_lost = [s for s in proposed.lost if s not in known]
+    new_excluded = [s for s in proposed.excluded if s not in known]
+    notes = []
+    new = new_open + new_won + new_lost + new_excluded
+    if new:
+        notes.append(f"Stages not in the saved settings were added: {', '.join(new)}.")
+    config = chosen.with_changes(
+        funnel=tuple(chosen.funnel) + tuple(new_open),
+        won=tuple(chosen.won) + tuple(new_won),
+        lost=tuple(chosen.lost) + tuple(new_lost),
+        excluded=tuple(chosen.excluded) + tuple(new_excluded),
+    )
+    return config, notes
+
+
+def _concat(tables: Sequence[LoadedTable], kind: Kind) -> pa.Table | None:
+    parts = [t.table for t in tables if t.kind == kind]
+    if not parts:
+        return None
+    return pa.concat_tables(parts, promote_options="permissive")
+
+
+def assemble_dataset(
+    tables: Sequence[LoadedTable],
+    stages: StageConfig | None = None,
+    source: str | None = None,
+) -> IngestResult:
+    """Return the Dataset built from typed tables, proposing stage settings unless given.
+
+    Raises DiagnosticsError when no opportunities table is among them.
+    """
+    opportunities = _concat(tables, "opportunities")
+    if opportunities is None:
+        raise DiagnosticsError(
+            "No opportunities file was found among the uploads.",
+            "Add an export with one row per deal (stage, amount, dates). Activities and stage "
+            "history only add to it. If a file was detected as the wrong kind, change its kind.",
+        )
+    history = _concat(tables, "stage_history")
+    names, counts, position, probability, won_only, lost_only = _stage_evidence(
+        opportunities, history)
+    proposed, how = propose_stages(
+        names, counts=counts, history_position=position or None,
+        probability=probability or None, status_won=won_only, status_lost=lost_only,
+    )
+    notes: list[str] = []
+    if stages is None:
+        config = proposed
+    else:
+        config, notes = reconcile_stages(proposed, stages)
+        how = "Stage settings as chosen."
+    activities = _concat(tables, "activities")
+    lost_without_trace = 0
+    if history is None:
+        lost_without_trace = sum(1 for s in opportunities.column("stage").to_pylist()
+                                 if s in config.lost)
+    if lost_without_trace:
+        notes.append(
+            f"{lost_without_trace:,} lost deals carry only “lost” as their stage, so how far they "
+            "got is unknown: they count at the first stage. Upload stage history to place them."
+        )
+    dataset = build_dataset(
+        opportunities.drop_columns(["probability"]) if "probability" in
+        opportunities.column_names else opportunities,
+        config,
+        activities=activities,
+        stage_history=history,
+        source=source or ", ".join(t.raw.name for t in tables),
+        notes=notes,
+    )
+    return IngestResult(dataset, list(tables), config, how)
+
+
+# ---------------------------------------------------------------- whole-file helpers
+
+
+def read_mapping(path: Path) -> SavedMapping:
+    """Return the saved mapping in a JSON file; raise DiagnosticsError when it is unusable."""
+    try:
+        return mapping_from_json(Path(path).read_bytes())
+    except OSError as exc:
+        raise DiagnosticsError(f"Cannot read the mapping file {path}: {exc.strerror}.") from exc
+
+
+def load_files(
+    files: Sequence[tuple[str, bytes]],
+    saved: SavedMapping | None = None,
+    kinds: Mapping[str, Kind] | None = None,
+) -> IngestResult:
+    """Return the Dataset for these (name, bytes) files, mapped automatically or by ``saved``."""
+    tables: list[LoadedTable] = []
+    for name, data in files:
+        raw = read_raw(data, name)
+        kind = (kinds or {}).get(name) or detect_kind(raw.headers)[0]
+        previous = saved.tables.get(kind) if saved else None
+        mapping = propose_table_mapping(raw, kind, previous)
+        tables.append(parse_table(raw, mapping))
+    stages = StageConfig.from_dict(saved.stages) if saved and saved.stages else None
+    return assemble_dataset(tables, stages)
+
+
+def load_dataset_from_paths(
+    paths: Sequence[Path], mapping: SavedMapping | None = None
+) -> Dataset:
+    """Return the Dataset for files on disk (used by the command line)."""
+    files = []
+    for path in paths:
+        try:
+            files.append((Path(path).name, Path(path).read_bytes()))
+        except OSError as exc:
+            raise DiagnosticsError(f"Cannot read {path}: {exc.strerror}.") from exc
+    return load_files(files, mapping).dataset
+

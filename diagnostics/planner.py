@@ -1,0 +1,369 @@
+"""The make-your-number planner: a reverse funnel from a revenue target, plus pipeline coverage.
+
+Deals needed = target ÷ average won deal size; every earlier stage needs the next stage's number
+divided by its conversion (rounded up: half a meeting cannot be held). Coverage = open pipeline ÷
+the target still to book, against the 1 ÷ win rate the team's own win rate requires; expected
+bookings = pipeline × win rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from diagnostics.dataset import MEETING_WORDS, Dataset, Filters, opportunity_filter_sql
+from diagnostics.errors import DiagnosticsError
+from diagnostics.funnel import (
+    Rule,
+    compute_funnel,
+    format_amount,
+    format_rate,
+    headline_metrics,
+)
+
+__all__ = [
+    "AT_RISK_SHARE",
+    "Plan",
+    "PlanInputs",
+    "PlanStage",
+    "Verdict",
+    "WhatIf",
+    "plan_inputs_from_data",
+    "plan_reverse_funnel",
+    "what_if",
+    "working_days_between",
+]
+
+Verdict = Literal["likely", "at_risk", "unlikely", "made", "unknown"]
+# Expected bookings covering at least this share of the remaining target read as "at risk"
+# rather than "unlikely": a gap a good quarter can still close.
+AT_RISK_SHARE = 0.75
+# Floating-point slack before rounding up (14 / 0.4 is 35.000000000000004, not 36 proposals).
+_ROUND_DIGITS = 9
+
+
+def _ceil(value: float) -> int:
+    return math.ceil(round(value, _ROUND_DIGITS))
+
+
+@dataclass(frozen=True)
+class PlanStage:
+    """One stage of the reverse funnel: how many are needed and the conversion to the next."""
+
+    stage: str
+    needed: int
+    rate_to_next: float | None
+    per_rep_per_day: float | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The reverse funnel (top of funnel first, deals last) and the pipeline check."""
+
+    target: float
+    deal_size: float
+    stages: tuple[PlanStage, ...]
+    deals_needed: int
+    activities_needed: int
+    reps: int | None
+    working_days: int | None
+    meeting_stage: str | None
+    meetings_per_rep_per_day: float | None
+    pipeline: float | None
+    booked: float
+    win_rate: float | None
+    coverage: float | None
+    required_coverage: float | None
+    expected_bookings: float | None
+    verdict_level: Verdict
+    verdict: str
+
+    @property
+    def remaining(self) -> float:
+        """Return the part of the target not booked yet."""
+        return max(self.target - self.booked, 0.0)
+
+    @property
+    def rates(self) -> list[float]:
+        """Return the conversion of every step, top first."""
+        return [s.rate_to_next for s in self.stages if s.rate_to_next is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the plan as a JSON-ready dict."""
+        return {
+            "target": self.target,
+            "deal_size": self.deal_size,
+            "stages": [{"stage": s.stage, "needed": s.needed} for s in self.stages],
+            "deals_needed": self.deals_needed,
+            "activities_needed": self.activities_needed,
+            "per_rep_per_day": (
+                None
+                if self.reps is None or self.working_days is None
+                else [
+                    {"stage": s.stage, "per_rep_per_day": s.per_rep_per_day} for s in self.stages
+                ]
+            ),
+            "meeting_stage": self.meeting_stage,
+            "meetings_per_rep_per_day": self.meetings_per_rep_per_day,
+            "pipeline": self.pipeline,
+            "booked": self.booked,
+            "win_rate": self.win_rate,
+            "coverage": self.coverage,
+            "required_coverage": self.required_coverage,
+            "expected_bookings": self.expected_bookings,
+            "verdict_level": self.verdict_level,
+            "verdict": self.verdict,
+        }
+
+
+def _check_positive(name: str, value: float | None) -> None:
+    if value is not None and (not math.isfinite(value) or value <= 0):
+        raise DiagnosticsError(f"The {name} must be a positive number, got {value}.")
+
+
+def _meeting_stage(stages: Sequence[str]) -> str | None:
+    """Return the first stage whose name says it is a meeting (or a demo, a visit…)."""
+    for stage in stages:
+        if any(word in stage.lower() for word in MEETING_WORDS):
+            return stage
+    return None
+
+
+def _verdict(
+    remaining: float, pipeline: float | None, win_rate: float | None
+) -> tuple[Verdict, str, float | None, float | None, float | None]:
+    """Return (level, sentence, coverage, required coverage, expected bookings)."""
+    coverage = pipeline / remaining if pipeline is not None and remaining > 0 else None
+    required = 1 / win_rate if win_rate else None
+    expected = pipeline * win_rate if pipeline is not None and win_rate is not None else None
+    if remaining <= 0:
+        return "made", "The target is already booked.", coverage, required, expected
+    if pipeline is None or win_rate is None or expected is None or coverage is None:
+        text = "Enter the open pipeline and a win rate to judge whether it can make the number."
+        return "unknown", text, coverage, required, expected
+    if required is None:
+        text = "Unlikely: at a 0% win rate no amount of pipeline makes the number."
+        return "unlikely", text, coverage, required, expected
+    lands = (
+        f"the open pipeline of {format_amount(pipeline)} at a {format_rate(win_rate)} win rate "
+        f"should bring about {format_amount(expected)}, {expected / remaining:.0%} of the "
+        f"{format_amount(remaining)} still to book (coverage {coverage:.1f}× against the "
+        f"{required:.1f}× this win rate needs)"
+    )
+    if expected >= remaining:
+        return "likely", f"Likely: {lands}.", coverage, required, expected
+    gap = f" About {format_amount(remaining * required - pipeline)} more pipeline would close it."
+    if expected >= AT_RISK_SHARE * remaining:
+        return "at_risk", f"At risk: {lands}.{gap}", coverage, required, expected
+    return "unlikely", f"Unlikely: {lands}.{gap}", coverage, required, expected
+
+
+def plan_reverse_funnel(
+    target: float,
+    deal_size: float,
+    stages: Sequence[str],
+    rates: Sequence[float],
+    *,
+    activity_rate: float | None = None,
+    activity_label: str = "Activities",
+    reps: int | None = None,
+    working_days: int | None = None,
+    pipeline: float | None = None,
+    win_rate: float | None = None,
+    booked: float = 0.0,
+) -> Plan:
+    """Return the reverse funnel that makes ``target`` and whether the pipeline can make it.
+
+    ``stages`` run from the top of the funnel to the won deal; ``rates[i]`` converts
+    ``stages[i]`` into ``stages[i + 1]``. Without ``activity_rate`` the top stage counts as the
+    activity (e.g. calls); with it, an ``activity_label`` step is added on top, ``activity_rate``
+    being first-stage records per activity. Raises DiagnosticsError on unusable numbers.
+    """
+    _check_positive("revenue target", target)
+    _check_positive("average deal size", deal_size)
+    _check_positive("activity conversion", activity_rate)
+    if len(stages) < 1:
+        raise DiagnosticsError("The plan needs at least one stage (the won deal).")
+    if len(rates) != len(stages) - 1:
+        raise DiagnosticsError(
+            f"Give one conversion rate per step: {len(stages)} stages need {len(stages) - 1} "
+            f"rates, got {len(rates)}."
+        )
+    for i, rate in enumerate(rates):
+        if not math.isfinite(rate) or not 0 < rate <= 1:
+            raise DiagnosticsError(
+                f"The conversion from {stages[i]} to {stages[i + 1]} must be above 0% and at most "
+                f"100% to plan backwards (got {format_rate(rate, 1)}).",
+                "Edit the rate: at 0% no volume at the earlier stage produces a deal.",
+            )
+    if reps is not None and reps <= 0:
+        raise DiagnosticsError(f"The number of reps must be positive, got {reps}.")
+    if working_days is not None and working_days <= 0:
+        raise DiagnosticsError(f"The number of working days must be positive, got {working_days}.")
+    if win_rate is not None and not 0 <= win_rate <= 1:
+        raise DiagnosticsError(f"The win rate must be between 0 and 1, got {win_rate}.")
+    if pipeline is not None and pipeline < 0:
+        raise DiagnosticsError(f"The open pipeline cannot be negative, got {pipeline}.")
+
+    names = list(stages)
+    all_rates: list[float] = list(rates)
+    if activity_rate is not None:
+        names.insert(0, activity_label)
+        all_rates.insert(0, activity_rate)
+    needed = [0] * len(names)
+    needed[-1] = _ceil(target / deal_size)
+    for i in range(len(names) - 2, -1, -1):
+        needed[i] = _ceil(needed[i + 1] / all_rates[i])
+    capacity = reps * working_days if reps is not None and working_days is not None else None
+    plan_stages = tuple(
+        PlanStage(
+            stage=name,
+            needed=n,
+            rate_to_next=all_rates[i] if i < len(all_rates) else None,
+            per_rep_per_day=n / capacity if capacity else None,
+        )
+        for i, (name, n) in enumerate(zip(names, needed, strict=True))
+    )
+    meeting = _meeting_stage(names)
+    per_day = {s.stage: s.per_rep_per_day for s in plan_stages}
+    remaining = max(target - booked, 0.0)
+    level, sentence, coverage, required, expected = _verdict(remaining, pipeline, win_rate)
+    return Plan(
+        target=target,
+        deal_size=deal_size,
+        stages=plan_stages,
+        deals_needed=needed[-1],
+        activities_needed=needed[0],
+        reps=reps,
+        working_days=working_days,
+        meeting_stage=meeting,
+        meetings_per_rep_per_day=per_day.get(meeting) if meeting else None,
+        pipeline=pipeline,
+        booked=booked,
+        win_rate=win_rate,
+        coverage=coverage,
+        required_coverage=required,
+        expected_bookings=expected,
+        verdict_level=level,
+        verdict=sentence,
+    )
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The effect of a better step or a bigger deal on the bookings of the same top-of-funnel."""
+
+    bookings_before: float
+    bookings_after: float
+    activities_needed_after: int
+    expected_bookings_after: float | None
+
+    @property
+    def change(self) -> float:
+        """Return the change in bookings (after − before)."""
+        return self.bookings_after - self.bookings_before
+
+
+def what_if(
+    plan: Plan, step: int | None = None, points: float = 0.0, deal_size_pct: float = 0.0
+) -> WhatIf:
+    """Return the bookings the plan's top-of-funnel volume brings before and after a change.
+
+    ``step`` (0 = top step) gains ``points`` percentage points of conversion (capped at 100%);
+    the deal size grows by ``deal_size_pct`` percent, which also lifts the pipeline's expected
+    bookings. Also returns the top-of-funnel volume the target would then need.
+    """
+    rates = plan.rates
+    if step is not None and not 0 <= step < len(rates):
+        raise DiagnosticsError(f"There is no step {step}; the plan has {len(rates)} steps.")
+    if deal_size_pct <= -100:
+        raise DiagnosticsError("The deal size cannot shrink by 100% or more.")
+    new_rates = list(rates)
+    if step is not None:
+        new_rates[step] = min(max(new_rates[step] + points / 100, 1e-9), 1.0)
+    new_size = plan.deal_size * (1 + deal_size_pct / 100)
+    top = plan.activities_needed
+    before = top * float(np.prod(rates)) * plan.deal_size
+    after = top * float(np.prod(new_rates)) * new_size
+    names = [s.stage for s in plan.stages]
+    replanned = plan_reverse_funnel(plan.target, new_size, names, new_rates)
+    expected = plan.expected_bookings
+    return WhatIf(
+        bookings_before=before,
+        bookings_after=after,
+        activities_needed_after=replanned.activities_needed,
+        expected_bookings_after=None if expected is None else expected * (1 + deal_size_pct / 100),
+    )
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Return the number of Monday-to-Friday days from start to end, both included."""
+    if end < start:
+        return 0
+    return int(np.busday_count(start, end + dt.timedelta(days=1)))
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Planner inputs read from the data (each one editable before planning)."""
+
+    stages: tuple[str, ...]
+    rates: tuple[float | None, ...]
+    deal_size: float | None
+    win_rate: float | None
+    pipeline: float
+    reps: int
+    activity_rate: float | None
+    description: str
+
+    def with_changes(self, **changes: Any) -> PlanInputs:
+        """Return a copy with the given fields replaced."""
+        return replace(self, **changes)
+
+
+def plan_inputs_from_data(
+    dataset: Dataset, filters: Filters, rule: Rule = "furthest"
+) -> PlanInputs:
+    """Return the stages, conversions, deal size, win rate, pipeline and reps of the filtered data.
+
+    The activity conversion is first-stage opportunities per activity logged by the same reps in
+    the same dates (None without activities).
+    """
+    result = compute_funnel(dataset, filters, rule)
+    metrics = headline_metrics(dataset, filters)
+    where, params = opportunity_filter_sql(filters, "o")
+    row = dataset.con.execute(
+        f"SELECT count(DISTINCT rep) FROM opportunities o WHERE {where}", params
+    ).fetchone()
+    reps = int(row[0]) if row else 0
+    activity_rate = None
+    if dataset.has_activities and result.stages:
+        clauses, act_params = ["a.rep IN (SELECT DISTINCT o.rep FROM opportunities o WHERE "
+                               f"{where})"], list(params)
+        if filters.start is not None:
+            clauses.append("a.activity_date >= ?")
+            act_params.append(filters.start)
+        if filters.end is not None:
+            clauses.append("a.activity_date <= ?")
+            act_params.append(filters.end)
+        act_row = dataset.con.execute(
+            f"SELECT count(*) FROM activities a WHERE {' AND '.join(clauses)}", act_params
+        ).fetchone()
+        activities = int(act_row[0]) if act_row else 0
+        if activities and result.stages[0].reached:
+            activity_rate = result.stages[0].reached / activities
+    return PlanInputs(
+        stages=tuple(s.stage for s in result.stages),
+        rates=tuple(result.next_rates()),
+        deal_size=metrics.avg_won_amount,
+        win_rate=metrics.win_rate,
+        pipeline=metrics.open_pipeline,
+        reps=reps,
+        activity_rate=activity_rate,
+        description=result.description,
+    )

@@ -1,0 +1,650 @@
+"""Rep quadrant: engagement × close ratio per rep, with honest uncertainty for small samples.
+
+Definitions (shown to users on the page and in the README):
+
+- *Close ratio* = won ÷ (won + lost) over the rep's deals **closed** in the period.
+- *Engagement* = activities (or meetings) in the period ÷ working days (Monday–Friday) in the
+  period; or, without an activity file, opportunities worked per week: deals open at any time in
+  the period (created on or before its end, not closed before its start) ÷ (working days ÷ 5).
+- Split lines: the medians of the reps with at least ``min_deals`` closed deals, unless targets
+  are given. A value on the line counts as high.
+- Reps with fewer than ``min_deals`` closed deals are "not enough data", never in a quadrant.
+- Segment/product/region filters keep the deals in those categories and the activities logged
+  against them; team/rep filters keep the reps whose deals belong to the team.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import tomllib
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from diagnostics import stats
+from diagnostics.dataset import Dataset, Filters, opportunity_filter_sql
+from diagnostics.errors import DiagnosticsError
+from diagnostics.funnel import compute_funnel
+
+__all__ = [
+    "ENGAGEMENTS",
+    "QUADRANTS",
+    "Movement",
+    "QuadrantContent",
+    "QuadrantResult",
+    "RepRow",
+    "Thresholds",
+    "classify_reps",
+    "compare_periods",
+    "export_frame",
+    "funnel_plot_limits",
+    "load_content",
+    "rep_activity_trend",
+    "rep_funnel",
+]
+
+Engagement = Literal["activities", "meetings", "opportunities"]
+ENGAGEMENTS: tuple[Engagement, ...] = ("activities", "meetings", "opportunities")
+QUADRANTS = ("star", "needs_coaching", "performance_plan", "check_data", "not_enough_data")
+NOT_ENOUGH = "not_enough_data"
+CONTENT_PATH = Path(__file__).parent / "content" / "quadrant.toml"
+
+
+# --- content ---------------------------------------------------------------------------------
+
+
+class _Defaults(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_deals: int = Field(ge=1)
+    confidence: float = Field(gt=0, lt=1)
+    funnel_plot_limits: tuple[float, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _limits_are_probabilities(self) -> _Defaults:
+        if any(not 0 < c < 1 for c in self.funnel_plot_limits):
+            raise ValueError("funnel_plot_limits must lie strictly between 0 and 1")
+        return self
+
+
+class _Measure(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field(min_length=1)
+    short: str = Field(min_length=1)
+    needs_activities: bool
+
+
+class _Quadrant(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    action: str = Field(min_length=1)
+    colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+    engagement: Literal["high", "low"] | None = None
+    close: Literal["high", "low"] | None = None
+
+
+class QuadrantContent(BaseModel):
+    """The quadrant's names, actions, colours and defaults, validated from TOML."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    defaults: _Defaults
+    engagement: dict[str, _Measure]
+    quadrants: dict[str, _Quadrant]
+
+    @model_validator(mode="after")
+    def _complete(self) -> QuadrantContent:
+        if set(self.engagement) != set(ENGAGEMENTS):
+            raise ValueError(f"engagement must define exactly {list(ENGAGEMENTS)}")
+        if set(self.quadrants) != set(QUADRANTS):
+            raise ValueError(f"quadrants must define exactly {list(QUADRANTS)}")
+        cells = [(q.engagement, q.close) for k, q in self.quadrants.items() if k != NOT_ENOUGH]
+        wanted = {(e, c) for e in ("high", "low") for c in ("high", "low")}
+        if set(cells) != wanted or len(cells) != 4:
+            raise ValueError("the four quadrants must cover each high/low combination once")
+        nd = self.quadrants[NOT_ENOUGH]
+        if nd.engagement is not None or nd.close is not None:
+            raise ValueError("not_enough_data takes no engagement/close level")
+        return self
+
+    def quadrant_for(self, high_engagement: bool, high_close: bool) -> str:
+        """Return the quadrant id for a pair of high/low levels."""
+        e = "high" if high_engagement else "low"
+        c = "high" if high_close else "low"
+        return next(k for k, q in self.quadrants.items() if (q.engagement, q.close) == (e, c))
+
+
+def load_content(path: Path = CONTENT_PATH) -> QuadrantContent:
+    """Return the validated quadrant content; raises DiagnosticsError naming the bad field."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return QuadrantContent.model_validate(data)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DiagnosticsError(f"Cannot read {path.name}: {exc}") from exc
+    except ValidationError as exc:
+        raise DiagnosticsError(f"{path.name} is not valid: {exc}") from exc
+
+
+@cache
+def _content() -> QuadrantContent:
+    return load_content()
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where the split lines sit; ``basis`` is "median", "target" or "mixed"."""
+
+    engagement: float | None
+    close_ratio: float | None
+    basis: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form ``{engagement, close_ratio, basis}``."""
+        return {"engagement": self.engagement, "close_ratio": self.close_ratio, "basis": self.basis}
+
+
+@dataclass(frozen=True)
+class RepRow:
+    """One rep's figures, quadrant and suggested action."""
+
+    rep: str
+    team: str | None
+    engagement: float | None
+    activities: int
+    won: int
+    lost: int
+    close_ratio: float | None
+    close_ratio_low: float | None
+    close_ratio_high: float | None
+    shrunk_close_ratio: float | None
+    quadrant: str
+    action: str
+
+    @property
+    def closed(self) -> int:
+        """Return the number of deals closed in the period (won + lost)."""
+        return self.won + self.lost
+
+
+_JSON_FIELDS = (
+    "rep", "engagement", "close_ratio", "close_ratio_low", "close_ratio_high",
+    "shrunk_close_ratio", "won", "lost", "quadrant",
+)
+_FRAME_COLUMNS = (
+    "rep", "team", "engagement", "activities", "won", "lost", "closed", "close_ratio",
+    "close_ratio_low", "close_ratio_high", "shrunk_close_ratio", "quadrant", "quadrant_name",
+    "action",
+)
+
+
+@dataclass(frozen=True)
+class QuadrantResult:
+    """Thresholds plus one row per rep, with the period and measure they were computed on."""
+
+    thresholds: Thresholds
+    reps: tuple[RepRow, ...]
+    engagement: Engagement
+    start: dt.date
+    end: dt.date
+    working_days: int
+    min_deals: int
+    team_close_ratio: float | None
+
+    @property
+    def engagement_label(self) -> str:
+        """Return the axis label of the engagement measure."""
+        return _content().engagement[self.engagement].label
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of reps per quadrant id (every id present, zeros included)."""
+        out = dict.fromkeys(QUADRANTS, 0)
+        for row in self.reps:
+            out[row.quadrant] += 1
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per rep (the chart and table input) with the quadrant's display name."""
+        names = {k: q.name for k, q in _content().quadrants.items()}
+        rows = [
+            {
+                **{c: getattr(r, c) for c in _FRAME_COLUMNS if hasattr(r, c)},
+                "closed": r.closed,
+                "quadrant_name": names[r.quadrant],
+            }
+            for r in self.reps
+        ]
+        frame = pd.DataFrame(rows, columns=list(_FRAME_COLUMNS))
+        for col in ("engagement", "close_ratio", "close_ratio_low", "close_ratio_high",
+                    "shrunk_close_ratio"):
+            frame[col] = frame[col].astype("float64")
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON payload: thresholds, reps (the documented fields) and context."""
+        return {
+            "thresholds": self.thresholds.to_dict(),
+            "reps": [{f: getattr(r, f) for f in _JSON_FIELDS} for r in self.reps],
+            "engagement_measure": self.engagement,
+            "period": {"from": self.start.isoformat(), "to": self.end.isoformat(),
+                       "working_days": self.working_days},
+            "min_deals": self.min_deals,
+            "team_close_ratio": self.team_close_ratio,
+            "counts": self.counts(),
+        }
+
+
+def export_frame(result: QuadrantResult) -> pd.DataFrame:
+    """Return the rep table with readable headers for CSV/Excel export (not yet neutralised)."""
+    frame = result.to_frame()
+    return pd.DataFrame(
+        {
+            "Rep": frame["rep"],
+            "Team": frame["team"],
+            result.engagement_label: frame["engagement"].round(3),
+            "Close ratio": frame["close_ratio"].round(4),
+            "Close ratio 95% low": frame["close_ratio_low"].round(4),
+            "Close ratio 95% high": frame["close_ratio_high"].round(4),
+            "Shrunk close ratio": frame["shrunk_close_ratio"].round(4),
+            "Won": frame["won"],
+            "Lost": frame["lost"],
+            "Closed deals": frame["closed"],
+            "Quadrant": frame["quadrant_name"],
+            "Action": frame["action"],
+        }
+    )
+
+
+# --- computation -----------------------------------------------------------------------------
+
+
+def _category_filter(filters: Filters) -> tuple[str, list[Any], bool, bool]:
+    """Return (opportunity SQL, params, has deal-category filter, has any filter), dates ignored."""
+    undated = replace(filters, start=None, end=None, cohort="created")
+    sql, params = opportunity_filter_sql(undated, "o")
+    has_category = bool(filters.segment or filters.product or filters.region)
+    return sql, params, has_category, bool(params)
+
+
+def _resolve_period(dataset: Dataset, filters: Filters) -> tuple[dt.date, dt.date]:
+    """Return the filter's period, completing missing ends with the whole data range."""
+    start, end = filters.start, filters.end
+    if start is None:
+        row = dataset.con.execute(
+            """
+            SELECT least((SELECT min(created_date) FROM opportunities),
+                         (SELECT min(close_date) FROM opportunities WHERE status <> 'open'),
+                         (SELECT min(activity_date) FROM activities))
+            """
+        ).fetchone()
+        start = (row[0] if row else None) or dataset.as_of
+    if end is None:
+        end = dataset.as_of
+    if end < start:
+        raise DiagnosticsError(
+            f"The period ends ({end:%d %b %Y}) before it starts ({start:%d %b %Y}).",
+            "Pick an end date on or after the start date.",
+        )
+    return start, end
+
+
+_REP_SQL = """
+WITH opp AS (
+    SELECT o.opp_id, o.rep, o.team, o.status, o.created_date, o.close_date
+    FROM opportunities o WHERE {where} AND o.rep IS NOT NULL
+), team_counts AS (
+    SELECT rep, team, count(*) AS n FROM opp WHERE team IS NOT NULL GROUP BY rep, team
+), rep_team AS (
+    SELECT rep, team FROM (
+        SELECT rep, team, row_number() OVER (PARTITION BY rep ORDER BY n DESC, team) AS k
+        FROM team_counts) WHERE k = 1
+), closed AS (
+    SELECT rep, count(*) FILTER (WHERE status = 'won') AS won,
+           count(*) FILTER (WHERE status = 'lost') AS lost
+    FROM opp WHERE status IN ('won', 'lost') AND close_date BETWEEN ? AND ? GROUP BY rep
+), worked AS (
+    SELECT rep, count(*) AS worked FROM opp
+    WHERE created_date <= ? AND (status = 'open' OR close_date IS NULL OR close_date >= ?)
+    GROUP BY rep
+), act AS (
+    SELECT a.rep, count(*) AS activities, count(*) FILTER (WHERE a.is_meeting) AS meetings
+    FROM activities a
+    WHERE a.activity_date BETWEEN ? AND ? AND a.rep IS NOT NULL {act_where}
+    GROUP BY a.rep
+), everyone AS (
+    SELECT rep FROM closed UNION SELECT rep FROM worked UNION SELECT rep FROM act
+)
+SELECT e.rep, t.team, coalesce(c.won, 0) AS won, coalesce(c.lost, 0) AS lost,
+       coalesce(w.worked, 0) AS worked, coalesce(a.activities, 0) AS activities,
+       coalesce(a.meetings, 0) AS meetings
+FROM everyone e
+LEFT JOIN rep_team t ON t.rep = e.rep
+LEFT JOIN closed c ON c.rep = e.rep
+LEFT JOIN worked w ON w.rep = e.rep
+LEFT JOIN act a ON a.rep = e.rep
+ORDER BY e.rep
+"""
+
+
+def _rep_counts(
+    dataset: Dataset, filters: Filters, start: dt.date, end: dt.date
+) -> list[tuple[str, str | None, int, int, int, int, int]]:
+    where, params, has_category, has_any = _category_filter(filters)
+    if has_category:
+        # Activities count when logged against a deal in the chosen segment/product/region.
+        act_where = "AND a.opp_id IN (SELECT opp_id FROM opp)"
+    elif has_any:
+        act_where = "AND a.rep IN (SELECT rep FROM opp)"
+    else:
+        act_where = ""
+    sql = _REP_SQL.format(where=where, act_where=act_where)
+    rows = dataset.con.execute(sql, [*params, start, end, end, start, start, end]).fetchall()
+    return [(str(r[0]), r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]), int(r[6])) for r in rows]
+
+
+def _engagement_value(
+    measure: Engagement, activities: int, meetings: int, worked: int, days: int
+) -> float | None:
+    if days == 0:
+        return None
+    if measure == "activities":
+        return activities / days
+    if measure == "meetings":
+        return meetings / days
+    return worked / (days / 5)
+
+
+def _check_options(
+    dataset: Dataset,
+    min_deals: int,
+    engagement: Engagement | None,
+    engagement_target: float | None,
+    close_target: float | None,
+) -> Engagement:
+    if engagement is None:
+        engagement = "activities" if dataset.has_activities else "opportunities"
+    if engagement not in ENGAGEMENTS:
+        raise DiagnosticsError(
+            f"Unknown engagement measure {engagement!r}.", f"Use one of {', '.join(ENGAGEMENTS)}."
+        )
+    if _content().engagement[engagement].needs_activities and not dataset.has_activities:
+        raise DiagnosticsError(
+            f"Engagement by {engagement} needs an activity file, and none was loaded.",
+            "Load an activity export, or use opportunities worked per week.",
+        )
+    if min_deals < 1:
+        raise DiagnosticsError("The minimum number of closed deals must be at least 1.")
+    if engagement_target is not None and engagement_target < 0:
+        raise DiagnosticsError("The engagement target cannot be negative.")
+    if close_target is not None and not 0 <= close_target <= 1:
+        raise DiagnosticsError(
+            f"The close-ratio target {close_target} is not a ratio between 0 and 1.",
+            "Write 25% as 0.25.",
+        )
+    return engagement
+
+
+def classify_reps(
+    dataset: Dataset,
+    filters: Filters,
+    *,
+    min_deals: int | None = None,
+    engagement: Engagement | None = None,
+    engagement_target: float | None = None,
+    close_target: float | None = None,
+) -> QuadrantResult:
+    """Return the thresholds and one classified row per rep; raises DiagnosticsError on bad options.
+
+    ``filters.cohort`` is ignored: close ratios always use deals closed in the period and
+    engagement the activities in the period. Missing period ends mean the whole data range.
+    ``engagement=None`` picks activities when an activity file was loaded, else opportunities.
+    """
+    content = _content()
+    min_deals = content.defaults.min_deals if min_deals is None else min_deals
+    measure = _check_options(dataset, min_deals, engagement, engagement_target, close_target)
+    start, end = _resolve_period(dataset, filters)
+    days = stats.working_days(start, end)
+    counts = _rep_counts(dataset, filters, start, end)
+
+    prior = stats.fit_beta_prior([c[2] for c in counts], [c[2] + c[3] for c in counts])
+    total_closed = sum(c[2] + c[3] for c in counts)
+    team_rate = sum(c[2] for c in counts) / total_closed if total_closed else None
+
+    prepared = []
+    for rep, team, won, lost, worked, activities, meetings in counts:
+        value = _engagement_value(measure, activities, meetings, worked, days)
+        ratio = won / (won + lost) if won + lost else None
+        prepared.append((rep, team, won, lost, activities, value, ratio))
+
+    eligible = [
+        (p[5], p[6])
+        for p in prepared
+        if p[2] + p[3] >= min_deals and p[5] is not None and p[6] is not None
+    ]
+    eng_median = statistics.median(e for e, _ in eligible) if eligible else None
+    close_median = statistics.median(c for _, c in eligible) if eligible else None
+    eng_line = engagement_target if engagement_target is not None else eng_median
+    close_line = close_target if close_target is not None else close_median
+    n_targets = (engagement_target is not None) + (close_target is not None)
+    basis = ("median", "mixed", "target")[n_targets]
+    thresholds = Thresholds(
+        engagement=None if eng_line is None else float(eng_line),
+        close_ratio=None if close_line is None else float(close_line),
+        basis=basis,
+    )
+
+    rows = []
+    for rep, team, won, lost, activities, value, ratio in prepared:
+        low, high = stats.wilson_interval(won, won + lost, content.defaults.confidence)
+        placeable = (
+            won + lost >= min_deals
+            and value is not None
+            and ratio is not None
+            and thresholds.engagement is not None
+            and thresholds.close_ratio is not None
+        )
+        if placeable:
+            assert value is not None and ratio is not None  # narrowed by placeable
+            assert thresholds.engagement is not None and thresholds.close_ratio is not None
+            quadrant = content.quadrant_for(
+                value >= thresholds.engagement, ratio >= thresholds.close_ratio
+            )
+        else:
+            quadrant = NOT_ENOUGH
+        rows.append(
+            RepRow(
+                rep=rep, team=team, engagement=value, activities=activities, won=won, lost=lost,
+                close_ratio=ratio, close_ratio_low=low, close_ratio_high=high,
+                shrunk_close_ratio=stats.shrink(won, won + lost, prior) if won + lost else None,
+                quadrant=quadrant, action=content.quadrants[quadrant].action,
+            )
+        )
+    return QuadrantResult(
+        thresholds=thresholds, reps=tuple(rows), engagement=measure, start=start, end=end,
+        working_days=days, min_deals=min_deals, team_close_ratio=team_rate,
+    )
+
+
+def funnel_plot_limits(result: QuadrantResult, points: int = 60) -> pd.DataFrame:
+    """Return control limits around the team close ratio: columns closed, level, low, high.
+
+    One row per (sample size, confidence level) on a grid from 1 to the largest rep's closed
+    deals, so the chart draws curves from a few dozen rows whatever the number of reps.
+    """
+    columns = ["closed", "level", "low", "high"]
+    rate = result.team_close_ratio
+    biggest = max((r.closed for r in result.reps), default=0)
+    if rate is None or biggest == 0:
+        return pd.DataFrame(columns=columns)
+    step = max(1, biggest // points)
+    sizes = sorted({*range(1, biggest + 1, step), biggest})
+    rows = []
+    for level in _content().defaults.funnel_plot_limits:
+        for n, (low, high) in zip(sizes, stats.funnel_limits(rate, sizes, level), strict=True):
+            rows.append((n, f"{level:.1%}", low, high))
+    return pd.DataFrame(rows, columns=columns)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Where each rep sat in two periods, and how many moved into or out of Stars."""
+
+    first: QuadrantResult
+    second: QuadrantResult
+    frame: pd.DataFrame
+    moved_into_stars: int
+    left_stars: int
+
+
+def compare_periods(
+    dataset: Dataset,
+    filters: Filters,
+    first: tuple[dt.date, dt.date],
+    second: tuple[dt.date, dt.date],
+    **options: Any,
+) -> Movement:
+    """Return each rep's position in two periods (same filters and options, own thresholds).
+
+    ``frame`` has one row per rep seen in either period: rep, quadrant_a, quadrant_b,
+    engagement_a, close_ratio_a, engagement_b, close_ratio_b, moved (quadrant changed).
+    """
+    a = classify_reps(dataset, replace(filters, start=first[0], end=first[1]), **options)
+    b = classify_reps(dataset, replace(filters, start=second[0], end=second[1]), **options)
+    left = a.to_frame()[["rep", "quadrant", "engagement", "close_ratio"]]
+    right = b.to_frame()[["rep", "quadrant", "engagement", "close_ratio"]]
+    frame = left.merge(right, on="rep", how="outer", suffixes=("_a", "_b"))
+    frame["quadrant_a"] = frame["quadrant_a"].fillna(NOT_ENOUGH)
+    frame["quadrant_b"] = frame["quadrant_b"].fillna(NOT_ENOUGH)
+    frame["moved"] = frame["quadrant_a"] != frame["quadrant_b"]
+    frame = frame.sort_values("rep", ignore_index=True)
+    into = int(((frame["quadrant_b"] == "star") & (frame["quadrant_a"] != "star")).sum())
+    out = int(((frame["quadrant_a"] == "star") & (frame["quadrant_b"] != "star")).sum())
+    return Movement(first=a, second=b, frame=frame, moved_into_stars=into, left_stars=out)
+
+
+def rep_activity_trend(
+    dataset: Dataset, filters: Filters, rep: str, measure: Engagement = "activities"
+) -> pd.DataFrame:
+    """Return weekly counts for ``rep`` and the average per active rep: week, rep, team_average.
+
+    Weeks start on Monday; ``measure="meetings"`` counts meetings only; "opportunities" counts
+    deals created that week (the activity-free proxy).
+    """
+    start, end = _resolve_period(dataset, filters)
+    where, params, has_category, has_any = _category_filter(replace(filters, rep=()))
+    if measure == "opportunities":
+        sql = f"""
+            SELECT date_trunc('week', o.created_date)::DATE AS week, o.rep
+            FROM opportunities o
+            WHERE {where} AND o.created_date BETWEEN ? AND ? AND o.rep IS NOT NULL
+        """
+        args: list[Any] = [*params, start, end]
+    else:
+        scope = ""
+        if has_category:
+            scope = f"AND a.opp_id IN (SELECT o.opp_id FROM opportunities o WHERE {where})"
+        elif has_any:
+            scope = f"AND a.rep IN (SELECT o.rep FROM opportunities o WHERE {where})"
+        meeting = "AND a.is_meeting" if measure == "meetings" else ""
+        sql = f"""
+            SELECT date_trunc('week', a.activity_date)::DATE AS week, a.rep
+            FROM activities a
+            WHERE a.activity_date BETWEEN ? AND ? AND a.rep IS NOT NULL {meeting} {scope}
+        """
+        args = [start, end, *(params if scope else [])]
+    frame = dataset.query_df(
+        f"""
+        WITH items AS ({sql})
+        SELECT week,
+               count(*) FILTER (WHERE rep = ?) AS rep,
+               count(*) / count(DISTINCT rep) AS team_average
+        FROM items GROUP BY week ORDER BY week
+        """,
+        [*args, rep],
+    )
+    frame["rep"] = frame["rep"].astype("int64")
+    frame["team_average"] = frame["team_average"].astype("float64")
+    return frame
+
+
+@dataclass(frozen=True)
+class RepFunnel:
+    """A rep's funnel next to the team's, and the step where the rep falls furthest behind.
+
+    ``frame`` has one row per (stage, who): stage, rank, who ("rep" or "team"), reached,
+    cumulative_conversion, next_step_conversion. ``weakest_step`` is None when the rep converts
+    at least as well as the team at every step with enough deals.
+    """
+
+    rep: str
+    frame: pd.DataFrame
+    description: str
+    weakest_step: str | None
+    rep_rate: float | None
+    team_rate: float | None
+
+    def sentence(self) -> str:
+        """Return one sentence naming where the rep's funnel breaks against the team's."""
+        if self.weakest_step is None or self.rep_rate is None or self.team_rate is None:
+            return (
+                f"{self.rep} converts at least as well as the team at every step with "
+                f"{MIN_STEP_DEALS} or more deals."
+            )
+        return (
+            f"{self.rep} falls furthest behind the team at {self.weakest_step}: "
+            f"{self.rep_rate:.0%} move on against {self.team_rate:.0%} for the team."
+        )
+
+
+# A step conversion on fewer deals than this is not used to say where a rep breaks.
+MIN_STEP_DEALS = 5
+
+
+def rep_funnel(dataset: Dataset, filters: Filters, rep: str) -> RepFunnel:
+    """Return the rep's funnel (deals closed in the period) next to the whole team's."""
+    start, end = _resolve_period(dataset, filters)
+    # The deals behind the close ratio: where did the lost ones stop?
+    cohort = replace(filters, start=start, end=end, cohort="closed", rep=())
+    team = compute_funnel(dataset, cohort, rule="furthest")
+    mine = compute_funnel(dataset, replace(cohort, rep=(rep,)), rule="furthest")
+    rows = []
+    for who, result in (("rep", mine), ("team", team)):
+        for stage in result.stages:
+            rows.append(
+                {
+                    "stage": stage.stage, "rank": stage.rank, "who": who,
+                    "reached": stage.reached,
+                    "cumulative_conversion": stage.cumulative_conversion,
+                    "next_step_conversion": stage.next_step_conversion,
+                }
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=["stage", "rank", "who", "reached", "cumulative_conversion",
+                 "next_step_conversion"],
+    )
+    weakest: tuple[float, str, float, float] | None = None
+    labels = mine.transition_labels()
+    for own, ref, label in zip(mine.stages, team.stages, labels, strict=False):
+        a, b = own.next_step_conversion, ref.next_step_conversion
+        if a is None or b is None or own.reached < MIN_STEP_DEALS or a >= b:
+            continue
+        if weakest is None or b - a > weakest[0]:
+            weakest = (b - a, label, a, b)
+    return RepFunnel(
+        rep=rep,
+        frame=frame,
+        description=team.description,
+        weakest_step=weakest[1] if weakest else None,
+        rep_rate=weakest[2] if weakest else None,
+        team_rate=weakest[3] if weakest else None,
+    )

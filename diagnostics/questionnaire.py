@@ -1,0 +1,823 @@
+"""The make-your-number questionnaire: question banks, scoring, the verdict rule and answer files.
+
+A bank (TOML, see ``diagnostics/content/questions.toml``) holds weighted dimensions, statements
+rated 1–5 with an anchor per level, roles, score bands and the verdict thresholds. Scoring:
+
+* an answer ``a`` in 1..5 is worth ``(a - 1) / 4 * 100``; ``None`` ("not applicable / don't
+  know") is left out and never counts as low;
+* a dimension scores the question-weighted mean of its answered statements;
+* the overall score is the dimension-weighted mean of the dimensions with at least one answer;
+* the score gives a first verdict (``likely`` / ``at_risk`` / ``unlikely``); the numbers checks
+  (coverage: open pipeline × win rate against what is left of the target; capacity: ramped reps ×
+  deals per rep per month × months left × average deal) can only make it worse. The check giving
+  the worst verdict is reported as ``decided_by`` (the score wins ties).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from diagnostics.errors import DiagnosticsError
+
+if TYPE_CHECKING:
+    from diagnostics.dataset import Dataset
+
+__all__ = [
+    "NUMBER_FIELDS",
+    "Action",
+    "Answers",
+    "Bank",
+    "Check",
+    "DimensionScore",
+    "ScoreResult",
+    "Verdict",
+    "answers_from_query_params",
+    "answers_to_dict",
+    "answers_to_query_params",
+    "bank_fingerprint",
+    "builtin_bank_path",
+    "load_bank",
+    "load_bank_from_text",
+    "numbers_from_dataset",
+    "parse_answers_file",
+    "score_answers",
+]
+
+Verdict = Literal["likely", "at_risk", "unlikely"]
+VERDICT_LABELS: dict[str, str] = {
+    "likely": "Likely",
+    "at_risk": "At risk",
+    "unlikely": "Unlikely",
+}
+_VERDICT_ORDER: dict[str, int] = {"likely": 0, "at_risk": 1, "unlikely": 2}
+
+# Optional numbers of an answers file: name → (label, help). ``win_rate`` is a share in [0, 1].
+NUMBER_FIELDS: dict[str, tuple[str, str]] = {
+    "target": ("Target for the period", "The number you have to make, in your currency."),
+    "closed_so_far": ("Closed so far", "Bookings already won in the period."),
+    "open_pipeline": ("Open qualified pipeline", "Value of open, qualified deals due to close."),
+    "win_rate": ("Win rate", "Share of qualified deals that end won (0.25 = 25%)."),
+    "average_deal_size": ("Average deal size", "Average value of a won deal."),
+    "ramped_reps": ("Ramped reps", "Sellers at full productivity."),
+    "months_left": ("Months left", "Months remaining in the period."),
+    "deals_per_rep_month": (
+        "Deals per rep per month",
+        "Won deals a ramped rep closes in a month (for the capacity check).",
+    ),
+}
+
+_ID = r"^[a-z][a-z0-9_]{0,39}$"
+_Text = Annotated[str, Field(min_length=1, max_length=600)]
+_Id = Annotated[str, Field(pattern=_ID)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Dimension(_Model):
+    """A weighted group of statements (e.g. sales–marketing alignment)."""
+
+    id: _Id
+    name: _Text
+    weight: float = Field(gt=0, le=100)
+    summary: _Text
+
+
+class Question(_Model):
+    """One statement rated 1–5, with an anchor per level, why it matters and what to do if low."""
+
+    id: _Id
+    dimension: _Id
+    statement: _Text
+    levels: tuple[_Text, _Text, _Text, _Text, _Text]
+    why: _Text
+    action: _Text
+    weight: float = Field(default=1.0, gt=0, le=100)
+
+
+class Role(_Model):
+    """A respondent role (CEO, head of sales...)."""
+
+    id: _Id
+    label: _Text
+
+
+class Band(_Model):
+    """A named score range starting at ``min`` (inclusive) and running to the next band."""
+
+    id: _Id
+    label: _Text
+    min: float = Field(ge=0, lt=100)
+    description: _Text
+
+
+class VerdictRule(_Model):
+    """Thresholds of the verdict rule (score first, then the numbers checks)."""
+
+    likely_min_score: float = Field(gt=0, le=100)
+    unlikely_below_score: float = Field(gt=0, le=100)
+    likely_min_ratio: float = Field(default=1.0, gt=0)
+    unlikely_below_ratio: float = Field(default=0.8, gt=0)
+    min_answered_share: float = Field(default=0.5, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> VerdictRule:
+        if self.unlikely_below_score > self.likely_min_score:
+            raise ValueError("unlikely_below_score must not exceed likely_min_score")
+        if self.unlikely_below_ratio > self.likely_min_ratio:
+            raise ValueError("unlikely_below_ratio must not exceed likely_min_ratio")
+        return self
+
+
+class Bank(_Model):
+    """A complete question bank: dimensions, statements, roles, bands and the verdict rule."""
+
+    title: _Text
+    version: int = Field(ge=1)
+    verdict: VerdictRule
+    bands: tuple[Band, ...] = Field(min_length=1)
+    roles: tuple[Role, ...] = Field(min_length=1)
+    dimensions: tuple[Dimension, ...] = Field(min_length=1)
+    questions: tuple[Question, ...] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Bank:
+        for kind, ids in (
+            ("dimension", [d.id for d in self.dimensions]),
+            ("question", [q.id for q in self.questions]),
+            ("role", [r.id for r in self.roles]),
+            ("band", [b.id for b in self.bands]),
+        ):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {kind} id {dupes[0]!r}")
+        known = {d.id for d in self.dimensions}
+        for q in self.questions:
+            if q.dimension not in known:
+                raise ValueError(f"question {q.id!r}: unknown dimension {q.dimension!r}")
+        used = {q.dimension for q in self.questions}
+        for d in self.dimensions:
+            if d.id not in used:
+                raise ValueError(f"dimension {d.id!r} has no questions")
+        mins = [b.min for b in self.bands]
+        if mins[0] != 0 or mins != sorted(set(mins)):
+            raise ValueError("bands must start at min = 0 and be listed lowest first")
+        return self
+
+    def question(self, question_id: str) -> Question:
+        """Return the question with this id; raises KeyError when unknown."""
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        """Return the dimension with this id; raises KeyError when unknown."""
+        for d in self.dimensions:
+            if d.id == dimension_id:
+                return d
+        raise KeyError(dimension_id)
+
+    def questions_of(self, dimension_id: str) -> tuple[Question, ...]:
+        """Return the questions of one dimension, in bank order."""
+        return tuple(q for q in self.questions if q.dimension == dimension_id)
+
+    def band_for(self, score: float) -> Band:
+        """Return the band a score falls in."""
+        chosen = self.bands[0]
+        for b in self.bands:
+            if score >= b.min:
+                chosen = b
+        return chosen
+
+    def role_label(self, role_id: str | None) -> str:
+        """Return a role's label ("" when unknown or None)."""
+        return next((r.label for r in self.roles if r.id == role_id), "")
+
+
+def builtin_bank_path() -> Path:
+    """Return the path of the built-in question bank."""
+    return Path(__file__).resolve().parent / "content" / "questions.toml"
+
+
+def _error_location(loc: Sequence[int | str], raw: Mapping[str, Any]) -> str:
+    """Return a readable place for a pydantic error location, naming question ids when known."""
+    parts: list[str] = []
+    node: Any = raw
+    for i, key in enumerate(loc):
+        if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
+            item = node[key]
+            ident = item.get("id") if isinstance(item, dict) else None
+            owner = str(loc[i - 1]) if i else "item"
+            singular = owner[:-1] if owner.endswith("s") else owner
+            if ident and owner in {"questions", "dimensions", "roles", "bands"}:
+                parts[-1:] = [f"{singular} {ident!r}"]
+            else:
+                parts.append(f"item {key + 1}")
+            node = item
+        else:
+            parts.append(f"field {key!r}" if isinstance(key, str) else f"item {key + 1}")
+            node = node.get(key) if isinstance(node, dict) else None
+    return ", ".join(parts) or "the file"
+
+
+def _bank_from_mapping(raw: dict[str, Any], source: str) -> Bank:
+    try:
+        return Bank.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _error_location(first["loc"], raw)
+        more = len(exc.errors()) - 1
+        extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise DiagnosticsError(
+            f"Question bank {source}: {where}: {first['msg']}{extra}.",
+            "Fix the file and load it again; the built-in bank shows the expected format.",
+        ) from exc
+
+
+def load_bank_from_text(text: str, source: str = "upload") -> Bank:
+    """Return the bank defined by TOML text; raises DiagnosticsError naming file, id and field."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DiagnosticsError(
+            f"Question bank {source} is not valid TOML: {exc}.",
+            "Check quotes and brackets near that line.",
+        ) from exc
+    return _bank_from_mapping(raw, source)
+
+
+_BUILTIN: Bank | None = None
+
+
+def load_bank(path: Path | None = None) -> Bank:
+    """Return the built-in bank (``path`` None) or a TOML file's bank; raises DiagnosticsError."""
+    global _BUILTIN
+    if path is None:
+        if _BUILTIN is None:
+            _BUILTIN = load_bank_from_text(
+                builtin_bank_path().read_text(encoding="utf-8"), "questions.toml"
+            )
+        return _BUILTIN
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DiagnosticsError(f"Cannot read question bank {path}: {exc}.") from exc
+    return load_bank_from_text(text, Path(path).name)
+
+
+def bank_fingerprint(bank: Bank) -> str:
+    """Return a short hash of the bank's question ids (links and files name the bank they fit)."""
+    joined = "|".join(q.id for q in bank.questions)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:8]
+
+
+# --------------------------------------------------------------------------------------------
+# Answers
+
+
+@dataclass(frozen=True)
+class Answers:
+    """One respondent's answers: role id, answer per question id (None = n/a), optional numbers."""
+
+    role: str | None = None
+    answers: Mapping[str, int | None] = field(default_factory=dict)
+    numbers: Mapping[str, float] = field(default_factory=dict)
+
+
+def _clean_answer(value: Any, qid: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DiagnosticsError(
+            f"Answer to {qid!r} is {value!r}; it must be a whole number from 1 to 5 or null."
+        )
+    if value not in (1, 2, 3, 4, 5):
+        raise DiagnosticsError(
+            f"Answer to {qid!r} is {value!r}; it must be a whole number from 1 to 5 or null."
+        )
+    return int(value)
+
+
+def clean_numbers(numbers: Mapping[str, Any]) -> dict[str, float]:
+    """Return validated numbers (known names, finite, not negative, win rate in [0, 1])."""
+    out: dict[str, float] = {}
+    for name, value in numbers.items():
+        if name not in NUMBER_FIELDS:
+            allowed = ", ".join(NUMBER_FIELDS)
+            raise DiagnosticsError(f"Unknown number {name!r}.", f"Known numbers: {allowed}.")
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise DiagnosticsError(f"Number {name!r} is {value!r}; it must be a number.")
+        number = float(value)
+        if not math.isfinite(number) or number < 0:
+            raise DiagnosticsError(f"Number {name!r} is {value!r}; it must be zero or more.")
+        if name == "win_rate" and number > 1:
+            raise DiagnosticsError(
+                f"Number 'win_rate' is {value!r}; give it as a share from 0 to 1 (0.25 = 25%)."
+            )
+        out[name] = number
+    return out
+
+
+def parse_answers_file(data: Any, bank: Bank) -> Answers:
+    """Return the Answers of a parsed answers JSON object; raises DiagnosticsError if invalid.
+
+    The object is ``{"role": ..., "answers": {question_id: 1..5 or null}, "numbers": {...}}``;
+    ``role`` and ``numbers`` are optional, questions left out count as unanswered.
+    """
+    if not isinstance(data, dict):
+        raise DiagnosticsError(
+            "An answers file must hold a JSON object with an \"answers\" field.",
+            'Example: {"role": "cro", "answers": {"ops_trust": 4}, "numbers": {}}',
+        )
+    unknown = sorted(set(data) - {"role", "answers", "numbers", "bank"})
+    if unknown:
+        raise DiagnosticsError(
+            f"Unknown field {unknown[0]!r} in the answers file.",
+            'Allowed fields: "role", "answers", "numbers" (and "bank").',
+        )
+    role = data.get("role")
+    if role is not None and role not in {r.id for r in bank.roles}:
+        roles = ", ".join(r.id for r in bank.roles)
+        raise DiagnosticsError(f"Unknown role {role!r}.", f"Known roles: {roles}.")
+    raw_answers = data.get("answers", {})
+    if not isinstance(raw_answers, dict):
+        raise DiagnosticsError('"answers" must be an object of question id → 1..5 or null.')
+    known = {q.id for q in bank.questions}
+    answers: dict[str, int | None] = {}
+    for qid, value in raw_answers.items():
+        if qid not in known:
+            raise DiagnosticsError(
+                f"Unknown question id {qid!r} in the answers file.",
+                "List the ids with: python -m diagnostics questions",
+            )
+        answers[qid] = _clean_answer(value, qid)
+    raw_numbers = data.get("numbers") or {}
+    if not isinstance(raw_numbers, dict):
+        raise DiagnosticsError('"numbers" must be an object such as {"target": 1000000}.')
+    return Answers(role=role, answers=answers, numbers=clean_numbers(raw_numbers))
+
+
+def answers_to_dict(answers: Answers, bank: Bank) -> dict[str, Any]:
+    """Return the JSON-ready answers file for ``answers`` (every question listed, in bank order)."""
+    return {
+        "role": answers.role,
+        "answers": {q.id: answers.answers.get(q.id) for q in bank.questions},
+        "numbers": dict(answers.numbers),
+        "bank": bank_fingerprint(bank),
+    }
+
+
+# Share link: ``myn=1.<fingerprint>.<one char per question>`` where 1-5 are answers, "0" n/a and
+# "_" unanswered; ``myn_role`` the role id; ``myn_num`` "name:value" pairs joined with "~".
+LINK_KEY = "myn"
+LINK_ROLE_KEY = "myn_role"
+LINK_NUMBERS_KEY = "myn_num"
+_LINK_VERSION = "1"
+_NA = "0"
+_BLANK = "_"
+
+
+def answers_to_query_params(answers: Answers, bank: Bank) -> dict[str, str]:
+    """Return the query parameters that encode ``answers`` compactly (for a share link)."""
+    chars = []
+    for q in bank.questions:
+        if q.id not in answers.answers:
+            chars.append(_BLANK)
+        else:
+            value = answers.answers[q.id]
+            chars.append(_NA if value is None else str(value))
+    params = {LINK_KEY: f"{_LINK_VERSION}.{bank_fingerprint(bank)}.{''.join(chars)}"}
+    if answers.role:
+        params[LINK_ROLE_KEY] = answers.role
+    if answers.numbers:
+        params[LINK_NUMBERS_KEY] = "~".join(
+            f"{name}:{value:g}" for name, value in answers.numbers.items()
+        )
+    return params
+
+
+def _link_error(problem: str) -> DiagnosticsError:
+    return DiagnosticsError(
+        f"This share link cannot be read: {problem}.",
+        "Ask for a fresh link, or upload the answers file instead.",
+    )
+
+
+def answers_from_query_params(params: Mapping[str, str], bank: Bank) -> Answers | None:
+    """Return the Answers a share link encodes, None when it has none; raises DiagnosticsError."""
+    encoded = params.get(LINK_KEY)
+    if not encoded:
+        return None
+    match = re.fullmatch(r"(\d+)\.([0-9a-f]{8})\.([0-5_]*)", encoded.strip())
+    if not match:
+        raise _link_error("the answers part is garbled")
+    version, fingerprint, chars = match.groups()
+    if version != _LINK_VERSION:
+        raise _link_error(f"it uses format version {version}")
+    if fingerprint != bank_fingerprint(bank):
+        raise _link_error("it was made with a different question bank")
+    if len(chars) != len(bank.questions):
+        raise _link_error("it holds the wrong number of answers")
+    answers: dict[str, int | None] = {}
+    for q, ch in zip(bank.questions, chars, strict=True):
+        if ch == _BLANK:
+            continue
+        answers[q.id] = None if ch == _NA else int(ch)
+    role = params.get(LINK_ROLE_KEY) or None
+    if role is not None and role not in {r.id for r in bank.roles}:
+        raise _link_error(f"unknown role {role!r}")
+    numbers: dict[str, Any] = {}
+    raw_numbers = params.get(LINK_NUMBERS_KEY) or ""
+    for pair in filter(None, raw_numbers.split("~")):
+        name, sep, value = pair.partition(":")
+        try:
+            numbers[name] = float(value) if sep else None
+        except ValueError:
+            raise _link_error(f"number {name!r} is not a number") from None
+        if not sep:
+            raise _link_error(f"number {name!r} has no value")
+    try:
+        cleaned = clean_numbers(numbers)
+    except DiagnosticsError as exc:
+        raise _link_error(exc.message.rstrip(".")) from exc
+    return Answers(role=role, answers=answers, numbers=cleaned)
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring
+
+
+@dataclass(frozen=True)
+class DimensionScore:
+    """A dimension's score (None when nothing in it was answered)."""
+
+    id: str
+    name: str
+    score: float | None
+    answered: int
+    questions: int
+    weight: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form: id, name, score, answered, weight."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "score": self.score,
+            "answered": self.answered,
+            "questions": self.questions,
+            "weight": self.weight,
+        }
+
+
+@dataclass(frozen=True)
+class Action:
+    """What to do about one low-scoring statement, and how many score points it could add."""
+
+    question_id: str
+    dimension: str
+    dimension_name: str
+    statement: str
+    action: str
+    answer: int
+    gain: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form of the action."""
+        return {
+            "question_id": self.question_id,
+            "dimension": self.dimension,
+            "dimension_name": self.dimension_name,
+            "statement": self.statement,
+            "action": self.action,
+            "answer": self.answer,
+            "gain": self.gain,
+        }
+
+
+@dataclass(frozen=True)
+class Check:
+    """One numbers check (coverage or capacity): its ratio, the verdict it gives and why."""
+
+    name: Literal["coverage", "capacity"]
+    verdict: Verdict | None
+    ratio: float | None
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form of the check (None ratio → null)."""
+        return {"name": self.name, "verdict": self.verdict, "ratio": self.ratio,
+                "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """The verdict, the score and everything needed to explain them."""
+
+    verdict: Verdict
+    score: float
+    band: str
+    band_label: str
+    decided_by: Literal["score", "coverage", "capacity"]
+    rule: str
+    dimensions: tuple[DimensionScore, ...]
+    binding_constraint: DimensionScore | None
+    actions: tuple[Action, ...]
+    unanswered: tuple[str, ...]
+    checks: tuple[Check, ...]
+    answered_share: float
+    low_confidence: bool
+    score_verdict: Verdict
+    role: str | None = None
+
+    @property
+    def verdict_label(self) -> str:
+        """Return the verdict as shown to people ("Likely", "At risk", "Unlikely")."""
+        return VERDICT_LABELS[self.verdict]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form used by ``python -m diagnostics score --json``."""
+        bc = self.binding_constraint
+        return {
+            "verdict": self.verdict,
+            "score": self.score,
+            "band": self.band,
+            "band_label": self.band_label,
+            "decided_by": self.decided_by,
+            "rule": self.rule,
+            "dimensions": [d.to_dict() for d in self.dimensions],
+            "binding_constraint": bc.to_dict() if bc else None,
+            "actions": [a.to_dict() for a in self.actions],
+            "unanswered": list(self.unanswered),
+            "checks": [c.to_dict() for c in self.checks],
+            "answered_share": self.answered_share,
+            "low_confidence": self.low_confidence,
+            "score_verdict": self.score_verdict,
+            "role": self.role,
+        }
+
+
+def _ratio_verdict(ratio: float, rule: VerdictRule) -> Verdict:
+    if ratio >= rule.likely_min_ratio:
+        return "likely"
+    if ratio < rule.unlikely_below_ratio:
+        return "unlikely"
+    return "at_risk"
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _coverage_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
+    needed = ("target", "closed_so_far", "open_pipeline", "win_rate")
+    missing = [n for n in needed if n not in numbers]
+    if missing:
+        return Check("coverage", None, None, f"Skipped: needs {', '.join(missing)}.")
+    remaining = numbers["target"] - numbers["closed_so_far"]
+    if remaining <= 0:
+        return Check("coverage", "likely", None,
+                     "The target is already closed; nothing is left to cover.")
+    win_rate = numbers["win_rate"]
+    expected = numbers["open_pipeline"] * win_rate
+    ratio = expected / remaining
+    coverage = numbers["open_pipeline"] / remaining
+    needed_cov = f"{1 / win_rate:.1f}×" if win_rate > 0 else "—"
+    detail = (
+        f"Expected bookings {_money(expected)} (pipeline {_money(numbers['open_pipeline'])} × "
+        f"win rate {win_rate:.0%}) against {_money(remaining)} left of the target: "
+        f"{ratio:.0%}. Coverage is {coverage:.1f}× where the win rate needs {needed_cov}."
+    )
+    return Check("coverage", _ratio_verdict(ratio, rule), round(ratio, 3), detail)
+
+
+def _capacity_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
+    needed = ("target", "closed_so_far", "ramped_reps", "deals_per_rep_month",
+              "average_deal_size", "months_left")
+    missing = [n for n in needed if n not in numbers]
+    if missing:
+        return Check("capacity", None, None, f"Skipped: needs {', '.join(missing)}.")
+    remaining = numbers["target"] - numbers["closed_so_far"]
+    if remaining <= 0:
+        return Check("capacity", "likely", None,
+                     "The target is already closed; no more capacity is needed.")
+    capacity = (numbers["ramped_reps"] * numbers["deals_per_rep_month"]
+                * numbers["months_left"] * numbers["average_deal_size"])
+    ratio = capacity / remaining
+    detail = (
+        f"Capacity {_money(capacity)} ({numbers['ramped_reps']:g} ramped reps × "
+        f"{numbers['deals_per_rep_month']:g} deals a month × {numbers['months_left']:g} months × "
+        f"{_money(numbers['average_deal_size'])} a deal) against {_money(remaining)} left: "
+        f"{ratio:.0%}."
+    )
+    return Check("capacity", _ratio_verdict(ratio, rule), round(ratio, 3), detail)
+
+
+def score_answers(
+    bank: Bank,
+    answers: Mapping[str, int | float | None],
+    numbers: Mapping[str, float] | None = None,
+    *,
+    role: str | None = None,
+) -> ScoreResult:
+    """Return the verdict, score, dimension scores, constraint and actions for a set of answers.
+
+    ``answers`` maps question ids to 1..5 (fractional values are accepted: the workshop averages
+    participants) or None for "not applicable / don't know"; missing ids are unanswered. Raises
+    DiagnosticsError when no statement is answered or an answer is out of range.
+    """
+    rule = bank.verdict
+    known = {q.id for q in bank.questions}
+    unknown = sorted(set(answers) - known)
+    if unknown:
+        raise DiagnosticsError(f"Unknown question id {unknown[0]!r}.")
+    values: dict[str, float] = {}
+    for qid, value in answers.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not (1 <= float(value) <= 5):
+            raise DiagnosticsError(f"Answer to {qid!r} is {value!r}; it must be from 1 to 5.")
+        values[qid] = float(value)
+    if not values:
+        raise DiagnosticsError(
+            "No statement is answered yet.",
+            "Rate at least one statement from 1 to 5 to get a verdict.",
+        )
+    clean = clean_numbers(numbers or {})
+
+    dims: list[DimensionScore] = []
+    for d in bank.dimensions:
+        qs = bank.questions_of(d.id)
+        answered = [q for q in qs if q.id in values]
+        total_w = sum(q.weight for q in answered)
+        score = (
+            round(sum(q.weight * _points_f(values[q.id]) for q in answered) / total_w, 1)
+            if answered else None
+        )
+        dims.append(DimensionScore(d.id, d.name, score, len(answered), len(qs), d.weight))
+    scored = [d for d in dims if d.score is not None]
+    weight_sum = sum(d.weight for d in scored)
+    overall = round(sum(d.weight * (d.score or 0.0) for d in scored) / weight_sum, 1)
+    band = bank.band_for(overall)
+
+    if overall >= rule.likely_min_score:
+        score_verdict: Verdict = "likely"
+    elif overall < rule.unlikely_below_score:
+        score_verdict = "unlikely"
+    else:
+        score_verdict = "at_risk"
+
+    checks = (_coverage_check(clean, rule), _capacity_check(clean, rule))
+    verdict = score_verdict
+    decided_by: Literal["score", "coverage", "capacity"] = "score"
+    for check in checks:
+        if check.verdict and _VERDICT_ORDER[check.verdict] > _VERDICT_ORDER[verdict]:
+            verdict, decided_by = check.verdict, check.name
+
+    # Binding constraint: the largest weighted shortfall from a perfect score.
+    binding = max(scored, key=lambda d: (d.weight * (100 - (d.score or 0.0)), -(d.score or 0.0)))
+    if binding.score is not None and binding.score >= 100:
+        binding_or_none: DimensionScore | None = None
+    else:
+        binding_or_none = binding
+
+    actions = _top_actions(bank, values, dims, weight_sum)
+    unanswered = tuple(q.id for q in bank.questions if q.id not in values)
+    share = round(len(values) / len(bank.questions), 3)
+    low = share < rule.min_answered_share
+    return ScoreResult(
+        verdict=verdict,
+        score=overall,
+        band=band.id,
+        band_label=band.label,
+        decided_by=decided_by,
+        rule=_rule_text(rule, overall, score_verdict, checks, verdict, decided_by, low),
+        dimensions=tuple(dims),
+        binding_constraint=binding_or_none,
+        actions=actions,
+        unanswered=unanswered,
+        checks=checks,
+        answered_share=share,
+        low_confidence=low,
+        score_verdict=score_verdict,
+        role=role,
+    )
+
+
+def _points_f(answer: float) -> float:
+    return (answer - 1) / 4 * 100
+
+
+def _top_actions(
+    bank: Bank, values: Mapping[str, float], dims: Sequence[DimensionScore], weight_sum: float
+) -> tuple[Action, ...]:
+    """Return the three statements whose rise to 5 would add the most to the overall score."""
+    by_id = {d.id: d for d in dims}
+    candidates: list[tuple[float, float, int, Action]] = []
+    for order, q in enumerate(bank.questions):
+        if q.id not in values or values[q.id] >= 5:
+            continue
+        dim = by_id[q.dimension]
+        dim_w = sum(x.weight for x in bank.questions_of(q.dimension) if x.id in values)
+        gain = dim.weight / weight_sum * q.weight / dim_w * (100 - _points_f(values[q.id]))
+        action = Action(q.id, dim.id, dim.name, q.statement, q.action,
+                        round(values[q.id]), round(gain, 1))
+        candidates.append((-gain, values[q.id], order, action))
+    candidates.sort(key=lambda c: c[:3])
+    return tuple(c[3] for c in candidates[:3])
+
+
+def _rule_text(
+    rule: VerdictRule,
+    score: float,
+    score_verdict: Verdict,
+    checks: Sequence[Check],
+    verdict: Verdict,
+    decided_by: str,
+    low_confidence: bool,
+) -> str:
+    """Return the plain-language explanation of how the verdict was reached."""
+    lines = [
+        f"Score {score:.0f}/100: {rule.likely_min_score:g} or more reads as likely, below "
+        f"{rule.unlikely_below_score:g} as unlikely, in between as at risk, so the score alone "
+        f"says {VERDICT_LABELS[score_verdict].lower()}.",
+        f"The numbers can only lower that verdict: a check that reaches "
+        f"{rule.likely_min_ratio:.0%} of what is left of the target passes, below "
+        f"{rule.unlikely_below_ratio:.0%} it reads as unlikely.",
+    ]
+    for check in checks:
+        label = check.name.capitalize()
+        if check.verdict is None:
+            lines.append(f"{label}: {check.detail}")
+        else:
+            lines.append(f"{label} says {VERDICT_LABELS[check.verdict].lower()}. {check.detail}")
+    decider = "the score" if decided_by == "score" else f"the {decided_by} check"
+    lines.append(f"Verdict: {VERDICT_LABELS[verdict]}, decided by {decider}.")
+    if low_confidence:
+        lines.append(
+            f"Fewer than {rule.min_answered_share:.0%} of the statements are answered, so read "
+            "the score with caution."
+        )
+    return " ".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers from the active dataset
+
+
+def numbers_from_dataset(dataset: Dataset) -> dict[str, float]:
+    """Return the numbers the data can supply: win rate, deal size, pipeline, reps, productivity.
+
+    Target and closed-so-far depend on the period the user is judged on, so they stay manual.
+    Ramped reps counts reps with a win in the last 90 days of the data; deals per rep per month
+    is their won deals in those 90 days ÷ 3.
+    """
+    from diagnostics.dataset import Filters
+    from diagnostics.funnel import headline_metrics
+
+    metrics = headline_metrics(dataset, Filters())
+    out: dict[str, Any] = {}
+    win_rate = _get(metrics, "win_rate")
+    if win_rate is not None:
+        out["win_rate"] = round(win_rate, 4)
+    avg = _get(metrics, "avg_won_amount")
+    if avg is not None:
+        out["average_deal_size"] = round(avg, 2)
+    pipeline = _get(metrics, "open_pipeline")
+    if pipeline is not None:
+        out["open_pipeline"] = round(pipeline, 2)
+    row = dataset.con.execute(
+        """
+        SELECT count(DISTINCT rep), count(*)
+        FROM opportunities
+        WHERE status = 'won' AND rep IS NOT NULL
+          AND close_date > CAST(? AS DATE) - INTERVAL 90 DAY AND close_date <= ?
+        """,
+        [dataset.as_of, dataset.as_of],
+    ).fetchone()
+    reps, won = (row or (0, 0))
+    if reps:
+        out["ramped_reps"] = float(reps)
+        out["deals_per_rep_month"] = round(won / reps / 3, 2)
+    return clean_numbers(out)
+
+
+def _get(metrics: Any, name: str) -> float | None:
+    value = metrics.get(name) if isinstance(metrics, Mapping) else getattr(metrics, name, None)
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None

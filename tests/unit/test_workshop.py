@@ -1,0 +1,428 @@
+"""Workshop domain: codes, keys, lifecycle, the hand-checked summary, export and import."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diagnostics import workshop as ws
+from diagnostics.errors import DiagnosticsError
+from diagnostics.export import to_csv_bytes
+from diagnostics.workshop_store import DuckDBStore, ParticipantRecord
+
+T0 = datetime(2026, 11, 23, 9, 0, 0)
+
+
+def _score(answers: Mapping[str, int | None]) -> ws.TeamVerdict:
+    values = [v for v in answers.values() if v is not None]
+    mean = sum(values) / len(values)
+    return ws.TeamVerdict("likely" if mean >= 3 else "unlikely", mean * 20, None, None)
+
+
+def _fit(answers: Mapping[str, str]) -> dict[str, float]:
+    xs = sum(1 for v in answers.values() if v == "x")
+    ys = sum(1 for v in answers.values() if v == "y")
+    return {"tsar": 50.0 + 10 * xs, "federation": 50.0 + 10 * ys}
+
+
+CONTENT = ws.Content(
+    statements=(
+        ws.Statement("s1", "A", "First statement", (1, 2, 3, 4, 5)),
+        ws.Statement("s2", "A", "Second statement", (1, 2, 3, 4, 5)),
+        ws.Statement("s3", "B", "Third statement", (1, 2, 3, 4, 5)),
+    ),
+    dimensions={"A": "Alpha", "B": "Beta"},
+    choices=(ws.Choice("c1", "Pick one", (("x", "Ex"), ("y", "Why"))),),
+    score=_score,
+    fit=_fit,
+    model_names={"tsar": "The Tsar"},
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[DuckDBStore]:
+    s = DuckDBStore(tmp_path / "ws.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def created(store: DuckDBStore) -> ws.CreatedWorkshop:
+    return ws.create_workshop(store, "Acme", "Kick-off", now=T0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ABCD2345", "ABCD2345"),
+        ("abcd-2345", "ABCD2345"),
+        (" ab cd 23 45 ", "ABCD2345"),
+        ("ABCD234O", None),  # O is not in the alphabet (looks like 0)
+        ("ABCD2341", None),  # neither is 1
+        ("ABC", None),
+        ("ABCD23456", None),
+        ("'; DROP TABLE workshops; --", None),
+        ("x" * 500, None),
+        (None, None),
+        (12345678, None),
+        (["ABCD2345"], None),
+    ],
+)
+def test_normalise_code(raw: object, expected: str | None) -> None:
+    assert ws.normalise_code(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sales", "sales"),
+        ("sales ops", "sales_ops"),
+        ("SALES-OPS", "sales_ops"),
+        ("sales_ops", "sales_ops"),
+        (" Customer   Success ", "customer_success"),
+        ("finance", "finance"),
+        ("EXECUTIVE", "executive"),
+        ("ceo", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_match_role(text: object, expected: str | None) -> None:
+    assert ws.match_role(text) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [(2.5, 3), (2.49, 2), (3.0, 3), (1.5, 2), (4.5, 5)])
+def test_round_half_up(value: float, expected: int) -> None:
+    assert ws._round_half_up(value) == expected
+
+
+def test_create_gives_typable_code_and_long_key_stored_only_as_hash(
+    store: DuckDBStore, created: ws.CreatedWorkshop
+) -> None:
+    assert ws.normalise_code(created.code) == created.code
+    assert len(created.key) >= 32
+    record = store.get_workshop(created.code)
+    assert record is not None and record.key_hash == ws.hash_secret(created.key)
+    assert created.key not in record.key_hash
+    assert record.instruments == (ws.MAKE_YOUR_NUMBER, ws.LEADERSHIP)
+    assert ws.format_code("ABCD2345") == "ABCD-2345"
+    other = ws.create_workshop(store, "Acme", "Second", [ws.LEADERSHIP])
+    assert other.code != created.code and other.key != created.key
+
+
+@pytest.mark.parametrize(
+    ("client", "title", "instruments", "message"),
+    [
+        ("", "T", [ws.MAKE_YOUR_NUMBER], "client name is empty"),
+        ("C", "   ", [ws.MAKE_YOUR_NUMBER], "title is empty"),
+        ("C", "x" * 200, [ws.MAKE_YOUR_NUMBER], "longer than"),
+        ("C", "T", [], "at least one instrument"),
+        ("C", "T", ["tarot"], "unknown: tarot"),
+    ],
+)
+def test_create_rejects_bad_input(
+    store: DuckDBStore, client: str, title: str, instruments: list[str], message: str
+) -> None:
+    with pytest.raises(DiagnosticsError, match=message):
+        ws.create_workshop(store, client, title, instruments)
+
+
+@pytest.mark.parametrize("key", ["", None, "wrong-key", "x" * 40])
+def test_wrong_or_missing_key_is_refused(
+    store: DuckDBStore, created: ws.CreatedWorkshop, key: object
+) -> None:
+    with pytest.raises(DiagnosticsError, match="facilitator link is not valid"):
+        ws.authorise(store, created.code, key)
+
+
+@pytest.mark.parametrize("code", ["ZZZZ2345", "bad code", None])
+def test_unknown_or_malformed_code_gets_the_same_message_as_a_wrong_key(
+    store: DuckDBStore, created: ws.CreatedWorkshop, code: object
+) -> None:
+    with pytest.raises(DiagnosticsError, match="facilitator link is not valid"):
+        ws.authorise(store, code, created.key)
+
+
+def test_get_workshop_messages(store: DuckDBStore, created: ws.CreatedWorkshop) -> None:
+    assert ws.get_workshop(store, created.code.lower()).title == "Kick-off"
+    with pytest.raises(DiagnosticsError, match="not a workshop code"):
+        ws.get_workshop(store, "<script>")
+    with pytest.raises(DiagnosticsError, match="No workshop has the code ZZZZ-2345"):
+        ws.get_workshop(store, "ZZZZ2345")
+
+
+def test_join_answer_resume_and_clear(store: DuckDBStore, created: ws.CreatedWorkshop) -> None:
+    joined = ws.join_workshop(store, created.code, "  Ada   L ", "Sales Ops")
+    assert joined.participant.name == "Ada L" and joined.participant.role == "sales_ops"
+    assert joined.participant.participant_id == ws.hash_secret(joined.token)
+    ws.answer(store, CONTENT, created.code, joined.token, "s1", 4)
+    ws.answer(store, CONTENT, created.code, joined.token, "s1", 5)  # changed mind
+    ws.answer(store, CONTENT, created.code, joined.token, "s3", "2")
+    ws.answer(store, CONTENT, created.code, joined.token, "c1", "why")  # label, any case
+    assert ws.participant_answers(store, created.code, joined.token) == {
+        "s1": 5, "s3": 2, "c1": "y"
+    }
+    ws.answer(store, CONTENT, created.code, joined.token, "s3", None)
+    assert ws.participant_answers(store, created.code, joined.token) == {"s1": 5, "c1": "y"}
+    assert ws.resume(store, created.code, joined.token) == joined.participant
+    assert ws.resume(store, created.code, "not-a-token") is None
+    assert ws.resume(store, "bad", joined.token) is None
+    assert ws.participant_answers(store, created.code, "unknown-token") == {}
+    anonymous = ws.join_workshop(store, created.code, "", "finance")
+    assert anonymous.participant.name == "Anonymous"
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "message"),
+    [
+        ("s1", 6, "not a level"),
+        ("s1", 0, "not a level"),
+        ("s1", "abc", "not a level"),
+        ("s1", True, "not a level"),
+        ("c1", "z", "not an option"),
+        ("zz", 3, "not part of this workshop"),
+    ],
+)
+def test_invalid_answers_are_refused(
+    store: DuckDBStore, created: ws.CreatedWorkshop, question: str, value: object, message: str
+) -> None:
+    joined = ws.join_workshop(store, created.code, "A", "sales")
+    with pytest.raises(DiagnosticsError, match=message):
+        ws.answer(store, CONTENT, created.code, joined.token, question, value)  # type: ignore[arg-type]
+    assert store.list_answers(created.code) == []
+
+
+def test_answer_needs_a_joined_participant_and_an_instrument_of_the_workshop(
+    store: DuckDBStore,
+) -> None:
+    only_myn = ws.create_workshop(store, "C", "T", [ws.MAKE_YOUR_NUMBER])
+    joined = ws.join_workshop(store, only_myn.code, "A", "sales")
+    with pytest.raises(DiagnosticsError, match="not part of this workshop"):
+        ws.answer(store, CONTENT, only_myn.code, joined.token, "c1", "x")
+    with pytest.raises(DiagnosticsError, match="not joined"):
+        ws.answer(store, CONTENT, only_myn.code, "someone-else-token", "s1", 3)
+
+
+def test_unknown_role_is_refused(store: DuckDBStore, created: ws.CreatedWorkshop) -> None:
+    with pytest.raises(DiagnosticsError, match="Unknown role"):
+        ws.join_workshop(store, created.code, "A", "astronaut")
+
+
+def test_closed_workshop_refuses_joins_and_answers_until_reopened(
+    store: DuckDBStore, created: ws.CreatedWorkshop
+) -> None:
+    joined = ws.join_workshop(store, created.code, "A", "sales")
+    with pytest.raises(DiagnosticsError, match="facilitator link"):
+        ws.close_workshop(store, created.code, "wrong")
+    assert ws.close_workshop(store, created.code, created.key).is_open is False
+    with pytest.raises(DiagnosticsError, match="is closed"):
+        ws.answer(store, CONTENT, created.code, joined.token, "s1", 3)
+    with pytest.raises(DiagnosticsError, match="is closed"):
+        ws.join_workshop(store, created.code, "B", "sales")
+    assert ws.reopen_workshop(store, created.code, created.key).is_open is True
+    ws.answer(store, CONTENT, created.code, joined.token, "s1", 3)
+    assert len(store.list_answers(created.code)) == 1
+
+
+def _room(store: DuckDBStore, code: str) -> dict[str, str]:
+    """Three answering participants and one who only joined (the hand-checked room)."""
+    tokens = {}
+    for name, role, answers in [
+        ("Ann", "sales", {"s1": 5, "s2": 3, "s3": 4, "c1": "x"}),
+        ("Bob", "sales ops", {"s1": 1, "s2": 1, "s3": 4, "c1": "y"}),
+        ("Cy", "marketing", {"s1": 3, "s3": 2}),
+        ("Dee", "finance", {}),
+    ]:
+        joined = ws.join_workshop(store, code, name, role)
+        for qid, value in answers.items():
+            ws.answer(store, CONTENT, code, joined.token, qid, value)
+        tokens[name] = joined.token
+    return tokens
+
+
+def test_summary_of_the_hand_checked_room(store: DuckDBStore, created: ws.CreatedWorkshop) -> None:
+    _room(store, created.code)
+    s = ws.summarise(store, CONTENT, created.code, created.key)
+    assert (s.joined, s.responses) == (4, 3)
+    assert s.by_role == {"sales": 1, "sales_ops": 1, "marketing": 1}
+    assert [(p.name, p.answered, p.total) for p in s.progress] == [
+        ("Ann", 4, 4), ("Bob", 4, 4), ("Cy", 2, 4), ("Dee", 0, 4)
+    ]
+    assert [p.label(reveal=True) for p in s.progress][:2] == ["Participant 1", "Participant 2"]
+    a, b = s.dimensions
+    # A: participant scores 4, 1, 3; B: 4, 4, 2.
+    assert (a.id, a.name, a.participants) == ("A", "Alpha", 3)
+    assert a.mean == pytest.approx(8 / 3) and a.spread == pytest.approx(math.sqrt(14 / 9))
+    assert a.role_gap == pytest.approx(3.0)
+    assert b.mean == pytest.approx(10 / 3) and b.spread == pytest.approx(math.sqrt(8 / 9))
+    assert b.role_gap == pytest.approx(2.0)
+    cells = {(g.role, g.dimension): g for g in s.gaps}
+    assert len(cells) == 6
+    assert cells[("sales", "A")].mean == 4 and cells[("sales", "A")].gap == pytest.approx(4 / 3)
+    assert cells[("sales_ops", "A")].gap == pytest.approx(-5 / 3)
+    assert cells[("marketing", "B")].gap == pytest.approx(2 - 10 / 3)
+    assert [w.question_id for w in s.widest] == ["s1", "s2", "s3"]
+    first = s.widest[0]
+    assert first.spread == pytest.approx(math.sqrt(8 / 3)) and first.mean == 3
+    assert (first.role_gap, first.lowest_role, first.highest_role) == (4, "sales_ops", "sales")
+    assert s.widest[1].role_gap == 2 and s.widest[1].answers == 2
+    # Team answers: s1 mean 3 -> 3, s2 mean 2 -> 2, s3 mean 3.33 -> 3: mean 8/3.
+    assert s.verdict is not None and s.verdict.score == pytest.approx(20 * 8 / 3)
+    assert s.verdict.verdict == "unlikely"
+    roles = {r.role: r for r in s.roles}
+    assert roles["sales"].verdict.score == pytest.approx(80.0)  # type: ignore[union-attr]
+    assert roles["sales"].fit == {"tsar": 60.0, "federation": 50.0}
+    assert roles["marketing"].fit == {}
+    assert s.leadership_team == {"tsar": 55.0, "federation": 55.0}
+    payload = s.to_json()
+    json.dumps(payload, allow_nan=False)
+    assert payload["responses"] == 3 and payload["by_role"]["sales_ops"] == 1
+    assert payload["dimensions"][0]["spread"] == round(math.sqrt(14 / 9), 3)
+    assert payload["widest_gaps"][0]["question_id"] == "s1"
+
+
+def test_summary_of_an_empty_workshop_has_no_numbers(
+    store: DuckDBStore, created: ws.CreatedWorkshop
+) -> None:
+    ws.join_workshop(store, created.code, "Only joined", "sales")
+    s = ws.summarise(store, CONTENT, created.code, created.key)
+    assert (s.joined, s.responses, s.by_role, s.verdict, s.widest, s.gaps) == (1, 0, {}, None,
+                                                                                [], [])
+    assert all(d.mean is None and d.spread is None and d.role_gap is None for d in s.dimensions)
+    assert s.recommended_model is None
+    payload = s.to_json()
+    json.dumps(payload, allow_nan=False)
+    assert payload["dimensions"][0]["mean"] is None
+
+
+def test_summary_needs_the_key(store: DuckDBStore, created: ws.CreatedWorkshop) -> None:
+    with pytest.raises(DiagnosticsError, match="facilitator link is not valid"):
+        ws.summarise(store, CONTENT, created.code, "nope")
+
+
+_answer_level = st.one_of(st.none(), st.integers(1, 5))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    room=st.lists(
+        st.tuples(st.sampled_from(list(ws.ROLES)), st.tuples(_answer_level, _answer_level,
+                                                             _answer_level)),
+        min_size=0,
+        max_size=12,
+    )
+)
+def test_summary_invariants(room: list[tuple[str, tuple[int | None, ...]]]) -> None:
+    workshop = ws.Workshop("ABCD2345", "C", "T", (ws.MAKE_YOUR_NUMBER,), "open", T0)
+    participants = [ParticipantRecord("ABCD2345", f"p{i}", f"n{i}", role, T0)
+                    for i, (role, _) in enumerate(room)]
+    levels = {
+        f"p{i}": {q: v for q, v in zip(("s1", "s2", "s3"), values, strict=True) if v is not None}
+        for i, (_, values) in enumerate(room)
+    }
+    s = ws.summarise_answers(workshop, CONTENT, participants, levels, {})
+    assert s.responses == sum(1 for a in levels.values() if a) == sum(s.by_role.values())
+    for d in s.dimensions:
+        if d.mean is None:
+            assert d.participants == 0
+            continue
+        assert 1 <= d.mean <= 5 and 0 <= d.spread <= 2  # type: ignore[operator]
+        assert d.role_gap is None or 0 <= d.role_gap <= 4
+    for g in s.gaps:
+        assert g.gap is None or -4 <= g.gap <= 4
+    spreads = [w.spread for w in s.widest]
+    assert spreads == sorted(spreads, reverse=True) and all(x > 0 for x in spreads)
+    assert len(s.widest) <= ws.WIDEST_LIMIT
+    json.dumps(s.to_json(), allow_nan=False)
+
+
+def test_export_frame_reveal_and_neutralised_csv(
+    store: DuckDBStore, created: ws.CreatedWorkshop
+) -> None:
+    _room(store, created.code)
+    ws.join_workshop(store, created.code, "=HYPERLINK(\"http://x\")", "executive")
+    frame = ws.export_frame(store, CONTENT, created.code, created.key)
+    assert list(frame.columns) == ["name", "role", "joined_at", "s1", "s2", "s3", "c1"]
+    assert frame["name"].tolist()[:4] == ["Ann", "Bob", "Cy", "Dee"]
+    assert frame["role"].tolist()[:2] == ["Sales", "Sales ops"]
+    assert frame.loc[0, "s1"] == 5 and frame.loc[1, "c1"] == "y"
+    assert frame["s2"].isna().tolist() == [False, False, True, True, True]
+    csv_text = to_csv_bytes(frame).decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv_text
+    hidden = ws.export_frame(store, CONTENT, created.code, created.key, reveal=True)
+    assert hidden["name"].tolist()[0] == "Participant 1"
+    records = ws.export_records(store, CONTENT, created.code, created.key)
+    json.dumps(records, allow_nan=False)
+    assert records[2]["s2"] is None and records[0]["s1"] == 5
+    with pytest.raises(DiagnosticsError):
+        ws.export_frame(store, CONTENT, created.code, "wrong")
+
+
+def test_import_keeps_valid_rows_and_reports_the_rest(
+    store: DuckDBStore, created: ws.CreatedWorkshop
+) -> None:
+    csv = (
+        "Name,ROLE,s1,s2,s3,c1\n"
+        "Eve,SALES OPS,4,2,,x\n"          # line 2: ok
+        "Fay,astronaut,3,3,3,x\n"         # line 3: unknown role
+        "Gus,marketing,9,3,3,x\n"         # line 4: level out of range
+        "Hal,finance,,,,\n"               # line 5: no answers
+        "Ivy,customer success,5,,1,Why\n"  # line 6: ok (option label)
+        ",executive,2,2,2,\n"             # line 7: ok, anonymous
+    ).encode()
+    report = ws.import_responses(store, CONTENT, created.code, created.key, csv)
+    assert report.imported == 3
+    assert [line for line, _ in report.rejected] == [3, 4, 5]
+    assert "astronaut" in report.rejected[0][1] and "not a level" in report.rejected[1][1]
+    assert report.to_json()["rejected"][2] == {"line": 5, "reason": "no answers"}
+    s = ws.summarise(store, CONTENT, created.code, created.key)
+    assert s.by_role == {"sales_ops": 1, "customer_success": 1, "executive": 1}
+    frame = ws.export_frame(store, CONTENT, created.code, created.key)
+    assert frame["name"].tolist() == ["Eve", "Ivy", "Anonymous"]
+    assert frame["c1"].tolist()[:2] == ["x", "y"]
+
+
+def test_export_then_import_round_trips(
+    store: DuckDBStore, created: ws.CreatedWorkshop, tmp_path: Path
+) -> None:
+    _room(store, created.code)
+    path = tmp_path / "responses.csv"
+    path.write_bytes(to_csv_bytes(ws.export_frame(store, CONTENT, created.code, created.key)))
+    target = ws.create_workshop(store, "Acme", "Copy")
+    report = ws.import_responses(store, CONTENT, target.code, target.key, path)
+    assert (report.imported, [r for r, _ in report.rejected]) == (3, [5])  # Dee had no answers
+    original = ws.summarise(store, CONTENT, created.code, created.key).to_json()
+    copy = ws.summarise(store, CONTENT, target.code, target.key).to_json()
+    assert copy["dimensions"] == original["dimensions"]
+    assert copy["widest_gaps"] == original["widest_gaps"]
+
+
+@pytest.mark.parametrize(
+    ("csv", "message"),
+    [
+        (b"name,s1\nA,3\n", "no .role. column"),
+        (b"name,role,s1,q99\nA,sales,3,1\n", "Unknown columns in the responses file: q99"),
+        (b"", "cannot be read"),
+    ],
+)
+def test_import_rejects_unusable_files(
+    store: DuckDBStore, created: ws.CreatedWorkshop, csv: bytes, message: str
+) -> None:
+    with pytest.raises(DiagnosticsError, match=message):
+        ws.import_responses(store, CONTENT, created.code, created.key, csv)
+    assert store.list_participants(created.code) == []
+
+
+def test_import_into_a_closed_workshop_is_refused(
+    store: DuckDBStore, created: ws.CreatedWorkshop
+) -> None:
+    ws.close_workshop(store, created.code, created.key)
+    with pytest.raises(DiagnosticsError, match="is closed"):
+        ws.import_responses(store, CONTENT, created.code, created.key, b"name,role,s1\nA,sales,3\n")
