@@ -244,7 +244,7 @@ class Dataset:
         lo, hi = self.con.execute(
             "SELECT least(min(created_date), min(close_date)),"
             " greatest(max(created_date), max(close_date)) FROM opportunities"
-        ).fetchone() or (None, None)
+        ).fetchall()[0]
         return (lo or self.as_of, hi or self.as_of)
 
 
@@ -417,8 +417,8 @@ def build_dataset(
                 (SELECT max(activity_date) FROM activities),
                 (SELECT max(entered_date) FROM stage_history))
             """
-        ).fetchone()
-        as_of = (row[0] if row else None) or dt.date.today()
+        ).fetchall()[0]
+        as_of = row[0] or dt.date.today()
     return Dataset(
         con=con,
         stages=stages,

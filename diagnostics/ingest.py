@@ -396,7 +396,7 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
             count = con.execute(
                 f"SELECT count(*) FROM checked WHERE _reason IS NULL AND {name}__raw IS NOT NULL "
                 f"AND {name} IS NULL"
-            ).fetchone()
+            ).fetchall()[0]
             n = int(count[0]) if count else 0
             if n:
                 sample = con.execute(
@@ -412,16 +412,17 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
             # Open deals are expected to close in the future; anything else should not be there.
             condition = f"{name} > ?"
             if kind == "opportunities" and name == "close_date":
-                condition += " AND coalesce(status, '') IN ('won', 'lost')"
+                condition += (" AND (coalesce(status, '') IN ('won', 'lost') OR "
+                              "regexp_matches(lower(coalesce(stage, '')), 'won|lost'))")
             row = con.execute(
                 f"SELECT count(*) FROM checked WHERE _reason IS NULL AND {condition}", [today]
-            ).fetchone()
+            ).fetchall()[0]
             if row and row[0]:
                 future[name] = int(row[0])
         negative = 0
         if "amount" in mapping.columns:
             row = con.execute(
-                "SELECT count(*) FROM checked WHERE _reason IS NULL AND amount < 0").fetchone()
+                "SELECT count(*) FROM checked WHERE _reason IS NULL AND amount < 0").fetchall()[0]
             negative = int(row[0]) if row else 0
 
         canonical = list(CANONICAL[kind])

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -168,8 +169,8 @@ def _read_text(data: bytes, name: str, delimiter: str | None) -> RawTable:
     if len(headers) < 2:
         raise DiagnosticsError(
             f"Only one column was found in “{name}”.",
-            "A CRM export needs several columns (id, owner, stage, amount, dates). If the file "
-            "uses another separator, choose it under “Separator” and read it again.",
+            "A CRM export needs several columns (id, owner, stage, amount, dates) separated by "
+            "commas, semicolons, tabs or pipes. Save the file again as CSV and upload that.",
         )
     names = [f"c{i}" for i in range(len(headers))]
     newlines_in_values = '"' in sample and bool(re.search(r'"[^"\n]*\n', sample))
@@ -272,7 +273,7 @@ def _read_xlsx(data: bytes, name: str) -> RawTable:
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise DiagnosticsError(
             f"“{name}” is not an Excel workbook that can be opened ({type(exc).__name__}).",
             "Save it again as .xlsx (or CSV) and upload that.",

@@ -107,3 +107,59 @@ def propose_stages(
         funnel=tuple(open_stages), won=tuple(won), lost=tuple(lost), excluded=tuple(excluded)
     )
     return config, how
+
+
+ROLES = ("open", "won", "lost", "excluded")
+
+
+def stage_rows(config: StageConfig) -> list[dict[str, object]]:
+    """Return one editable row per stage: source name, shown name, role and funnel order."""
+    rows: list[dict[str, object]] = []
+    for i, stage in enumerate(config.funnel, start=1):
+        rows.append({"stage": stage, "show_as": config.display_name(stage), "role": "open",
+                     "order": i})
+    for role, stages in (("won", config.won), ("lost", config.lost),
+                         ("excluded", config.excluded)):
+        for stage in stages:
+            rows.append({"stage": stage, "show_as": config.display_name(stage), "role": role,
+                         "order": None})
+    return rows
+
+
+def config_from_rows(rows: Sequence[Mapping[str, object]]) -> StageConfig:
+    """Return stage settings from edited rows; raise DiagnosticsError when they cannot work.
+
+    Open stages are ordered by ``order`` (blank orders go last, in row order).
+    """
+    from diagnostics.errors import DiagnosticsError
+
+    groups: dict[str, list[tuple[float, int, str]]] = {role: [] for role in ROLES}
+    renames: list[tuple[str, str]] = []
+    for i, row in enumerate(rows):
+        stage = str(row["stage"])
+        role = str(row.get("role") or "open")
+        if role not in ROLES:
+            raise DiagnosticsError(f"Stage “{stage}” has an unknown role “{role}”.",
+                                   f"Choose one of: {', '.join(ROLES)}.")
+        order = row.get("order")
+        try:
+            key = float(order) if order is not None and str(order) != "" else float("inf")
+        except (TypeError, ValueError):
+            key = float("inf")
+        if key != key:  # NaN from an emptied cell
+            key = float("inf")
+        groups[role].append((key, i, stage))
+        shown = str(row.get("show_as") or "").strip()
+        if shown and shown != stage:
+            renames.append((stage, shown))
+    if not groups["open"]:
+        raise DiagnosticsError("Every stage is marked won, lost or excluded.",
+                               "Mark at least one stage as an open funnel stage.")
+    ordered = [s for _, _, s in sorted(groups["open"])]
+    return StageConfig(
+        funnel=tuple(ordered),
+        won=tuple(s for _, _, s in groups["won"]),
+        lost=tuple(s for _, _, s in groups["lost"]),
+        excluded=tuple(s for _, _, s in groups["excluded"]),
+        renames=tuple(renames),
+    )

@@ -14,14 +14,28 @@ from diagnostics.dataset import Dataset
 
 # Data
 DATASET = "dataset"  # diagnostics.dataset.Dataset: the active data of this session
-UPLOADS = "uploads"  # data page: {file name: diagnostics.ingest.LoadedFile}
-UPLOAD_SIGNATURE = "upload_signature"  # data page: hash of the files already read
+WORKSPACE = "workspace"  # diagnostics.workspace.UploadWorkspace: files, mappings, stages
+DATA_DIRTY = "data_dirty"  # bool: a mapping or stage choice changed; rebuild the dataset
+STAGE_EDITOR_VERSION = "stage_editor_version"  # int: bumps to reset the stage editor
+UPLOADER_VERSION = "uploader_version"  # int: bumps to empty the file uploaders
+MAPPING_SIGNATURE = "mapping_signature"  # signature of the saved mapping already applied
 
 # Make your number questionnaire
 MYN_ROLE = "myn_role"  # str: the respondent's role id
 MYN_ANSWERS = "myn_answers"  # dict[question_id, int | None]
 MYN_NUMBERS = "myn_numbers"  # dict[str, float]: target, pipeline, win rate...
 MYN_BANK = "myn_bank"  # a consultant's own question bank, or absent for the built-in one
+MYN_LINK = "myn_link"  # str: the share-link value last applied or written (avoids re-applying)
+MYN_MESSAGE = "myn_message"  # tuple[kind, text]: feedback from a load/fill callback, shown once
+MYN_WIDGET_PREFIX = "myn_q_"  # + question id: radio widget of that statement
+MYN_NUMBER_PREFIX = "myn_n_"  # + number name: number input of that number
+MYN_ROLE_WIDGET = "myn_role_select"  # role select box
+MYN_ANSWERS_UPLOAD = "myn_answers_upload"  # file uploader for an answers JSON
+MYN_BANK_UPLOAD = "myn_bank_upload"  # file uploader for a consultant's question bank
+MYN_FILL_FROM_DATA = "myn_fill_from_data"  # button: take numbers from the active dataset
+MYN_BUILTIN_BANK = "myn_builtin_bank"  # button: go back to the built-in question bank
+MYN_CLEAR = "myn_clear"  # button: forget every answer and number
+MYN_DOWNLOADS = "myn_dl_"  # + "json" / "html" / "pdf": download buttons
 
 # Leadership model
 LEADERSHIP_ANSWERS = "leadership_answers"  # dict[question_id, option_id]
@@ -30,10 +44,17 @@ LEADERSHIP_CLEAR = "leadership_clear"  # button that forgets the leadership answ
 
 # Workshop
 WORKSHOP_PARTICIPANT = "workshop_participant"  # participant id on this device for a workshop
+WORKSHOP_KEYS = "workshop_keys"  # dict[code, facilitator key]: workshops this session may list
+WORKSHOP_REVEAL = "workshop_reveal"  # bool toggle: projector mode, names hidden
+WORKSHOP_NOTICE = "workshop_notice"  # str: a refused answer's message, shown on the next run
+WORKSHOP_ANSWER_PREFIX = "workshop_answer_"  # + question id: a participant's answer widget
+WORKSHOP_FORM_PREFIX = "workshop_form_"  # + field: create / join / open form widgets
 
 # Funnel / quadrant settings that should survive page switches
 FUNNEL_SETTINGS = "funnel_settings"
+FUNNEL_WIDGET_PREFIX = "funnel_w_"  # + setting name: Funnel page widget seeded from FUNNEL_SETTINGS
 QUADRANT_SETTINGS = "quadrant_settings"
+QUADRANT_WIDGET = "quadrant_w_"  # prefix of the quadrant page's widget keys (quadrant_w_<setting>)
 
 
 def active_dataset() -> Dataset:

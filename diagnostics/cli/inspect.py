@@ -1,0 +1,72 @@
+"""``inspect``: how a CRM export is read (kind, mapping, stages, rejected rows, problems)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from diagnostics.cli import emit
+from diagnostics.errors import DiagnosticsError
+
+
+def register(sub: Any) -> None:
+    """Add the ``inspect`` command."""
+    parser = sub.add_parser("inspect", help="show how a CRM export is read and what is wrong")
+    parser.add_argument("file", type=Path, help="CSV, TSV, .xlsx or Parquet export")
+    parser.add_argument("--mapping", type=Path, help="saved mapping JSON to apply")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.set_defaults(func=run)
+
+
+def inspect_file(path: Path, mapping: Path | None = None) -> dict[str, Any]:
+    """Return the inspection report of one file; raise DiagnosticsError when it is unusable."""
+    from diagnostics.ingest import assemble_dataset, parse_table, propose_table_mapping, read_mapping
+    from diagnostics.readers import read_raw
+
+    saved = read_mapping(mapping) if mapping else None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DiagnosticsError(f"Cannot read {path}: {exc.strerror}.") from exc
+    raw = read_raw(data, path.name)
+    from diagnostics.mapping import detect_kind
+
+    kind = detect_kind(raw.headers)[0]
+    table_mapping = propose_table_mapping(raw, kind, saved.tables.get(kind) if saved else None)
+    loaded = parse_table(raw, table_mapping)
+    stages: list[str] = []
+    won: list[str] = []
+    lost: list[str] = []
+    if kind == "opportunities":
+        from diagnostics.dataset import StageConfig
+
+        given = StageConfig.from_dict(saved.stages) if saved and saved.stages else None
+        config = assemble_dataset([loaded], given).stages
+        stages, won, lost = list(config.funnel), list(config.won), list(config.lost)
+    elif kind == "stage_history":
+        stages = sorted({s for s in loaded.table.column("stage").to_pylist() if s})
+    report = loaded.report
+    return {
+        "file": path.name,
+        "kind": kind,
+        "rows": report.rows_kept,
+        "rows_read": report.rows_read,
+        "rejected": report.rows_rejected,
+        "rejected_examples": [{"line": r.line, "reason": r.reason} for r in report.rejected],
+        "mapping": dict(table_mapping.columns),
+        "stages": stages,
+        "won_stages": won,
+        "lost_stages": lost,
+        "date_format": dict(table_mapping.date_orders),
+        "problems": report.problems() + [
+            f"Dates in “{table_mapping.columns[f]}” fit both month/day and day/month orders."
+            for f in loaded.ambiguous_dates
+        ],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the inspection report; exit 2 (via DiagnosticsError) when the file is unusable."""
+    emit(inspect_file(args.file, args.mapping), args.json)
+    return 0

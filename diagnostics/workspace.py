@@ -1,0 +1,185 @@
+"""The Data page's working state, without any UI: files read, their mappings, stage settings.
+
+A page keeps one :class:`UploadWorkspace` per session (in session state), forwards the user's
+choices to it and shows what :meth:`UploadWorkspace.rebuild` returns. Reading the bytes happens once
+per file; changing a mapping re-types the kept text cells, which is cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from diagnostics.dataset import StageConfig
+from diagnostics.errors import DiagnosticsError
+from diagnostics.ingest import (
+    IngestResult,
+    LoadedTable,
+    assemble_dataset,
+    parse_table,
+    propose_table_mapping,
+)
+from diagnostics.mapping import (
+    Kind,
+    SavedMapping,
+    TableMapping,
+    mapping_from_json,
+    mapping_to_json,
+)
+from diagnostics.readers import RawTable, read_raw
+
+__all__ = ["FileState", "UploadWorkspace", "file_signature"]
+
+
+def file_signature(name: str, data: bytes) -> str:
+    """Return a short content hash naming one uploaded file (same bytes, same signature)."""
+    return f"{name}:{len(data)}:{hashlib.blake2b(data, digest_size=12).hexdigest()}"
+
+
+@dataclass
+class FileState:
+    """One uploaded file: its text cells and mapping, or the reason it cannot be used."""
+
+    name: str
+    signature: str
+    raw: RawTable | None = None
+    mapping: TableMapping | None = None
+    loaded: LoadedTable | None = None
+    error: str | None = None
+
+
+@dataclass
+class UploadWorkspace:
+    """Every file the user has given, their mappings, stage settings and the last build."""
+
+    files: dict[str, FileState] = field(default_factory=dict)
+    stages: StageConfig | None = None
+    saved: SavedMapping | None = None
+    result: IngestResult | None = None
+    error: str | None = None
+    source: str | None = None
+
+    # ---------------------------------------------------------------- files
+
+    def add_files(self, files: Sequence[tuple[str, bytes]]) -> bool:
+        """Read files not seen before; return True when anything changed."""
+        changed = False
+        for name, data in files:
+            signature = file_signature(name, data)
+            current = self.files.get(name)
+            if current is not None and current.signature == signature:
+                continue
+            state = FileState(name, signature)
+            try:
+                state.raw = read_raw(data, name)
+                previous = self.saved.tables.get(self._guess_kind(state.raw)) if self.saved else None
+                state.mapping = propose_table_mapping(state.raw, saved=previous)
+            except DiagnosticsError as exc:
+                state.error = str(exc)
+            self.files[name] = state
+            changed = True
+        return changed
+
+    def remove_file(self, name: str) -> None:
+        """Forget one file."""
+        self.files.pop(name, None)
+
+    @staticmethod
+    def _guess_kind(raw: RawTable) -> Kind:
+        from diagnostics.mapping import detect_kind
+
+        return detect_kind(raw.headers)[0]
+
+    # ---------------------------------------------------------------- user choices
+
+    def set_kind(self, name: str, kind: Kind) -> None:
+        """Treat a file as another kind of table (its columns are mapped afresh)."""
+        state = self.files[name]
+        if state.raw is None or (state.mapping and state.mapping.kind == kind):
+            return
+        previous = self.saved.tables.get(kind) if self.saved else None
+        state.mapping = propose_table_mapping(state.raw, kind, previous)
+
+    def set_column(self, name: str, field_name: str, header: str | None) -> None:
+        """Map a canonical field to a header of the file (None: leave the field unmapped)."""
+        state = self.files[name]
+        if state.raw is None or state.mapping is None:
+            return
+        columns = {k: v for k, v in state.mapping.columns.items() if k != field_name}
+        if header is not None:
+            if header not in state.raw.headers:
+                raise DiagnosticsError(f"“{header}” is not a column of {name}.")
+            columns = {k: v for k, v in columns.items() if v != header}
+            columns[field_name] = header
+        fresh = propose_table_mapping(
+            state.raw, state.mapping.kind,
+            TableMapping(state.mapping.kind, columns, state.mapping.date_orders,
+                         state.mapping.decimal_comma),
+        )
+        fresh.columns = columns  # exactly the user's choice, nothing re-proposed
+        state.mapping = fresh
+
+    def set_date_order(self, name: str, field_name: str, order: str) -> None:
+        """Read a date column as year-month-day, month/day/year or day/month/year."""
+        mapping = self.files[name].mapping
+        if mapping is not None and order in ("ymd", "mdy", "dmy"):
+            mapping.date_orders[field_name] = order  # type: ignore[assignment]
+
+    def set_decimal_comma(self, name: str, field_name: str, comma: bool) -> None:
+        """Read an amount column with a decimal comma (1.234,56) or point (1,234.56)."""
+        mapping = self.files[name].mapping
+        if mapping is not None:
+            mapping.decimal_comma[field_name] = comma
+
+    def set_stages(self, config: StageConfig) -> None:
+        """Use these stage settings (order, names, won/lost/excluded) from now on."""
+        self.stages = config
+
+    def apply_saved_mapping(self, text: str | bytes) -> None:
+        """Re-map every file with a saved mapping document; raise DiagnosticsError if invalid."""
+        saved = mapping_from_json(text)
+        self.saved = saved
+        for state in self.files.values():
+            if state.raw is None:
+                continue
+            kind = state.mapping.kind if state.mapping else self._guess_kind(state.raw)
+            state.mapping = propose_table_mapping(state.raw, kind, saved.tables.get(kind))
+        self.stages = StageConfig.from_dict(saved.stages) if saved.stages else self.stages
+
+    # ---------------------------------------------------------------- results
+
+    def rebuild(self) -> IngestResult | None:
+        """Type every usable file and build the Dataset; return it (None when nothing usable).
+
+        Per-file problems stay on each FileState; a problem with the whole set goes in ``error``.
+        """
+        self.error = None
+        loaded: list[LoadedTable] = []
+        for state in self.files.values():
+            state.loaded = None
+            if state.raw is None or state.mapping is None:
+                continue
+            try:
+                state.loaded = parse_table(state.raw, state.mapping)
+                state.error = None
+                loaded.append(state.loaded)
+            except DiagnosticsError as exc:
+                state.error = str(exc)
+        if not loaded:
+            self.result = None
+            return None
+        try:
+            self.result = assemble_dataset(loaded, self.stages, self.source)
+        except DiagnosticsError as exc:
+            self.error = str(exc)
+            self.result = None
+            return None
+        self.stages = self.result.stages
+        return self.result
+
+    def mapping_json(self) -> str:
+        """Return the current mappings and stage settings as a saved-mapping document."""
+        mappings = [s.mapping for s in self.files.values() if s.mapping is not None]
+        stages = self.stages.to_dict() if self.stages else None
+        return mapping_to_json(mappings, stages)

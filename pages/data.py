@@ -1,0 +1,84 @@
+"""Data page: upload CRM exports, check how they were read, fix the mapping and the stages."""
+
+import streamlit as st
+
+from diagnostics.errors import DiagnosticsError
+from diagnostics.sample import load_sample_dataset
+from diagnostics.workspace import UploadWorkspace, file_signature
+from ui.data_views import render_file, render_stages
+from ui.state import (
+    DATA_DIRTY,
+    DATASET,
+    MAPPING_SIGNATURE,
+    UPLOADER_VERSION,
+    WORKSPACE,
+    active_dataset,
+)
+
+st.title("Data")
+st.caption(
+    "Upload exports from Salesforce, HubSpot, Pipedrive or your own spreadsheet: opportunities "
+    "(one row per deal), and optionally activities and stage history. Columns, dates, amounts "
+    "and stages are recognised automatically; check them below and change anything that is off. "
+    "Your files stay in this browser session only."
+)
+
+
+def _use_sample() -> None:
+    st.session_state[DATASET] = load_sample_dataset()
+    st.session_state[WORKSPACE] = UploadWorkspace()
+    st.session_state.pop(MAPPING_SIGNATURE, None)
+    # New uploader keys: the old widgets would hand their files back on the next run.
+    st.session_state[UPLOADER_VERSION] = st.session_state.get(UPLOADER_VERSION, 0) + 1
+
+
+workspace: UploadWorkspace = st.session_state.setdefault(WORKSPACE, UploadWorkspace())
+dataset = active_dataset()
+
+left, right = st.columns([4, 1], vertical_alignment="bottom")
+left.markdown(f"**Active data:** {dataset.source} · as of {dataset.as_of:%d %b %Y}")
+right.button("Use sample data", key="use_sample", on_click=_use_sample, width="stretch")
+
+version = st.session_state.get(UPLOADER_VERSION, 0)
+uploads = st.file_uploader(
+    "CRM exports (CSV, TSV, Excel .xlsx, Parquet)", key=f"data_files_{version}",
+    type=["csv", "tsv", "txt", "xlsx", "parquet"], accept_multiple_files=True,
+)
+saved = st.file_uploader("Saved mapping (optional, .json from “Download mapping”)",
+                         type=["json"], key=f"mapping_file_{version}")
+
+try:
+    if uploads and workspace.add_files([(u.name, u.getvalue()) for u in uploads]):
+        st.session_state[DATA_DIRTY] = True
+    if saved is not None:
+        signature = file_signature(saved.name, saved.getvalue())
+        if st.session_state.get(MAPPING_SIGNATURE) != signature:
+            st.session_state[MAPPING_SIGNATURE] = signature
+            workspace.apply_saved_mapping(saved.getvalue())
+            st.session_state[DATA_DIRTY] = True
+except DiagnosticsError as exc:
+    st.error(str(exc))
+
+if st.session_state.pop(DATA_DIRTY, False) and workspace.files:
+    with st.spinner("Reading your data…"):
+        result = workspace.rebuild()
+    if result is not None:
+        st.session_state[DATASET] = result.dataset
+        dataset = result.dataset
+if workspace.error:
+    st.error(workspace.error)
+
+if not workspace.files:
+    st.info("You are looking at the bundled sample: 40 reps, 5,000 deals over 18 months, "
+            "60,000 activities and stage history. Upload your own export to replace it.")
+else:
+    if workspace.result is not None:
+        st.success(f"Using {workspace.result.dataset.source}. Every page now shows this data.")
+    for note in dataset.notes:
+        st.info(note)
+    for state in workspace.files.values():
+        render_file(workspace, state)
+    render_stages(workspace)
+    st.download_button("Download mapping", data=workspace.mapping_json(),
+                       file_name="mapping.json", mime="application/json", key="mapping_download",
+                       help="Re-apply it to next month's export with “Saved mapping”.")

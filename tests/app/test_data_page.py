@@ -1,0 +1,82 @@
+"""The Data page: sample by default, uploads mapped and reported, sessions kept apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from ui.state import DATASET
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "sample_data"
+
+
+def _data_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert at.title[0].value == "Data"
+    return at
+
+
+def _upload(at: AppTest, *files: tuple[str, bytes]) -> None:
+    at.get("file_uploader")[0].set_value([(n, b, "text/csv") for n, b in files]).run()
+
+
+def test_starts_on_the_sample() -> None:
+    at = _data_page()
+    assert not at.exception
+    assert "bundled sample" in at.session_state[DATASET].source
+    assert any("bundled sample" in i.value for i in at.info)
+
+
+def test_salesforce_upload_is_mapped_and_reported() -> None:
+    at = _data_page()
+    _upload(at, ("salesforce_opportunities.csv",
+                 (SAMPLE / "salesforce_opportunities.csv").read_bytes()))
+    assert not at.exception
+    dataset = at.session_state[DATASET]
+    assert dataset.source == "salesforce_opportunities.csv"
+    won = dataset.con.execute("SELECT count(*) FROM opportunities WHERE status='won'").fetchone()
+    assert won[0] > 0
+    owner = at.selectbox(key="col::salesforce_opportunities.csv::rep")
+    assert owner.value == "Opportunity Owner"
+    assert [m.value for m in at.metric][:2] == ["5,001", "5,000"] or \
+        [m.value for m in at.metric][:2] == ["5,000", "5,000"]
+
+
+def test_bad_file_shows_a_message_not_a_traceback() -> None:
+    at = _data_page()
+    _upload(at, ("broken.csv", b"\x00\x01\x02binary\x00" * 50))
+    assert not at.exception
+    assert any("binary" in e.value for e in at.error)
+    assert "bundled sample" in at.session_state[DATASET].source
+
+
+def test_changing_a_column_mapping_rebuilds_the_dataset() -> None:
+    at = _data_page()
+    _upload(at, ("hubspot_deals.csv", (SAMPLE / "hubspot_deals.csv").read_bytes()))
+    before = at.session_state[DATASET].filter_values("segment")
+    assert "Enterprise" in before
+    at.selectbox(key="col::hubspot_deals.csv::segment").set_value("Product").run()
+    assert not at.exception
+    assert "Core" in at.session_state[DATASET].filter_values("segment")
+
+
+def test_use_sample_restores_the_bundled_data() -> None:
+    at = _data_page()
+    _upload(at, ("hubspot_deals.csv", (SAMPLE / "hubspot_deals.csv").read_bytes()))
+    assert at.session_state[DATASET].source == "hubspot_deals.csv"
+    at.button(key="use_sample").click().run()
+    assert "bundled sample" in at.session_state[DATASET].source
+
+
+def test_two_sessions_never_see_each_others_upload() -> None:
+    alice, bob = _data_page(), _data_page()
+    _upload(alice, ("mine.csv", b"Opportunity ID,Stage,Amount,Opportunity Owner\n"
+                                b"X-1,Closed Won,100,Secret Rep\nX-2,Demo,50,Secret Rep\n"))
+    assert alice.session_state[DATASET].filter_values("rep") == ["Secret Rep"]
+    bob.run()
+    assert "Secret Rep" not in bob.session_state[DATASET].filter_values("rep")
+    assert alice.session_state[DATASET].con is not bob.session_state[DATASET].con

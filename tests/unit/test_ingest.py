@@ -1,0 +1,218 @@
+"""Typing and validating mapped files, assembling the Dataset, and the ``inspect`` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diagnostics.errors import DiagnosticsError
+from diagnostics.ingest import (
+    assemble_dataset,
+    detect_date_order,
+    detect_decimal_comma,
+    load_files,
+    parse_table,
+    propose_table_mapping,
+)
+from diagnostics.mapping import TableMapping
+from diagnostics.readers import read_raw
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = dt.date(2026, 6, 30)
+
+
+def _load(text: str, name: str = "deals.csv", encoding: str = "utf-8"):  # type: ignore[no-untyped-def]
+    raw = read_raw(text.encode(encoding), name)
+    return parse_table(raw, propose_table_mapping(raw), today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("$1,234.00", 1234.0),
+        ("1234", 1234.0),
+        ("(500)", -500.0),
+        ("-75.5", -75.5),
+        ("USD 2,000", 2000.0),
+        ("€ 99.99", 99.99),
+        ("12.5 EUR", 12.5),
+        ("", None),
+    ],
+)
+def test_amounts_with_a_decimal_point(cell: str, expected: float | None) -> None:
+    loaded = _load(f'Opportunity ID,Stage,Amount\n1,Demo,"{cell}"\n2,Demo,"$1,000.50"\n')
+    assert loaded.table.column("amount").to_pylist()[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [("1.234,56 €", 1234.56), ("99,00 €", 99.0), ("(1.000,00)", -1000.0), ("12", 12.0)],
+)
+def test_amounts_with_a_decimal_comma(cell: str, expected: float) -> None:
+    loaded = _load(f"Opportunity ID;Stage;Amount\n1;Demo;{cell}\n2;Won;2.500,00 €\n"
+                   "3;Won;1.750,25 €\n", encoding="cp1252")
+    assert loaded.mapping.decimal_comma["amount"] is True
+    assert loaded.table.column("amount").to_pylist()[0] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("values", "order", "ambiguous"),
+    [
+        (["2025-03-31", "2025-04-01"], "ymd", False),
+        (["03/31/2025", "04/01/2025"], "mdy", False),
+        (["31/03/2025", "01/04/2025"], "dmy", False),
+        (["03/04/2025", "05/06/2025"], "mdy", True),
+        (["03.04.2025", "05.06.2025"], "dmy", True),
+        (["31/03/2025", "03/31/2025", "30/03/2025"], "dmy", True),
+    ],
+)
+def test_date_order_is_decided_from_the_data(values: list[str], order: str,
+                                             ambiguous: bool) -> None:
+    assert detect_date_order(values) == (order, ambiguous)
+
+
+def test_mixed_iso_and_us_dates_in_one_column_both_parse() -> None:
+    loaded = _load("Opportunity ID,Stage,Close Date\n1,Won,03/31/2025\n2,Won,2025-04-02\n"
+                   "3,Lost,4/5/25\n4,Lost,05 Jan 2025\n5,Lost,2025-04-02T10:00:00Z\n")
+    assert loaded.table.column("close_date").to_pylist() == [
+        dt.date(2025, 3, 31), dt.date(2025, 4, 2), dt.date(2025, 4, 5), dt.date(2025, 1, 5),
+        dt.date(2025, 4, 2)]
+
+
+def test_unreadable_values_are_counted_with_line_and_kept_as_missing() -> None:
+    loaded = _load("Opportunity ID,Stage,Amount,Close Date\n1,Won,100,2025-01-01\n"
+                   "2,Won,lots,2025-01-02\n3,Lost,50,someday\n")
+    assert loaded.report.rows_kept == 3
+    problems = {p.field: p for p in loaded.report.unparseable}
+    assert problems["amount"].count == 1 and problems["amount"].examples == ((3, "lots"),)
+    assert problems["close_date"].examples == ((4, "someday"),)
+    assert any("could not be read" in p for p in loaded.report.problems())
+
+
+def test_duplicate_ids_keep_the_first_row_and_count_the_rest() -> None:
+    loaded = _load("Opportunity ID,Stage,Amount\nA,Demo,1\nB,Won,2\nA,Won,3\nA,Lost,4\n")
+    assert loaded.table.column("opp_id").to_pylist() == ["A", "B"]
+    assert loaded.report.duplicate_ids == 2
+    assert [r.reason for r in loaded.report.rejected] == [
+        "duplicate id (first seen on line 2)"] * 2
+
+
+def test_rows_without_stage_or_id_and_blank_rows_are_rejected_with_reasons() -> None:
+    loaded = _load("Opportunity ID,Stage,Amount\n1,Demo,5\n,Won,3\n2,,4\n,,\n")
+    assert loaded.report.rows_read == 4 and loaded.report.rows_kept == 1
+    assert loaded.report.rejected_by_reason == {
+        "no opportunity id": 1, "no stage and no status": 1, "blank row": 1}
+
+
+def test_future_dates_and_negative_amounts_are_reported() -> None:
+    loaded = _load("Opportunity ID,Stage,Amount,Created Date,Close Date\n"
+                   "1,Closed Won,-5,2027-01-01,2027-02-01\n2,Demo,5,2025-01-01,2027-03-01\n")
+    assert loaded.report.future_dates == {"created_date": 1, "close_date": 1}
+    assert loaded.report.negative_amounts == 1
+
+
+def test_missing_required_column_names_the_field_and_the_columns() -> None:
+    raw = read_raw(b"Owner,Amount\nAnn,5\n", "x.csv")
+    with pytest.raises(DiagnosticsError) as err:
+        parse_table(raw, TableMapping("opportunities", {"rep": "Owner"}))
+    assert "Stage" in err.value.message and "Owner, Amount" in err.value.hint
+
+
+def test_status_column_decides_outcome_pipedrive_style() -> None:
+    raw = read_raw(b"Deal - ID,Deal - Title,Deal - Owner,Deal - Stage,Deal - Value,Deal - Status\n"
+                   b"1,A,Ann,Negotiation,100,won\n2,B,Ann,Demo,50,lost\n3,C,Bo,Demo,20,open\n",
+                   "pipedrive.csv")
+    mapping = propose_table_mapping(raw)
+    assert mapping.columns["status"] == "Deal - Status"
+    assert mapping.columns["rep"] == "Deal - Owner" and mapping.columns["amount"] == "Deal - Value"
+    result = assemble_dataset([parse_table(raw, mapping)])
+    rows = result.dataset.query_df(
+        "SELECT opp_id, status, reached_rank FROM opportunities ORDER BY opp_id")
+    assert rows["status"].tolist() == ["won", "lost", "open"]
+    demo_rank = result.stages.rank_of("Demo")
+    assert rows["reached_rank"].tolist() == [len(result.stages.funnel) + 1, demo_rank, demo_rank]
+
+
+def test_no_opportunities_file_is_a_clear_error() -> None:
+    raw = read_raw(b"Assigned To,Type,Date\nAnn,Call,2025-01-02\n", "acts.csv")
+    loaded = parse_table(raw, propose_table_mapping(raw))
+    assert loaded.kind == "activities"
+    with pytest.raises(DiagnosticsError, match="No opportunities file"):
+        assemble_dataset([loaded])
+
+
+def test_sample_exports_from_three_crms_agree_on_outcomes() -> None:
+    outcomes = []
+    for name in ("opportunities.csv", "salesforce_opportunities.csv", "hubspot_deals.csv"):
+        result = load_files([(name, (ROOT / "sample_data" / name).read_bytes())])
+        outcomes.append(result.dataset.query_df(
+            "SELECT status, count(*) AS n, round(sum(amount)) AS total FROM opportunities "
+            "GROUP BY 1 ORDER BY 1").to_dict("records"))
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.decimals(min_value=-10**7, max_value=10**7, places=2), min_size=2,
+                max_size=12), st.booleans())
+def test_formatted_amounts_read_back_exactly(values: list, european: bool) -> None:  # type: ignore[type-arg]
+    def fmt(v: object) -> str:
+        text = f"{abs(float(v)):,.2f}"  # type: ignore[arg-type]
+        if european:
+            text = text.replace(",", "_").replace(".", ",").replace("_", ".") + " €"
+        else:
+            text = "$" + text
+        return f"({text})" if float(v) < 0 else text  # type: ignore[arg-type]
+
+    delimiter = ";" if european else ","
+    lines = [f"ID{delimiter}Stage{delimiter}Amount"] + [
+        f'{i}{delimiter}Demo{delimiter}"{fmt(v)}"' for i, v in enumerate(values)]
+    raw = read_raw(("\n".join(lines) + "\n").encode(), "p.csv")
+    mapping = propose_table_mapping(raw)
+    mapping.decimal_comma["amount"] = european
+    got = parse_table(raw, mapping).table.column("amount").to_pylist()
+    assert got == pytest.approx([float(v) for v in values])
+
+
+def test_decimal_comma_detection() -> None:
+    assert detect_decimal_comma(["1.234,56 €", "99,00 €", "12"]) is True
+    assert detect_decimal_comma(["$1,234.00", "99.00", "12"]) is False
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "diagnostics", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_inspect_reports_mapping_stages_and_formats() -> None:
+    done = _cli("inspect", "sample_data/hubspot_deals.csv", "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["kind"] == "opportunities" and out["rows"] == 5000 and out["rejected"] == 0
+    assert out["mapping"]["rep"] == "Deal owner" and out["mapping"]["opp_id"] == "Record ID"
+    assert out["stages"][:3] == ["Lead", "Discovery", "Demo"]
+    assert out["won_stages"] == ["Closed Won"] and out["lost_stages"] == ["Closed Lost"]
+    assert out["date_format"] == {"close_date": "mdy", "created_date": "mdy"}
+
+
+def test_cli_inspect_unusable_file_exits_2_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x00\x01" * 100)
+    done = _cli("inspect", str(bad), "--json")
+    assert done.returncode == 2
+    assert "binary" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_inspect_reports_rejected_lines(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("Opportunity ID,Stage,Amount\n1,Demo,5\n1,Won,6\n2,Won\n")
+    out = json.loads(_cli("inspect", str(path), "--json").stdout)
+    assert out["rejected"] == 2
+    assert {(e["line"], e["reason"].split(" (")[0]) for e in out["rejected_examples"]} == {
+        (3, "duplicate id"), (4, "has 2 fields where the header has 3")}

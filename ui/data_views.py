@@ -1,0 +1,149 @@
+"""Rendering helpers for the Data page: one file's mapping and report, and the stage editor."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from diagnostics.errors import DiagnosticsError
+from diagnostics.ingest import ValidationReport
+from diagnostics.mapping import KIND_LABELS, KINDS, field_specs
+from diagnostics.stages import ROLES, config_from_rows, stage_rows
+from diagnostics.workspace import FileState, UploadWorkspace
+from ui.state import DATA_DIRTY, STAGE_EDITOR_VERSION
+
+NOT_MAPPED = "— not in this file —"
+DATE_ORDERS = {"ymd": "Year-month-day (2025-03-31)", "mdy": "Month/day/year (03/31/2025)",
+               "dmy": "Day/month/year (31/03/2025)"}
+
+
+def _mark_dirty() -> None:
+    st.session_state[DATA_DIRTY] = True
+
+
+def _on_kind(ws: UploadWorkspace, name: str, key: str) -> None:
+    ws.set_kind(name, st.session_state[key])
+    _mark_dirty()
+
+
+def _on_column(ws: UploadWorkspace, name: str, field_name: str, key: str) -> None:
+    value = st.session_state[key]
+    ws.set_column(name, field_name, None if value == NOT_MAPPED else value)
+    _mark_dirty()
+
+
+def _on_date_order(ws: UploadWorkspace, name: str, field_name: str, key: str) -> None:
+    ws.set_date_order(name, field_name, st.session_state[key])
+    _mark_dirty()
+
+
+def _on_decimal(ws: UploadWorkspace, name: str, field_name: str, key: str) -> None:
+    ws.set_decimal_comma(name, field_name, st.session_state[key] == "1.234,56")
+    _mark_dirty()
+
+
+def render_report(report: ValidationReport) -> None:
+    """Show the validation summary of one file: counts, problems, left-out rows."""
+    read, kept, left = st.columns(3)
+    read.metric("Rows read", f"{report.rows_read:,}")
+    kept.metric("Rows used", f"{report.rows_kept:,}")
+    left.metric("Rows left out", f"{report.rows_rejected:,}")
+    for note in report.notes:
+        st.caption(note)
+    problems = report.problems()
+    if problems:
+        st.warning("\n".join(f"- {p}" for p in problems))
+    else:
+        st.success("Every row was read and every mapped value understood.")
+    if report.rejected:
+        st.caption("Rows left out (first 50), with their line in the file:")
+        st.dataframe(
+            pd.DataFrame([(r.line, r.reason) for r in report.rejected], columns=["line", "reason"]),
+            hide_index=True, width="stretch", height=min(300, 40 + 35 * len(report.rejected)),
+        )
+
+
+def render_file(ws: UploadWorkspace, state: FileState) -> None:
+    """Show one file: its kind, column mapping, value formats, validation report and a preview."""
+    if state.raw is None or state.mapping is None:
+        st.error(f"{state.name}: {state.error}")
+        return
+    mapping = state.mapping
+    label = f"{state.name} — {KIND_LABELS[mapping.kind].split(' (')[0]}, {state.raw.rows:,} rows"
+    with st.expander(label, expanded=state.error is not None or len(ws.files) == 1):
+        key = f"kind::{state.name}"
+        st.selectbox("This file holds", KINDS, index=KINDS.index(mapping.kind),
+                     format_func=KIND_LABELS.__getitem__, key=key,
+                     on_change=_on_kind, args=(ws, state.name, key))
+        st.markdown("**Columns** — which column of your file holds each field")
+        options = [NOT_MAPPED, *state.raw.headers]
+        specs = field_specs()[mapping.kind]
+        grid = st.columns(3)
+        for i, spec in enumerate(specs):
+            key = f"col::{state.name}::{spec.name}"
+            current = mapping.columns.get(spec.name, NOT_MAPPED)
+            grid[i % 3].selectbox(
+                spec.label + (" *" if spec.required else ""), options,
+                index=options.index(current), key=key,
+                on_change=_on_column, args=(ws, state.name, spec.name, key),
+            )
+        formats = [s for s in specs if s.name in mapping.columns and s.kind in ("date", "amount")]
+        if formats:
+            st.markdown("**Value formats** — detected from the data; change them if wrong")
+            grid = st.columns(3)
+            for i, spec in enumerate(formats):
+                key = f"fmt::{state.name}::{spec.name}"
+                if spec.kind == "date":
+                    order = mapping.date_orders.get(spec.name, "ymd")
+                    grid[i % 3].selectbox(
+                        spec.label, list(DATE_ORDERS), index=list(DATE_ORDERS).index(order),
+                        format_func=DATE_ORDERS.__getitem__, key=key,
+                        on_change=_on_date_order, args=(ws, state.name, spec.name, key))
+                else:
+                    comma = mapping.decimal_comma.get(spec.name, False)
+                    grid[i % 3].radio(
+                        spec.label, ["1,234.56", "1.234,56"], index=int(comma), key=key,
+                        horizontal=True, on_change=_on_decimal,
+                        args=(ws, state.name, spec.name, key))
+        if state.error:
+            st.error(state.error)
+        if state.loaded is not None:
+            for name in state.loaded.ambiguous_dates:
+                st.info(f"Dates in “{mapping.columns[name]}” fit both month/day and day/month; "
+                        f"they are read as {DATE_ORDERS[mapping.date_orders[name]]}.")
+            render_report(state.loaded.report)
+            st.caption("First rows as the app reads them:")
+            st.dataframe(state.loaded.table.slice(0, 5).to_pandas(), hide_index=True,
+                         width="stretch")
+
+
+def render_stages(ws: UploadWorkspace) -> None:
+    """Show the stage editor: order, names, won / lost / excluded; apply changes on edit."""
+    if ws.result is None or ws.stages is None:
+        return
+    st.subheader("Stages")
+    st.caption(ws.result.stage_note + " Edit the order, rename a stage, or change its role: "
+               "won and lost are outcomes; excluded stages (on hold, stalled) stay out of the "
+               "funnel.")
+    frame = pd.DataFrame(stage_rows(ws.stages))
+    edited = st.data_editor(
+        frame, key=f"stage_editor_{st.session_state.get(STAGE_EDITOR_VERSION, 0)}",
+        hide_index=True, width="stretch", disabled=["stage"],
+        column_config={
+            "stage": st.column_config.TextColumn("Stage in file"),
+            "show_as": st.column_config.TextColumn("Show as"),
+            "role": st.column_config.SelectboxColumn("Role", options=list(ROLES), required=True),
+            "order": st.column_config.NumberColumn("Funnel order", min_value=1, step=1),
+        },
+    )
+    try:
+        config = config_from_rows(edited.to_dict("records"))
+    except DiagnosticsError as exc:
+        st.error(str(exc))
+        return
+    if config != ws.stages:
+        ws.set_stages(config)
+        # A fresh editor for the new order: old edits are keyed by row and would apply again.
+        st.session_state[STAGE_EDITOR_VERSION] = st.session_state.get(STAGE_EDITOR_VERSION, 0) + 1
+        _mark_dirty()
+        st.rerun()

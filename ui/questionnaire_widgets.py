@@ -1,0 +1,332 @@
+"""Widgets of the Make your number page: statements, numbers, loading, share link and result.
+
+Answers live in plain session-state dicts (``MYN_ANSWERS``, ``MYN_NUMBERS``) updated by
+``on_change`` callbacks, so they survive page switches; widgets are seeded from those dicts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from diagnostics import questionnaire as q
+from diagnostics.charts.questionnaire import dimension_chart
+from diagnostics.errors import DiagnosticsError
+from diagnostics.report import ReportSection, build_report_html, build_report_pdf
+from ui import state
+
+_NA = 0  # radio option meaning "not applicable / don't know"
+_PERCENT = {"win_rate"}  # numbers shown as a percentage, stored as a share
+
+
+def md(text: str) -> str:
+    """Return text safe for Streamlit Markdown (a "$" would start LaTeX)."""
+    return text.replace("$", "\\$")
+
+
+def active_bank() -> q.Bank:
+    """Return the consultant's bank from session state, else the built-in one."""
+    bank = st.session_state.get(state.MYN_BANK)
+    return bank if isinstance(bank, q.Bank) else q.load_bank()
+
+
+def current_answers() -> q.Answers:
+    """Return this session's answers, role and numbers."""
+    return q.Answers(
+        role=st.session_state.get(state.MYN_ROLE),
+        answers=dict(state.session_dict(state.MYN_ANSWERS)),
+        numbers=dict(state.session_dict(state.MYN_NUMBERS)),
+    )
+
+
+def _forget_widgets() -> None:
+    """Drop widget values so the widgets re-seed from the answer dicts on the next run."""
+    prefixes = (state.MYN_WIDGET_PREFIX, state.MYN_NUMBER_PREFIX)
+    for key in [k for k in st.session_state if str(k).startswith(prefixes)]:
+        del st.session_state[key]
+    st.session_state.pop(state.MYN_ROLE_WIDGET, None)
+
+
+def apply_answers(loaded: q.Answers) -> None:
+    """Replace the session's answers, role and numbers with ``loaded``."""
+    st.session_state[state.MYN_ANSWERS] = dict(loaded.answers)
+    st.session_state[state.MYN_NUMBERS] = dict(loaded.numbers)
+    st.session_state[state.MYN_ROLE] = loaded.role
+    _forget_widgets()
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state[state.MYN_MESSAGE] = (kind, text)
+
+
+def show_message() -> None:
+    """Show (once) the feedback a callback left behind."""
+    message = st.session_state.pop(state.MYN_MESSAGE, None)
+    if message:
+        kind, text = message
+        (st.error if kind == "error" else st.success)(md(text))
+
+
+def apply_share_link(bank: q.Bank) -> None:
+    """Load answers from the page's query parameters when they hold a new share link."""
+    encoded = st.query_params.get(q.LINK_KEY)
+    if not encoded or encoded == st.session_state.get(state.MYN_LINK):
+        return
+    st.session_state[state.MYN_LINK] = encoded
+    try:
+        loaded = q.answers_from_query_params(st.query_params.to_dict(), bank)
+    except DiagnosticsError as err:
+        st.error(md(str(err)))
+        return
+    if loaded is not None:
+        apply_answers(loaded)
+        st.success("Answers restored from the share link.")
+
+
+def share_link(bank: q.Bank, answers: q.Answers) -> str:
+    """Put the answers in the address bar (query parameters) and return the full share link."""
+    params = q.answers_to_query_params(answers, bank)
+    for key in (q.LINK_KEY, q.LINK_ROLE_KEY, q.LINK_NUMBERS_KEY):
+        if key not in params and key in st.query_params:
+            del st.query_params[key]
+    if any(st.query_params.get(k) != v for k, v in params.items()):
+        st.query_params.update(params)
+    st.session_state[state.MYN_LINK] = params[q.LINK_KEY]
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{urlencode(params)}"
+
+
+# ---- statements, role and numbers ------------------------------------------------------------
+
+
+def _store_answer(question_id: str) -> None:
+    value = st.session_state.get(state.MYN_WIDGET_PREFIX + question_id)
+    answers = state.session_dict(state.MYN_ANSWERS)
+    answers[question_id] = None if value in (None, _NA) else int(value)
+
+
+def question_radio(question: q.Question, number: int) -> None:
+    """Render one statement as a radio with its five anchors and a not-applicable option."""
+    answers = state.session_dict(state.MYN_ANSWERS)
+    options = [1, 2, 3, 4, 5, _NA]
+    if question.id not in answers:
+        index = None
+    else:
+        value = answers[question.id]
+        index = options.index(_NA if value is None else int(value))
+    levels = question.levels
+    st.radio(
+        md(f"**{number}. {question.statement}**"),
+        options,
+        index=index,
+        format_func=lambda v: "Not applicable / don't know" if v == _NA else f"{v} · {levels[v-1]}",
+        key=state.MYN_WIDGET_PREFIX + question.id,
+        on_change=_store_answer,
+        args=(question.id,),
+        help=f"Why it matters: {question.why}",
+    )
+
+
+def _store_role() -> None:
+    st.session_state[state.MYN_ROLE] = st.session_state.get(state.MYN_ROLE_WIDGET)
+
+
+def role_select(bank: q.Bank) -> None:
+    """Render the role select box (stored in ``MYN_ROLE``)."""
+    ids = [r.id for r in bank.roles]
+    role = st.session_state.get(state.MYN_ROLE)
+    st.selectbox(
+        "Your role",
+        ids,
+        index=ids.index(role) if role in ids else None,
+        format_func=bank.role_label,
+        placeholder="Pick your role",
+        key=state.MYN_ROLE_WIDGET,
+        on_change=_store_role,
+    )
+
+
+def _store_number(name: str) -> None:
+    value = st.session_state.get(state.MYN_NUMBER_PREFIX + name)
+    numbers = state.session_dict(state.MYN_NUMBERS)
+    if value is None:
+        numbers.pop(name, None)
+    else:
+        numbers[name] = float(value) / 100 if name in _PERCENT else float(value)
+
+
+def _fill_from_data() -> None:
+    try:
+        found = q.numbers_from_dataset(state.active_dataset())
+    except (DiagnosticsError, ImportError) as err:
+        _flash("error", f"Could not read numbers from the data: {err}")
+        return
+    state.session_dict(state.MYN_NUMBERS).update(found)
+    _forget_widgets()
+    names = ", ".join(q.NUMBER_FIELDS[n][0].lower() for n in found)
+    _flash("success", f"Filled from the data: {names or 'nothing (no closed deals)'}.")
+
+
+def numbers_inputs() -> None:
+    """Render the optional numbers (two columns) and the fill-from-data button."""
+    numbers = state.session_dict(state.MYN_NUMBERS)
+    st.button("Fill from my data", key=state.MYN_FILL_FROM_DATA, on_click=_fill_from_data,
+              help="Win rate, deal size, open pipeline, ramped reps and deals per rep per month "
+                   "from the active dataset. Target and closed so far stay yours to enter.")
+    columns = st.columns(2)
+    for i, (name, (label, help_text)) in enumerate(q.NUMBER_FIELDS.items()):
+        value = numbers.get(name)
+        percent = name in _PERCENT
+        with columns[i % 2]:
+            st.number_input(
+                f"{label} (%)" if percent else label,
+                min_value=0.0,
+                max_value=100.0 if percent else None,
+                value=None if value is None else (value * 100 if percent else value),
+                step=1.0,
+                format="%.1f" if percent or name == "deals_per_rep_month" else "%.0f",
+                key=state.MYN_NUMBER_PREFIX + name,
+                on_change=_store_number,
+                args=(name,),
+                help=help_text,
+            )
+
+
+# ---- loading files -----------------------------------------------------------------------------
+
+
+def _load_answers_file() -> None:
+    upload = st.session_state.get(state.MYN_ANSWERS_UPLOAD)
+    if upload is None:
+        return
+    try:
+        data = json.loads(upload.getvalue().decode("utf-8"))
+        apply_answers(q.parse_answers_file(data, active_bank()))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        _flash("error", f"{upload.name} is not a JSON answers file: {err}.")
+    except DiagnosticsError as err:
+        _flash("error", f"{upload.name}: {err}")
+    else:
+        _flash("success", f"Answers loaded from {upload.name}.")
+
+
+def _load_bank_file() -> None:
+    upload = st.session_state.get(state.MYN_BANK_UPLOAD)
+    if upload is None:
+        return
+    try:
+        bank = q.load_bank_from_text(upload.getvalue().decode("utf-8"), upload.name)
+    except UnicodeDecodeError:
+        _flash("error", f"{upload.name} is not a UTF-8 text file.")
+        return
+    except DiagnosticsError as err:
+        _flash("error", str(err))
+        return
+    _use_bank(bank)
+    count = len(bank.questions)
+    _flash("success", f"Using the question bank in {upload.name} ({count} statements).")
+
+
+def _use_bank(bank: q.Bank | None) -> None:
+    st.session_state[state.MYN_BANK] = bank
+    known = {x.id for x in (bank or q.load_bank()).questions}
+    answers = state.session_dict(state.MYN_ANSWERS)
+    for qid in [k for k in answers if k not in known]:
+        del answers[qid]
+    _forget_widgets()
+
+
+def _clear() -> None:
+    apply_answers(q.Answers())
+
+
+def loaders(bank: q.Bank) -> None:
+    """Render the answers-file and question-bank uploaders and the reset buttons."""
+    left, right = st.columns(2)
+    left.file_uploader("Load an answers file (JSON)", type=["json"],
+                       key=state.MYN_ANSWERS_UPLOAD, on_change=_load_answers_file)
+    right.file_uploader("Use your own question bank (TOML)", type=["toml"],
+                        key=state.MYN_BANK_UPLOAD, on_change=_load_bank_file,
+                        help="Same format as the built-in bank; see `python -m diagnostics "
+                             "questions` and diagnostics/content/questions.toml.")
+    if isinstance(st.session_state.get(state.MYN_BANK), q.Bank):
+        right.button("Back to the built-in bank", key=state.MYN_BUILTIN_BANK,
+                     on_click=_use_bank, args=(None,))
+    left.button("Clear my answers", key=state.MYN_CLEAR, on_click=_clear)
+
+
+# ---- result ------------------------------------------------------------------------------------
+
+_BOX = {"likely": st.success, "at_risk": st.warning, "unlikely": st.error}
+
+
+def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
+    """Render the verdict, its rule, the dimension chart, the constraint, actions and gaps."""
+    decider = "the score" if result.decided_by == "score" else f"the {result.decided_by} check"
+    _BOX[result.verdict](
+        f"**{result.verdict_label} to make the number** · score {result.score:.0f}/100 "
+        f"({result.band_label}) · decided by {decider}"
+    )
+    st.markdown(md(f"**The rule.** {result.rule}"))
+    st.caption(md(bank.band_for(result.score).description))
+    rule = bank.verdict
+    st.altair_chart(dimension_chart(result, rule.likely_min_score, rule.unlikely_below_score),
+                    width="stretch")
+    bc = result.binding_constraint
+    if bc is not None:
+        st.markdown(md(f"**Binding constraint: {bc.name}** ({bc.score:.0f}/100, weight "
+                       f"{bc.weight:g}): {bank.dimension(bc.id).summary}"))
+    if result.actions:
+        st.markdown("**Three actions that would move the verdict most**")
+        st.markdown("\n".join(
+            md(f"{i}. {a.action} *({a.dimension_name}; now {a.answer}/5, up to "
+               f"+{a.gain:.1f} points)*")
+            for i, a in enumerate(result.actions, start=1)
+        ))
+    if result.unanswered:
+        with st.expander(f"Not answered or not applicable ({len(result.unanswered)})"):
+            st.markdown("\n".join(md(f"- {bank.question(x).statement}")
+                                  for x in result.unanswered))
+
+
+def leadership_section() -> ReportSection | None:
+    """Return the leadership-model section when that questionnaire is answered in this session."""
+    answers = st.session_state.get(state.LEADERSHIP_ANSWERS)
+    if not answers:
+        return None
+    try:
+        from diagnostics.leadership import leadership_report_section, recommend_model
+
+        section: Any = leadership_report_section(recommend_model(answers))
+    except (ImportError, NotImplementedError, DiagnosticsError):
+        return None
+    return section if isinstance(section, ReportSection) else None
+
+
+def downloads(bank: q.Bank, answers: q.Answers, result: q.ScoreResult | None) -> None:
+    """Render the answers JSON download and, with a result, the HTML and PDF report downloads."""
+    payload = json.dumps(q.answers_to_dict(answers, bank), indent=2, ensure_ascii=False)
+    cols = st.columns(3)
+    cols[0].download_button("Download answers (JSON)", payload.encode("utf-8"),
+                            file_name="make-your-number-answers.json", mime="application/json",
+                            key=state.MYN_DOWNLOADS + "json", on_click="ignore")
+    if result is None:
+        return
+    extra = [s for s in (leadership_section(),) if s is not None]
+    role = bank.role_label(answers.role)
+    subtitle = f"Answered as {role}" if role else ""
+    cols[1].download_button(
+        "Printable report (HTML)",
+        build_report_html(result, title=bank.title, subtitle=subtitle, extra_sections=extra),
+        file_name="make-your-number-report.html", mime="text/html",
+        key=state.MYN_DOWNLOADS + "html", on_click="ignore",
+    )
+    cols[2].download_button(
+        "Report (PDF)",
+        build_report_pdf(result, title=bank.title, subtitle=subtitle, extra_sections=extra),
+        file_name="make-your-number-report.pdf", mime="application/pdf",
+        key=state.MYN_DOWNLOADS + "pdf", on_click="ignore",
+    )
