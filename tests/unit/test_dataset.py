@@ -1,0 +1,103 @@
+"""The canonical tables, furthest-stage ranks, filters and the connection lockdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from diagnostics.dataset import Filters, StageConfig, build_dataset, connect_locked
+
+STAGES = StageConfig(funnel=("Lead", "Demo", "Trial"), won=("Won",), lost=("Lost",),
+                     excluded=("On hold",), renames=(("Trial", "Pilot"),))
+D = dt.date
+
+
+def _dataset():  # type: ignore[no-untyped-def]
+    opp = pd.DataFrame({
+        "opp_id": ["1", "2", "3", "4", "5", "6"],
+        "rep": ["a", "a", "b", "b", "c", "c"],
+        "stage": ["Demo", "Won", "Lost", "On hold", "Trial", "Lost"],
+        "amount": [100.0, 200.0, 300.0, 400.0, None, 50.0],
+        "created_date": [D(2025, 1, 1)] * 6,
+        "close_date": [None, D(2025, 2, 1), D(2025, 3, 1), None, None, D(2025, 1, 10)],
+        "segment": ["SMB", "SMB", "Ent", "Ent", "SMB", None],
+    })
+    hist = pd.DataFrame({"opp_id": ["3", "3", "3"], "stage": ["Lead", "Trial", "Lost"],
+                         "entered_date": [D(2025, 1, 1), D(2025, 1, 9), D(2025, 3, 1)]})
+    acts = pd.DataFrame({"rep": ["a", "a"], "type": ["Demo call", "Email"],
+                         "activity_date": [D(2025, 4, 1), D(2025, 4, 2)], "opp_id": ["1", None]})
+    return build_dataset(opp, STAGES, stage_history=hist, activities=acts)
+
+
+def test_reached_rank_follows_the_furthest_stage_rule() -> None:
+    ds = _dataset()
+    ranks = dict(ds.con.execute("SELECT opp_id, reached_rank FROM opportunities").fetchall())
+    # open Demo → 2; won → 4 (every stage); lost with history up to Trial → 3;
+    # parked with no history → excluded (NULL); open Trial → 3; lost, no history → first stage.
+    assert ranks == {"1": 2, "2": 4, "3": 3, "4": None, "5": 3, "6": 1}
+
+
+def test_status_renames_and_last_touch() -> None:
+    ds = _dataset()
+    rows = ds.query_df("SELECT opp_id, status, stage, last_touch FROM opportunities "
+                       "ORDER BY opp_id")
+    assert rows["status"].tolist() == ["open", "won", "lost", "open", "open", "lost"]
+    assert rows["stage"].tolist()[4] == "Pilot"
+    assert rows["last_touch"].tolist()[0] == pd.Timestamp(2025, 4, 1)  # activity on the deal
+    assert ds.query_df("SELECT stage FROM funnel_stages ORDER BY rank")["stage"].tolist() == [
+        "Lead", "Demo", "Pilot", "Won"]
+    assert ds.as_of == D(2025, 4, 2)
+    assert ds.has_activities and ds.has_stage_history
+    meetings = ds.query_df("SELECT type, is_meeting FROM activities ORDER BY type")
+    assert meetings["is_meeting"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("filters", "ids"),
+    [
+        (Filters(), {"1", "2", "3", "4", "5", "6"}),
+        (Filters(cohort="closed"), {"2", "3", "6"}),
+        (Filters(cohort="closed", start=D(2025, 2, 1)), {"2", "3"}),
+        (Filters(segment=("SMB",)), {"1", "2", "5"}),
+        (Filters(rep=("b", "c"), segment=("Ent",)), {"3", "4"}),
+        (Filters(start=D(2026, 1, 1)), set()),
+    ],
+)
+def test_filters(filters: Filters, ids: set[str]) -> None:
+    from diagnostics.dataset import opportunity_filter_sql
+
+    ds = _dataset()
+    where, params = opportunity_filter_sql(filters)
+    got = {r[0] for r in ds.con.execute(f"SELECT opp_id FROM opportunities o WHERE {where}",
+                                        params).fetchall()}
+    assert got == ids
+
+
+def test_filter_values_are_parameters_not_sql() -> None:
+    from diagnostics.dataset import opportunity_filter_sql
+
+    where, params = opportunity_filter_sql(Filters(rep=("x'); DROP TABLE opportunities; --",)))
+    assert "DROP" not in where and params == ["x'); DROP TABLE opportunities; --"]
+    with pytest.raises(ValueError):
+        opportunity_filter_sql(Filters(), alias="o; DROP")
+
+
+def test_locked_connection_cannot_read_files_or_change_settings() -> None:
+    con = connect_locked()
+    with pytest.raises(duckdb.Error):
+        con.execute("SELECT * FROM read_csv('/etc/hostname')").fetchall()
+    with pytest.raises(duckdb.Error):
+        con.execute("SET enable_external_access = true")
+    with pytest.raises(duckdb.Error):
+        con.execute("INSTALL httpfs")
+    assert con.execute("SELECT current_setting('autoload_known_extensions')").fetchall()[0][0] \
+        is False
+
+
+def test_describe_names_cohort_and_filters() -> None:
+    text = Filters(start=D(2025, 1, 1), end=D(2025, 3, 31), cohort="closed",
+                   region=("EMEA",)).describe()
+    assert text == "Deals won or lost 01 Jan 2025 – 31 Mar 2025; region = EMEA"

@@ -1,0 +1,63 @@
+"""The Data page's state machine, without a browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from diagnostics.errors import DiagnosticsError
+from diagnostics.workspace import UploadWorkspace
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def _hubspot() -> tuple[str, bytes]:
+    return ("hubspot_deals.csv", (SAMPLE / "hubspot_deals.csv").read_bytes())
+
+
+def test_same_bytes_are_read_once() -> None:
+    ws = UploadWorkspace()
+    assert ws.add_files([_hubspot()]) is True
+    assert ws.add_files([_hubspot()]) is False
+
+
+def test_mapping_change_and_saved_mapping_round_trip() -> None:
+    ws = UploadWorkspace()
+    ws.add_files([_hubspot()])
+    ws.set_column("hubspot_deals.csv", "segment", "Product")
+    result = ws.rebuild()
+    assert result is not None and "Core" in result.dataset.filter_values("segment")
+    ws.set_stages(result.stages.with_changes(renames=(("Lead", "Inbound lead"),)))
+    saved = ws.mapping_json()
+
+    again = UploadWorkspace()
+    again.add_files([_hubspot()])
+    again.apply_saved_mapping(saved)
+    second = again.rebuild()
+    assert second is not None
+    assert second.dataset.filter_values("segment") == result.dataset.filter_values("segment")
+    assert second.dataset.query_df("SELECT stage FROM funnel_stages WHERE rank = 1")[
+        "stage"].iloc[0] == "Inbound lead"
+
+
+def test_bad_file_is_kept_with_its_message_next_to_good_ones() -> None:
+    ws = UploadWorkspace()
+    ws.add_files([("empty.csv", b""), _hubspot()])
+    assert ws.files["empty.csv"].error is not None and "empty" in ws.files["empty.csv"].error
+    assert ws.rebuild() is not None
+
+
+def test_unknown_header_is_refused() -> None:
+    ws = UploadWorkspace()
+    ws.add_files([_hubspot()])
+    with pytest.raises(DiagnosticsError):
+        ws.set_column("hubspot_deals.csv", "rep", "Nope")
+
+
+def test_unmapping_the_stage_gives_a_file_level_error() -> None:
+    ws = UploadWorkspace()
+    ws.add_files([_hubspot()])
+    ws.set_column("hubspot_deals.csv", "stage", None)
+    assert ws.rebuild() is None
+    assert "Stage" in (ws.files["hubspot_deals.csv"].error or "")
