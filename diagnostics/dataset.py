@@ -103,7 +103,7 @@ class StageConfig:
         return dict(self.renames).get(stage, stage)
 
     def rank_of(self, stage: str | None) -> int | None:
-        """Return the 1-based funnel rank of a source stage name, or None when outside the funnel."""
+        """Return the 1-based funnel rank of a source stage, or None when outside the funnel."""
         if stage is None:
             return None
         if stage in self.won:
@@ -274,7 +274,10 @@ def _as_arrow(frame: pd.DataFrame | pa.Table | None, columns: dict[str, str]) ->
     """Return ``frame`` as an Arrow table with exactly the canonical columns (missing → NULL)."""
     if frame is None:
         return _empty_table(columns)
-    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    if isinstance(frame, pa.Table):
+        table = frame
+    else:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
     n = table.num_rows
     arrays = []
     empty = _empty_table(columns)
@@ -301,7 +304,7 @@ def build_dataset(
     con: duckdb.DuckDBPyConnection | None = None,
     as_of: dt.date | None = None,
 ) -> Dataset:
-    """Return a Dataset built from canonical frames (already parsed: dates are dates, amounts floats).
+    """Return a Dataset built from canonical, already typed frames (dates, float amounts).
 
     ``opportunities.stage`` holds source stage names; ``status`` may be missing, in which case it
     is derived from ``stages.won`` / ``stages.lost``. Renames are applied to the stored ``stage``

@@ -31,7 +31,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Return UTF-8 CSV bytes (with BOM so Excel reads accents) of a neutralised copy of ``frame``."""
+    """Return UTF-8 CSV bytes (BOM included, so Excel reads accents) of a neutralised copy."""
     return neutralise_frame(frame).to_csv(index=False).encode("utf-8-sig")
 
 

@@ -414,16 +414,15 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
             if kind == "opportunities" and name == "close_date":
                 condition += (" AND (coalesce(status, '') IN ('won', 'lost') OR "
                               "regexp_matches(lower(coalesce(stage, '')), 'won|lost'))")
-            row = con.execute(
+            (in_future,) = con.execute(
                 f"SELECT count(*) FROM checked WHERE _reason IS NULL AND {condition}", [today]
             ).fetchall()[0]
-            if row and row[0]:
-                future[name] = int(row[0])
+            if in_future:
+                future[name] = int(in_future)
         negative = 0
         if "amount" in mapping.columns:
-            row = con.execute(
+            (negative,) = con.execute(
                 "SELECT count(*) FROM checked WHERE _reason IS NULL AND amount < 0").fetchall()[0]
-            negative = int(row[0]) if row else 0
 
         canonical = list(CANONICAL[kind])
         extra = ["probability"] if kind == "opportunities" else []

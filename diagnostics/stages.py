@@ -143,7 +143,7 @@ def config_from_rows(rows: Sequence[Mapping[str, object]]) -> StageConfig:
                                    f"Choose one of: {', '.join(ROLES)}.")
         order = row.get("order")
         try:
-            key = float(order) if order is not None and str(order) != "" else float("inf")
+            key = float(str(order)) if order is not None and str(order) != "" else float("inf")
         except (TypeError, ValueError):
             key = float("inf")
         if key != key:  # NaN from an emptied cell

@@ -73,7 +73,8 @@ class UploadWorkspace:
             state = FileState(name, signature)
             try:
                 state.raw = read_raw(data, name)
-                previous = self.saved.tables.get(self._guess_kind(state.raw)) if self.saved else None
+                kind = self._guess_kind(state.raw)
+                previous = self.saved.tables.get(kind) if self.saved else None
                 state.mapping = propose_table_mapping(state.raw, saved=previous)
             except DiagnosticsError as exc:
                 state.error = str(exc)

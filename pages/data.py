@@ -6,6 +6,7 @@ from diagnostics.errors import DiagnosticsError
 from diagnostics.sample import load_sample_dataset
 from diagnostics.workspace import UploadWorkspace, file_signature
 from ui.data_views import render_file, render_stages
+from ui.frame import require_router
 from ui.state import (
     DATA_DIRTY,
     DATASET,
@@ -15,6 +16,7 @@ from ui.state import (
     active_dataset,
 )
 
+require_router()
 st.title("Data")
 st.caption(
     "Upload exports from Salesforce, HubSpot, Pipedrive or your own spreadsheet: opportunities "
@@ -36,7 +38,7 @@ workspace: UploadWorkspace = st.session_state.setdefault(WORKSPACE, UploadWorksp
 dataset = active_dataset()
 
 left, right = st.columns([4, 1], vertical_alignment="bottom")
-left.markdown(f"**Active data:** {dataset.source} · as of {dataset.as_of:%d %b %Y}")
+status_line = left.empty()
 right.button("Use sample data", key="use_sample", on_click=_use_sample, width="stretch")
 
 version = st.session_state.get(UPLOADER_VERSION, 0)
@@ -44,6 +46,7 @@ uploads = st.file_uploader(
     "CRM exports (CSV, TSV, Excel .xlsx, Parquet)", key=f"data_files_{version}",
     type=["csv", "tsv", "txt", "xlsx", "parquet"], accept_multiple_files=True,
 )
+
 saved = st.file_uploader("Saved mapping (optional, .json from “Download mapping”)",
                          type=["json"], key=f"mapping_file_{version}")
 
@@ -65,6 +68,7 @@ if st.session_state.pop(DATA_DIRTY, False) and workspace.files:
     if result is not None:
         st.session_state[DATASET] = result.dataset
         dataset = result.dataset
+status_line.markdown(f"**Active data:** {dataset.source} · as of {dataset.as_of:%d %b %Y}")
 if workspace.error:
     st.error(workspace.error)
 

@@ -2,11 +2,15 @@
 
 import streamlit as st
 
+from ui.frame import require_router
+
+require_router()
 st.title("Make Your Number")
 st.markdown(
     "Are you likely to make your number this period, and what is the one constraint that "
     "decides it? Start wherever fits your question."
 )
+
 left, right = st.columns(2)
 with left:
     st.subheader("Diagnose")

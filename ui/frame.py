@@ -1,10 +1,24 @@
-"""The shared frame around every page: a sidebar note on which data is active."""
+"""The shared frame around every page: routing guard and a sidebar note on the active data."""
 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from ui.state import DATASET
+
+
+def require_router() -> None:
+    """Make sure the page runs inside app.py's navigation, not as a legacy stand-alone page.
+
+    Streamlit treats a ``pages/`` folder next to the entry file as a legacy multipage app until
+    ``st.navigation`` has run once in the process; a first visitor arriving on a deep link
+    (``/workshop?workshop=CODE``) would get the page without the app's frame. Switching the flag
+    and rerunning sends that visit through app.py, on the same page.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def render_sidebar() -> None:

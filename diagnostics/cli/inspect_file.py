@@ -21,7 +21,12 @@ def register(sub: Any) -> None:
 
 def inspect_file(path: Path, mapping: Path | None = None) -> dict[str, Any]:
     """Return the inspection report of one file; raise DiagnosticsError when it is unusable."""
-    from diagnostics.ingest import assemble_dataset, parse_table, propose_table_mapping, read_mapping
+    from diagnostics.ingest import (
+        assemble_dataset,
+        parse_table,
+        propose_table_mapping,
+        read_mapping,
+    )
     from diagnostics.readers import read_raw
 
     saved = read_mapping(mapping) if mapping else None
