@@ -41,6 +41,7 @@ __all__ = [
     "load_content",
     "load_profiles",
     "load_questions",
+    "model_fits",
     "model_name",
     "myn_structure_notes",
     "parse_answers",
@@ -422,6 +423,19 @@ def _flips(
         if all(t in best for t in targets):
             break
     return {t: Flip(best[t][1], t) if t in best else None for t in MODELS if t != current}
+
+
+def model_fits(answers: Mapping[str, str]) -> dict[ModelId, float]:
+    """Return each model's fit (0–100, 50 = neutral) without the drivers and the flip search.
+
+    The cheap path for callers that only aggregate fits, such as a workshop averaging a room.
+
+    Raises:
+        DiagnosticsError: an answer names an unknown question or option.
+    """
+    content = load_content()
+    raw = _raw_scores(content, _validated(answers))
+    return {m: _fit(raw[m], content.scale()) for m in MODELS}
 
 
 def recommend_model(answers: Mapping[str, str]) -> FitResult:

@@ -1,6 +1,158 @@
-"""Leadership model page (coming next)."""
+"""Leadership model: the Tsar, Federation and Chief of Staff side by side, and which fits you."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from diagnostics.charts.leadership import fit_bar_chart, fit_triangle_chart
+from diagnostics.errors import DiagnosticsError
+from diagnostics.leadership import (
+    MODELS,
+    describe_flip,
+    load_content,
+    model_name,
+    myn_structure_notes,
+    recommend_model,
+)
+from ui import state
+from ui.frame import require_router
+
+require_router()
+content = load_content()
+names = {m: model_name(m) for m in MODELS}
+
+
+def _md(text: str) -> str:
+    """Escape dollar signs, which Streamlit's Markdown would read as LaTeX."""
+    return text.replace("$", "\\$")
+
+
+def _bullets(items: tuple[str, ...] | list[str]) -> str:
+    return "\n".join(f"- {_md(item)}" for item in items)
+
+
+def _remember(question_id: str) -> None:
+    answers = state.session_dict(state.LEADERSHIP_ANSWERS)
+    value = st.session_state.get(state.LEADERSHIP_WIDGET_PREFIX + question_id)
+    if value is None:
+        answers.pop(question_id, None)
+    else:
+        answers[question_id] = value
+
+
+def _clear() -> None:
+    state.session_dict(state.LEADERSHIP_ANSWERS).clear()
+    for q in content.questions:
+        st.session_state[state.LEADERSHIP_WIDGET_PREFIX + q.id] = None
+
+
 st.title("Leadership model")
-st.info("This view is being built. The Data page already works with the bundled sample.")
+st.write(
+    "Three ways to line up marketing, sales and service behind one number, compared with the "
+    "functional structure most companies run today, and a short questionnaire that shows which "
+    "one fits your situation best."
+)
+st.info(content.interpretation, icon=":material/info:")
+
+st.header("The models side by side")
+for column, profile in zip(st.columns(len(content.profiles)), content.profiles, strict=True):
+    with column.container(border=True):
+        st.subheader(profile.name)
+        st.caption(profile.tagline)
+        st.markdown(f"**How it aligns the teams.** {_md(profile.aligns_by)}")
+        st.markdown(f"**Org chart.** {_md(profile.org_chart)}")
+        st.markdown(f"**Disruption.** {_md(profile.disruption)}")
+        st.markdown(f"**Depends on.** {_md(profile.depends_on)}")
+        st.markdown("**Strengths**\n" + _bullets(profile.strengths))
+        st.markdown("**Risks to manage**\n" + _bullets(profile.risks))
+        with st.expander("Examples in the chapter"):
+            for example in profile.examples:
+                st.markdown(f"**{example.company}.** {_md(example.summary)}")
+            if profile.examples_note:
+                st.caption(_md(profile.examples_note))
+
+st.header("Your situation")
+st.caption("Answer what you can: a question left open counts as neutral.")
+answers = state.session_dict(state.LEADERSHIP_ANSWERS)
+for number, question in enumerate(content.questions, start=1):
+    option_ids = [o.id for o in question.options]
+    saved = answers.get(question.id)
+    st.radio(
+        f"{number}. {question.text}",
+        option_ids,
+        index=option_ids.index(saved) if saved in option_ids else None,
+        format_func=lambda oid, q=question: q.option(oid).label,
+        key=state.LEADERSHIP_WIDGET_PREFIX + question.id,
+        on_change=_remember,
+        args=(question.id,),
+    )
+st.button("Clear my answers", key=state.LEADERSHIP_CLEAR, on_click=_clear)
+
+st.header("The fit")
+try:
+    fit = recommend_model(answers)
+except DiagnosticsError as err:
+    st.error(str(err))
+    st.stop()
+if fit.answered == 0:
+    st.info("Answer at least one question to see how each model fits.")
+    st.stop()
+
+best, beside = st.columns([3, 2])
+with best:
+    st.subheader(f"Best fit: {names[fit.recommended]}")
+    st.write(
+        "Fit out of 100 (50 = neutral): "
+        + ", ".join(f"{names[m]} {fit.fit[m]:.0f}" for m in MODELS)
+        + f". Based on {fit.answered} of {fit.total} questions."
+    )
+    if fit.is_close_call:
+        st.warning(
+            f"A close call: the {names[fit.runner_up]} is only {fit.margin:.0f} points behind."
+        )
+    st.caption(fit.caveat)
+with beside:
+    notes = myn_structure_notes(st.session_state.get(state.MYN_ANSWERS) or {})
+    if notes:
+        st.markdown("**What your make-your-number answers add**")
+        for note in notes:
+            st.markdown(f"- **{note.name}** ({note.score:.0f}/100): {_md(note.implication)}")
+    else:
+        st.caption(
+            "Answer the Make your number questionnaire in this session to see its weakest "
+            "dimensions here, with what each implies for the structure."
+        )
+
+bar_column, triangle_column = st.columns(2)
+bar_column.altair_chart(fit_bar_chart(fit.fit, fit.recommended, names), width="stretch")
+triangle_column.altair_chart(fit_triangle_chart({"You": fit.fit}, names), width="stretch")
+triangle_column.caption(
+    "The point sits nearer the corners of the models that fit better; near the middle, they fit "
+    "about equally."
+)
+
+st.subheader("What pushed each model up or down")
+for column, model in zip(st.columns(len(MODELS)), MODELS, strict=True):
+    with column:
+        st.markdown(f"**{names[model]}** · fit {fit.fit[model]:.0f}")
+        drivers = fit.drivers[model]
+        st.markdown(
+            "\n".join(f"- {d.effect:+d} · {_md(d.answer_label)}" for d in drivers)
+            if drivers
+            else "No answer moved this model."
+        )
+
+st.subheader("What would change the recommendation")
+if fit.flip is None:
+    st.write("No change of up to four answers would make another model the best fit.")
+else:
+    st.write(describe_flip(fit.flip))
+    for flip in fit.flips.values():
+        if flip is not None and flip != fit.flip:
+            st.caption(describe_flip(flip))
+
+profile = content.profile(fit.recommended)
+st.subheader(f"Risks the {names[fit.recommended]} must manage")
+risks, guards = st.columns(2)
+risks.markdown("**Risks**\n" + _bullets(profile.risks))
+guards.markdown("**Guardrails**\n" + _bullets(profile.guardrails))
