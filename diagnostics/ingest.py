@@ -238,32 +238,41 @@ _ORDER_FORMATS: dict[DateOrder, str] = {
     "dmy": "['%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y']",
     "ymd": "['%Y/%m/%d', '%Y.%m.%d']",
 }
-_NAMED_FORMATS = "['%d %b %Y', '%b %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%B %d, %Y', '%d %B %Y']"
+_NAMED_FORMATS = "['%Y/%m/%d', '%d %b %Y', '%b %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%B %d, %Y', '%d %B %Y']"
 
 
 def _amount_sql(col: str, decimal_comma: bool) -> str:
     keep = "[^0-9,]" if decimal_comma else "[^0-9.]"
     digits = f"regexp_replace({col}, '{keep}', '', 'g')"
     number = f"replace({digits}, ',', '.')" if decimal_comma else digits
-    return (
-        f"CASE WHEN {col} IS NULL OR NOT regexp_matches({col}, '{_MONEY_SHAPE}') THEN NULL "
+    formatted = (
+        f"CASE WHEN NOT regexp_matches({col}, '{_MONEY_SHAPE}') THEN NULL "
         f"ELSE (CASE WHEN regexp_matches({col}, '{_NEGATIVE}') THEN -1 ELSE 1 END) "
         f"* TRY_CAST({number} AS DOUBLE) END"
     )
+    if decimal_comma:
+        return formatted
+    # Plain numbers (most cells of most exports) take the fast cast; the rest the full reading.
+    return f"coalesce(TRY_CAST({col} AS DOUBLE), {formatted})"
 
 
 def _date_sql(col: str, order: DateOrder) -> str:
-    token = f"split_part(replace(trim({col}), 'T', ' '), ' ', 1)"
-    parsed = (
+    """Return SQL giving a DATE (before the year sanity check) for a trimmed text column."""
+    token = f"split_part(replace({col}, 'T', ' '), ' ', 1)"
+    # The lenient DATE cast reads 4/5/25 as 2004-05-25: only give it text shaped YYYY-…
+    return (
         f"coalesce("
-        f"CASE WHEN regexp_matches(trim({col}), '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') "
-        f"THEN TRY_CAST({token} AS DATE) END, "
+        f"CASE WHEN substr({col}, 5, 1) = '-' "
+        f"THEN coalesce(TRY_CAST({col} AS DATE), TRY_CAST({token} AS DATE)) END, "
         f"try_strptime({token}, {_ORDER_FORMATS[order]})::DATE, "
-        f"try_strptime(trim({col}), {_NAMED_FORMATS})::DATE)"
+        f"try_strptime({col}, {_NAMED_FORMATS})::DATE)"
     )
-    # Two-digit years (05/02/25) come back as year 25: CRM dates are in this century.
-    fixed = f"(CASE WHEN year({parsed}) < 100 THEN {parsed} + INTERVAL 2000 YEAR ELSE {parsed} END)"
-    return f"(CASE WHEN year({fixed}) BETWEEN 1950 AND 2200 THEN {fixed}::DATE END)"
+
+
+def _date_fix_sql(col: str) -> str:
+    """Return SQL turning two-digit years (05/02/25 → year 25) into this century; junk → NULL."""
+    fixed = f"(CASE WHEN year({col}) < 100 THEN ({col} + INTERVAL 2000 YEAR)::DATE ELSE {col} END)"
+    return f"(CASE WHEN year({fixed}) BETWEEN 1950 AND 2200 THEN {fixed} END)"
 
 
 def _number_sql(col: str) -> str:
@@ -271,7 +280,7 @@ def _number_sql(col: str) -> str:
 
 
 def _status_sql(col: str) -> str:
-    low = f"lower(trim({col}))"
+    low = f"lower({col})"
     return (
         f"CASE WHEN regexp_matches({low}, '\\bwon\\b|^win') THEN 'won' "
         f"WHEN regexp_matches({low}, '\\blost\\b|^loss') THEN 'lost' "
@@ -321,114 +330,131 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
     today = today or dt.date.today()
     kind = mapping.kind
     specs = {s.name: s for s in field_specs()[kind]}
-    con = connect_locked(memory_limit="2GB")
+    typed_fields = [n for n in mapping.columns if specs[n].kind != "text" or n == "status"]
+    con = connect_locked(memory_limit="4GB")
     try:
         con.register("raw_in", raw.table)
-        select = ["_line"]
-        for name, header in mapping.columns.items():
-            col = f"c{raw.headers.index(header)}"
-            spec = specs[name]
-            text = f"nullif(trim({col}), '')"
-            select.append(f"{text} AS {name}__raw")
-            if spec.kind == "amount":
-                expr = _amount_sql(text, mapping.decimal_comma.get(name, False))
-            elif spec.kind == "date":
-                expr = _date_sql(text, mapping.date_orders.get(name, "ymd"))
-            elif spec.kind == "number":
-                expr = _number_sql(text)
-            elif name == "status":
-                expr = _status_sql(text)
-            else:
-                expr = text
-            select.append(f"{expr} AS {name}")
+        # Layer 1: trimmed text; layer 2: typed values; layer 3: sanity fixes and reasons.
+        texts = ["_line"] + [f"nullif(trim(c{raw.headers.index(h)}), '') AS {n}__raw"
+                             for n, h in mapping.columns.items()]
+        texts.append("(" + " AND ".join(f"c{i} IS NULL" for i in range(len(raw.headers)))
+                     + ") AS _blank")
+        typed = ["_line", "_blank"]
+        final = ["_line", "_blank"]
         for name, spec in specs.items():
+            source = f"{name}__raw"
             if name not in mapping.columns:
                 sql_type = {"amount": "DOUBLE", "date": "DATE", "number": "DOUBLE"}.get(
                     spec.kind, "VARCHAR")
-                select.append(f"NULL::{sql_type} AS {name}")
-        all_blank = " AND ".join(f"c{i} IS NULL" for i in range(len(raw.headers)))
-        select.append(f"({all_blank}) AS _blank")
-        con.execute(f"CREATE TABLE typed AS SELECT {', '.join(select)} FROM raw_in")
+                typed.append(f"NULL::{sql_type} AS {name}")
+                final.append(name)
+                continue
+            if spec.kind == "amount":
+                expr = _amount_sql(source, mapping.decimal_comma.get(name, False))
+            elif spec.kind == "date":
+                expr = _date_sql(source, mapping.date_orders.get(name, "ymd"))
+            elif spec.kind == "number":
+                expr = _number_sql(source)
+            elif name == "status":
+                expr = _status_sql(source)
+            else:
+                expr = source
+            typed.append(f"{expr} AS {name}")
+            final.append(_date_fix_sql(name) + f" AS {name}" if spec.kind == "date" else name)
+            if name in typed_fields:
+                typed.append(source)
+                final.append(source)
+        if kind == "opportunities" and "opp_id" not in mapping.columns:
+            final = [f"'row-' || _line AS opp_id" if f == "opp_id" else f for f in final]
+        cases = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in
+                         _reject_reasons(kind, set(mapping.columns)))
+        con.execute(
+            f"""
+            CREATE TABLE checked AS
+            SELECT *, CASE WHEN _blank THEN 'blank row' {cases} END AS _reason FROM (
+                SELECT {', '.join(final)} FROM (
+                    SELECT {', '.join(typed)} FROM (SELECT {', '.join(texts)} FROM raw_in)))
+            """
+        )
         con.unregister("raw_in")
 
-        if kind == "opportunities" and "opp_id" not in mapping.columns:
-            con.execute("UPDATE typed SET opp_id = 'row-' || _line")
         id_field = ID_FIELD[kind] if ID_FIELD[kind] in mapping.columns else None
         if kind == "opportunities":
             id_field = "opp_id"
-        cases = ["WHEN _blank THEN 'blank row'"]
-        cases += [f"WHEN {cond} THEN '{reason}'" for cond, reason in
-                  _reject_reasons(kind, set(mapping.columns))]
-        dup = ""
+        duplicate_ids = 0
         if id_field:
-            dup = (f", CASE WHEN {id_field} IS NOT NULL AND row_number() OVER "
-                   f"(PARTITION BY {id_field} ORDER BY _line) > 1 THEN min(_line) OVER "
-                   f"(PARTITION BY {id_field}) END AS _dup_of")
-        else:
-            dup = ", NULL::BIGINT AS _dup_of"
-        con.execute(
-            f"CREATE TABLE checked AS SELECT *, CASE {' '.join(cases)} END AS _reason {dup} "
-            f"FROM typed"
-        )
-        con.execute(
-            "UPDATE checked SET _reason = 'duplicate id (first seen on line ' || _dup_of || ')' "
-            "WHERE _reason IS NULL AND _dup_of IS NOT NULL"
-        )
-        by_reason = dict(con.execute(
-            "SELECT regexp_replace(_reason, ' \\(first seen on line \\d+\\)', ''), count(*) "
-            "FROM checked WHERE _reason IS NOT NULL GROUP BY 1"
-        ).fetchall())
-        duplicate_ids = int(by_reason.get("duplicate id", 0))
+            (duplicate_ids,) = con.execute(
+                f"SELECT count({id_field}) - count(DISTINCT {id_field}) FROM checked "
+                f"WHERE _reason IS NULL"
+            ).fetchall()[0]
+        if duplicate_ids:  # only then pay for the window over every row
+            con.execute(
+                f"""
+                UPDATE checked SET _reason = 'duplicate id (first seen on line ' || d.first || ')'
+                FROM (SELECT _line AS line, min(_line) OVER (PARTITION BY {id_field}) AS first
+                      FROM checked WHERE _reason IS NULL) d
+                WHERE checked._line = d.line AND d.line <> d.first
+                """
+            )
+        by_reason: dict[str, int] = {
+            str(reason): int(n) for reason, n in con.execute(
+                "SELECT regexp_replace(_reason, ' \\(first seen on line \\d+\\)', ''), count(*) "
+                "FROM checked WHERE _reason IS NOT NULL GROUP BY 1"
+            ).fetchall()
+        }
         examples = [RejectedRow(int(line), str(reason)) for line, reason in con.execute(
             "SELECT _line, _reason FROM checked WHERE _reason IS NOT NULL ORDER BY _line LIMIT ?",
             [MAX_EXAMPLES],
         ).fetchall()]
         for row in raw.rejected:
-            by_reason[row.reason if "footer" in row.reason else "wrong number of fields"] = (
-                by_reason.get(row.reason if "footer" in row.reason else "wrong number of fields",
-                              0) + 1)
+            reason = row.reason if "footer" in row.reason else "wrong number of fields"
+            by_reason[reason] = by_reason.get(reason, 0) + 1
         rejected = sorted(raw.rejected + examples, key=lambda r: r.line or 0)[:MAX_EXAMPLES]
 
+        # One pass for every count: unreadable values, future dates, negative amounts.
+        checks: list[tuple[str, str, str]] = []
+        for name in typed_fields:
+            if name != "status":
+                checks.append(("bad", name, f"{name}__raw IS NOT NULL AND {name} IS NULL"))
+        for name in mapping.columns:
+            if specs[name].kind == "date":
+                condition = f"{name} > $today"
+                if kind == "opportunities" and name == "close_date":
+                    # Open deals are expected to close in the future; closed ones are not.
+                    condition += (" AND (coalesce(status, '') IN ('won', 'lost') OR "
+                                  "regexp_matches(lower(coalesce(stage, '')), 'won|lost'))")
+                checks.append(("future", name, condition))
+        if "amount" in mapping.columns:
+            checks.append(("negative", "amount", "amount < 0"))
+        counts: list[int] = [0] * len(checks)
+        if checks:
+            sql = ("SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for _, _, c in checks)
+                   + " FROM checked WHERE _reason IS NULL")
+            params = {"today": today} if "$today" in sql else {}
+            counts = [int(c) for c in con.execute(sql, params).fetchall()[0]]
         problems: list[ColumnProblem] = []
-        for name, header in mapping.columns.items():
-            if specs[name].kind == "text":
+        future: dict[str, int] = {}
+        negative = 0
+        for (what, name, condition), n in zip(checks, counts, strict=True):
+            if not n:
                 continue
-            count = con.execute(
-                f"SELECT count(*) FROM checked WHERE _reason IS NULL AND {name}__raw IS NOT NULL "
-                f"AND {name} IS NULL"
-            ).fetchall()[0]
-            n = int(count[0]) if count else 0
-            if n:
+            if what == "bad":
                 sample = con.execute(
                     f"SELECT _line, {name}__raw FROM checked WHERE _reason IS NULL AND "
-                    f"{name}__raw IS NOT NULL AND {name} IS NULL ORDER BY _line LIMIT 3"
+                    f"{condition} ORDER BY _line LIMIT 3"
                 ).fetchall()
-                problems.append(ColumnProblem(name, header, n, tuple(
+                problems.append(ColumnProblem(name, mapping.columns[name], n, tuple(
                     (int(line), str(value)[:60]) for line, value in sample)))
-        future: dict[str, int] = {}
-        for name in mapping.columns:
-            if specs[name].kind != "date":
-                continue
-            # Open deals are expected to close in the future; anything else should not be there.
-            condition = f"{name} > ?"
-            if kind == "opportunities" and name == "close_date":
-                condition += (" AND (coalesce(status, '') IN ('won', 'lost') OR "
-                              "regexp_matches(lower(coalesce(stage, '')), 'won|lost'))")
-            (in_future,) = con.execute(
-                f"SELECT count(*) FROM checked WHERE _reason IS NULL AND {condition}", [today]
-            ).fetchall()[0]
-            if in_future:
-                future[name] = int(in_future)
-        negative = 0
-        if "amount" in mapping.columns:
-            (negative,) = con.execute(
-                "SELECT count(*) FROM checked WHERE _reason IS NULL AND amount < 0").fetchall()[0]
+            elif what == "future":
+                future[name] = n
+            else:
+                negative = n
 
         canonical = list(CANONICAL[kind])
         extra = ["probability"] if kind == "opportunities" else []
+        # Insertion order is preserved (DuckDB's default), so rows stay in file order.
         table = con.sql(
-            f"SELECT {', '.join(canonical + extra)} FROM checked WHERE _reason IS NULL "
-            f"ORDER BY _line"
+            f"SELECT {', '.join(canonical + extra)} FROM checked WHERE _reason IS NULL"
         ).to_arrow_table()
     finally:
         con.close()

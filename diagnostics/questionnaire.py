@@ -32,19 +32,29 @@ if TYPE_CHECKING:
     from diagnostics.dataset import Dataset
 
 __all__ = [
+    "LINK_KEY",
+    "LINK_NUMBERS_KEY",
+    "LINK_ROLE_KEY",
     "NUMBER_FIELDS",
+    "VERDICT_LABELS",
     "Action",
     "Answers",
+    "Band",
     "Bank",
     "Check",
+    "Dimension",
     "DimensionScore",
+    "Question",
+    "Role",
     "ScoreResult",
     "Verdict",
+    "VerdictRule",
     "answers_from_query_params",
     "answers_to_dict",
     "answers_to_query_params",
     "bank_fingerprint",
     "builtin_bank_path",
+    "clean_numbers",
     "load_bank",
     "load_bank_from_text",
     "numbers_from_dataset",
@@ -492,7 +502,7 @@ class Action:
     dimension_name: str
     statement: str
     action: str
-    answer: int
+    answer: float  # fractional when answers were averaged (workshop)
     gain: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -532,7 +542,7 @@ class ScoreResult:
     band: str
     band_label: str
     decided_by: Literal["score", "coverage", "capacity"]
-    rule: str
+    rule_lines: tuple[str, ...]
     dimensions: tuple[DimensionScore, ...]
     binding_constraint: DimensionScore | None
     actions: tuple[Action, ...]
@@ -542,6 +552,11 @@ class ScoreResult:
     low_confidence: bool
     score_verdict: Verdict
     role: str | None = None
+
+    @property
+    def rule(self) -> str:
+        """Return the verdict rule as one paragraph (the steps of ``rule_lines`` joined)."""
+        return " ".join(self.rule_lines)
 
     @property
     def verdict_label(self) -> str:
@@ -582,11 +597,16 @@ def _money(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _skipped(missing: Sequence[str]) -> str:
+    names = ", ".join(NUMBER_FIELDS[name][0].lower() for name in missing)
+    return f"not checked: it needs {names}."
+
+
 def _coverage_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
     needed = ("target", "closed_so_far", "open_pipeline", "win_rate")
     missing = [n for n in needed if n not in numbers]
     if missing:
-        return Check("coverage", None, None, f"Skipped: needs {', '.join(missing)}.")
+        return Check("coverage", None, None, _skipped(missing))
     remaining = numbers["target"] - numbers["closed_so_far"]
     if remaining <= 0:
         return Check("coverage", "likely", None,
@@ -609,7 +629,7 @@ def _capacity_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
               "average_deal_size", "months_left")
     missing = [n for n in needed if n not in numbers]
     if missing:
-        return Check("capacity", None, None, f"Skipped: needs {', '.join(missing)}.")
+        return Check("capacity", None, None, _skipped(missing))
     remaining = numbers["target"] - numbers["closed_so_far"]
     if remaining <= 0:
         return Check("capacity", "likely", None,
@@ -704,7 +724,7 @@ def score_answers(
         band=band.id,
         band_label=band.label,
         decided_by=decided_by,
-        rule=_rule_text(rule, overall, score_verdict, checks, verdict, decided_by, low),
+        rule_lines=_rule_lines(rule, overall, score_verdict, checks, verdict, decided_by, low),
         dimensions=tuple(dims),
         binding_constraint=binding_or_none,
         actions=actions,
@@ -734,13 +754,13 @@ def _top_actions(
         dim_w = sum(x.weight for x in bank.questions_of(q.dimension) if x.id in values)
         gain = dim.weight / weight_sum * q.weight / dim_w * (100 - _points_f(values[q.id]))
         action = Action(q.id, dim.id, dim.name, q.statement, q.action,
-                        round(values[q.id]), round(gain, 1))
+                        round(values[q.id], 2), round(gain, 1))
         candidates.append((-gain, values[q.id], order, action))
     candidates.sort(key=lambda c: c[:3])
     return tuple(c[3] for c in candidates[:3])
 
 
-def _rule_text(
+def _rule_lines(
     rule: VerdictRule,
     score: float,
     score_verdict: Verdict,
@@ -748,8 +768,8 @@ def _rule_text(
     verdict: Verdict,
     decided_by: str,
     low_confidence: bool,
-) -> str:
-    """Return the plain-language explanation of how the verdict was reached."""
+) -> tuple[str, ...]:
+    """Return the plain-language steps that explain how the verdict was reached."""
     lines = [
         f"Score {score:.0f}/100: {rule.likely_min_score:g} or more reads as likely, below "
         f"{rule.unlikely_below_score:g} as unlikely, in between as at risk, so the score alone "
@@ -771,7 +791,7 @@ def _rule_text(
             f"Fewer than {rule.min_answered_share:.0%} of the statements are answered, so read "
             "the score with caution."
         )
-    return " ".join(lines)
+    return tuple(lines)
 
 
 # --------------------------------------------------------------------------------------------

@@ -173,7 +173,11 @@ def _read_text(data: bytes, name: str, delimiter: str | None) -> RawTable:
             "commas, semicolons, tabs or pipes. Save the file again as CSV and upload that.",
         )
     names = [f"c{i}" for i in range(len(headers))]
-    newlines_in_values = '"' in sample and bool(re.search(r'"[^"\n]*\n', sample))
+    # Quoted cells spanning lines need the slower parser; look for one in the sample.
+    newlines_in_values = '"' in sample and any(
+        "\n" in cell or "\r" in cell
+        for row in csv.reader(io.StringIO(sample), delimiter=delim) for cell in row
+    )
 
     def attempt(use_threads: bool, block_size: int) -> tuple[pa.Table, list[tuple[int | None,
                                                                                   str]]]:

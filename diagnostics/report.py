@@ -61,7 +61,7 @@ def result_sections(result: ScoreResult) -> tuple[ReportSection, ...]:
     bc = result.binding_constraint
     verdict = ReportSection(
         title="How the verdict was reached",
-        paragraphs=(result.rule,),
+        bullets=result.rule_lines,
     )
     dims = ReportSection(
         title="Dimensions (score out of 100)",
@@ -86,7 +86,7 @@ def result_sections(result: ScoreResult) -> tuple[ReportSection, ...]:
     actions = ReportSection(
         title="Three actions that would move the verdict most",
         bullets=tuple(
-            f"{a.action} ({a.dimension_name}; now {a.answer}/5, up to +{a.gain:.1f} points)"
+            f"{a.action} ({a.dimension_name}; now {a.answer:g}/5, up to +{a.gain:.1f} points)"
             for a in result.actions
         ) or ("Every answered statement is already at 5.",),
     )

@@ -1,6 +1,67 @@
-"""Make your number page (coming next)."""
+"""Make your number: a 10–15 minute diagnostic that says likely, at risk or unlikely — and why."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from diagnostics import questionnaire as q
+from diagnostics.errors import DiagnosticsError
+from ui import questionnaire_widgets as w
+from ui import state
+from ui.frame import require_router
+
+require_router()
 st.title("Make your number")
-st.info("This view is being built. The Data page already works with the bundled sample.")
+st.markdown(
+    "Rate each statement from 1 to 5 as your organisation is today — the text of each level "
+    "says what it looks like. Pick *Not applicable / don't know* when you cannot say: it is left "
+    "out of the score, never counted as low. Add a few numbers if you have them, and the verdict "
+    "combines both, with the rule shown."
+)
+w.show_message()
+bank = w.active_bank()
+w.apply_share_link(bank)
+if bank is not q.load_bank():
+    st.info(w.md(f"Using your own question bank: {bank.title} ({len(bank.questions)} statements)."))
+
+w.role_select(bank)
+
+st.subheader("1. Statements")
+answered = state.session_dict(state.MYN_ANSWERS)
+st.caption(f"{sum(1 for qid in answered if qid in {x.id for x in bank.questions})} of "
+           f"{len(bank.questions)} answered. Hover the ? of a statement to see why it matters.")
+tabs = st.tabs([d.name for d in bank.dimensions])
+number = 0
+for tab, dimension in zip(tabs, bank.dimensions, strict=True):
+    with tab:
+        st.caption(w.md(f"{dimension.summary} Weight {dimension.weight:g}."))
+        for question in bank.questions_of(dimension.id):
+            number += 1
+            w.question_radio(question, number)
+
+st.subheader("2. Your numbers (optional)")
+st.caption(
+    "With target, closed so far, open pipeline and win rate the verdict checks coverage "
+    "(expected bookings = pipeline × win rate against what is left of the target); with ramped "
+    "reps, deals per rep per month, average deal size and months left it also checks capacity."
+)
+w.numbers_inputs()
+
+st.subheader("3. Verdict")
+answers = w.current_answers()
+result: q.ScoreResult | None = None
+try:
+    result = q.score_answers(bank, answers.answers, answers.numbers, role=answers.role)
+except DiagnosticsError as err:
+    st.info(w.md(str(err)))
+if result is not None:
+    w.render_result(result, bank)
+
+st.subheader("4. Save, share and print")
+link = w.share_link(bank, answers)
+st.markdown("**Share link** — opens this page with the same answers (nothing is stored on the "
+            "server; the answers travel in the link):")
+st.code(link, language=None)
+w.downloads(bank, answers, result)
+with st.expander("Load answers or your own question bank"):
+    w.loaders(bank)

@@ -89,11 +89,13 @@ def apply_share_link(bank: q.Bank) -> None:
 def share_link(bank: q.Bank, answers: q.Answers) -> str:
     """Put the answers in the address bar (query parameters) and return the full share link."""
     params = q.answers_to_query_params(answers, bank)
+    # Nothing answered yet: keep the address bar clean.
+    shown = params if (answers.answers or answers.role or answers.numbers) else {}
     for key in (q.LINK_KEY, q.LINK_ROLE_KEY, q.LINK_NUMBERS_KEY):
-        if key not in params and key in st.query_params:
+        if key not in shown and key in st.query_params:
             del st.query_params[key]
-    if any(st.query_params.get(k) != v for k, v in params.items()):
-        st.query_params.update(params)
+    if any(st.query_params.get(k) != v for k, v in shown.items()):
+        st.query_params.update(shown)
     st.session_state[state.MYN_LINK] = params[q.LINK_KEY]
     base = (st.context.url or "").split("?")[0]
     return f"{base}?{urlencode(params)}"
@@ -174,8 +176,9 @@ def numbers_inputs() -> None:
     """Render the optional numbers (two columns) and the fill-from-data button."""
     numbers = state.session_dict(state.MYN_NUMBERS)
     st.button("Fill from my data", key=state.MYN_FILL_FROM_DATA, on_click=_fill_from_data,
-              help="Win rate, deal size, open pipeline, ramped reps and deals per rep per month "
-                   "from the active dataset. Target and closed so far stay yours to enter.")
+              help="Win rate, average won deal, open pipeline from the active dataset; ramped "
+                   "reps = reps with a win in the data's last 90 days, and their won deals per "
+                   "month. Target and closed so far stay yours to enter.")
     columns = st.columns(2)
     for i, (name, (label, help_text)) in enumerate(q.NUMBER_FIELDS.items()):
         value = numbers.get(name)
@@ -270,11 +273,13 @@ def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
         f"**{result.verdict_label} to make the number** · score {result.score:.0f}/100 "
         f"({result.band_label}) · decided by {decider}"
     )
-    st.markdown(md(f"**The rule.** {result.rule}"))
+    st.markdown("**How the verdict was reached**")
+    st.markdown("\n".join(md(f"- {line}") for line in result.rule_lines))
     st.caption(md(bank.band_for(result.score).description))
     rule = bank.verdict
-    st.altair_chart(dimension_chart(result, rule.likely_min_score, rule.unlikely_below_score),
-                    width="stretch")
+    chart = dimension_chart(result, rule.likely_min_score, rule.unlikely_below_score)
+    # An explicit height: with "content", the layered chart was drawn squashed.
+    st.altair_chart(chart, width="stretch", height=40 * len(result.dimensions) + 90)
     bc = result.binding_constraint
     if bc is not None:
         st.markdown(md(f"**Binding constraint: {bc.name}** ({bc.score:.0f}/100, weight "
@@ -282,7 +287,7 @@ def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
     if result.actions:
         st.markdown("**Three actions that would move the verdict most**")
         st.markdown("\n".join(
-            md(f"{i}. {a.action} *({a.dimension_name}; now {a.answer}/5, up to "
+            md(f"{i}. {a.action} *({a.dimension_name}; now {a.answer:g}/5, up to "
                f"+{a.gain:.1f} points)*")
             for i, a in enumerate(result.actions, start=1)
         ))

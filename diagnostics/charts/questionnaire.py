@@ -49,7 +49,7 @@ def dimension_chart(
         .mark_bar()
         .encode(
             x=alt.X("score:Q", title="Score out of 100", scale=alt.Scale(domain=[0, 100])),
-            y=alt.Y("dimension:N", title=None, sort=order),
+            y=alt.Y("dimension:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
             color=alt.condition(
                 alt.datum.is_binding, alt.value(_BINDING), alt.value(_BAR)
             ),
@@ -61,7 +61,8 @@ def dimension_chart(
             ],
         )
     )
-    layers: list[Any] = [bars]
+    height = max(120, 32 * len(frame))
+    layers: list[Any] = [bars.properties(height=height)]
     thresholds = [
         {"value": v, "label": label}
         for v, label in ((unlikely_below, "unlikely below"), (likely_min, "likely from"))
@@ -74,5 +75,4 @@ def dimension_chart(
             .encode(x="value:Q", tooltip=[alt.Tooltip("label:N"), alt.Tooltip("value:Q")])
         )
         layers.append(rules)
-    height = max(120, 32 * len(frame))
-    return alt.layer(*layers).properties(height=height, title="Dimension scores")
+    return alt.LayerChart(layer=layers).properties(height=height, title="Dimension scores")

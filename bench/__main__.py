@@ -1,0 +1,28 @@
+"""Run every benchmark module (``python -m bench [name ...]``)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+
+MODULES = ("ingest", "funnel", "quadrant", "workshop")
+
+
+def main() -> int:
+    """Run the named benchmarks (all by default); return the exit code."""
+    names = sys.argv[1:] or list(MODULES)
+    for name in names:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            print(f"== {name}: not available ({exc})")
+            continue
+        print(f"== {name}")
+        started = time.perf_counter()
+        module.main()
+        print(f"   ({time.perf_counter() - started:.1f} s)\n")
+    return 0
+
+
+sys.exit(main())

@@ -1,0 +1,181 @@
+"""Make your number page: answer, see the verdict, keep answers across pages, load and share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from diagnostics.dataset import StageConfig, build_dataset
+from diagnostics.questionnaire import Answers, answers_to_query_params, load_bank
+from ui import state
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/make_your_number.py"
+BANK = load_bank()
+
+
+def _open(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert [t.value for t in at.title] == ["Make your number"]
+    assert not at.exception
+    return at
+
+
+def _verdict(at: AppTest) -> str:
+    boxes = [*at.success, *at.warning, *at.error]
+    texts = [b.value for b in boxes if "to make the number" in b.value]
+    assert len(texts) == 1, texts
+    return texts[0]
+
+
+def test_starts_with_every_statement_and_no_verdict() -> None:
+    at = _open()
+    assert len(at.radio) == len(BANK.questions)
+    radio = at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[0].id)
+    assert radio.value is None
+    assert radio.options[-1] == "Not applicable / don't know"
+    assert radio.options[0].startswith("1 · ") and BANK.questions[0].levels[0] in radio.options[0]
+    assert any("No statement is answered yet" in i.value for i in at.info)
+    assert len(at.tabs) == len(BANK.dimensions)
+    assert "myn" not in at.query_params  # nothing to share yet
+
+
+def test_answer_gives_verdict_link_and_survives_page_switch() -> None:
+    at = _open()
+    first, second = BANK.questions[0].id, BANK.questions[1].id
+    at.radio(key=state.MYN_WIDGET_PREFIX + first).set_value(5).run()
+    at.radio(key=state.MYN_WIDGET_PREFIX + second).set_value(0).run()
+    assert not at.exception
+    assert at.session_state[state.MYN_ANSWERS] == {first: 5, second: None}
+    assert _verdict(at).startswith("**Likely to make the number** · score 100/100")
+    assert str(at.query_params["myn"]).split(".")[2].startswith("50___")
+    assert any("myn=1." in c.value for c in at.code)
+
+    at.switch_page("pages/leadership.py").run()
+    at.switch_page(PAGE).run()
+    assert [t.value for t in at.title] == ["Make your number"]
+    assert at.radio(key=state.MYN_WIDGET_PREFIX + first).value == 5
+    assert at.radio(key=state.MYN_WIDGET_PREFIX + second).value == 0
+    assert _verdict(at).startswith("**Likely")
+
+
+def test_numbers_can_decide_the_verdict() -> None:
+    at = _open()
+    for q in BANK.questions[:10]:
+        at.radio(key=state.MYN_WIDGET_PREFIX + q.id).set_value(5)
+    at.run()
+    assert _verdict(at).startswith("**Likely")
+    for name, value in (("target", 1_000_000), ("closed_so_far", 0),
+                        ("open_pipeline", 1_000_000), ("win_rate", 20.0)):
+        at.number_input(key=state.MYN_NUMBER_PREFIX + name).set_value(value)
+    at.run()
+    assert at.session_state[state.MYN_NUMBERS]["win_rate"] == 0.2
+    assert _verdict(at).startswith("**Unlikely to make the number**")
+    assert "decided by the coverage check" in _verdict(at)
+
+
+def test_upload_answers_file_and_downloads() -> None:
+    at = _open()
+    data = {"role": "cfo", "answers": {q.id: 2 for q in BANK.questions}}
+    uploader = at.file_uploader(key=state.MYN_ANSWERS_UPLOAD)
+    uploader.set_value(("bad.json", json.dumps(data).encode(), "application/json")).run()
+    assert any("Unknown role 'cfo'" in e.value for e in at.error)
+
+    data["role"] = "finance"
+    uploader = at.file_uploader(key=state.MYN_ANSWERS_UPLOAD)
+    uploader.set_value(("mine.json", json.dumps(data).encode(), "application/json")).run()
+    assert not at.exception
+    assert any("Answers loaded from mine.json" in s.value for s in at.success)
+    assert _verdict(at).startswith("**Unlikely to make the number** · score 25/100")
+    assert at.selectbox(key=state.MYN_ROLE_WIDGET).value == "finance"
+    assert at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[3].id).value == 2
+    keys = {b.key for b in at.download_button}
+    assert keys == {state.MYN_DOWNLOADS + x for x in ("json", "html", "pdf")}
+
+
+def test_share_link_restores_answers_and_garbled_link_is_explained() -> None:
+    answers = Answers("cro", {q.id: 4 for q in BANK.questions}, {"target": 500.0})
+    at = _open(answers_to_query_params(answers, BANK))
+    assert any("restored from the share link" in s.value for s in at.success)
+    assert at.session_state[state.MYN_ROLE] == "cro"
+    assert at.session_state[state.MYN_NUMBERS] == {"target": 500.0}
+    assert _verdict(at).startswith("**Likely to make the number** · score 75/100")
+
+    bad = _open({"myn": "1.deadbeef.12"})
+    assert any("This share link cannot be read" in e.value for e in bad.error)
+    assert any("No statement is answered yet" in i.value for i in bad.info)
+
+
+def test_fill_numbers_from_data() -> None:
+    opps = pd.DataFrame(
+        {
+            "opp_id": ["1", "2", "3"],
+            "rep": ["ann", "ann", "bob"],
+            "stage": ["Won", "Lost", "Demo"],
+            "amount": [100.0, 50.0, 400.0],
+            "created_date": [dt.date(2026, 1, 1)] * 3,
+            "close_date": [dt.date(2026, 3, 1), dt.date(2026, 3, 1), None],
+        }
+    )
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state[state.DATASET] = build_dataset(
+        opps, StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",))
+    )
+    at.run()
+    at.switch_page(PAGE).run()
+    at.button(key=state.MYN_FILL_FROM_DATA).click().run()
+    assert not at.exception
+    numbers = at.session_state[state.MYN_NUMBERS]
+    assert numbers["win_rate"] == 0.5 and numbers["open_pipeline"] == 400.0
+    assert at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate").value == 50.0
+
+
+def test_own_question_bank_upload() -> None:
+    from tests.unit.test_questionnaire import TINY
+
+    at = _open()
+    at.file_uploader(key=state.MYN_BANK_UPLOAD).set_value(
+        ("client.toml", TINY.replace('id = "a2"', 'id = "a1"').encode(), "text/plain")
+    ).run()
+    assert any("duplicate question id 'a1'" in e.value for e in at.error)
+    at.file_uploader(key=state.MYN_BANK_UPLOAD).set_value(
+        ("client.toml", TINY.encode(), "text/plain")
+    ).run()
+    assert not at.exception
+    assert len(at.radio) == 3
+    assert any("Using your own question bank: Tiny" in i.value for i in at.info)
+
+
+def test_report_includes_leadership_fit_when_answered(monkeypatch) -> None:
+    from diagnostics import report
+    from diagnostics.leadership import load_questions
+    from ui import questionnaire_widgets
+
+    built: list[str] = []
+
+    def capture(*args, **kwargs):
+        page = report.build_report_html(*args, **kwargs)
+        built.append(page)
+        return page
+
+    monkeypatch.setattr(questionnaire_widgets, "build_report_html", capture)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    first = load_questions()[0]
+    at.session_state[state.LEADERSHIP_ANSWERS] = {first.id: first.options[0].id}
+    at.session_state[state.MYN_ANSWERS] = {q.id: 4 for q in BANK.questions}
+    at.run()
+    at.switch_page(PAGE).run()
+    assert [t.value for t in at.title] == ["Make your number"]
+    assert not at.exception
+    assert built, "the HTML report was not built"
+    assert "Likely to make the number" in built[-1]
+    assert "Leadership model: " in built[-1]

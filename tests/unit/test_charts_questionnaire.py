@@ -1,0 +1,47 @@
+"""The dimension chart of a make-your-number result (spec checked through to_dict)."""
+
+from __future__ import annotations
+
+from diagnostics.charts.questionnaire import dimension_chart, dimension_frame
+from diagnostics.questionnaire import load_bank, score_answers
+
+
+def _result(answers=None):
+    bank = load_bank()
+    return bank, score_answers(bank, answers or {q.id: 4 for q in bank.questions})
+
+
+def test_frame_has_one_row_per_answered_dimension_and_marks_the_constraint() -> None:
+    bank = load_bank()
+    planning = {q.id for q in bank.questions_of("planning")}
+    tools = {q.id for q in bank.questions_of("tools_data")}
+    answers = {q.id: (2 if q.id in planning else 4) for q in bank.questions if q.id not in tools}
+    result = score_answers(bank, answers)
+    frame = dimension_frame(result)
+    assert len(frame) == len(bank.dimensions) - 1  # tools_data has no answer, so no bar
+    binding = frame[frame["is_binding"]]
+    assert binding["dimension"].tolist() == ["Planning and forecasting"]
+    assert binding["score"].tolist() == [25.0]
+    assert set(frame["score"]) == {25.0, 75.0}
+
+
+def test_chart_spec() -> None:
+    _, result = _result()
+    spec = dimension_chart(result, 70, 45).to_dict()
+    bars, rules = spec["layer"]
+    assert bars["mark"]["type"] == "bar"
+    assert bars["encoding"]["x"]["field"] == "score"
+    assert bars["encoding"]["x"]["scale"]["domain"] == [0, 100]
+    assert bars["encoding"]["color"]["condition"]["test"] == "datum.is_binding"
+    data = next(iter(spec["datasets"].values()))
+    assert len(data) == 8 and {row["score"] for row in data} == {75.0}
+    assert rules["mark"]["type"] == "rule"
+    thresholds = spec["datasets"][rules["data"]["name"]]
+    assert [t["value"] for t in thresholds] == [45, 70]
+
+
+def test_chart_without_thresholds_has_only_bars() -> None:
+    _, result = _result()
+    spec = dimension_chart(result).to_dict()
+    assert len(spec["layer"]) == 1
+    assert spec["height"] == 32 * 8

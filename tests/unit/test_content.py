@@ -1,0 +1,66 @@
+"""Every content file under diagnostics/content loads through its loader and is consistent."""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from diagnostics.questionnaire import load_bank, score_answers
+
+CONTENT = Path(__file__).resolve().parents[2] / "diagnostics" / "content"
+
+
+def test_every_content_file_is_valid_toml() -> None:
+    files = sorted(CONTENT.glob("*.toml"))
+    assert any(f.name == "questions.toml" for f in files)
+    for path in files:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("module", "loader"),
+    [
+        ("diagnostics.questionnaire", "load_bank"),
+        ("diagnostics.leadership", "load_content"),
+        ("diagnostics.quadrant", "load_content"),
+    ],
+)
+def test_loaders_of_content_files(module: str, loader: str) -> None:
+    mod = importlib.import_module(module)
+    if not hasattr(mod, loader):
+        pytest.skip(f"{module} has no {loader}()")
+    assert getattr(mod, loader)() is not None
+
+
+def test_question_bank_is_complete() -> None:
+    bank = load_bank()
+    dims = {d.id for d in bank.dimensions}
+    for q in bank.questions:
+        assert q.dimension in dims
+        assert len(q.levels) == 5 and all(level.strip() for level in q.levels)
+        assert q.why.strip() and q.action.strip() and q.weight > 0
+    assert all(d.weight > 0 for d in bank.dimensions)
+    assert len({level for q in bank.questions for level in q.levels}) == 5 * len(bank.questions)
+
+
+def test_every_question_affects_the_score() -> None:
+    bank = load_bank()
+    base = {q.id: 3 for q in bank.questions}
+    neutral = score_answers(bank, base).score
+    for q in bank.questions:
+        assert score_answers(bank, {**base, q.id: 5}).score > neutral, q.id
+        assert score_answers(bank, {**base, q.id: 1}).score < neutral, q.id
+
+
+def test_every_band_and_verdict_is_reachable() -> None:
+    bank = load_bank()
+    seen_bands, seen_verdicts = set(), set()
+    for value in (1, 2, 3, 4, 5):
+        result = score_answers(bank, {q.id: value for q in bank.questions})
+        seen_bands.add(result.band)
+        seen_verdicts.add(result.verdict)
+    assert seen_bands == {b.id for b in bank.bands}
+    assert seen_verdicts == {"likely", "at_risk", "unlikely"}

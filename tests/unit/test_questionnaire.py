@@ -1,0 +1,461 @@
+"""Scoring, verdict rule, answer files and share links of the make-your-number questionnaire."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diagnostics.dataset import StageConfig, build_dataset
+from diagnostics.errors import DiagnosticsError
+from diagnostics.questionnaire import (
+    Answers,
+    answers_from_query_params,
+    answers_to_dict,
+    answers_to_query_params,
+    load_bank,
+    load_bank_from_text,
+    numbers_from_dataset,
+    parse_answers_file,
+    score_answers,
+)
+
+# A tiny bank whose scores can be checked by hand: dimension A (weight 2) holds a1, a2;
+# dimension B (weight 1) holds b1. An answer a is worth (a - 1) / 4 * 100 points.
+TINY = """
+title = "Tiny"
+version = 1
+[verdict]
+likely_min_score = 70.0
+unlikely_below_score = 45.0
+likely_min_ratio = 1.0
+unlikely_below_ratio = 0.8
+min_answered_share = 0.5
+[[bands]]
+id = "low"
+label = "Low"
+min = 0.0
+description = "Low."
+[[bands]]
+id = "high"
+label = "High"
+min = 60.0
+description = "High."
+[[roles]]
+id = "cro"
+label = "CRO"
+[[dimensions]]
+id = "a"
+name = "Alpha"
+weight = 2.0
+summary = "First."
+[[dimensions]]
+id = "b"
+name = "Beta"
+weight = 1.0
+summary = "Second."
+[[questions]]
+id = "a1"
+dimension = "a"
+statement = "A one."
+levels = ["l1", "l2", "l3", "l4", "l5"]
+why = "w"
+action = "Do a1."
+[[questions]]
+id = "a2"
+dimension = "a"
+statement = "A two."
+levels = ["l1", "l2", "l3", "l4", "l5"]
+why = "w"
+action = "Do a2."
+[[questions]]
+id = "b1"
+dimension = "b"
+statement = "B one."
+levels = ["l1", "l2", "l3", "l4", "l5"]
+why = "w"
+action = "Do b1."
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_bank_from_text(TINY, "tiny.toml")
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank()
+
+
+@pytest.mark.parametrize(
+    ("answers", "score", "verdict", "band", "dims"),
+    [
+        ({"a1": 5, "a2": 5, "b1": 5}, 100.0, "likely", "high", (100.0, 100.0)),
+        ({"a1": 1, "a2": 1, "b1": 1}, 0.0, "unlikely", "low", (0.0, 0.0)),
+        # A = mean(100, 0) = 50, B = 50 → 50
+        ({"a1": 5, "a2": 1, "b1": 3}, 50.0, "at_risk", "low", (50.0, 50.0)),
+        # A = 100 (a2 n/a left out), B = 0 → (2·100 + 1·0) / 3 = 66.7
+        ({"a1": 5, "a2": None, "b1": 1}, 66.7, "at_risk", "high", (100.0, 0.0)),
+        # B unanswered: only A counts → 75
+        ({"a1": 4, "a2": 4}, 75.0, "likely", "high", (75.0, None)),
+        # A = 25, B = 100 → (50 + 100) / 3 = 50
+        ({"a1": 2, "a2": 2, "b1": 5}, 50.0, "at_risk", "low", (25.0, 100.0)),
+        # A = 12.5, B = 50 → (25 + 50) / 3 = 25
+        ({"a1": 1, "a2": 2, "b1": 3}, 25.0, "unlikely", "low", (12.5, 50.0)),
+    ],
+)
+def test_scores_by_hand(tiny, answers, score, verdict, band, dims) -> None:
+    result = score_answers(tiny, answers)
+    assert result.score == score
+    assert result.verdict == verdict
+    assert result.band == band
+    assert tuple(d.score for d in result.dimensions) == dims
+    assert result.decided_by == "score"
+
+
+def test_binding_constraint_is_largest_weighted_shortfall(tiny) -> None:
+    # A = 75 (shortfall 25 × weight 2 = 50) and B = 50 (shortfall 50 × weight 1 = 50) tie on
+    # the weighted shortfall; the lower score (B) binds.
+    result = score_answers(tiny, {"a1": 4, "a2": 4, "b1": 3})
+    assert result.binding_constraint is not None
+    assert result.binding_constraint.id == "b"
+    # A = 50 (shortfall 100 weighted) vs B = 75 (25 weighted): A binds.
+    result = score_answers(tiny, {"a1": 3, "a2": 3, "b1": 4})
+    assert result.binding_constraint is not None and result.binding_constraint.id == "a"
+
+
+def test_no_binding_constraint_when_perfect(tiny) -> None:
+    assert score_answers(tiny, {"a1": 5, "a2": 5, "b1": 5}).binding_constraint is None
+
+
+def test_actions_ranked_by_gain(tiny) -> None:
+    # gains to 5: a1 (from 1) = 2/3 · 1/2 · 100 = 33.3; a2 (from 3) = 2/3 · 1/2 · 50 = 16.7;
+    # b1 (from 2) = 1/3 · 1 · 75 = 25.0
+    result = score_answers(tiny, {"a1": 1, "a2": 3, "b1": 2})
+    assert [(a.question_id, a.gain) for a in result.actions] == [
+        ("a1", 33.3), ("b1", 25.0), ("a2", 16.7)
+    ]
+    assert result.actions[0].dimension == "a" and result.actions[0].action == "Do a1."
+
+
+def test_actions_skip_answers_at_five_and_unanswered(tiny) -> None:
+    result = score_answers(tiny, {"a1": 5, "a2": None, "b1": 4})
+    assert [a.question_id for a in result.actions] == ["b1"]
+    assert result.unanswered == ("a2",)
+
+
+def test_all_fives_likely_and_all_ones_unlikely_on_builtin(bank) -> None:
+    top = score_answers(bank, {q.id: 5 for q in bank.questions})
+    low = score_answers(bank, {q.id: 1 for q in bank.questions})
+    assert (top.verdict, top.score, top.decided_by) == ("likely", 100.0, "score")
+    assert (low.verdict, low.score) == ("unlikely", 0.0)
+    assert top.unanswered == () and not top.low_confidence
+
+
+def test_strong_answers_but_thin_coverage_is_decided_by_numbers(bank) -> None:
+    # Remaining 800k; pipeline 1.2M at 25% → expected 300k = 37.5% of what is left.
+    numbers = {"target": 1_000_000, "closed_so_far": 200_000, "open_pipeline": 1_200_000,
+               "win_rate": 0.25}
+    result = score_answers(bank, {q.id: 5 for q in bank.questions}, numbers)
+    assert result.score_verdict == "likely"
+    assert result.verdict == "unlikely"
+    assert result.decided_by == "coverage"
+    coverage = result.checks[0]
+    assert coverage.ratio == 0.375
+    assert "4.0×" in coverage.detail and "1.5×" in coverage.detail
+    assert "decided by the coverage check" in result.rule
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "verdict", "decided_by"),
+    [
+        (3_600_000, "likely", "score"),   # expected 900k ≥ 800k left
+        (3_000_000, "at_risk", "coverage"),  # 750k = 93.75%
+        (2_000_000, "unlikely", "coverage"),  # 500k = 62.5%
+    ],
+)
+def test_coverage_thresholds(bank, pipeline, verdict, decided_by) -> None:
+    numbers = {"target": 1_000_000, "closed_so_far": 200_000, "open_pipeline": pipeline,
+               "win_rate": 0.25}
+    result = score_answers(bank, {q.id: 5 for q in bank.questions}, numbers)
+    assert (result.verdict, result.decided_by) == (verdict, decided_by)
+
+
+def test_numbers_never_improve_a_weak_score(bank) -> None:
+    numbers = {"target": 100, "closed_so_far": 0, "open_pipeline": 10_000, "win_rate": 0.5}
+    result = score_answers(bank, {q.id: 1 for q in bank.questions}, numbers)
+    assert result.checks[0].verdict == "likely"
+    assert (result.verdict, result.decided_by) == ("unlikely", "score")
+
+
+def test_capacity_check_can_decide(bank) -> None:
+    # Coverage fine (expected 1M vs 800k left) but capacity 4 reps × 1 deal × 2 months × 50k =
+    # 400k = 50% of 800k → unlikely by capacity.
+    numbers = {"target": 1_000_000, "closed_so_far": 200_000, "open_pipeline": 4_000_000,
+               "win_rate": 0.25, "ramped_reps": 4, "deals_per_rep_month": 1,
+               "average_deal_size": 50_000, "months_left": 2}
+    result = score_answers(bank, {q.id: 5 for q in bank.questions}, numbers)
+    assert [c.verdict for c in result.checks] == ["likely", "unlikely"]
+    assert result.checks[1].ratio == 0.5
+    assert (result.verdict, result.decided_by) == ("unlikely", "capacity")
+
+
+def test_target_already_closed_passes_checks(bank) -> None:
+    numbers = {"target": 100, "closed_so_far": 150, "open_pipeline": 0, "win_rate": 0.0}
+    result = score_answers(bank, {q.id: 5 for q in bank.questions}, numbers)
+    assert result.checks[0].verdict == "likely" and result.checks[0].ratio is None
+    assert result.verdict == "likely"
+
+
+def test_zero_win_rate_gives_unlikely_without_dividing_by_zero(bank) -> None:
+    numbers = {"target": 100, "closed_so_far": 0, "open_pipeline": 500, "win_rate": 0.0}
+    result = score_answers(bank, {q.id: 5 for q in bank.questions}, numbers)
+    assert result.checks[0].ratio == 0.0 and "needs —" in result.checks[0].detail
+    assert result.verdict == "unlikely"
+
+
+def test_unanswered_do_not_pull_the_score_down(bank) -> None:
+    half = {q.id: (5 if i % 2 else None) for i, q in enumerate(bank.questions)}
+    result = score_answers(bank, half)
+    assert result.score == 100.0
+    assert len(result.unanswered) == sum(1 for v in half.values() if v is None)
+
+
+def test_weights_change_the_result_the_way_they_should(tiny) -> None:
+    answers = {"a1": 2, "a2": 2, "b1": 5}  # A weak (25), B strong (100)
+    base = score_answers(tiny, answers).score
+    heavier_a = load_bank_from_text(TINY.replace("weight = 2.0", "weight = 5.0"))
+    heavier_b = load_bank_from_text(TINY.replace("weight = 1.0\nsummary", "weight = 4.0\nsummary"))
+    assert score_answers(heavier_a, answers).score < base < score_answers(heavier_b, answers).score
+
+
+def test_question_weight_counts_within_dimension(tiny) -> None:
+    text = TINY.replace('action = "Do a1."', 'action = "Do a1."\nweight = 3.0')
+    weighted = load_bank_from_text(text)
+    # A = (3·100 + 1·0) / 4 = 75
+    assert score_answers(weighted, {"a1": 5, "a2": 1}).score == 75.0
+
+
+def test_low_confidence_when_few_answered(bank) -> None:
+    result = score_answers(bank, {bank.questions[0].id: 4})
+    assert result.low_confidence and "caution" in result.rule
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({}, "No statement is answered"),
+        ({"a1": None, "a2": None}, "No statement is answered"),
+        ({"a1": 6}, "from 1 to 5"),
+        ({"a1": 0}, "from 1 to 5"),
+        ({"zz": 3}, "Unknown question id 'zz'"),
+    ],
+)
+def test_score_answers_rejects(tiny, answers, message) -> None:
+    with pytest.raises(DiagnosticsError, match=message):
+        score_answers(tiny, answers)
+
+
+def test_fractional_answers_from_averaging_are_accepted(tiny) -> None:
+    # A workshop averages answers: 3.5 is worth 62.5 points.
+    result = score_answers(tiny, {"a1": 3.5})
+    assert result.score == 62.5
+    assert result.actions[0].answer == 3.5
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(1, 5)), min_size=3, max_size=3))
+def test_score_in_range_and_monotone(values) -> None:
+    tiny = load_bank_from_text(TINY)
+    answers = dict(zip(("a1", "a2", "b1"), values, strict=True))
+    if all(v is None for v in values):
+        return
+    result = score_answers(tiny, answers)
+    assert 0 <= result.score <= 100
+    for qid, value in answers.items():
+        if value is not None and value < 5:
+            better = score_answers(tiny, {**answers, qid: value + 1})
+            assert better.score >= result.score
+
+
+# ---- bank loading -------------------------------------------------------------------------
+
+
+def test_builtin_bank_shape(bank) -> None:
+    assert 30 <= len(bank.questions) <= 40
+    assert len(bank.dimensions) == 8
+    assert {r.id for r in bank.roles} >= {"ceo", "cro", "sales_ops", "marketing",
+                                            "customer_success", "finance", "other"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('levels = ["l1", "l2", "l3", "l4", "l5"]\nwhy = "w"\naction = "Do a2."',
+         'levels = ["l1", "l2", "l3", "l4"]\nwhy = "w"\naction = "Do a2."',
+         r"question 'a2', field 'levels'"),
+        ('dimension = "b"', 'dimension = "c"', r"question 'b1': unknown dimension 'c'"),
+        ('action = "Do b1."', 'action = "Do b1."\ncolour = "red"',
+         r"question 'b1', field 'colour': Extra inputs are not permitted"),
+        ('weight = 2.0', 'weight = -1.0', r"dimension 'a', field 'weight'"),
+        ('id = "a2"', 'id = "a1"', r"duplicate question id 'a1'"),
+        ('statement = "B one."', 'statement = ""', r"question 'b1', field 'statement'"),
+        ('likely_min_score = 70.0', 'likely_min_score = 30.0', "must not exceed"),
+        ('title = "Tiny"', 'title = "Tiny', "not valid TOML"),
+    ],
+)
+def test_bank_errors_name_file_question_and_field(old, new, message) -> None:
+    assert old in TINY
+    with pytest.raises(DiagnosticsError, match=message) as info:
+        load_bank_from_text(TINY.replace(old, new, 1), "client.toml")
+    assert "client.toml" in str(info.value)
+
+
+def test_bank_dimension_without_questions_is_rejected() -> None:
+    text = TINY.replace('dimension = "b"', 'dimension = "a"')
+    with pytest.raises(DiagnosticsError, match="dimension 'b' has no questions"):
+        load_bank_from_text(text)
+
+
+def test_load_bank_from_path(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(TINY, encoding="utf-8")
+    assert [q.id for q in load_bank(path).questions] == ["a1", "a2", "b1"]
+    with pytest.raises(DiagnosticsError, match="Cannot read"):
+        load_bank(tmp_path / "missing.toml")
+
+
+# ---- answer files and share links -----------------------------------------------------------
+
+
+def test_parse_answers_file(tiny) -> None:
+    data = {"role": "cro", "answers": {"a1": 4, "b1": None},
+            "numbers": {"target": 10, "win_rate": 0.3}}
+    parsed = parse_answers_file(data, tiny)
+    assert parsed == Answers("cro", {"a1": 4, "b1": None}, {"target": 10.0, "win_rate": 0.3})
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([1, 2], "JSON object"),
+        ({"answers": {}, "extra": 1}, "Unknown field 'extra'"),
+        ({"role": "king", "answers": {}}, "Unknown role 'king'"),
+        ({"answers": {"zz": 3}}, "Unknown question id 'zz'"),
+        ({"answers": {"a1": 6}}, "'a1' is 6"),
+        ({"answers": {"a1": "3"}}, "'a1' is '3'"),
+        ({"answers": {"a1": True}}, "'a1' is True"),
+        ({"answers": {"a1": 2.5}}, "'a1' is 2.5"),
+        ({"answers": [3]}, '"answers" must be an object'),
+        ({"answers": {}, "numbers": {"quota": 5}}, "Unknown number 'quota'"),
+        ({"answers": {}, "numbers": {"win_rate": 25}}, "share from 0 to 1"),
+        ({"answers": {}, "numbers": {"target": -5}}, "zero or more"),
+        ({"answers": {}, "numbers": {"target": "lots"}}, "must be a number"),
+        ({"answers": {}, "numbers": [1]}, '"numbers" must be an object'),
+    ],
+)
+def test_parse_answers_file_errors(tiny, data, message) -> None:
+    with pytest.raises(DiagnosticsError, match=message):
+        parse_answers_file(data, tiny)
+
+
+def test_answers_file_round_trip(tiny) -> None:
+    original = Answers("cro", {"a1": 4, "a2": None}, {"target": 1000.0})
+    data = answers_to_dict(original, tiny)
+    assert data["answers"] == {"a1": 4, "a2": None, "b1": None}
+    back = parse_answers_file(data, tiny)
+    assert back.answers["a1"] == 4 and back.numbers == {"target": 1000.0}
+
+
+def test_query_params_encoding_is_compact(tiny) -> None:
+    params = answers_to_query_params(
+        Answers("cro", {"a1": 4, "a2": None}, {"target": 1_000_000.0, "win_rate": 0.25}), tiny
+    )
+    code = params["myn"]
+    assert code.endswith(".40_") and code.startswith("1.")
+    assert params["myn_role"] == "cro"
+    assert params["myn_num"] == "target:1e+06~win_rate:0.25"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from([None, 0, 1, 2, 3, 4, 5]), min_size=3, max_size=3),
+    st.one_of(st.none(), st.sampled_from(["cro"])),
+    st.dictionaries(st.sampled_from(["target", "open_pipeline", "win_rate", "months_left"]),
+                    st.floats(0, 1, allow_nan=False), max_size=4),
+)
+def test_query_params_round_trip(values, role, numbers) -> None:
+    tiny = load_bank_from_text(TINY)
+    answers = {
+        qid: (None if v == 0 else v)
+        for qid, v in zip(("a1", "a2", "b1"), values, strict=True)
+        if v is not None
+    }
+    original = Answers(role, answers, numbers)
+    back = answers_from_query_params(answers_to_query_params(original, tiny), tiny)
+    assert back is not None
+    assert back.role == role and dict(back.answers) == answers
+    assert back.numbers.keys() == numbers.keys()
+    for name, value in numbers.items():
+        assert back.numbers[name] == pytest.approx(value, rel=1e-5)
+
+
+def test_no_link_gives_none(tiny) -> None:
+    assert answers_from_query_params({}, tiny) is None
+    assert answers_from_query_params({"other": "x"}, tiny) is None
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda p: {**p, "myn": "garbage"}, "garbled"),
+        (lambda p: {**p, "myn": p["myn"][:-1]}, "wrong number of answers"),
+        (lambda p: {**p, "myn": p["myn"][:-1] + "9"}, "garbled"),
+        (lambda p: {**p, "myn": "2" + p["myn"][1:]}, "format version 2"),
+        (lambda p: {**p, "myn": "1.00000000" + p["myn"][10:]}, "different question bank"),
+        (lambda p: {**p, "myn_role": "king"}, "unknown role"),
+        (lambda p: {**p, "myn_num": "target:lots"}, "not a number"),
+        (lambda p: {**p, "myn_num": "target"}, "has no value"),
+        (lambda p: {**p, "myn_num": "quota:5"}, "Unknown number"),
+        (lambda p: {**p, "myn_num": "win_rate:40"}, "share from 0 to 1"),
+    ],
+)
+def test_garbled_links_give_clear_errors(tiny, mutate, message) -> None:
+    params = answers_to_query_params(Answers("cro", {"a1": 3}, {"target": 5.0}), tiny)
+    with pytest.raises(DiagnosticsError, match=message) as info:
+        answers_from_query_params(mutate(params), tiny)
+    assert str(info.value).startswith("This share link cannot be read")
+
+
+# ---- numbers from data --------------------------------------------------------------------
+
+
+def test_numbers_from_dataset_by_hand() -> None:
+    day = dt.date(2026, 6, 30)
+    opps = pd.DataFrame(
+        {
+            "opp_id": ["1", "2", "3", "4", "5", "6"],
+            "rep": ["ann", "ann", "bob", "bob", "cy", "cy"],
+            "stage": ["Won", "Won", "Won", "Lost", "Demo", "Lost"],
+            "amount": [100.0, 300.0, 200.0, 50.0, 1000.0, 10.0],
+            "created_date": [dt.date(2026, 1, 1)] * 6,
+            # bob's win is older than 90 days before the last date: not ramped by our rule
+            "close_date": [day, dt.date(2026, 5, 1), dt.date(2026, 2, 1), day, None, day],
+        }
+    )
+    stages = StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",))
+    numbers = numbers_from_dataset(build_dataset(opps, stages))
+    # 3 won / 5 closed; won deals average 200; one open deal worth 1000; ann alone won in the
+    # last 90 days: 2 deals / 1 rep / 3 months.
+    assert numbers == {
+        "win_rate": 0.6,
+        "average_deal_size": 200.0,
+        "open_pipeline": 1000.0,
+        "ramped_reps": 1.0,
+        "deals_per_rep_month": 0.67,
+    }

@@ -1,0 +1,97 @@
+"""Printable reports: escaped self-contained HTML and a one-page PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+import pytest
+
+from diagnostics.questionnaire import load_bank, score_answers
+from diagnostics.report import (
+    BarRow,
+    ReportSection,
+    build_report_html,
+    build_report_pdf,
+    result_sections,
+)
+
+DAY = dt.date(2026, 11, 2)
+
+
+@pytest.fixture(scope="module")
+def result():
+    bank = load_bank()
+    answers = {q.id: (i % 5) + 1 for i, q in enumerate(bank.questions)}
+    answers[bank.questions[0].id] = None
+    numbers = {"target": 1_000_000, "closed_so_far": 200_000, "open_pipeline": 2_000_000,
+               "win_rate": 0.3}
+    return score_answers(bank, answers, numbers)
+
+
+def _pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+
+
+def test_result_sections_carry_verdict_rule_bars_and_actions(result) -> None:
+    sections = {s.title: s for s in result_sections(result)}
+    assert sections["How the verdict was reached"].bullets == result.rule_lines
+    assert "decided by the coverage check" in result.rule_lines[-1]
+    bars = sections["Dimensions (score out of 100)"].bars
+    assert [b.value for b in bars] == [d.score for d in result.dimensions]
+    assert sum(b.highlight for b in bars) == 1
+    assert len(sections["Three actions that would move the verdict most"].bullets) == 3
+    assert sections["Not answered"].paragraphs[0].startswith("1 statement left")
+
+
+def test_html_is_self_contained_printable_and_scriptless(result) -> None:
+    page = build_report_html(result, title="Make your number", generated=DAY)
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page.lower() and "javascript:" not in page.lower()
+    assert "@page" in page and "@media print" in page
+    assert not re.search(r"(src|href)=", page)  # nothing to fetch
+    assert "Unlikely to make the number" in page  # coverage 75% < 80%
+    assert "decided by the coverage check" in page
+    assert "Generated 02 Nov 2026" in page
+    for action in result.actions:
+        assert html.escape(action.action) in page
+
+
+def test_html_escapes_every_user_string(result) -> None:
+    evil = "<script>alert(1)</script>&\"'"
+    extra = ReportSection(title=evil, paragraphs=(evil,), bullets=(evil,),
+                          bars=(BarRow(evil, 50.0),))
+    page = build_report_html(result, title=evil, subtitle=evil, extra_sections=[extra])
+    assert "<script>" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&#x27;") == 7
+
+
+def test_html_without_result_prints_only_sections() -> None:
+    section = ReportSection("Workshop", paragraphs=("Five people answered.",),
+                            bars=(BarRow("Gap", None), BarRow("Fit", 150.0, max_value=100)))
+    page = build_report_html(None, title="Workshop report", extra_sections=[section])
+    assert "Five people answered." in page and "to make the number" not in page
+    assert 'style="width:0.0%"' in page and 'style="width:100.0%"' in page  # clamped
+    assert ">—<" in page  # a missing value shows a dash
+
+
+def test_pdf_is_one_page_with_verdict(result) -> None:
+    pdf = build_report_pdf(result, title="Make your number", subtitle="Answered as CRO",
+                           generated=DAY)
+    assert pdf.startswith(b"%PDF-")
+    assert _pages(pdf) == 1
+    assert len(pdf) > 1500
+
+
+def test_pdf_survives_text_outside_latin1(result) -> None:
+    extra = ReportSection("Notes — “quoted”", paragraphs=("≥ 3× coverage → ok • 東京 €5",),
+                          bullets=("a – b",), bars=(BarRow("Rep ≤ 5", 40.0),))
+    pdf = build_report_pdf(result, title="Plan — 2027", extra_sections=[extra])
+    assert pdf.startswith(b"%PDF-") and _pages(pdf) >= 1
+
+
+def test_pdf_with_sections_only() -> None:
+    section = ReportSection("Workshop", bullets=("One", "Two"), bars=(BarRow("Gap", 30.0),))
+    pdf = build_report_pdf(None, title="Workshop report", extra_sections=[section])
+    assert _pages(pdf) == 1
