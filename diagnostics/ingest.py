@@ -238,7 +238,9 @@ _ORDER_FORMATS: dict[DateOrder, str] = {
     "dmy": "['%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y']",
     "ymd": "['%Y/%m/%d', '%Y.%m.%d']",
 }
-_NAMED_FORMATS = "['%Y/%m/%d', '%d %b %Y', '%b %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%B %d, %Y', '%d %B %Y']"
+_NAMED_FORMATS = (
+    "['%Y/%m/%d', '%d %b %Y', '%b %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%B %d, %Y', '%d %B %Y']"
+)
 
 
 def _amount_sql(col: str, decimal_comma: bool) -> str:
@@ -365,7 +367,7 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
                 typed.append(source)
                 final.append(source)
         if kind == "opportunities" and "opp_id" not in mapping.columns:
-            final = [f"'row-' || _line AS opp_id" if f == "opp_id" else f for f in final]
+            final = ["'row-' || _line AS opp_id" if f == "opp_id" else f for f in final]
         cases = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in
                          _reject_reasons(kind, set(mapping.columns)))
         con.execute(
