@@ -67,7 +67,7 @@ if st.session_state.pop(DATA_DIRTY, False) and workspace.files:
         result = workspace.rebuild()
     if result is not None:
         st.session_state[DATASET] = result.dataset
-        dataset = result.dataset
+        st.rerun()  # once more, so that the sidebar and status line show the new data
 status_line.markdown(f"**Active data:** {dataset.source} · as of {dataset.as_of:%d %b %Y}")
 if workspace.error:
     st.error(workspace.error)
