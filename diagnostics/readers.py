@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -265,63 +264,62 @@ def _cell_text(value: object) -> str | None:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.timedelta):
+        return str(value)
     text = str(value).strip()
     return text or None
 
 
 def _read_xlsx(data: bytes, name: str) -> RawTable:
-    import openpyxl  # imported here: only Excel uploads pay for it
-    from openpyxl.utils.exceptions import InvalidFileException
+    from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = [(title, book.get_sheet_by_name(title).to_python(skip_empty_area=False))
+                  for title in book.sheet_names]
+    except (CalamineError, OSError, ValueError) as exc:
         raise DiagnosticsError(
-            f"“{name}” is not an Excel workbook that can be opened ({type(exc).__name__}).",
-            "Save it again as .xlsx (or CSV) and upload that.",
+            f"“{name}” is not an Excel workbook that can be opened ({exc}).",
+            "Save it again as .xlsx (or CSV) and upload that; password-protected workbooks "
+            "must be saved without the password.",
         ) from exc
-    try:
-        for sheet in book.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            header: list[str] | None = None
-            header_line = 0
-            for header_line, row in enumerate(rows, start=1):  # noqa: B007 - used below
-                if any(c is not None and str(c).strip() for c in row):
-                    header = [_cell_text(c) or "" for c in row]
-                    break
-            if header is None:
+    for title, rows in sheets:
+        cells_by_row = [[_cell_text(c) for c in row] for row in rows]
+        header_index = next((i for i, row in enumerate(cells_by_row) if any(row)), None)
+        if header_index is None:
+            continue
+        header = [c or "" for c in cells_by_row[header_index]]
+        width = max(i + 1 for i, h in enumerate(header) if h)
+        headers = _clean_headers(header[:width])
+        if len(headers) < 2:
+            raise DiagnosticsError(
+                f"Only one column was found in “{name}”.",
+                "A CRM export needs several columns (id, owner, stage, amount, dates).",
+            )
+        columns: list[list[str | None]] = [[] for _ in headers]
+        lines: list[int] = []
+        for index in range(header_index + 1, len(cells_by_row)):
+            cells = cells_by_row[index][:width]
+            if not any(cells):
                 continue
-            width = max(i + 1 for i, h in enumerate(header) if h) if any(header) else 0
-            headers = _clean_headers(header[:width])
-            columns: list[list[str | None]] = [[] for _ in headers]
-            lines: list[int] = []
-            for offset, row in enumerate(rows, start=header_line + 1):
-                cells = [_cell_text(c) for c in row[:width]]
-                if not any(cells):
-                    continue
-                cells += [None] * (width - len(cells))
-                for col, value in zip(columns, cells, strict=True):
-                    col.append(value)
-                lines.append(offset)
-            if not lines:
-                raise DiagnosticsError(
-                    f"The first sheet of “{name}” (“{sheet.title}”) has column names but no rows.",
-                    "Put the export on the first sheet, or export it again with rows.",
-                )
-            if len(headers) < 2:
-                raise DiagnosticsError(
-                    f"Only one column was found in “{name}”.",
-                    "A CRM export needs several columns (id, owner, stage, amount, dates).",
-                )
-            arrays = [pa.array(c, type=pa.string()) for c in columns]
-            table = pa.table(arrays + [pa.array(lines, type=pa.int64())],
-                             names=[f"c{i}" for i in range(len(headers))] + ["_line"])
-            notes = [f"Read the sheet “{sheet.title}”."] if len(book.worksheets) > 1 else []
-            return RawTable(name, headers, table, "xlsx", notes=notes)
-    finally:
-        book.close()
+            cells += [None] * (width - len(cells))
+            for col, value in zip(columns, cells, strict=True):
+                col.append(value)
+            lines.append(index + 1)  # spreadsheet rows count from 1
+        if not lines:
+            raise DiagnosticsError(
+                f"The sheet “{title}” of “{name}” has column names but no rows.",
+                "Put the export on the first sheet, or export it again with rows.",
+            )
+        arrays = [pa.array(c, type=pa.string()) for c in columns]
+        table = pa.table(arrays + [pa.array(lines, type=pa.int64())],
+                         names=[f"c{i}" for i in range(len(headers))] + ["_line"])
+        notes = [f"Read the sheet “{title}”."] if len(sheets) > 1 else []
+        return RawTable(name, headers, table, "xlsx", notes=notes)
     raise DiagnosticsError(f"“{name}” has no data on any sheet.", "Export it again with rows.")
 
 
