@@ -132,6 +132,7 @@ class LoadedTable:
     table: pa.Table
     report: ValidationReport
     ambiguous_dates: tuple[str, ...] = ()
+    history: pa.Table | None = None  # stage history found in "Date entered <stage>" columns
 
     @property
     def kind(self) -> Kind:
@@ -290,6 +291,23 @@ def _status_sql(col: str) -> str:
     )
 
 
+_ENTERED = re.compile(r"^\s*date\s+entered\s*[:\-]?\s*(?P<stage>.+?)\s*$", re.IGNORECASE)
+
+
+def entered_columns(headers: Sequence[str]) -> list[tuple[int, str]]:
+    """Return (index, stage) of HubSpot-style ``Date entered "Stage (Pipeline)"`` columns."""
+    found: list[tuple[int, str]] = []
+    for i, header in enumerate(headers):
+        match = _ENTERED.match(header)
+        if not match:
+            continue
+        stage = match.group("stage").strip().strip('"“”\'')
+        stage = re.sub(r"\s*\([^()]*\)\s*$", "", stage).strip().strip('"“”\'')
+        if stage:
+            found.append((i, stage))
+    return found
+
+
 def _reject_reasons(kind: Kind, mapped: set[str]) -> list[tuple[str, str]]:
     """Return (SQL condition, reason) pairs, checked in order, for rows that cannot be used."""
     reasons: list[tuple[str, str]] = []
@@ -366,6 +384,13 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
             if name in typed_fields:
                 typed.append(source)
                 final.append(source)
+        entered = entered_columns(raw.headers) if kind == "opportunities" else []
+        if entered:
+            order = detect_date_order(_sample(raw, raw.headers[entered[0][0]]))[0]
+            for k, (index, _stage) in enumerate(entered):
+                texts.append(f"nullif(trim(c{index}), '') AS _entered{k}__raw")
+                typed.append(f"{_date_sql(f'_entered{k}__raw', order)} AS _entered{k}")
+                final.append(f"{_date_fix_sql(f'_entered{k}')} AS _entered{k}")
         if kind == "opportunities" and "opp_id" not in mapping.columns:
             final = ["'row-' || _line AS opp_id" if f == "opp_id" else f for f in final]
         cases = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in
@@ -454,6 +479,12 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
 
         canonical = list(CANONICAL[kind])
         extra = ["probability"] if kind == "opportunities" else []
+        history = None
+        if entered:  # stage names are the user's text: parameters, never SQL
+            union = " UNION ALL ".join(
+                f"SELECT opp_id, ?::VARCHAR AS stage, _entered{k} AS entered_date FROM checked "
+                f"WHERE _reason IS NULL AND _entered{k} IS NOT NULL" for k in range(len(entered)))
+            history = con.sql(union, params=[stage for _, stage in entered]).to_arrow_table()
         # Insertion order is preserved (DuckDB's default), so rows stay in file order.
         table = con.sql(
             f"SELECT {', '.join(canonical + extra)} FROM checked WHERE _reason IS NULL"
@@ -484,7 +515,11 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         name for name, header in mapping.columns.items()
         if specs[name].kind == "date" and detect_date_order(_sample(raw, header, 2000))[1]
     )
-    return LoadedTable(raw, mapping, table, report, ambiguous)
+    if history is not None:
+        report.notes.append(
+            f"Stage history read from {len(entered)} “Date entered …” columns "
+            f"({history.num_rows:,} stage entries).")
+    return LoadedTable(raw, mapping, table, report, ambiguous, history)
 
 
 # ---------------------------------------------------------------- stages and the Dataset
@@ -572,6 +607,10 @@ def assemble_dataset(
             "history only add to it. If a file was detected as the wrong kind, change its kind.",
         )
     history = _concat(tables, "stage_history")
+    derived = [t.history for t in tables if t.history is not None]
+    if derived:
+        parts = ([history] if history is not None else []) + derived
+        history = pa.concat_tables(parts, promote_options="permissive")
     names, counts, position, probability, won_only, lost_only = _stage_evidence(
         opportunities, history)
     proposed, how = propose_stages(

@@ -6,7 +6,8 @@ Run with ``make sample``. Writes, next to this script:
 - ``activities.csv``: ~60,000 calls, emails, meetings and demos;
 - ``stage_history.csv``: the date each deal entered each stage;
 - ``salesforce_opportunities.csv`` and ``hubspot_deals.csv``: the same deals as those CRMs export
-  them (their header names, ``$1,234.00`` amounts, ``MM/DD/YYYY`` dates).
+  them (their header names, ``$1,234.00`` amounts, ``MM/DD/YYYY`` dates; the HubSpot file also has
+  its "Date entered <stage>" columns, which carry the stage history).
 
 The data is shaped to be worth looking at: Demo → Trial is the weak step and got worse in the last
 quarter; reps fall in every quadrant (busy closers, busy reps who do not close, quiet reps, one
@@ -233,6 +234,10 @@ def main() -> None:
     } for o in opportunities]
     _write(HERE / "salesforce_opportunities.csv", salesforce, list(salesforce[0]))
 
+    entered: dict[str, dict[str, object]] = {}
+    for h in history:
+        entered.setdefault(str(h["opportunity_id"]), {})[str(h["stage"])] = h["entered_date"]
+    hubspot_stages = [*STAGES, "Won", "Lost"]
     hubspot = [{
         "Record ID": 9_000_000 + i,
         "Deal Name": f"{o['account']} - {o['product']}",
@@ -245,6 +250,9 @@ def main() -> None:
         "Deal Type": "newbusiness",
         "Segment": o["segment"],
         "Product": o["product"],
+        # HubSpot exports carry one "Date entered" column per stage: stage history, wide.
+        **{f'Date entered "{crm_stage({"deal_stage": s})} (Sales Pipeline)"':
+           _us_date(entered[str(o["opportunity_id"])].get(s)) for s in hubspot_stages},
     } for i, o in enumerate(opportunities, start=1)]
     _write(HERE / "hubspot_deals.csv", hubspot, list(hubspot[0]))
     print(f"wrote {len(opportunities)} opportunities, {len(activities)} activities, "

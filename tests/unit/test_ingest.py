@@ -216,3 +216,37 @@ def test_cli_inspect_reports_rejected_lines(tmp_path: Path) -> None:
     assert out["rejected"] == 2
     assert {(e["line"], e["reason"].split(" (")[0]) for e in out["rejected_examples"]} == {
         (3, "duplicate id"), (4, "has 2 fields where the header has 3")}
+
+
+@pytest.mark.parametrize(
+    ("header", "stage"),
+    [('Date entered "Closed Won (Sales Pipeline)"', "Closed Won"),
+     ("Date entered Demo", "Demo"), ("date entered: Proposal (Enterprise)", "Proposal"),
+     ("Entered date", None), ("Close Date", None)],
+)
+def test_hubspot_date_entered_columns(header: str, stage: str | None) -> None:
+    from diagnostics.ingest import entered_columns
+
+    found = entered_columns(["Record ID", header])
+    assert found == ([(1, stage)] if stage else [])
+
+
+def test_date_entered_columns_become_stage_history() -> None:
+    text = ('Record ID,Deal Stage,Amount,"Date entered ""Demo (P)""","Date entered ""Trial (P)""",'
+            '"Date entered ""Closed Lost (P)"""\n'
+            "1,Closed Lost,5,01/02/2025,01/09/2025,01/20/2025\n"
+            "2,Demo,7,01/03/2025,,\n")
+    raw = read_raw(text.encode(), "hubspot.csv")
+    loaded = parse_table(raw, propose_table_mapping(raw), today=TODAY)
+    assert loaded.history is not None
+    assert sorted(loaded.history.to_pylist(), key=lambda r: (r["opp_id"], r["entered_date"])) == [
+        {"opp_id": "1", "stage": "Demo", "entered_date": dt.date(2025, 1, 2)},
+        {"opp_id": "1", "stage": "Trial", "entered_date": dt.date(2025, 1, 9)},
+        {"opp_id": "1", "stage": "Closed Lost", "entered_date": dt.date(2025, 1, 20)},
+        {"opp_id": "2", "stage": "Demo", "entered_date": dt.date(2025, 1, 3)}]
+    result = assemble_dataset([loaded])
+    ranks = dict(result.dataset.con.execute(
+        "SELECT opp_id, reached_rank FROM opportunities").fetchall())
+    assert result.stages.funnel == ("Demo", "Trial")
+    assert ranks == {"1": 2, "2": 1}  # the lost deal got as far as Trial
+    assert result.dataset.has_stage_history
