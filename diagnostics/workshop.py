@@ -12,13 +12,15 @@ How team numbers are computed (the app's own rules, shown to users):
 - a role's cell in the gap matrix is the mean of its participants' dimension scores; its *gap* is
   that mean minus the team mean; a dimension's perception gap is the highest role mean minus the
   lowest;
-- the team verdict scores the mean answer of each statement rounded to the nearest level (halves
-  round up), so it reads like one respondent answering for the room;
+- the team verdict scores the mean answer of each statement (the questionnaire accepts fractional
+  answers), so it reads like one respondent answering for the room; each role's verdict likewise;
 - leadership-model fit by role is the mean of each participant's fit.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
 import hashlib
 import hmac
 import io
@@ -36,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from diagnostics.errors import DiagnosticsError
+from diagnostics.report import BarRow, ReportSection, build_report_html, build_report_pdf
 from diagnostics.workshop_store import (
     AnswerRecord,
     ParticipantRecord,
@@ -78,8 +81,14 @@ __all__ = [
     "load_content",
     "match_role",
     "normalise_code",
+    "facilitator_path",
     "participant_answers",
+    "participant_path",
+    "qr_png",
     "reopen_workshop",
+    "report_html",
+    "report_pdf",
+    "report_sections",
     "resume",
     "role_label",
     "summarise",
@@ -126,6 +135,12 @@ class Statement:
     dimension: str
     text: str
     levels: tuple[int, ...]
+    anchors: tuple[str, ...] = ()  # what each level means, in the order of ``levels``
+
+    def level_text(self, level: int) -> str:
+        """Return ``"3 · anchor text"`` for a level (just the number when there is no anchor)."""
+        i = self.levels.index(level) if level in self.levels else -1
+        return f"{level} · {self.anchors[i]}" if 0 <= i < len(self.anchors) else str(level)
 
 
 @dataclass(frozen=True)
@@ -141,7 +156,8 @@ class Choice:
 class TeamVerdict:
     """A verdict for a set of answers as the questionnaire scores it."""
 
-    verdict: str
+    verdict: str  # likely / at_risk / unlikely
+    label: str  # as shown to people
     score: float | None
     band: str | None
     binding_constraint: str | None
@@ -154,7 +170,7 @@ class Content:
     statements: tuple[Statement, ...]
     dimensions: dict[str, str]  # dimension id -> name, in display order
     choices: tuple[Choice, ...]
-    score: Callable[[Mapping[str, int | None]], TeamVerdict]
+    score: Callable[[Mapping[str, float | None]], TeamVerdict]
     fit: Callable[[Mapping[str, str]], dict[str, float]]  # model id -> fit 0..100
     model_names: dict[str, str] = field(default_factory=dict)  # model id -> display name
 
@@ -162,13 +178,23 @@ class Content:
         """Return a leadership model's display name (its id when unknown)."""
         return self.model_names.get(model, model)
 
+    _by_id: dict[str, Statement | Choice] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        self._by_id.update({s.id: s for s in self.statements})
+        self._by_id.update({c.id: c for c in self.choices})
+
     def statement(self, question_id: str) -> Statement | None:
         """Return the statement with this id, or None."""
-        return next((s for s in self.statements if s.id == question_id), None)
+        found = self._by_id.get(question_id)
+        return found if isinstance(found, Statement) else None
 
     def choice(self, question_id: str) -> Choice | None:
         """Return the leadership question with this id, or None."""
-        return next((c for c in self.choices if c.id == question_id), None)
+        found = self._by_id.get(question_id)
+        return found if isinstance(found, Choice) else None
 
     def question_ids(self, instruments: Iterable[str]) -> list[str]:
         """Return every question id the given instruments ask, statements first."""
@@ -192,7 +218,13 @@ def load_content() -> Content:
 
     bank = questionnaire.load_bank()
     statements = tuple(
-        Statement(id=q.id, dimension=q.dimension, text=q.statement, levels=_level_values(q.levels))
+        Statement(
+            id=q.id,
+            dimension=q.dimension,
+            text=q.statement,
+            levels=_level_values(q.levels),
+            anchors=tuple(str(level) for level in q.levels),
+        )
         for q in bank.questions
     )
     dimensions = {d.id: d.name for d in bank.dimensions}
@@ -204,35 +236,29 @@ def load_content() -> Content:
     if clash:
         raise DiagnosticsError(f"Question ids used by both instruments: {sorted(clash)}.")
 
-    def score(answers: Mapping[str, int | None]) -> TeamVerdict:
+    def score(answers: Mapping[str, float | None]) -> TeamVerdict:
         result = questionnaire.score_answers(bank, answers)
         constraint = result.binding_constraint
         return TeamVerdict(
             verdict=str(result.verdict),
-            score=None if result.score is None else float(result.score),
-            band=None if result.band is None else str(result.band),
-            binding_constraint=None if constraint is None else str(
-                getattr(constraint, "name", constraint)
-            ),
+            label=result.verdict_label,
+            score=float(result.score),
+            band=result.band_label,
+            binding_constraint=None if constraint is None else constraint.name,
         )
 
+    # A participant's answers rarely change between two dashboard refreshes, so fits are
+    # remembered per answer set (bounded; the fit is a pure function of the answers).
+    @functools.lru_cache(maxsize=8192)
+    def cached_fit(answers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, float], ...]:
+        fits = leadership.model_fits(dict(answers))
+        return tuple((str(model), float(value)) for model, value in fits.items())
+
     def fit(answers: Mapping[str, str]) -> dict[str, float]:
-        result = leadership.recommend_model(answers)
-        return _fit_mapping(result.fit)
+        return dict(cached_fit(tuple(sorted(answers.items()))))
 
-    names = {p.id: p.name for p in leadership.load_profiles()}
+    names = {str(p.id): p.name for p in leadership.load_profiles() if p.id != "functional"}
     return Content(statements, dimensions, choices, score, fit, names)
-
-
-def _fit_mapping(raw: Any) -> dict[str, float]:
-    """Return ``{model name: fit}`` from a mapping or a sequence of objects with name and fit."""
-    if isinstance(raw, Mapping):
-        return {str(getattr(k, "name", k)): float(v) for k, v in raw.items()}
-    out: dict[str, float] = {}
-    for item in raw:
-        name = getattr(item, "name", None) or getattr(item, "model", None) or item.id
-        out[str(name)] = float(item.fit)
-    return out
 
 
 # -- codes, keys, roles ---------------------------------------------------------------------------
@@ -277,6 +303,25 @@ def match_role(text: object) -> str | None:
 def role_label(role_id: str) -> str:
     """Return a role's display label (the id itself when unknown)."""
     return ROLES.get(role_id, role_id)
+
+
+def qr_png(url: str, scale: int = 8) -> bytes:
+    """Return a PNG of the QR code for ``url`` (for the projector)."""
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=scale, border=2)
+    return buffer.getvalue()
+
+
+def participant_path(code: str) -> str:
+    """Return the app-relative link participants open (``/workshop?workshop=CODE``)."""
+    return f"/workshop?workshop={code}"
+
+
+def facilitator_path(code: str, key: str) -> str:
+    """Return the app-relative facilitator link (keep it private: it holds the key)."""
+    return f"/workshop?workshop={code}&key={key}"
 
 
 def _now() -> datetime:
@@ -339,6 +384,15 @@ def _clean_text(value: str, what: str, limit: int = MAX_TEXT) -> str:
     return text
 
 
+def _new_key() -> str:
+    """Return a random URL-safe key (32 characters) that does not start with ``-``."""
+    while True:
+        # A leading "-" would make command lines read the key as an option (--key -abc...).
+        key = secrets.token_urlsafe(24)
+        if not key.startswith("-"):
+            return key
+
+
 def create_workshop(
     store: WorkshopStore,
     client: str,
@@ -357,7 +411,7 @@ def create_workshop(
                                                 else "") + ".",
             f"Instruments: {', '.join(INSTRUMENTS)}.",
         )
-    key = secrets.token_urlsafe(24)
+    key = _new_key()
     for _ in range(20):
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         record = WorkshopRecord(
@@ -374,20 +428,29 @@ def create_workshop(
     raise DiagnosticsError("Could not find a free workshop code.", "Try again.")  # pragma: no cover
 
 
-def get_workshop(store: WorkshopStore, raw_code: object) -> Workshop:
-    """Return the workshop a code names; raise DiagnosticsError when malformed or unknown."""
+def _parse_code(raw_code: object) -> str:
     code = normalise_code(raw_code)
     if code is None:
         raise DiagnosticsError(
             "That is not a workshop code.",
             f"A code has {CODE_LENGTH} letters and digits, like {format_code('ABCD2345')}.",
         )
+    return code
+
+
+def _unknown(code: str) -> DiagnosticsError:
+    return DiagnosticsError(
+        f"No workshop has the code {format_code(code)}.",
+        "Check the code with your facilitator.",
+    )
+
+
+def get_workshop(store: WorkshopStore, raw_code: object) -> Workshop:
+    """Return the workshop a code names; raise DiagnosticsError when malformed or unknown."""
+    code = _parse_code(raw_code)
     record = store.get_workshop(code)
     if record is None:
-        raise DiagnosticsError(
-            f"No workshop has the code {format_code(code)}.",
-            "Check the code with your facilitator.",
-        )
+        raise _unknown(code)
     return _public(record)
 
 
@@ -497,9 +560,13 @@ def answer(
     now: datetime | None = None,
 ) -> None:
     """Save (or clear, with ``None``) one answer; raise DiagnosticsError when it is refused."""
-    workshop = get_workshop(store, raw_code)
+    code = _parse_code(raw_code)
+    given = token if isinstance(token, str) else ""
+    record, participant = store.get_workshop_with_participant(code, hash_secret(given))
+    if record is None:
+        raise _unknown(code)
+    workshop = _public(record)
     _refuse_if_closed(workshop)
-    participant = resume(store, workshop.code, token)
     if participant is None:
         raise DiagnosticsError("You have not joined this workshop yet.", "Join it first.")
     if question_id not in content.question_ids(workshop.instruments):
@@ -671,12 +738,9 @@ def _num(value: float | None) -> float | None:
 
 
 def _verdict_json(verdict: TeamVerdict) -> dict[str, Any]:
-    return {"verdict": verdict.verdict, "score": _num(verdict.score), "band": verdict.band,
+    return {"verdict": verdict.verdict, "label": verdict.label, "score": _num(verdict.score),
+            "band": verdict.band,
             "binding_constraint": verdict.binding_constraint}
-
-
-def _round_half_up(value: float) -> int:
-    return int(math.floor(value + 0.5))
 
 
 def _mean_or_none(values: Sequence[float]) -> float | None:
@@ -688,12 +752,13 @@ def _range_or_none(values: Iterable[float | None]) -> float | None:
     return max(present) - min(present) if len(present) >= 2 else None
 
 
-def _team_answers(per_participant: Iterable[Mapping[str, int]]) -> dict[str, int | None]:
+def _team_answers(per_participant: Iterable[Mapping[str, int]]) -> dict[str, float | None]:
+    """Return the mean answer of each statement over the participants who answered it."""
     collected: dict[str, list[int]] = defaultdict(list)
     for answers in per_participant:
         for qid, value in answers.items():
             collected[qid].append(value)
-    return {qid: _round_half_up(fmean(values)) for qid, values in collected.items()}
+    return {qid: fmean(values) for qid, values in collected.items()}
 
 
 def summarise(
@@ -931,11 +996,16 @@ def _read_csv(source: Path | bytes) -> pd.DataFrame:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
+    if not text.strip():
+        raise DiagnosticsError("The responses file is empty: it cannot be read as CSV.")
     try:
-        return pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python"
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
+        try:  # the delimiter is sniffed (spreadsheets in some locales write ";")
+            return pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python"
+            )
+        except csv.Error:  # one column, nothing to sniff: plain commas
+            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise DiagnosticsError(f"The responses file cannot be read as CSV ({exc}).") from exc
 
 
@@ -1007,3 +1077,115 @@ def import_responses(
             )
         imported += 1
     return ImportReport(imported=imported, rejected=rejected)
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, spec: str = ".1f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def report_sections(summary: WorkshopSummary, content: Content) -> tuple[ReportSection, ...]:
+    """Return the workshop report's sections (aggregates only: no participant names)."""
+    room = ReportSection(
+        title="The room",
+        paragraphs=(
+            f"{summary.responses} of {summary.joined} participants answered. Status: "
+            f"{summary.workshop.status}.",
+        ),
+        bullets=tuple(f"{role_label(r)}: {n}" for r, n in summary.by_role.items()),
+    )
+    sections: list[ReportSection] = [room]
+    if MAKE_YOUR_NUMBER in summary.workshop.instruments:
+        v = summary.verdict
+        verdict_text = (
+            "No statement answered yet." if v is None else
+            f"{v.label} to make the number: score {_fmt(v.score, '.0f')}/100"
+            + (f" ({v.band})" if v.band else "")
+            + (f"; binding constraint: {v.binding_constraint}." if v.binding_constraint else ".")
+        )
+        sections.append(ReportSection(
+            title="Team verdict",
+            paragraphs=(
+                verdict_text,
+                "The team verdict scores each statement's mean answer over the room.",
+            ),
+            bullets=tuple(
+                f"{role_label(r.role)} ({r.responses}): {r.verdict.label}, "
+                f"score {_fmt(r.verdict.score, '.0f')}"
+                for r in summary.roles if r.verdict is not None
+            ),
+        ))
+        sections.append(ReportSection(
+            title="Dimensions (team mean on 1–5; spread = standard deviation)",
+            bars=tuple(
+                BarRow(label=f"{d.name} (spread {_fmt(d.spread, '.2f')})", value=d.mean,
+                       max_value=5.0, highlight=d.role_gap is not None and d.role_gap >= 1.0)
+                for d in summary.dimensions
+            ),
+        ))
+        gap_lines = []
+        for d in summary.dimensions:
+            cells = [g for g in summary.gaps if g.dimension == d.id and g.mean is not None]
+            if len(cells) < 2:
+                continue
+            low = min(cells, key=lambda g: g.mean or 0.0)
+            high = max(cells, key=lambda g: g.mean or 0.0)
+            gap_lines.append(
+                f"{d.name}: {role_label(high.role)} {_fmt(high.mean)} vs "
+                f"{role_label(low.role)} {_fmt(low.mean)} (gap {_fmt(d.role_gap)})"
+            )
+        sections.append(ReportSection(
+            title="Perception gaps between roles",
+            paragraphs=() if gap_lines else ("Fewer than two roles have answered.",),
+            bullets=tuple(gap_lines),
+        ))
+        sections.append(ReportSection(
+            title="Statements to discuss (widest disagreement)",
+            paragraphs=() if summary.widest else ("No disagreement yet.",),
+            bullets=tuple(
+                f"“{w.statement}” mean {_fmt(w.mean)}, spread {_fmt(w.spread, '.2f')}"
+                + (f"; {role_label(w.lowest_role)} lowest, {role_label(w.highest_role)} highest"
+                   if w.lowest_role and w.highest_role else "")
+                for w in summary.widest
+            ),
+        ))
+    if LEADERSHIP in summary.workshop.instruments:
+        best = summary.recommended_model
+        sections.append(ReportSection(
+            title="Leadership model fit (0–100, mean over participants)",
+            paragraphs=(
+                "No leadership question answered yet." if best is None else
+                f"Best fit over the room: {content.model_name(best)}. Read it as a conversation "
+                "starter, not a decision.",
+            ),
+            bullets=tuple(
+                f"{role_label(r.role)}: " + ", ".join(
+                    f"{content.model_name(m)} {v:.0f}" for m, v in r.fit.items())
+                for r in summary.roles if r.fit
+            ),
+            bars=tuple(BarRow(label=content.model_name(m), value=v, highlight=m == best)
+                       for m, v in summary.leadership_team.items()),
+        ))
+    return tuple(sections)
+
+
+def report_html(summary: WorkshopSummary, content: Content) -> str:
+    """Return the printable workshop report as self-contained HTML."""
+    return build_report_html(
+        None,
+        title=f"Workshop: {summary.workshop.title}",
+        subtitle=f"{summary.workshop.client} · code {format_code(summary.workshop.code)}",
+        extra_sections=report_sections(summary, content),
+    )
+
+
+def report_pdf(summary: WorkshopSummary, content: Content) -> bytes:
+    """Return the printable workshop report as PDF bytes."""
+    return build_report_pdf(
+        None,
+        title=f"Workshop: {summary.workshop.title}",
+        subtitle=f"{summary.workshop.client} · code {format_code(summary.workshop.code)}",
+        extra_sections=report_sections(summary, content),
+    )

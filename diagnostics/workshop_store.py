@@ -2,11 +2,14 @@
 
 The app serves every session from one process, so one ``DuckDBStore`` (one DuckDB connection) is
 shared by all of them. Each thread works through its own cursor (``connection.cursor()``), which is
-DuckDB's supported way to use one database from several threads. Writes are additionally
-serialised by a lock: DuckDB's optimistic concurrency can reject two simultaneous upserts of the
-same key, and a workshop's writes are tiny (well under a millisecond each), so queueing them costs
-nothing measurable and removes that failure mode. Every write runs in auto-commit mode, so it is
-committed (written to the write-ahead log) before the method returns.
+DuckDB's supported way to use one database from several threads.
+
+Writes go through one lock, with group commit: a writer queues its statement, and whichever
+writer holds the lock runs every queued statement in one transaction and commits it (one
+write-ahead-log flush for the batch), then marks each statement done. No write method returns
+before its statement is committed. One writer at a time also avoids DuckDB's optimistic-concurrency
+conflicts between simultaneous upserts. When a batch fails, it is rolled back and its statements
+are rerun one by one, so each caller gets its own outcome.
 
 A deployment with several app servers needs a database server instead: a PostgreSQL store would
 implement the same ``WorkshopStore`` protocol with the same tables.
@@ -63,15 +66,19 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (workshop_code, participant_id)
         )
         """,
+        # Answers are an append-only log: an upsert on a keyed table costs DuckDB several times
+        # more than an append, and the log keeps every change. The latest row per participant and
+        # question wins; a NULL value records a cleared answer.
+        "CREATE SEQUENCE answer_seq",
         """
-        CREATE TABLE answers (
+        CREATE TABLE answer_log (
+            seq BIGINT NOT NULL DEFAULT nextval('answer_seq'),
             workshop_code VARCHAR NOT NULL,
             participant_id VARCHAR NOT NULL,
             instrument VARCHAR NOT NULL,
             question_id VARCHAR NOT NULL,
-            value VARCHAR NOT NULL,
-            answered_at TIMESTAMP NOT NULL,
-            PRIMARY KEY (workshop_code, participant_id, instrument, question_id)
+            value VARCHAR,
+            answered_at TIMESTAMP NOT NULL
         )
         """,
     ),
@@ -121,6 +128,29 @@ class AnswerRecord:
     answered_at: datetime
 
 
+@dataclass
+class _Pending:
+    """A queued write and, once the lock holder has run it, its outcome."""
+
+    sql: str
+    params: list[Any]
+    done: bool = False
+    error: Exception | None = None
+
+
+def _workshop_record(row: Sequence[Any]) -> WorkshopRecord:
+    code, client, title, instruments, key_hash, status, created_at = row
+    return WorkshopRecord(
+        code=code,
+        client=client,
+        title=title,
+        instruments=tuple(i for i in str(instruments).split(",") if i),
+        key_hash=key_hash,
+        status=status,
+        created_at=created_at,
+    )
+
+
 class WorkshopStore(Protocol):
     """What the workshop domain needs from storage; every write is durable when it returns."""
 
@@ -130,6 +160,12 @@ class WorkshopStore(Protocol):
 
     def get_workshop(self, code: str) -> WorkshopRecord | None:
         """Return the workshop with this code, or None."""
+        ...
+
+    def get_workshop_with_participant(
+        self, code: str, participant_id: str
+    ) -> tuple[WorkshopRecord | None, ParticipantRecord | None]:
+        """Return a workshop and one of its participants in one read (either may be None)."""
         ...
 
     def set_status(self, code: str, status: str) -> None:
@@ -157,7 +193,7 @@ class WorkshopStore(Protocol):
         ...
 
     def list_answers(self, code: str, participant_id: str | None = None) -> list[AnswerRecord]:
-        """Return a workshop's answers (or one participant's)."""
+        """Return a workshop's current answers (or one participant's)."""
         ...
 
     def close(self) -> None:
@@ -186,6 +222,8 @@ class DuckDBStore:
             ) from exc
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._pending: list[_Pending] = []
         self._migrate()
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -198,8 +236,34 @@ class DuckDBStore:
         return cursor
 
     def _write(self, sql: str, params: Sequence[Any]) -> None:
+        ticket = _Pending(sql, list(params))
+        with self._queue_lock:
+            self._pending.append(ticket)
         with self._write_lock:
-            self._cursor().execute(sql, params)
+            if not ticket.done:
+                with self._queue_lock:
+                    batch, self._pending = self._pending, []
+                self._flush(batch)
+        if ticket.error is not None:
+            raise ticket.error
+
+    def _flush(self, batch: list[_Pending]) -> None:
+        """Run queued statements in one transaction; on failure, one by one (lock held)."""
+        cur = self._cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            for op in batch:
+                cur.execute(op.sql, op.params)
+            cur.execute("COMMIT")
+        except duckdb.Error:
+            cur.execute("ROLLBACK")
+            for op in batch:
+                try:
+                    cur.execute(op.sql, op.params)
+                except duckdb.Error as exc:
+                    op.error = exc
+        for op in batch:
+            op.done = True
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return self._cursor().execute(sql, params).fetchall()
@@ -263,18 +327,25 @@ class DuckDBStore:
             "FROM workshops WHERE code = ?",
             [code],
         )
-        if not rows:
-            return None
-        c, client, title, instruments, key_hash, status, created_at = rows[0]
-        return WorkshopRecord(
-            code=c,
-            client=client,
-            title=title,
-            instruments=tuple(i for i in str(instruments).split(",") if i),
-            key_hash=key_hash,
-            status=status,
-            created_at=created_at,
+        return _workshop_record(rows[0]) if rows else None
+
+    def get_workshop_with_participant(
+        self, code: str, participant_id: str
+    ) -> tuple[WorkshopRecord | None, ParticipantRecord | None]:
+        """Return a workshop and one of its participants in one read (either may be None)."""
+        # One query instead of two: saving an answer checks both, on the hottest path.
+        rows = self._rows(
+            "SELECT w.code, w.client, w.title, w.instruments, w.key_hash, w.status, w.created_at, "
+            "p.workshop_code, p.participant_id, p.name, p.role, p.joined_at "
+            "FROM workshops w LEFT JOIN participants p "
+            "ON p.workshop_code = w.code AND p.participant_id = ? WHERE w.code = ?",
+            [participant_id, code],
         )
+        if not rows:
+            return None, None
+        row = rows[0]
+        participant = ParticipantRecord(*row[7:]) if row[8] is not None else None
+        return _workshop_record(row[:7]), participant
 
     def set_status(self, code: str, status: str) -> None:
         """Set a workshop's status (``open`` or ``closed``)."""
@@ -312,34 +383,47 @@ class DuckDBStore:
 
     def save_answer(self, record: AnswerRecord) -> None:
         """Insert or replace one answer."""
-        self._write(
-            "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (workshop_code, participant_id, instrument, question_id) "
-            "DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
-            [record.workshop_code, record.participant_id, record.instrument, record.question_id,
-             record.value, record.answered_at],
-        )
+        if record.value is None:  # the log reads NULL as "cleared": refuse it here
+            raise ValueError("an answer's value cannot be None; use delete_answer")
+        self._append(record.workshop_code, record.participant_id, record.instrument,
+                     record.question_id, record.value, record.answered_at)
 
     def delete_answer(self, code: str, participant_id: str, instrument: str, question: str) -> None:
         """Remove one answer (a participant cleared it)."""
+        self._append(code, participant_id, instrument, question, None, datetime.now())
+
+    def _append(self, code: str, participant_id: str, instrument: str, question: str,
+                value: str | None, at: datetime) -> None:
         self._write(
-            "DELETE FROM answers WHERE workshop_code = ? AND participant_id = ? "
-            "AND instrument = ? AND question_id = ?",
-            [code, participant_id, instrument, question],
+            "INSERT INTO answer_log (workshop_code, participant_id, instrument, question_id, "
+            "value, answered_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [code, participant_id, instrument, question, value, at],
         )
 
     def list_answers(self, code: str, participant_id: str | None = None) -> list[AnswerRecord]:
-        """Return a workshop's answers (or one participant's)."""
-        sql = (
-            "SELECT workshop_code, participant_id, instrument, question_id, value, answered_at "
-            "FROM answers WHERE workshop_code = ?"
-        )
+        """Return a workshop's current answers (or one participant's): the newest per question."""
+        where = "workshop_code = ?"
         params: list[Any] = [code]
         if participant_id is not None:
-            sql += " AND participant_id = ?"
+            where += " AND participant_id = ?"
             params.append(participant_id)
-        rows = self._rows(sql + " ORDER BY answered_at, participant_id, question_id", params)
+        # ``where`` is one of two fixed strings chosen above; values go in as parameters.
+        rows = self._rows(
+            "SELECT workshop_code, participant_id, instrument, question_id, value, answered_at "
+            "FROM (SELECT *, row_number() OVER (PARTITION BY participant_id, instrument, "
+            f"question_id ORDER BY seq DESC) AS newest FROM answer_log WHERE {where}) "
+            "WHERE newest = 1 AND value IS NOT NULL "
+            "ORDER BY answered_at, participant_id, question_id",
+            params,
+        )
         return [AnswerRecord(*row) for row in rows]
+
+    def count_answer_rows(self, code: str) -> int:
+        """Return how many rows the answer log holds for a workshop (changes included)."""
+        row = self._cursor().execute(
+            "SELECT count(*) FROM answer_log WHERE workshop_code = ?", [code]
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
         """Release the underlying connection."""

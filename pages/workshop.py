@@ -1,6 +1,33 @@
-"""Workshop page (coming next)."""
+"""Workshop: a room answers on its own devices; the facilitator sees the team and its gaps live.
+
+Routing by query parameters (all validated in diagnostics.workshop):
+``/workshop`` create or join; ``/workshop?workshop=CODE`` a participant (``&p=TOKEN`` once joined,
+so reopening the link resumes); ``/workshop?workshop=CODE&key=KEY`` the facilitator dashboard.
+"""
 
 import streamlit as st
 
+from diagnostics.errors import DiagnosticsError
+from ui import workshop_views as views
+from ui.frame import require_router
+
+require_router()
 st.title("Workshop")
-st.info("This view is being built. The Data page already works with the bundled sample.")
+
+params = st.query_params
+try:
+    views.store()
+except DiagnosticsError as err:
+    st.error(str(err))
+    st.stop()
+
+if "workshop" not in params:
+    st.write(
+        "Run the questionnaires with a whole team at once: everyone answers on their own phone or "
+        "laptop, and you see the room's verdict and where the roles see things differently."
+    )
+    views.render_start()
+elif "key" in params:
+    views.render_facilitator(params.get("workshop", ""), params.get("key"))
+else:
+    views.render_participant(params.get("workshop", ""), params.get("p"))

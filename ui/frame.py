@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from ui.state import DATASET
+from ui.state import DATASET, ROUTED
 
 
 def require_router() -> None:
@@ -16,9 +16,12 @@ def require_router() -> None:
     (``/workshop?workshop=CODE``) would get the page without the app's frame. Switching the flag
     and rerunning sends that visit through app.py, on the same page.
     """
+    first_run = ROUTED not in st.session_state
+    st.session_state[ROUTED] = True
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        if first_run:  # nothing to lose yet: later runs may carry a click that a rerun would drop
+            st.rerun()
 
 
 def render_sidebar() -> None:

@@ -12,6 +12,9 @@ import streamlit as st
 
 from diagnostics.dataset import Dataset
 
+# Frame
+ROUTED = "routed"  # bool: this session has run a page through the app's navigation
+
 # Data
 DATASET = "dataset"  # diagnostics.dataset.Dataset: the active data of this session
 WORKSPACE = "workspace"  # diagnostics.workspace.UploadWorkspace: files, mappings, stages
@@ -43,7 +46,7 @@ LEADERSHIP_WIDGET_PREFIX = "leadership_q_"  # + question id: radio widget of tha
 LEADERSHIP_CLEAR = "leadership_clear"  # button that forgets the leadership answers
 
 # Workshop
-WORKSHOP_PARTICIPANT = "workshop_participant"  # participant id on this device for a workshop
+WORKSHOP_PARTICIPANT = "workshop_participant"  # dict[workshop code, participant token]
 WORKSHOP_KEYS = "workshop_keys"  # dict[code, facilitator key]: workshops this session may list
 WORKSHOP_REVEAL = "workshop_reveal"  # bool toggle: projector mode, names hidden
 WORKSHOP_NOTICE = "workshop_notice"  # str: a refused answer's message, shown on the next run

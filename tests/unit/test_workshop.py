@@ -23,7 +23,8 @@ T0 = datetime(2026, 11, 23, 9, 0, 0)
 def _score(answers: Mapping[str, int | None]) -> ws.TeamVerdict:
     values = [v for v in answers.values() if v is not None]
     mean = sum(values) / len(values)
-    return ws.TeamVerdict("likely" if mean >= 3 else "unlikely", mean * 20, None, None)
+    verdict = "likely" if mean >= 3 else "unlikely"
+    return ws.TeamVerdict(verdict, verdict.title(), mean * 20, None, None)
 
 
 def _fit(answers: Mapping[str, str]) -> dict[str, float]:
@@ -96,11 +97,6 @@ def test_normalise_code(raw: object, expected: str | None) -> None:
 )
 def test_match_role(text: object, expected: str | None) -> None:
     assert ws.match_role(text) == expected
-
-
-@pytest.mark.parametrize(("value", "expected"), [(2.5, 3), (2.49, 2), (3.0, 3), (1.5, 2), (4.5, 5)])
-def test_round_half_up(value: float, expected: int) -> None:
-    assert ws._round_half_up(value) == expected
 
 
 def test_create_gives_typable_code_and_long_key_stored_only_as_hash(
@@ -273,8 +269,8 @@ def test_summary_of_the_hand_checked_room(store: DuckDBStore, created: ws.Create
     assert first.spread == pytest.approx(math.sqrt(8 / 3)) and first.mean == 3
     assert (first.role_gap, first.lowest_role, first.highest_role) == (4, "sales_ops", "sales")
     assert s.widest[1].role_gap == 2 and s.widest[1].answers == 2
-    # Team answers: s1 mean 3 -> 3, s2 mean 2 -> 2, s3 mean 3.33 -> 3: mean 8/3.
-    assert s.verdict is not None and s.verdict.score == pytest.approx(20 * 8 / 3)
+    # Team answers are statement means: s1 3, s2 2, s3 10/3; the fake scorer averages them.
+    assert s.verdict is not None and s.verdict.score == pytest.approx(20 * (3 + 2 + 10 / 3) / 3)
     assert s.verdict.verdict == "unlikely"
     roles = {r.role: r for r in s.roles}
     assert roles["sales"].verdict.score == pytest.approx(80.0)  # type: ignore[union-attr]
@@ -369,14 +365,14 @@ def test_import_keeps_valid_rows_and_reports_the_rest(
     store: DuckDBStore, created: ws.CreatedWorkshop
 ) -> None:
     csv = (
-        "Name,ROLE,s1,s2,s3,c1\n"
-        "Eve,SALES OPS,4,2,,x\n"          # line 2: ok
-        "Fay,astronaut,3,3,3,x\n"         # line 3: unknown role
-        "Gus,marketing,9,3,3,x\n"         # line 4: level out of range
-        "Hal,finance,,,,\n"               # line 5: no answers
-        "Ivy,customer success,5,,1,Why\n"  # line 6: ok (option label)
-        ",executive,2,2,2,\n"             # line 7: ok, anonymous
-    ).encode()
+        b"Name,ROLE,s1,s2,s3,c1\n"
+        b"Eve,SALES OPS,4,2,,x\n"          # line 2: ok
+        b"Fay,astronaut,3,3,3,x\n"         # line 3: unknown role
+        b"Gus,marketing,9,3,3,x\n"         # line 4: level out of range
+        b"Hal,finance,,,,\n"               # line 5: no answers
+        b"Ivy,customer success,5,,1,Why\n"  # line 6: ok (option label)
+        b",executive,2,2,2,\n"             # line 7: ok, anonymous
+    )
     report = ws.import_responses(store, CONTENT, created.code, created.key, csv)
     assert report.imported == 3
     assert [line for line, _ in report.rejected] == [3, 4, 5]
@@ -410,6 +406,7 @@ def test_export_then_import_round_trips(
         (b"name,s1\nA,3\n", "no .role. column"),
         (b"name,role,s1,q99\nA,sales,3,1\n", "Unknown columns in the responses file: q99"),
         (b"", "cannot be read"),
+        (b"name,role\n\"A,sales\n", "cannot be read"),
     ],
 )
 def test_import_rejects_unusable_files(
@@ -426,3 +423,116 @@ def test_import_into_a_closed_workshop_is_refused(
     ws.close_workshop(store, created.code, created.key)
     with pytest.raises(DiagnosticsError, match="is closed"):
         ws.import_responses(store, CONTENT, created.code, created.key, b"name,role,s1\nA,sales,3\n")
+
+
+def test_built_in_content_drives_a_real_summary(store: DuckDBStore) -> None:
+    content = ws.load_content()
+    assert len(content.statements) >= 10 and len(content.choices) >= 8
+    assert all(s.levels == (1, 2, 3, 4, 5) for s in content.statements)
+    assert set(s.dimension for s in content.statements) <= set(content.dimensions)
+    created = ws.create_workshop(store, "Acme", "Real content")
+    first, second = content.statements[0].id, content.statements[1].id
+    choice = content.choices[0]
+    for role, level in [("sales", 5), ("sales_ops", 1), ("marketing", 3)]:
+        joined = ws.join_workshop(store, created.code, role, role)
+        ws.answer(store, content, created.code, joined.token, first, level)
+        ws.answer(store, content, created.code, joined.token, second, 3)
+        ws.answer(store, content, created.code, joined.token, choice.id, choice.options[0][0])
+    s = ws.summarise(store, content, created.code, created.key)
+    assert s.responses == 3 and s.verdict is not None
+    assert s.verdict.label in {"Likely", "At risk", "Unlikely"}
+    assert s.widest[0].question_id == first and s.widest[0].role_gap == 4
+    assert s.recommended_model in content.model_names
+    assert all(0 <= v <= 100 for r in s.roles for v in r.fit.values())
+    json.dumps(s.to_json(), allow_nan=False)
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+
+def _cli(argv: list[str]) -> int:
+    """Run ``python -m diagnostics ...`` in-process (same parser, same error handling)."""
+    from diagnostics.cli import main
+
+    return main(argv)
+
+
+def test_cli_create_import_summary_export(
+    workshop_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(["workshop", "create", "--client", "Acme", "--title", "Kick-off", "--json"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    code, key = created["code"], created["key"]
+    assert created["facilitator_path"] == f"/workshop?workshop={code}&key={key}"
+    content = ws.load_content()
+    first, second = content.statements[0].id, content.statements[1].id
+    responses = tmp_path / "responses.csv"
+    responses.write_text(
+        f"name,role,{first},{second}\n"
+        "Ann,SALES,5,4\n"
+        "Bob,Sales Ops,1,4\n"
+        "Cy,pilot,3,3\n"
+        "=cmd(),marketing,3,\n",
+        encoding="utf-8",
+    )
+    assert _cli(["workshop", "import", code.lower(), "--key", key, str(responses), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == {"imported": 3, "rejected": [{"line": 4, "reason": "unknown role “pilot”"}]}
+    assert _cli(["workshop", "summary", code, "--key", key, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["responses"] == 3
+    assert summary["by_role"] == {"sales": 1, "sales_ops": 1, "marketing": 1}
+    assert summary["verdict"]["label"] in {"Likely", "At risk", "Unlikely"}
+    assert {"mean", "spread"} <= set(summary["dimensions"][0])
+    assert summary["widest_gaps"][0]["question_id"] == first
+    assert _cli(["workshop", "export", code, "--key", key]) == 0
+    out = capsys.readouterr().out
+    assert "'=cmd()" in out and out.splitlines()[0].lstrip("\ufeff").startswith("name,role")
+    assert _cli(["workshop", "export", code, "--key", key, "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in records] == ["Ann", "Bob", "=cmd()"]
+    assert records[0][first] == 5 and records[2][second] is None
+    xlsx = tmp_path / "r.xlsx"
+    assert _cli(["workshop", "export", code, "--key", key, "--format", "xlsx",
+                 "--output", str(xlsx)]) == 0
+    assert xlsx.read_bytes()[:2] == b"PK"
+
+
+def test_cli_wrong_key_and_bad_input_exit_2(
+    workshop_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(["workshop", "create", "--client", "A", "--title", "T", "--json"]) == 0
+    code = json.loads(capsys.readouterr().out)["code"]
+    assert _cli(["workshop", "summary", code, "--key", "nope", "--json"]) == 2
+    assert "facilitator link is not valid" in capsys.readouterr().err
+    assert _cli(["workshop", "create", "--client", "A", "--title", "T",
+                 "--instruments", "tarot"]) == 2
+    assert _cli(["workshop", "export", code, "--key", "nope", "--format", "xlsx"]) == 2
+
+
+def test_report_has_aggregates_but_no_names(
+    store: DuckDBStore, created: ws.CreatedWorkshop
+) -> None:
+    _room(store, created.code)
+    summary = ws.summarise(store, CONTENT, created.code, created.key)
+    titles = [s.title for s in ws.report_sections(summary, CONTENT)]
+    assert titles[0] == "The room" and "Perception gaps between roles" in titles
+    html = ws.report_html(summary, CONTENT)
+    assert "Workshop: Kick-off" in html and "First statement" in html
+    assert "Sales ops 1.0" in html  # lowest role on dimension Alpha
+    assert "Ann" not in html and "Bob" not in html
+    assert ws.report_pdf(summary, CONTENT)[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize(
+    ("code", "message"), [("nope", "not a workshop code"), ("ZZZZ2345", "No workshop has the code")]
+)
+def test_answer_to_a_bad_code_is_refused(store: DuckDBStore, code: str, message: str) -> None:
+    with pytest.raises(DiagnosticsError, match=message):
+        ws.answer(store, CONTENT, code, "some-token", "s1", 3)
+
+
+def test_keys_never_start_with_a_dash_so_command_lines_accept_them() -> None:
+    keys = [ws._new_key() for _ in range(2000)]
+    assert all(len(k) == 32 and not k.startswith("-") for k in keys)
+    assert len(set(keys)) == 2000

@@ -118,6 +118,9 @@ def test_status_participants_and_answer_upsert(store: DuckDBStore) -> None:
     store.delete_answer("ABCD2345", "p1", "make_your_number", "q1")
     assert store.list_answers("ABCD2345", "p1") == []
     assert len(store.list_answers("ABCD2345", "p2")) == 1
+    store.save_answer(_answer("p1", "q1", "1"))  # answered again after clearing
+    assert [a.value for a in store.list_answers("ABCD2345", "p1")] == ["1"]
+    assert store.count_answer_rows("ABCD2345") == 5  # the log keeps every change
 
 
 def test_open_by_second_process_gives_a_clear_message(tmp_path: Path) -> None:
@@ -169,6 +172,7 @@ def test_50_threads_x_20_answers_all_1000_saved_none_duplicated(store: DuckDBSto
           f"{len(keys) - len(set(keys))} duplicated")
     assert len(answers) == PARTICIPANTS * ANSWERS_EACH == 1000
     assert len(set(keys)) == 1000
+    assert store.count_answer_rows("ABCD2345") == 1000  # no write ran twice
     assert all(a.value == str(1 + (int(a.participant_id[1:]) + int(a.question_id[1:])) % 5)
                for a in answers)
     assert len(store.list_participants("ABCD2345")) == PARTICIPANTS
@@ -214,3 +218,44 @@ def test_kill_during_burst_every_acknowledged_answer_survives(tmp_path: Path) ->
     print(f"killed after {acked + 1} acknowledged writes; {len(saved)} found on restart")
     assert proc.returncode == -signal.SIGKILL
     assert {f"q{i:06d}" for i in range(acked + 1)} <= saved
+
+
+def test_a_failing_write_in_a_concurrent_batch_fails_alone(store: DuckDBStore) -> None:
+    store.create_workshop(_workshop())
+    outcomes: dict[int, str] = {}
+
+    def write(i: int) -> None:
+        record = _participant(f"p{i:02d}")
+        if i == 7:  # a NOT NULL violation for one writer only
+            record = ParticipantRecord("ABCD2345", "p07", None, "sales", T0)  # type: ignore[arg-type]
+        try:
+            store.add_participant(record)
+            outcomes[i] = "ok"
+        except duckdb.Error:
+            outcomes[i] = "error"
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == {i: "error" if i == 7 else "ok" for i in range(20)}
+    assert [p.participant_id for p in store.list_participants("ABCD2345")] == [
+        f"p{i:02d}" for i in range(20) if i != 7
+    ]
+
+
+def test_none_value_is_refused_before_reaching_the_log(store: DuckDBStore) -> None:
+    with pytest.raises(ValueError, match="delete_answer"):
+        store.save_answer(_answer("p1", "q1", None))  # type: ignore[arg-type]
+    assert store.count_answer_rows("ABCD2345") == 0
+
+
+def test_workshop_with_participant_in_one_read(store: DuckDBStore) -> None:
+    store.create_workshop(_workshop())
+    store.add_participant(_participant("p1"))
+    assert store.get_workshop_with_participant("ABCD2345", "p1") == (
+        _workshop(), _participant("p1")
+    )
+    assert store.get_workshop_with_participant("ABCD2345", "p9") == (_workshop(), None)
+    assert store.get_workshop_with_participant("ZZZZ2345", "p1") == (None, None)

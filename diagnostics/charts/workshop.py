@@ -1,0 +1,143 @@
+"""Charts of a workshop: responses by role, dimension means and spread, the perception-gap heatmap
+and leadership-model fit by role.
+
+Each takes the aggregates of a ``WorkshopSummary`` (one row per role, dimension or cell), never
+individual answers, so nothing on the projector identifies a participant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import pandas as pd
+
+from diagnostics.workshop import ROLES, DimensionStat, GapCell, RoleResult, role_label
+
+__all__ = [
+    "dimension_chart",
+    "leadership_fit_chart",
+    "perception_gap_chart",
+    "responses_chart",
+]
+
+_BAR = "#4c78a8"
+# Half the 1–5 answer scale: a role two levels away from the room is as far as the colours go.
+_GAP_DOMAIN = 2.0
+
+
+def responses_chart(by_role: Mapping[str, int]) -> alt.Chart:
+    """Return a bar per role with its number of responses (roles in the app's order)."""
+    rows = [
+        {"role": role_label(role), "responses": by_role[role], "order": i}
+        for i, role in enumerate(ROLES)
+        if by_role.get(role)
+    ]
+    data = pd.DataFrame(rows, columns=["role", "responses", "order"])
+    chart: alt.Chart = alt.Chart(data).mark_bar(color=_BAR).encode(
+        x=alt.X("responses:Q", title="Responses", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("role:N", title=None, sort=alt.EncodingSortField("order")),
+        tooltip=["role:N", "responses:Q"],
+    )
+    return chart
+
+
+def dimension_chart(dimensions: Sequence[DimensionStat]) -> alt.LayerChart:
+    """Return each dimension's team mean (bar, 1–5) with a ± one-spread whisker."""
+    rows = [
+        {
+            "dimension": d.name,
+            "mean": round(d.mean, 2),
+            "spread": round(d.spread or 0.0, 2),
+            "low": round(max(1.0, d.mean - (d.spread or 0.0)), 2),
+            "high": round(min(5.0, d.mean + (d.spread or 0.0)), 2),
+            "participants": d.participants,
+            "order": i,
+        }
+        for i, d in enumerate(dimensions)
+        if d.mean is not None
+    ]
+    data = pd.DataFrame(
+        rows, columns=["dimension", "mean", "spread", "low", "high", "participants", "order"]
+    )
+    base = alt.Chart(data).encode(
+        y=alt.Y("dimension:N", title=None, sort=alt.EncodingSortField("order"),
+                axis=alt.Axis(labelLimit=320)),
+        tooltip=["dimension:N", "mean:Q", "spread:Q", "participants:Q"],
+    )
+    # Bars start at 1, the lowest answer, not at 0 (outside the scale).
+    bars = base.mark_bar(color=_BAR).encode(
+        x=alt.X("mean:Q", title="Team mean (1–5); whisker = ± spread",
+                scale=alt.Scale(domain=[1, 5], zero=False)),
+        x2=alt.X2(datum=1),
+    )
+    whiskers = base.mark_rule(color="#333333", strokeWidth=2).encode(x="low:Q", x2="high:Q")
+    return alt.LayerChart(layer=[bars, whiskers])
+
+
+def perception_gap_chart(
+    gaps: Sequence[GapCell], dimension_names: Mapping[str, str]
+) -> alt.LayerChart:
+    """Return the role × dimension heatmap: colour = role mean minus room mean, text = role mean."""
+    order = list(dimension_names)
+    rows = [
+        {
+            "role": role_label(g.role),
+            "dimension": dimension_names.get(g.dimension, g.dimension),
+            "mean": round(g.mean, 2),
+            "gap": round(g.gap, 2),
+            "participants": g.participants,
+            "role_order": list(ROLES).index(g.role) if g.role in ROLES else len(ROLES),
+            "dimension_order": order.index(g.dimension) if g.dimension in order else len(order),
+        }
+        for g in gaps
+        if g.mean is not None and g.gap is not None
+    ]
+    data = pd.DataFrame(
+        rows,
+        columns=["role", "dimension", "mean", "gap", "participants", "role_order",
+                 "dimension_order"],
+    )
+    # Dimensions down the side (their names are long), roles across the top (short).
+    base = alt.Chart(data).encode(
+        y=alt.Y("dimension:N", title=None, sort=alt.EncodingSortField("dimension_order"),
+                axis=alt.Axis(labelLimit=320)),
+        x=alt.X("role:N", title=None, sort=alt.EncodingSortField("role_order"),
+                axis=alt.Axis(orient="top", labelAngle=0)),
+        tooltip=["role:N", "dimension:N", "mean:Q", "gap:Q", "participants:Q"],
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "gap:Q",
+            title="Gap to the room",
+            scale=alt.Scale(scheme="redblue", domain=[-_GAP_DOMAIN, _GAP_DOMAIN], clamp=True),
+        )
+    )
+    text = base.mark_text(fontSize=13).encode(text=alt.Text("mean:Q", format=".1f"))
+    return alt.LayerChart(layer=[cells, text])
+
+
+def leadership_fit_chart(
+    roles: Sequence[RoleResult], team: Mapping[str, float], model_names: Mapping[str, str]
+) -> alt.LayerChart:
+    """Return the role × model heatmap of mean fit (0–100), with the whole room as the last row."""
+    rows = []
+    groups = [(role_label(r.role), r.fit) for r in roles if r.fit]
+    if team:
+        groups.append(("Whole room", dict(team)))
+    for i, (group, fits) in enumerate(groups):
+        for model, fit in fits.items():
+            rows.append({"group": group, "model": model_names.get(model, model),
+                         "fit": round(fit, 1), "order": i})
+    data = pd.DataFrame(rows, columns=["group", "model", "fit", "order"])
+    base = alt.Chart(data).encode(
+        x=alt.X("model:N", title=None, axis=alt.Axis(orient="top", labelAngle=0)),
+        y=alt.Y("group:N", title=None, sort=alt.EncodingSortField("order")),
+        tooltip=["group:N", "model:N", "fit:Q"],
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("fit:Q", title="Fit (0–100)",
+                        scale=alt.Scale(scheme="greens", domain=[0, 100]))
+    )
+    text = base.mark_text(fontSize=13).encode(text=alt.Text("fit:Q", format=".0f"))
+    return alt.LayerChart(layer=[cells, text])

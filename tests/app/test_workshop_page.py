@@ -1,0 +1,175 @@
+"""Workshop page: start view, participant view and facilitator dashboard, driven by query params."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from diagnostics import workshop as ws
+from diagnostics.workshop_store import DuckDBStore
+from ui import state
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/workshop.py"
+F = state.WORKSHOP_FORM_PREFIX
+A = state.WORKSHOP_ANSWER_PREFIX
+
+
+@pytest.fixture
+def store(workshop_db: Path) -> Iterator[DuckDBStore]:
+    s = DuckDBStore(workshop_db)
+    yield s
+    s.close()
+
+
+def _open(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.run()
+    at.switch_page(PAGE)
+    for name, value in (params or {}).items():
+        at.query_params[name] = value
+    at.run()
+    assert [t.value for t in at.title] == ["Workshop"]
+    assert not at.exception
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for e in (*at.error, *at.warning, *at.info, *at.markdown, *at.caption)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_start_view_offers_create_and_join(store: DuckDBStore) -> None:
+    at = _open()
+    assert [s.value for s in at.subheader][:2] == ["Run a workshop", "Join a workshop"]
+    assert at.text_input(key=F + "client") is not None
+    assert at.button(key=F + "join") is not None
+    assert "listed only for someone holding their facilitator key" in _texts(at)
+
+
+def test_create_opens_the_facilitator_dashboard_and_lists_the_workshop(store: DuckDBStore) -> None:
+    at = _open()
+    at.text_input(key=F + "client").input("Acme")
+    at.text_input(key=F + "title").input("Kick-off")
+    at.button(key="FormSubmitter:" + F + "create-Create workshop").click()
+    at.run()
+    assert not at.exception
+    code, key = at.query_params["workshop"], at.query_params["key"]
+    code = code[0] if isinstance(code, list) else code
+    key = key[0] if isinstance(key, list) else key
+    assert ws.authorise(store, code, key).title == "Kick-off"
+    assert [m.label for m in at.metric] == ["Joined", "Responses", "Team verdict", "Team score"]
+    assert at.metric[0].value == "0" and at.metric[3].value == "—"
+    assert len(at.image) == 1  # the QR code
+    assert f"/workshop?workshop={code}" in at.code[0].value
+    assert at.session_state[state.WORKSHOP_KEYS] == {code: key}
+
+
+def test_create_with_empty_fields_explains(store: DuckDBStore) -> None:
+    at = _open()
+    at.button(key="FormSubmitter:" + F + "create-Create workshop").click()
+    at.run()
+    assert "client name is empty" in at.error[0].value
+
+
+@pytest.mark.parametrize("key", ["", "wrong-key"])
+def test_wrong_or_empty_key_shows_only_a_message(store: DuckDBStore, key: str) -> None:
+    created = ws.create_workshop(store, "Secret client", "Secret title")
+    at = _open({"workshop": created.code, "key": key})
+    assert "facilitator link is not valid" in at.error[0].value
+    assert len(at.metric) == 0 and len(at.subheader) == 0 and len(at.image) == 0
+    assert "Secret" not in _texts(at)
+
+
+@pytest.mark.parametrize("code", ["<script>alert(1)</script>", "x" * 300, "ABCD", "ZZZZ2345"])
+def test_malformed_or_unknown_code_does_not_crash(store: DuckDBStore, code: str) -> None:
+    at = _open({"workshop": code})
+    assert at.error and ("not a workshop code" in at.error[0].value
+                         or "No workshop has the code" in at.error[0].value)
+
+
+def test_participant_joins_answers_and_resumes(store: DuckDBStore) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    content = ws.load_content()
+    first, choice = content.statements[0].id, content.choices[0]
+    at = _open({"workshop": created.code.lower()})
+    at.text_input(key=F + "name").input("Ann")
+    at.selectbox(key=F + "role").select("sales_ops")
+    at.button(key="FormSubmitter:" + F + "join_form-Start answering").click()
+    at.run()
+    assert not at.exception
+    token = at.query_params["p"]
+    token = token[0] if isinstance(token, list) else token
+    assert "answering as **Ann** (Sales ops)" in _texts(at)
+    assert "browser history" in _texts(at)
+    at.radio(key=A + first).set_value(4)
+    at.run()
+    at.radio(key=A + choice.id).set_value(choice.options[1][0])
+    at.run()
+    assert not at.exception
+    assert ws.participant_answers(store, created.code, token) == {
+        first: 4, choice.id: choice.options[1][0]
+    }
+    # Same device, tab closed and link reopened from history: a new session resumes.
+    again = _open({"workshop": created.code, "p": token})
+    assert again.radio(key=A + first).value == 4
+    assert "answering as **Ann**" in _texts(again)
+    total = len(content.statements) + len(content.choices)
+    assert again.get("progress")[0].proto.text == f"2 of {total} answered"
+
+
+def test_join_needs_a_role(store: DuckDBStore) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    at = _open({"workshop": created.code})
+    at.button(key="FormSubmitter:" + F + "join_form-Start answering").click()
+    at.run()
+    assert "Choose your role" in at.error[0].value
+    assert store.list_participants(created.code) == []
+
+
+def test_closed_workshop_refuses_with_a_message(store: DuckDBStore) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    joined = ws.join_workshop(store, created.code, "Ann", "sales")
+    ws.close_workshop(store, created.code, created.key)
+    fresh = _open({"workshop": created.code})
+    assert "closed" in fresh.warning[0].value and not fresh.radio
+    resumed = _open({"workshop": created.code, "p": joined.token})
+    assert "closed" in resumed.warning[0].value
+    assert all(r.disabled for r in resumed.radio)
+
+
+def test_dashboard_shows_responses_gaps_and_reveal_hides_names(store: DuckDBStore) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    content = ws.load_content()
+    first, choice = content.statements[0].id, content.choices[0]
+    for name, role, level in [("Ann", "sales", 5), ("Bob", "sales_ops", 1), ("Cy", "marketing", 3)]:
+        joined = ws.join_workshop(store, created.code, name, role)
+        ws.answer(store, content, created.code, joined.token, first, level)
+        ws.answer(store, content, created.code, joined.token, choice.id, choice.options[0][0])
+    at = _open({"workshop": created.code, "key": created.key})
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Joined"] == "3" and metrics["Responses"] == "3"
+    assert metrics["Team verdict"] in {"Likely", "At risk", "Unlikely"}
+    headings = [m.value for m in at.markdown]
+    assert "#### Perception gaps: role × dimension" in headings
+    assert any(content.statements[0].text.split()[0] in h and "lowest: Sales ops" in h
+               for h in headings)
+    progress = at.dataframe[0].value
+    assert progress["Participant"].tolist() == ["Ann", "Bob", "Cy"]
+    at.toggle(key=state.WORKSHOP_REVEAL).set_value(True)
+    at.run()
+    assert at.dataframe[0].value["Participant"].tolist() == [
+        "Participant 1", "Participant 2", "Participant 3"
+    ]
+    at.button(key=F + "close").click()
+    at.run()
+    assert store.get_workshop(created.code).status == "closed"  # type: ignore[union-attr]
+    at.button(key=F + "reopen").click()
+    at.run()
+    assert store.get_workshop(created.code).status == "open"  # type: ignore[union-attr]
+    assert [d.label for d in at.get("download_button")][:2] == [
+        "Responses (CSV)", "Responses (Excel)"
+    ]

@@ -1,0 +1,84 @@
+"""Workshop charts: specs built from summary aggregates (hand-checked rows and encodings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diagnostics.charts import workshop as charts
+from diagnostics.workshop import DimensionStat, GapCell, RoleResult
+
+
+def _values(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    datasets = spec["datasets"]
+    assert len(datasets) == 1
+    return list(next(iter(datasets.values())))
+
+
+def test_responses_chart_orders_roles_and_skips_empty_ones() -> None:
+    spec = charts.responses_chart({"marketing": 2, "sales": 3, "finance": 0}).to_dict()
+    assert [(r["role"], r["responses"]) for r in _values(spec)] == [("Sales", 3), ("Marketing", 2)]
+    assert spec["mark"]["type"] == "bar"
+    assert spec["encoding"]["x"]["field"] == "responses"
+
+
+def test_dimension_chart_clips_whiskers_to_the_scale_and_skips_empty_dimensions() -> None:
+    dims = [
+        DimensionStat("a", "Alpha", 4.5, 1.0, 3, 2.0),
+        DimensionStat("b", "Beta", 2.0, 0.5, 3, None),
+        DimensionStat("c", "Gamma", None, None, 0, None),
+    ]
+    spec = charts.dimension_chart(dims).to_dict()
+    rows = _values(spec)
+    assert [(r["dimension"], r["mean"], r["low"], r["high"]) for r in rows] == [
+        ("Alpha", 4.5, 3.5, 5.0),
+        ("Beta", 2.0, 1.5, 2.5),
+    ]
+    bars, whiskers = spec["layer"]
+    assert bars["mark"]["type"] == "bar" and whiskers["mark"]["type"] == "rule"
+    assert bars["encoding"]["x"]["scale"]["domain"] == [1, 5]
+    assert bars["encoding"]["x2"] == {"datum": 1}  # bars grow from the lowest answer
+
+
+def test_perception_gap_chart_cells_colour_and_text() -> None:
+    gaps = [
+        GapCell("sales", "a", 4.0, 1.5, 2),
+        GapCell("sales_ops", "a", 1.0, -1.5, 1),
+        GapCell("marketing", "b", None, None, 0),
+    ]
+    spec = charts.perception_gap_chart(gaps, {"a": "Alpha", "b": "Beta"}).to_dict()
+    rows = _values(spec)
+    assert [(r["role"], r["dimension"], r["mean"], r["gap"]) for r in rows] == [
+        ("Sales", "Alpha", 4.0, 1.5),
+        ("Sales ops", "Alpha", 1.0, -1.5),
+    ]
+    cells, text = spec["layer"]
+    assert cells["mark"]["type"] == "rect"
+    assert cells["encoding"]["color"]["field"] == "gap"
+    assert cells["encoding"]["color"]["scale"]["domain"] == [-2.0, 2.0]
+    assert text["encoding"]["text"]["field"] == "mean"
+    assert "name" not in str(rows)  # aggregates only: no participant names reach the chart
+
+
+def test_leadership_fit_chart_adds_the_whole_room_row() -> None:
+    roles = [
+        RoleResult("sales", 2, None, {"tsar": 60.0, "federation": 50.0}),
+        RoleResult("marketing", 1, None, {}),
+    ]
+    spec = charts.leadership_fit_chart(
+        roles, {"tsar": 55.0, "federation": 55.04}, {"tsar": "Tsar"}
+    ).to_dict()
+    rows = _values(spec)
+    assert [(r["group"], r["model"], r["fit"]) for r in rows] == [
+        ("Sales", "Tsar", 60.0),
+        ("Sales", "federation", 50.0),
+        ("Whole room", "Tsar", 55.0),
+        ("Whole room", "federation", 55.0),
+    ]
+    assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [0, 100]
+
+
+def test_empty_inputs_give_empty_but_valid_charts() -> None:
+    assert _values(charts.responses_chart({}).to_dict()) == []
+    assert _values(charts.dimension_chart([]).to_dict()) == []
+    assert _values(charts.perception_gap_chart([], {}).to_dict()) == []
+    assert _values(charts.leadership_fit_chart([], {}, {}).to_dict()) == []
