@@ -15,6 +15,10 @@ Counting rules:
     order of first entry.
 ``any``
     From stage history: it counts at every stage it ever touched, skipped stages included.
+
+Next-step conversion at S = deals counted at both S and the next stage ÷ deals counted at S;
+cumulative conversion = deals counted at S ÷ every deal counted somewhere in the funnel. Both stay
+in [0, 1] under every rule; an undefined ratio is None (shown as "—", null in JSON).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -41,18 +45,25 @@ __all__ = [
     "Reference",
     "Rule",
     "StageCount",
+    "available_rules",
     "best_rep_rates",
     "compare_funnels",
     "compute_funnel",
+    "counting_caveat",
     "describe_rule",
     "find_breakages",
     "format_amount",
     "format_count",
     "format_days",
     "format_rate",
+    "funnel_with_metrics",
     "headline_metrics",
     "previous_period",
+    "with_period",
+    "FILTER_COLUMNS",
     "rank_breakages",
+    "rates_frame",
+    "rates_from_frame",
     "rep_transitions",
 ]
 
@@ -70,10 +81,14 @@ REFERENCES: dict[str, str] = {
     "targets": "your target rates",
 }
 DASH = "—"
+FILTER_COLUMNS = ("segment", "product", "region", "team", "rep")
 # Bit masks live in a BIGINT: bit 0 is unused and bit 63 is the sign.
 _MAX_RANKS = 62
 # A quartile of fewer reps than this says nothing.
 _MIN_REPS_FOR_QUARTILE = 4
+# Before ranking reps, each rate is pulled toward the team's as if the rep had this many more
+# deals converting at the team rate: a 5-for-5 streak should not set the bar for everyone.
+PRIOR_DEALS = 10
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -110,6 +125,24 @@ def format_days(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return DASH
     return f"{value:,.0f} days"
+
+
+def rates_frame(
+    labels: Sequence[str], rates: Sequence[float | None], column: str = "Rate (%)"
+) -> pd.DataFrame:
+    """Return an editable table of steps and rates in percent (blank where undefined)."""
+    return pd.DataFrame(
+        {"Step": list(labels), column: [None if r is None else round(r * 100, 1) for r in rates]}
+    )
+
+
+def rates_from_frame(frame: pd.DataFrame, column: str = "Rate (%)") -> list[float | None]:
+    """Return the rates of an edited :func:`rates_frame` as fractions (None where blank)."""
+    out: list[float | None] = []
+    for value in frame[column]:
+        number = pd.to_numeric(value, errors="coerce")
+        out.append(None if pd.isna(number) else float(number) / 100)
+    return out
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -152,6 +185,8 @@ class FunnelResult:
     filters: Filters
     stages: tuple[StageCount, ...]
     total: int
+    # Lost deals counted at the first stage for want of information (None: not counted yet).
+    unplaced_lost: int | None = None
 
     @property
     def description(self) -> str:
@@ -214,6 +249,32 @@ class HeadlineMetrics:
     stale_open: int
     stale_days: int
 
+    def display_items(self) -> list[tuple[str, str, str]]:
+        """Return (label, value, help) for each headline figure, "—" where undefined."""
+        return [
+            ("Win rate", format_rate(self.win_rate), "won ÷ (won + lost), closed deals only"),
+            ("Won", f"{self.won:,}", "deals won"),
+            ("Lost", f"{self.lost:,}", "deals lost"),
+            ("Open", f"{self.open:,}", "open deals in the funnel (placeholder stages left out)"),
+            (
+                "Median cycle (won)",
+                format_days(self.median_cycle_days),
+                "median days from created to won",
+            ),
+            ("Average won deal", format_amount(self.avg_won_amount), ""),
+            ("Open pipeline", format_amount(self.open_pipeline), "open deals in the funnel"),
+            (
+                "Velocity per day",
+                format_amount(self.velocity_per_day),
+                "open deals × win rate × average won deal ÷ median cycle days",
+            ),
+            (
+                f"Stale open (> {self.stale_days} d)",
+                f"{self.stale_open:,}",
+                f"open deals with no change or activity for more than {self.stale_days} days",
+            ),
+        ]
+
     def to_json(self) -> dict[str, Any]:
         """Return the metrics as a JSON-ready dict."""
         return {
@@ -228,6 +289,11 @@ class HeadlineMetrics:
             "stale_open": self.stale_open,
             "stale_days": self.stale_days,
         }
+
+
+def available_rules(dataset: Dataset) -> list[Rule]:
+    """Return the counting rules this dataset supports (strict and any need stage history)."""
+    return ["furthest", "strict", "any"] if dataset.has_stage_history else ["furthest"]
 
 
 def _check_rule(rule: str) -> None:
@@ -246,8 +312,8 @@ def describe_rule(rule: Rule, filters: Filters) -> str:
 
 
 def _rank_count(dataset: Dataset) -> int:
-    row = dataset.con.execute("SELECT count(*) FROM funnel_stages").fetchone()
-    n = int(row[0]) if row else 0
+    row = dataset.con.execute("SELECT count(*) FROM funnel_stages").fetchall()[0]
+    n = int(row[0])
     if n > _MAX_RANKS:
         raise DiagnosticsError(
             f"The funnel has {n} stages; at most {_MAX_RANKS} can be counted.",
@@ -257,12 +323,7 @@ def _rank_count(dataset: Dataset) -> int:
 
 
 def _mask_sql(rule: Rule, won_rank: int) -> str:
-    """Return the CTEs defining ``m(opp_id, mask)`` for a rule (``sel`` = filtered deals)."""
-    if rule == "furthest":
-        return (
-            "m AS (SELECT opp_id, (1::BIGINT << (reached_rank + 1)) - 2 AS mask"
-            " FROM sel WHERE reached_rank IS NOT NULL)"
-        )
+    """Return the CTEs defining ``m(opp_id, mask)`` for strict/any (``sel`` = filtered deals)."""
     # Every funnel stage an opportunity touched, with the day it first got there: its history,
     # its current stage when open, and "Won" (on its close date) when won.
     touches = f"""
@@ -311,6 +372,17 @@ def _grouped_masks(
         )
     n_ranks = _rank_count(dataset)
     where, params = opportunity_filter_sql(filters, "o")
+    if rule == "furthest":
+        # One scan, no join: the furthest rank is already on the row.
+        rep = "coalesce(o.rep, '(no rep)') AS rep, " if by_rep else ""
+        sql = f"""
+            SELECT {rep}(1::BIGINT << (o.reached_rank + 1)) - 2 AS mask, o.status,
+                   count(*) AS n, sum(coalesce(o.amount, 0)) AS amount
+            FROM opportunities o
+            WHERE o.reached_rank IS NOT NULL AND {where}
+            GROUP BY ALL
+        """
+        return dataset.query_df(sql, params)
     rep = "coalesce(sel.rep, '(no rep)') AS rep, " if by_rep else ""
     sql = f"""
         WITH sel AS (SELECT o.* FROM opportunities o WHERE {where}),
@@ -368,6 +440,61 @@ def compute_funnel(dataset: Dataset, filters: Filters, rule: Rule = "furthest") 
     return FunnelResult(rule=rule, filters=filters, stages=stages, total=int(frame["n"].sum()))
 
 
+def _outcome_groups(dataset: Dataset, filters: Filters, stale_days: int) -> pd.DataFrame:
+    """Return one row per (furthest rank, status) with counts, amounts, stale deals and cycle.
+
+    Won deals all sit at the last rank, so the won row's median cycle is the median of every won
+    deal: the funnel and the headline metrics come out of this single scan.
+    """
+    if stale_days < 0:
+        raise DiagnosticsError("The number of days for a stale deal cannot be negative.")
+    where, params = opportunity_filter_sql(filters, "o")
+    cutoff = dataset.as_of - dt.timedelta(days=stale_days)
+    return dataset.query_df(
+        f"""
+        SELECT o.reached_rank AS rank, o.status, count(*) AS n,
+               sum(coalesce(o.amount, 0)) AS amount, count(o.amount) AS n_amount,
+               count(*) FILTER (WHERE o.last_touch < ?) AS stale,
+               count(*) FILTER (
+                   WHERE o.status = 'lost' AND NOT list_contains(?, o.stage)) AS off_funnel,
+               median(date_diff('day', o.created_date, o.close_date)) FILTER (
+                   WHERE o.status = 'won' AND o.close_date >= o.created_date) AS cycle
+        FROM opportunities o WHERE {where}
+        GROUP BY ALL
+        """,
+        [cutoff, _stage_names(dataset), *params],
+    )
+
+
+def _metrics_from_groups(groups: pd.DataFrame, stale_days: int) -> HeadlineMetrics:
+    status = groups["status"]
+    in_funnel = groups["rank"].notna()
+    won_rows = groups[status == "won"]
+    open_rows = groups[(status == "open") & in_funnel]
+    won = int(won_rows["n"].sum())
+    lost = int(groups.loc[status == "lost", "n"].sum())
+    open_ = int(open_rows["n"].sum())
+    win_rate = _ratio(won, won + lost)
+    cycles = won_rows["cycle"].dropna()
+    cycle_days = float(cycles.iloc[0]) if len(cycles) == 1 else None
+    avg_won_amount = _ratio(float(won_rows["amount"].sum()), float(won_rows["n_amount"].sum()))
+    velocity = None
+    if win_rate is not None and avg_won_amount is not None and cycle_days:
+        velocity = open_ * win_rate * avg_won_amount / cycle_days
+    return HeadlineMetrics(
+        won=won,
+        lost=lost,
+        open=open_,
+        win_rate=win_rate,
+        median_cycle_days=cycle_days,
+        avg_won_amount=avg_won_amount,
+        open_pipeline=float(open_rows["amount"].sum()),
+        velocity_per_day=velocity,
+        stale_open=int(open_rows["stale"].sum()),
+        stale_days=stale_days,
+    )
+
+
 def headline_metrics(dataset: Dataset, filters: Filters, stale_days: int = 60) -> HeadlineMetrics:
     """Return won/lost/open counts, win rate, cycle, deal size, pipeline, velocity and stale deals.
 
@@ -376,44 +503,74 @@ def headline_metrics(dataset: Dataset, filters: Filters, stale_days: int = 60) -
     Open deals are those in the funnel (placeholder stages left out); a deal is stale when nothing
     happened to it for more than ``stale_days`` days before the data's last date.
     """
-    if stale_days < 0:
-        raise DiagnosticsError("The number of days for a stale deal cannot be negative.")
+    return _metrics_from_groups(_outcome_groups(dataset, filters, stale_days), stale_days)
+
+
+def funnel_with_metrics(
+    dataset: Dataset, filters: Filters, rule: Rule = "furthest", stale_days: int = 60
+) -> tuple[FunnelResult, HeadlineMetrics]:
+    """Return the funnel and the headline metrics together, in one scan for the furthest rule."""
+    groups = _outcome_groups(dataset, filters, stale_days)
+    metrics = _metrics_from_groups(groups, stale_days)
+    if rule != "furthest":
+        return compute_funnel(dataset, filters, rule), metrics
+    _rank_count(dataset)
+    ranked = groups[groups["rank"].notna()]
+    frame = pd.DataFrame(
+        {
+            "mask": [(1 << (int(r) + 1)) - 2 for r in ranked["rank"]],
+            "status": ranked["status"].to_numpy(),
+            "n": ranked["n"].to_numpy(),
+            "amount": ranked["amount"].to_numpy(),
+        }
+    )
+    stages = _stages_from_masks(_stage_names(dataset), frame)
+    # Without stage history, a lost deal off the funnel's stages has nothing placing it.
+    unplaced = None
+    if not dataset.has_stage_history:
+        unplaced = int(groups["off_funnel"].sum())
+    result = FunnelResult(rule=rule, filters=filters, stages=stages, total=int(frame["n"].sum()),
+                          unplaced_lost=unplaced)
+    return result, metrics
+
+
+def counting_caveat(
+    dataset: Dataset, filters: Filters, result: FunnelResult | None = None
+) -> str | None:
+    """Return a warning when lost deals count at the first stage only for want of information.
+
+    A deal lost without stage history and without its last open stage (a plain "Closed Lost")
+    may have dropped out anywhere; it counts at the first stage, which flatters later steps.
+    Pass the ``result`` of :func:`funnel_with_metrics` for the same filters to reuse its count.
+    """
+    if result is not None and result.unplaced_lost is not None:
+        return _caveat(result.unplaced_lost)
     where, params = opportunity_filter_sql(filters, "o")
-    cutoff = dataset.as_of - dt.timedelta(days=stale_days)
-    row = dataset.con.execute(
-        f"""
-        SELECT count(*) FILTER (WHERE status = 'won'),
-               count(*) FILTER (WHERE status = 'lost'),
-               count(*) FILTER (WHERE status = 'open' AND reached_rank IS NOT NULL),
-               median(date_diff('day', created_date, close_date)) FILTER (
-                   WHERE status = 'won' AND close_date >= created_date),
-               avg(amount) FILTER (WHERE status = 'won' AND amount IS NOT NULL),
-               coalesce(sum(amount) FILTER (
-                   WHERE status = 'open' AND reached_rank IS NOT NULL), 0),
-               count(*) FILTER (
-                   WHERE status = 'open' AND reached_rank IS NOT NULL AND last_touch < ?)
-        FROM opportunities o WHERE {where}
-        """,
-        [cutoff, *params],
-    ).fetchone()
-    won, lost, open_, cycle, avg_won, pipeline, stale = row or (0, 0, 0, None, None, 0, 0)
-    win_rate = _ratio(won, won + lost)
-    cycle_days = float(cycle) if cycle is not None else None
-    avg_won_amount = float(avg_won) if avg_won is not None else None
-    velocity = None
-    if win_rate is not None and avg_won_amount is not None and cycle_days:
-        velocity = open_ * win_rate * avg_won_amount / cycle_days
-    return HeadlineMetrics(
-        won=int(won),
-        lost=int(lost),
-        open=int(open_),
-        win_rate=win_rate,
-        median_cycle_days=cycle_days,
-        avg_won_amount=avg_won_amount,
-        open_pipeline=float(pipeline),
-        velocity_per_day=velocity,
-        stale_open=int(stale),
-        stale_days=stale_days,
+    no_history = (
+        "AND NOT EXISTS (SELECT 1 FROM stage_history h"
+        " WHERE h.opp_id = o.opp_id AND h.stage_rank IS NOT NULL)"
+        if dataset.has_stage_history
+        else ""
+    )
+    count = int(
+        dataset.con.execute(
+            f"""
+            SELECT count(*) FROM opportunities o
+            WHERE {where} AND o.status = 'lost'
+              AND o.stage NOT IN (SELECT stage FROM funnel_stages) {no_history}
+            """,
+            params,
+        ).fetchall()[0][0]
+    )
+    return _caveat(count)
+
+
+def _caveat(count: int) -> str | None:
+    if not count:
+        return None
+    return (
+        f"Lost deals with no record of how far they got: {count:,}. They count as lost at the "
+        "first stage, so later steps look better than they are; a stage history would place them."
     )
 
 
@@ -432,52 +589,61 @@ def rep_transitions(
     names = _stage_names(dataset)
     frame = _grouped_masks(dataset, filters, rule, by_rep=True)
     team = _stages_from_masks(names, frame.drop(columns="rep"))
-    rows: list[dict[str, Any]] = []
-    labels = [f"{a} → {b}" for a, b in zip(names, names[1:], strict=False)]
-    for rep, part in frame.groupby("rep", sort=True):
-        stages = _stages_from_masks(names, part)
-        for i, label in enumerate(labels):
-            entered = stages[i].reached
-            advanced = _advanced(stages[i])
-            enough = entered >= max(min_count, 1)
-            rate = stages[i].next_step_conversion if enough else None
-            team_rate = team[i].next_step_conversion
-            rows.append(
-                {
-                    "rep": str(rep),
-                    "step": label,
-                    "order": i,
-                    "entered": entered,
-                    "advanced": advanced,
-                    "rate": rate,
-                    "team_rate": team_rate,
-                    "gap": rate - team_rate if rate is not None and team_rate is not None else None,
-                    "enough": enough,
-                }
-            )
     columns = ["rep", "step", "order", "entered", "advanced", "rate", "team_rate", "gap", "enough"]
-    return pd.DataFrame(rows, columns=columns)
+    if frame.empty or len(names) < 2:
+        return pd.DataFrame(columns=columns)
+    masks = frame["mask"].to_numpy(dtype=np.int64)
+    n = frame["n"].to_numpy(dtype=np.int64)
+    parts = []
+    # Vectorised over the grouped rows (one per rep, mask and status): per step, sum the counts
+    # of rows whose mask holds the step's stage (entered) and also the next one (advanced).
+    for i in range(len(names) - 1):
+        here = (masks >> (i + 1)) & 1
+        on = here & ((masks >> (i + 2)) & 1)
+        sums = (
+            pd.DataFrame({"rep": frame["rep"].astype(str), "entered": n * here,
+                          "advanced": n * on})
+            .groupby("rep", sort=True, as_index=False)
+            .sum()
+        )
+        sums["order"] = i
+        sums["step"] = f"{names[i]} → {names[i + 1]}"
+        sums["team_rate"] = team[i].next_step_conversion
+        parts.append(sums)
+    out = pd.concat(parts, ignore_index=True)
+    out["enough"] = out["entered"] >= max(min_count, 1)
+    entered = out["entered"].to_numpy(dtype=float)
+    advanced = out["advanced"].to_numpy(dtype=float)
+    enough = out["enough"].to_numpy(dtype=bool)
+    team_rate = out["team_rate"].to_numpy(dtype=float)  # None → NaN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(enough & (entered > 0), advanced / entered, np.nan)
+    gap = rate - team_rate
+    out["rate"] = [None if np.isnan(r) else float(r) for r in rate]
+    out["gap"] = [None if np.isnan(g) else float(g) for g in gap]
+    out["team_rate"] = [None if np.isnan(t) else float(t) for t in team_rate]
+    out = out.sort_values(["rep", "order"], kind="stable").reset_index(drop=True)
+    return out[columns]
 
 
-def _advanced(stage: StageCount) -> int:
-    rate = stage.next_step_conversion
-    return round(rate * stage.reached) if rate is not None else 0
+def best_rep_rates(reps: pd.DataFrame, prior_deals: int = PRIOR_DEALS) -> list[float | None]:
+    """Return, per step, the 75th percentile of rep rates (reps with enough deals at the step).
 
-
-def best_rep_rates(reps: pd.DataFrame) -> list[float | None]:
-    """Return, per step, the 75th percentile of the rates of reps with enough deals at that step.
-
-    None for a step with fewer than four such reps (a quartile of fewer says nothing).
+    Each rep's rate is first shrunk toward the team's: (advanced + k × team rate) ÷ (entered + k)
+    with k = ``prior_deals``, so that small samples do not set the bar. None for a step with
+    fewer than four such reps (a quartile of fewer says nothing).
     """
     if reps.empty:
         return []
     out: list[float | None] = []
     for _, part in reps.sort_values("order").groupby("order", sort=True):
-        rates = part.loc[part["enough"] & part["rate"].notna(), "rate"].astype(float)
-        if len(rates) < _MIN_REPS_FOR_QUARTILE:
+        ok = part[part["enough"] & part["rate"].notna() & part["team_rate"].notna()]
+        if len(ok) < _MIN_REPS_FOR_QUARTILE:
             out.append(None)
-        else:
-            out.append(float(rates.quantile(0.75)))
+            continue
+        team = ok["team_rate"].astype(float)
+        shrunk = (ok["advanced"] + prior_deals * team) / (ok["entered"] + prior_deals)
+        out.append(float(shrunk.quantile(0.75)))
     return out
 
 
@@ -619,6 +785,11 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def with_period(filters: Filters, start: dt.date | None, end: dt.date | None) -> Filters:
+    """Return the same filters over another period."""
+    return replace(filters, start=start, end=end)
+
+
 def previous_period(filters: Filters) -> Filters | None:
     """Return the same filters over the period just before, or None without both dates.
 
@@ -634,16 +805,7 @@ def previous_period(filters: Filters) -> Filters | None:
         before_start = _add_months(start, -months)
     else:
         before_start = start - dt.timedelta(days=(end - start).days + 1)
-    return Filters(
-        start=before_start,
-        end=start - dt.timedelta(days=1),
-        cohort=filters.cohort,
-        segment=filters.segment,
-        product=filters.product,
-        region=filters.region,
-        team=filters.team,
-        rep=filters.rep,
-    )
+    return replace(filters, start=before_start, end=start - dt.timedelta(days=1))
 
 
 def find_breakages(
@@ -654,12 +816,16 @@ def find_breakages(
     targets: Sequence[float | None] | None = None,
     min_count: int = 5,
     result: FunnelResult | None = None,
+    reps: pd.DataFrame | None = None,
+    avg_won_amount: float | None = None,
 ) -> BreakageReport:
     """Return the funnel's steps ranked by deals lost against the chosen reference.
 
     ``previous`` compares with the period of equal length just before (dates needed), ``targets``
     with the rates typed in (one per step, None to skip a step), ``best_reps`` with the 75th
-    percentile of reps having at least ``min_count`` deals at a step.
+    percentile of reps having at least ``min_count`` deals at a step (see
+    :func:`best_rep_rates`). ``result``, ``reps`` and ``avg_won_amount`` may be passed when already
+    computed for the same filters and rule, to save the queries.
     """
     result = result or compute_funnel(dataset, filters, rule)
     steps = max(len(result.stages) - 1, 0)
@@ -687,13 +853,16 @@ def find_breakages(
             if all(r is None for r in rates):
                 note = f"There are no deals in {label} to compare with."
     else:
-        rates = best_rep_rates(rep_transitions(dataset, filters, rule, min_count)) or [None] * steps
+        if reps is None:
+            reps = rep_transitions(dataset, filters, rule, min_count)
+        rates = best_rep_rates(reps) or [None] * steps
         if all(r is None for r in rates):
             note = (
                 f"Too few reps have {min_count} or more deals at a step to find a best quartile."
             )
-    metrics = headline_metrics(dataset, filters)
-    return rank_breakages(result, rates, metrics.avg_won_amount, label, note)
+    if avg_won_amount is None:
+        avg_won_amount = headline_metrics(dataset, filters).avg_won_amount
+    return rank_breakages(result, rates, avg_won_amount, label, note)
 
 
 def compare_funnels(a: FunnelResult, b: FunnelResult, labels: tuple[str, str]) -> pd.DataFrame:

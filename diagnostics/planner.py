@@ -15,10 +15,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from diagnostics.dataset import MEETING_WORDS, Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
 from diagnostics.funnel import (
+    DASH,
+    FunnelResult,
+    HeadlineMetrics,
     Rule,
     compute_funnel,
     format_amount,
@@ -35,6 +39,8 @@ __all__ = [
     "WhatIf",
     "plan_inputs_from_data",
     "plan_reverse_funnel",
+    "format_per_day",
+    "next_quarter",
     "what_if",
     "working_days_between",
 ]
@@ -88,10 +94,57 @@ class Plan:
         """Return the part of the target not booked yet."""
         return max(self.target - self.booked, 0.0)
 
+    def step_labels(self) -> list[str]:
+        """Return "From → To" for every step of the plan, top first."""
+        names = [s.stage for s in self.stages]
+        return [f"{a} → {b}" for a, b in zip(names, names[1:], strict=False)]
+
     @property
     def rates(self) -> list[float]:
         """Return the conversion of every step, top first."""
         return [s.rate_to_next for s in self.stages if s.rate_to_next is not None]
+
+    def display_items(self) -> list[tuple[str, str, str]]:
+        """Return (label, value, help) for the plan's headline figures."""
+        top = self.stages[0].stage
+        meeting = self.meeting_stage or "Meetings"
+        return [
+            ("Deals needed", f"{self.deals_needed:,}", "target ÷ average deal size"),
+            (f"{top} needed", f"{self.activities_needed:,}", "top of the reverse funnel"),
+            (
+                f"{meeting} per rep per day",
+                format_per_day(self.meetings_per_rep_per_day),
+                "A common standard for a healthy team: one meeting per rep per working day.",
+            ),
+            (
+                "Coverage",
+                DASH if self.coverage is None else f"{self.coverage:.1f}×",
+                "open pipeline ÷ target still to book",
+            ),
+            (
+                "Coverage needed",
+                DASH if self.required_coverage is None else f"{self.required_coverage:.1f}×",
+                "1 ÷ win rate",
+            ),
+            (
+                "Expected bookings",
+                format_amount(self.expected_bookings),
+                "open pipeline × win rate",
+            ),
+        ]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the reverse funnel as a display table (top of funnel first)."""
+        return pd.DataFrame(
+            {
+                "Stage": [s.stage for s in self.stages],
+                "Needed": [s.needed for s in self.stages],
+                "Conversion to next": [format_rate(s.rate_to_next, 1) for s in self.stages],
+                "Per rep per working day": [
+                    format_per_day(s.per_rep_per_day) for s in self.stages
+                ],
+            }
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Return the plan as a JSON-ready dict."""
@@ -167,7 +220,7 @@ def plan_reverse_funnel(
     target: float,
     deal_size: float,
     stages: Sequence[str],
-    rates: Sequence[float],
+    rates: Sequence[float | None],
     *,
     activity_rate: float | None = None,
     activity_label: str = "Activities",
@@ -195,6 +248,11 @@ def plan_reverse_funnel(
             f"rates, got {len(rates)}."
         )
     for i, rate in enumerate(rates):
+        if rate is None:
+            raise DiagnosticsError(
+                f"The conversion from {stages[i]} to {stages[i + 1]} is blank.",
+                "Type a rate: the data has no deals entering that step with these filters.",
+            )
         if not math.isfinite(rate) or not 0 < rate <= 1:
             raise DiagnosticsError(
                 f"The conversion from {stages[i]} to {stages[i + 1]} must be above 0% and at most "
@@ -211,7 +269,7 @@ def plan_reverse_funnel(
         raise DiagnosticsError(f"The open pipeline cannot be negative, got {pipeline}.")
 
     names = list(stages)
-    all_rates: list[float] = list(rates)
+    all_rates = [float(r) for r in rates if r is not None]
     if activity_rate is not None:
         names.insert(0, activity_label)
         all_rates.insert(0, activity_rate)
@@ -262,11 +320,26 @@ class WhatIf:
     bookings_after: float
     activities_needed_after: int
     expected_bookings_after: float | None
+    top_stage: str = ""
+    activities_needed_before: int = 0
 
     @property
     def change(self) -> float:
         """Return the change in bookings (after − before)."""
         return self.bookings_after - self.bookings_before
+
+    @property
+    def label(self) -> str:
+        """Return the caption of the bookings figure ("Bookings from the same 2,000 at Calls")."""
+        return f"Bookings from the same {self.activities_needed_before:,} at {self.top_stage}"
+
+    def sentence(self) -> str:
+        """Return what the target would then need, and what the pipeline would then bring."""
+        return (
+            f"The target would then need {self.activities_needed_after:,} at {self.top_stage} "
+            f"instead of {self.activities_needed_before:,}; expected bookings from the open "
+            f"pipeline: {format_amount(self.expected_bookings_after)}."
+        )
 
 
 def what_if(
@@ -298,7 +371,23 @@ def what_if(
         bookings_after=after,
         activities_needed_after=replanned.activities_needed,
         expected_bookings_after=None if expected is None else expected * (1 + deal_size_pct / 100),
+        top_stage=plan.stages[0].stage,
+        activities_needed_before=plan.activities_needed,
     )
+
+
+def format_per_day(value: float | None) -> str:
+    """Return a per-rep-per-day figure ("1.25"), or "—" when reps or days are unknown."""
+    return DASH if value is None or not math.isfinite(value) else f"{value:,.2f}"
+
+
+def next_quarter(day: dt.date) -> tuple[dt.date, dt.date]:
+    """Return the first and last day of the calendar quarter after the one holding ``day``."""
+    index = (day.year * 12 + day.month - 1) // 3 + 1  # quarters since year 0
+    year, quarter = divmod(index, 4)
+    start = dt.date(year, quarter * 3 + 1, 1)
+    after = dt.date(year + (quarter == 3), (quarter * 3 + 3) % 12 + 1, 1)
+    return start, after - dt.timedelta(days=1)
 
 
 def working_days_between(start: dt.date, end: dt.date) -> int:
@@ -321,26 +410,36 @@ class PlanInputs:
     activity_rate: float | None
     description: str
 
+    def step_labels(self) -> list[str]:
+        """Return "From → To" for every step, top first."""
+        return [f"{a} → {b}" for a, b in zip(self.stages, self.stages[1:], strict=False)]
+
     def with_changes(self, **changes: Any) -> PlanInputs:
         """Return a copy with the given fields replaced."""
         return replace(self, **changes)
 
 
 def plan_inputs_from_data(
-    dataset: Dataset, filters: Filters, rule: Rule = "furthest"
+    dataset: Dataset,
+    filters: Filters,
+    rule: Rule = "furthest",
+    result: FunnelResult | None = None,
+    metrics: HeadlineMetrics | None = None,
 ) -> PlanInputs:
     """Return the stages, conversions, deal size, win rate, pipeline and reps of the filtered data.
 
     The activity conversion is first-stage opportunities per activity logged by the same reps in
-    the same dates (None without activities).
+    the same dates (None without activities). ``result`` and ``metrics`` may be passed when
+    already computed for the same filters and rule.
     """
-    result = compute_funnel(dataset, filters, rule)
-    metrics = headline_metrics(dataset, filters)
+    result = result or compute_funnel(dataset, filters, rule)
+    metrics = metrics or headline_metrics(dataset, filters)
     where, params = opportunity_filter_sql(filters, "o")
-    row = dataset.con.execute(
-        f"SELECT count(DISTINCT rep) FROM opportunities o WHERE {where}", params
-    ).fetchone()
-    reps = int(row[0]) if row else 0
+    reps = int(
+        dataset.con.execute(
+            f"SELECT count(DISTINCT rep) FROM opportunities o WHERE {where}", params
+        ).fetchall()[0][0]
+    )
     activity_rate = None
     if dataset.has_activities and result.stages:
         clauses, act_params = ["a.rep IN (SELECT DISTINCT o.rep FROM opportunities o WHERE "
@@ -353,8 +452,8 @@ def plan_inputs_from_data(
             act_params.append(filters.end)
         act_row = dataset.con.execute(
             f"SELECT count(*) FROM activities a WHERE {' AND '.join(clauses)}", act_params
-        ).fetchone()
-        activities = int(act_row[0]) if act_row else 0
+        ).fetchall()[0]
+        activities = int(act_row[0])
         if activities and result.stages[0].reached:
             activity_rate = result.stages[0].reached / activities
     return PlanInputs(

@@ -1,6 +1,180 @@
-"""Funnel page (coming next)."""
+"""Funnel page: the live funnel, where it breaks, each rep at each step, and the planner."""
 
 import streamlit as st
 
+from diagnostics import funnel as fn
+from diagnostics import planner as pl
+from diagnostics.charts import funnel as charts
+from diagnostics.dataset import Filters
+from diagnostics.errors import DiagnosticsError
+from ui import state
+from ui.frame import require_router
+
+VIEWS = ("Funnel", "Where it breaks", "Reps", "Planner: make your number")
+
+require_router()
 st.title("Funnel")
-st.info("This view is being built. The Data page already works with the bundled sample.")
+dataset = state.active_dataset()
+settings = state.session_dict(state.FUNNEL_SETTINGS)
+if settings.get("dataset") != id(dataset):  # new data: old filter values may not exist in it
+    settings.clear()
+    settings["dataset"] = id(dataset)
+    for key in [k for k in st.session_state if str(k).startswith(state.FUNNEL_WIDGET_PREFIX)]:
+        del st.session_state[key]
+
+
+def _keep(name: str) -> None:
+    settings[name] = st.session_state[state.FUNNEL_WIDGET_PREFIX + name]
+
+
+def _seeded(name: str, default: object, options: object = None) -> dict[str, object]:
+    """Return widget kwargs whose value survives page switches (kept in FUNNEL_SETTINGS)."""
+    key = state.FUNNEL_WIDGET_PREFIX + name
+    value = st.session_state.get(key, settings.get(name, default))
+    if isinstance(options, list | tuple) and value not in options:  # e.g. a step that went away
+        value = default
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+    return {"key": key, "on_change": _keep, "args": (name,)}
+
+
+if "options" not in settings:  # fixed for a dataset: read once, not on every rerun
+    settings["range"] = dataset.date_range()
+    settings["options"] = {n: dataset.filter_values(n) for n in fn.FILTER_COLUMNS}
+lo, hi = settings["range"]
+c1, c2, c3, c4 = st.columns([2, 1, 1.4, 1])
+period = c1.date_input("Period", min_value=lo, max_value=hi, **_seeded("period", (lo, hi)))
+cohort = c2.radio(
+    "Cohort", ["created", "closed"], horizontal=True, **_seeded("cohort", "created"),
+    format_func={"created": "Created in period", "closed": "Closed in period"}.get,
+)
+rules = fn.available_rules(dataset)
+rule = c3.selectbox("Counting rule", rules, format_func=fn.RULES.get,
+                    **_seeded("rule", "furthest", rules))
+stale_days = c4.number_input("Stale after (days)", 1, 730, **_seeded("stale_days", 60))
+if not dataset.has_stage_history:
+    c3.caption("Strict and any-stage counting need an uploaded stage history.")
+with st.expander("Segment, product, region, team, rep"):
+    picked = {}
+    for col, (name, options) in zip(st.columns(5), settings["options"].items(), strict=True):
+        picked[name] = tuple(col.multiselect(name.title(), options, **_seeded(name, [])))
+start = period[0] if len(period) > 0 else None
+end = period[1] if len(period) > 1 else None
+filters = Filters(start=start, end=end, cohort=cohort, **picked)
+
+try:
+    result, metrics = fn.funnel_with_metrics(dataset, filters, rule, int(stale_days))
+except DiagnosticsError as err:
+    st.error(str(err))
+    st.stop()
+st.caption(f"Every number on this page: {result.description}")
+if caveat := fn.counting_caveat(dataset, filters, result):
+    st.caption(f":material/warning: {caveat}")
+sentence_box = st.empty()
+# Only the chosen view is computed and drawn: a rerun stays cheap on a million deals.
+view = st.radio("View", VIEWS, horizontal=True, label_visibility="collapsed",
+                **_seeded("view", VIEWS[0]))
+min_count, reps = settings.get("min_count", 5), None
+reference, targets = settings.get("reference", "best_reps"), settings.get("targets")
+
+if view == "Reps":
+    min_count = st.slider(
+        "Minimum deals entering a step to rate a rep", 1, 50, **_seeded("min_count", 5)
+    )
+    reps = fn.rep_transitions(dataset, filters, rule, min_count)
+    st.caption(charts.HEATMAP_CAPTION)
+    if reps.empty:
+        st.info("No rep has deals with these filters.")
+    else:
+        st.altair_chart(charts.rep_heatmap(reps), width="stretch")
+if view == "Where it breaks":
+    reference = st.radio(
+        "Compare each step with", list(fn.REFERENCES), horizontal=True,
+        format_func=fn.REFERENCES.get, **_seeded("reference", "best_reps"),
+    )
+    if reference == "targets":
+        edited = st.data_editor(
+            fn.rates_frame(result.transition_labels(), targets or result.next_rates(),
+                           "Target rate (%)"),
+            disabled=["Step"], hide_index=True, key=state.FUNNEL_WIDGET_PREFIX + "targets",
+        )
+        targets = settings["targets"] = fn.rates_from_frame(edited, "Target rate (%)")
+try:
+    report = fn.find_breakages(
+        dataset, filters, rule, reference, targets if reference == "targets" else None,
+        min_count, result=result, reps=reps, avg_won_amount=metrics.avg_won_amount,
+    )
+except DiagnosticsError as err:
+    st.error(str(err))
+    st.stop()
+sentence_box.info(f"Where it breaks: {report.sentence()}", icon=":material/troubleshoot:")
+if view == "Where it breaks":
+    st.altair_chart(charts.breakage_chart(report), width="stretch")
+    st.dataframe(report.to_frame(), hide_index=True, width="stretch")
+
+if view == "Funnel":
+    slots = [*st.columns(5), *st.columns(5)]
+    for col, (label, value, note) in zip(slots, metrics.display_items(), strict=False):
+        col.metric(label, value, help=note or None)
+    st.altair_chart(charts.funnel_chart(result), width="stretch")
+    st.dataframe(result.to_frame(), hide_index=True, width="stretch")
+    if st.toggle("Compare with another period", **_seeded("compare_on", False)):
+        before = fn.previous_period(filters) or fn.with_period(filters, lo, hi)
+        other = st.date_input("Other period", **_seeded("compare", (before.start, before.end)))
+        if len(other) == 2:
+            result_b = fn.compute_funnel(dataset, fn.with_period(filters, *other), rule)
+            labels = (f"{start} – {end}", f"{other[0]} – {other[1]}")
+            st.dataframe(fn.compare_funnels(result, result_b, labels), hide_index=True,
+                         width="stretch")
+
+if view == VIEWS[3]:
+    inputs = pl.plan_inputs_from_data(dataset, filters, rule, result, metrics)
+    st.caption(f"Rates, deal size, win rate and pipeline come from: {inputs.description}")
+    p1, p2, p3, p4 = st.columns(4)
+    money = {"step": 1000.0, "format": "%.0f"}
+    target = p1.number_input("Revenue target", 1.0, None, **money, **_seeded("target", 1e6))
+    plan_period = p2.date_input(
+        "Plan period", **_seeded("plan_period", pl.next_quarter(dataset.as_of))
+    )
+    days = pl.working_days_between(*plan_period) if len(plan_period) == 2 else None
+    n_reps = p3.number_input("Reps", 1, None, **_seeded("reps", max(inputs.reps, 1)))
+    size = p4.number_input(
+        "Average deal size", 1.0, None, **money, **_seeded("deal_size", inputs.deal_size or 1e4)
+    )
+    q1, q2, q3 = st.columns(3)
+    pipeline = q1.number_input("Open pipeline", 0.0, None, **money,
+                               **_seeded("pipeline", inputs.pipeline))
+    win_pct = q2.number_input(
+        "Win rate (%)", 0.0, 100.0, **_seeded("win_rate", round((inputs.win_rate or 0) * 100, 1))
+    )
+    booked = q3.number_input("Already booked", 0.0, None, **money, **_seeded("booked", 0.0))
+    rates = st.data_editor(
+        fn.rates_frame(inputs.step_labels(), inputs.rates, "Conversion (%)"),
+        disabled=["Step"], hide_index=True, key=state.FUNNEL_WIDGET_PREFIX + "plan_rates",
+    )
+    try:
+        plan = pl.plan_reverse_funnel(
+            target, size, inputs.stages, fn.rates_from_frame(rates, "Conversion (%)"),
+            activity_rate=inputs.activity_rate, reps=int(n_reps), working_days=days,
+            pipeline=pipeline, win_rate=win_pct / 100, booked=booked,
+        )
+    except DiagnosticsError as err:
+        st.error(str(err))
+        st.stop()
+    show = {"likely": st.success, "at_risk": st.warning, "unlikely": st.error}
+    show.get(plan.verdict_level, st.info)(plan.verdict)
+    for col, (label, value, note) in zip([*st.columns(3), *st.columns(3)], plan.display_items(),
+                                         strict=True):
+        col.metric(label, value, help=note)
+    st.altair_chart(charts.plan_chart(plan), width="stretch")
+    st.dataframe(plan.to_frame(), hide_index=True, width="stretch")
+    st.subheader("What if")
+    w1, w2, w3 = st.columns(3)
+    labels = plan.step_labels()
+    step = w1.selectbox("Improve step", labels, **_seeded("wi_step", labels[-1], labels))
+    points = w2.slider("by points", 0, 30, **_seeded("wi_points", 5))
+    pct = w3.slider("Deal size up (%)", 0, 50, **_seeded("wi_size", 0))
+    change = pl.what_if(plan, labels.index(step), points, pct)
+    st.metric(change.label, fn.format_amount(change.bookings_after),
+              delta=fn.format_amount(change.change))
+    st.caption(change.sentence())

@@ -1,8 +1,9 @@
-"""Commands ``funnel`` (the live funnel, headlines and biggest breakage) and ``plan`` (reverse funnel).
+"""Commands ``funnel`` (funnel, headlines, biggest breakage) and ``plan`` (the reverse funnel).
 
 Examples::
 
-    python -m diagnostics funnel sample_data/hubspot_deals.csv --from 2026-04-01 --to 2026-06-30 --json
+    python -m diagnostics funnel sample_data/hubspot_deals.csv \\
+        --from 2026-04-01 --to 2026-06-30 --json
     python -m diagnostics plan --target 140000 --deal-size 10000 \\
         --stages "Calls,First meeting,Meeting,Proposal,Won" --rates 0.10,0.35,0.50,0.40 --json
     python -m diagnostics plan --target 2000000 --from-file sample_data/opportunities.csv \\
@@ -19,7 +20,13 @@ from typing import Any
 from diagnostics.cli import emit
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.errors import DiagnosticsError
-from diagnostics.funnel import RULES, compute_funnel, find_breakages, headline_metrics
+from diagnostics.funnel import (
+    RULES,
+    Reference,
+    counting_caveat,
+    find_breakages,
+    funnel_with_metrics,
+)
 from diagnostics.planner import plan_inputs_from_data, plan_reverse_funnel
 
 __all__ = ["register"]
@@ -133,9 +140,10 @@ def run_funnel(args: argparse.Namespace) -> int:
     """Print the funnel, headline metrics and biggest breakage; return the exit code."""
     dataset = _load(args.file, args.mapping)
     filters = _filters(args)
-    result = compute_funnel(dataset, filters, args.rule)
-    metrics = headline_metrics(dataset, filters, args.stale_days)
-    reference = args.reference or ("previous" if args.start and args.end else "best_reps")
+    result, metrics = funnel_with_metrics(dataset, filters, args.rule, args.stale_days)
+    reference: Reference = args.reference or (
+        "previous" if args.start and args.end else "best_reps"
+    )
     report = find_breakages(dataset, filters, args.rule, reference, result=result)
     biggest = report.biggest
     payload: dict[str, Any] = {
@@ -144,6 +152,7 @@ def run_funnel(args: argparse.Namespace) -> int:
         "biggest_breakage": biggest.to_json() if biggest else None,
         "breakage_reference": report.reference,
         "breakage_sentence": report.sentence(),
+        "caveat": counting_caveat(dataset, filters, result),
         "rule": {
             "counting": args.rule,
             "cohort": filters.cohort,

@@ -1,0 +1,188 @@
+"""Funnel, breakage, rep-heatmap and planner charts, each fed with a handful of aggregate rows."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from diagnostics.funnel import BreakageReport, FunnelResult, format_rate
+from diagnostics.planner import Plan
+
+__all__ = [
+    "HEATMAP_CAPTION",
+    "SEGMENTS",
+    "breakage_chart",
+    "funnel_chart",
+    "plan_chart",
+    "rep_heatmap",
+]
+
+# Segment of each stage bar → colour: what became of the opportunities counted at a stage.
+SEGMENTS: dict[str, str] = {
+    "Moved on": "#4c78a8",
+    "Open here": "#9ecae9",
+    "Lost here": "#e45756",
+    "Won": "#54a24b",
+}
+GREY = "#d9d9d9"
+HEATMAP_CAPTION = (
+    "Each cell: the rep's conversion at that step; colour = points above (blue) or below (red) "
+    "the team. Grey cells had too few deals to say."
+)
+
+
+def _funnel_rows(result: FunnelResult) -> pd.DataFrame:
+    rows = []
+    for s in result.stages:
+        parts = {
+            "Moved on": s.moved_on,
+            "Open here": s.open_here,
+            "Lost here": s.lost_here,
+            "Won": s.won_here,
+        }
+        for segment, value in parts.items():
+            if value:
+                rows.append({"stage": s.stage, "rank": s.rank, "segment": segment, "count": value})
+    return pd.DataFrame(rows, columns=["stage", "rank", "segment", "count"])
+
+
+def funnel_chart(result: FunnelResult) -> alt.LayerChart:
+    """Return stacked bars of the opportunities reaching each stage, labelled with the numbers.
+
+    Each bar splits into those that moved on, are still open there, were lost there, or won.
+    """
+    order = [s.stage for s in result.stages]
+    last = result.stages[-1] if result.stages else None
+    top = max([s.reached for s in result.stages] + [1])
+    bars = (
+        alt.Chart(_funnel_rows(result))
+        .mark_bar()
+        .encode(
+            y=alt.Y("stage:N", sort=order, title=None),
+            # Head room on the right for the labels written after each bar.
+            x=alt.X("sum(count):Q", title="Opportunities",
+                    scale=alt.Scale(domain=[0, top * 1.45], nice=False)),
+            color=alt.Color(
+                "segment:N",
+                scale=alt.Scale(domain=list(SEGMENTS), range=list(SEGMENTS.values())),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            order=alt.Order("segment_order:Q"),
+            tooltip=["stage:N", "segment:N", alt.Tooltip("count:Q", format=",")],
+        )
+        .transform_calculate(
+            segment_order=(
+                "indexof(['Moved on', 'Open here', 'Lost here', 'Won'], datum.segment)"
+            )
+        )
+    )
+    labels = pd.DataFrame(
+        {
+            "stage": order,
+            "reached": [s.reached for s in result.stages],
+            "label": [
+                f"{s.reached:,} · {format_rate(s.cumulative_conversion)} of top"
+                + (f" · {format_rate(s.next_step_conversion)} go on" if s is not last else "")
+                for s in result.stages
+            ],
+        }
+    )
+    text = (
+        alt.Chart(labels)
+        .mark_text(align="left", dx=4)
+        .encode(y=alt.Y("stage:N", sort=order), x=alt.X("reached:Q"), text="label:N")
+    )
+    return alt.LayerChart(layer=[bars, text]).properties(height=alt.Step(34))
+
+
+def breakage_chart(report: BreakageReport) -> alt.Chart:
+    """Return bars of the deals each step loses against the reference (worst on top)."""
+    rows = [
+        {
+            "step": f"{b.from_stage} → {b.to_stage}",
+            "lost": round(b.lost_opportunities, 1),
+            "worse": b.lost_opportunities > 0,
+        }
+        for b in report.breakages
+        if b.lost_opportunities is not None
+    ]
+    frame = pd.DataFrame(rows, columns=["step", "lost", "worse"])
+    chart: alt.Chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("step:N", sort=list(frame["step"]), title=None),
+            x=alt.X("lost:Q", title=f"Deals lost against {report.reference}"),
+            color=alt.Color(
+                "worse:N",
+                scale=alt.Scale(domain=[True, False], range=[SEGMENTS["Lost here"], "#72b7b2"]),
+                legend=None,
+            ),
+            tooltip=["step:N", alt.Tooltip("lost:Q", format=",.0f")],
+        )
+    )
+    return chart
+
+
+def rep_heatmap(reps: pd.DataFrame) -> alt.LayerChart:
+    """Return a rep × step grid coloured by each rep's rate minus the team's (in points).
+
+    Cells where a rep had too few deals are grey and unlabelled, not coloured.
+    """
+    steps = list(reps.drop_duplicates("step").sort_values("order")["step"])
+    frame = pd.DataFrame(
+        {
+            "rep": reps["rep"],
+            "step": reps["step"],
+            "enough": reps["enough"].astype(bool),
+            "gap_points": [
+                round(g * 100, 1) if e and pd.notna(g) else None
+                for g, e in zip(reps["gap"], reps["enough"], strict=True)
+            ],
+            "label": [
+                format_rate(r) if e and pd.notna(r) else "few deals"
+                for r, e in zip(reps["rate"], reps["enough"], strict=True)
+            ],
+            "entered": reps["entered"],
+        }
+    )
+    base = alt.Chart(frame).encode(
+        x=alt.X("step:N", sort=steps, title=None,
+                axis=alt.Axis(orient="top", labelAngle=-20, labelLimit=180)),
+        y=alt.Y("rep:N", title=None, axis=alt.Axis(labelOverlap=False)),
+        tooltip=["rep:N", "step:N", "label:N", "entered:Q",
+                 alt.Tooltip("gap_points:Q", title="vs team (points)")],
+    )
+    grey = base.transform_filter("!datum.enough").mark_rect(color=GREY)
+    coloured = base.transform_filter("datum.enough").mark_rect().encode(
+        color=alt.Color(
+            "gap_points:Q",
+            title="vs team (points)",
+            scale=alt.Scale(scheme="redblue", domainMid=0),
+        )
+    )
+    text = base.transform_filter("datum.enough").mark_text(fontSize=10).encode(text="label:N")
+    return alt.LayerChart(layer=[grey, coloured, text]).properties(height=alt.Step(20))
+
+
+def plan_chart(plan: Plan) -> alt.LayerChart:
+    """Return bars of what each stage needs to make the target, top stage first.
+
+    A symmetric-log scale keeps 2,000 calls and 14 deals readable on one axis (a plain log scale
+    would drop bars, which start at zero).
+    """
+    order = [s.stage for s in plan.stages]
+    frame = pd.DataFrame(
+        {
+            "stage": order,
+            "needed": [s.needed for s in plan.stages],
+            "label": [f"{s.needed:,}" for s in plan.stages],
+        }
+    )
+    base = alt.Chart(frame).encode(
+        y=alt.Y("stage:N", sort=order, title=None),
+        x=alt.X("needed:Q", scale=alt.Scale(type="symlog"), title="Needed (log-like scale)"),
+    )
+    bars = base.mark_bar(color=SEGMENTS["Moved on"])
+    text = base.mark_text(align="left", dx=4).encode(text="label:N")
+    return alt.LayerChart(layer=[bars, text]).properties(height=alt.Step(30))

@@ -1,0 +1,200 @@
+"""Funnel page, driven through AppTest from the app's router."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from diagnostics.dataset import Dataset, StageConfig, build_dataset
+from ui.state import DATASET, FUNNEL_SETTINGS, FUNNEL_WIDGET_PREFIX
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGES = StageConfig(funnel=("Lead", "Demo", "Proposal"), won=("Won",), lost=("Lost",))
+D = dt.date
+
+
+def _dataset(with_history: bool = True) -> Dataset:
+    """Q1, SMB: 4 won, 3 lost at Demo, 3 open at Lead. Q2, Enterprise: 2 won, 8 lost at Lead.
+
+    All: won / lost / open = 6 / 11 / 3. Lead → Demo converts 70% in Q1 and 20% in Q2.
+    """
+    opps, history = [], []
+    for i in range(10):
+        status = "won" if i < 4 else "lost" if i < 7 else "open"
+        opps.append({"opp_id": f"S{i}", "rep": "Ann" if i % 2 else "Bob", "segment": "SMB",
+                     "stage": {"won": "Won", "lost": "Lost", "open": "Lead"}[status],
+                     "amount": 1000.0, "created_date": D(2026, 1, 10),
+                     "close_date": None if status == "open" else D(2026, 2, 10)})
+        if status == "lost":
+            history += [(f"S{i}", "Lead", D(2026, 1, 10)), (f"S{i}", "Demo", D(2026, 1, 20))]
+    for i in range(10):
+        won = i < 2
+        opps.append({"opp_id": f"E{i}", "rep": "Ann" if i % 2 else "Bob", "segment": "Ent",
+                     "stage": "Won" if won else "Lost", "amount": 5000.0,
+                     "created_date": D(2026, 4, 10),
+                     "close_date": D(2026, 5, 10) if won else D(2026, 6, 30)})
+        history.append((f"E{i}", "Lead", D(2026, 4, 10)))
+    frame = pd.DataFrame(history, columns=["opp_id", "stage", "entered_date"])
+    return build_dataset(pd.DataFrame(opps), STAGES, source="test",
+                         stage_history=frame if with_history else None)
+
+
+def _open(dataset: Dataset | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if dataset is not None:
+        at.session_state[DATASET] = dataset
+    at.run()
+    at.switch_page("pages/funnel.py")
+    at.run()
+    assert [t.value for t in at.title] == ["Funnel"]
+    assert not at.exception
+    return at
+
+
+def _view(at: AppTest, view: str) -> None:
+    at.radio(key=FUNNEL_WIDGET_PREFIX + "view").set_value(view).run()
+    assert not at.exception
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return str(next(m.value for m in at.metric if m.label == label))
+
+
+def _counts(at: AppTest) -> tuple[str, str, str]:
+    return _metric(at, "Won"), _metric(at, "Lost"), _metric(at, "Open")
+
+
+def _captions(at: AppTest) -> str:
+    return "\n".join(str(c.value) for c in at.caption)
+
+
+def _breakage(at: AppTest) -> str:
+    return next(str(i.body) for i in at.info if str(i.body).startswith("Where it breaks:"))
+
+
+def test_page_shows_the_funnel_the_rule_and_the_breakage() -> None:
+    at = _open(_dataset())
+    assert _counts(at) == ("6", "11", "3")
+    assert _metric(at, "Win rate") == "35%"
+    assert "Every number on this page: Counting rule: furthest stage reached. Cohort: Deals " \
+           "created 10 Jan 2026 – 30 Jun 2026." in _captions(at)
+    assert _breakage(at)
+    assert at.dataframe[0].value["Reached"].tolist() == [20, 9, 6, 6]
+
+
+def test_compare_two_periods() -> None:
+    at = _open(_dataset())
+    at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 4, 1), D(2026, 6, 30)))
+    at.toggle(key=FUNNEL_WIDGET_PREFIX + "compare_on").set_value(True).run()
+    table = at.dataframe[1].value
+    assert table.columns[1:].tolist() == [
+        "Reached (2026-04-01 – 2026-06-30)", "Next step (2026-04-01 – 2026-06-30)",
+        "Reached (2026-01-01 – 2026-03-31)", "Next step (2026-01-01 – 2026-03-31)", "Change"]
+    assert table.iloc[0].tolist() == ["Lead", 10, "20%", 10, "70%", "-50 pts"]
+
+
+def test_reps_view_shows_the_heatmap() -> None:
+    at = _open(_dataset())
+    _view(at, "Reps")
+    assert at.slider(key=FUNNEL_WIDGET_PREFIX + "min_count").value == 5
+    assert "Grey cells had too few deals" in _captions(at)
+    at.slider(key=FUNNEL_WIDGET_PREFIX + "min_count").set_value(50).run()
+    # Nobody has 50 deals: the best-quartile reference has nothing to compare with.
+    assert "Too few reps have 50 or more deals" in _breakage(at)
+
+
+def test_filters_recompute_the_numbers() -> None:
+    at = _open(_dataset())
+    at.multiselect(key=FUNNEL_WIDGET_PREFIX + "segment").select("SMB").run()
+    assert _counts(at) == ("4", "3", "3")
+    assert "segment = SMB" in _captions(at)
+    at.radio(key=FUNNEL_WIDGET_PREFIX + "cohort").set_value("closed").run()
+    assert _counts(at) == ("4", "3", "0")
+    assert "Cohort: Deals won or lost" in _captions(at)
+
+
+def test_counting_rule_switch() -> None:
+    at = _open(_dataset())
+    rule = at.selectbox(key=FUNNEL_WIDGET_PREFIX + "rule")
+    assert rule.options == ["furthest stage reached", "strict order (stage history)",
+                            "any stage touched (stage history)"]
+    rule.set_value("strict").run()
+    assert not at.exception
+    assert "Counting rule: strict order (stage history)." in _captions(at)
+    without = _open(_dataset(with_history=False))
+    assert without.selectbox(key=FUNNEL_WIDGET_PREFIX + "rule").options == [
+        "furthest stage reached"]
+    assert "need an uploaded stage history" in _captions(without)
+
+
+def test_breakage_against_the_previous_quarter() -> None:
+    at = _open(_dataset())
+    _view(at, "Where it breaks")
+    at.radio(key=FUNNEL_WIDGET_PREFIX + "reference").set_value("previous").run()
+    assert "no deals in the previous period" in _breakage(at)
+    at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 4, 1), D(2026, 6, 30)))
+    at.run()
+    # 10 leads in Q2 × (70% − 20%) = 5 more deals lost at Lead → Demo than in Q1.
+    assert _breakage(at).startswith(
+        "Where it breaks: Lead → Demo loses 5 more deals than the previous period "
+        "(01 Jan 2026 – 31 Mar 2026) would (20% converting instead of 70%)"
+    )
+
+
+def test_breakage_against_typed_targets() -> None:
+    at = _open(_dataset())
+    _view(at, "Where it breaks")
+    at.radio(key=FUNNEL_WIDGET_PREFIX + "reference").set_value("targets").run()
+    assert not at.exception
+    assert FUNNEL_WIDGET_PREFIX + "targets" in at.session_state
+    # Targets start at the actual rates: nothing loses more than itself.
+    assert _breakage(at) == (
+        "Where it breaks: No step loses more deals than your target rates would."
+    )
+
+
+def test_planner_inputs_drive_the_reverse_funnel() -> None:
+    at = _open(_dataset())
+    _view(at, "Planner: make your number")
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "deal_size").set_value(10_000.0)
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").set_value(140_000.0).run()
+    assert _metric(at, "Deals needed") == "14"
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "pipeline").set_value(100_000.0)
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").set_value(20.0).run()
+    assert _metric(at, "Expected bookings") == "20k"
+    assert any(str(e.value).startswith("Unlikely:") for e in at.error)
+    # 14 won ← 14 proposals (100%) ← 21 demos (6 in 9) ← 47 leads (9 in 20).
+    assert _metric(at, "Lead needed") == "47"
+    before = _metric(at, "Bookings from the same 47 at Lead")
+    at.slider(key=FUNNEL_WIDGET_PREFIX + "wi_size").set_value(50).run()
+    assert _metric(at, "Bookings from the same 47 at Lead") != before
+
+
+def test_settings_survive_a_page_switch() -> None:
+    at = _open(_dataset())
+    at.selectbox(key=FUNNEL_WIDGET_PREFIX + "rule").set_value("any").run()
+    at.switch_page("pages/home.py").run()
+    assert at.session_state[FUNNEL_SETTINGS]["rule"] == "any"
+    at.switch_page("pages/funnel.py").run()
+    assert at.selectbox(key=FUNNEL_WIDGET_PREFIX + "rule").value == "any"
+    assert "Counting rule: any stage touched" in _captions(at)
+
+
+def test_no_deals_shows_dashes_not_errors() -> None:
+    empty = build_dataset(pd.DataFrame(columns=["opp_id", "stage"]), STAGES, source="empty",
+                          as_of=D(2026, 3, 31))
+    at = _open(empty)
+    assert _metric(at, "Win rate") == "—" and _metric(at, "Velocity per day") == "—"
+    for view in ("Where it breaks", "Reps", "Planner: make your number"):
+        _view(at, view)
+    # Nothing entered any step: the planner asks for the rates instead of failing.
+    assert any("is blank" in str(e.value) for e in at.error)
+
+
+def test_page_runs_on_the_bundled_sample() -> None:
+    at = _open()
+    assert _breakage(at).startswith("Where it breaks:")
+    assert "Counting rule: furthest stage reached." in _captions(at)

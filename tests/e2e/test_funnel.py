@@ -1,0 +1,48 @@
+"""Browser journey: upload a HubSpot export, read its funnel and breakage, change a filter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import assert_no_exception, wait_idle
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def _metric(page: Page, label: str) -> str:
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    return metric.get_by_test_id("stMetricValue").inner_text()
+
+
+def test_uploaded_hubspot_export_drives_the_funnel(page: Page, app_url: str) -> None:
+    page.goto(f"{app_url}/data")
+    wait_idle(page)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").first.click()
+    chooser.value.set_files(str(SAMPLE / "hubspot_deals.csv"))
+    expect(page.get_by_text("Using hubspot_deals.csv")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+
+    # Same session: go through the app's navigation, not a new page load.
+    page.get_by_test_id("stSidebarNav").get_by_text("Funnel", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Funnel").first).to_be_visible()
+    expect(page.get_by_text("Data: hubspot_deals.csv", exact=False).first).to_be_visible()
+    rule_line = page.get_by_text("Every number on this page:", exact=False)
+    expect(rule_line).to_contain_text("Counting rule: furthest stage reached.")
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    breakage = page.get_by_text("Where it breaks:", exact=False)
+    expect(breakage).to_be_visible()
+    expect(breakage).to_contain_text("→")
+    before = [_metric(page, label) for label in ("Won", "Lost", "Open")]
+    assert before[2] != "0"
+
+    page.get_by_text("Closed in period", exact=True).click()
+    wait_idle(page)
+    expect(rule_line).to_contain_text("Cohort: Deals won or lost")
+    after = [_metric(page, label) for label in ("Won", "Lost", "Open")]
+    assert after != before and after[2] == "0"  # a closed cohort has no open deals
+    assert_no_exception(page)

@@ -1,0 +1,96 @@
+"""Funnel charts: specs built from aggregates only, whatever the number of deals behind them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from diagnostics import funnel as fn
+from diagnostics import planner as pl
+from diagnostics.charts import funnel as charts
+from diagnostics.dataset import Dataset, Filters, StageConfig, build_dataset
+
+STAGES = StageConfig(funnel=("Lead", "Demo", "Proposal"), won=("Won",), lost=("Lost",))
+
+
+@pytest.fixture(scope="module")
+def many_deals() -> Dataset:
+    """3,000 random deals across 12 reps: far more rows than any chart may carry."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    stage = rng.choice(["Lead", "Demo", "Proposal", "Won", "Lost"], n)
+    return build_dataset(
+        pd.DataFrame(
+            {
+                "opp_id": [f"O{i}" for i in range(n)],
+                "rep": rng.choice([f"Rep {i:02d}" for i in range(12)], n),
+                "stage": stage,
+                "amount": rng.integers(1, 100, n).astype(float),
+                "created_date": pd.Timestamp("2026-01-01")
+                + pd.to_timedelta(rng.integers(0, 90, n), unit="D"),
+                "close_date": pd.Timestamp("2026-05-01"),
+            }
+        ),
+        STAGES,
+        as_of=dt.date(2026, 6, 30),
+    )
+
+
+def _rows(spec: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return dict(spec.get("datasets", {}))
+
+
+def test_funnel_chart_carries_one_row_per_stage_and_segment(many_deals: Dataset) -> None:
+    result = fn.compute_funnel(many_deals, Filters())
+    spec = charts.funnel_chart(result).to_dict()
+    datasets = _rows(spec)
+    assert sum(len(rows) for rows in datasets.values()) <= 4 * 4 + 4
+    bars, labels = (rows for rows in datasets.values())
+    # The stacked segments add up to the reached count of each stage.
+    for stage in result.stages:
+        assert sum(r["count"] for r in bars if r["stage"] == stage.stage) == stage.reached
+    assert {r["segment"] for r in bars} == set(charts.SEGMENTS)
+    assert labels[0]["label"].startswith(f"{result.stages[0].reached:,} · 100% of top")
+    bar_layer = spec["layer"][0]
+    assert bar_layer["encoding"]["y"]["sort"] == ["Lead", "Demo", "Proposal", "Won"]
+    assert bar_layer["encoding"]["color"]["scale"]["range"] == list(charts.SEGMENTS.values())
+
+
+def test_empty_funnel_still_draws(many_deals: Dataset) -> None:
+    spec = charts.funnel_chart(fn.compute_funnel(many_deals, Filters(rep=("Nobody",)))).to_dict()
+    labels = list(_rows(spec).values())[-1]
+    assert [r["label"] for r in labels][1] == "0 · — of top · — go on"
+
+
+def test_heatmap_greys_small_samples(many_deals: Dataset) -> None:
+    reps = fn.rep_transitions(many_deals, Filters(), min_count=120)
+    spec = charts.rep_heatmap(reps).to_dict()
+    (rows,) = _rows(spec).values()
+    assert len(rows) == 12 * 3  # reps × steps, never deals
+    few = [r for r in rows if not r["enough"]]
+    assert few and all(r["gap_points"] is None and r["label"] == "few deals" for r in few)
+    grey, coloured, _ = spec["layer"]
+    assert grey["mark"] == {"type": "rect", "color": charts.GREY}
+    assert grey["transform"] == [{"filter": "!datum.enough"}]
+    assert coloured["encoding"]["color"]["scale"] == {"scheme": "redblue", "domainMid": 0}
+
+
+def test_breakage_chart_ranks_steps(many_deals: Dataset) -> None:
+    result = fn.compute_funnel(many_deals, Filters())
+    report = fn.rank_breakages(result, [0.9, 0.1, None], 50.0, "targets")
+    (rows,) = _rows(charts.breakage_chart(report).to_dict()).values()
+    assert [r["step"] for r in rows] == ["Lead → Demo", "Demo → Proposal"]
+    assert rows[0]["worse"] is True and rows[1]["worse"] is False
+
+
+def test_plan_chart_uses_a_scale_that_keeps_its_bars() -> None:
+    plan = pl.plan_reverse_funnel(140_000, 10_000, ["Calls", "Meeting", "Won"], [0.1, 0.5])
+    spec = charts.plan_chart(plan).to_dict()
+    (rows,) = _rows(spec).values()
+    assert [(r["stage"], r["needed"]) for r in rows] == [("Calls", 280), ("Meeting", 28),
+                                                          ("Won", 14)]
+    assert spec["layer"][0]["encoding"]["x"]["scale"] == {"type": "symlog"}

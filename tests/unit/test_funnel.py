@@ -1,0 +1,477 @@
+"""Funnel counts, headline metrics and breakages on hand-checked datasets, plus invariants."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from diagnostics import funnel as fn
+from diagnostics.cli import funnel as cli_funnel
+from diagnostics.dataset import Dataset, Filters, StageConfig, build_dataset, connect_locked
+from diagnostics.errors import DiagnosticsError
+
+STAGES = StageConfig(funnel=("Lead", "Demo", "Proposal"), won=("Won",), lost=("Lost",))
+AS_OF = dt.date(2026, 3, 31)
+D = dt.date
+
+
+def _opp(opp_id: str, rep: str, stage: str, amount: float, created: dt.date,
+         close: dt.date | None, segment: str = "Ent") -> dict[str, object]:
+    return {"opp_id": opp_id, "rep": rep, "team": "East", "stage": stage, "amount": amount,
+            "created_date": created, "close_date": close, "segment": segment,
+            "product": "Core", "region": "EU"}
+
+
+# Furthest reach (hand-worked): A1 Won, A2 Won, B1 Demo (history), B2 Lead (lost, no history:
+# first stage), B3 Proposal (open, no history: earlier stages count as reached), C1 Lead (open).
+HAND_OPPS = [
+    _opp("A1", "Ann", "Won", 100, D(2026, 1, 1), D(2026, 1, 11)),
+    _opp("A2", "Ann", "Won", 300, D(2026, 1, 1), D(2026, 1, 31), "SMB"),
+    _opp("B1", "Bob", "Lost", 500, D(2026, 1, 2), D(2026, 1, 20)),
+    _opp("B2", "Bob", "Lost", 700, D(2026, 1, 2), D(2026, 2, 1)),
+    _opp("B3", "Bob", "Proposal", 1000, D(2026, 1, 3), None),
+    _opp("C1", "Cat", "Lead", 50, D(2026, 3, 1), None, "SMB"),
+]
+HAND_HISTORY = [
+    {"opp_id": "B1", "stage": "Lead", "entered_date": D(2026, 1, 2)},
+    {"opp_id": "B1", "stage": "Demo", "entered_date": D(2026, 1, 5)},
+]
+
+
+@pytest.fixture(scope="module")
+def hand() -> Dataset:
+    return build_dataset(pd.DataFrame(HAND_OPPS), STAGES,
+                         stage_history=pd.DataFrame(HAND_HISTORY), as_of=AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("filters", "reached", "next_rates"),
+    [
+        (Filters(), [6, 4, 3, 2], [4 / 6, 3 / 4, 2 / 3]),
+        (Filters(segment=("SMB",)), [2, 1, 1, 1], [1 / 2, 1.0, 1.0]),
+        (Filters(rep=("Bob",)), [3, 2, 1, 0], [2 / 3, 1 / 2, 0.0]),
+        (Filters(segment=("Nope",)), [0, 0, 0, 0], [None, None, None]),
+        (Filters(rep=("Ann",), segment=("Ent",)), [1, 1, 1, 1], [1.0, 1.0, 1.0]),  # single deal
+        (Filters(start=D(2026, 1, 15), end=D(2026, 2, 28), cohort="closed"), [3, 2, 1, 1],
+         [2 / 3, 1 / 2, 1.0]),
+        (Filters(start=D(2026, 1, 2), end=D(2026, 1, 3)), [3, 2, 1, 0], [2 / 3, 1 / 2, 0.0]),
+    ],
+)
+def test_furthest_stage_counts(
+    hand: Dataset, filters: Filters, reached: list[int], next_rates: list[float | None]
+) -> None:
+    result = fn.compute_funnel(hand, filters)
+    assert [s.stage for s in result.stages] == ["Lead", "Demo", "Proposal", "Won"]
+    assert [s.reached for s in result.stages] == reached
+    assert [s.next_step_conversion for s in result.stages] == pytest.approx([*next_rates, None])
+    top = reached[0]
+    expected_cum = [r / top if top else None for r in reached]
+    assert [s.cumulative_conversion for s in result.stages] == pytest.approx(expected_cum)
+
+
+def test_caveat_counts_lost_deals_nobody_placed(hand: Dataset) -> None:
+    # B2 is lost with neither history nor a funnel stage; B1 has its history.
+    assert fn.counting_caveat(hand, Filters()) == (
+        "Lost deals with no record of how far they got: 1. They count as lost at the first "
+        "stage, so later steps look better than they are; a stage history would place them."
+    )
+    assert fn.counting_caveat(hand, Filters(segment=("SMB",))) is None
+
+
+def test_open_lost_won_are_told_apart(hand: Dataset) -> None:
+    stages = fn.compute_funnel(hand, Filters()).stages
+    assert [(s.open_here, s.lost_here, s.won_here) for s in stages] == [
+        (1, 1, 0), (0, 1, 0), (1, 0, 0), (0, 0, 2)
+    ]
+    assert [s.moved_on for s in stages] == [4, 3, 2, 0]
+    assert stages[0].amount == 2650
+
+
+def test_all_lost_without_history_count_at_first_stage() -> None:
+    opps = [_opp(f"L{i}", "Ann", "Lost", 10, D(2026, 1, 1), D(2026, 1, 9)) for i in range(4)]
+    data = build_dataset(pd.DataFrame(opps), STAGES, as_of=AS_OF)
+    result = fn.compute_funnel(data, Filters())
+    assert [s.reached for s in result.stages] == [4, 0, 0, 0]
+    assert result.stages[0].lost_here == 4
+    assert "how far they got: 4." in str(fn.counting_caveat(data, Filters()))
+    same, _ = fn.funnel_with_metrics(data, Filters())
+    assert same.unplaced_lost == 4
+    assert fn.counting_caveat(data, Filters(), same) == fn.counting_caveat(data, Filters())
+    metrics = fn.headline_metrics(data, Filters())
+    assert (metrics.win_rate, metrics.median_cycle_days, metrics.velocity_per_day) == (0.0, None,
+                                                                                        None)
+
+
+@pytest.mark.parametrize(
+    ("filters", "stale_days", "expected"),
+    [
+        # won, lost, open, win rate, median cycle, avg won, pipeline, velocity, stale
+        (Filters(), 60, (2, 2, 2, 0.5, 20.0, 200.0, 1050.0, 10.0, 1)),
+        (Filters(), 10, (2, 2, 2, 0.5, 20.0, 200.0, 1050.0, 10.0, 2)),
+        (Filters(rep=("Bob",)), 60, (0, 2, 1, 0.0, None, None, 1000.0, None, 1)),
+        (Filters(segment=("Nope",)), 60, (0, 0, 0, None, None, None, 0.0, None, 0)),
+        (Filters(segment=("SMB",)), 60, (1, 0, 1, 1.0, 30.0, 300.0, 50.0, 300 / 30, 0)),
+    ],
+)
+def test_headline_metrics(
+    hand: Dataset, filters: Filters, stale_days: int, expected: tuple[object, ...]
+) -> None:
+    m = fn.headline_metrics(hand, filters, stale_days)
+    got = (m.won, m.lost, m.open, m.win_rate, m.median_cycle_days, m.avg_won_amount,
+           m.open_pipeline, m.velocity_per_day, m.stale_open)
+    assert got == pytest.approx(expected)
+    result, same = fn.funnel_with_metrics(hand, filters, stale_days=stale_days)
+    assert same == m
+    assert result.stages == fn.compute_funnel(hand, filters).stages
+    assert "nan" not in json.dumps(m.to_json()).lower()
+
+
+def test_undefined_numbers_show_a_dash(hand: Dataset) -> None:
+    empty = Filters(segment=("Nope",))
+    items = dict((label, value) for label, value, _ in
+                 fn.headline_metrics(hand, empty).display_items())
+    assert items["Win rate"] == items["Median cycle (won)"] == items["Velocity per day"] == "—"
+    table = fn.compute_funnel(hand, empty).to_frame()
+    assert set(table["Next-step conversion"]) == {"—"}
+
+
+@pytest.mark.parametrize(
+    ("value", "rate", "amount", "count"),
+    [(None, "—", "—", "—"), (math.nan, "—", "—", "—"), (0.355, "36%", "0", "0"),
+     (1_234_567.0, "123456700%", "1.2M", "1,234,567"), (45_000.0, "4500000%", "45k", "45,000")],
+)
+def test_formatting(value: float | None, rate: str, amount: str, count: str) -> None:
+    assert (fn.format_rate(value), fn.format_amount(value), fn.format_count(value)) == (
+        rate, amount, count)
+
+
+# ---------------------------------------------------------------- strict and any-stage
+
+RULE_OPPS = [
+    _opp("H1", "Ann", "Won", 100, D(2026, 1, 1), D(2026, 1, 10)),
+    _opp("H2", "Ann", "Lost", 100, D(2026, 1, 1), D(2026, 1, 9)),
+    _opp("H3", "Bob", "Proposal", 100, D(2026, 1, 1), None),
+    _opp("H4", "Bob", "Demo", 100, D(2026, 1, 1), None),
+]
+RULE_HISTORY = [
+    ("H1", "Lead", D(2026, 1, 1)), ("H1", "Demo", D(2026, 1, 2)),
+    ("H1", "Proposal", D(2026, 1, 3)), ("H1", "Won", D(2026, 1, 10)),
+    ("H2", "Lead", D(2026, 1, 1)), ("H2", "Proposal", D(2026, 1, 5)),  # skipped Demo
+    ("H3", "Lead", D(2026, 1, 1)), ("H3", "Demo", D(2026, 1, 10)),
+    ("H3", "Proposal", D(2026, 1, 5)),  # Proposal entered before Demo: out of order
+]
+
+
+@pytest.fixture(scope="module")
+def with_history() -> Dataset:
+    history = pd.DataFrame(RULE_HISTORY, columns=["opp_id", "stage", "entered_date"])
+    return build_dataset(pd.DataFrame(RULE_OPPS), STAGES, stage_history=history, as_of=AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("rule", "reached", "next_rates", "cumulative"),
+    [
+        ("furthest", [4, 4, 3, 1], [1.0, 3 / 4, 1 / 3], [1.0, 1.0, 3 / 4, 1 / 4]),
+        # H1 all; H2 stops at Lead (gap); H3 stops at Demo (order); H4 never entered Lead.
+        ("strict", [3, 2, 1, 1], [2 / 3, 1 / 2, 1.0], [1.0, 2 / 3, 1 / 3, 1 / 3]),
+        # Touched: H1 all, H2 Lead+Proposal, H3 Lead+Demo+Proposal, H4 Demo only.
+        ("any", [3, 3, 3, 1], [2 / 3, 2 / 3, 1 / 3], [3 / 4, 3 / 4, 3 / 4, 1 / 4]),
+    ],
+)
+def test_counting_rules(
+    with_history: Dataset, rule: fn.Rule, reached: list[int], next_rates: list[float],
+    cumulative: list[float],
+) -> None:
+    result = fn.compute_funnel(with_history, Filters(), rule)
+    assert [s.reached for s in result.stages] == reached
+    assert [s.next_step_conversion for s in result.stages] == pytest.approx([*next_rates, None])
+    assert [s.cumulative_conversion for s in result.stages] == pytest.approx(cumulative)
+    assert fn.RULES[rule] in result.description
+
+
+def test_strict_needs_stage_history(with_history: Dataset) -> None:
+    data = build_dataset(pd.DataFrame(HAND_OPPS), STAGES, as_of=AS_OF)
+    assert fn.available_rules(data) == ["furthest"]
+    assert fn.available_rules(with_history) == ["furthest", "strict", "any"]
+    with pytest.raises(DiagnosticsError, match="stage history"):
+        fn.compute_funnel(data, Filters(), "strict")
+    with pytest.raises(DiagnosticsError, match="Unknown counting rule"):
+        fn.compute_funnel(data, Filters(), "weird")  # type: ignore[arg-type]
+
+
+def test_description_names_rule_and_cohort() -> None:
+    text = fn.describe_rule("furthest", Filters(start=D(2026, 1, 1), end=D(2026, 3, 31),
+                                                cohort="closed", segment=("SMB",)))
+    assert text == ("Counting rule: furthest stage reached. Cohort: Deals won or lost "
+                    "01 Jan 2026 – 31 Mar 2026; segment = SMB.")
+
+
+# ---------------------------------------------------------------- breakages
+
+
+def _result(reached: list[int]) -> fn.FunnelResult:
+    names = ["Lead", "Demo", "Proposal", "Won"]
+    stages = tuple(
+        fn.StageCount(rank=i + 1, stage=n, reached=r, amount=0.0,
+                      next_step_conversion=(reached[i + 1] / r if r else None)
+                      if i + 1 < len(reached) else None,
+                      cumulative_conversion=r / reached[0], open_here=0, lost_here=0, won_here=0)
+        for i, (n, r) in enumerate(zip(names, reached, strict=True))
+    )
+    return fn.FunnelResult(rule="furthest", filters=Filters(), stages=stages, total=reached[0])
+
+
+def test_breakages_are_ranked_by_deals_lost_against_the_reference() -> None:
+    # Actual 50%, 40%, 50% against 60%, 50%, 40%: 100 × 0.1 = 10 and 50 × 0.1 = 5 deals lost;
+    # the last step beats its reference by 2 deals.
+    report = fn.rank_breakages(_result([100, 50, 20, 10]), [0.6, 0.5, 0.4], 1000.0, "target")
+    assert [(b.from_stage, round(b.lost_opportunities or 0, 6)) for b in report.breakages] == [
+        ("Lead", 10.0), ("Demo", 5.0), ("Proposal", -2.0)
+    ]
+    # 10 deals more into Demo, of which 10 / 50 win, at 1,000 each.
+    assert report.breakages[0].lost_revenue == pytest.approx(2000.0)
+    assert report.biggest is not None and report.biggest.from_stage == "Lead"
+    assert report.sentence() == (
+        "Lead → Demo loses 10 more deals than target would (50% converting instead of 60%); "
+        "worth about 2,000 in bookings."
+    )
+    assert report.biggest.to_json()["lost_opportunities"] == 10
+
+
+def test_no_breakage_when_every_step_beats_the_reference() -> None:
+    report = fn.rank_breakages(_result([100, 50, 20, 10]), [0.4, None, 0.1], None, "target")
+    assert report.biggest is None
+    assert report.sentence() == "No step loses more deals than target would."
+    assert report.breakages[-1].lost_opportunities is None  # no reference: ranked last
+    assert list(report.to_frame()["Bookings lost vs reference"]) == ["—", "—", "—"]
+
+
+def test_reference_rates_must_match_the_steps() -> None:
+    with pytest.raises(DiagnosticsError, match="3 reference rates"):
+        fn.rank_breakages(_result([10, 5, 2, 1]), [0.5], None, "x")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "before"),
+    [
+        (D(2026, 4, 1), D(2026, 6, 30), (D(2026, 1, 1), D(2026, 3, 31))),  # a quarter
+        (D(2026, 3, 1), D(2026, 3, 31), (D(2026, 2, 1), D(2026, 2, 28))),  # a month
+        (D(2026, 1, 1), D(2026, 12, 31), (D(2025, 1, 1), D(2025, 12, 31))),  # a year
+        (D(2026, 3, 10), D(2026, 3, 19), (D(2026, 2, 28), D(2026, 3, 9))),  # ten days
+    ],
+)
+def test_previous_period(start: dt.date, end: dt.date, before: tuple[dt.date, dt.date]) -> None:
+    prev = fn.previous_period(Filters(start=start, end=end, segment=("SMB",)))
+    assert prev is not None
+    assert (prev.start, prev.end, prev.segment) == (*before, ("SMB",))
+    assert fn.previous_period(Filters(start=start)) is None
+
+
+def _two_quarters() -> Dataset:
+    """Q1: 10 leads, 8 demos; Q2: 10 leads, 4 demos. Everything after Demo is lost."""
+    opps = []
+    for quarter, created, demos in (("q1", D(2026, 1, 15), 8), ("q2", D(2026, 4, 15), 4)):
+        for i in range(10):
+            stage = "Demo" if i < demos else "Lead"
+            opps.append(_opp(f"{quarter}-{i}", "Ann", stage, 100, created, None))
+    return build_dataset(pd.DataFrame(opps), STAGES, as_of=D(2026, 6, 30))
+
+
+def test_breakage_against_the_previous_period() -> None:
+    data = _two_quarters()
+    q2 = Filters(start=D(2026, 4, 1), end=D(2026, 6, 30))
+    report = fn.find_breakages(data, q2, reference="previous")
+    biggest = report.biggest
+    assert biggest is not None
+    assert (biggest.from_stage, biggest.to_stage) == ("Lead", "Demo")
+    assert biggest.lost_opportunities == pytest.approx(4.0)  # 10 × (80% − 40%)
+    assert "01 Jan 2026 – 31 Mar 2026" in report.reference
+    assert report.sentence().startswith("Lead → Demo loses 4 more deals than the previous period")
+    none_before = fn.find_breakages(data, Filters(start=D(2025, 1, 1), end=D(2025, 12, 31)),
+                                    reference="previous")
+    assert none_before.biggest is None and "no deals" in none_before.sentence()
+    no_dates = fn.find_breakages(data, Filters(), reference="previous")
+    assert "start and an end date" in no_dates.sentence()
+
+
+def test_breakage_against_typed_targets() -> None:
+    data = _two_quarters()
+    report = fn.find_breakages(data, Filters(), reference="targets", targets=[0.9, None, None])
+    assert report.biggest is not None
+    assert report.biggest.lost_opportunities == pytest.approx(20 * (0.9 - 0.6))
+    with pytest.raises(DiagnosticsError, match="one target rate per step"):
+        fn.find_breakages(data, Filters(), reference="targets", targets=[0.5])
+    with pytest.raises(DiagnosticsError, match="between 0 and 1"):
+        fn.find_breakages(data, Filters(), reference="targets", targets=[1.5, None, None])
+
+
+# ---------------------------------------------------------------- reps
+
+
+def _reps_dataset() -> Dataset:
+    """Four reps with 10 leads each (Ann 9, Bob 6, Cat 5, Dan 2 demos) and Eve with 2 leads."""
+    opps = []
+    for rep, leads, demos in (("Ann", 10, 9), ("Bob", 10, 6), ("Cat", 10, 5), ("Dan", 10, 2),
+                              ("Eve", 2, 2)):
+        for i in range(leads):
+            opps.append(_opp(f"{rep}{i}", rep, "Demo" if i < demos else "Lead", 10,
+                             D(2026, 1, 5), None))
+    return build_dataset(pd.DataFrame(opps), STAGES, as_of=AS_OF)
+
+
+def test_rep_transitions_grey_out_small_samples() -> None:
+    reps = fn.rep_transitions(_reps_dataset(), Filters(), min_count=5)
+    first = reps[reps["order"] == 0].set_index("rep")
+    assert first.loc["Ann", "rate"] == pytest.approx(0.9)
+    assert first.loc["Ann", "team_rate"] == pytest.approx(24 / 42)
+    assert first.loc["Ann", "gap"] == pytest.approx(0.9 - 24 / 42)
+    assert not first.loc["Eve", "enough"] and pd.isna(first.loc["Eve", "rate"])
+    assert (first.loc["Eve", "entered"], first.loc["Eve", "advanced"]) == (2, 2)
+    assert len(reps) == 5 * 3  # every rep × every step
+
+
+def test_best_quartile_of_reps_is_shrunk_toward_the_team() -> None:
+    reps = fn.rep_transitions(_reps_dataset(), Filters(), min_count=5)
+    team = 24 / 42
+    shrunk = sorted((a + 10 * team) / (10 + 10) for a in (9, 6, 5, 2))
+    expected = shrunk[2] + 0.25 * (shrunk[3] - shrunk[2])  # pandas' linear 75th percentile
+    rates = fn.best_rep_rates(reps)
+    assert rates[0] == pytest.approx(expected)
+    assert rates[1] is None  # only Ann, Bob and Cat have 5 deals entering Demo → Proposal
+    report = fn.find_breakages(_reps_dataset(), Filters(), reference="best_reps")
+    assert report.biggest is not None and report.biggest.from_stage == "Lead"
+
+
+def test_compare_two_periods_side_by_side() -> None:
+    data = _two_quarters()
+    a = fn.compute_funnel(data, Filters(start=D(2026, 4, 1), end=D(2026, 6, 30)))
+    b = fn.compute_funnel(data, Filters(start=D(2026, 1, 1), end=D(2026, 3, 31)))
+    table = fn.compare_funnels(a, b, ("Q2", "Q1"))
+    row = table.iloc[0]
+    assert (row["Reached (Q2)"], row["Reached (Q1)"], row["Change"]) == (10, 10, "-40 pts")
+    assert table.iloc[-1]["Change"] == "—"
+
+
+def test_rates_round_trip_through_an_editable_table() -> None:
+    frame = fn.rates_frame(["A → B", "B → C"], [0.355, None])
+    assert list(frame["Rate (%)"].fillna(-1)) == [35.5, -1]
+    assert fn.rates_from_frame(frame) == pytest.approx([0.355, None])
+
+
+# ---------------------------------------------------------------- invariants
+
+
+@st.composite
+def _deals(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
+    n = draw(st.integers(0, 25))
+    opps, history, reach = [], [], []
+    for i in range(n):
+        status = draw(st.sampled_from(["won", "lost", "open"]))
+        depth = draw(st.integers(0, 3))  # stages in the history (0 = none)
+        if status == "won":
+            stage, r = "Won", 4
+        elif status == "open":
+            open_rank = draw(st.integers(1, 3))
+            stage, r = STAGES.funnel[open_rank - 1], max(open_rank, depth)
+        else:
+            stage, r = "Lost", max(depth, 1)
+        created = D(2026, 1, 1) + dt.timedelta(days=draw(st.integers(0, 60)))
+        close = created + dt.timedelta(days=draw(st.integers(0, 40))) if status != "open" else None
+        opps.append(_opp(f"X{i}", draw(st.sampled_from(["Ann", "Bob"])), stage,
+                         float(draw(st.integers(0, 100))), created, close,
+                         draw(st.sampled_from(["SMB", "Ent"]))))
+        history += [{"opp_id": f"X{i}", "stage": STAGES.funnel[k],
+                     "entered_date": created + dt.timedelta(days=k)} for k in range(depth)]
+        reach.append(r)
+    columns = ["opp_id", "stage", "entered_date"]
+    return pd.DataFrame(opps, columns=list(_opp("", "", "", 0, AS_OF, None))), pd.DataFrame(
+        history, columns=columns), reach
+
+
+_SHARED_CON = connect_locked()  # one connection for every example: tables are replaced
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_deals(), st.sampled_from([(), ("SMB",)]))
+def test_funnel_matches_plain_pandas_and_stays_in_bounds(
+    deals: tuple[pd.DataFrame, pd.DataFrame, list[int]], segment: tuple[str, ...]
+) -> None:
+    opps, history, reach = deals
+    data = build_dataset(opps, STAGES, stage_history=history if len(history) else None,
+                         as_of=AS_OF, con=_SHARED_CON)
+    result = fn.compute_funnel(data, Filters(segment=segment))
+    frame = opps.assign(reach=reach)
+    if segment:
+        frame = frame[frame["segment"].isin(segment)]
+    expected = [int((frame["reach"] >= rank).sum()) for rank in range(1, 5)]
+    got = [s.reached for s in result.stages]
+    assert got == expected
+    assert all(a >= b for a, b in zip(got, got[1:], strict=False))
+    for rule in ("furthest", "strict", "any") if data.has_stage_history else ("furthest",):
+        for s in fn.compute_funnel(data, Filters(segment=segment), rule).stages:
+            for rate in (s.next_step_conversion, s.cumulative_conversion):
+                assert rate is None or 0.0 <= rate <= 1.0
+    m = fn.headline_metrics(data, Filters(segment=segment))
+    assert m.win_rate is None or 0.0 <= m.win_rate <= 1.0
+    assert (m.won, m.lost) == (int((frame["stage"] == "Won").sum()),
+                               int((frame["stage"] == "Lost").sum()))
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    cli_funnel.register(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def test_funnel_command_prints_the_documented_json(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _two_quarters()
+    monkeypatch.setattr(cli_funnel, "_load", lambda file, mapping: data)
+    args = _parser().parse_args(
+        ["funnel", "deals.csv", "--from", "2026-04-01", "--to", "2026-06-30", "--json"]
+    )
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [s["stage"] for s in out["stages"]] == ["Lead", "Demo", "Proposal", "Won"]
+    assert out["stages"][1] == {"stage": "Demo", "reached": 4, "next_step_conversion": 0.0,
+                                "cumulative_conversion": 0.4, "open": 4, "lost": 0, "won": 0}
+    assert (out["won"], out["lost"], out["open"], out["win_rate"]) == (0, 0, 10, None)
+    for key in ("median_cycle_days", "avg_won_amount", "velocity_per_day", "stale_open"):
+        assert key in out
+    assert out["biggest_breakage"] == {
+        "from_stage": "Lead", "to_stage": "Demo", "lost_opportunities": 4, "lost_revenue": None,
+        "actual_rate": 0.4, "reference_rate": 0.8,
+    }
+    assert out["rule"]["counting"] == "furthest" and out["rule"]["cohort"] == "created"
+    assert "furthest stage reached" in out["rule"]["description"]
+    assert out["caveat"] is None  # nothing was lost
+
+
+def test_funnel_command_rejects_reversed_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_funnel, "_load", lambda file, mapping: _two_quarters())
+    args = _parser().parse_args(["funnel", "x.csv", "--from", "2026-06-01", "--to", "2026-01-01"])
+    with pytest.raises(DiagnosticsError, match="before"):
+        args.func(args)
+
+
+def test_funnel_command_reads_a_real_export(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "hubspot_deals.csv"
+    args = _parser().parse_args(["funnel", str(sample), "--segment", "SMB", "--json"])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["stages"][0]["reached"] > out["stages"][-1]["reached"] > 0
+    assert out["won"] == out["stages"][-1]["reached"]  # furthest stage: every won deal reached Won
+    assert "segment = SMB" in out["rule"]["description"]

@@ -1,0 +1,259 @@
+"""Reverse funnel, coverage verdicts and what-ifs on hand-checked numbers, plus the plan command."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diagnostics import planner as pl
+from diagnostics.cli import funnel as cli_funnel
+from diagnostics.dataset import Filters, StageConfig, build_dataset
+from diagnostics.errors import DiagnosticsError
+
+WORKED_STAGES = ["Calls", "First meeting", "Meeting", "Proposal", "Won"]
+WORKED_RATES = [0.10, 0.35, 0.50, 0.40]
+D = dt.date
+
+
+def test_worked_example_from_sales_practice() -> None:
+    plan = pl.plan_reverse_funnel(140_000, 10_000, WORKED_STAGES, WORKED_RATES)
+    assert [(s.stage, s.needed) for s in plan.stages] == [
+        ("Calls", 2000), ("First meeting", 200), ("Meeting", 70), ("Proposal", 35), ("Won", 14)
+    ]
+    assert (plan.deals_needed, plan.activities_needed) == (14, 2000)
+    assert plan.meeting_stage == "First meeting"
+    assert plan.meetings_per_rep_per_day is None  # no reps or days given
+    assert plan.verdict_level == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("target", "deal_size", "rates", "needed"),
+    [
+        (100_000, 30_000, [0.5], [8, 4]),  # 3.33 deals round up to 4
+        (10_000, 10_000, [1.0, 1.0], [1, 1, 1]),
+        (1, 10_000, [0.3], [4, 1]),  # any target needs at least one deal
+        (90_000, 10_000, [0.3, 0.7], [44, 13, 9]),  # 9 / 0.7 = 12.9 → 13; 13 / 0.3 = 43.3 → 44
+    ],
+)
+def test_each_stage_rounds_up(
+    target: float, deal_size: float, rates: list[float], needed: list[int]
+) -> None:
+    stages = [f"S{i}" for i in range(len(rates) + 1)]
+    plan = pl.plan_reverse_funnel(target, deal_size, stages, rates)
+    assert [s.needed for s in plan.stages] == needed
+
+
+def test_activity_step_and_per_rep_per_day() -> None:
+    # 200 first meetings at 0.25 first meetings per call → 800 calls; 4 reps × 20 days = 80.
+    plan = pl.plan_reverse_funnel(
+        140_000, 10_000, WORKED_STAGES[1:], WORKED_RATES[1:], activity_rate=0.25,
+        activity_label="Calls", reps=4, working_days=20,
+    )
+    assert [s.stage for s in plan.stages][:2] == ["Calls", "First meeting"]
+    assert plan.activities_needed == 800
+    assert [s.per_rep_per_day for s in plan.stages] == pytest.approx(
+        [10.0, 2.5, 70 / 80, 35 / 80, 14 / 80])
+    assert plan.meetings_per_rep_per_day == pytest.approx(2.5)
+    assert list(plan.to_frame()["Per rep per working day"])[:2] == ["10.00", "2.50"]
+
+
+@pytest.mark.parametrize(
+    ("target", "booked", "pipeline", "win_rate", "level", "coverage", "expected"),
+    [
+        # $4.8M against $1.6M looks like 3×, but at 22% it lands about $1.06M: 66% of plan.
+        (1_600_000, 0, 4_800_000, 0.22, "unlikely", 3.0, 1_056_000),
+        (1_000_000, 0, 4_000_000, 0.25, "likely", 4.0, 1_000_000),  # exactly covered
+        (1_000_000, 200_000, 3_000_000, 0.25, "at_risk", 3.75, 750_000),  # 94% of 800k
+        (1_000_000, 0, 2_000_000, 0.25, "unlikely", 2.0, 500_000),  # 50%
+        (1_000_000, 1_000_000, 0, 0.25, "made", None, 0),
+        (1_000_000, 0, 1_000_000, 0.0, "unlikely", 1.0, 0),
+        (1_000_000, 0, None, 0.25, "unknown", None, None),
+    ],
+)
+def test_coverage_verdict(
+    target: float, booked: float, pipeline: float | None, win_rate: float, level: str,
+    coverage: float | None, expected: float | None,
+) -> None:
+    plan = pl.plan_reverse_funnel(target, 10_000, ["Proposal", "Won"], [0.4], pipeline=pipeline,
+                                  win_rate=win_rate, booked=booked)
+    assert plan.verdict_level == level
+    assert plan.coverage == pytest.approx(coverage)
+    assert plan.expected_bookings == pytest.approx(expected)
+    assert plan.required_coverage == (pytest.approx(1 / win_rate) if win_rate else None)
+    opening = {"likely": "Likely:", "at_risk": "At risk:", "unlikely": "Unlikely:",
+               "made": "The target is already booked", "unknown": "Enter the open pipeline"}
+    assert plan.verdict.startswith(opening[level])
+
+
+def test_unlikely_verdict_names_the_missing_pipeline() -> None:
+    plan = pl.plan_reverse_funnel(1_600_000, 10_000, ["Proposal", "Won"], [0.4],
+                                  pipeline=4_800_000, win_rate=0.22)
+    # 1.6M ÷ 22% = 7.27M needed, 4.8M there: about 2.5M more.
+    assert "66% of the 1.6M still to book" in plan.verdict
+    assert "About 2.5M more pipeline" in plan.verdict
+    items = {label: value for label, value, _ in plan.display_items()}
+    assert (items["Coverage"], items["Coverage needed"]) == ("3.0×", "4.5×")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rates": [0.1, 0.0, 0.5, 0.4]}, "must be above 0%"),
+        ({"rates": [0.1, 1.2, 0.5, 0.4]}, "at most 100%"),
+        ({"rates": [0.1, None, 0.5, 0.4]}, "First meeting to Meeting is blank"),
+        ({"rates": [0.1, 0.35]}, "need 4 rates, got 2"),
+        ({"target": -5}, "revenue target must be a positive"),
+        ({"deal_size": 0}, "average deal size must be a positive"),
+        ({"reps": 0}, "number of reps"),
+        ({"working_days": 0}, "working days"),
+        ({"win_rate": 1.5}, "win rate"),
+        ({"pipeline": -1}, "pipeline cannot be negative"),
+    ],
+)
+def test_unusable_inputs_raise_readable_errors(kwargs: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {"target": 140_000, "deal_size": 10_000, "stages": WORKED_STAGES,
+                               "rates": WORKED_RATES, **kwargs}
+    with pytest.raises(DiagnosticsError, match=message):
+        pl.plan_reverse_funnel(**args)  # type: ignore[arg-type]
+
+
+def test_what_if_on_one_step_and_on_deal_size() -> None:
+    plan = pl.plan_reverse_funnel(140_000, 10_000, WORKED_STAGES, WORKED_RATES,
+                                  pipeline=500_000, win_rate=0.2)
+    better_close = pl.what_if(plan, step=3, points=10)  # Proposal → Won 40% → 50%
+    assert better_close.bookings_before == pytest.approx(140_000)
+    assert better_close.bookings_after == pytest.approx(175_000)
+    assert better_close.change == pytest.approx(35_000)
+    assert better_close.activities_needed_after == 1600  # 14 ← 28 ← 56 ← 160 ← 1,600
+    assert better_close.label == "Bookings from the same 2,000 at Calls"
+    assert better_close.sentence() == (
+        "The target would then need 1,600 at Calls instead of 2,000; expected bookings from the "
+        "open pipeline: 100k."
+    )
+    bigger = pl.what_if(plan, deal_size_pct=10)
+    assert bigger.bookings_after == pytest.approx(154_000)
+    assert bigger.expected_bookings_after == pytest.approx(110_000)
+    capped = pl.what_if(plan, step=1, points=90)
+    assert capped.bookings_after == pytest.approx(140_000 / 0.35)
+    with pytest.raises(DiagnosticsError, match="no step 9"):
+        pl.what_if(plan, step=9, points=1)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "days"),
+    [(D(2026, 1, 5), D(2026, 1, 9), 5), (D(2026, 1, 5), D(2026, 1, 18), 10),
+     (D(2026, 1, 10), D(2026, 1, 11), 0), (D(2026, 7, 1), D(2026, 9, 30), 66),
+     (D(2026, 2, 1), D(2026, 1, 1), 0)],
+)
+def test_working_days(start: dt.date, end: dt.date, days: int) -> None:
+    assert pl.working_days_between(start, end) == days
+
+
+@pytest.mark.parametrize(
+    ("day", "quarter"),
+    [(D(2026, 6, 30), (D(2026, 7, 1), D(2026, 9, 30))),
+     (D(2026, 11, 23), (D(2027, 1, 1), D(2027, 3, 31))),
+     (D(2026, 1, 1), (D(2026, 4, 1), D(2026, 6, 30)))],
+)
+def test_next_quarter(day: dt.date, quarter: tuple[dt.date, dt.date]) -> None:
+    assert pl.next_quarter(day) == quarter
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(1, 1e8),
+    st.floats(1, 1e6),
+    st.lists(st.floats(0.01, 1.0), min_size=1, max_size=6),
+)
+def test_reverse_funnel_invariants(target: float, deal_size: float, rates: list[float]) -> None:
+    stages = [f"S{i}" for i in range(len(rates) + 1)]
+    plan = pl.plan_reverse_funnel(target, deal_size, stages, rates)
+    needed = [s.needed for s in plan.stages]
+    assert all(a >= b for a, b in zip(needed, needed[1:], strict=False))
+    assert plan.deals_needed * deal_size >= target * (1 - 1e-9)
+    for i, rate in enumerate(rates):
+        assert needed[i] * rate >= needed[i + 1] * (1 - 1e-9)  # enough volume at every step
+
+
+def test_plan_inputs_come_from_the_data() -> None:
+    stages = StageConfig(funnel=("Lead", "Demo"), won=("Won",), lost=("Lost",))
+    opps = pd.DataFrame(
+        [
+            {"opp_id": "1", "rep": "Ann", "stage": "Won", "amount": 100.0,
+             "created_date": D(2026, 1, 1), "close_date": D(2026, 1, 21)},
+            {"opp_id": "2", "rep": "Bob", "stage": "Lost", "amount": 50.0,
+             "created_date": D(2026, 1, 1), "close_date": D(2026, 1, 11)},
+            {"opp_id": "3", "rep": "Bob", "stage": "Demo", "amount": 400.0,
+             "created_date": D(2026, 1, 2), "close_date": None},
+        ]
+    )
+    acts = pd.DataFrame(
+        [{"activity_id": str(i), "rep": "Ann" if i < 4 else "Cy", "type": "Call",
+          "activity_date": D(2026, 1, 3)} for i in range(6)]
+    )
+    data = build_dataset(opps, stages, activities=acts)
+    inputs = pl.plan_inputs_from_data(data, Filters())
+    assert inputs.stages == ("Lead", "Demo", "Won")
+    assert inputs.rates == pytest.approx((2 / 3, 1 / 2))
+    assert (inputs.deal_size, inputs.win_rate, inputs.pipeline, inputs.reps) == (
+        100.0, 0.5, 400.0, 2)
+    assert inputs.activity_rate == pytest.approx(3 / 4)  # Cy's activities are not his deals
+    assert inputs.step_labels() == ["Lead → Demo", "Demo → Won"]
+    assert "furthest stage reached" in inputs.description
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    parser = argparse.ArgumentParser()
+    cli_funnel.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    assert args.func(args) == 0
+    result: dict[str, object] = json.loads(capsys.readouterr().out)
+    return result
+
+
+def test_plan_command_worked_example(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _run(["plan", "--target", "140000", "--deal-size", "10000", "--stages",
+                "Calls,First meeting,Meeting,Proposal,Won", "--rates", "0.10,35%,0.50,0.40",
+                "--reps", "2", "--working-days", "20", "--pipeline", "400000", "--win-rate",
+                "0.22", "--json"], capsys)
+    assert out["stages"] == [
+        {"stage": "Calls", "needed": 2000}, {"stage": "First meeting", "needed": 200},
+        {"stage": "Meeting", "needed": 70}, {"stage": "Proposal", "needed": 35},
+        {"stage": "Won", "needed": 14},
+    ]
+    assert (out["deals_needed"], out["activities_needed"]) == (14, 2000)
+    per_day = out["per_rep_per_day"]
+    assert isinstance(per_day, list) and per_day[0] == {"stage": "Calls", "per_rep_per_day": 50.0}
+    assert out["coverage"] == pytest.approx(400_000 / 140_000)
+    assert out["required_coverage"] == pytest.approx(1 / 0.22)
+    assert out["expected_bookings"] == pytest.approx(88_000)
+    assert str(out["verdict"]).startswith("Unlikely")
+
+
+def test_plan_command_from_a_file(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "opportunities.csv"
+    out = _run(["plan", "--target", "1000000", "--from-file", str(sample), "--working-days",
+                "60", "--json"], capsys)
+    stages = out["stages"]
+    assert isinstance(stages, list) and stages[-1]["stage"] == "Won"
+    assert out["deals_needed"] == stages[-1]["needed"] > 0
+    assert out["verdict_level"] in {"likely", "at_risk", "unlikely"}
+
+
+def test_plan_command_needs_rates_or_a_file() -> None:
+    parser = argparse.ArgumentParser()
+    cli_funnel.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["plan", "--target", "1000", "--deal-size", "10"])
+    with pytest.raises(DiagnosticsError, match="--from-file"):
+        args.func(args)
