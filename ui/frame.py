@@ -29,6 +29,6 @@ def render_sidebar() -> None:
     dataset = st.session_state.get(DATASET)
     with st.sidebar:
         if dataset is None:
-            st.caption("Data: bundled sample (loads on first use)")
+            st.caption("Data: bundled sample (40 reps, 18 months)")
         else:
             st.caption(f"Data: {dataset.source} · as of {dataset.as_of:%d %b %Y}")
