@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+import threading
 import tomllib
+import weakref
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -40,6 +42,9 @@ __all__ = [
     "RepRow",
     "Thresholds",
     "classify_reps",
+    "content",
+    "default_periods",
+    "display_frame",
     "compare_periods",
     "export_frame",
     "funnel_plot_limits",
@@ -52,6 +57,7 @@ Engagement = Literal["activities", "meetings", "opportunities"]
 ENGAGEMENTS: tuple[Engagement, ...] = ("activities", "meetings", "opportunities")
 QUADRANTS = ("star", "needs_coaching", "performance_plan", "check_data", "not_enough_data")
 NOT_ENOUGH = "not_enough_data"
+DASH = "—"
 CONTENT_PATH = Path(__file__).parent / "content" / "quadrant.toml"
 
 
@@ -114,6 +120,14 @@ class QuadrantContent(BaseModel):
             raise ValueError("not_enough_data takes no engagement/close level")
         return self
 
+    def names(self) -> dict[str, str]:
+        """Return quadrant id → display name, in the order of :data:`QUADRANTS`."""
+        return {k: self.quadrants[k].name for k in QUADRANTS}
+
+    def colours(self) -> dict[str, str]:
+        """Return display name → colour, in the order of :data:`QUADRANTS` (for chart legends)."""
+        return {self.quadrants[k].name: self.quadrants[k].colour for k in QUADRANTS}
+
     def quadrant_for(self, high_engagement: bool, high_close: bool) -> str:
         """Return the quadrant id for a pair of high/low levels."""
         e = "high" if high_engagement else "low"
@@ -135,6 +149,11 @@ def load_content(path: Path = CONTENT_PATH) -> QuadrantContent:
 @cache
 def _content() -> QuadrantContent:
     return load_content()
+
+
+def content() -> QuadrantContent:
+    """Return the bundled quadrant content (loaded and validated once per process)."""
+    return _content()
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -205,6 +224,19 @@ class QuadrantResult:
         """Return the axis label of the engagement measure."""
         return _content().engagement[self.engagement].label
 
+    def summary(self) -> str:
+        """Return one sentence: the period, where the split lines sit and the team close ratio."""
+        basis = {"median": "team medians", "target": "your targets",
+                 "mixed": "a target and a median"}[self.thresholds.basis]
+        line = self.thresholds.engagement
+        engagement = DASH if line is None else f"{line:.2f}"
+        return (
+            f"{self.working_days} working days, {self.start:%d %b %Y} – {self.end:%d %b %Y}. "
+            f"Split lines at {basis}: {engagement} {_content().engagement[self.engagement].short}"
+            f", close ratio {_rate(self.thresholds.close_ratio)}. "
+            f"Team close ratio {_rate(self.team_close_ratio)}."
+        )
+
     def counts(self) -> dict[str, int]:
         """Return the number of reps per quadrant id (every id present, zeros included)."""
         out = dict.fromkeys(QUADRANTS, 0)
@@ -264,6 +296,42 @@ def export_frame(result: QuadrantResult) -> pd.DataFrame:
     )
 
 
+def _rate(value: float | None) -> str:
+    return DASH if value is None else f"{value:.0%}"
+
+
+def display_frame(result: QuadrantResult) -> pd.DataFrame:
+    """Return the rep table as text for the page: percentages, intervals, "—" where undefined."""
+    names = _content().names()
+    return pd.DataFrame(
+        {
+            "Rep": [r.rep for r in result.reps],
+            "Team": [r.team or DASH for r in result.reps],
+            result.engagement_label: [
+                DASH if r.engagement is None else f"{r.engagement:.2f}" for r in result.reps
+            ],
+            "Close ratio": [_rate(r.close_ratio) for r in result.reps],
+            "95% interval": [
+                DASH if r.close_ratio_low is None or r.close_ratio_high is None
+                else f"{r.close_ratio_low:.0%}–{r.close_ratio_high:.0%}"
+                for r in result.reps
+            ],
+            "Shrunk": [_rate(r.shrunk_close_ratio) for r in result.reps],
+            "Won": [r.won for r in result.reps],
+            "Lost": [r.lost for r in result.reps],
+            "Quadrant": [names[r.quadrant] for r in result.reps],
+            "Action": [r.action for r in result.reps],
+        }
+    )
+
+
+def default_periods(end: dt.date, days: int = 90) -> tuple[tuple[dt.date, dt.date], ...]:
+    """Return two back-to-back periods of ``days`` days, the second ending on ``end``."""
+    second = (end - dt.timedelta(days=days - 1), end)
+    first = (second[0] - dt.timedelta(days=days), second[0] - dt.timedelta(days=1))
+    return (first, second)
+
+
 # --- computation -----------------------------------------------------------------------------
 
 
@@ -279,14 +347,14 @@ def _resolve_period(dataset: Dataset, filters: Filters) -> tuple[dt.date, dt.dat
     """Return the filter's period, completing missing ends with the whole data range."""
     start, end = filters.start, filters.end
     if start is None:
-        row = dataset.con.execute(
+        rows = dataset.con.execute(
             """
             SELECT least((SELECT min(created_date) FROM opportunities),
                          (SELECT min(close_date) FROM opportunities WHERE status <> 'open'),
                          (SELECT min(activity_date) FROM activities))
             """
-        ).fetchone()
-        start = (row[0] if row else None) or dataset.as_of
+        ).fetchall()
+        start = (rows[0][0] if rows else None) or dataset.as_of
     if end is None:
         end = dataset.as_of
     if end < start:
@@ -297,58 +365,122 @@ def _resolve_period(dataset: Dataset, filters: Filters) -> tuple[dt.date, dt.dat
     return start, end
 
 
-_REP_SQL = """
-WITH opp AS (
-    SELECT o.opp_id, o.rep, o.team, o.status, o.created_date, o.close_date
+# One pass over the opportunities: per (rep, team) counts, rolled up per rep with the team the
+# rep has most deals in (ties: first team name).
+_OPP_SQL = """
+WITH per_team AS (
+    SELECT o.rep, o.team,
+           count(*) FILTER (WHERE o.status = 'won' AND o.close_date BETWEEN ? AND ?) AS won,
+           count(*) FILTER (WHERE o.status = 'lost' AND o.close_date BETWEEN ? AND ?) AS lost,
+           count(*) FILTER (WHERE o.created_date <= ?
+                            AND (o.status = 'open' OR o.close_date IS NULL OR o.close_date >= ?))
+               AS worked,
+           count(*) AS n
     FROM opportunities o WHERE {where} AND o.rep IS NOT NULL
-), team_counts AS (
-    SELECT rep, team, count(*) AS n FROM opp WHERE team IS NOT NULL GROUP BY rep, team
-), rep_team AS (
-    SELECT rep, team FROM (
-        SELECT rep, team, row_number() OVER (PARTITION BY rep ORDER BY n DESC, team) AS k
-        FROM team_counts) WHERE k = 1
-), closed AS (
-    SELECT rep, count(*) FILTER (WHERE status = 'won') AS won,
-           count(*) FILTER (WHERE status = 'lost') AS lost
-    FROM opp WHERE status IN ('won', 'lost') AND close_date BETWEEN ? AND ? GROUP BY rep
-), worked AS (
-    SELECT rep, count(*) AS worked FROM opp
-    WHERE created_date <= ? AND (status = 'open' OR close_date IS NULL OR close_date >= ?)
-    GROUP BY rep
-), act AS (
-    SELECT a.rep, count(*) AS activities, count(*) FILTER (WHERE a.is_meeting) AS meetings
-    FROM activities a
-    WHERE a.activity_date BETWEEN ? AND ? AND a.rep IS NOT NULL {act_where}
-    GROUP BY a.rep
-), everyone AS (
-    SELECT rep FROM closed UNION SELECT rep FROM worked UNION SELECT rep FROM act
+    GROUP BY o.rep, o.team
 )
-SELECT e.rep, t.team, coalesce(c.won, 0) AS won, coalesce(c.lost, 0) AS lost,
-       coalesce(w.worked, 0) AS worked, coalesce(a.activities, 0) AS activities,
-       coalesce(a.meetings, 0) AS meetings
-FROM everyone e
-LEFT JOIN rep_team t ON t.rep = e.rep
-LEFT JOIN closed c ON c.rep = e.rep
-LEFT JOIN worked w ON w.rep = e.rep
-LEFT JOIN act a ON a.rep = e.rep
-ORDER BY e.rep
+SELECT rep, first(team ORDER BY n DESC, team NULLS LAST) AS team,
+       sum(won)::BIGINT, sum(lost)::BIGINT, sum(worked)::BIGINT
+FROM per_team GROUP BY rep
 """
+_ACT_SQL = """
+SELECT a.rep, count(*), count(*) FILTER (WHERE a.is_meeting)
+FROM activities a
+WHERE a.activity_date BETWEEN ? AND ? AND a.rep IS NOT NULL {scope}
+GROUP BY a.rep
+"""
+_ACT_DAYS_SQL = """
+SELECT a.rep, sum(a.n)::BIGINT, sum(a.meetings)::BIGINT
+FROM {table} a
+WHERE a.activity_date BETWEEN ? AND ? {scope}
+GROUP BY a.rep
+"""
+
+# Per-dataset rollups of activities by (rep, day): a few hundred thousand rows instead of
+# millions, so a period or team change regroups days, not activities. Keyed by the Dataset object
+# (a new upload is a new Dataset) and forgotten when it is garbage-collected. Segment, product
+# and region filters need each activity's deal, so they read the activities themselves.
+_ROLLUPS: set[int] = set()
+_ROLLUP_LOCK = threading.Lock()
+
+
+def _activity_days(dataset: Dataset) -> str:
+    """Return the name of this dataset's (rep, day) activity rollup, building it on first use."""
+    key = id(dataset)
+    table = f"quadrant_activity_days_{key:d}"
+    with _ROLLUP_LOCK:
+        if key not in _ROLLUPS:
+            dataset.con.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE {table} AS
+                SELECT rep, activity_date, count(*) AS n,
+                       count(*) FILTER (WHERE is_meeting) AS meetings
+                FROM activities WHERE rep IS NOT NULL
+                GROUP BY rep, activity_date
+                """
+            )
+            _ROLLUPS.add(key)
+            weakref.finalize(dataset, _ROLLUPS.discard, key)
+    return table
+
+
+def _has_category(filters: Filters) -> bool:
+    return bool(filters.segment or filters.product or filters.region)
+
+
+def _activity_scope(filters: Filters, reps: list[str] | None = None) -> tuple[str, list[Any]]:
+    """Return SQL (and params) over activities ``a`` keeping those of the filtered deals.
+
+    Segment/product/region filters keep activities logged against a matching deal (``a`` must
+    be the activities table); a team filter alone keeps the activities of reps with deals in the
+    team (``reps`` when the caller already knows them; ``a`` may be the rollup).
+    """
+    undated = replace(filters, start=None, end=None, cohort="created")
+    sql, params = opportunity_filter_sql(undated, "o")
+    if _has_category(filters):
+        return f"AND a.opp_id IN (SELECT o.opp_id FROM opportunities o WHERE {sql})", params
+    if filters.team or filters.rep:
+        if reps is not None:
+            return "AND a.rep IN (SELECT unnest(?::VARCHAR[]))", [reps]
+        return f"AND a.rep IN (SELECT o.rep FROM opportunities o WHERE {sql})", params
+    return "", []
+
+
+def _activity_counts(
+    dataset: Dataset, filters: Filters, start: dt.date, end: dt.date, reps: list[str]
+) -> dict[str, tuple[int, int]]:
+    """Return rep → (activities, meetings) in the period, scoped like the deals."""
+    scope, params = _activity_scope(filters, reps)
+    if _has_category(filters):
+        sql = _ACT_SQL.format(scope=scope)
+    else:
+        sql = _ACT_DAYS_SQL.format(table=_activity_days(dataset), scope=scope)
+    rows = dataset.con.execute(sql, [start, end, *params]).fetchall()
+    return {str(rep): (int(n), int(meetings)) for rep, n, meetings in rows}
 
 
 def _rep_counts(
     dataset: Dataset, filters: Filters, start: dt.date, end: dt.date
 ) -> list[tuple[str, str | None, int, int, int, int, int]]:
-    where, params, has_category, has_any = _category_filter(filters)
-    if has_category:
-        # Activities count when logged against a deal in the chosen segment/product/region.
-        act_where = "AND a.opp_id IN (SELECT opp_id FROM opp)"
-    elif has_any:
-        act_where = "AND a.rep IN (SELECT rep FROM opp)"
-    else:
-        act_where = ""
-    sql = _REP_SQL.format(where=where, act_where=act_where)
-    rows = dataset.con.execute(sql, [*params, start, end, end, start, start, end]).fetchall()
-    return [(str(r[0]), r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]), int(r[6])) for r in rows]
+    """Return (rep, team, won, lost, worked, activities, meetings) for every rep in play, by rep.
+
+    A rep is in play with a deal closed or open in the period, or an activity in it.
+    """
+    where, params, _, _ = _category_filter(filters)
+    opp_rows = dataset.con.execute(
+        _OPP_SQL.format(where=where), [start, end, start, end, end, start, *params]
+    ).fetchall()
+    acts: dict[str, tuple[int, int]] = {}
+    if dataset.has_activities:
+        acts = _activity_counts(dataset, filters, start, end, [str(r[0]) for r in opp_rows])
+    out: dict[str, tuple[str, str | None, int, int, int, int, int]] = {}
+    for rep, team, won, lost, worked in opp_rows:
+        n, meetings = acts.get(str(rep), (0, 0))
+        if won or lost or worked or n:
+            out[str(rep)] = (str(rep), team, int(won), int(lost), int(worked), n, meetings)
+    for rep, (n, meetings) in acts.items():
+        out.setdefault(rep, (rep, None, 0, 0, 0, n, meetings))
+    return [out[rep] for rep in sorted(out)]
 
 
 def _engagement_value(
@@ -540,33 +672,36 @@ def rep_activity_trend(
     deals created that week (the activity-free proxy).
     """
     start, end = _resolve_period(dataset, filters)
-    where, params, has_category, has_any = _category_filter(replace(filters, rep=()))
+    team_filters = replace(filters, rep=())
     if measure == "opportunities":
+        where, params, _, _ = _category_filter(team_filters)
         sql = f"""
-            SELECT date_trunc('week', o.created_date)::DATE AS week, o.rep
+            SELECT date_trunc('week', o.created_date)::DATE AS week, o.rep, 1 AS k
             FROM opportunities o
             WHERE {where} AND o.created_date BETWEEN ? AND ? AND o.rep IS NOT NULL
         """
         args: list[Any] = [*params, start, end]
     else:
-        scope = ""
-        if has_category:
-            scope = f"AND a.opp_id IN (SELECT o.opp_id FROM opportunities o WHERE {where})"
-        elif has_any:
-            scope = f"AND a.rep IN (SELECT o.rep FROM opportunities o WHERE {where})"
-        meeting = "AND a.is_meeting" if measure == "meetings" else ""
+        scope, scope_params = _activity_scope(team_filters)
+        if _has_category(team_filters):
+            source, count = "activities", "1"
+            if measure == "meetings":
+                scope += " AND a.is_meeting"
+        else:
+            source = _activity_days(dataset)
+            count = "a.meetings" if measure == "meetings" else "a.n"
         sql = f"""
-            SELECT date_trunc('week', a.activity_date)::DATE AS week, a.rep
-            FROM activities a
-            WHERE a.activity_date BETWEEN ? AND ? AND a.rep IS NOT NULL {meeting} {scope}
+            SELECT date_trunc('week', a.activity_date)::DATE AS week, a.rep, {count} AS k
+            FROM {source} a
+            WHERE a.activity_date BETWEEN ? AND ? AND a.rep IS NOT NULL AND {count} > 0 {scope}
         """
-        args = [start, end, *(params if scope else [])]
+        args = [start, end, *scope_params]
     frame = dataset.query_df(
         f"""
         WITH items AS ({sql})
         SELECT week,
-               count(*) FILTER (WHERE rep = ?) AS rep,
-               count(*) / count(DISTINCT rep) AS team_average
+               coalesce(sum(k) FILTER (WHERE rep = ?), 0) AS rep,
+               sum(k) / count(DISTINCT rep) AS team_average
         FROM items GROUP BY week ORDER BY week
         """,
         [*args, rep],
@@ -581,8 +716,8 @@ class RepFunnel:
     """A rep's funnel next to the team's, and the step where the rep falls furthest behind.
 
     ``frame`` has one row per (stage, who): stage, rank, who ("rep" or "team"), reached,
-    cumulative_conversion, next_step_conversion. ``weakest_step`` is None when the rep converts
-    at least as well as the team at every step with enough deals.
+    cumulative_conversion, next_step_conversion. ``weakest_step`` is None when the rep trails
+    the team by less than :data:`MIN_STEP_GAP` at every step with enough deals.
     """
 
     rep: str
@@ -596,8 +731,8 @@ class RepFunnel:
         """Return one sentence naming where the rep's funnel breaks against the team's."""
         if self.weakest_step is None or self.rep_rate is None or self.team_rate is None:
             return (
-                f"{self.rep} converts at least as well as the team at every step with "
-                f"{MIN_STEP_DEALS} or more deals."
+                f"{self.rep} converts within {MIN_STEP_GAP * 100:.0f} points of the team, or "
+                f"better, at every step with {MIN_STEP_DEALS} or more deals."
             )
         return (
             f"{self.rep} falls furthest behind the team at {self.weakest_step}: "
@@ -605,8 +740,10 @@ class RepFunnel:
         )
 
 
-# A step conversion on fewer deals than this is not used to say where a rep breaks.
+# A step conversion on fewer deals than this is not used to say where a rep breaks, and a gap
+# smaller than MIN_STEP_GAP (in rate points) is not called a break.
 MIN_STEP_DEALS = 5
+MIN_STEP_GAP = 0.05
 
 
 def rep_funnel(dataset: Dataset, filters: Filters, rep: str) -> RepFunnel:
@@ -636,7 +773,7 @@ def rep_funnel(dataset: Dataset, filters: Filters, rep: str) -> RepFunnel:
     labels = mine.transition_labels()
     for own, ref, label in zip(mine.stages, team.stages, labels, strict=False):
         a, b = own.next_step_conversion, ref.next_step_conversion
-        if a is None or b is None or own.reached < MIN_STEP_DEALS or a >= b:
+        if a is None or b is None or own.reached < MIN_STEP_DEALS or b - a < MIN_STEP_GAP:
             continue
         if weakest is None or b - a > weakest[0]:
             weakest = (b - a, label, a, b)

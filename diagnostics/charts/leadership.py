@@ -30,7 +30,8 @@ _DARK, _MID, _LIGHT, _PALE = "#303030", "#7a7a7a", "#b5b5b5", "#ececec"
 
 def barycentric_point(fit: Mapping[str, float]) -> tuple[float, float]:
     """Return the (x, y) point whose barycentric weights are the fits; the centre if all are 0."""
-    weights = [max(0.0, float(fit[m])) for m in _ORDER]
+    # Fits below a millionth of a point are noise (and underflow the weighted sums): treat as 0.
+    weights = [float(fit[m]) if float(fit[m]) > 1e-6 else 0.0 for m in _ORDER]
     total = sum(weights)
     if total == 0:
         weights, total = [1.0, 1.0, 1.0], 3.0

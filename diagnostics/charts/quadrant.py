@@ -55,7 +55,7 @@ def quadrant_chart(
     y_title = "Close ratio" if y_field == "close_ratio" else "Close ratio, shrunk toward team"
     base = alt.Chart(data).encode(
         x=alt.X("engagement:Q", title=engagement_label, scale=alt.Scale(zero=True)),
-        y=alt.Y(f"{y_field}:Q", axis=_ratio_axis(y_title), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y(f"{y_field}:Q", axis=_ratio_axis(y_title), scale=alt.Scale(zero=True, nice=True)),
         color=alt.Color("quadrant_name:N", title="Quadrant", scale=_colour_scale(colours)),
         tooltip=[
             alt.Tooltip("rep:N", title="Rep"),
@@ -95,7 +95,7 @@ def quadrant_chart(
             .mark_rule(color=_LINE, strokeDash=[6, 4])
             .encode(y="y:Q")
         )
-    return alt.layer(*layers).properties(height=460)
+    return alt.LayerChart(layer=layers).properties(height=460)
 
 
 def funnel_plot_chart(
@@ -116,7 +116,7 @@ def funnel_plot_chart(
         .encode(
             x=alt.X("closed:Q", title="Closed deals in the period"),
             y=alt.Y("close_ratio:Q", axis=_ratio_axis("Close ratio"),
-                    scale=alt.Scale(domain=[0, 1])),
+                    scale=alt.Scale(zero=True, nice=True)),
             color=alt.Color("quadrant_name:N", title="Quadrant", scale=_colour_scale(colours)),
             tooltip=[
                 alt.Tooltip("rep:N", title="Rep"),
@@ -144,7 +144,7 @@ def funnel_plot_chart(
             alt.Chart(pd.DataFrame({"y": [team_rate]})).mark_rule(color=_LINE).encode(y="y:Q")
         )
     layers.append(points)
-    return alt.layer(*layers).properties(height=420)
+    return alt.LayerChart(layer=layers).properties(height=420)
 
 
 def movement_chart(
@@ -164,7 +164,7 @@ def movement_chart(
     x_title = alt.X("engagement_a:Q", title=engagement_label)
     y_axis = _ratio_axis("Close ratio")
     line = base.mark_rule(strokeWidth=1.5, opacity=0.6, color=_LINE).encode(
-        x=x_title, y=alt.Y("close_ratio_a:Q", axis=y_axis, scale=alt.Scale(domain=[0, 1])),
+        x=x_title, y=alt.Y("close_ratio_a:Q", axis=y_axis, scale=alt.Scale(zero=True, nice=True)),
         x2="engagement_b:Q", y2="close_ratio_b:Q",
     )
     start = base.mark_point(filled=False, color=_LINE, size=40).encode(
@@ -184,7 +184,7 @@ def movement_chart(
             alt.Tooltip("quadrant_name:N", title="Quadrant now"),
         ],
     )
-    return alt.layer(line, start, end).properties(height=440)
+    return alt.LayerChart(layer=[line, start, end]).properties(height=440)
 
 
 def rep_funnel_chart(funnel: pd.DataFrame, rep: str) -> alt.Chart:
@@ -194,7 +194,7 @@ def rep_funnel_chart(funnel: pd.DataFrame, rep: str) -> alt.Chart:
     """
     data = funnel.assign(who=funnel["who"].map({"rep": rep, "team": "Team"}))
     order = list(dict.fromkeys(funnel.sort_values("rank")["stage"]))
-    return (
+    chart: alt.Chart = (
         alt.Chart(data)
         .mark_bar()
         .encode(
@@ -213,6 +213,7 @@ def rep_funnel_chart(funnel: pd.DataFrame, rep: str) -> alt.Chart:
         )
         .properties(height=300)
     )
+    return chart
 
 
 def activity_trend_chart(trend: pd.DataFrame, rep: str, unit: str) -> alt.Chart:
@@ -223,7 +224,7 @@ def activity_trend_chart(trend: pd.DataFrame, rep: str, unit: str) -> alt.Chart:
     long = trend.rename(columns={"rep": rep, "team_average": "Team average"}).melt(
         id_vars=["week"], value_vars=[rep, "Team average"], var_name="who", value_name="count"
     )
-    return (
+    chart: alt.Chart = (
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
@@ -240,3 +241,4 @@ def activity_trend_chart(trend: pd.DataFrame, rep: str, unit: str) -> alt.Chart:
         )
         .properties(height=260)
     )
+    return chart

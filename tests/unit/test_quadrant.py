@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import io
 import itertools
+import json
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diagnostics import quadrant as q
+from diagnostics.cli import main as cli_main
 from diagnostics.dataset import Dataset, Filters, StageConfig, build_dataset
 from diagnostics.errors import DiagnosticsError
+from diagnostics.export import to_csv_bytes, to_excel_bytes
 
 STAGES = StageConfig(funnel=("Lead", "Demo", "Proposal"), won=("Won",), lost=("Lost",))
 START, END = dt.date(2026, 1, 5), dt.date(2026, 1, 18)  # Monday to Sunday: 10 working days
@@ -360,4 +366,135 @@ def test_rep_funnel_names_where_the_rep_breaks(dataset: Dataset) -> None:
     assert "Lead → Demo" in bob.sentence() and "17%" in bob.sentence()
     ann = q.rep_funnel(dataset, PERIOD, "Ann")
     assert ann.weakest_step is None
-    assert "at least as well" in ann.sentence()
+    assert "within 5 points" in ann.sentence()
+
+
+def test_exports_neutralise_formula_names() -> None:
+    opps, acts = _frames()
+    opps["rep"] = opps["rep"].replace({"Ann": "=HYPERLINK(\"http://x\")"})
+    acts["rep"] = acts["rep"].replace({"Ann": "=HYPERLINK(\"http://x\")"})
+    result = q.classify_reps(build_dataset(opps, STAGES, activities=acts), PERIOD)
+    csv = to_csv_bytes(q.export_frame(result)).decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv
+    book = openpyxl.load_workbook(io.BytesIO(to_excel_bytes(q.export_frame(result))))
+    names = [c.value for c in book.active["A"]]
+    assert "'=HYPERLINK(\"http://x\")" in names
+
+
+def test_display_frame_shows_dashes(result: q.QuadrantResult) -> None:
+    frame = q.display_frame(result).set_index("Rep")
+    assert frame.loc["Eve", "Close ratio"] == "—" and frame.loc["Eve", "95% interval"] == "—"
+    assert frame.loc["Ann", "Close ratio"] == "75%"
+    assert frame.loc["Ann", "95% interval"] == "41%–93%"
+    assert frame.loc["Bob", "Quadrant"] == "Needs coaching"
+
+
+def test_default_periods_are_back_to_back() -> None:
+    first, second = q.default_periods(dt.date(2026, 6, 30), 30)
+    assert second == (dt.date(2026, 6, 1), dt.date(2026, 6, 30))
+    assert first == (dt.date(2026, 5, 2), dt.date(2026, 5, 31))
+
+
+def _write_cli_files(folder: Path) -> tuple[Path, Path]:
+    """Three reps closing in the week of 5 Jan 2026 (5 working days)."""
+    rows = ["opportunity_id,sales_agent,team,deal_stage,amount,created_date,close_date"]
+    n = 0
+    for rep, won, lost in [("Ann", 3, 1), ("Bob", 1, 4), ("Cy", 1, 0)]:
+        for stage in ["Won"] * won + ["Lost"] * lost:
+            n += 1
+            rows.append(f"O{n},{rep},East,{stage},100,2026-01-01,2026-01-07")
+    rows.append("O99,Ann,East,Demo,100,2026-01-01,")
+    acts = ["activity_id,sales_agent,activity_type,activity_date,opportunity_id"]
+    for rep, count in [("Ann", 10), ("Bob", 20), ("Cy", 2)]:
+        acts += [f"A{rep}{k},{rep},{'Meeting' if k % 2 else 'Call'},2026-01-06," for k in
+                 range(count)]
+    opps_path, acts_path = folder / "opps.csv", folder / "acts.csv"
+    opps_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    acts_path.write_text("\n".join(acts) + "\n", encoding="utf-8")
+    return opps_path, acts_path
+
+
+def test_cli_prints_hand_checked_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    opps_path, acts_path = _write_cli_files(tmp_path)
+    code = cli_main(["quadrant", str(opps_path), "--activities", str(acts_path),
+                     "--from", "2026-01-05", "--to", "2026-01-09", "--min-deals", "4", "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    # Engagement 10, 20 and 2 activities over 5 days; medians of Ann and Bob (4+ closed deals).
+    assert payload["thresholds"] == {"engagement": 3.0, "close_ratio": pytest.approx(0.475),
+                                     "basis": "median"}
+    reps = {r["rep"]: r for r in payload["reps"]}
+    assert {k: (v["engagement"], v["won"], v["lost"], v["quadrant"]) for k, v in reps.items()} == {
+        "Ann": (2.0, 3, 1, "check_data"),
+        "Bob": (4.0, 1, 4, "needs_coaching"),
+        "Cy": (0.4, 1, 0, "not_enough_data"),
+    }
+    assert reps["Bob"]["close_ratio_low"] == pytest.approx(0.0362, abs=1e-4)
+    assert payload["period"]["working_days"] == 5
+
+
+def test_cli_targets_and_meetings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    opps_path, acts_path = _write_cli_files(tmp_path)
+    code = cli_main(["quadrant", str(opps_path), "--activities", str(acts_path),
+                     "--from", "2026-01-05", "--to", "2026-01-09", "--engagement", "meetings",
+                     "--engagement-target", "1", "--close-target", "50%", "--min-deals", "1",
+                     "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["thresholds"] == {"engagement": 1.0, "close_ratio": 0.5, "basis": "target"}
+    quadrants = {r["rep"]: r["quadrant"] for r in payload["reps"]}
+    # Meetings: Ann 5, Bob 10, Cy 1 over 5 days.
+    assert quadrants == {"Ann": "star", "Bob": "needs_coaching", "Cy": "check_data"}
+
+
+def test_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    opps_path, _ = _write_cli_files(tmp_path)
+    assert cli_main(["quadrant", str(opps_path), "--engagement", "meetings", "--json"]) == 2
+    assert "activity file" in capsys.readouterr().err
+    assert cli_main(["quadrant", str(opps_path), "--from", "2026-02-01", "--to",
+                     "2026-01-01"]) == 2
+    assert cli_main(["quadrant", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_summary_sentence(result: q.QuadrantResult, dataset: Dataset) -> None:
+    assert result.summary() == (
+        "10 working days, 05 Jan 2026 – 18 Jan 2026. Split lines at team medians: "
+        "0.80 activities/day, close ratio 60%. Team close ratio 55%."
+    )
+    weekend = q.classify_reps(dataset, Filters(start=SATURDAY, end=SATURDAY), close_target=0.3)
+    assert "a target and a median: — activities/day, close ratio 30%" in weekend.summary()
+
+
+def test_activity_rollup_belongs_to_its_dataset() -> None:
+    opps, acts = _frames()
+    first = build_dataset(opps, STAGES, activities=acts)
+    key = id(first)
+    assert _row(q.classify_reps(first, PERIOD), "Bob").activities == 30
+    assert key in q._ROLLUPS
+    del first
+    gc.collect()
+    assert key not in q._ROLLUPS  # a later dataset reusing the id builds its own rollup
+    fewer = acts[acts["rep"] != "Bob"]
+    second = build_dataset(opps, STAGES, activities=fewer)
+    assert _row(q.classify_reps(second, PERIOD), "Bob").activities == 0
+
+
+def test_new_deal_trend_without_activities(dataset: Dataset) -> None:
+    trend = q.rep_activity_trend(dataset, Filters(), "Bob", "opportunities")
+    # Every deal was created on Monday 3 Nov 2025: Bob 8 of 45 deals by 7 reps.
+    assert trend["week"].tolist() == [pd.Timestamp(2025, 11, 3)]
+    assert trend["rep"].tolist() == [8]
+    assert trend["team_average"].tolist() == [pytest.approx(45 / 7)]
+    west = q.rep_activity_trend(dataset, Filters(team=("West",)), "Dan")
+    # West activities: one each in the week of 1 Dec; in the week of 5 Jan Dan 8, Eve 12, Gus 15.
+    assert west["rep"].sum() == 9
+    assert west["team_average"].iloc[-1] == pytest.approx((8 + 12 + 15) / 3)
+
+
+def test_rollup_and_raw_activity_paths_agree(dataset: Dataset, result: q.QuadrantResult) -> None:
+    # Every activity hangs on the rep's open Ent deal: filtering on Ent (read from the
+    # activities themselves) must count what the (rep, day) rollup counts without a filter.
+    ent = q.classify_reps(dataset, Filters(start=START, end=END, segment=("Ent",)))
+    assert {r.rep: r.activities for r in ent.reps} == {r.rep: r.activities for r in result.reps}
+    meetings = q.rep_activity_trend(dataset, Filters(segment=("Ent",)), "Bob", "meetings")
+    assert meetings["rep"].tolist() == [1, 10]  # the December meeting, then 10 in January

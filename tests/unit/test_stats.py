@@ -47,7 +47,9 @@ def test_wider_confidence_gives_wider_interval() -> None:
     assert lo99 < lo95 and hi99 > hi95
 
 
-@pytest.mark.parametrize(("confidence", "z"), [(0.95, 1.959964), (0.998, 3.090232), (0.5, 0.674490)])
+@pytest.mark.parametrize(
+    ("confidence", "z"), [(0.95, 1.959964), (0.998, 3.090232), (0.5, 0.674490)]
+)
 def test_z_for(confidence: float, z: float) -> None:
     assert stats.z_for(confidence) == pytest.approx(z, abs=1e-6)
 

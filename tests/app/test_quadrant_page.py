@@ -1,0 +1,115 @@
+"""Rep quadrant page, driven through AppTest from the app's router."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from diagnostics.dataset import Dataset, StageConfig, build_dataset
+from ui.state import DATASET, QUADRANT_SETTINGS, QUADRANT_WIDGET
+
+ROOT = Path(__file__).resolve().parents[2]
+DAY = dt.date(2026, 3, 4)  # a Wednesday
+
+
+def _dataset(with_activities: bool = True) -> Dataset:
+    """Six reps: closed deals 8, 6, 5, 5, 3 and 0; a formula-looking name among them."""
+    closed = {"=HYPERLINK(\"x\")": (6, 2), "Bob": (1, 5), "Cat": (1, 4), "Dan": (4, 1),
+              "Gus": (2, 1), "Eve": (0, 0)}
+    opps, acts = [], []
+    for rep, (won, lost) in closed.items():
+        for i, status in enumerate(["won"] * won + ["lost"] * lost + ["open"]):
+            opps.append({"opp_id": f"{rep}-{i}", "rep": rep, "team": "East", "segment": "SMB",
+                         "stage": {"won": "Won", "lost": "Lost", "open": "Demo"}[status],
+                         "status": status, "created_date": DAY,
+                         "close_date": None if status == "open" else DAY})
+        acts += [{"activity_id": f"{rep}-a{i}", "rep": rep, "activity_date": DAY,
+                  "type": "Meeting" if i % 2 else "Call"} for i in range(len(rep) * 3)]
+    stages = StageConfig(funnel=("Lead", "Demo"), won=("Won",), lost=("Lost",))
+    return build_dataset(pd.DataFrame(opps), stages, source="test",
+                         activities=pd.DataFrame(acts) if with_activities else None)
+
+
+def _open(dataset: Dataset | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    if dataset is not None:
+        at.session_state[DATASET] = dataset
+    at.run()
+    at.switch_page("pages/quadrant.py")
+    at.run()
+    assert at.title[0].value == "Rep quadrant"
+    assert not at.exception
+    return at
+
+
+def _metric(at: AppTest, label: str) -> int:
+    return int(next(m for m in at.metric if m.label == label).value)
+
+
+def test_quadrant_page_counts_reps_per_quadrant() -> None:
+    at = _open(_dataset())
+    # Gus has 3 closed deals and Eve none: neither is placed.
+    assert _metric(at, "Not enough data") == 2
+    placed = sum(_metric(at, name) for name in
+                 ("Stars", "Needs coaching", "Performance plan", "Check the data"))
+    assert placed == 4
+    table = at.dataframe[0].value
+    assert list(table["Rep"]) == sorted(table["Rep"])
+    assert table.loc[table["Rep"] == "Eve", "Close ratio"].item() == "—"
+
+
+def test_raising_min_deals_moves_reps_to_not_enough_data() -> None:
+    at = _open(_dataset())
+    at.number_input(key=QUADRANT_WIDGET + "min_deals").set_value(7).run()
+    assert not at.exception
+    assert _metric(at, "Not enough data") == 5  # only the 8-deal rep is placed
+    # The setting is remembered for the next visit.
+    assert at.session_state[QUADRANT_SETTINGS]["min_deals"] == 7
+
+
+def test_targets_move_the_split_lines() -> None:
+    at = _open(_dataset())
+    at.radio(key=QUADRANT_WIDGET + "split").set_value("Targets").run()
+    at.number_input(key=QUADRANT_WIDGET + "close_target").set_value(90.0).run()
+    assert not at.exception
+    # Nobody closes 90%: every placed rep is in a low-close quadrant.
+    assert _metric(at, "Stars") == 0 and _metric(at, "Check the data") == 0
+    assert "your targets" in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("view", ["Funnel plot", "Movement", "Rep drill-down"])
+def test_every_view_renders(view: str) -> None:
+    at = _open(_dataset())
+    at.button_group(key=QUADRANT_WIDGET + "view").set_value(view).run()
+    assert not at.exception
+    assert at.title[0].value == "Rep quadrant"
+    if view == "Movement":
+        labels = [m.label for m in at.metric]
+        assert "Moved into Stars" in labels and "Left Stars" in labels
+    if view == "Rep drill-down":
+        at.selectbox(key=QUADRANT_WIDGET + "rep").set_value("Bob").run()
+        assert not at.exception
+        assert any("Bob" in m.value for m in at.markdown)
+
+
+def test_without_activities_engagement_is_opportunities() -> None:
+    at = _open(_dataset(with_activities=False))
+    assert at.selectbox(key=QUADRANT_WIDGET + "engagement").options == [
+        "Opportunities worked per week"]
+
+
+def test_export_buttons_are_offered() -> None:
+    at = _open(_dataset())
+    assert at.download_button(key=QUADRANT_WIDGET + "csv").label == "Download CSV"
+    assert at.download_button(key=QUADRANT_WIDGET + "xlsx").label == "Download Excel"
+    at.download_button(key=QUADRANT_WIDGET + "csv").click().run()
+    assert not at.exception
+
+
+def test_bundled_sample_loads_by_default() -> None:
+    at = _open()
+    assert sum(int(m.value) for m in at.metric) == len(at.dataframe[0].value) > 0
