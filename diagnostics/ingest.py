@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from diagnostics.dataset import (
     ACTIVITY_COLUMNS,
@@ -341,8 +342,18 @@ def _check_required(raw: RawTable, mapping: TableMapping) -> None:
         )
 
 
+def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return text cells without surrounding spaces; cells left empty become missing."""
+    trimmed = pc.utf8_trim_whitespace(column)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
 def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = None) -> LoadedTable:
     """Return the file typed into canonical columns, with every left-out row counted and explained.
+
+    Text fields are trimmed in Arrow (copying millions of strings through SQL is the slow part);
+    amounts, dates, statuses and the reasons rows are left out are computed in DuckDB into a
+    narrow table that lines up with the file row for row.
 
     Raises DiagnosticsError when a required field is not mapped or no row is usable.
     """
@@ -350,87 +361,89 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
     today = today or dt.date.today()
     kind = mapping.kind
     specs = {s.name: s for s in field_specs()[kind]}
+    column_of = {n: f"c{raw.headers.index(h)}" for n, h in mapping.columns.items()}
     typed_fields = [n for n in mapping.columns if specs[n].kind != "text" or n == "status"]
+    entered = entered_columns(raw.headers) if kind == "opportunities" else []
     con = connect_locked(memory_limit="4GB")
     try:
         con.register("raw_in", raw.table)
-        # Layer 1: trimmed text; layer 2: typed values; layer 3: sanity fixes and reasons.
-        texts = ["_line"] + [f"nullif(trim(c{raw.headers.index(h)}), '') AS {n}__raw"
-                             for n, h in mapping.columns.items()]
+        # Layer 1: trimmed text of the typed fields and of the fields the reasons look at.
+        key_field = "opp_id" if kind == "opportunities" else (
+            "activity_id" if kind == "activities" and "activity_id" in column_of else None)
+        needed = set(typed_fields) | {f for f in ("opp_id", "stage", "rep", key_field)
+                                      if f in column_of}
+        texts = ["_line"] + [f"nullif(trim({column_of[n]}), '') AS {n}__raw" for n in needed]
         texts.append("(" + " AND ".join(f"c{i} IS NULL" for i in range(len(raw.headers)))
                      + ") AS _blank")
-        typed = ["_line", "_blank"]
-        final = ["_line", "_blank"]
-        for name, spec in specs.items():
+        # Layer 2: typed values; layer 3: sanity fixes, "could not read" flags and reasons.
+        typed = ["_line", "_blank"] + [f"{n}__raw AS {n}" for n in needed
+                                       if n not in typed_fields]
+        final = ["_line", "_blank"] + [n for n in needed if n not in typed_fields]
+        for name in typed_fields:
             source = f"{name}__raw"
-            if name not in mapping.columns:
-                sql_type = {"amount": "DOUBLE", "date": "DATE", "number": "DOUBLE"}.get(
-                    spec.kind, "VARCHAR")
-                typed.append(f"NULL::{sql_type} AS {name}")
-                final.append(name)
-                continue
+            spec = specs[name]
             if spec.kind == "amount":
                 expr = _amount_sql(source, mapping.decimal_comma.get(name, False))
             elif spec.kind == "date":
                 expr = _date_sql(source, mapping.date_orders.get(name, "ymd"))
             elif spec.kind == "number":
                 expr = _number_sql(source)
-            elif name == "status":
-                expr = _status_sql(source)
             else:
-                expr = source
-            typed.append(f"{expr} AS {name}")
-            final.append(_date_fix_sql(name) + f" AS {name}" if spec.kind == "date" else name)
-            if name in typed_fields:
-                typed.append(source)
-                final.append(source)
-        entered = entered_columns(raw.headers) if kind == "opportunities" else []
+                expr = _status_sql(source)
+            typed += [f"{expr} AS {name}", source]
+            value = _date_fix_sql(name) if spec.kind == "date" else name
+            final += [f"{value} AS {name}", f"({source} IS NOT NULL AND {value} IS NULL) "
+                      f"AS {name}__bad"]
         if entered:
             order = detect_date_order(_sample(raw, raw.headers[entered[0][0]]))[0]
             for k, (index, _stage) in enumerate(entered):
                 texts.append(f"nullif(trim(c{index}), '') AS _entered{k}__raw")
                 typed.append(f"{_date_sql(f'_entered{k}__raw', order)} AS _entered{k}")
                 final.append(f"{_date_fix_sql(f'_entered{k}')} AS _entered{k}")
-        if kind == "opportunities" and "opp_id" not in mapping.columns:
-            final = ["'row-' || _line AS opp_id" if f == "opp_id" else f for f in final]
+        if kind == "opportunities" and "opp_id" not in column_of:
+            final.append("'row-' || _line AS opp_id")
+        for name in ("opp_id", "stage", "status", "rep", "activity_date", "entered_date"):
+            if name in specs and name not in column_of and not (
+                    name == "opp_id" and kind == "opportunities"):
+                final.append(f"NULL AS {name}")  # the reasons below may look at it
         cases = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in
                          _reject_reasons(kind, set(mapping.columns)))
+        keep = ["_line", *typed_fields, *(f"{n}__bad" for n in typed_fields if n != "status"),
+                *(f"_entered{k}" for k in range(len(entered)))]
+        if kind == "opportunities" and "stage" in column_of:  # for the future-close check
+            keep.append("coalesce(regexp_matches(lower(stage), 'won|lost'), false) AS _won_lost")
         con.execute(
             f"""
-            CREATE TABLE checked AS
-            SELECT *, CASE WHEN _blank THEN 'blank row' {cases} END AS _reason FROM (
-                SELECT {', '.join(final)} FROM (
+            CREATE TABLE typed AS
+            SELECT {', '.join(keep)}, CASE WHEN _blank THEN 'blank row' {cases} END AS _reason,
+                   {key_field or 'NULL::VARCHAR'} AS _key
+            FROM (SELECT {', '.join(final)} FROM (
                     SELECT {', '.join(typed)} FROM (SELECT {', '.join(texts)} FROM raw_in)))
             """
         )
-        con.unregister("raw_in")
 
-        id_field = ID_FIELD[kind] if ID_FIELD[kind] in mapping.columns else None
-        if kind == "opportunities":
-            id_field = "opp_id"
         duplicate_ids = 0
-        if id_field:
+        if key_field:
             (duplicate_ids,) = con.execute(
-                f"SELECT count({id_field}) - count(DISTINCT {id_field}) FROM checked "
-                f"WHERE _reason IS NULL"
+                "SELECT count(_key) - count(DISTINCT _key) FROM typed WHERE _reason IS NULL"
             ).fetchall()[0]
         if duplicate_ids:  # only then pay for the window over every row
             con.execute(
-                f"""
-                UPDATE checked SET _reason = 'duplicate id (first seen on line ' || d.first || ')'
-                FROM (SELECT _line AS line, min(_line) OVER (PARTITION BY {id_field}) AS first
-                      FROM checked WHERE _reason IS NULL) d
-                WHERE checked._line = d.line AND d.line <> d.first
+                """
+                UPDATE typed SET _reason = 'duplicate id (first seen on line ' || d.first || ')'
+                FROM (SELECT _line AS line, min(_line) OVER (PARTITION BY _key) AS first
+                      FROM typed WHERE _reason IS NULL AND _key IS NOT NULL) d
+                WHERE typed._line = d.line AND d.line <> d.first
                 """
             )
         by_reason: dict[str, int] = {
             str(reason): int(n) for reason, n in con.execute(
                 "SELECT regexp_replace(_reason, ' \\(first seen on line \\d+\\)', ''), count(*) "
-                "FROM checked WHERE _reason IS NOT NULL GROUP BY 1"
+                "FROM typed WHERE _reason IS NOT NULL GROUP BY 1"
             ).fetchall()
         }
         examples = [RejectedRow(int(line), str(reason)) for line, reason in con.execute(
-            "SELECT _line, _reason FROM checked WHERE _reason IS NOT NULL ORDER BY _line LIMIT ?",
+            "SELECT _line, _reason FROM typed WHERE _reason IS NOT NULL ORDER BY _line LIMIT ?",
             [MAX_EXAMPLES],
         ).fetchall()]
         for row in raw.rejected:
@@ -439,58 +452,89 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         rejected = sorted(raw.rejected + examples, key=lambda r: r.line or 0)[:MAX_EXAMPLES]
 
         # One pass for every count: unreadable values, future dates, negative amounts.
-        checks: list[tuple[str, str, str]] = []
+        checks: list[tuple[str, str, str]] = [
+            ("bad", n, f"{n}__bad") for n in typed_fields if n != "status"]
         for name in typed_fields:
-            if name != "status":
-                checks.append(("bad", name, f"{name}__raw IS NOT NULL AND {name} IS NULL"))
-        for name in mapping.columns:
             if specs[name].kind == "date":
                 condition = f"{name} > $today"
                 if kind == "opportunities" and name == "close_date":
                     # Open deals are expected to close in the future; closed ones are not.
-                    condition += (" AND (coalesce(status, '') IN ('won', 'lost') OR "
-                                  "regexp_matches(lower(coalesce(stage, '')), 'won|lost'))")
+                    closed = []
+                    if "status" in typed_fields:
+                        closed.append("coalesce(t.status, '') IN ('won', 'lost')")
+                    if "stage" in column_of:
+                        closed.append("_won_lost")
+                    condition += " AND (" + " OR ".join(closed) + ")"
                 checks.append(("future", name, condition))
-        if "amount" in mapping.columns:
+        if "amount" in typed_fields:
             checks.append(("negative", "amount", "amount < 0"))
         counts: list[int] = [0] * len(checks)
         if checks:
             sql = ("SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for _, _, c in checks)
-                   + " FROM checked WHERE _reason IS NULL")
+                   + " FROM typed t WHERE _reason IS NULL")
             params = {"today": today} if "$today" in sql else {}
             counts = [int(c) for c in con.execute(sql, params).fetchall()[0]]
         problems: list[ColumnProblem] = []
         future: dict[str, int] = {}
         negative = 0
-        for (what, name, condition), n in zip(checks, counts, strict=True):
+        for (what, name, _condition), n in zip(checks, counts, strict=True):
             if not n:
                 continue
             if what == "bad":
                 sample = con.execute(
-                    f"SELECT _line, {name}__raw FROM checked WHERE _reason IS NULL AND "
-                    f"{condition} ORDER BY _line LIMIT 3"
+                    f"SELECT t._line, r.{column_of[name]} FROM typed t JOIN raw_in r USING "
+                    f"(_line) WHERE t._reason IS NULL AND t.{name}__bad ORDER BY t._line LIMIT 3"
                 ).fetchall()
                 problems.append(ColumnProblem(name, mapping.columns[name], n, tuple(
-                    (int(line), str(value)[:60]) for line, value in sample)))
+                    (int(line), str(value).strip()[:60]) for line, value in sample)))
             elif what == "future":
                 future[name] = n
             else:
                 negative = n
 
-        canonical = list(CANONICAL[kind])
-        extra = ["probability"] if kind == "opportunities" else []
-        history = None
-        if entered:  # stage names are the user's text: parameters, never SQL
-            union = " UNION ALL ".join(
-                f"SELECT opp_id, ?::VARCHAR AS stage, _entered{k} AS entered_date FROM checked "
-                f"WHERE _reason IS NULL AND _entered{k} IS NOT NULL" for k in range(len(entered)))
-            history = con.sql(union, params=[stage for _, stage in entered]).to_arrow_table()
-        # Insertion order is preserved (DuckDB's default), so rows stay in file order.
-        table = con.sql(
-            f"SELECT {', '.join(canonical + extra)} FROM checked WHERE _reason IS NULL"
-        ).to_arrow_table()
+        outputs = ["_line", "_reason", *typed_fields, *(f"_entered{k}" for k in
+                                                       range(len(entered)))]
+        narrow = con.sql(f"SELECT {', '.join(outputs)} FROM typed").to_arrow_table()
+        con.unregister("raw_in")
     finally:
         con.close()
+
+    if narrow.column("_line") != raw.table.column("_line"):  # insertion order is preserved
+        raise RuntimeError("typed rows no longer line up with the file")  # pragma: no cover
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {}
+    for name, spec in specs.items():
+        if name in typed_fields:
+            columns[name] = narrow.column(name)
+        elif name in column_of:
+            columns[name] = _trimmed(raw.table.column(column_of[name]))
+        elif name == "opp_id" and kind == "opportunities":
+            columns[name] = pc.binary_join_element_wise(
+                "row-", pc.cast(raw.table.column("_line"), pa.string()), "")
+        else:
+            sql_type = {"amount": pa.float64(), "date": pa.date32(), "number": pa.float64()}
+            columns[name] = pa.nulls(raw.rows, sql_type.get(spec.kind, pa.string()))
+    for k in range(len(entered)):
+        columns[f"_entered{k}"] = narrow.column(f"_entered{k}")
+    wanted = list(CANONICAL[kind]) + (["probability"] if kind == "opportunities" else [])
+    wanted += [f"_entered{k}" for k in range(len(entered))]
+    kept = pa.table({name: columns[name] for name in wanted})
+    if narrow.column("_reason").null_count != narrow.num_rows:  # some rows are left out
+        kept = kept.filter(pc.is_null(narrow.column("_reason")))
+
+    history = None
+    if entered:  # stage names are the user's text: parameters, never SQL
+        scratch = connect_locked(memory_limit="2GB")
+        try:
+            scratch.register("kept", kept.select(["opp_id"] + [f"_entered{k}" for k in
+                                                              range(len(entered))]))
+            union = " UNION ALL ".join(
+                f"SELECT opp_id, ?::VARCHAR AS stage, _entered{k} AS entered_date FROM kept "
+                f"WHERE _entered{k} IS NOT NULL" for k in range(len(entered)))
+            history = scratch.sql(union, params=[stage for _, stage in entered]).to_arrow_table()
+        finally:
+            scratch.close()
+        kept = kept.drop_columns([f"_entered{k}" for k in range(len(entered))])
+    table = kept
 
     report = ValidationReport(
         file=raw.name,

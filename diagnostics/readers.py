@@ -7,6 +7,7 @@ common delimiter (UTF-8 with or without BOM, UTF-16, cp1252/latin-1), Excel ``.x
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -108,16 +109,19 @@ def _decode(data: bytes, name: str) -> tuple[bytes, str]:
             f"“{name}” looks like a binary file, not a text export.",
             "Upload a CSV, an Excel .xlsx or a Parquet file exported from your CRM.",
         )
-    try:
-        data.decode("utf-8")
-        return data, encoding
+    head = data[:_SAMPLE_BYTES]
+    try:  # the sample only: the CSV reader checks the rest, without a copy of the whole file
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) == len(data))
     except UnicodeDecodeError:
-        pass
-    # Windows exports: cp1252 (has €, curly quotes); its five unassigned bytes fall back to latin-1.
+        return _from_windows(data)
+    return data, encoding
+
+
+def _from_windows(data: bytes) -> tuple[bytes, str]:
+    """Return Windows-encoded text as UTF-8 bytes: cp1252 (€, curly quotes), else latin-1."""
     text = data.decode("cp1252", errors="replace")
-    if "\ufffd" in text:
-        text = data.decode("latin-1")
-        return text.encode("utf-8"), "latin-1"
+    if "\ufffd" in text:  # one of cp1252's five unassigned bytes
+        return data.decode("latin-1").encode("utf-8"), "latin-1"
     return text.encode("utf-8"), "cp1252"
 
 
@@ -205,7 +209,14 @@ def _read_text(data: bytes, name: str, delimiter: str | None) -> RawTable:
 
     block = 8 << 20
     try:
-        table, bad = attempt(True, block)
+        try:
+            table, bad = attempt(True, block)
+        except pa.ArrowInvalid as exc:
+            if "utf8" not in str(exc).lower():
+                raise
+            # Valid UTF-8 at the top, not further down: a Windows export after all.
+            utf8, encoding = _from_windows(utf8)
+            table, bad = attempt(True, block)
         if bad:  # numbers of bad rows are only known when read on one thread
             table, bad = attempt(False, block)
     except pa.ArrowInvalid as exc:

@@ -142,3 +142,11 @@ def test_parquet_columns_become_text() -> None:
     raw = read_raw(_parquet(table), "deals.parquet")
     assert raw.file_format == "parquet"
     assert raw.table.column("c2").to_pylist() == ["2025-01-02", "2025-01-03"]
+
+
+def test_cp1252_bytes_far_below_a_clean_utf8_top_are_transcoded() -> None:
+    top = "Stage,Amount,Owner\n" + "Demo,1,Ann\n" * 40_000  # > the sniffed sample
+    data = top.encode() + "Won,2,Zoë €\n".encode("cp1252")
+    raw = read_raw(data, "late.csv")
+    assert raw.encoding == "cp1252" and raw.rows == 40_001
+    assert raw.table.column("c2")[-1].as_py() == "Zoë €"
