@@ -1,0 +1,58 @@
+"""Take the README screenshots: start the app on the sample data and capture each page.
+
+Run with ``.venv/bin/python docs/screenshots.py`` (needs Debian's chromium).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+PAGES = {"home": "", "data": "data", "make_your_number": "make_your_number",
+         "leadership": "leadership", "funnel": "funnel", "quadrant": "quadrant",
+         "workshop": "workshop"}
+PORT = 8599
+
+
+def main() -> None:
+    """Save one PNG per page into docs/screenshots/."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "MYN_WORKSHOP_DB": str(Path(tempfile.mkdtemp()) / "ws.duckdb")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+         f"--server.port={PORT}", "--server.address=127.0.0.1", "--server.fileWatcherType=none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/_stcore/health") as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.3)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            for name, path in PAGES.items():
+                page.goto(f"http://127.0.0.1:{PORT}/{path}")
+                page.wait_for_selector(
+                    "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+                page.wait_for_timeout(2500)
+                page.screenshot(path=str(OUT / f"{name}.png"))
+            browser.close()
+    finally:
+        server.terminate()
+
+
+if __name__ == "__main__":
+    main()
