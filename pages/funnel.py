@@ -169,8 +169,12 @@ if view == VIEWS[3]:
     st.altair_chart(charts.plan_chart(plan), width="stretch")
     st.dataframe(plan.to_frame(), hide_index=True, width="stretch")
     st.subheader("What if")
-    w1, w2, w3 = st.columns(3)
     labels = plan.step_labels()
+    if not labels:
+        st.info("The data has no steps between stages to improve: check the stage settings on "
+                "the Data page.")
+        st.stop()
+    w1, w2, w3 = st.columns(3)
     step = w1.selectbox("Improve step", labels, **_seeded("wi_step", labels[-1], labels))
     points = w2.slider("by points", 0, 30, **_seeded("wi_points", 5))
     pct = w3.slider("Deal size up (%)", 0, 50, **_seeded("wi_size", 0))
