@@ -668,6 +668,11 @@ def assemble_dataset(
         config, notes = reconcile_stages(proposed, stages)
         how = "Stage settings as chosen."
     activities = _concat(tables, "activities")
+    if not config.funnel:
+        notes.append(
+            "No open pipeline stage was found (every stage is won, lost or excluded), so the "
+            "funnel has no steps. Mark the stages deals pass through as open in the stage table, "
+            "or upload stage history.")
     lost_without_trace = 0
     if history is None:
         lost_without_trace = sum(1 for s in opportunities.column("stage").to_pylist()

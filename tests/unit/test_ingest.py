@@ -250,3 +250,9 @@ def test_date_entered_columns_become_stage_history() -> None:
     assert result.stages.funnel == ("Demo", "Trial")
     assert ranks == {"1": 2, "2": 1}  # the lost deal got as far as Trial
     assert result.dataset.has_stage_history
+
+
+def test_outcomes_only_file_says_the_funnel_has_no_steps() -> None:
+    result = load_files([("lost.csv", b"Opportunity ID,Stage\n1,Closed Lost\n2,Closed Won\n")])
+    assert result.stages.funnel == ()
+    assert any("no steps" in note for note in result.dataset.notes)
