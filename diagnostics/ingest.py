@@ -292,6 +292,7 @@ def _status_sql(col: str) -> str:
     )
 
 
+_TOTALS = r"^(grand\s+)?(sub)?totals?\b|^(sum|count|average)\b"
 _ENTERED = re.compile(r"^\s*date\s+entered\s*[:\-]?\s*(?P<stage>.+?)\s*$", re.IGNORECASE)
 
 
@@ -375,10 +376,12 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         texts = ["_line"] + [f"nullif(trim({column_of[n]}), '') AS {n}__raw" for n in needed]
         texts.append("(" + " AND ".join(f"c{i} IS NULL" for i in range(len(raw.headers)))
                      + ") AS _blank")
+        # "Total;;;;" style lines: a summary label in the first cell, not a record.
+        texts.append(f"coalesce(regexp_matches(lower(trim(c0)), '{_TOTALS}'), false) AS _total")
         # Layer 2: typed values; layer 3: sanity fixes, "could not read" flags and reasons.
-        typed = ["_line", "_blank"] + [f"{n}__raw AS {n}" for n in needed
-                                       if n not in typed_fields]
-        final = ["_line", "_blank"] + [n for n in needed if n not in typed_fields]
+        typed = ["_line", "_blank", "_total"] + [f"{n}__raw AS {n}" for n in needed
+                                                 if n not in typed_fields]
+        final = ["_line", "_blank", "_total"] + [n for n in needed if n not in typed_fields]
         for name in typed_fields:
             source = f"{name}__raw"
             spec = specs[name]
@@ -415,7 +418,8 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         con.execute(
             f"""
             CREATE TABLE typed AS
-            SELECT {', '.join(keep)}, CASE WHEN _blank THEN 'blank row' {cases} END AS _reason,
+            SELECT {', '.join(keep)}, CASE WHEN _blank THEN 'blank row'
+                WHEN _total THEN 'report footer or totals line, not a record' {cases} END AS _reason,
                    {key_field or 'NULL::VARCHAR'} AS _key
             FROM (SELECT {', '.join(final)} FROM (
                     SELECT {', '.join(typed)} FROM (SELECT {', '.join(texts)} FROM raw_in)))

@@ -199,6 +199,8 @@ def _read_text(data: bytes, name: str, delimiter: str | None) -> RawTable:
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, invalid_row_handler=on_invalid,
                 newlines_in_values=newlines_in_values,
+                # Blank lines become empty rows (reported as such), so line numbers stay exact.
+                ignore_empty_lines=False,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),

@@ -256,3 +256,17 @@ def test_outcomes_only_file_says_the_funnel_has_no_steps() -> None:
     result = load_files([("lost.csv", b"Opportunity ID,Stage\n1,Closed Lost\n2,Closed Won\n")])
     assert result.stages.funnel == ()
     assert any("no steps" in note for note in result.dataset.notes)
+
+
+def test_totals_line_with_the_right_field_count_is_named_a_footer() -> None:
+    loaded = _load("Opportunity ID,Stage,Amount\n1,Demo,5\nTotal,,5\nGrand Totals (2 records),,\n")
+    assert loaded.report.rejected_by_reason == {"report footer or totals line, not a record": 2}
+    assert loaded.report.rows_kept == 1
+
+
+def test_line_numbers_stay_exact_across_blank_lines() -> None:
+    loaded = _load("Opportunity ID,Stage,Amount\n1,Demo,5\n\n\n2,Won,x\n1,Lost,3\n")
+    assert loaded.report.rejected_by_reason == {"blank row": 2, "duplicate id": 1}
+    assert [(r.line, r.reason) for r in loaded.report.rejected] == [
+        (3, "blank row"), (4, "blank row"), (6, "duplicate id (first seen on line 2)")]
+    assert loaded.report.unparseable[0].examples == ((5, "x"),)
