@@ -419,7 +419,8 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
             f"""
             CREATE TABLE typed AS
             SELECT {', '.join(keep)}, CASE WHEN _blank THEN 'blank row'
-                WHEN _total THEN 'report footer or totals line, not a record' {cases} END AS _reason,
+                   WHEN _total THEN 'report footer or totals line, not a record'
+                   {cases} END AS _reason,
                    {key_field or 'NULL::VARCHAR'} AS _key
             FROM (SELECT {', '.join(final)} FROM (
                     SELECT {', '.join(typed)} FROM (SELECT {', '.join(texts)} FROM raw_in)))
