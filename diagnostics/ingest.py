@@ -371,17 +371,18 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         # Layer 1: trimmed text of the typed fields and of the fields the reasons look at.
         key_field = "opp_id" if kind == "opportunities" else (
             "activity_id" if kind == "activities" and "activity_id" in column_of else None)
-        needed = set(typed_fields) | {f for f in ("opp_id", "stage", "rep", key_field)
-                                      if f in column_of}
+        looked_at = {"opportunities": ("opp_id", "stage"), "activities": ("rep",),
+                     "stage_history": ("opp_id", "stage")}[kind]  # by the reasons below
+        needed = set(typed_fields) | {f for f in (*looked_at, key_field) if f in column_of}
         texts = ["_line"] + [f"nullif(trim({column_of[n]}), '') AS {n}__raw" for n in needed]
         texts.append("(" + " AND ".join(f"c{i} IS NULL" for i in range(len(raw.headers)))
                      + ") AS _blank")
         # "Total;;;;" style lines: a summary label in the first cell, not a record.
-        texts.append(f"coalesce(regexp_matches(lower(trim(c0)), '{_TOTALS}'), false) AS _total")
+        texts.append("c0 AS _first")
         # Layer 2: typed values; layer 3: sanity fixes, "could not read" flags and reasons.
-        typed = ["_line", "_blank", "_total"] + [f"{n}__raw AS {n}" for n in needed
+        typed = ["_line", "_blank", "_first"] + [f"{n}__raw AS {n}" for n in needed
                                                  if n not in typed_fields]
-        final = ["_line", "_blank", "_total"] + [n for n in needed if n not in typed_fields]
+        final = ["_line", "_blank", "_first"] + [n for n in needed if n not in typed_fields]
         for name in typed_fields:
             source = f"{name}__raw"
             spec = specs[name]
@@ -409,18 +410,23 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
             if name in specs and name not in column_of and not (
                     name == "opp_id" and kind == "opportunities"):
                 final.append(f"NULL AS {name}")  # the reasons below may look at it
-        cases = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in
-                         _reject_reasons(kind, set(mapping.columns)))
+        reasons = _reject_reasons(kind, set(mapping.columns))
+        cases = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in reasons)
         keep = ["_line", *typed_fields, *(f"{n}__bad" for n in typed_fields if n != "status"),
                 *(f"_entered{k}" for k in range(len(entered)))]
         if kind == "opportunities" and "stage" in column_of:  # for the future-close check
-            keep.append("coalesce(regexp_matches(lower(stage), 'won|lost'), false) AS _won_lost")
+            keep.append("coalesce(contains(lower(stage), 'won') OR contains(lower(stage), 'lost'),"
+                        " false) AS _won_lost")
         con.execute(
             f"""
             CREATE TABLE typed AS
-            SELECT {', '.join(keep)}, CASE WHEN _blank THEN 'blank row'
-                   WHEN _total THEN 'report footer or totals line, not a record'
-                   {cases} END AS _reason,
+            SELECT {', '.join(keep)},
+                   CASE WHEN _blank THEN 'blank row'
+                        -- "Total;;;;" lines fail a check below; only those pay for the regex.
+                        WHEN ({' OR '.join(f'({c})' for c, _ in reasons) or 'false'})
+                             AND regexp_matches(lower(trim(_first)), '{_TOTALS}')
+                        THEN 'report footer or totals line, not a record'
+                        {cases} END AS _reason,
                    {key_field or 'NULL::VARCHAR'} AS _key
             FROM (SELECT {', '.join(final)} FROM (
                     SELECT {', '.join(typed)} FROM (SELECT {', '.join(texts)} FROM raw_in)))
