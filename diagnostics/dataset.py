@@ -8,8 +8,8 @@ Tables (always present, possibly empty):
 ``opportunities``
     opp_id, rep, team, stage, status ('open' | 'won' | 'lost'), amount, created_date, close_date,
     segment, product, region, last_touch (latest of created, stage change, activity),
-    reached_rank (1..len(funnel stages)+1 where the last rank is "Won"; NULL for deals sitting in
-    an excluded placeholder stage).
+    reached_rank (1..len(funnel stages)+1 where the last rank is "Won"; NULL for open deals sitting
+    in an excluded placeholder stage).
 ``activities``
     activity_id, rep, type, activity_date, opp_id, is_meeting.
 ``stage_history``
@@ -369,7 +369,9 @@ def build_dataset(
     )
     # Furthest rank: won deals reach every stage; open deals their current stage; lost deals the
     # furthest stage in their history, else the stage they were lost at (Pipedrive keeps it),
-    # else the first stage (we know they entered the funnel, not how far they got).
+    # else the first stage (we know they entered the funnel, not how far they got). Open deals
+    # parked in an excluded stage (on hold) stay out of the funnel and the pipeline, with or
+    # without stage history, so that every export of the same deals counts the same.
     con.execute(
         """
         CREATE OR REPLACE TABLE opportunities AS
@@ -398,7 +400,7 @@ def build_dataset(
                greatest(t.created_date, h.last_change, a.last_activity) AS last_touch,
                CASE
                  WHEN t.status_clean = 'won' THEN ?
-                 WHEN t.stage_role = 'excluded' AND h.max_rank IS NULL THEN NULL
+                 WHEN t.stage_role = 'excluded' AND t.status_clean = 'open' THEN NULL
                  WHEN t.status_clean = 'open' THEN greatest(t.stage_rank, h.max_rank, 1)
                  ELSE least(coalesce(greatest(h.max_rank, t.stage_rank), 1), ? - 1)
                END AS reached_rank

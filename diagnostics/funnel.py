@@ -50,6 +50,7 @@ __all__ = [
     "compare_funnels",
     "compute_funnel",
     "counting_caveat",
+    "describe_period",
     "describe_rule",
     "find_breakages",
     "format_amount",
@@ -61,6 +62,7 @@ __all__ = [
     "previous_period",
     "with_period",
     "FILTER_COLUMNS",
+    "NO_DEALS",
     "rank_breakages",
     "rates_frame",
     "rates_from_frame",
@@ -81,6 +83,7 @@ REFERENCES: dict[str, str] = {
     "targets": "your target rates",
 }
 DASH = "—"
+NO_DEALS = "No deals match these filters: widen the period or clear a filter."
 FILTER_COLUMNS = ("segment", "product", "region", "team", "rep")
 # Bit masks live in a BIGINT: bit 0 is unused and bit 63 is the sign.
 _MAX_RANKS = 62
@@ -89,6 +92,9 @@ _MIN_REPS_FOR_QUARTILE = 4
 # Before ranking reps, each rate is pulled toward the team's as if the rep had this many more
 # deals converting at the team rate: a 5-for-5 streak should not set the bar for everyone.
 PRIOR_DEALS = 10
+# A gap smaller than this (0.05 points) is not a breakage: targets are typed to 0.1 point and
+# pre-filled with the actual rates rounded that way, which must not read as "1 more deal lost".
+_MIN_RATE_GAP = 0.0005
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -693,8 +699,13 @@ class BreakageReport:
     def biggest(self) -> Breakage | None:
         """Return the step losing the most opportunities against the reference, if any loses."""
         for b in self.breakages:
-            if b.lost_opportunities is not None and round(b.lost_opportunities) > 0:
-                return b
+            if b.lost_opportunities is None or round(b.lost_opportunities) <= 0:
+                continue
+            if b.actual_rate is not None and b.reference_rate is not None and (
+                b.reference_rate - b.actual_rate < _MIN_RATE_GAP
+            ):
+                continue
+            return b
         return None
 
     def sentence(self) -> str:
@@ -708,10 +719,12 @@ class BreakageReport:
             if b.lost_revenue is not None
             else ""
         )
+        # Whole percents unless they would read the same ("49% instead of 49%").
+        digits = 0 if format_rate(b.actual_rate) != format_rate(b.reference_rate) else 1
         return (
             f"{b.from_stage} → {b.to_stage} loses {lost:,} more deal{'s' if lost != 1 else ''} "
-            f"than {self.reference} would ({format_rate(b.actual_rate)} converting instead of "
-            f"{format_rate(b.reference_rate)}){worth}."
+            f"than {self.reference} would ({format_rate(b.actual_rate, digits)} converting "
+            f"instead of {format_rate(b.reference_rate, digits)}){worth}."
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -790,6 +803,13 @@ def with_period(filters: Filters, start: dt.date | None, end: dt.date | None) ->
     return replace(filters, start=start, end=end)
 
 
+def describe_period(filters: Filters) -> str:
+    """Return the filters' dates as "01 Apr 2026 – 30 Jun 2026" ("any date" where open)."""
+    start = "any date" if filters.start is None else f"{filters.start:%d %b %Y}"
+    end = "any date" if filters.end is None else f"{filters.end:%d %b %Y}"
+    return "any date" if filters.start is None and filters.end is None else f"{start} – {end}"
+
+
 def previous_period(filters: Filters) -> Filters | None:
     """Return the same filters over the period just before, or None without both dates.
 
@@ -851,7 +871,10 @@ def find_breakages(
             rates = compute_funnel(dataset, before, rule).next_rates()
             label = f"the previous period ({before.start:%d %b %Y} – {before.end:%d %b %Y})"
             if all(r is None for r in rates):
-                note = f"There are no deals in {label} to compare with."
+                note = (
+                    f"There are no deals in {label} to compare with: pick a period that has "
+                    "data before it (a quarter, say)."
+                )
     else:
         if reps is None:
             reps = rep_transitions(dataset, filters, rule, min_count)
@@ -860,6 +883,8 @@ def find_breakages(
             note = (
                 f"Too few reps have {min_count} or more deals at a step to find a best quartile."
             )
+    if result.total == 0:
+        note = NO_DEALS
     if avg_won_amount is None:
         avg_won_amount = headline_metrics(dataset, filters).avg_won_amount
     return rank_breakages(result, rates, avg_won_amount, label, note)

@@ -684,6 +684,11 @@ def assemble_dataset(
             "No open pipeline stage was found (every stage is won, lost or excluded), so the "
             "funnel has no steps. Mark the stages deals pass through as open in the stage table, "
             "or upload stage history.")
+    parked = sum(1 for s in opportunities.column("stage").to_pylist() if s in config.excluded)
+    if parked:
+        notes.append(
+            f"{parked:,} deals sit in excluded stages ({', '.join(config.excluded)}): they stay "
+            "out of the funnel and the open pipeline. Mark the stage as open to count them.")
     lost_without_trace = 0
     if history is None:
         lost_without_trace = sum(1 for s in opportunities.column("stage").to_pylist()

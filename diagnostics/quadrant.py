@@ -35,6 +35,7 @@ from diagnostics.funnel import compute_funnel
 
 __all__ = [
     "ENGAGEMENTS",
+    "NOTHING_TO_DRAW",
     "QUADRANTS",
     "Movement",
     "QuadrantContent",
@@ -58,6 +59,10 @@ ENGAGEMENTS: tuple[Engagement, ...] = ("activities", "meetings", "opportunities"
 QUADRANTS = ("star", "needs_coaching", "performance_plan", "check_data", "not_enough_data")
 NOT_ENOUGH = "not_enough_data"
 DASH = "—"
+NOTHING_TO_DRAW = (
+    "Nothing to draw: no rep has a deal closed (or a working day) in this period with these "
+    "filters. Widen the period or clear a filter."
+)
 CONTENT_PATH = Path(__file__).parent / "content" / "quadrant.toml"
 
 
@@ -636,6 +641,19 @@ class Movement:
     moved_into_stars: int
     left_stars: int
 
+    def note(self) -> str:
+        """Return how the chart reads and where each period's split lines come from."""
+        lines = {
+            "median": "Each period uses its own team medians.",
+            "target": "Both periods use your targets.",
+            "mixed": "Both periods use your target on one axis and their own team median on "
+                     "the other.",
+        }[self.second.thresholds.basis]
+        return (
+            "Each line runs from a rep's first-period point (hollow) to the second (filled, "
+            f"coloured by the new quadrant). {lines}"
+        )
+
 
 def compare_periods(
     dataset: Dataset,
@@ -726,9 +744,19 @@ class RepFunnel:
     weakest_step: str | None
     rep_rate: float | None
     team_rate: float | None
+    closed: int = 0
+    rated_steps: int = 0
 
     def sentence(self) -> str:
         """Return one sentence naming where the rep's funnel breaks against the team's."""
+        if self.closed == 0:
+            return f"{self.rep} closed no deal in this period: there is no funnel to compare."
+        if self.rated_steps == 0:
+            # "Within 5 points at every step with 5 deals" would be true of no step at all.
+            return (
+                f"{self.rep} has fewer than {MIN_STEP_DEALS} closed deals at every step: too few "
+                "to say where their funnel breaks."
+            )
         if self.weakest_step is None or self.rep_rate is None or self.team_rate is None:
             return (
                 f"{self.rep} converts within {MIN_STEP_GAP * 100:.0f} points of the team, or "
@@ -770,10 +798,14 @@ def rep_funnel(dataset: Dataset, filters: Filters, rep: str) -> RepFunnel:
                  "next_step_conversion"],
     )
     weakest: tuple[float, str, float, float] | None = None
+    rated = 0
     labels = mine.transition_labels()
     for own, ref, label in zip(mine.stages, team.stages, labels, strict=False):
         a, b = own.next_step_conversion, ref.next_step_conversion
-        if a is None or b is None or own.reached < MIN_STEP_DEALS or b - a < MIN_STEP_GAP:
+        if a is None or b is None or own.reached < MIN_STEP_DEALS:
+            continue
+        rated += 1
+        if b - a < MIN_STEP_GAP:
             continue
         if weakest is None or b - a > weakest[0]:
             weakest = (b - a, label, a, b)
@@ -784,4 +816,6 @@ def rep_funnel(dataset: Dataset, filters: Filters, rep: str) -> RepFunnel:
         weakest_step=weakest[1] if weakest else None,
         rep_rate=weakest[2] if weakest else None,
         team_rate=weakest[3] if weakest else None,
+        closed=mine.total,
+        rated_steps=rated,
     )

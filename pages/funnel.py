@@ -108,7 +108,7 @@ except DiagnosticsError as err:
     st.error(str(err))
     st.stop()
 sentence_box.info(f"Where it breaks: {report.sentence()}", icon=":material/troubleshoot:")
-if view == "Where it breaks":
+if view == "Where it breaks" and result.total:
     st.altair_chart(charts.breakage_chart(report), width="stretch")
     st.dataframe(report.to_frame(), hide_index=True, width="stretch")
 
@@ -116,16 +116,24 @@ if view == "Funnel":
     slots = [*st.columns(5), *st.columns(5)]
     for col, (label, value, note) in zip(slots, metrics.display_items(), strict=False):
         col.metric(label, value, help=note or None)
-    st.altair_chart(charts.funnel_chart(result), width="stretch")
+    if result.total:  # an empty chart says nothing; the sentence above says why
+        st.altair_chart(charts.funnel_chart(result), width="stretch")
     st.dataframe(result.to_frame(), hide_index=True, width="stretch")
     if st.toggle("Compare with another period", **_seeded("compare_on", False)):
         before = fn.previous_period(filters) or fn.with_period(filters, lo, hi)
         other = st.date_input("Other period", **_seeded("compare", (before.start, before.end)))
         if len(other) == 2:
             result_b = fn.compute_funnel(dataset, fn.with_period(filters, *other), rule)
-            labels = (f"{start} – {end}", f"{other[0]} – {other[1]}")
-            st.dataframe(fn.compare_funnels(result, result_b, labels), hide_index=True,
-                         width="stretch")
+            # Short headers keep the Change column in view; the dates go in the caption.
+            st.caption(f"This period: {fn.describe_period(filters)}. Other period: "
+                       f"{fn.describe_period(result_b.filters)}.")
+            if not result_b.total:
+                st.info(f"No deals in the other period: the data runs from {lo:%d %b %Y} to "
+                        f"{hi:%d %b %Y}.")
+            st.dataframe(fn.compare_funnels(result, result_b, ("this period", "other period")),
+                         hide_index=True, width="stretch")
+        else:
+            st.info("Pick a start and an end date for the other period.")
 
 if view == VIEWS[3]:
     inputs = pl.plan_inputs_from_data(dataset, filters, rule, result, metrics)

@@ -108,13 +108,16 @@ view = st.segmented_control("View", ["Quadrant", "Funnel plot", "Movement", "Rep
                             key=QUADRANT_WIDGET + "view", default="Quadrant") or "Quadrant"
 frame = result.to_frame()
 colours = content.colours()
-if view == "Quadrant":
+hidden = int((frame["engagement"].isna() | frame[y_field].isna()).sum())
+empty = {"Quadrant": hidden == len(frame), "Funnel plot": result.team_close_ratio is None}
+if empty.get(view, False):
+    st.info(q.NOTHING_TO_DRAW)  # rather than empty axes
+elif view == "Quadrant":
     show_bars = st.checkbox("Show 95% intervals", **_w("intervals", False))
     st.altair_chart(charts.quadrant_chart(
         frame, engagement_threshold=th.engagement, close_threshold=th.close_ratio,
         engagement_label=result.engagement_label, colours=colours, y_field=y_field,
         show_intervals=show_bars), width="stretch")
-    hidden = int((frame["engagement"].isna() | frame[y_field].isna()).sum())
     if hidden:
         st.caption(f"{hidden} rep(s) without a closed deal or engagement figure are listed below "
                    "but cannot be drawn.")
@@ -143,8 +146,7 @@ elif view == "Movement":
         m[1].metric("Left Stars", moves.left_stars)
         st.altair_chart(charts.movement_chart(moves.frame, result.engagement_label, colours,
                                               content.names()), width="stretch")
-        st.caption("Each line runs from a rep's first-period point (hollow) to the second "
-                   "(filled, coloured by the new quadrant). Each period uses its own medians.")
+        st.caption(moves.note())
     else:
         st.info("Pick a start and an end date for both periods.")
 else:

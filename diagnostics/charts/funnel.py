@@ -25,6 +25,8 @@ SEGMENTS: dict[str, str] = {
     "Won": "#54a24b",
 }
 GREY = "#d9d9d9"
+# Past this share of the way to the colour scale's extreme, a heatmap cell takes white text.
+DARK_SHARE = 0.6
 HEATMAP_CAPTION = (
     "Each cell: the rep's conversion at that step; colour = points above (blue) or below (red) "
     "the team. Grey cells had too few deals to say."
@@ -124,6 +126,25 @@ def breakage_chart(report: BreakageReport) -> alt.Chart:
     return chart
 
 
+def _is_dark(gaps: pd.Series) -> list[bool]:
+    """Return, per cell, whether its colour is dark enough to need white text.
+
+    The diverging scale stretches each side from 0 to that side's extreme (``domainMid=0``), so
+    a cell is dark when it lies beyond 60% of the way to its own side's extreme.
+    """
+    values = pd.to_numeric(gaps, errors="coerce")
+    top, bottom = values.max(), values.min()
+    out = []
+    for g in values:
+        if pd.isna(g):
+            out.append(False)
+        elif g > 0:
+            out.append(bool(g >= DARK_SHARE * top))
+        else:
+            out.append(bool(g < 0 and g <= DARK_SHARE * bottom))
+    return out
+
+
 def rep_heatmap(reps: pd.DataFrame) -> alt.LayerChart:
     """Return a rep × step grid coloured by each rep's rate minus the team's (in points).
 
@@ -146,6 +167,7 @@ def rep_heatmap(reps: pd.DataFrame) -> alt.LayerChart:
             "entered": reps["entered"],
         }
     )
+    frame["dark"] = _is_dark(frame["gap_points"])
     base = alt.Chart(frame).encode(
         x=alt.X("step:N", sort=steps, title=None,
                 axis=alt.Axis(orient="top", labelAngle=-20, labelLimit=180)),
@@ -161,7 +183,10 @@ def rep_heatmap(reps: pd.DataFrame) -> alt.LayerChart:
             scale=alt.Scale(scheme="redblue", domainMid=0),
         )
     )
-    text = base.transform_filter("datum.enough").mark_text(fontSize=10).encode(text="label:N")
+    text = base.transform_filter("datum.enough").mark_text(fontSize=10).encode(
+        text="label:N",
+        color=alt.condition("datum.dark", alt.value("white"), alt.value("black")),
+    )
     return alt.LayerChart(layer=[grey, coloured, text]).properties(height=alt.Step(20))
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
+from diagnostics.funnel import NO_DEALS
 from ui.state import DATASET, FUNNEL_SETTINGS, FUNNEL_WIDGET_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +83,7 @@ def test_page_shows_the_funnel_the_rule_and_the_breakage() -> None:
     assert "Every number on this page: Counting rule: furthest stage reached. Cohort: Deals " \
            "created 10 Jan 2026 – 30 Jun 2026." in _captions(at)
     assert _breakage(at)
+    assert len(at.get("vega_lite_chart")) == 1
     assert at.dataframe[0].value["Reached"].tolist() == [20, 9, 6, 6]
 
 
@@ -90,10 +92,36 @@ def test_compare_two_periods() -> None:
     at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 4, 1), D(2026, 6, 30)))
     at.toggle(key=FUNNEL_WIDGET_PREFIX + "compare_on").set_value(True).run()
     table = at.dataframe[1].value
+    # Short headers keep the Change column in view; the dates are in the caption.
     assert table.columns[1:].tolist() == [
-        "Reached (2026-04-01 – 2026-06-30)", "Next step (2026-04-01 – 2026-06-30)",
-        "Reached (2026-01-01 – 2026-03-31)", "Next step (2026-01-01 – 2026-03-31)", "Change"]
+        "Reached (this period)", "Next step (this period)",
+        "Reached (other period)", "Next step (other period)", "Change"]
     assert table.iloc[0].tolist() == ["Lead", 10, "20%", 10, "70%", "-50 pts"]
+    assert ("This period: 01 Apr 2026 – 30 Jun 2026. Other period: 01 Jan 2026 – 31 Mar 2026."
+            in _captions(at))
+    assert not at.info[1:]
+    at.date_input(key=FUNNEL_WIDGET_PREFIX + "compare").set_value((D(2025, 1, 1),
+                                                                   D(2025, 3, 31))).run()
+    assert [str(i.body) for i in at.info[1:]] == [
+        "No deals in the other period: the data runs from 10 Jan 2026 to 30 Jun 2026."]
+    at.date_input(key=FUNNEL_WIDGET_PREFIX + "compare").set_value((D(2025, 1, 1),)).run()
+    assert not at.exception
+    assert [str(i.body) for i in at.info[1:]] == [
+        "Pick a start and an end date for the other period."]
+
+
+def test_a_filter_leaving_no_deals_says_so() -> None:
+    at = _open(_dataset())
+    at.multiselect(key=FUNNEL_WIDGET_PREFIX + "segment").select("SMB")
+    at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 4, 1),
+                                                                  D(2026, 6, 30))).run()
+    assert not at.exception
+    assert _counts(at) == ("0", "0", "0") and _metric(at, "Win rate") == "—"
+    assert _breakage(at) == f"Where it breaks: {NO_DEALS}"
+    assert not at.get("vega_lite_chart")  # no empty axes
+    _view(at, "Where it breaks")
+    assert _breakage(at) == f"Where it breaks: {NO_DEALS}"
+    assert not at.get("vega_lite_chart")
 
 
 def test_reps_view_shows_the_heatmap() -> None:

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
+from diagnostics.quadrant import NOTHING_TO_DRAW
 from ui.state import DATASET, QUADRANT_SETTINGS, QUADRANT_WIDGET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,3 +114,29 @@ def test_export_buttons_are_offered() -> None:
 def test_bundled_sample_loads_by_default() -> None:
     at = _open()
     assert sum(int(m.value) for m in at.metric) == len(at.dataframe[0].value) > 0
+
+
+def _nobody_closed() -> Dataset:
+    opps = [{"opp_id": f"o{i}", "rep": rep, "team": "East", "stage": "Demo", "status": "open",
+             "created_date": DAY, "close_date": None} for i, rep in enumerate(["Ann", "Bob"])]
+    stages = StageConfig(funnel=("Lead", "Demo"), won=("Won",), lost=("Lost",))
+    return build_dataset(pd.DataFrame(opps), stages, source="test")
+
+
+@pytest.mark.parametrize("view", ["Quadrant", "Funnel plot"])
+def test_nothing_to_draw_says_so_instead_of_empty_axes(view: str) -> None:
+    at = _open(_nobody_closed())
+    at.button_group(key=QUADRANT_WIDGET + "view").set_value(view).run()
+    assert not at.exception
+    assert [i.value for i in at.info] == [NOTHING_TO_DRAW]
+    assert _metric(at, "Not enough data") == 2
+
+
+def test_movement_caption_names_the_targets_when_targets_split() -> None:
+    at = _open(_dataset())
+    at.button_group(key=QUADRANT_WIDGET + "view").set_value("Movement").run()
+    assert "own team medians" in " ".join(c.value for c in at.caption)
+    at.radio(key=QUADRANT_WIDGET + "split").set_value("Targets").run()
+    captions = " ".join(c.value for c in at.caption)
+    assert not at.exception
+    assert "Both periods use your targets." in captions and "medians." not in captions

@@ -79,6 +79,25 @@ def test_heatmap_greys_small_samples(many_deals: Dataset) -> None:
     assert coloured["encoding"]["color"]["scale"] == {"scheme": "redblue", "domainMid": 0}
 
 
+def test_heatmap_writes_white_on_dark_cells() -> None:
+    # Gaps of +20, +5, -40, -10 points: the scale runs 0 → +20 and 0 → -40, so +20 (100% of
+    # its side) and -40 are dark; +5 (25%) and -10 (25%) stay light; grey cells stay black.
+    reps = pd.DataFrame(
+        {
+            "rep": ["A", "B", "C", "D", "E"], "step": ["L → D"] * 5, "order": [0] * 5,
+            "entered": [10] * 5, "advanced": [7, 6, 1, 4, 1],
+            "rate": [0.7, 0.55, 0.1, 0.4, None], "team_rate": [0.5] * 5,
+            "gap": [0.2, 0.05, -0.4, -0.1, None], "enough": [True, True, True, True, False],
+        }
+    )
+    spec = charts.rep_heatmap(reps).to_dict()
+    (rows,) = _rows(spec).values()
+    assert [r["dark"] for r in rows] == [True, False, True, False, False]
+    text = spec["layer"][2]["encoding"]["color"]
+    assert text["condition"] == {"test": "datum.dark", "value": "white"}
+    assert text["value"] == "black"
+
+
 def test_breakage_chart_ranks_steps(many_deals: Dataset) -> None:
     result = fn.compute_funnel(many_deals, Filters())
     report = fn.rank_breakages(result, [0.9, 0.1, None], 50.0, "targets")

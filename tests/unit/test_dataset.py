@@ -101,3 +101,12 @@ def test_describe_names_cohort_and_filters() -> None:
     text = Filters(start=D(2025, 1, 1), end=D(2025, 3, 31), cohort="closed",
                    region=("EMEA",)).describe()
     assert text == "Deals won or lost 01 Jan 2025 – 31 Mar 2025; region = EMEA"
+
+
+def test_parked_deals_stay_out_even_with_stage_history() -> None:
+    opp = pd.DataFrame({"opp_id": ["1"], "stage": ["On hold"], "created_date": [D(2025, 1, 1)]})
+    hist = pd.DataFrame({"opp_id": ["1", "1"], "stage": ["Lead", "Demo"],
+                         "entered_date": [D(2025, 1, 1), D(2025, 1, 5)]})
+    ds = build_dataset(opp, STAGES, stage_history=hist)
+    assert ds.con.execute("SELECT status, reached_rank FROM opportunities").fetchall() == [
+        ("open", None)]

@@ -253,6 +253,33 @@ def test_no_breakage_when_every_step_beats_the_reference() -> None:
     assert list(report.to_frame()["Bookings lost vs reference"]) == ["—", "—", "—"]
 
 
+def test_targets_prefilled_with_the_rounded_rates_are_no_breakage() -> None:
+    # 3,315 deals at 48.96% against the same rate rounded to 49.0%: 1.4 "deals", but no gap
+    # anyone typed. Reading "loses 1 more deal (49% instead of 49%)" would be nonsense.
+    report = fn.rank_breakages(_result([3315, 1623, 800, 600]),
+                               [0.490, 0.493, 0.75], 1000.0, "your targets")
+    assert report.biggest is None
+    assert report.sentence() == "No step loses more deals than your targets would."
+
+
+def test_close_rates_are_told_apart_with_a_decimal() -> None:
+    # 1,000 × (49.4% − 48.6%) = 8 deals: whole percents would both read 49%.
+    report = fn.rank_breakages(_result([1000, 486, 243, 100]), [0.494, 0.5, 100 / 243],
+                               None, "target")
+    assert report.sentence() == (
+        "Lead → Demo loses 8 more deals than target would (48.6% converting instead of 49.4%)."
+    )
+
+
+def test_no_deals_says_so_whatever_the_reference(hand: Dataset) -> None:
+    empty = Filters(segment=("Nope",))
+    for reference, targets in (("best_reps", None), ("previous", None),
+                               ("targets", [0.5, 0.5, 0.5])):
+        report = fn.find_breakages(hand, empty, reference=reference, targets=targets)
+        assert report.biggest is None
+        assert report.sentence() == fn.NO_DEALS
+
+
 def test_reference_rates_must_match_the_steps() -> None:
     with pytest.raises(DiagnosticsError, match="3 reference rates"):
         fn.rank_breakages(_result([10, 5, 2, 1]), [0.5], None, "x")
@@ -294,9 +321,10 @@ def test_breakage_against_the_previous_period() -> None:
     assert biggest.lost_opportunities == pytest.approx(4.0)  # 10 × (80% − 40%)
     assert "01 Jan 2026 – 31 Mar 2026" in report.reference
     assert report.sentence().startswith("Lead → Demo loses 4 more deals than the previous period")
-    none_before = fn.find_breakages(data, Filters(start=D(2025, 1, 1), end=D(2025, 12, 31)),
+    none_before = fn.find_breakages(data, Filters(start=D(2026, 1, 1), end=D(2026, 3, 31)),
                                     reference="previous")
     assert none_before.biggest is None and "no deals" in none_before.sentence()
+    assert "pick a period that has data before it" in none_before.sentence()
     no_dates = fn.find_breakages(data, Filters(), reference="previous")
     assert "start and an end date" in no_dates.sentence()
 

@@ -369,6 +369,18 @@ def test_rep_funnel_names_where_the_rep_breaks(dataset: Dataset) -> None:
     assert "within 5 points" in ann.sentence()
 
 
+def test_rep_funnel_does_not_praise_a_rep_without_enough_deals(dataset: Dataset) -> None:
+    # Eve closed nothing and Gus two deals: no step has the 5 deals needed to judge it, so
+    # "within 5 points of the team at every step with 5 or more deals" would be empty praise.
+    assert q.rep_funnel(dataset, PERIOD, "Eve").sentence() == (
+        "Eve closed no deal in this period: there is no funnel to compare."
+    )
+    assert q.rep_funnel(dataset, PERIOD, "Gus").sentence() == (
+        "Gus has fewer than 5 closed deals at every step: too few to say where their funnel "
+        "breaks."
+    )
+
+
 def test_exports_neutralise_formula_names() -> None:
     opps, acts = _frames()
     opps["rep"] = opps["rep"].replace({"Ann": "=HYPERLINK(\"http://x\")"})
