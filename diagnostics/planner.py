@@ -133,6 +133,21 @@ class Plan:
             ),
         ]
 
+    def meeting_standard(self) -> str | None:
+        """Return a sentence comparing the meetings each rep needs a day with one a day."""
+        per_day = self.meetings_per_rep_per_day
+        if per_day is None or self.meeting_stage is None:
+            return None
+        if per_day > 1.05:
+            verdict = (f"above the one-meeting-a-day standard: the plan asks {per_day:.1f}× what "
+                       "a healthy team sustains")
+        elif per_day >= 0.95:
+            verdict = "right at the one-meeting-a-day standard"
+        else:
+            verdict = "within the one-meeting-a-day standard"
+        return (f"Each rep needs {format_per_day(per_day)} “{self.meeting_stage}” per working "
+                f"day: {verdict}.")
+
     def to_frame(self) -> pd.DataFrame:
         """Return the reverse funnel as a display table (top of funnel first)."""
         return pd.DataFrame(

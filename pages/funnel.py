@@ -174,6 +174,8 @@ if view == VIEWS[3]:
     for col, (label, value, note) in zip([*st.columns(3), *st.columns(3)], plan.display_items(),
                                          strict=True):
         col.metric(label, value, help=note)
+    if standard := plan.meeting_standard():
+        st.caption(standard)
     st.altair_chart(charts.plan_chart(plan), width="stretch")
     st.dataframe(plan.to_frame(), hide_index=True, width="stretch")
     st.subheader("What if")

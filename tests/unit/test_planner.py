@@ -257,3 +257,16 @@ def test_plan_command_needs_rates_or_a_file() -> None:
     args = parser.parse_args(["plan", "--target", "1000", "--deal-size", "10"])
     with pytest.raises(DiagnosticsError, match="--from-file"):
         args.func(args)
+
+
+@pytest.mark.parametrize(("per_day", "words"), [(2.5, "above"), (1.0, "right at"),
+                                                  (0.4, "within"), (None, None)])
+def test_meeting_standard_sentence(per_day: float | None, words: str | None) -> None:
+    import dataclasses
+
+    plan = pl.plan_reverse_funnel(140_000, 10_000, ["Calls", "First meeting", "Meeting", "Proposal",
+                                                 "Won"], [0.10, 0.35, 0.50, 0.40])
+    plan = dataclasses.replace(plan, meetings_per_rep_per_day=per_day,
+                               meeting_stage="Meeting" if per_day is not None else None)
+    sentence = plan.meeting_standard()
+    assert (sentence is None) if words is None else (words in (sentence or ""))
