@@ -391,7 +391,8 @@ def _grouped_masks(
         return dataset.query_df(sql, params)
     rep = "coalesce(sel.rep, '(no rep)') AS rep, " if by_rep else ""
     sql = f"""
-        WITH sel AS (SELECT o.* FROM opportunities o WHERE {where}),
+        WITH sel AS (  -- deals parked in an excluded stage stay out under every rule
+            SELECT o.* FROM opportunities o WHERE o.reached_rank IS NOT NULL AND {where}),
         {_mask_sql(rule, n_ranks)}
         SELECT {rep}m.mask, sel.status, count(*) AS n, sum(coalesce(sel.amount, 0)) AS amount
         FROM m JOIN sel ON sel.opp_id = m.opp_id
