@@ -414,9 +414,15 @@ def answers_to_query_params(answers: Answers, bank: Bank) -> dict[str, str]:
         params[LINK_ROLE_KEY] = answers.role
     if answers.numbers:
         params[LINK_NUMBERS_KEY] = "~".join(
-            f"{name}:{value:g}" for name, value in answers.numbers.items()
+            f"{name}:{_number_text(value)}" for name, value in answers.numbers.items()
         )
     return params
+
+
+def _number_text(value: float) -> str:
+    """Return the shortest text that reads back as exactly ``value`` (``:g`` kept 6 digits)."""
+    text = repr(float(value))
+    return text.removesuffix(".0")
 
 
 def _link_error(problem: str) -> DiagnosticsError:

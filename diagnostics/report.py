@@ -121,6 +121,7 @@ body { font-family: Helvetica, Arial, sans-serif; color: #1b1b1b; font-size: 10.
 h1 { font-size: 17pt; margin: 0 0 2mm; color: #1F4E79; }
 h2 { font-size: 11.5pt; margin: 4mm 0 1.5mm; border-bottom: 1px solid #ccc; }
 p, ul { margin: 0 0 1.5mm; }
+section { break-inside: avoid; }  /* a section moves whole to the next printed page */
 ul { padding-left: 5mm; }
 .meta { color: #555; font-size: 9pt; margin-bottom: 3mm; }
 .verdict { border-left: 6px solid; padding: 2mm 4mm; margin: 2mm 0 3mm; background: #f6f6f6; }
@@ -217,10 +218,23 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
     return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
 
 
+_KEEP_TOGETHER_MM = 90.0  # sections up to this height are never split across pages
+_CHARS_PER_LINE = 100  # about how many 9.5 pt Helvetica characters fit the A4 text width
+
+
+def _section_height_mm(section: ReportSection) -> float:
+    """Return a generous estimate of the height a section takes in the PDF."""
+    lines = sum(len(t) // _CHARS_PER_LINE + 1 for t in (*section.paragraphs, *section.bullets))
+    return 9.5 + lines * 5.0 + len(section.bars) * 5.4 + 1.0
+
+
 class _Pdf(FPDF):
     """FPDF with the report's text helpers."""
 
     def heading(self, text: str) -> None:
+        # Keep a heading with the first lines of its section rather than alone at a page foot.
+        if self.will_page_break(20):
+            self.add_page()
         self.ln(1.5)
         self.set_font("Helvetica", "B", 11)
         self.set_text_color(31, 78, 121)
@@ -249,6 +263,10 @@ class _Pdf(FPDF):
         track_w = self.w - self.l_margin - self.r_margin - label_w - value_w - 2
         self.set_font("Helvetica", "", 8.5)
         for row in rows:
+            # The label cell alone would break the page while the track and value were drawn at
+            # the old y: every later cell then started a page of its own (a 5-page report).
+            if self.will_page_break(height + 1.2):
+                self.add_page()
             y = self.get_y()
             self.set_xy(self.l_margin, y)
             self.cell(label_w, height + 1, _latin1(row.label)[:60])
@@ -305,6 +323,10 @@ def build_report_pdf(
         pdf.ln(1)
     sections = (*(result_sections(result) if result else ()), *extra_sections)
     for section in sections:
+        # A short section starts on a new page rather than split (a lone bar on page two).
+        needed = _section_height_mm(section)
+        if needed <= _KEEP_TOGETHER_MM and pdf.will_page_break(needed):
+            pdf.add_page()
         pdf.heading(section.title)
         for text in section.paragraphs:
             pdf.paragraph(text)

@@ -18,7 +18,6 @@ st.markdown(
     "out of the score, never counted as low. Add a few numbers if you have them, and the verdict "
     "combines both, with the rule shown."
 )
-w.show_message()
 bank = w.active_bank()
 w.apply_share_link(bank)
 if bank is not q.load_bank():
@@ -63,5 +62,6 @@ st.markdown("**Share link** — opens this page with the same answers (nothing i
             "server; the answers travel in the link):")
 st.code(link, language=None)
 w.downloads(bank, answers, result)
-with st.expander("Load answers or your own question bank"):
+# A key keeps the expander open across the rerun a load triggers (and its message shows inside).
+with st.expander("Load answers or your own question bank", key=state.MYN_LOADERS):
     w.loaders(bank)

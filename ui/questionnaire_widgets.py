@@ -42,12 +42,40 @@ def current_answers() -> q.Answers:
     )
 
 
-def _forget_widgets() -> None:
-    """Drop widget values so the widgets re-seed from the answer dicts on the next run."""
-    prefixes = (state.MYN_WIDGET_PREFIX, state.MYN_NUMBER_PREFIX)
-    for key in [k for k in st.session_state if str(k).startswith(prefixes)]:
-        del st.session_state[key]
-    st.session_state.pop(state.MYN_ROLE_WIDGET, None)
+def _radio_value(question_id: str) -> int | None:
+    """Return the radio option that shows a stored answer (None when not answered yet)."""
+    answers = state.session_dict(state.MYN_ANSWERS)
+    if question_id not in answers:
+        return None
+    value = answers[question_id]
+    return _NA if value is None else int(value)
+
+
+def _number_value(name: str) -> float | None:
+    """Return what the number input of ``name`` shows for the stored number."""
+    value = state.session_dict(state.MYN_NUMBERS).get(name)
+    if value is None:
+        return None
+    return float(value) * 100 if name in _PERCENT else float(value)
+
+
+def _sync_widgets() -> None:
+    """Write the answer dicts into the widgets the browser already shows.
+
+    Deleting the widget keys is not enough: the widgets keep their identity (their key), so the
+    browser went on showing the old values and sent them back with the next click, which undid a
+    "Clear", a loaded answers file or the numbers filled from the data. Setting the values through
+    session state pushes the new ones to the browser.
+    """
+    role = st.session_state.get(state.MYN_ROLE)
+    for key in list(st.session_state):
+        name = str(key)
+        if name.startswith(state.MYN_WIDGET_PREFIX):
+            st.session_state[name] = _radio_value(name.removeprefix(state.MYN_WIDGET_PREFIX))
+        elif name.startswith(state.MYN_NUMBER_PREFIX):
+            st.session_state[name] = _number_value(name.removeprefix(state.MYN_NUMBER_PREFIX))
+        elif name == state.MYN_ROLE_WIDGET:
+            st.session_state[name] = role if role in {r.id for r in active_bank().roles} else None
 
 
 def apply_answers(loaded: q.Answers) -> None:
@@ -55,19 +83,24 @@ def apply_answers(loaded: q.Answers) -> None:
     st.session_state[state.MYN_ANSWERS] = dict(loaded.answers)
     st.session_state[state.MYN_NUMBERS] = dict(loaded.numbers)
     st.session_state[state.MYN_ROLE] = loaded.role
-    _forget_widgets()
+    _sync_widgets()
 
 
-def _flash(kind: str, text: str) -> None:
-    st.session_state[state.MYN_MESSAGE] = (kind, text)
+def _flash(kind: str, text: str, place: str) -> None:
+    st.session_state[state.MYN_MESSAGE] = (kind, text, place)
 
 
-def show_message() -> None:
-    """Show (once) the feedback a callback left behind."""
-    message = st.session_state.pop(state.MYN_MESSAGE, None)
-    if message:
-        kind, text = message
-        (st.error if kind == "error" else st.success)(md(text))
+def show_message(place: str) -> None:
+    """Show (once) the feedback a callback left behind for ``place``, next to what was clicked.
+
+    A message shown at the top of the page went unseen by someone loading a file at its bottom.
+    """
+    message = st.session_state.get(state.MYN_MESSAGE)
+    if not message or message[-1] != place:
+        return
+    del st.session_state[state.MYN_MESSAGE]
+    kind, text = message[0], message[1]
+    (st.error if kind == "error" else st.success)(md(text))
 
 
 def apply_share_link(bank: q.Bank) -> None:
@@ -112,20 +145,17 @@ def _store_answer(question_id: str) -> None:
 
 def question_radio(question: q.Question, number: int) -> None:
     """Render one statement as a radio with its five anchors and a not-applicable option."""
-    answers = state.session_dict(state.MYN_ANSWERS)
     options = [1, 2, 3, 4, 5, _NA]
-    if question.id not in answers:
-        index = None
-    else:
-        value = answers[question.id]
-        index = options.index(_NA if value is None else int(value))
+    key = state.MYN_WIDGET_PREFIX + question.id
+    value = None if key in st.session_state else _radio_value(question.id)
+    index = None if value is None else options.index(value)
     levels = question.levels
     st.radio(
         md(f"**{number}. {question.statement}**"),
         options,
         index=index,
         format_func=lambda v: "Not applicable / don't know" if v == _NA else f"{v} · {levels[v-1]}",
-        key=state.MYN_WIDGET_PREFIX + question.id,
+        key=key,
         on_change=_store_answer,
         args=(question.id,),
         help=f"Why it matters: {question.why}",
@@ -140,10 +170,11 @@ def role_select(bank: q.Bank) -> None:
     """Render the role select box (stored in ``MYN_ROLE``)."""
     ids = [r.id for r in bank.roles]
     role = st.session_state.get(state.MYN_ROLE)
+    seeded = state.MYN_ROLE_WIDGET not in st.session_state and role in ids
     st.selectbox(
         "Your role",
         ids,
-        index=ids.index(role) if role in ids else None,
+        index=ids.index(role) if seeded else None,
         format_func=bank.role_label,
         placeholder="Pick your role",
         key=state.MYN_ROLE_WIDGET,
@@ -164,34 +195,36 @@ def _fill_from_data() -> None:
     try:
         found = q.numbers_from_dataset(state.active_dataset())
     except (DiagnosticsError, ImportError) as err:
-        _flash("error", f"Could not read numbers from the data: {err}")
+        _flash("error", f"Could not read numbers from the data: {err}", "numbers")
         return
     state.session_dict(state.MYN_NUMBERS).update(found)
-    _forget_widgets()
+    _sync_widgets()
     names = ", ".join(q.NUMBER_FIELDS[n][0].lower() for n in found)
-    _flash("success", f"Filled from the data: {names or 'nothing (no closed deals)'}.")
+    _flash("success", f"Filled from the data: {names or 'nothing (no closed deals)'}.", "numbers")
 
 
 def numbers_inputs() -> None:
     """Render the optional numbers (two columns) and the fill-from-data button."""
-    numbers = state.session_dict(state.MYN_NUMBERS)
+    show_message("numbers")
     st.button("Fill from my data", key=state.MYN_FILL_FROM_DATA, on_click=_fill_from_data,
               help="Win rate, average won deal, open pipeline from the active dataset; ramped "
                    "reps = reps with a win in the data's last 90 days, and their won deals per "
                    "month. Target and closed so far stay yours to enter.")
     columns = st.columns(2)
     for i, (name, (label, help_text)) in enumerate(q.NUMBER_FIELDS.items()):
-        value = numbers.get(name)
+        key = state.MYN_NUMBER_PREFIX + name
+        # A widget that already has state shows it; seeding it too would warn (set twice).
+        value = None if key in st.session_state else _number_value(name)
         percent = name in _PERCENT
         with columns[i % 2]:
             st.number_input(
                 f"{label} (%)" if percent else label,
                 min_value=0.0,
                 max_value=100.0 if percent else None,
-                value=None if value is None else (value * 100 if percent else value),
+                value=value,
                 step=1.0,
                 format="%.1f" if percent or name == "deals_per_rep_month" else "%.0f",
-                key=state.MYN_NUMBER_PREFIX + name,
+                key=key,
                 on_change=_store_number,
                 args=(name,),
                 help=help_text,
@@ -209,11 +242,11 @@ def _load_answers_file() -> None:
         data = json.loads(upload.getvalue().decode("utf-8"))
         apply_answers(q.parse_answers_file(data, active_bank()))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        _flash("error", f"{upload.name} is not a JSON answers file: {err}.")
+        _flash("error", f"{upload.name} is not a JSON answers file: {err}.", "loaders")
     except DiagnosticsError as err:
-        _flash("error", f"{upload.name}: {err}")
+        _flash("error", f"{upload.name}: {err}", "loaders")
     else:
-        _flash("success", f"Answers loaded from {upload.name}.")
+        _flash("success", f"Answers loaded from {upload.name}.", "loaders")
 
 
 def _load_bank_file() -> None:
@@ -223,14 +256,15 @@ def _load_bank_file() -> None:
     try:
         bank = q.load_bank_from_text(upload.getvalue().decode("utf-8"), upload.name)
     except UnicodeDecodeError:
-        _flash("error", f"{upload.name} is not a UTF-8 text file.")
+        _flash("error", f"{upload.name} is not a UTF-8 text file.", "loaders")
         return
     except DiagnosticsError as err:
-        _flash("error", str(err))
+        _flash("error", str(err), "loaders")
         return
     _use_bank(bank)
     count = len(bank.questions)
-    _flash("success", f"Using the question bank in {upload.name} ({count} statements).")
+    _flash("success", f"Using the question bank in {upload.name} ({count} statements).",
+           "loaders")
 
 
 def _use_bank(bank: q.Bank | None) -> None:
@@ -239,7 +273,7 @@ def _use_bank(bank: q.Bank | None) -> None:
     answers = state.session_dict(state.MYN_ANSWERS)
     for qid in [k for k in answers if k not in known]:
         del answers[qid]
-    _forget_widgets()
+    _sync_widgets()
 
 
 def _clear() -> None:
@@ -248,6 +282,7 @@ def _clear() -> None:
 
 def loaders(bank: q.Bank) -> None:
     """Render the answers-file and question-bank uploaders and the reset buttons."""
+    show_message("loaders")
     left, right = st.columns(2)
     left.file_uploader("Load an answers file (JSON)", type=["json"],
                        key=state.MYN_ANSWERS_UPLOAD, on_change=_load_answers_file)

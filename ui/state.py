@@ -38,6 +38,7 @@ MYN_BANK_UPLOAD = "myn_bank_upload"  # file uploader for a consultant's question
 MYN_FILL_FROM_DATA = "myn_fill_from_data"  # button: take numbers from the active dataset
 MYN_BUILTIN_BANK = "myn_builtin_bank"  # button: go back to the built-in question bank
 MYN_CLEAR = "myn_clear"  # button: forget every answer and number
+MYN_LOADERS = "myn_loaders"  # expander holding the answers / question-bank loaders
 MYN_DOWNLOADS = "myn_dl_"  # + "json" / "html" / "pdf": download buttons
 
 # Leadership model

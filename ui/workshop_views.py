@@ -104,7 +104,8 @@ def _render_held() -> None:
         except DiagnosticsError:
             held.pop(code, None)
             continue
-        label = f"{workshop.title} · {workshop.client} · {ws.format_code(code)} ({workshop.status})"
+        label = (f"{_plain(workshop.title)} · {_plain(workshop.client)} · "
+                 f"{ws.format_code(code)} ({workshop.status})")  # button labels are Markdown
         if st.button(label, key=F + "open_" + code):
             _go(workshop=code, key=key)
     with st.expander("Open a workshop with its facilitator key"):
@@ -162,7 +163,7 @@ def render_participant(raw_code: str, token: str | None) -> None:
     )
     notice = st.session_state.pop(state.WORKSHOP_NOTICE, None)
     if notice:
-        st.error(notice)
+        st.error(_plain(notice))  # it quotes the workshop title, which is the facilitator's text
     if not workshop.is_open:
         st.warning("This workshop is closed: it takes no more answers. Thank you for taking part.")
     _render_questions(workshop, token)
@@ -260,7 +261,9 @@ def render_facilitator(raw_code: str, key: str | None) -> None:
                        "address (for example http://192.168.1.20:8501).")
         st.image(ws.qr_png(url), caption="Scan to join", width=220)
     with controls:
-        st.toggle("Reveal mode (hide names for the projector)", key=state.WORKSHOP_REVEAL)
+        # A short label: the longer one was cut to "...for the proje…" in this narrow column.
+        st.toggle("Reveal mode: hide names", key=state.WORKSHOP_REVEAL,
+                  help="For the projector: participants show as Participant 1, 2, 3…")
         if workshop.is_open:
             if st.button("Close the workshop", key=F + "close"):
                 ws.close_workshop(store(), workshop.code, key)

@@ -102,6 +102,22 @@ def test_upload_answers_file_and_downloads() -> None:
     assert keys == {state.MYN_DOWNLOADS + x for x in ("json", "html", "pdf")}
 
 
+def test_load_errors_show_next_to_the_loaders() -> None:
+    """A broken file's message shows inside the loaders expander, where the user is looking."""
+    at = _open()
+    at.file_uploader(key=state.MYN_ANSWERS_UPLOAD).set_value(
+        ("broken.json", b"not json{", "application/json")
+    ).run()
+    assert not at.exception
+    (loaders,) = [e for e in at.expander if "Load answers" in e.label]
+    assert any("broken.json is not a JSON answers file" in e.value for e in loaders.error)
+    at.file_uploader(key=state.MYN_BANK_UPLOAD).set_value(
+        ("client.toml", b'title = "x"\n', "text/plain")
+    ).run()
+    (loaders,) = [e for e in at.expander if "Load answers" in e.label]
+    assert any("Question bank client.toml" in e.value for e in loaders.error)
+
+
 def test_share_link_restores_answers_and_garbled_link_is_explained() -> None:
     answers = Answers("cro", {q.id: 4 for q in BANK.questions}, {"target": 500.0})
     at = _open(answers_to_query_params(answers, BANK))

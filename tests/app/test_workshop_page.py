@@ -68,6 +68,18 @@ def test_create_opens_the_facilitator_dashboard_and_lists_the_workshop(store: Du
     assert at.session_state[state.WORKSHOP_KEYS] == {code: key}
 
 
+def test_held_workshop_is_listed_with_its_title_as_typed(store: DuckDBStore) -> None:
+    """The start page lists the workshops this session holds; a title's * stays literal."""
+    created = ws.create_workshop(store, "Acme", "Q3 *planning*")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state[state.WORKSHOP_KEYS] = {created.code: created.key}
+    at.run()
+    at.switch_page(PAGE).run()
+    assert [t.value for t in at.title] == ["Workshop"]
+    (button,) = [b for b in at.button if b.key == F + "open_" + created.code]
+    assert button.label.startswith("Q3 \\*planning\\* · Acme · ")
+
+
 def test_create_with_empty_fields_explains(store: DuckDBStore) -> None:
     at = _open()
     at.button(key="FormSubmitter:" + F + "create-Create workshop").click()
@@ -141,6 +153,21 @@ def test_closed_workshop_refuses_with_a_message(store: DuckDBStore) -> None:
     assert all(r.disabled for r in resumed.radio)
 
 
+def test_answer_refused_after_closing_quotes_the_title_as_typed(store: DuckDBStore) -> None:
+    """The refusal names the workshop; its title shows as typed, not read as Markdown."""
+    created = ws.create_workshop(store, "Acme", "Q3 *planning*")
+    joined = ws.join_workshop(store, created.code, "Ann", "sales")
+    at = _open({"workshop": created.code, "p": joined.token})
+    first = ws.load_content().statements[0].id
+    ws.close_workshop(store, created.code, created.key)
+    at.radio(key=A + first).set_value(4).run()
+    assert not at.exception
+    (refusal,) = [e.value for e in at.error]
+    assert "is closed" in refusal and "Q3 \\*planning\\*" in refusal
+    assert ws.participant_answers(store, created.code, joined.token) == {}
+    assert at.radio(key=A + first).value is None
+
+
 def test_dashboard_shows_responses_gaps_and_reveal_hides_names(store: DuckDBStore) -> None:
     created = ws.create_workshop(store, "Acme", "Kick-off")
     content = ws.load_content()
@@ -159,7 +186,9 @@ def test_dashboard_shows_responses_gaps_and_reveal_hides_names(store: DuckDBStor
                for h in headings)
     progress = at.dataframe[0].value
     assert progress["Participant"].tolist() == ["Ann", "Bob", "Cy"]
-    at.toggle(key=state.WORKSHOP_REVEAL).set_value(True)
+    reveal = at.toggle(key=state.WORKSHOP_REVEAL)
+    assert reveal.label == "Reveal mode: hide names" and "projector" in (reveal.help or "")
+    reveal.set_value(True)
     at.run()
     assert at.dataframe[0].value["Participant"].tolist() == [
         "Participant 1", "Participant 2", "Participant 3"

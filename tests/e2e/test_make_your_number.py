@@ -66,3 +66,44 @@ def test_answer_share_and_print(app_url: str, page: Any, tmp_path: Path) -> None
         page.get_by_role("button", name="Report (PDF)").click()
     assert Path(pdf_download.value.path()).read_bytes().startswith(b"%PDF-")
     assert html_download.value.suggested_filename == "make-your-number-report.html"
+
+
+def test_fill_and_clear_are_not_undone_by_the_next_click(app_url: str, page: Any) -> None:
+    """The browser shows filled / cleared values and does not send the old ones back.
+
+    Regression: widgets kept their key, so the browser went on showing the old numbers and
+    answers and re-sent them with the next click, undoing "Fill from my data" and "Clear".
+    """
+    page.goto(f"{app_url}/make_your_number")
+    wait_idle(page)
+    assert page.get_by_role("heading", name="Make your number").first.is_visible()
+    first, second = BANK.questions[0], BANK.questions[1]
+    page.get_by_text(f"4 · {first.levels[3]}").click()
+    wait_idle(page)
+    pipeline = page.get_by_label("Open qualified pipeline", exact=True)
+    pipeline.fill("123")
+    pipeline.press("Enter")
+    wait_idle(page)
+
+    page.get_by_role("button", name="Fill from my data").click()
+    page.get_by_text("Filled from the data").wait_for(timeout=30_000)
+    wait_idle(page)
+    filled = pipeline.input_value()
+    assert filled not in ("", "123"), filled
+    page.get_by_text(f"2 · {second.levels[1]}").click()  # any other click sends widget values
+    wait_idle(page)
+    assert pipeline.input_value() == filled
+    assert "open_pipeline%3A123~" not in page.url and "open_pipeline%3A123&" not in page.url
+
+    page.get_by_text("Load answers or your own question bank").click()
+    page.get_by_role("button", name="Clear my answers").click()
+    page.get_by_text("No statement is answered yet").wait_for(timeout=30_000)
+    wait_idle(page)
+    assert page.locator("[data-testid='stRadio'] input:checked").count() == 0
+    assert pipeline.input_value() == ""
+    page.get_by_text(f"3 · {second.levels[2]}").click()
+    wait_idle(page)
+    assert page.locator("[data-testid='stRadio'] input:checked").count() == 1
+    assert pipeline.input_value() == ""
+    assert page.get_by_text(f"1 of {len(BANK.questions)} answered").is_visible()
+    assert_no_exception(page)

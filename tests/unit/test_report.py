@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import zlib
 
 import pytest
 
@@ -50,6 +51,7 @@ def test_html_is_self_contained_printable_and_scriptless(result) -> None:
     assert page.startswith("<!DOCTYPE html>")
     assert "<script" not in page.lower() and "javascript:" not in page.lower()
     assert "@page" in page and "@media print" in page
+    assert "section { break-inside: avoid; }" in page  # printing never splits a short section
     assert not re.search(r"(src|href)=", page)  # nothing to fetch
     assert "Unlikely to make the number" in page  # coverage 75% < 80%
     assert "decided by the coverage check" in page
@@ -89,6 +91,28 @@ def test_pdf_survives_text_outside_latin1(result) -> None:
                           bullets=("a – b",), bars=(BarRow("Rep ≤ 5", 40.0),))
     pdf = build_report_pdf(result, title="Plan — 2027", extra_sections=[extra])
     assert pdf.startswith(b"%PDF-") and _pages(pdf) >= 1
+
+
+def test_pdf_bars_that_run_past_a_page_continue_on_the_next(result) -> None:
+    """Regression: bars crossing the page foot put every later cell on a page of its own."""
+    bars = tuple(BarRow(f"Row {i}", float(i)) for i in range(40))
+    extra = ReportSection("Leadership model", paragraphs=("Fit by model.",), bars=bars)
+    pdf = build_report_pdf(result, title="Make your number", extra_sections=[extra])
+    assert _pages(pdf) == 2
+
+
+@pytest.mark.parametrize("filler_rows", range(36, 48))
+def test_pdf_keeps_a_short_section_on_one_page(filler_rows: int) -> None:
+    """A three-bar section that does not fit the page foot moves whole to the next page."""
+    filler = ReportSection("Filler", bars=tuple(BarRow(f"F{i}", 10.0) for i in range(filler_rows)))
+    fit = ReportSection("Fit by model", paragraphs=("Federation fits best.",),
+                        bars=(BarRow("Tsar", 50.0), BarRow("Federation", 62.0),
+                              BarRow("Chief of Staff", 53.0)))
+    pdf = build_report_pdf(None, extra_sections=[filler, fit])
+    streams = [zlib.decompress(m) for m in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S)]
+    pages = [t for t in (re.findall(rb"\((.*?)\) Tj", x) for x in streams) if t]
+    (page,) = [t for t in pages if b"Fit by model" in t]
+    assert b"Tsar" in page and b"Chief of Staff" in page
 
 
 def test_pdf_with_sections_only() -> None:
