@@ -41,3 +41,23 @@ def test_shared_data_cache_is_never_used() -> None:
     used = re.compile(r"@st\.cache_data|st\.cache_data\(")
     for page in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
         assert not used.search(page.read_text(encoding="utf-8")), page.name
+
+
+def test_every_diagnostics_module_has_its_own_test_file() -> None:
+    missing = []
+    for module in (ROOT / "diagnostics").glob("*.py"):
+        if module.stem not in ("__init__", "__main__") and not (
+                ROOT / "tests" / "unit" / f"test_{module.stem}.py").exists():
+            missing.append(module.stem)
+    for module in (ROOT / "diagnostics" / "charts").glob("*.py"):
+        if module.stem != "__init__" and not (
+                ROOT / "tests" / "unit" / f"test_charts_{module.stem}.py").exists():
+            missing.append(f"charts/{module.stem}")
+    assert missing == []
+
+
+def test_every_command_is_exercised_by_a_test() -> None:
+    tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
+    for command in ("inspect", "funnel", "plan", "quadrant", "score", "questions", "leadership",
+                    "workshop"):
+        assert f'"{command}"' in tests, command
