@@ -62,11 +62,17 @@ class UploadWorkspace:
 
     # ---------------------------------------------------------------- files
 
-    def add_files(self, files: Sequence[tuple[str, bytes]]) -> bool:
-        """Read files not seen before; return True when anything changed."""
+    def add_files(
+        self, files: Sequence[tuple[str, bytes]], signatures: Sequence[str] | None = None
+    ) -> bool:
+        """Read files not seen before; return True when anything changed.
+
+        ``signatures`` name each upload cheaply (the uploader's file ids) so that a rerun does
+        not hash a large file again; without them the bytes are hashed.
+        """
         changed = False
-        for name, data in files:
-            signature = file_signature(name, data)
+        for i, (name, data) in enumerate(files):
+            signature = signatures[i] if signatures is not None else file_signature(name, data)
             current = self.files.get(name)
             if current is not None and current.signature == signature:
                 continue

@@ -51,7 +51,8 @@ saved = st.file_uploader("Saved mapping (optional, .json from “Download mappin
                          type=["json"], key=f"mapping_file_{version}")
 
 try:
-    if uploads and workspace.add_files([(u.name, u.getvalue()) for u in uploads]):
+    if uploads and workspace.add_files([(u.name, u.getvalue()) for u in uploads],
+                                       [f"{u.file_id}:{u.size}" for u in uploads]):
         st.session_state[DATA_DIRTY] = True
     if saved is not None:
         signature = file_signature(saved.name, saved.getvalue())

@@ -61,3 +61,11 @@ def test_unmapping_the_stage_gives_a_file_level_error() -> None:
     ws.set_column("hubspot_deals.csv", "stage", None)
     assert ws.rebuild() is None
     assert "Stage" in (ws.files["hubspot_deals.csv"].error or "")
+
+
+def test_given_signatures_skip_hashing_and_still_detect_new_uploads() -> None:
+    ws = UploadWorkspace()
+    name, data = _hubspot()
+    assert ws.add_files([(name, data)], ["upload-1"]) is True
+    assert ws.add_files([(name, b"")], ["upload-1"]) is False  # same upload: bytes not even read
+    assert ws.add_files([(name, data)], ["upload-2"]) is True
