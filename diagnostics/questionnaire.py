@@ -381,10 +381,15 @@ def parse_answers_file(data: Any, bank: Bank) -> Answers:
 
 
 def answers_to_dict(answers: Answers, bank: Bank) -> dict[str, Any]:
-    """Return the JSON-ready answers file for ``answers`` (every question listed, in bank order)."""
+    """Return the JSON-ready answers file for ``answers``, in bank order.
+
+    A statement answered "not applicable / don't know" is written as null; one not answered at
+    all is left out, so that loading the file back leaves it unanswered.
+    """
     return {
         "role": answers.role,
-        "answers": {q.id: answers.answers.get(q.id) for q in bank.questions},
+        "answers": {q.id: answers.answers[q.id] for q in bank.questions
+                    if q.id in answers.answers},
         "numbers": dict(answers.numbers),
         "bank": bank_fingerprint(bank),
     }
