@@ -310,8 +310,12 @@ def _dashboard(code: str, key: str) -> None:
     cols = st.columns(4)
     cols[0].metric("Joined", summary.joined)
     cols[1].metric("Responses", summary.responses)
-    cols[2].metric("Team verdict", v.label if v else "—")
-    cols[3].metric("Team score", _fmt(v.score if v else None, ".0f"))
+    if ws.MAKE_YOUR_NUMBER in summary.workshop.instruments:  # a verdict needs that instrument
+        cols[2].metric("Team verdict", v.label if v else "—")
+        cols[3].metric("Team score", _fmt(v.score if v else None, ".0f"))
+    else:
+        best = summary.recommended_model
+        cols[2].metric("Best fit so far", bank.model_name(best) if best else "—")
     if summary.joined == 0:
         st.info("Waiting for participants: share the code, the link or the QR code.")
         return

@@ -202,3 +202,10 @@ def test_dashboard_shows_responses_gaps_and_reveal_hides_names(store: DuckDBStor
     assert [d.label for d in at.get("download_button")][:2] == [
         "Responses (CSV)", "Responses (Excel)"
     ]
+
+
+def test_leadership_only_dashboard_shows_best_fit_instead_of_a_verdict(store: DuckDBStore) -> None:
+    created = ws.create_workshop(store, "Acme", "Structure", [ws.LEADERSHIP])
+    at = _open({"workshop": created.code, "key": created.key})
+    labels = [m.label for m in at.metric]
+    assert "Team verdict" not in labels and "Best fit so far" in labels
