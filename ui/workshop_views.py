@@ -18,6 +18,7 @@ from diagnostics.errors import DiagnosticsError
 from diagnostics.export import to_csv_bytes, to_excel_bytes
 from diagnostics.workshop_store import DuckDBStore, default_db_path
 from ui import state
+from ui.device import remembered_token
 
 F = state.WORKSHOP_FORM_PREFIX
 A = state.WORKSHOP_ANSWER_PREFIX
@@ -149,17 +150,24 @@ def render_participant(raw_code: str, token: str | None) -> None:
     token = token or tokens.get(workshop.code)
     participant = ws.resume(store(), workshop.code, token)
     if participant is None or token is None:
+        # Joined before on this device (tab closed, QR code scanned again)? Resume that place.
+        remembered = remembered_token(workshop.code)
+        if remembered and ws.resume(store(), workshop.code, remembered) is not None:
+            tokens[workshop.code] = remembered
+            st.query_params["p"] = remembered
+            st.rerun()
         _render_join(workshop)
         return
     tokens[workshop.code] = token
+    remembered_token(workshop.code, token)
     if st.query_params.get("p") != token:
         st.query_params["p"] = token
     st.info(
         f"You are answering as **{_plain(participant.name)}** ({ws.role_label(participant.role)})."
-        " Each answer is saved the moment you give it. To come back later on this device, reopen"
-        " this page from your browser history: its link keeps your place (keep that link to"
-        " yourself: whoever opens it answers as you). Nobody else sees your individual answers;"
-        " the facilitator shows the room's results."
+        " Each answer is saved the moment you give it. To come back later on this device, open"
+        " the workshop link again: this browser remembers your place (so does this page's own"
+        " link; keep it to yourself, whoever opens it answers as you). Nobody else sees your"
+        " individual answers; the facilitator shows the room's results."
     )
     notice = st.session_state.pop(state.WORKSHOP_NOTICE, None)
     if notice:

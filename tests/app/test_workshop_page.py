@@ -116,7 +116,7 @@ def test_participant_joins_answers_and_resumes(store: DuckDBStore) -> None:
     token = at.query_params["p"]
     token = token[0] if isinstance(token, list) else token
     assert "answering as **Ann** (Sales ops)" in _texts(at)
-    assert "browser history" in _texts(at)
+    assert "this browser remembers your place" in _texts(at)
     at.radio(key=A + first).set_value(4)
     at.run()
     at.radio(key=A + choice.id).set_value(choice.options[1][0])

@@ -78,6 +78,15 @@ def test_room_answers_and_facilitator_sees_responses_and_gap(
         wait_idle(again)
         expect(again.get_by_text("You are answering as Ann", exact=False)).to_be_visible()
         expect(again.get_by_text(progress)).to_be_visible()
+
+        # Scanning the QR code again (the plain link) on the same device resumes too.
+        participants[1].close()
+        rescanned = contexts[1].new_page()
+        rescanned.goto(f"{app_url}/workshop?workshop={code}")
+        expect(rescanned.get_by_text("You are answering as Bob", exact=False)).to_be_visible(
+            timeout=15_000)
+        wait_idle(rescanned)
+        expect(rescanned.get_by_text(progress)).to_be_visible()
     finally:
         for context in contexts:
             context.close()
