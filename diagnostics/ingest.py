@@ -346,7 +346,10 @@ def _check_required(raw: RawTable, mapping: TableMapping) -> None:
 def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Return text cells without surrounding spaces; cells left empty become missing."""
     trimmed = pc.utf8_trim_whitespace(column)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    empty = pc.equal(trimmed, "")
+    if not pc.any(empty).as_py():  # the usual case: nothing but spaces in no cell
+        return trimmed
+    return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
 
 
 def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = None) -> LoadedTable:
@@ -645,6 +648,14 @@ def _concat(tables: Sequence[LoadedTable], kind: Kind) -> pa.Table | None:
     return pa.concat_tables(parts, promote_options="permissive")
 
 
+def _count_in(column: pa.ChunkedArray, values: Sequence[str]) -> int:
+    """Return how many cells of ``column`` hold one of ``values`` (vectorised, no Python loop)."""
+    if not values:
+        return 0
+    hits = pc.sum(pc.is_in(column, value_set=pa.array(list(values), pa.string()))).as_py()
+    return int(hits or 0)
+
+
 def assemble_dataset(
     tables: Sequence[LoadedTable],
     stages: StageConfig | None = None,
@@ -684,15 +695,14 @@ def assemble_dataset(
             "No open pipeline stage was found (every stage is won, lost or excluded), so the "
             "funnel has no steps. Mark the stages deals pass through as open in the stage table, "
             "or upload stage history.")
-    parked = sum(1 for s in opportunities.column("stage").to_pylist() if s in config.excluded)
+    parked = _count_in(opportunities.column("stage"), config.excluded)
     if parked:
         notes.append(
             f"{parked:,} deals sit in excluded stages ({', '.join(config.excluded)}): they stay "
             "out of the funnel and the open pipeline. Mark the stage as open to count them.")
     lost_without_trace = 0
     if history is None:
-        lost_without_trace = sum(1 for s in opportunities.column("stage").to_pylist()
-                                 if s in config.lost)
+        lost_without_trace = _count_in(opportunities.column("stage"), config.lost)
     if lost_without_trace:
         notes.append(
             f"{lost_without_trace:,} lost deals carry only “lost” as their stage, so how far they "

@@ -270,3 +270,8 @@ def test_line_numbers_stay_exact_across_blank_lines() -> None:
     assert [(r.line, r.reason) for r in loaded.report.rejected] == [
         (3, "blank row"), (4, "blank row"), (6, "duplicate id (first seen on line 2)")]
     assert loaded.report.unparseable[0].examples == ((5, "x"),)
+
+
+def test_text_cells_are_trimmed_and_space_only_cells_are_missing() -> None:
+    loaded = _load('Opportunity ID,Stage,Opportunity Owner\n1,Demo,"  Ann  "\n2,Won,"   "\n')
+    assert loaded.table.column("rep").to_pylist() == ["Ann", None]
