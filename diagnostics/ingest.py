@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -343,21 +344,84 @@ def _check_required(raw: RawTable, mapping: TableMapping) -> None:
         )
 
 
+def _clean_edges(chunk: pa.Array) -> bool:
+    """Return True when no cell is empty or starts or ends with whitespace (a byte-level check).
+
+    Any edge byte that is a control character, a space or non-ASCII (U+00A0 and the other
+    Unicode spaces are multi-byte) counts as possible whitespace, so the check may say False for
+    a clean chunk (a cell ending in "é"), never True for one that needs trimming.
+    """
+    if len(chunk) == 0 or chunk.null_count == len(chunk):
+        return True
+    if pc.any(pc.equal(pc.binary_length(chunk), 0)).as_py():
+        return False
+    _validity, offsets_buffer, data_buffer = chunk.buffers()
+    width = np.dtype(np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+    offsets = np.frombuffer(offsets_buffer, dtype=width, count=len(chunk) + 1,
+                            offset=chunk.offset * width.itemsize)
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    # A missing cell holds no bytes: its "edges" are a neighbour's, a false alarm at worst.
+    starts = np.minimum(offsets[:-1], data.size - 1)
+    first, last = data[starts], data[offsets[1:] - 1]
+    return bool(first.min() > 0x20 and last.min() > 0x20
+                and first.max() < 0x80 and last.max() < 0x80)
+
+
 def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Return text cells without surrounding spaces; cells left empty become missing."""
+    """Return text cells without surrounding whitespace; cells left empty become missing.
+
+    When no cell needs it (the usual case) the column itself comes back, without a copy.
+    """
+    if all(_clean_edges(chunk) for chunk in column.chunks):
+        return column
     trimmed = pc.utf8_trim_whitespace(column)
     empty = pc.equal(trimmed, "")
-    if not pc.any(empty).as_py():  # the usual case: nothing but spaces in no cell
+    if not pc.any(empty).as_py():
         return trimmed
     return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
+
+
+_YEARS = (dt.date(1950, 1, 1), dt.date(2200, 12, 31))  # outside: a typo, read as missing
+
+
+def _plain_typed(column: pa.ChunkedArray, kind: str) -> pa.ChunkedArray | None:
+    """Return the column typed by Arrow's strict cast when every cell is plain, else None.
+
+    Plain cells are finite numbers like ``1234.5`` and ISO dates between 1950 and 2200: the
+    full reading in DuckDB gives exactly the same values for them, only slower. Any other
+    cell (``$1,234``, ``05/02/2025``, a typo) sends the whole column to the full reading.
+    """
+    try:
+        if kind in ("amount", "number"):
+            numbers = pc.cast(column, pa.float64())
+            return numbers if pc.all(pc.is_finite(numbers)).as_py() in (True, None) else None
+        if kind == "date":
+            dates = pc.cast(column, pa.date32())
+            low, high = (v.as_py() for v in pc.min_max(dates).values())
+            return dates if low is None or (_YEARS[0] <= low and high <= _YEARS[1]) else None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return None
+
+
+def _all_blank(table: pa.Table, width: int) -> pa.ChunkedArray | None:
+    """Return which rows have no value in any column, or None when no row can be blank."""
+    columns = [table.column(i) for i in range(width)]
+    if any(c.null_count == 0 for c in columns):
+        return None
+    blank = pc.is_null(columns[0])
+    for column in columns[1:]:
+        blank = pc.and_(blank, pc.is_null(column))
+    return blank
 
 
 def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = None) -> LoadedTable:
     """Return the file typed into canonical columns, with every left-out row counted and explained.
 
-    Text fields are trimmed in Arrow (copying millions of strings through SQL is the slow part);
-    amounts, dates, statuses and the reasons rows are left out are computed in DuckDB into a
-    narrow table that lines up with the file row for row.
+    Text is trimmed in Arrow, and columns whose every cell is plain (numbers, ISO dates) are
+    typed there too. The rest (``$1,234.00``, ``05/02/2025``, statuses) and the reasons rows
+    are left out are computed in DuckDB into a narrow table that lines up with the file row
+    for row.
 
     Raises DiagnosticsError when a required field is not mapped or no row is usable.
     """
@@ -368,25 +432,49 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
     column_of = {n: f"c{raw.headers.index(h)}" for n, h in mapping.columns.items()}
     typed_fields = [n for n in mapping.columns if specs[n].kind != "text" or n == "status"]
     entered = entered_columns(raw.headers) if kind == "opportunities" else []
+    key_field = "opp_id" if kind == "opportunities" else (
+        "activity_id" if kind == "activities" and "activity_id" in column_of else None)
+    looked_at = {"opportunities": ("opp_id", "stage"), "activities": ("rep",),
+                 "stage_history": ("opp_id", "stage")}[kind]  # by the reasons below
+    needed = set(typed_fields) | {f for f in (*looked_at, key_field) if f in column_of}
+
+    # Columns handed to DuckDB under fixed names: text fields as `name`, typed fields as `name`
+    # when Arrow typed them already, else as trimmed text `name__raw`.
+    text = {n: _trimmed(raw.table.column(column_of[n])) for n in mapping.columns}
+    cells: dict[str, pa.ChunkedArray] = {"_line": raw.table.column("_line"),
+                                         "_first": raw.table.column("c0")}
+    plain: set[str] = set()
+    for name in sorted(needed):
+        fast = _plain_typed(text[name], specs[name].kind) if name in typed_fields else None
+        if fast is not None:
+            plain.add(name)
+            cells[name] = fast
+        else:
+            cells[name if name not in typed_fields else f"{name}__raw"] = text[name]
+    if entered:
+        order = detect_date_order(_sample(raw, raw.headers[entered[0][0]]))[0]
+        for k, (index, _stage) in enumerate(entered):
+            cell = _trimmed(raw.table.column(f"c{index}"))
+            fast = _plain_typed(cell, "date")
+            cells[f"_entered{k}" if fast is not None else f"_entered{k}__raw"] = (
+                cell if fast is None else fast)
+    blank = _all_blank(raw.table, len(raw.headers))
+    if blank is not None:
+        cells["_blank"] = blank
+
     con = connect_locked(memory_limit="4GB")
     try:
         con.register("raw_in", raw.table)
-        # Layer 1: trimmed text of the typed fields and of the fields the reasons look at.
-        key_field = "opp_id" if kind == "opportunities" else (
-            "activity_id" if kind == "activities" and "activity_id" in column_of else None)
-        looked_at = {"opportunities": ("opp_id", "stage"), "activities": ("rep",),
-                     "stage_history": ("opp_id", "stage")}[kind]  # by the reasons below
-        needed = set(typed_fields) | {f for f in (*looked_at, key_field) if f in column_of}
-        texts = ["_line"] + [f"nullif(trim({column_of[n]}), '') AS {n}__raw" for n in needed]
-        texts.append("(" + " AND ".join(f"c{i} IS NULL" for i in range(len(raw.headers)))
-                     + ") AS _blank")
-        # "Total;;;;" style lines: a summary label in the first cell, not a record.
-        texts.append("c0 AS _first")
-        # Layer 2: typed values; layer 3: sanity fixes, "could not read" flags and reasons.
-        typed = ["_line", "_blank", "_first"] + [f"{n}__raw AS {n}" for n in needed
-                                                 if n not in typed_fields]
-        final = ["_line", "_blank", "_first"] + [n for n in needed if n not in typed_fields]
+        con.register("cells", pa.table(cells))
+        # Layer 1: typed values; layer 2: sanity fixes, "could not read" flags and reasons.
+        untyped = [n for n in sorted(needed) if n not in typed_fields]
+        typed = ["_line", "_blank" if blank is not None else "false AS _blank", "_first", *untyped]
+        final = ["_line", "_blank", "_first", *untyped]
         for name in typed_fields:
+            if name in plain:
+                typed.append(name)
+                final += [name, f"false AS {name}__bad"]
+                continue
             source = f"{name}__raw"
             spec = specs[name]
             if spec.kind == "amount":
@@ -398,13 +486,16 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
             else:
                 expr = _status_sql(source)
             typed += [f"{expr} AS {name}", source]
-            value = _date_fix_sql(name) if spec.kind == "date" else name
+            value = _date_fix_sql(name) if spec.kind == "date" else (
+                f"(CASE WHEN isfinite({name}) THEN {name} END)" if spec.kind in ("amount", "number")
+                else name)  # "inf" and "nan" are not amounts
             final += [f"{value} AS {name}", f"({source} IS NOT NULL AND {value} IS NULL) "
                       f"AS {name}__bad"]
-        if entered:
-            order = detect_date_order(_sample(raw, raw.headers[entered[0][0]]))[0]
-            for k, (index, _stage) in enumerate(entered):
-                texts.append(f"nullif(trim(c{index}), '') AS _entered{k}__raw")
+        for k in range(len(entered)):
+            if f"_entered{k}" in cells:
+                typed.append(f"_entered{k}")
+                final.append(f"_entered{k}")
+            else:
                 typed.append(f"{_date_sql(f'_entered{k}__raw', order)} AS _entered{k}")
                 final.append(f"{_date_fix_sql(f'_entered{k}')} AS _entered{k}")
         if kind == "opportunities" and "opp_id" not in column_of:
@@ -420,6 +511,7 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         if kind == "opportunities" and "stage" in column_of:  # for the future-close check
             keep.append("coalesce(contains(lower(stage), 'won') OR contains(lower(stage), 'lost'),"
                         " false) AS _won_lost")
+        # Ids are compared by hash here; equal hashes are confirmed on the text below.
         con.execute(
             f"""
             CREATE TABLE typed AS
@@ -430,24 +522,30 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
                              AND regexp_matches(lower(trim(_first)), '{_TOTALS}')
                         THEN 'report footer or totals line, not a record'
                         {cases} END AS _reason,
-                   {key_field or 'NULL::VARCHAR'} AS _key
-            FROM (SELECT {', '.join(final)} FROM (
-                    SELECT {', '.join(typed)} FROM (SELECT {', '.join(texts)} FROM raw_in)))
+                   {f'hash({key_field})' if key_field else 'NULL::UBIGINT'} AS _key
+            FROM (SELECT {', '.join(final)} FROM (SELECT {', '.join(typed)} FROM cells))
             """
         )
 
         duplicate_ids = 0
-        if key_field:
-            (duplicate_ids,) = con.execute(
-                "SELECT count(_key) - count(DISTINCT _key) FROM typed WHERE _reason IS NULL"
-            ).fetchall()[0]
-        if duplicate_ids:  # only then pay for the window over every row
+        if key_field and con.execute(
+            "SELECT count(_key) > count(DISTINCT _key) FROM typed WHERE _reason IS NULL"
+        ).fetchall()[0][0]:  # only then pay for comparing the ids themselves
+            con.execute(
+                f"""
+                CREATE TABLE repeats AS
+                SELECT line, first FROM (
+                    SELECT c._line AS line, min(c._line) OVER (PARTITION BY c.{key_field}) AS first
+                    FROM cells c JOIN typed t USING (_line)
+                    WHERE t._reason IS NULL AND c.{key_field} IS NOT NULL)
+                WHERE line <> first
+                """
+            )
+            duplicate_ids = con.execute("SELECT count(*) FROM repeats").fetchall()[0][0]
             con.execute(
                 """
-                UPDATE typed SET _reason = 'duplicate id (first seen on line ' || d.first || ')'
-                FROM (SELECT _line AS line, min(_line) OVER (PARTITION BY _key) AS first
-                      FROM typed WHERE _reason IS NULL AND _key IS NOT NULL) d
-                WHERE typed._line = d.line AND d.line <> d.first
+                UPDATE typed SET _reason = 'duplicate id (first seen on line ' || r.first || ')'
+                FROM repeats r WHERE typed._line = r.line
                 """
             )
         by_reason: dict[str, int] = {
@@ -510,6 +608,7 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
                                                        range(len(entered)))]
         narrow = con.sql(f"SELECT {', '.join(outputs)} FROM typed").to_arrow_table()
         con.unregister("raw_in")
+        con.unregister("cells")
     finally:
         con.close()
 
@@ -520,7 +619,7 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         if name in typed_fields:
             columns[name] = narrow.column(name)
         elif name in column_of:
-            columns[name] = _trimmed(raw.table.column(column_of[name]))
+            columns[name] = text[name]
         elif name == "opp_id" and kind == "opportunities":
             columns[name] = pc.binary_join_element_wise(
                 "row-", pc.cast(raw.table.column("_line"), pa.string()), "")

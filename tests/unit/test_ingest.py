@@ -8,12 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest import (
+    _clean_edges,
+    _trimmed,
     assemble_dataset,
     detect_date_order,
     detect_decimal_comma,
@@ -275,3 +278,76 @@ def test_line_numbers_stay_exact_across_blank_lines() -> None:
 def test_text_cells_are_trimmed_and_space_only_cells_are_missing() -> None:
     loaded = _load('Opportunity ID,Stage,Opportunity Owner\n1,Demo,"  Ann  "\n2,Won,"   "\n')
     assert loaded.table.column("rep").to_pylist() == ["Ann", None]
+
+
+@pytest.mark.parametrize(
+    ("cells", "clean"),
+    [
+        (["Ann Lee", "Bo"], True),
+        ([None, "Ann", None], True),
+        ([None, None], True),
+        ([" Ann"], False),
+        (["Ann\t"], False),
+        (["Ann\u00a0"], False),  # Excel's non-breaking space
+        (["\u3000Ann"], False),  # ideographic space
+        (["Ann", ""], False),  # an empty cell must become missing
+        (["José"], False),  # non-ASCII at an edge: checked the slow way, a false alarm only
+    ],
+)
+def test_edge_check_never_calls_a_cell_with_spaces_clean(cells: list[str | None],
+                                                         clean: bool) -> None:
+    assert _clean_edges(pa.array(cells, pa.string())) is clean
+    assert _clean_edges(pa.array(cells, pa.large_string())) is clean
+
+
+def test_edge_check_reads_a_slice_of_a_column_not_its_neighbours() -> None:
+    column = pa.array([" padded", "Ann", "Bo", "trailing "])
+    assert _clean_edges(column.slice(1, 2))
+    assert not _clean_edges(column.slice(0, 2))
+    assert not _clean_edges(column.slice(2, 2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="ab é\t\u00a0\u2003,", max_size=6)),
+                min_size=1, max_size=30),
+       st.integers(min_value=1, max_value=4))
+def test_trimmed_text_matches_a_full_trim_whatever_the_cells(cells: list[str | None],
+                                                              chunks: int) -> None:
+    size = -(-len(cells) // chunks)
+    column = pa.chunked_array(
+        [pa.array(cells[i:i + size], pa.string()) for i in range(0, len(cells), size)],
+        pa.string())
+    expected = [None if c is None or not c.strip(" \t\u00a0\u2003") else
+                c.strip(" \t\u00a0\u2003") for c in cells]
+    assert _trimmed(column).to_pylist() == expected
+
+
+def test_trimmed_gives_back_a_clean_column_without_copying_it() -> None:
+    column = pa.chunked_array([pa.array(["Ann", "Bo"]), pa.array([None, "Cy"])])
+    assert _trimmed(column) is column
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
+                          st.dates(dt.date(1950, 1, 1), dt.date(2200, 12, 31))),
+                min_size=1, max_size=20))
+def test_plain_columns_read_the_same_as_formatted_ones(rows: list[tuple[float, dt.date]]) -> None:
+    def read(extra: str) -> pa.Table:
+        lines = [f"{i},Demo,{amount!r},{day.isoformat()}" for i, (amount, day) in
+                 enumerate(rows)]
+        text = "Opportunity ID,Stage,Amount,Created Date\n" + "\n".join(lines + [extra]) + "\n"
+        return _load(text).table
+
+    plain = read(f"{len(rows)},Demo,1,2025-01-01")  # Arrow's strict casts type these columns
+    full = read(f"{len(rows)},Demo,$1,2025-01-01 10:00")  # one formatted cell: DuckDB reads all
+    for name in ("amount", "created_date"):
+        assert plain.column(name).to_pylist() == full.column(name).to_pylist()
+
+
+def test_plain_dates_outside_the_sane_years_are_reported_not_kept() -> None:
+    loaded = _load("Opportunity ID,Stage,Created Date,Amount\n1,Demo,1900-01-01,5\n"
+                   "2,Won,2025-03-04,inf\n")
+    assert loaded.table.column("created_date").to_pylist() == [None, dt.date(2025, 3, 4)]
+    assert {p.field: p.count for p in loaded.report.unparseable} == {"created_date": 1,
+                                                                      "amount": 1}
+    assert loaded.table.column("amount").to_pylist() == [5.0, None]  # "inf" is no amount
