@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -353,16 +354,17 @@ def _clean_edges(chunk: pa.Array) -> bool:
     """
     if len(chunk) == 0 or chunk.null_count == len(chunk):
         return True
-    if pc.any(pc.equal(pc.binary_length(chunk), 0)).as_py():
-        return False
     _validity, offsets_buffer, data_buffer = chunk.buffers()
     width = np.dtype(np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
     offsets = np.frombuffer(offsets_buffer, dtype=width, count=len(chunk) + 1,
-                            offset=chunk.offset * width.itemsize)
+                            offset=chunk.offset * width.itemsize).astype(np.intp)
+    starts, stops = offsets[:-1], offsets[1:]
+    if (starts == stops).any() and (  # an empty cell, unless only missing ones are empty
+            chunk.null_count == 0 or pc.any(pc.equal(pc.binary_length(chunk), 0)).as_py()):
+        return False
     data = np.frombuffer(data_buffer, dtype=np.uint8)
     # A missing cell holds no bytes: its "edges" are a neighbour's, a false alarm at worst.
-    starts = np.minimum(offsets[:-1], data.size - 1)
-    first, last = data[starts], data[offsets[1:] - 1]
+    first, last = data[np.minimum(starts, data.size - 1)], data[stops - 1]
     return bool(first.min() > 0x20 and last.min() > 0x20
                 and first.max() < 0x80 and last.max() < 0x80)
 
@@ -508,9 +510,10 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         cases = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in reasons)
         keep = ["_line", *typed_fields, *(f"{n}__bad" for n in typed_fields if n != "status"),
                 *(f"_entered{k}" for k in range(len(entered)))]
-        if kind == "opportunities" and "stage" in column_of:  # for the future-close check
-            keep.append("coalesce(contains(lower(stage), 'won') OR contains(lower(stage), 'lost'),"
-                        " false) AS _won_lost")
+        won_lost = kind == "opportunities" and "stage" in column_of and "close_date" in typed_fields
+        if won_lost:  # for the future-close check: only deals closing after today need it
+            keep.append("CASE WHEN close_date > $today THEN coalesce(contains(lower(stage), 'won')"
+                        " OR contains(lower(stage), 'lost'), false) ELSE false END AS _won_lost")
         # Ids are compared by hash here; equal hashes are confirmed on the text below.
         con.execute(
             f"""
@@ -524,7 +527,8 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
                         {cases} END AS _reason,
                    {f'hash({key_field})' if key_field else 'NULL::UBIGINT'} AS _key
             FROM (SELECT {', '.join(final)} FROM (SELECT {', '.join(typed)} FROM cells))
-            """
+            """,
+            {"today": today} if won_lost else {},
         )
 
         duplicate_ids = 0
@@ -574,7 +578,7 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
                     closed = []
                     if "status" in typed_fields:
                         closed.append("coalesce(t.status, '') IN ('won', 'lost')")
-                    if "stage" in column_of:
+                    if won_lost:
                         closed.append("_won_lost")
                     condition += " AND (" + " OR ".join(closed) + ")"
                 checks.append(("future", name, condition))
@@ -683,40 +687,40 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
 
 
 def _stage_evidence(
-    opportunities: pa.Table, history: pa.Table | None
+    con: duckdb.DuckDBPyConnection, opportunities: pa.Table, history: pa.Table | None
 ) -> tuple[list[str], dict[str, int], dict[str, float], dict[str, float], list[str], list[str]]:
     """Return stage names, counts, history positions, probabilities and status-only stages."""
-    con = connect_locked(memory_limit="1GB")
+    con.register("_evidence_o", opportunities)
     try:
-        con.register("o", opportunities)
-        counts = dict(con.execute(
-            "SELECT stage, count(*) FROM o WHERE stage IS NOT NULL GROUP BY 1").fetchall())
-        probability = dict(con.execute(
-            "SELECT stage, avg(probability) FROM o WHERE stage IS NOT NULL AND probability "
-            "IS NOT NULL GROUP BY 1").fetchall())
-        status = con.execute(
-            "SELECT stage, bool_and(status = 'won'), bool_and(status = 'lost') FROM o "
-            "WHERE stage IS NOT NULL AND status IS NOT NULL GROUP BY 1").fetchall()
+        rows = con.execute(
+            """
+            SELECT stage, count(*), avg(probability),
+                   bool_and(status = 'won') FILTER (WHERE status IS NOT NULL),
+                   bool_and(status = 'lost') FILTER (WHERE status IS NOT NULL)
+            FROM _evidence_o WHERE stage IS NOT NULL GROUP BY 1
+            """).fetchall()
+        counts = {stage: int(n) for stage, n, *_ in rows}
+        probability = {stage: p for stage, _n, p, *_ in rows if p is not None}
+        won_only = [stage for stage, _n, _p, won, _lost in rows if won]
+        lost_only = [stage for stage, _n, _p, _won, lost in rows if lost]
         position: dict[str, float] = {}
         if history is not None and history.num_rows:
-            con.register("h", history)
+            con.register("_evidence_h", history)
             position = dict(con.execute(
                 """
                 SELECT stage, avg(pos) FROM (
                     SELECT stage, row_number() OVER (PARTITION BY opp_id
                         ORDER BY entered_date, stage) * 1.0 / count(*) OVER (PARTITION BY opp_id)
                         AS pos
-                    FROM h WHERE stage IS NOT NULL
+                    FROM _evidence_h WHERE stage IS NOT NULL
                 ) GROUP BY 1
                 """).fetchall())
-            for (stage,) in con.execute(
-                    "SELECT DISTINCT stage FROM h WHERE stage IS NOT NULL").fetchall():
+            con.unregister("_evidence_h")
+            for stage in position:
                 counts.setdefault(stage, 0)  # a stage deals passed through but none sit in now
     finally:
-        con.close()
-    names = sorted(set(counts) | set(position), key=lambda s: (-counts.get(s, 0), s))
-    won_only = [s for s, w, _ in status if w]
-    lost_only = [s for s, _, lost in status if lost]
+        con.unregister("_evidence_o")
+    names = sorted(counts, key=lambda s: (-counts[s], s))
     return names, counts, position, probability, won_only, lost_only
 
 
@@ -776,8 +780,9 @@ def assemble_dataset(
     if derived:
         parts = ([history] if history is not None else []) + derived
         history = pa.concat_tables(parts, promote_options="permissive")
+    con = connect_locked(keep_row_order=False)  # becomes the session's Dataset connection
     names, counts, position, probability, won_only, lost_only = _stage_evidence(
-        opportunities, history)
+        con, opportunities, history)
     proposed, how = propose_stages(
         names, counts=counts, history_position=position or None,
         probability=probability or None, status_won=won_only, status_lost=lost_only,
@@ -815,6 +820,7 @@ def assemble_dataset(
         stage_history=history,
         source=source or ", ".join(t.raw.name for t in tables),
         notes=notes,
+        con=con,
     )
     return IngestResult(dataset, list(tables), config, how)
 

@@ -26,6 +26,7 @@ __all__ = ["RawTable", "RejectedRow", "read_raw"]
 
 DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 256 * 1024
+_CONTENT = re.compile(rb"[^ \t\r\n\x00\xef\xbb\xbf]")
 _FOOTER = re.compile(
     r"(grand\s+totals?|^\W*totals?\b|record\s*count|\brecords?\)|confidential|copyright|"
     r"generated\s+by|all\s+rights\s+reserved|salesforce\.com|^\W*(sum|count|average)\b)",
@@ -69,7 +70,7 @@ def read_raw(data: bytes, name: str, delimiter: str | None = None) -> RawTable:
 
     ``delimiter`` overrides the detected one (for the rare file the sniffing gets wrong).
     """
-    if not data or not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+    if _CONTENT.search(data) is None:  # finds the first real byte, without copying the file
         raise DiagnosticsError(
             f"“{name}” is empty.",
             "Export the report again from your CRM and check it has rows before uploading.",
