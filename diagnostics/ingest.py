@@ -417,6 +417,15 @@ def _all_blank(table: pa.Table, width: int) -> pa.ChunkedArray | None:
     return blank
 
 
+def _repeats(typed: pa.Table) -> bool:
+    """Return True when two kept rows share a key hash (a sort: cheaper than hashing again)."""
+    keys, reasons = typed.column("_key"), typed.column("_reason")
+    if reasons.null_count != typed.num_rows:  # rows left out already do not count
+        keys = keys.filter(pc.is_null(reasons))
+    ordered = np.sort(keys.drop_null().to_numpy())
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
 def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = None) -> LoadedTable:
     """Return the file typed into canonical columns, with every left-out row counted and explained.
 
@@ -514,10 +523,10 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         if won_lost:  # for the future-close check: only deals closing after today need it
             keep.append("CASE WHEN close_date > $today THEN coalesce(contains(lower(stage), 'won')"
                         " OR contains(lower(stage), 'lost'), false) ELSE false END AS _won_lost")
-        # Ids are compared by hash here; equal hashes are confirmed on the text below.
-        con.execute(
+        # Ids are compared by hash here; equal hashes are confirmed on the text below. The
+        # result comes back to Arrow (cheaper than a DuckDB table) in the file's row order.
+        typed_rows = con.sql(
             f"""
-            CREATE TABLE typed AS
             SELECT {', '.join(keep)},
                    CASE WHEN _blank THEN 'blank row'
                         -- "Total;;;;" lines fail a check below; only those pay for the regex.
@@ -525,33 +534,35 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
                              AND regexp_matches(lower(trim(_first)), '{_TOTALS}')
                         THEN 'report footer or totals line, not a record'
                         {cases} END AS _reason,
-                   {f'hash({key_field})' if key_field else 'NULL::UBIGINT'} AS _key
+                   {f'CASE WHEN {key_field} IS NOT NULL THEN hash({key_field}) END'
+                    if key_field else 'NULL::UBIGINT'} AS _key
             FROM (SELECT {', '.join(final)} FROM (SELECT {', '.join(typed)} FROM cells))
             """,
-            {"today": today} if won_lost else {},
-        )
+            params={"today": today} if won_lost else {},
+        ).to_arrow_table()
+        con.register("typed", typed_rows)
 
         duplicate_ids = 0
-        if key_field and con.execute(
-            "SELECT count(_key) > count(DISTINCT _key) FROM typed WHERE _reason IS NULL"
-        ).fetchall()[0][0]:  # only then pay for comparing the ids themselves
-            con.execute(
+        if key_field and _repeats(typed_rows):  # only then pay for comparing the ids themselves
+            typed_rows = con.sql(
                 f"""
-                CREATE TABLE repeats AS
-                SELECT line, first FROM (
-                    SELECT c._line AS line, min(c._line) OVER (PARTITION BY c.{key_field}) AS first
-                    FROM cells c JOIN typed t USING (_line)
-                    WHERE t._reason IS NULL AND c.{key_field} IS NOT NULL)
-                WHERE line <> first
+                WITH repeats AS (
+                    SELECT line, first FROM (
+                        SELECT c._line AS line,
+                               min(c._line) OVER (PARTITION BY c.{key_field}) AS first
+                        FROM cells c JOIN typed t USING (_line)
+                        WHERE t._reason IS NULL AND c.{key_field} IS NOT NULL)
+                    WHERE line <> first)
+                SELECT t.* REPLACE (coalesce(t._reason, 'duplicate id (first seen on line '
+                                             || r.first || ')') AS _reason)
+                FROM typed t LEFT JOIN repeats r ON r.line = t._line
+                ORDER BY t._line
                 """
-            )
-            duplicate_ids = con.execute("SELECT count(*) FROM repeats").fetchall()[0][0]
-            con.execute(
-                """
-                UPDATE typed SET _reason = 'duplicate id (first seen on line ' || r.first || ')'
-                FROM repeats r WHERE typed._line = r.line
-                """
-            )
+            ).to_arrow_table()
+            con.unregister("typed")
+            con.register("typed", typed_rows)
+            duplicate_ids = int(pc.sum(pc.starts_with(
+                typed_rows.column("_reason"), "duplicate id (first seen")).as_py() or 0)
         by_reason: dict[str, int] = {
             str(reason): int(n) for reason, n in con.execute(
                 "SELECT regexp_replace(_reason, ' \\(first seen on line \\d+\\)', ''), count(*) "
@@ -610,9 +621,9 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
 
         outputs = ["_line", "_reason", *typed_fields, *(f"_entered{k}" for k in
                                                        range(len(entered)))]
-        narrow = con.sql(f"SELECT {', '.join(outputs)} FROM typed").to_arrow_table()
-        con.unregister("raw_in")
-        con.unregister("cells")
+        narrow = typed_rows.select(outputs)
+        for name in ("raw_in", "cells", "typed"):
+            con.unregister(name)
     finally:
         con.close()
 

@@ -193,7 +193,7 @@ def _read_text(data: bytes, name: str, delimiter: str | None) -> RawTable:
             return "skip"
 
         table = pacsv.read_csv(
-            io.BytesIO(utf8),
+            pa.BufferReader(utf8),  # reads slices of the bytes, no copies
             read_options=pacsv.ReadOptions(
                 skip_rows=1, column_names=names, use_threads=use_threads, block_size=block_size
             ),

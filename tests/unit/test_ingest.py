@@ -351,3 +351,14 @@ def test_plain_dates_outside_the_sane_years_are_reported_not_kept() -> None:
     assert {p.field: p.count for p in loaded.report.unparseable} == {"created_date": 1,
                                                                       "amount": 1}
     assert loaded.table.column("amount").to_pylist() == [5.0, None]  # "inf" is no amount
+
+
+def test_activities_without_ids_are_not_duplicates_of_each_other() -> None:
+    loaded = _load("Activity ID,Assigned To,Activity Type,Date\n,Ann,Call,2025-03-01\n"
+                   ",Ann,Email,2025-03-02\nA1,Bo,Call,2025-03-03\nA1,Bo,Call,2025-03-04\n",
+                   name="activities.csv")
+    assert loaded.kind == "activities"
+    assert loaded.report.duplicate_ids == 1
+    assert loaded.report.rows_kept == 3
+    assert [(r.line, r.reason) for r in loaded.report.rejected] == [
+        (5, "duplicate id (first seen on line 4)")]
