@@ -248,13 +248,10 @@ class Dataset:
         return (lo or self.as_of, hi or self.as_of)
 
 
-def connect_locked(
-    memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2, *, keep_row_order: bool = True
-) -> duckdb.DuckDBPyConnection:
+def connect_locked(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2) -> (
+    duckdb.DuckDBPyConnection
+):
     """Return an in-memory DuckDB connection that cannot read files, the network or extensions.
-
-    ``keep_row_order=False`` lets DuckDB store and return rows in any order unless a query says
-    ``ORDER BY``, which halves the time to copy a large upload into a table.
 
     Order matters: external access must be switched off before the configuration is locked.
     """
@@ -264,7 +261,6 @@ def connect_locked(
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET memory_limit = ?", [memory_limit])
     con.execute("SET threads = ?", [threads])
-    con.execute("SET preserve_insertion_order = ?", [keep_row_order])
     con.execute("SET lock_configuration = true")
     return con
 
@@ -314,7 +310,7 @@ def build_dataset(
     is derived from ``stages.won`` / ``stages.lost``. Renames are applied to the stored ``stage``
     and to ``funnel_stages`` so that every chart shows the user's names.
     """
-    con = con or connect_locked(keep_row_order=False)
+    con = con or connect_locked()
     opp = _as_arrow(opportunities, OPPORTUNITY_COLUMNS)
     act = _as_arrow(activities, ACTIVITY_COLUMNS)
     hist = _as_arrow(stage_history, HISTORY_COLUMNS)

@@ -426,13 +426,21 @@ def _repeats(typed: pa.Table) -> bool:
     return bool((ordered[1:] == ordered[:-1]).any())
 
 
-def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = None) -> LoadedTable:
+def parse_table(
+    raw: RawTable,
+    mapping: TableMapping,
+    today: dt.date | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> LoadedTable:
     """Return the file typed into canonical columns, with every left-out row counted and explained.
 
     Text is trimmed in Arrow, and columns whose every cell is plain (numbers, ISO dates) are
     typed there too. The rest (``$1,234.00``, ``05/02/2025``, statuses) and the reasons rows
     are left out are computed in DuckDB into a narrow table that lines up with the file row
     for row.
+
+    ``con`` is a locked connection to work in (the session's, so that one DuckDB serves the
+    whole upload); without it a connection is opened and closed here.
 
     Raises DiagnosticsError when a required field is not mapped or no row is usable.
     """
@@ -473,10 +481,11 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
     if blank is not None:
         cells["_blank"] = blank
 
-    con = connect_locked(memory_limit="4GB")
+    own = con is None
+    con = con or connect_locked()
     try:
-        con.register("raw_in", raw.table)
-        con.register("cells", pa.table(cells))
+        con.register("_parse_raw", raw.table)
+        con.register("_parse_cells", pa.table(cells))
         # Layer 1: typed values; layer 2: sanity fixes, "could not read" flags and reasons.
         untyped = [n for n in sorted(needed) if n not in typed_fields]
         typed = ["_line", "_blank" if blank is not None else "false AS _blank", "_first", *untyped]
@@ -517,17 +526,23 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
                 final.append(f"NULL AS {name}")  # the reasons below may look at it
         reasons = _reject_reasons(kind, set(mapping.columns))
         cases = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in reasons)
-        keep = ["_line", *typed_fields, *(f"{n}__bad" for n in typed_fields if n != "status"),
-                *(f"_entered{k}" for k in range(len(entered)))]
+        # Only what DuckDB computes comes back; line numbers and the columns Arrow typed
+        # already are added to its result without a copy.
+        passed = ["_line", *plain, *(f"_entered{k}" for k in range(len(entered))
+                                     if f"_entered{k}" in cells)]
+        computed = [n for n in typed_fields if n not in plain]
+        keep = [*computed, *(f"{n}__bad" for n in computed if n != "status"),
+                *(f"_entered{k}" for k in range(len(entered)) if f"_entered{k}" not in cells)]
         won_lost = kind == "opportunities" and "stage" in column_of and "close_date" in typed_fields
         if won_lost:  # for the future-close check: only deals closing after today need it
             keep.append("CASE WHEN close_date > $today THEN coalesce(contains(lower(stage), 'won')"
                         " OR contains(lower(stage), 'lost'), false) ELSE false END AS _won_lost")
         # Ids are compared by hash here; equal hashes are confirmed on the text below. The
-        # result comes back to Arrow (cheaper than a DuckDB table) in the file's row order.
+        # result comes back to Arrow (cheaper than a DuckDB table) in the file's row order,
+        # which a connection keeping row order guarantees for a query without joins.
         typed_rows = con.sql(
             f"""
-            SELECT {', '.join(keep)},
+            SELECT {''.join(f'{k}, ' for k in keep)}
                    CASE WHEN _blank THEN 'blank row'
                         -- "Total;;;;" lines fail a check below; only those pay for the regex.
                         WHEN ({' OR '.join(f'({c})' for c, _ in reasons) or 'false'})
@@ -536,11 +551,15 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
                         {cases} END AS _reason,
                    {f'CASE WHEN {key_field} IS NOT NULL THEN hash({key_field}) END'
                     if key_field else 'NULL::UBIGINT'} AS _key
-            FROM (SELECT {', '.join(final)} FROM (SELECT {', '.join(typed)} FROM cells))
+            FROM (SELECT {', '.join(final)} FROM (SELECT {', '.join(typed)} FROM _parse_cells))
             """,
             params={"today": today} if won_lost else {},
         ).to_arrow_table()
-        con.register("typed", typed_rows)
+        if typed_rows.num_rows != raw.rows:  # pragma: no cover - a broken invariant, not input
+            raise RuntimeError("typed rows no longer line up with the file")
+        for name in passed:
+            typed_rows = typed_rows.append_column(name, cells[name])
+        con.register("_parse_typed", typed_rows)
 
         duplicate_ids = 0
         if key_field and _repeats(typed_rows):  # only then pay for comparing the ids themselves
@@ -550,27 +569,28 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
                     SELECT line, first FROM (
                         SELECT c._line AS line,
                                min(c._line) OVER (PARTITION BY c.{key_field}) AS first
-                        FROM cells c JOIN typed t USING (_line)
+                        FROM _parse_cells c JOIN _parse_typed t USING (_line)
                         WHERE t._reason IS NULL AND c.{key_field} IS NOT NULL)
                     WHERE line <> first)
                 SELECT t.* REPLACE (coalesce(t._reason, 'duplicate id (first seen on line '
                                              || r.first || ')') AS _reason)
-                FROM typed t LEFT JOIN repeats r ON r.line = t._line
+                FROM _parse_typed t LEFT JOIN repeats r ON r.line = t._line
                 ORDER BY t._line
                 """
             ).to_arrow_table()
-            con.unregister("typed")
-            con.register("typed", typed_rows)
+            con.unregister("_parse_typed")
+            con.register("_parse_typed", typed_rows)
             duplicate_ids = int(pc.sum(pc.starts_with(
                 typed_rows.column("_reason"), "duplicate id (first seen")).as_py() or 0)
         by_reason: dict[str, int] = {
             str(reason): int(n) for reason, n in con.execute(
                 "SELECT regexp_replace(_reason, ' \\(first seen on line \\d+\\)', ''), count(*) "
-                "FROM typed WHERE _reason IS NOT NULL GROUP BY 1"
+                "FROM _parse_typed WHERE _reason IS NOT NULL GROUP BY 1"
             ).fetchall()
         }
         examples = [RejectedRow(int(line), str(reason)) for line, reason in con.execute(
-            "SELECT _line, _reason FROM typed WHERE _reason IS NOT NULL ORDER BY _line LIMIT ?",
+            "SELECT _line, _reason FROM _parse_typed WHERE _reason IS NOT NULL ORDER BY _line "
+            "LIMIT ?",
             [MAX_EXAMPLES],
         ).fetchall()]
         for row in raw.rejected:
@@ -580,7 +600,7 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
 
         # One pass for every count: unreadable values, future dates, negative amounts.
         checks: list[tuple[str, str, str]] = [
-            ("bad", n, f"{n}__bad") for n in typed_fields if n != "status"]
+            ("bad", n, f"{n}__bad") for n in computed if n != "status"]
         for name in typed_fields:
             if specs[name].kind == "date":
                 condition = f"{name} > $today"
@@ -598,7 +618,7 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         counts: list[int] = [0] * len(checks)
         if checks:
             sql = ("SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for _, _, c in checks)
-                   + " FROM typed t WHERE _reason IS NULL")
+                   + " FROM _parse_typed t WHERE _reason IS NULL")
             params = {"today": today} if "$today" in sql else {}
             counts = [int(c) for c in con.execute(sql, params).fetchall()[0]]
         problems: list[ColumnProblem] = []
@@ -609,8 +629,9 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
                 continue
             if what == "bad":
                 sample = con.execute(
-                    f"SELECT t._line, r.{column_of[name]} FROM typed t JOIN raw_in r USING "
-                    f"(_line) WHERE t._reason IS NULL AND t.{name}__bad ORDER BY t._line LIMIT 3"
+                    f"SELECT t._line, r.{column_of[name]} FROM _parse_typed t JOIN _parse_raw r "
+                    f"USING (_line) WHERE t._reason IS NULL AND t.{name}__bad ORDER BY t._line "
+                    "LIMIT 3"
                 ).fetchall()
                 problems.append(ColumnProblem(name, mapping.columns[name], n, tuple(
                     (int(line), str(value).strip()[:60]) for line, value in sample)))
@@ -622,13 +643,12 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
         outputs = ["_line", "_reason", *typed_fields, *(f"_entered{k}" for k in
                                                        range(len(entered)))]
         narrow = typed_rows.select(outputs)
-        for name in ("raw_in", "cells", "typed"):
-            con.unregister(name)
     finally:
-        con.close()
+        for name in ("_parse_raw", "_parse_cells", "_parse_typed"):
+            con.unregister(name)
+        if own:
+            con.close()
 
-    if narrow.column("_line") != raw.table.column("_line"):  # insertion order is preserved
-        raise RuntimeError("typed rows no longer line up with the file")  # pragma: no cover
     columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     for name, spec in specs.items():
         if name in typed_fields:
@@ -651,16 +671,18 @@ def parse_table(raw: RawTable, mapping: TableMapping, today: dt.date | None = No
 
     history = None
     if entered:  # stage names are the user's text: parameters, never SQL
-        scratch = connect_locked(memory_limit="2GB")
+        scratch = connect_locked() if own else con
         try:
-            scratch.register("kept", kept.select(["opp_id"] + [f"_entered{k}" for k in
-                                                              range(len(entered))]))
+            scratch.register("_parse_kept", kept.select(
+                ["opp_id"] + [f"_entered{k}" for k in range(len(entered))]))
             union = " UNION ALL ".join(
-                f"SELECT opp_id, ?::VARCHAR AS stage, _entered{k} AS entered_date FROM kept "
+                f"SELECT opp_id, ?::VARCHAR AS stage, _entered{k} AS entered_date FROM _parse_kept "
                 f"WHERE _entered{k} IS NOT NULL" for k in range(len(entered)))
             history = scratch.sql(union, params=[stage for _, stage in entered]).to_arrow_table()
         finally:
-            scratch.close()
+            scratch.unregister("_parse_kept")
+            if own:
+                scratch.close()
         kept = kept.drop_columns([f"_entered{k}" for k in range(len(entered))])
     table = kept
 
@@ -774,8 +796,11 @@ def assemble_dataset(
     tables: Sequence[LoadedTable],
     stages: StageConfig | None = None,
     source: str | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> IngestResult:
     """Return the Dataset built from typed tables, proposing stage settings unless given.
+
+    ``con`` is the locked connection the Dataset will live in (a new one when not given).
 
     Raises DiagnosticsError when no opportunities table is among them.
     """
@@ -791,7 +816,7 @@ def assemble_dataset(
     if derived:
         parts = ([history] if history is not None else []) + derived
         history = pa.concat_tables(parts, promote_options="permissive")
-    con = connect_locked(keep_row_order=False)  # becomes the session's Dataset connection
+    con = con or connect_locked()  # becomes the session's Dataset connection
     names, counts, position, probability, won_only, lost_only = _stage_evidence(
         con, opportunities, history)
     proposed, how = propose_stages(
@@ -854,14 +879,19 @@ def load_files(
 ) -> IngestResult:
     """Return the Dataset for these (name, bytes) files, mapped automatically or by ``saved``."""
     tables: list[LoadedTable] = []
-    for name, data in files:
-        raw = read_raw(data, name)
-        kind = (kinds or {}).get(name) or detect_kind(raw.headers)[0]
-        previous = saved.tables.get(kind) if saved else None
-        mapping = propose_table_mapping(raw, kind, previous)
-        tables.append(parse_table(raw, mapping))
-    stages = StageConfig.from_dict(saved.stages) if saved and saved.stages else None
-    return assemble_dataset(tables, stages)
+    con = connect_locked()  # one DuckDB for the whole upload: it becomes the Dataset's
+    try:
+        for name, data in files:
+            raw = read_raw(data, name)
+            kind = (kinds or {}).get(name) or detect_kind(raw.headers)[0]
+            previous = saved.tables.get(kind) if saved else None
+            mapping = propose_table_mapping(raw, kind, previous)
+            tables.append(parse_table(raw, mapping, con=con))
+        stages = StageConfig.from_dict(saved.stages) if saved and saved.stages else None
+        return assemble_dataset(tables, stages, con=con)
+    except BaseException:
+        con.close()
+        raise
 
 
 def load_dataset_from_paths(

@@ -231,6 +231,9 @@ def _read_text(data: bytes, name: str, delimiter: str | None) -> RawTable:
                 raise _unreadable(name, str(again)) from again
         else:
             raise _unreadable(name, message) from exc
+    # The reader's working buffers are free now: hand them back to the system, so that a large
+    # upload does not hold twice its size while it is typed.
+    pa.default_memory_pool().release_unused()
     if table.num_rows == 0 and not bad:
         raise DiagnosticsError(
             f"“{name}” has column names but no rows.",

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from diagnostics.dataset import StageConfig
+from diagnostics.dataset import StageConfig, connect_locked
 from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest import (
     IngestResult,
@@ -163,22 +163,25 @@ class UploadWorkspace:
         """
         self.error = None
         loaded: list[LoadedTable] = []
+        con = connect_locked()  # one DuckDB for the whole upload: it becomes the Dataset's
         for state in self.files.values():
             state.loaded = None
             if state.raw is None or state.mapping is None:
                 continue
             try:
-                state.loaded = parse_table(state.raw, state.mapping)
+                state.loaded = parse_table(state.raw, state.mapping, con=con)
                 state.error = None
                 loaded.append(state.loaded)
             except DiagnosticsError as exc:
                 state.error = str(exc)
         if not loaded:
+            con.close()
             self.result = None
             return None
         try:
-            self.result = assemble_dataset(loaded, self.stages, self.source)
+            self.result = assemble_dataset(loaded, self.stages, self.source, con=con)
         except DiagnosticsError as exc:
+            con.close()
             self.error = str(exc)
             self.result = None
             return None

@@ -97,17 +97,6 @@ def test_locked_connection_cannot_read_files_or_change_settings() -> None:
         is False
 
 
-def test_session_tables_may_store_rows_in_any_order_but_parsing_keeps_file_order() -> None:
-    def keeps_order(con: duckdb.DuckDBPyConnection) -> bool:
-        return bool(con.execute(
-            "SELECT current_setting('preserve_insertion_order')").fetchall()[0][0])
-
-    assert keeps_order(connect_locked())
-    assert not keeps_order(connect_locked(keep_row_order=False))
-    opp = pd.DataFrame({"opp_id": ["1"], "stage": ["Demo"], "created_date": [D(2025, 1, 1)]})
-    assert not keeps_order(build_dataset(opp, STAGES).con)
-
-
 def test_describe_names_cohort_and_filters() -> None:
     text = Filters(start=D(2025, 1, 1), end=D(2025, 3, 31), cohort="closed",
                    region=("EMEA",)).describe()
