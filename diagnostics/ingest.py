@@ -422,7 +422,12 @@ def _repeats(typed: pa.Table) -> bool:
     keys, reasons = typed.column("_key"), typed.column("_reason")
     if reasons.null_count != typed.num_rows:  # rows left out already do not count
         keys = keys.filter(pc.is_null(reasons))
-    ordered = np.sort(keys.drop_null().to_numpy())
+    if keys.null_count:
+        keys = keys.drop_null()
+    ordered = keys.to_numpy()  # a copy when there are several chunks, else Arrow's memory
+    if not ordered.flags.writeable:
+        ordered = ordered.copy()
+    ordered.sort()
     return bool((ordered[1:] == ordered[:-1]).any())
 
 

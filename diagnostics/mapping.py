@@ -6,6 +6,7 @@ Header synonyms live in ``content/fields.toml``. A saved mapping is plain JSON (
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tomllib
@@ -79,6 +80,7 @@ def field_specs() -> dict[Kind, tuple[FieldSpec, ...]]:
 _PREFIX = re.compile(r"^(deal|opportunity|opp|activity|task)\s*-\s*")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_header(header: str) -> str:
     """Return a header in comparable form: lower case, no accents or punctuation, one spacing."""
     text = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode().lower()

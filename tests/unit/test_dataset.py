@@ -110,3 +110,55 @@ def test_parked_deals_stay_out_even_with_stage_history() -> None:
     ds = build_dataset(opp, STAGES, stage_history=hist)
     assert ds.con.execute("SELECT status, reached_rank FROM opportunities").fetchall() == [
         ("open", None)]
+
+
+def _stored_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Return column → type, with every ENUM(...) shortened to ENUM."""
+    return {column: "ENUM" if kind.startswith("ENUM(") else kind for column, kind in con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [table]
+    ).fetchall()}
+
+
+def test_few_valued_text_is_stored_compactly_but_read_as_text() -> None:
+    opp = pd.DataFrame({
+        "opp_id": ["1", "2", "3"], "rep": ["O'Brien", "=Dana", "O'Brien"],
+        "stage": ["Demo", "Won", "Lost"], "created_date": [D(2025, 1, 1)] * 3,
+    })
+    act = pd.DataFrame({"rep": ["O'Brien"], "type": ["Demo call"],
+                        "activity_date": [D(2025, 1, 2)]})
+    hist = pd.DataFrame({"opp_id": ["1"], "stage": ["Demo"], "entered_date": [D(2025, 1, 1)]})
+    ds = build_dataset(opp, STAGES, activities=act, stage_history=hist)
+    stored = _stored_types(ds.con, "_opportunities_store")
+    assert stored["rep"] == stored["stage"] == stored["status"] == "ENUM"
+    assert stored["opp_id"] == "VARCHAR"  # one value per deal: no gain from an ENUM
+    assert _stored_types(ds.con, "_activities_store")["type"] == "ENUM"
+    assert _stored_types(ds.con, "_stage_history_store")["stage"] == "ENUM"
+    assert set(_stored_types(ds.con, "opportunities").values()) <= {
+        "VARCHAR", "DOUBLE", "DATE", "INTEGER", "BIGINT"}
+    rows = ds.con.execute("SELECT rep, count(*) FROM opportunities GROUP BY rep ORDER BY rep"
+                          ).fetchall()
+    assert rows == [("=Dana", 1), ("O'Brien", 2)]  # text order, not the ENUM's order
+    assert ds.con.execute("SELECT count(*) FROM opportunities WHERE rep = ?",
+                          ["Nobody"]).fetchall() == [(0,)]  # an unknown value is no error
+
+
+def test_text_with_many_distinct_values_stays_plain(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("diagnostics.dataset.MAX_ENUM_VALUES", 2)
+    opp = pd.DataFrame({"opp_id": ["1", "2", "3"], "rep": ["Ann", "Bo", "Cy"],
+                        "team": ["East", "East", "West"], "stage": ["Demo"] * 3,
+                        "created_date": [D(2025, 1, 1)] * 3})
+    ds = build_dataset(opp, STAGES)
+    stored = _stored_types(ds.con, "_opportunities_store")
+    assert (stored["rep"], stored["team"]) == ("VARCHAR", "ENUM")
+    assert ds.con.execute("SELECT list(rep ORDER BY rep) FROM opportunities").fetchall() == [
+        (["Ann", "Bo", "Cy"],)]
+
+
+def test_building_again_on_the_same_connection_replaces_the_tables() -> None:
+    con = connect_locked()
+    first = pd.DataFrame({"opp_id": ["1"], "rep": ["Ann"], "stage": ["Demo"],
+                          "created_date": [D(2025, 1, 1)]})
+    second = first.assign(rep=["Bo"])
+    build_dataset(first, STAGES, con=con)
+    ds = build_dataset(second, STAGES, con=con)
+    assert ds.con.execute("SELECT rep FROM opportunities").fetchall() == [("Bo",)]
