@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "ACTIVITY_COLUMNS",
@@ -296,6 +298,20 @@ def _as_arrow(frame: pd.DataFrame | pa.Table | None, columns: dict[str, str]) ->
 MAX_ENUM_VALUES = 10_000
 
 
+def _distinct_text(table: pa.Table, columns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Return the distinct values of each text column with few of them (two at a time).
+
+    A column with more than ``MAX_ENUM_VALUES`` distinct values, or none, is left out.
+    """
+    def distinct(name: str) -> tuple[str, ...]:
+        values = pc.unique(table.column(name)).drop_null()
+        return () if len(values) > MAX_ENUM_VALUES else tuple(values.to_pylist())
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = dict(zip(columns, pool.map(distinct, columns), strict=True))
+    return {name: values for name, values in found.items() if values}
+
+
 def _create_compact(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -303,32 +319,26 @@ def _create_compact(
     select_sql: str,
     params: Sequence[Any] = (),
     *,
-    values: Mapping[str, str | tuple[str, ...]],
+    values: Mapping[str, Sequence[str]],
 ) -> None:
     """Create the view ``name`` over a table holding ``select_sql``'s rows, compactly.
 
     Text columns with few distinct values (reps, stages, segments…) are stored as ENUMs, one or
     two bytes a row instead of sixteen, which halves the memory a large upload takes; the view
-    hands them back as VARCHAR, so every query reads plain text. ``values`` gives, per such
-    column, the fixed SQL listing its values (or the values themselves). Names are fixed by
-    code; the values reach DuckDB as rows of a registered table, never as SQL text.
+    hands them back as VARCHAR, so every query reads plain text. ``values`` lists, per such
+    column, every value it can hold. Names are fixed by code; the values reach DuckDB as rows
+    of a registered table, never as SQL text.
     """
     store = f"_{name}_store"
     con.execute(f"DROP VIEW IF EXISTS {name}")
     con.execute(f"DROP TABLE IF EXISTS {store}")
     enums: dict[str, str] = {}
-    for column, source in values.items():
+    for column, found in values.items():
         enum = f"_{name}_{column}_enum"
         con.execute(f"DROP TYPE IF EXISTS {enum}")
-        if isinstance(source, tuple):
-            found = list(source)
-        else:
-            found = [v for (v,) in con.execute(
-                f"SELECT DISTINCT v FROM ({source}) s(v) WHERE v IS NOT NULL LIMIT ?",
-                [MAX_ENUM_VALUES + 1]).fetchall()]
-        if not found or len(found) > MAX_ENUM_VALUES:
-            continue  # many distinct values (or none): plain text stores them as well
-        con.register("_enum_values", pa.table({"v": pa.array(found, pa.string())}))
+        if not found:
+            continue
+        con.register("_enum_values", pa.table({"v": pa.array(sorted(set(found)), pa.string())}))
         try:
             con.execute(f"CREATE TYPE {enum} AS ENUM (SELECT v FROM _enum_values)")
         finally:
@@ -338,6 +348,16 @@ def _create_compact(
     con.execute(f"CREATE TABLE {store} AS SELECT {stored} FROM ({select_sql})", list(params))
     shown = ", ".join(f"{c}::VARCHAR AS {c}" if c in enums else c for c in columns)
     con.execute(f"CREATE VIEW {name} AS SELECT {shown} FROM {store}")
+
+
+def _shown_stages(stored: Sequence[str], lookup_rows: Sequence[tuple[str, Any, str, str]]) -> (
+    list[str]
+):
+    """Return the stage names a table shows: renamed where the settings rename them."""
+    renamed = {src for src, *_ in lookup_rows}
+    present = set(stored)
+    return [shown for src, _rank, shown, _role in lookup_rows if src in present] + [
+        s for s in stored if s not in renamed]
 
 
 def build_dataset(
@@ -403,8 +423,8 @@ def build_dataset(
                l.rank AS stage_rank
         FROM _in_hist h LEFT JOIN _in_lookup l ON l.src = h.stage
         """,
-        values={"stage": "SELECT coalesce(l.shown, h.stage) FROM _in_hist h "
-                         "LEFT JOIN _in_lookup l ON l.src = h.stage"},
+        values={"stage": _shown_stages(_distinct_text(hist, ["stage"]).get("stage", ()),
+                                       lookup_rows)},
     )
     meeting_pattern = "(" + "|".join(MEETING_WORDS) + ")"
     _create_compact(
@@ -415,8 +435,9 @@ def build_dataset(
         FROM _in_act
         """,
         [meeting_pattern],
-        values={"rep": "SELECT rep FROM _in_act", "type": "SELECT type FROM _in_act"},
+        values=_distinct_text(act, ["rep", "type"]),
     )
+    opp_text = _distinct_text(opp, ["rep", "team", "stage", "segment", "product", "region"])
     # Furthest rank: won deals reach every stage; open deals their current stage; lost deals the
     # furthest stage in their history, else the stage they were lost at (Pipedrive keeps it),
     # else the first stage (we know they entered the funnel, not how far they got). Open deals
@@ -462,10 +483,8 @@ def build_dataset(
         """,
         [won_rank, won_rank],
         values={
-            **{c: f"SELECT {c} FROM _in_opp" for c in ("rep", "team", "segment", "product",
-                                                         "region")},
-            "stage": "SELECT coalesce(l.shown, o.stage) FROM _in_opp o "
-                     "LEFT JOIN _in_lookup l ON l.src = o.stage",
+            **opp_text,
+            "stage": _shown_stages(opp_text.get("stage", ()), lookup_rows),
             "status": ("won", "lost", "open"),
         },
     )
