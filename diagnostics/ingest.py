@@ -6,8 +6,9 @@ The flow, used by the Data page, the CLI and the sample loader alike:
    rejected with their line number);
 2. :func:`propose_table_mapping` detects the kind of table, maps headers to canonical fields and
    picks a date order and decimal separator per column from the data;
-3. :func:`parse_table` types every mapped column in DuckDB, rejects unusable rows (counted, with
-   line and reason) and reports unreadable values, duplicate ids, future dates, negative amounts;
+3. :func:`parse_table` types every mapped column (plain ones with Arrow, the rest in DuckDB),
+   rejects unusable rows (counted, with line and reason) and reports unreadable values, duplicate
+   ids, future dates, negative amounts;
 4. :func:`assemble_dataset` proposes (or applies) the stage settings and builds the Dataset.
 
 SQL here only ever names positional raw columns (``c0``, ``c1``…) and canonical fields chosen by
@@ -441,8 +442,8 @@ def parse_table(
 
     Text is trimmed in Arrow, and columns whose every cell is plain (numbers, ISO dates) are
     typed there too. The rest (``$1,234.00``, ``05/02/2025``, statuses) and the reasons rows
-    are left out are computed in DuckDB into a narrow table that lines up with the file row
-    for row.
+    are left out are computed in DuckDB, whose narrow result comes back to Arrow in the file's
+    row order.
 
     ``con`` is a locked connection to work in (the session's, so that one DuckDB serves the
     whole upload); without it a connection is opened and closed here.
