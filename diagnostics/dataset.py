@@ -350,9 +350,9 @@ def _create_compact(
     con.execute(f"CREATE VIEW {name} AS SELECT {shown} FROM {store}")
 
 
-def _shown_stages(stored: Sequence[str], lookup_rows: Sequence[tuple[str, Any, str, str]]) -> (
-    list[str]
-):
+def _shown_stages(
+    stored: Sequence[str], lookup_rows: Sequence[tuple[str, Any, str, str]]
+) -> list[str]:
     """Return the stage names a table shows: renamed where the settings rename them."""
     renamed = {src for src, *_ in lookup_rows}
     present = set(stored)
