@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from diagnostics import workshop as ws
-from diagnostics.workshop_store import DuckDBStore
+from diagnostics.workshop_store import WorkshopStore, open_store
 
 WRITERS = 50
 ANSWERS_EACH = 20
@@ -37,7 +37,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def bench_concurrent_saves(store: DuckDBStore, content: ws.Content) -> list[float]:
+def bench_concurrent_saves(store: WorkshopStore, content: ws.Content) -> list[float]:
     """Return the latency (ms) of every answer saved by 50 threads answering 20 questions each."""
     created = ws.create_workshop(store, "Bench", "Concurrent writers")
     statements = content.statements[:ANSWERS_EACH]
@@ -71,7 +71,7 @@ def bench_concurrent_saves(store: DuckDBStore, content: ws.Content) -> list[floa
     return latencies
 
 
-def bench_dashboard(store: DuckDBStore, content: ws.Content) -> tuple[float, float]:
+def bench_dashboard(store: WorkshopStore, content: ws.Content) -> tuple[float, float]:
     """Return the time (ms) of a first and of a repeated summary over 200 full questionnaires."""
     created = ws.create_workshop(store, "Bench", "Dashboard")
     roles = list(ws.ROLES)
@@ -110,7 +110,7 @@ def main() -> None:
     """Print each workshop figure, its budget and the ratio."""
     content = ws.load_content()
     with tempfile.TemporaryDirectory() as folder:
-        store = DuckDBStore(Path(folder) / "bench.duckdb")
+        store = open_store(Path(folder) / "bench.duckdb")
         try:
             latencies = bench_concurrent_saves(store, content)
             _report(f"save one answer, {WRITERS} concurrent writers, p50",

@@ -16,7 +16,7 @@ from diagnostics import workshop as ws
 from diagnostics.charts import workshop as charts
 from diagnostics.errors import DiagnosticsError
 from diagnostics.export import to_csv_bytes, to_excel_bytes
-from diagnostics.workshop_store import DuckDBStore, default_db_path
+from diagnostics.workshop_store import WorkshopStore, configured_location, open_store
 from ui import state
 from ui.device import remembered_token
 
@@ -25,11 +25,11 @@ A = state.WORKSHOP_ANSWER_PREFIX
 
 
 # One store per process, shared by every session. It holds no answers or names in memory (each
-# call reads or writes the database file), so sharing it shares no per-user data; it is keyed by
-# the database path only.
+# call reads or writes the database), so sharing it shares no per-user data; it is keyed by the
+# database location only (a file path or a postgresql:// URL).
 @st.cache_resource(show_spinner=False)
-def _shared_store(path: str) -> DuckDBStore:
-    return DuckDBStore(path)
+def _shared_store(location: str) -> WorkshopStore:
+    return open_store(location)
 
 
 # The built-in question banks: the same for every user, read once per process.
@@ -39,9 +39,9 @@ def content() -> ws.Content:
     return ws.load_content()
 
 
-def store() -> DuckDBStore:
+def store() -> WorkshopStore:
     """Return the process-wide workshop store (raises DiagnosticsError when it cannot open)."""
-    return _shared_store(str(default_db_path().resolve()))
+    return _shared_store(configured_location())
 
 
 def _plain(text: str) -> str:

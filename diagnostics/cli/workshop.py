@@ -5,9 +5,9 @@
 ``workshop export CODE --key KEY [--format csv|json|xlsx] [--output FILE]`` writes every response;
 ``workshop summary CODE --key KEY --json`` prints the facilitator summary.
 
-The commands use the database the app uses (``$MYN_WORKSHOP_DB`` or ``./data/workshops.duckdb``).
-DuckDB lets one process open a file at a time: run them while the app is stopped, or point the app
-and the commands at the same file in turn.
+The commands use the store the app uses (``$MYN_WORKSHOP_DB``: a ``postgresql://`` URL or a file,
+default ``./data/workshops.duckdb``). With PostgreSQL they work while the app runs; DuckDB lets one
+process open a file at a time, so with a file run them while the app is stopped.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from diagnostics import workshop as ws
 from diagnostics.cli import emit
 from diagnostics.errors import DiagnosticsError
 from diagnostics.export import to_csv_bytes, to_excel_bytes
-from diagnostics.workshop_store import DuckDBStore
+from diagnostics.workshop_store import WorkshopStore, open_store
 
 
 def register(sub: Any) -> None:
@@ -32,8 +32,9 @@ def register(sub: Any) -> None:
         "workshop",
         help="run a workshop headless: create, import responses, export, summary",
         description=(
-            "Workshops live in the DuckDB file named by MYN_WORKSHOP_DB "
-            "(default ./data/workshops.duckdb), shared with the app."
+            "Workshops live in the store named by MYN_WORKSHOP_DB, shared with the app: a "
+            "postgresql:// URL (usable while the app runs) or a DuckDB file (default "
+            "./data/workshops.duckdb; stop the app first)."
         ),
     )
     commands = parser.add_subparsers(dest="workshop_command", required=True, metavar="ACTION")
@@ -69,8 +70,8 @@ def register(sub: Any) -> None:
     summary.add_argument("--json", action="store_true", help="print compact JSON")
 
 
-def _store() -> DuckDBStore:
-    return DuckDBStore()
+def _store() -> WorkshopStore:
+    return open_store()
 
 
 def run_create(args: argparse.Namespace) -> int:

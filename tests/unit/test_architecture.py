@@ -61,3 +61,16 @@ def test_every_command_is_exercised_by_a_test() -> None:
     for command in ("inspect", "funnel", "plan", "quadrant", "score", "questions", "leadership",
                     "workshop"):
         assert f'"{command}"' in tests, command
+
+
+def test_only_the_factory_constructs_a_workshop_store() -> None:
+    """The app, the commands and the benchmarks get their store from ``open_store``."""
+    constructed = re.compile(r"\b(DuckDBStore|PostgresStore)\(")
+    places = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py"),
+              *(ROOT / "bench").glob("*.py"), *(ROOT / "diagnostics").rglob("*.py")]
+    offenders = [
+        str(p.relative_to(ROOT)) for p in places
+        if constructed.search(p.read_text(encoding="utf-8"))
+        and p.parent.name != "workshop_store"
+    ]
+    assert offenders == []

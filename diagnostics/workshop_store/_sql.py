@@ -1,0 +1,167 @@
+"""The queries both stores share, written once with ``?`` parameters.
+
+A store supplies three primitives: ``_rows`` (a read), ``_write`` (one statement, durable when it
+returns) and ``_insert_workshop`` (an insert that reports a taken code). Everything else, and every
+method added later, is plain SQL over them, so DuckDB and PostgreSQL answer alike.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from diagnostics.workshop_store._records import (
+    AnswerRecord,
+    ParticipantRecord,
+    WorkshopRecord,
+    workshop_record,
+)
+
+__all__ = ["SqlStore"]
+
+
+class SqlStore(ABC):
+    """Shared implementation of ``WorkshopStore`` over a few engine-specific primitives."""
+
+    @abstractmethod
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Return every row of a read."""
+
+    @abstractmethod
+    def _write(self, sql: str, params: Sequence[Any]) -> None:
+        """Run one statement; it is committed when this returns."""
+
+    @abstractmethod
+    def _insert_workshop(self, params: Sequence[Any]) -> bool:
+        """Insert a workshops row; return False (and change nothing) when its code is taken."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the underlying connections."""
+
+    def schema_version(self) -> int:
+        """Return the schema version recorded in the database."""
+        rows = self._rows("SELECT max(version) FROM schema_version", [])
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    # -- workshops ------------------------------------------------------------------------------
+
+    def create_workshop(self, record: WorkshopRecord) -> bool:
+        """Insert a workshop; return False (and change nothing) when its code is taken."""
+        return self._insert_workshop(
+            [
+                record.code,
+                record.client,
+                record.title,
+                ",".join(record.instruments),
+                record.key_hash,
+                record.status,
+                record.created_at,
+            ]
+        )
+
+    def get_workshop(self, code: str) -> WorkshopRecord | None:
+        """Return the workshop with this code, or None."""
+        rows = self._rows(
+            "SELECT code, client, title, instruments, key_hash, status, created_at "
+            "FROM workshops WHERE code = ?",
+            [code],
+        )
+        return workshop_record(rows[0]) if rows else None
+
+    def get_workshop_with_participant(
+        self, code: str, participant_id: str
+    ) -> tuple[WorkshopRecord | None, ParticipantRecord | None]:
+        """Return a workshop and one of its participants in one read (either may be None)."""
+        # One query instead of two: saving an answer checks both, on the hottest path.
+        rows = self._rows(
+            "SELECT w.code, w.client, w.title, w.instruments, w.key_hash, w.status, w.created_at, "
+            "p.workshop_code, p.participant_id, p.name, p.role, p.joined_at "
+            "FROM workshops w LEFT JOIN participants p "
+            "ON p.workshop_code = w.code AND p.participant_id = ? WHERE w.code = ?",
+            [participant_id, code],
+        )
+        if not rows:
+            return None, None
+        row = rows[0]
+        participant = ParticipantRecord(*row[7:]) if row[8] is not None else None
+        return workshop_record(row[:7]), participant
+
+    def set_status(self, code: str, status: str) -> None:
+        """Set a workshop's status (``open`` or ``closed``)."""
+        self._write("UPDATE workshops SET status = ? WHERE code = ?", [status, code])
+
+    # -- participants ---------------------------------------------------------------------------
+
+    def add_participant(self, record: ParticipantRecord) -> None:
+        """Insert a participant (idempotent on workshop code and participant id)."""
+        self._write(
+            "INSERT INTO participants (workshop_code, participant_id, name, role, joined_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [record.workshop_code, record.participant_id, record.name, record.role,
+             record.joined_at],
+        )
+
+    def get_participant(self, code: str, participant_id: str) -> ParticipantRecord | None:
+        """Return one participant of a workshop, or None."""
+        rows = self._rows(
+            "SELECT workshop_code, participant_id, name, role, joined_at FROM participants "
+            "WHERE workshop_code = ? AND participant_id = ?",
+            [code, participant_id],
+        )
+        return ParticipantRecord(*rows[0]) if rows else None
+
+    def list_participants(self, code: str) -> list[ParticipantRecord]:
+        """Return a workshop's participants in joining order."""
+        rows = self._rows(
+            "SELECT workshop_code, participant_id, name, role, joined_at FROM participants "
+            "WHERE workshop_code = ? ORDER BY joined_at, participant_id",
+            [code],
+        )
+        return [ParticipantRecord(*row) for row in rows]
+
+    # -- answers --------------------------------------------------------------------------------
+
+    def save_answer(self, record: AnswerRecord) -> None:
+        """Insert or replace one answer."""
+        if record.value is None:  # the log reads NULL as "cleared": refuse it here
+            raise ValueError("an answer's value cannot be None; use delete_answer")
+        self._append(record.workshop_code, record.participant_id, record.instrument,
+                     record.question_id, record.value, record.answered_at)
+
+    def delete_answer(self, code: str, participant_id: str, instrument: str, question: str) -> None:
+        """Remove one answer (a participant cleared it)."""
+        self._append(code, participant_id, instrument, question, None, datetime.now())
+
+    def _append(self, code: str, participant_id: str, instrument: str, question: str,
+                value: str | None, at: datetime) -> None:
+        self._write(
+            "INSERT INTO answer_log (workshop_code, participant_id, instrument, question_id, "
+            "value, answered_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [code, participant_id, instrument, question, value, at],
+        )
+
+    def list_answers(self, code: str, participant_id: str | None = None) -> list[AnswerRecord]:
+        """Return a workshop's current answers (or one participant's): the newest per question."""
+        where = "workshop_code = ?"
+        params: list[Any] = [code]
+        if participant_id is not None:
+            where += " AND participant_id = ?"
+            params.append(participant_id)
+        # ``where`` is one of two fixed strings chosen above; values go in as parameters.
+        rows = self._rows(
+            "SELECT workshop_code, participant_id, instrument, question_id, value, answered_at "
+            "FROM (SELECT *, row_number() OVER (PARTITION BY participant_id, instrument, "
+            f"question_id ORDER BY seq DESC) AS newest FROM answer_log WHERE {where}) AS latest "
+            "WHERE newest = 1 AND value IS NOT NULL "
+            "ORDER BY answered_at, participant_id, question_id",
+            params,
+        )
+        return [AnswerRecord(*row) for row in rows]
+
+    def count_answer_rows(self, code: str) -> int:
+        """Return how many rows the answer log holds for a workshop (changes included)."""
+        rows = self._rows("SELECT count(*) FROM answer_log WHERE workshop_code = ?", [code])
+        return int(rows[0][0]) if rows else 0
