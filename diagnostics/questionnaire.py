@@ -122,6 +122,13 @@ class Role(_Model):
     label: _Text
 
 
+def _shared_roles() -> tuple[Role, ...]:
+    """Return the app's one role list (content/roles.toml), used when a bank names no roles."""
+    from diagnostics.roles import load_roles
+
+    return tuple(Role(id=r.id, label=r.label) for r in load_roles().roles)
+
+
 class Band(_Model):
     """A named score range starting at ``min`` (inclusive) and running to the next band."""
 
@@ -156,7 +163,7 @@ class Bank(_Model):
     version: int = Field(ge=1)
     verdict: VerdictRule
     bands: tuple[Band, ...] = Field(min_length=1)
-    roles: tuple[Role, ...] = Field(min_length=1)
+    roles: tuple[Role, ...] = Field(default_factory=_shared_roles, min_length=1)
     dimensions: tuple[Dimension, ...] = Field(min_length=1)
     questions: tuple[Question, ...] = Field(min_length=1, max_length=200)
 

@@ -1,8 +1,9 @@
 """Printable one-page reports: self-contained HTML (print CSS, no scripts) and PDF bytes (fpdf2).
 
-A report is a list of :class:`ReportSection` (title, paragraphs, bullets, optional bar rows).
-:func:`result_sections` turns a questionnaire :class:`~diagnostics.questionnaire.ScoreResult` into
-sections; other features (leadership fit, workshop) pass their own sections as ``extra_sections``.
+A report is a title, an optional coloured :class:`Headline` and a list of :class:`ReportSection`
+(title, paragraphs, bullets, optional bar rows). :func:`result_sections` and
+:func:`result_headline` turn a questionnaire :class:`~diagnostics.questionnaire.ScoreResult` into
+those; other features (leadership fit, workshop) build their own sections.
 Every string is HTML-escaped in the HTML report; the PDF uses the core Helvetica font, so text is
 folded to Latin-1 (typographic dashes and quotes become plain ones).
 """
@@ -20,9 +21,11 @@ from diagnostics.questionnaire import VERDICT_LABELS, ScoreResult
 
 __all__ = [
     "BarRow",
+    "Headline",
     "ReportSection",
     "build_report_html",
     "build_report_pdf",
+    "result_headline",
     "result_sections",
 ]
 
@@ -35,6 +38,11 @@ class BarRow:
     value: float | None
     max_value: float = 100.0
     highlight: bool = False
+    value_format: str = ".0f"  # how the value prints (".1f" for means on a 1–5 scale)
+
+    def value_text(self) -> str:
+        """Return the value as printed beside the bar ("—" when missing)."""
+        return "—" if self.value is None else format(self.value, self.value_format)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,15 @@ class ReportSection:
     paragraphs: tuple[str, ...] = ()
     bullets: tuple[str, ...] = ()
     bars: tuple[BarRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The boxed verdict under a report's title: a bold line, a detail line and a colour."""
+
+    text: str
+    detail: str = ""
+    colour: str = "#1F4E79"
 
 
 _VERDICT_COLOURS = {"likely": "#2E7D32", "at_risk": "#B26A00", "unlikely": "#B3261E"}
@@ -103,13 +120,13 @@ def result_sections(result: ScoreResult) -> tuple[ReportSection, ...]:
     return (verdict, dims, constraint, actions, unanswered)
 
 
-def _headline(result: ScoreResult | None) -> tuple[str, str]:
-    if result is None:
-        return "", ""
+def result_headline(result: ScoreResult) -> Headline:
+    """Return the headline of a questionnaire result: verdict, score, band and decider."""
     decider = "the score" if result.decided_by == "score" else f"the {result.decided_by} check"
-    return (
+    return Headline(
         f"{VERDICT_LABELS[result.verdict]} to make the number",
         f"Score {result.score:.0f}/100 ({result.band_label}) · decided by {decider}",
+        _VERDICT_COLOURS[result.verdict],
     )
 
 
@@ -146,7 +163,7 @@ def _bar_html(bar: BarRow) -> str:
     return (
         f'<tr><td class="label">{html.escape(bar.label)}</td>'
         f'<td><div class="track"><div class="{cls}" style="width:{width:.1f}%"></div></div></td>'
-        f'<td class="value">{html.escape(_fmt(bar.value))}</td></tr>'
+        f'<td class="value">{html.escape(bar.value_text())}</td></tr>'
     )
 
 
@@ -164,27 +181,21 @@ def _section_html(section: ReportSection) -> str:
 
 
 def build_report_html(
-    result: ScoreResult | None,
+    sections: Sequence[ReportSection],
     *,
     title: str = "Make your number",
     subtitle: str = "",
-    extra_sections: Sequence[ReportSection] = (),
+    headline: Headline | None = None,
     generated: dt.date | None = None,
 ) -> str:
-    """Return a self-contained printable HTML page (no scripts, every user string escaped).
-
-    ``result`` may be None to print only ``extra_sections`` (e.g. a workshop summary).
-    """
-    sections = (*(result_sections(result) if result else ()), *extra_sections)
+    """Return a self-contained printable HTML page (no scripts, every user string escaped)."""
     day = generated or dt.date.today()
     meta = " · ".join(x for x in (subtitle, f"Generated {day:%d %b %Y}") if x)
-    head, sub = _headline(result)
     verdict_html = ""
-    if result is not None:
-        colour = _VERDICT_COLOURS[result.verdict]
+    if headline is not None:
         verdict_html = (
-            f'<div class="verdict" style="border-color:{colour}">'
-            f"<strong>{html.escape(head)}</strong>{html.escape(sub)}</div>"
+            f'<div class="verdict" style="border-color:{html.escape(headline.colour)}">'
+            f"<strong>{html.escape(headline.text)}</strong>{html.escape(headline.detail)}</div>"
         )
     body = "".join(_section_html(s) for s in sections)
     return (
@@ -280,17 +291,17 @@ class _Pdf(FPDF):
                 if share > 0:
                     self.rect(x0, y + 0.6, track_w * share, height - 0.4, style="F")
             self.set_xy(x0 + track_w + 2, y)
-            self.cell(value_w, height + 1, _latin1(_fmt(row.value)), align="R")
+            self.cell(value_w, height + 1, _latin1(row.value_text()), align="R")
             self.set_xy(self.l_margin, y + height + 1.2)
         self.ln(0.8)
 
 
 def build_report_pdf(
-    result: ScoreResult | None,
+    sections: Sequence[ReportSection],
     *,
     title: str = "Make your number",
     subtitle: str = "",
-    extra_sections: Sequence[ReportSection] = (),
+    headline: Headline | None = None,
     generated: dt.date | None = None,
 ) -> bytes:
     """Return A4 PDF bytes of the same report as :func:`build_report_html`."""
@@ -309,19 +320,17 @@ def build_report_pdf(
     pdf.set_text_color(85, 85, 85)
     pdf.cell(0, 5, _latin1(meta.replace("·", "-")), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(27, 27, 27)
-    if result is not None:
-        head, sub = _headline(result)
+    if headline is not None:
         top = pdf.get_y() + 2
-        pdf.set_fill_color(*_rgb(_VERDICT_COLOURS[result.verdict]))
+        pdf.set_fill_color(*_rgb(headline.colour))
         pdf.rect(pdf.l_margin, top, 2.5, 13, style="F")
         pdf.set_xy(pdf.l_margin + 5, top)
         pdf.set_font("Helvetica", "B", 15)
-        pdf.cell(0, 7, _latin1(head), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 7, _latin1(headline.text), new_x="LMARGIN", new_y="NEXT")
         pdf.set_x(pdf.l_margin + 5)
         pdf.set_font("Helvetica", "", 10)
-        pdf.cell(0, 6, _latin1(sub.replace("·", "-")), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, _latin1(headline.detail.replace("·", "-")), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
-    sections = (*(result_sections(result) if result else ()), *extra_sections)
     for section in sections:
         # A short section starts on a new page rather than split (a lone bar on page two).
         needed = _section_height_mm(section)

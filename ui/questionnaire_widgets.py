@@ -15,7 +15,13 @@ import streamlit as st
 from diagnostics import questionnaire as q
 from diagnostics.charts.questionnaire import dimension_chart
 from diagnostics.errors import DiagnosticsError
-from diagnostics.report import ReportSection, build_report_html, build_report_pdf
+from diagnostics.report import (
+    ReportSection,
+    build_report_html,
+    build_report_pdf,
+    result_headline,
+    result_sections,
+)
 from ui import state
 
 _NA = 0  # radio option meaning "not applicable / don't know"
@@ -355,18 +361,20 @@ def downloads(bank: q.Bank, answers: q.Answers, result: q.ScoreResult | None) ->
                             key=state.MYN_DOWNLOADS + "json", on_click="ignore")
     if result is None:
         return
-    extra = [s for s in (leadership_section(),) if s is not None]
+    sections = (*result_sections(result), *(s for s in (leadership_section(),) if s is not None))
     role = bank.role_label(answers.role)
     subtitle = f"Answered as {role}" if role else ""
     cols[1].download_button(
         "Printable report (HTML)",
-        build_report_html(result, title=bank.title, subtitle=subtitle, extra_sections=extra),
+        build_report_html(sections, title=bank.title, subtitle=subtitle,
+                          headline=result_headline(result)),
         file_name="make-your-number-report.html", mime="text/html",
         key=state.MYN_DOWNLOADS + "html", on_click="ignore",
     )
     cols[2].download_button(
         "Report (PDF)",
-        build_report_pdf(result, title=bank.title, subtitle=subtitle, extra_sections=extra),
+        build_report_pdf(sections, title=bank.title, subtitle=subtitle,
+                         headline=result_headline(result)),
         file_name="make-your-number-report.pdf", mime="application/pdf",
         key=state.MYN_DOWNLOADS + "pdf", on_click="ignore",
     )

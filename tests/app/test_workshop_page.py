@@ -115,7 +115,7 @@ def test_participant_joins_answers_and_resumes(store: DuckDBStore) -> None:
     assert not at.exception
     token = at.query_params["p"]
     token = token[0] if isinstance(token, list) else token
-    assert "answering as **Ann** (Sales ops)" in _texts(at)
+    assert "answering as **Ann** (Sales ops / RevOps)" in _texts(at)
     assert "this browser remembers your place" in _texts(at)
     at.radio(key=A + first).set_value(4)
     at.run()
@@ -182,7 +182,7 @@ def test_dashboard_shows_responses_gaps_and_reveal_hides_names(store: DuckDBStor
     assert metrics["Team verdict"] in {"Likely", "At risk", "Unlikely"}
     headings = [m.value for m in at.markdown]
     assert "#### Perception gaps: role × dimension" in headings
-    assert any(content.statements[0].text.split()[0] in h and "lowest: Sales ops" in h
+    assert any(content.statements[0].text.split()[0] in h and "lowest: Sales ops / RevOps" in h
                for h in headings)
     progress = at.dataframe[0].value
     assert progress["Participant"].tolist() == ["Ann", "Bob", "Cy"]

@@ -16,7 +16,7 @@ from tests.e2e.conftest import assert_no_exception, wait_idle
 
 pytestmark = pytest.mark.e2e
 
-ROOM = [("Ann", "Sales", 5), ("Bob", "Sales ops", 1), ("Cy", "Marketing", 3)]
+ROOM = [("Ann", "Sales team", 5), ("Bob", "Sales ops / RevOps", 1), ("Cy", "Marketing", 3)]
 
 
 def _radio(page: Any, question: str, option: str) -> None:
@@ -95,7 +95,8 @@ def test_room_answers_and_facilitator_sees_responses_and_gap(
     responses = page.get_by_test_id("stMetric").filter(has_text="Responses")
     expect(responses).to_contain_text("3", timeout=15_000)
     expect(page.get_by_test_id("stMetric").filter(has_text="Joined")).to_contain_text("3")
-    expect(page.get_by_text(re.compile(r"lowest: Sales ops, highest: Sales"))).to_be_visible()
+    widest = re.compile(r"lowest: Sales ops / RevOps, highest: Sales team")
+    expect(page.get_by_text(widest)).to_be_visible()
     heading = page.get_by_role("heading", name="Perception gaps: role × dimension")
     heading.scroll_into_view_if_needed()
     expect(heading).to_be_visible()

@@ -16,7 +16,8 @@ def _values(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_responses_chart_orders_roles_and_skips_empty_ones() -> None:
     spec = charts.responses_chart({"marketing": 2, "sales": 3, "finance": 0}).to_dict()
-    assert [(r["role"], r["responses"]) for r in _values(spec)] == [("Sales", 3), ("Marketing", 2)]
+    rows = [(r["role"], r["responses"]) for r in _values(spec)]
+    assert rows == [("Sales team", 3), ("Marketing", 2)]
     assert spec["mark"]["type"] == "bar"
     assert spec["encoding"]["x"]["field"] == "responses"
 
@@ -48,8 +49,8 @@ def test_perception_gap_chart_cells_colour_and_text() -> None:
     spec = charts.perception_gap_chart(gaps, {"a": "Alpha", "b": "Beta"}).to_dict()
     rows = _values(spec)
     assert [(r["role"], r["dimension"], r["mean"], r["gap"]) for r in rows] == [
-        ("Sales", "Alpha", 4.0, 1.5),
-        ("Sales ops", "Alpha", 1.0, -1.5),
+        ("Sales team", "Alpha", 4.0, 1.5),
+        ("Sales ops / RevOps", "Alpha", 1.0, -1.5),
     ]
     cells, text = spec["layer"]
     assert cells["mark"]["type"] == "rect"
@@ -69,8 +70,8 @@ def test_leadership_fit_chart_adds_the_whole_room_row() -> None:
     ).to_dict()
     rows = _values(spec)
     assert [(r["group"], r["model"], r["fit"]) for r in rows] == [
-        ("Sales", "Tsar", 60.0),
-        ("Sales", "federation", 50.0),
+        ("Sales team", "Tsar", 60.0),
+        ("Sales team", "federation", 50.0),
         ("Whole room", "Tsar", 55.0),
         ("Whole room", "federation", 55.0),
     ]

@@ -15,6 +15,7 @@ from diagnostics.report import (
     ReportSection,
     build_report_html,
     build_report_pdf,
+    result_headline,
     result_sections,
 )
 
@@ -47,7 +48,8 @@ def test_result_sections_carry_verdict_rule_bars_and_actions(result) -> None:
 
 
 def test_html_is_self_contained_printable_and_scriptless(result) -> None:
-    page = build_report_html(result, title="Make your number", generated=DAY)
+    page = build_report_html(result_sections(result), title="Make your number",
+                             headline=result_headline(result), generated=DAY)
     assert page.startswith("<!DOCTYPE html>")
     assert "<script" not in page.lower() and "javascript:" not in page.lower()
     assert "@page" in page and "@media print" in page
@@ -64,7 +66,8 @@ def test_html_escapes_every_user_string(result) -> None:
     evil = "<script>alert(1)</script>&\"'"
     extra = ReportSection(title=evil, paragraphs=(evil,), bullets=(evil,),
                           bars=(BarRow(evil, 50.0),))
-    page = build_report_html(result, title=evil, subtitle=evil, extra_sections=[extra])
+    page = build_report_html([*result_sections(result), extra], title=evil, subtitle=evil,
+                             headline=result_headline(result))
     assert "<script>" not in page
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&#x27;") == 7
 
@@ -72,14 +75,15 @@ def test_html_escapes_every_user_string(result) -> None:
 def test_html_without_result_prints_only_sections() -> None:
     section = ReportSection("Workshop", paragraphs=("Five people answered.",),
                             bars=(BarRow("Gap", None), BarRow("Fit", 150.0, max_value=100)))
-    page = build_report_html(None, title="Workshop report", extra_sections=[section])
+    page = build_report_html([section], title="Workshop report")
     assert "Five people answered." in page and "to make the number" not in page
     assert 'style="width:0.0%"' in page and 'style="width:100.0%"' in page  # clamped
     assert ">—<" in page  # a missing value shows a dash
 
 
 def test_pdf_is_one_page_with_verdict(result) -> None:
-    pdf = build_report_pdf(result, title="Make your number", subtitle="Answered as CRO",
+    pdf = build_report_pdf(result_sections(result), title="Make your number",
+                           subtitle="Answered as CRO", headline=result_headline(result),
                            generated=DAY)
     assert pdf.startswith(b"%PDF-")
     assert _pages(pdf) == 1
@@ -89,7 +93,7 @@ def test_pdf_is_one_page_with_verdict(result) -> None:
 def test_pdf_survives_text_outside_latin1(result) -> None:
     extra = ReportSection("Notes — “quoted”", paragraphs=("≥ 3× coverage → ok • 東京 €5",),
                           bullets=("a – b",), bars=(BarRow("Rep ≤ 5", 40.0),))
-    pdf = build_report_pdf(result, title="Plan — 2027", extra_sections=[extra])
+    pdf = build_report_pdf([*result_sections(result), extra], title="Plan — 2027")
     assert pdf.startswith(b"%PDF-") and _pages(pdf) >= 1
 
 
@@ -97,7 +101,8 @@ def test_pdf_bars_that_run_past_a_page_continue_on_the_next(result) -> None:
     """Regression: bars crossing the page foot put every later cell on a page of its own."""
     bars = tuple(BarRow(f"Row {i}", float(i)) for i in range(40))
     extra = ReportSection("Leadership model", paragraphs=("Fit by model.",), bars=bars)
-    pdf = build_report_pdf(result, title="Make your number", extra_sections=[extra])
+    pdf = build_report_pdf([*result_sections(result), extra], title="Make your number",
+                           headline=result_headline(result))
     assert _pages(pdf) == 2
 
 
@@ -108,7 +113,7 @@ def test_pdf_keeps_a_short_section_on_one_page(filler_rows: int) -> None:
     fit = ReportSection("Fit by model", paragraphs=("Federation fits best.",),
                         bars=(BarRow("Tsar", 50.0), BarRow("Federation", 62.0),
                               BarRow("Chief of Staff", 53.0)))
-    pdf = build_report_pdf(None, extra_sections=[filler, fit])
+    pdf = build_report_pdf([filler, fit])
     streams = [zlib.decompress(m) for m in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S)]
     pages = [t for t in (re.findall(rb"\((.*?)\) Tj", x) for x in streams) if t]
     (page,) = [t for t in pages if b"Fit by model" in t]
@@ -117,5 +122,12 @@ def test_pdf_keeps_a_short_section_on_one_page(filler_rows: int) -> None:
 
 def test_pdf_with_sections_only() -> None:
     section = ReportSection("Workshop", bullets=("One", "Two"), bars=(BarRow("Gap", 30.0),))
-    pdf = build_report_pdf(None, title="Workshop report", extra_sections=[section])
+    pdf = build_report_pdf([section], title="Workshop report")
     assert _pages(pdf) == 1
+
+
+def test_bar_values_print_in_their_own_format() -> None:
+    section = ReportSection("Means", bars=(BarRow("Pipeline", 3.25, 5.0, value_format=".1f"),
+                                           BarRow("Score", 62.4)))
+    page = build_report_html([section])
+    assert '<td class="value">3.2</td>' in page and '<td class="value">62</td>' in page

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from diagnostics import workshop as ws
 from diagnostics.errors import DiagnosticsError
 from diagnostics.export import to_csv_bytes
+from diagnostics.workshop._lifecycle import _new_key
 from diagnostics.workshop_store import DuckDBStore, ParticipantRecord
 
 T0 = datetime(2026, 11, 23, 9, 0, 0)
@@ -89,8 +90,17 @@ def test_normalise_code(raw: object, expected: str | None) -> None:
         ("sales_ops", "sales_ops"),
         (" Customer   Success ", "customer_success"),
         ("finance", "finance"),
-        ("EXECUTIVE", "executive"),
-        ("ceo", None),
+        ("EXECUTIVE", "ceo"),  # a workshop id from before the shared list
+        ("ceo", "ceo"),  # the questionnaire's ids
+        ("CRO", "cro"),
+        ("Head of Sales", "cro"),
+        ("VP sales", "cro"),
+        ("RevOps", "sales_ops"),
+        ("Sales team", "sales"),
+        ("CSM", "customer_success"),
+        ("CFO", "finance"),
+        ("CEO / founder / general manager", "ceo"),
+        ("astronaut", None),
         ("", None),
         (None, None),
     ],
@@ -347,7 +357,7 @@ def test_export_frame_reveal_and_neutralised_csv(
     frame = ws.export_frame(store, CONTENT, created.code, created.key)
     assert list(frame.columns) == ["name", "role", "joined_at", "s1", "s2", "s3", "c1"]
     assert frame["name"].tolist()[:4] == ["Ann", "Bob", "Cy", "Dee"]
-    assert frame["role"].tolist()[:2] == ["Sales", "Sales ops"]
+    assert frame["role"].tolist()[:2] == ["Sales team", "Sales ops / RevOps"]
     assert frame.loc[0, "s1"] == 5 and frame.loc[1, "c1"] == "y"
     assert frame["s2"].isna().tolist() == [False, False, True, True, True]
     csv_text = to_csv_bytes(frame).decode("utf-8-sig")
@@ -379,7 +389,7 @@ def test_import_keeps_valid_rows_and_reports_the_rest(
     assert "astronaut" in report.rejected[0][1] and "not a level" in report.rejected[1][1]
     assert report.to_json()["rejected"][2] == {"line": 5, "reason": "no answers"}
     s = ws.summarise(store, CONTENT, created.code, created.key)
-    assert s.by_role == {"sales_ops": 1, "customer_success": 1, "executive": 1}
+    assert s.by_role == {"sales_ops": 1, "customer_success": 1, "ceo": 1}
     frame = ws.export_frame(store, CONTENT, created.code, created.key)
     assert frame["name"].tolist() == ["Eve", "Ivy", "Anonymous"]
     assert frame["c1"].tolist()[:2] == ["x", "y"]
@@ -519,7 +529,7 @@ def test_report_has_aggregates_but_no_names(
     assert titles[0] == "The room" and "Perception gaps between roles" in titles
     html = ws.report_html(summary, CONTENT)
     assert "Workshop: Kick-off" in html and "First statement" in html
-    assert "Sales ops 1.0" in html  # lowest role on dimension Alpha
+    assert "Sales ops / RevOps 1.0" in html  # lowest role on dimension Alpha
     assert "Ann" not in html and "Bob" not in html
     assert ws.report_pdf(summary, CONTENT)[:5] == b"%PDF-"
 
@@ -533,6 +543,6 @@ def test_answer_to_a_bad_code_is_refused(store: DuckDBStore, code: str, message:
 
 
 def test_keys_never_start_with_a_dash_so_command_lines_accept_them() -> None:
-    keys = [ws._new_key() for _ in range(2000)]
+    keys = [_new_key() for _ in range(2000)]
     assert all(len(k) == 32 and not k.startswith("-") for k in keys)
     assert len(set(keys)) == 2000

@@ -1,0 +1,142 @@
+"""Workshops: a room answers the questionnaires; the facilitator sees the team and its gaps.
+
+The lifecycle (create, join, answer, close, reopen), the facilitator's summary (team verdict and
+score, each dimension's mean and spread, the role × dimension perception-gap matrix, the statements
+with the widest disagreement, leadership-model fit by role), CSV import with a per-row report and
+exports. Storage goes through ``diagnostics.workshop_store.WorkshopStore``.
+
+How team numbers are computed (the app's own rules, shown to users):
+- a participant's dimension score is the mean of their answers in that dimension;
+- a dimension's team mean and spread are the mean and the population standard deviation of those
+  participant scores;
+- a role's cell in the gap matrix is the mean of its participants' dimension scores; its *gap* is
+  that mean minus the team mean; a dimension's perception gap is the highest role mean minus the
+  lowest;
+- the team verdict scores the mean answer of each statement (the questionnaire accepts fractional
+  answers), so it reads like one respondent answering for the room; each role's verdict likewise;
+- leadership-model fit by role is the mean of each participant's fit.
+
+The package's private modules each do one job: ``_content`` (the two instruments), ``_codes``
+(codes, keys, links and roles), ``_lifecycle`` (create, join, answer, close), ``_summary``,
+``_exchange`` (export and import) and ``_report``. Import from ``diagnostics.workshop`` only.
+"""
+
+from __future__ import annotations
+
+from diagnostics.workshop._codes import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    ROLES,
+    facilitator_path,
+    format_code,
+    hash_secret,
+    match_role,
+    normalise_code,
+    participant_path,
+    qr_png,
+    role_label,
+)
+from diagnostics.workshop._content import (
+    INSTRUMENTS,
+    LEADERSHIP,
+    MAKE_YOUR_NUMBER,
+    Choice,
+    Content,
+    Statement,
+    TeamVerdict,
+    load_content,
+)
+from diagnostics.workshop._exchange import (
+    ImportReport,
+    export_frame,
+    export_records,
+    import_responses,
+)
+from diagnostics.workshop._lifecycle import (
+    CLOSED,
+    MAX_NAME,
+    MAX_TEXT,
+    OPEN,
+    CreatedWorkshop,
+    Joined,
+    Workshop,
+    answer,
+    authorise,
+    close_workshop,
+    create_workshop,
+    get_workshop,
+    join_workshop,
+    participant_answers,
+    reopen_workshop,
+    resume,
+)
+from diagnostics.workshop._report import (
+    report_html,
+    report_pdf,
+    report_sections,
+)
+from diagnostics.workshop._summary import (
+    WIDEST_LIMIT,
+    DimensionStat,
+    GapCell,
+    ParticipantProgress,
+    RoleResult,
+    StatementGap,
+    WorkshopSummary,
+    summarise,
+    summarise_answers,
+)
+
+__all__ = [
+    "CLOSED",
+    "CODE_ALPHABET",
+    "CODE_LENGTH",
+    "INSTRUMENTS",
+    "LEADERSHIP",
+    "MAKE_YOUR_NUMBER",
+    "MAX_NAME",
+    "MAX_TEXT",
+    "OPEN",
+    "ROLES",
+    "WIDEST_LIMIT",
+    "Choice",
+    "Content",
+    "CreatedWorkshop",
+    "DimensionStat",
+    "GapCell",
+    "ImportReport",
+    "Joined",
+    "ParticipantProgress",
+    "RoleResult",
+    "Statement",
+    "StatementGap",
+    "TeamVerdict",
+    "Workshop",
+    "WorkshopSummary",
+    "answer",
+    "authorise",
+    "close_workshop",
+    "create_workshop",
+    "export_frame",
+    "export_records",
+    "facilitator_path",
+    "format_code",
+    "get_workshop",
+    "hash_secret",
+    "import_responses",
+    "join_workshop",
+    "load_content",
+    "match_role",
+    "normalise_code",
+    "participant_answers",
+    "participant_path",
+    "qr_png",
+    "reopen_workshop",
+    "report_html",
+    "report_pdf",
+    "report_sections",
+    "resume",
+    "role_label",
+    "summarise",
+    "summarise_answers",
+]
