@@ -71,6 +71,22 @@ MIGRATIONS: tuple[tuple[str | Dialects, ...], ...] = (
             postgres="CREATE INDEX answer_log_workshop ON answer_log (workshop_code, seq)",
         ),
     ),
+    (
+        # A workshop's settings as an append-only log like the answers: the newest row per
+        # workshop and name wins, a NULL value clears it. Names in use: ``min_group`` (smallest
+        # group shown on its own), ``baseline`` (the earlier workshop's code), ``plan:<action>``
+        # (a JSON plan item: owner, due date) and ``done:<action>`` (was an earlier plan item done).
+        "CREATE SEQUENCE setting_seq",
+        """
+        CREATE TABLE workshop_settings (
+            seq BIGINT NOT NULL DEFAULT nextval('setting_seq'),
+            workshop_code VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            value VARCHAR,
+            set_at TIMESTAMP NOT NULL
+        )
+        """,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -109,6 +109,14 @@ class WorkshopStore(Protocol):
         """Return how many rows the answer log holds for a workshop (changes included)."""
         ...
 
+    def set_setting(self, code: str, name: str, value: str | None, at: datetime) -> None:
+        """Record one workshop setting (``None`` clears it)."""
+        ...
+
+    def list_settings(self, code: str) -> dict[str, str]:
+        """Return a workshop's current settings by name (the newest value of each)."""
+        ...
+
     def schema_version(self) -> int:
         """Return the schema version recorded in the database."""
         ...

@@ -165,3 +165,23 @@ class SqlStore(ABC):
         """Return how many rows the answer log holds for a workshop (changes included)."""
         rows = self._rows("SELECT count(*) FROM answer_log WHERE workshop_code = ?", [code])
         return int(rows[0][0]) if rows else 0
+
+    # -- settings -------------------------------------------------------------------------------
+
+    def set_setting(self, code: str, name: str, value: str | None, at: datetime) -> None:
+        """Record one workshop setting (``None`` clears it)."""
+        self._write(
+            "INSERT INTO workshop_settings (workshop_code, name, value, set_at) "
+            "VALUES (?, ?, ?, ?)",
+            [code, name, value, at],
+        )
+
+    def list_settings(self, code: str) -> dict[str, str]:
+        """Return a workshop's current settings by name (the newest value of each)."""
+        rows = self._rows(
+            "SELECT name, value FROM (SELECT name, value, row_number() OVER (PARTITION BY name "
+            "ORDER BY seq DESC) AS newest FROM workshop_settings WHERE workshop_code = ?) "
+            "AS latest WHERE newest = 1 AND value IS NOT NULL ORDER BY name",
+            [code],
+        )
+        return {str(name): str(value) for name, value in rows}

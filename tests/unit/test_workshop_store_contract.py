@@ -297,3 +297,17 @@ def test_writer_killed_mid_burst_loses_no_acknowledged_answer(location: str) -> 
     assert proc.returncode == -signal.SIGKILL
     assert acked >= 300
     assert {f"q{i:06d}" for i in range(acked + 1)} <= saved
+
+
+def test_settings_are_a_log_whose_newest_value_wins(store: WorkshopStore) -> None:
+    assert store.create_workshop(_workshop())
+    assert store.create_workshop(_workshop("WXYZ2345"))
+    assert store.list_settings(CODE) == {}
+    store.set_setting(CODE, "min_group", "3", T0)
+    store.set_setting(CODE, "min_group", "5", T1)
+    store.set_setting(CODE, "baseline", "WXYZ2345", T0)
+    store.set_setting(CODE, "plan:a1", '{"owner": "Ann"}', T0)
+    store.set_setting(CODE, "plan:a1", None, T1)  # cleared
+    store.set_setting("WXYZ2345", "min_group", "4", T0)
+    assert store.list_settings(CODE) == {"baseline": "WXYZ2345", "min_group": "5"}
+    assert store.list_settings("WXYZ2345") == {"min_group": "4"}
