@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from diagnostics.memory import use_system_allocator
 from ui.frame import render_sidebar
 
+use_system_allocator()
 st.set_page_config(page_title="Make Your Number", page_icon=":material/trending_up:", layout="wide")
 
 home = st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)

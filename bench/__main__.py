@@ -11,6 +11,9 @@ MODULES = ("ingest", "funnel", "quadrant", "workshop")
 
 def main() -> int:
     """Run the named benchmarks (all by default); return the exit code."""
+    from diagnostics.memory import use_system_allocator
+
+    use_system_allocator()  # as the app and the command line do at start-up
     names = sys.argv[1:] or list(MODULES)
     for name in names:
         try:

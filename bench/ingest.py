@@ -33,8 +33,11 @@ def _rss_kib(field: str) -> int:
 def _ours(path: str, out: Any) -> None:
     from diagnostics.dataset import connect_locked
     from diagnostics.ingest import assemble_dataset, parse_table, propose_table_mapping
+    from diagnostics.memory import use_system_allocator
     from diagnostics.readers import read_raw
     from diagnostics.sample import load_sample_dataset
+
+    use_system_allocator()  # a fresh process: start up as the app does
 
     sample = load_sample_dataset()  # what every session of the app starts on
     data = Path(path).read_bytes()

@@ -32,6 +32,7 @@ __all__ = [
     "mapping_to_json",
     "normalise_header",
     "propose_mapping",
+    "read_mapping",
 ]
 
 Kind = Literal["opportunities", "activities", "stage_history"]
@@ -237,3 +238,11 @@ def mapping_from_json(text: str | bytes) -> SavedMapping:
         tables[kind] = TableMapping(kind, dict(t.columns), dict(t.date_orders),
                                     dict(t.decimal_comma))
     return SavedMapping(tables, parsed.stages.model_dump() if parsed.stages else None)
+
+
+def read_mapping(path: Path) -> SavedMapping:
+    """Return the saved mapping in a JSON file; raise DiagnosticsError when it is unusable."""
+    try:
+        return mapping_from_json(Path(path).read_bytes())
+    except OSError as exc:
+        raise DiagnosticsError(f"Cannot read the mapping file {path}: {exc.strerror}.") from exc

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from diagnostics.dataset import Dataset
-from diagnostics.ingest import IngestResult, load_files
+from diagnostics.ingest import IngestResult
+from diagnostics.uploads import load_files
 
 __all__ = ["SAMPLE_DIR", "SAMPLE_FILES", "load_sample", "load_sample_dataset"]
 

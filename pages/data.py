@@ -4,7 +4,7 @@ import streamlit as st
 
 from diagnostics.errors import DiagnosticsError
 from diagnostics.sample import load_sample_dataset
-from diagnostics.workspace import UploadWorkspace, file_signature
+from diagnostics.uploads import UploadWorkspace, file_signature
 from ui.data_views import render_file, render_stages
 from ui.frame import require_router
 from ui.state import (
@@ -70,8 +70,8 @@ if st.session_state.pop(DATA_DIRTY, False) and workspace.files:
         st.session_state[DATASET] = result.dataset
         st.rerun()  # once more, so that the sidebar and status line show the new data
 status_line.markdown(f"**Active data:** {dataset.source} · as of {dataset.as_of:%d %b %Y}")
-if workspace.error:
-    st.error(workspace.error)
+if workspace.problem:
+    st.error(str(workspace.problem))
 
 if not workspace.files:
     st.info("You are looking at the bundled sample: 40 reps, 5,000 deals over 18 months, "

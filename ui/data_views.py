@@ -9,7 +9,7 @@ from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest import ValidationReport
 from diagnostics.mapping import KIND_LABELS, KINDS, field_specs
 from diagnostics.stages import ROLES, config_from_rows, stage_rows
-from diagnostics.workspace import FileState, UploadWorkspace
+from diagnostics.uploads import FileState, UploadWorkspace
 from ui.state import DATA_DIRTY, STAGE_EDITOR_VERSION
 
 NOT_MAPPED = "— not in this file —"

@@ -17,7 +17,7 @@ ROUTED = "routed"  # bool: this session has run a page through the app's navigat
 
 # Data
 DATASET = "dataset"  # diagnostics.dataset.Dataset: the active data of this session
-WORKSPACE = "workspace"  # diagnostics.workspace.UploadWorkspace: files, mappings, stages
+WORKSPACE = "workspace"  # diagnostics.uploads.UploadWorkspace: files, mappings, stages
 DATA_DIRTY = "data_dirty"  # bool: a mapping or stage choice changed; rebuild the dataset
 STAGE_EDITOR_VERSION = "stage_editor_version"  # int: bumps to reset the stage editor
 UPLOADER_VERSION = "uploader_version"  # int: bumps to empty the file uploaders

@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code (0 ok, 2 unusable input)."""
+    from diagnostics.memory import use_system_allocator
+
+    use_system_allocator()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

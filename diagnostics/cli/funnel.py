@@ -115,7 +115,8 @@ def register(sub: Any) -> None:
 
 
 def _load(file: str, mapping_path: str | None) -> Dataset:
-    from diagnostics.ingest import load_dataset_from_paths, read_mapping
+    from diagnostics.mapping import read_mapping
+    from diagnostics.uploads import load_dataset_from_paths
 
     mapping = read_mapping(Path(mapping_path)) if mapping_path else None
     return load_dataset_from_paths([Path(file)], mapping)

@@ -21,34 +21,27 @@ def register(sub: Any) -> None:
 
 def inspect_file(path: Path, mapping: Path | None = None) -> dict[str, Any]:
     """Return the inspection report of one file; raise DiagnosticsError when it is unusable."""
-    from diagnostics.ingest import (
-        assemble_dataset,
-        parse_table,
-        propose_table_mapping,
-        read_mapping,
-    )
-    from diagnostics.readers import read_raw
+    from diagnostics.mapping import read_mapping
+    from diagnostics.uploads import UploadWorkspace
 
     saved = read_mapping(mapping) if mapping else None
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise DiagnosticsError(f"Cannot read {path}: {exc.strerror}.") from exc
-    raw = read_raw(data, path.name)
-    from diagnostics.mapping import detect_kind
-
-    kind = detect_kind(raw.headers)[0]
-    table_mapping = propose_table_mapping(raw, kind, saved.tables.get(kind) if saved else None)
-    loaded = parse_table(raw, table_mapping)
+    uploads = UploadWorkspace.read([(path.name, data)], saved)  # as the Data page reads it
+    result = uploads.rebuild()
+    state = uploads.files[path.name]
+    if state.problem is not None or state.loaded is None or state.mapping is None:
+        raise state.problem or DiagnosticsError(f"{path.name} cannot be read.")
+    loaded, table_mapping, kind = state.loaded, state.mapping, state.mapping.kind
     stages: list[str] = []
     won: list[str] = []
     lost: list[str] = []
-    if kind == "opportunities":
-        from diagnostics.dataset import StageConfig
-
-        given = StageConfig.from_dict(saved.stages) if saved and saved.stages else None
-        config = assemble_dataset([loaded], given).stages
+    if result is not None:
+        config = result.stages
         stages, won, lost = list(config.funnel), list(config.won), list(config.lost)
+        result.dataset.con.close()
     elif kind == "stage_history":
         stages = sorted({s for s in loaded.table.column("stage").to_pylist() if s})
     report = loaded.report

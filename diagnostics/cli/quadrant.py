@@ -72,7 +72,8 @@ def register(sub: Any) -> None:
 
 def run_quadrant(args: argparse.Namespace) -> int:
     """Print the thresholds and one row per rep; return the exit code."""
-    from diagnostics.ingest import load_dataset_from_paths, read_mapping
+    from diagnostics.mapping import read_mapping
+    from diagnostics.uploads import load_dataset_from_paths
 
     if args.start and args.end and args.end < args.start:
         raise DiagnosticsError("--to is before --from.", "Swap the two dates.")

@@ -15,17 +15,19 @@ from hypothesis import strategies as st
 
 from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest import (
-    _clean_edges,
-    _trimmed,
+    RowsQuery,
     assemble_dataset,
     detect_date_order,
     detect_decimal_comma,
-    load_files,
     parse_table,
+    plan_columns,
     propose_table_mapping,
+    typed_rows_sql,
 )
+from diagnostics.ingest._arrow import clean_edges, trimmed
 from diagnostics.mapping import TableMapping
 from diagnostics.readers import read_raw
+from diagnostics.uploads import load_files
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 6, 30)
@@ -296,15 +298,15 @@ def test_text_cells_are_trimmed_and_space_only_cells_are_missing() -> None:
 )
 def test_edge_check_never_calls_a_cell_with_spaces_clean(cells: list[str | None],
                                                          clean: bool) -> None:
-    assert _clean_edges(pa.array(cells, pa.string())) is clean
-    assert _clean_edges(pa.array(cells, pa.large_string())) is clean
+    assert clean_edges(pa.array(cells, pa.string())) is clean
+    assert clean_edges(pa.array(cells, pa.large_string())) is clean
 
 
 def test_edge_check_reads_a_slice_of_a_column_not_its_neighbours() -> None:
     column = pa.array([" padded", "Ann", "Bo", "trailing "])
-    assert _clean_edges(column.slice(1, 2))
-    assert not _clean_edges(column.slice(0, 2))
-    assert not _clean_edges(column.slice(2, 2))
+    assert clean_edges(column.slice(1, 2))
+    assert not clean_edges(column.slice(0, 2))
+    assert not clean_edges(column.slice(2, 2))
 
 
 @settings(max_examples=200, deadline=None)
@@ -319,12 +321,12 @@ def test_trimmed_text_matches_a_full_trim_whatever_the_cells(cells: list[str | N
         pa.string())
     expected = [None if c is None or not c.strip(" \t\u00a0\u2003") else
                 c.strip(" \t\u00a0\u2003") for c in cells]
-    assert _trimmed(column).to_pylist() == expected
+    assert trimmed(column).to_pylist() == expected
 
 
 def test_trimmed_gives_back_a_clean_column_without_copying_it() -> None:
     column = pa.chunked_array([pa.array(["Ann", "Bo"]), pa.array([None, "Cy"])])
-    assert _trimmed(column) is column
+    assert trimmed(column) is column
 
 
 @settings(max_examples=60, deadline=None)
@@ -362,3 +364,104 @@ def test_activities_without_ids_are_not_duplicates_of_each_other() -> None:
     assert loaded.report.rows_kept == 3
     assert [(r.line, r.reason) for r in loaded.report.rejected] == [
         (5, "duplicate id (first seen on line 4)")]
+
+
+# ---------------------------------------------------------------- the typed-rows query, pinned
+
+_OPP = RowsQuery(
+    kind="opportunities", typed={"amount": "amount", "close_date": "date", "status": "status"},
+    untyped=("opp_id", "stage"), mapped=frozenset({"opp_id", "stage", "amount", "close_date",
+                                                  "status"}),
+    date_orders={"close_date": "mdy"}, key_field="opp_id", has_blank=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "cells", "expected"),
+    [
+        (_OPP,  # a US export: money text, month-first dates, a status column
+         {"opp_id": ["1"], "stage": ["Demo"], "amount__raw": ["$1,234.00"],
+          "close_date__raw": ["4/5/25"], "status__raw": ["Won"], "_blank": [False]},
+         {"amount": 1234.0, "amount__bad": False, "close_date": dt.date(2025, 4, 5),
+          "close_date__bad": False, "status": "won", "_reason": None}),
+        (_OPP,  # unreadable values are flagged, the row is kept
+         {"opp_id": ["2"], "stage": ["Demo"], "amount__raw": ["lots"],
+          "close_date__raw": ["someday"], "status__raw": ["pending"], "_blank": [False]},
+         {"amount": None, "amount__bad": True, "close_date": None, "close_date__bad": True,
+          "status": None, "_reason": None}),
+        (_OPP,  # "inf" is not an amount; a year outside 1950–2200 is not a date
+         {"opp_id": ["3"], "stage": ["Demo"], "amount__raw": ["inf"],
+          "close_date__raw": ["01/01/1900"], "status__raw": [None], "_blank": [False]},
+         {"amount": None, "amount__bad": True, "close_date": None, "close_date__bad": True,
+          "_reason": None}),
+        (_OPP,  # a totals line
+         {"opp_id": [None], "stage": [None], "amount__raw": ["9,999"],
+          "close_date__raw": [None], "status__raw": [None], "_blank": [False],
+          "_first": ["Grand Total"]},
+         {"amount": 9999.0, "_reason": "report footer or totals line, not a record"}),
+        (_OPP,
+         {"opp_id": [None], "stage": [None], "amount__raw": [None], "close_date__raw": [None],
+          "status__raw": [None], "_blank": [True]},
+         {"_reason": "blank row", "_key": None}),
+        (_OPP,
+         {"opp_id": [None], "stage": ["Demo"], "amount__raw": ["5"], "close_date__raw": [None],
+          "status__raw": [None], "_blank": [False]},
+         {"_reason": "no opportunity id"}),
+        (RowsQuery(kind="opportunities", typed={"amount": "amount"}, untyped=("stage",),
+                   mapped=frozenset({"stage", "amount"}), decimal_comma={"amount": True}),
+         {"stage": ["Demo"], "amount__raw": ["(1.000,50 €)"]},
+         {"amount": -1000.5, "_reason": None, "_key": None}),
+        (RowsQuery(kind="activities", typed={"activity_date": "date"}, untyped=("rep",),
+                   plain=frozenset({"activity_date"}), mapped=frozenset({"rep", "activity_date"})),
+         {"rep": [None], "activity_date": pa.array([dt.date(2025, 1, 2)], pa.date32())},
+         {"_reason": "no rep / owner"}),
+        (RowsQuery(kind="stage_history", typed={"entered_date": "date"},
+                   untyped=("opp_id", "stage"), date_orders={"entered_date": "dmy"},
+                   mapped=frozenset({"opp_id", "stage", "entered_date"})),
+         {"opp_id": ["7"], "stage": ["Demo"], "entered_date__raw": ["31.01.2025"]},
+         {"entered_date": dt.date(2025, 1, 31), "_reason": None}),
+        (RowsQuery(kind="opportunities", typed={}, untyped=("opp_id", "stage"),
+                   mapped=frozenset({"opp_id", "stage"}), entered=2, entered_plain=frozenset({1}),
+                   entered_order="dmy"),
+         {"opp_id": ["8"], "stage": ["Won"], "_entered0__raw": ["02/03/2025"],
+          "_entered1": pa.array([dt.date(2025, 4, 1)], pa.date32())},
+         {"_entered0": dt.date(2025, 3, 2), "_reason": None}),
+    ],
+)
+def test_typed_rows_sql_reads_each_kind_of_cell(
+    query: RowsQuery, cells: dict[str, object], expected: dict[str, object]
+) -> None:
+    from diagnostics.dataset import connect_locked
+
+    table = {"_line": [2], "_first": ["x"], **cells}
+    con = connect_locked()
+    con.register("_parse_cells", pa.table(table))
+    sql = typed_rows_sql(query)
+    result = con.sql(sql, params={"today": TODAY} if query.checks_future_close else {})
+    assert result.columns == query.outputs
+    row = dict(zip(result.columns, result.fetchall()[0], strict=True))
+    assert {k: row[k] for k in expected} == expected
+
+
+def test_plan_columns_names_raw_columns_and_what_to_type() -> None:
+    raw = read_raw(b"Deal ID,Stage,Amount,Close Date,Date entered Demo (Sales Pipeline)\n"
+                   b"1,Demo,5,2025-01-01,2024-12-01\n", "hubspot.csv")
+    plan = plan_columns(raw, propose_table_mapping(raw))
+    assert plan.column_of == {"opp_id": "c0", "stage": "c1", "amount": "c2", "close_date": "c3"}
+    assert plan.typed == {"amount": "amount", "close_date": "date"}
+    assert plan.needed == ("amount", "close_date", "opp_id", "stage")
+    assert plan.entered == ((4, "Demo"),) and plan.key_field == "opp_id"
+
+
+def test_parse_table_uses_the_given_connection_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import diagnostics.ingest._parse as parse
+    from diagnostics.dataset import connect_locked
+
+    opened: list[object] = []
+    monkeypatch.setattr(parse, "connect_locked", lambda: opened.append(1) or connect_locked())
+    raw = read_raw(b"Deal ID,Stage,Date entered Demo\n1,Demo,2025-01-01\n2,Won,\n", "h.csv")
+    con = connect_locked()
+    loaded = parse_table(raw, propose_table_mapping(raw), today=TODAY, con=con)
+    assert opened == [] and loaded.history is not None and loaded.history.num_rows == 1
+    assert con.execute("SELECT 1").fetchall() == [(1,)]  # still open for the Dataset
+    parse_table(raw, propose_table_mapping(raw), today=TODAY)
+    assert opened == [1]

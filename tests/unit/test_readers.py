@@ -151,16 +151,3 @@ def test_cp1252_bytes_far_below_a_clean_utf8_top_are_transcoded() -> None:
     raw = read_raw(data, "late.csv")
     assert raw.encoding == "cp1252" and raw.rows == 40_001
     assert raw.table.column("c2")[-1].as_py() == "Zoë €"
-
-
-def test_arrow_hands_memory_back_unless_told_otherwise() -> None:
-    import subprocess
-    import sys
-
-    code = "import diagnostics, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
-    chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, env={"PATH": "/usr/bin:/bin"}).stdout.strip()
-    kept = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, env={"PATH": "/usr/bin:/bin",
-                                           "ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}).stdout.strip()
-    assert (chosen, kept) == ("system", "jemalloc")

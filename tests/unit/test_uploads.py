@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from diagnostics.errors import DiagnosticsError
-from diagnostics.workspace import UploadWorkspace
+from diagnostics.uploads import UploadWorkspace
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 

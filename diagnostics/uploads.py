@@ -1,17 +1,20 @@
-"""The Data page's working state, without any UI: files read, their mappings, stage settings.
+"""Uploads: the files read, their mappings and stage settings, and the Dataset built from them.
 
-A page keeps one :class:`UploadWorkspace` per session (in session state), forwards the user's
-choices to it and shows what :meth:`UploadWorkspace.rebuild` returns. Reading the bytes happens once
-per file; changing a mapping re-types the kept text cells, which is cheap.
+This is the one upload pipeline. The Data page keeps one :class:`UploadWorkspace` per session
+(in session state), forwards the user's choices to it and shows what
+:meth:`UploadWorkspace.rebuild` returns; :func:`load_files` (the command line, the bundled
+sample) runs the same steps without a page. Reading the bytes happens once per file; changing a
+mapping re-types the kept text cells, which is cheap.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from diagnostics.dataset import StageConfig, connect_locked
+from diagnostics.dataset import Dataset, StageConfig, connect_locked
 from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest import (
     IngestResult,
@@ -24,12 +27,19 @@ from diagnostics.mapping import (
     Kind,
     SavedMapping,
     TableMapping,
+    detect_kind,
     mapping_from_json,
     mapping_to_json,
 )
 from diagnostics.readers import RawTable, read_raw
 
-__all__ = ["FileState", "UploadWorkspace", "file_signature"]
+__all__ = [
+    "FileState",
+    "UploadWorkspace",
+    "file_signature",
+    "load_dataset_from_paths",
+    "load_files",
+]
 
 
 def file_signature(name: str, data: bytes) -> str:
@@ -46,7 +56,12 @@ class FileState:
     raw: RawTable | None = None
     mapping: TableMapping | None = None
     loaded: LoadedTable | None = None
-    error: str | None = None
+    problem: DiagnosticsError | None = None
+
+    @property
+    def error(self) -> str | None:
+        """Return the message saying why this file cannot be used (None when it can)."""
+        return None if self.problem is None else str(self.problem)
 
 
 @dataclass
@@ -57,8 +72,24 @@ class UploadWorkspace:
     stages: StageConfig | None = None
     saved: SavedMapping | None = None
     result: IngestResult | None = None
-    error: str | None = None
+    problem: DiagnosticsError | None = None
     source: str | None = None
+
+    @classmethod
+    def read(
+        cls,
+        files: Sequence[tuple[str, bytes]],
+        saved: SavedMapping | None = None,
+        kinds: Mapping[str, Kind] | None = None,
+    ) -> UploadWorkspace:
+        """Return a workspace holding these files, mapped by ``saved`` where it says how."""
+        uploads = cls(saved=saved)
+        if saved is not None and saved.stages:
+            uploads.stages = StageConfig.from_dict(saved.stages)
+        uploads.add_files(files, [name for name, _ in files])
+        for name, kind in (kinds or {}).items():
+            uploads.set_kind(name, kind)
+        return uploads
 
     # ---------------------------------------------------------------- files
 
@@ -83,7 +114,7 @@ class UploadWorkspace:
                 previous = self.saved.tables.get(kind) if self.saved else None
                 state.mapping = propose_table_mapping(state.raw, saved=previous)
             except DiagnosticsError as exc:
-                state.error = str(exc)
+                state.problem = exc
             self.files[name] = state
             changed = True
         return changed
@@ -94,8 +125,6 @@ class UploadWorkspace:
 
     @staticmethod
     def _guess_kind(raw: RawTable) -> Kind:
-        from diagnostics.mapping import detect_kind
-
         return detect_kind(raw.headers)[0]
 
     # ---------------------------------------------------------------- user choices
@@ -159,9 +188,10 @@ class UploadWorkspace:
     def rebuild(self) -> IngestResult | None:
         """Type every usable file and build the Dataset; return it (None when nothing usable).
 
-        Per-file problems stay on each FileState; a problem with the whole set goes in ``error``.
+        Per-file problems stay on each FileState; a problem with the whole set goes in
+        ``problem``.
         """
-        self.error = None
+        self.problem = None
         loaded: list[LoadedTable] = []
         con = connect_locked()  # one DuckDB for the whole upload: it becomes the Dataset's
         for state in self.files.values():
@@ -170,10 +200,10 @@ class UploadWorkspace:
                 continue
             try:
                 state.loaded = parse_table(state.raw, state.mapping, con=con)
-                state.error = None
+                state.problem = None
                 loaded.append(state.loaded)
             except DiagnosticsError as exc:
-                state.error = str(exc)
+                state.problem = exc
         if not loaded:
             con.close()
             self.result = None
@@ -182,7 +212,7 @@ class UploadWorkspace:
             self.result = assemble_dataset(loaded, self.stages, self.source, con=con)
         except DiagnosticsError as exc:
             con.close()
-            self.error = str(exc)
+            self.problem = exc
             self.result = None
             return None
         self.stages = self.result.stages
@@ -193,3 +223,36 @@ class UploadWorkspace:
         mappings = [s.mapping for s in self.files.values() if s.mapping is not None]
         stages = self.stages.to_dict() if self.stages else None
         return mapping_to_json(mappings, stages)
+
+
+def load_files(
+    files: Sequence[tuple[str, bytes]],
+    saved: SavedMapping | None = None,
+    kinds: Mapping[str, Kind] | None = None,
+) -> IngestResult:
+    """Return the Dataset for these (name, bytes) files, mapped automatically or by ``saved``.
+
+    The files go through the Data page's steps; raises DiagnosticsError with the first file's
+    problem, or the whole set's, when anything cannot be used.
+    """
+    uploads = UploadWorkspace.read(files, saved, kinds)
+    result = uploads.rebuild()
+    problem = next((s.problem for s in uploads.files.values() if s.problem), uploads.problem)
+    if problem is not None or result is None:
+        if result is not None:
+            result.dataset.con.close()
+        raise problem or DiagnosticsError("None of the files could be read.")
+    return result
+
+
+def load_dataset_from_paths(
+    paths: Sequence[Path], mapping: SavedMapping | None = None
+) -> Dataset:
+    """Return the Dataset for files on disk (used by the command line)."""
+    files = []
+    for path in paths:
+        try:
+            files.append((Path(path).name, Path(path).read_bytes()))
+        except OSError as exc:
+            raise DiagnosticsError(f"Cannot read {path}: {exc.strerror}.") from exc
+    return load_files(files, mapping).dataset

@@ -1,0 +1,118 @@
+"""Formats decided from the data: date order, decimal comma, "Date entered" columns, the mapping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from diagnostics.mapping import (
+    DateOrder,
+    Kind,
+    TableMapping,
+    detect_kind,
+    field_specs,
+    propose_mapping,
+)
+from diagnostics.readers import RawTable
+
+_ISO = re.compile(r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}")
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2}|\d{4})\b")
+_COMMA_DECIMAL = re.compile(r"(\d{1,3}(\.\d{3})+(,\d+)?|\d,\d{1,2})\D*$")
+_POINT_DECIMAL = re.compile(r"(\d{1,3}(,\d{3})+(\.\d+)?|\d\.\d{1,2})\D*$")
+_ENTERED = re.compile(r"^\s*date\s+entered\s*[:\-]?\s*(?P<stage>.+?)\s*$", re.IGNORECASE)
+
+
+def detect_date_order(values: Sequence[str]) -> tuple[DateOrder, bool]:
+    """Return the day/month order the values use and whether the data leaves it ambiguous."""
+    iso = mdy = dmy = numeric = 0
+    dots = 0
+    for v in values:
+        if _ISO.match(v):
+            iso += 1
+            continue
+        m = _DAY_MONTH.match(v)
+        if not m:
+            continue
+        numeric += 1
+        first, sep, second = int(m.group(1)), m.group(2), int(m.group(3))
+        dots += sep == "."
+        if first > 12 >= second:
+            dmy += 1
+        elif second > 12 >= first:
+            mdy += 1
+    if numeric == 0:
+        return "ymd", False
+    if dmy > mdy:
+        return "dmy", mdy > 0
+    if mdy > 0:
+        return "mdy", dmy > 0
+    # Every day is ≤ 12: dotted dates are European; otherwise assume the US order, and say so.
+    return ("dmy" if dots > numeric / 2 else "mdy"), True
+
+
+def detect_decimal_comma(values: Sequence[str]) -> bool:
+    """Return True when the amounts use a decimal comma (``1.234,56``)."""
+    comma = sum(1 for v in values if _COMMA_DECIMAL.search(v))
+    point = sum(1 for v in values if _POINT_DECIMAL.search(v))
+    return comma > point
+
+
+def sample_values(raw: RawTable, header: str, limit: int = 5000) -> list[str]:
+    """Return up to ``limit`` non-blank cells of one column, from the top of the file."""
+    column = raw.table.column(f"c{raw.headers.index(header)}")
+    values = column.slice(0, limit * 2).drop_null().to_pylist()
+    return [v for v in values if v.strip()][:limit]
+
+
+def ambiguous_dates(raw: RawTable, mapping: TableMapping) -> tuple[str, ...]:
+    """Return the mapped date fields whose day/month order the data cannot decide."""
+    specs = {s.name: s for s in field_specs()[mapping.kind]}
+    return tuple(
+        name for name, header in mapping.columns.items()
+        if specs[name].kind == "date" and detect_date_order(sample_values(raw, header, 2000))[1]
+    )
+
+
+def entered_columns(headers: Sequence[str]) -> list[tuple[int, str]]:
+    """Return (index, stage) of HubSpot-style ``Date entered "Stage (Pipeline)"`` columns."""
+    found: list[tuple[int, str]] = []
+    for i, header in enumerate(headers):
+        match = _ENTERED.match(header)
+        if not match:
+            continue
+        stage = match.group("stage").strip().strip('"“”\'')
+        stage = re.sub(r"\s*\([^()]*\)\s*$", "", stage).strip().strip('"“”\'')
+        if stage:
+            found.append((i, stage))
+    return found
+
+
+def propose_table_mapping(
+    raw: RawTable, kind: Kind | None = None, saved: TableMapping | None = None
+) -> TableMapping:
+    """Return the proposed mapping of a file: kind, field → header, date orders, decimal commas.
+
+    A saved mapping's choices win for every header that exists in this file.
+    """
+    kind = kind or (saved.kind if saved else None) or detect_kind(raw.headers)[0]
+    columns = propose_mapping(raw.headers, kind)
+    if saved and saved.kind == kind:
+        for name, header in saved.columns.items():
+            if header in raw.headers:
+                columns = {k: v for k, v in columns.items() if v != header}
+                columns[name] = header
+    specs = {s.name: s for s in field_specs()[kind]}
+    mapping = TableMapping(kind, columns)
+    for name, header in columns.items():
+        spec = specs[name]
+        if spec.kind == "date":
+            if saved and name in saved.date_orders:
+                mapping.date_orders[name] = saved.date_orders[name]
+            else:
+                mapping.date_orders[name] = detect_date_order(sample_values(raw, header))[0]
+        elif spec.kind == "amount":
+            if saved and name in saved.decimal_comma:
+                mapping.decimal_comma[name] = saved.decimal_comma[name]
+            else:
+                mapping.decimal_comma[name] = detect_decimal_comma(sample_values(raw, header))
+    return mapping
