@@ -119,9 +119,29 @@ class UploadWorkspace:
             changed = True
         return changed
 
-    def remove_file(self, name: str) -> None:
-        """Forget one file."""
-        self.files.pop(name, None)
+    def replace_files(
+        self, files: Sequence[tuple[str, bytes]], signatures: Sequence[str] | None = None
+    ) -> bool:
+        """Make these files the whole upload (what a new upload does by default).
+
+        Files already held with the same bytes keep their mapping; every other file is
+        forgotten, with its data. Returns True when anything changed.
+        """
+        wanted = {name for name, _ in files}
+        dropped = [name for name in self.files if name not in wanted]
+        for name in dropped:
+            del self.files[name]
+        added = self.add_files(files, signatures)
+        return added or bool(dropped)
+
+    def remove_file(self, name: str) -> bool:
+        """Forget one file and its data; return True when it was held."""
+        return self.files.pop(name, None) is not None
+
+    @property
+    def names(self) -> list[str]:
+        """Return the names of the files held, in upload order."""
+        return list(self.files)
 
     @staticmethod
     def _guess_kind(raw: RawTable) -> Kind:

@@ -3,14 +3,15 @@
 import streamlit as st
 
 from diagnostics.errors import DiagnosticsError
-from diagnostics.sample import load_sample_dataset
 from diagnostics.uploads import UploadWorkspace, file_signature
-from ui.data_views import render_file, render_stages
+from ui.data_views import render_active_files, render_file, render_stages
 from ui.frame import require_router
 from ui.state import (
     DATA_DIRTY,
     DATASET,
     MAPPING_SIGNATURE,
+    UPLOAD_BATCH,
+    UPLOAD_MODE,
     UPLOADER_VERSION,
     WORKSPACE,
     active_dataset,
@@ -24,35 +25,52 @@ st.caption(
     "and stages are recognised automatically; check them below and change anything that is off. "
     "Your files stay in this browser session only."
 )
+REPLACE, ADD = "Replace the current data", "Add to the current data"
 
 
 def _use_sample() -> None:
-    st.session_state[DATASET] = load_sample_dataset()
+    st.session_state.pop(DATASET, None)  # the next page to ask loads the bundled sample
     st.session_state[WORKSPACE] = UploadWorkspace()
     st.session_state.pop(MAPPING_SIGNATURE, None)
     # New uploader keys: the old widgets would hand their files back on the next run.
     st.session_state[UPLOADER_VERSION] = st.session_state.get(UPLOADER_VERSION, 0) + 1
 
 
-workspace: UploadWorkspace = st.session_state.setdefault(WORKSPACE, UploadWorkspace())
-dataset = active_dataset()
+def _remove(workspace: UploadWorkspace, name: str) -> None:
+    workspace.remove_file(name)
+    if not workspace.files:
+        _use_sample()
+    else:
+        st.session_state[DATA_DIRTY] = True
 
+
+workspace: UploadWorkspace = st.session_state.setdefault(WORKSPACE, UploadWorkspace())
 left, right = st.columns([4, 1], vertical_alignment="bottom")
 status_line = left.empty()
 right.button("Use sample data", key="use_sample", on_click=_use_sample, width="stretch")
 
 version = st.session_state.get(UPLOADER_VERSION, 0)
+batch = st.session_state.get(UPLOAD_BATCH, 0)
+mode = st.radio("A new upload", [REPLACE, ADD], key=UPLOAD_MODE, horizontal=True,
+                help="Add a file to the current data, e.g. activities or stage history beside "
+                     "the deals. Otherwise a new upload replaces every file now in use.")
 uploads = st.file_uploader(
-    "CRM exports (CSV, TSV, Excel .xlsx, Parquet)", key=f"data_files_{version}",
+    "CRM exports (CSV, TSV, Excel .xlsx, Parquet)", key=f"data_files_{version}_{batch}",
     type=["csv", "tsv", "txt", "xlsx", "parquet"], accept_multiple_files=True,
 )
-
 saved = st.file_uploader("Saved mapping (optional, .json from “Download mapping”)",
                          type=["json"], key=f"mapping_file_{version}")
 
 try:
-    if uploads and workspace.add_files([(u.name, u.getvalue()) for u in uploads],
-                                       [f"{u.file_id}:{u.size}" for u in uploads]):
+    if uploads:
+        files = [(u.name, u.getvalue()) for u in uploads]
+        signatures = [f"{u.file_id}:{u.size}" for u in uploads]
+        if mode == ADD:
+            workspace.add_files(files, signatures)
+        else:
+            workspace.replace_files(files, signatures)
+        # An empty drop zone: the files now in use are listed below, each with its ✕.
+        st.session_state[UPLOAD_BATCH] = batch + 1
         st.session_state[DATA_DIRTY] = True
     if saved is not None:
         signature = file_signature(saved.name, saved.getvalue())
@@ -68,7 +86,10 @@ if st.session_state.pop(DATA_DIRTY, False) and workspace.files:
         result = workspace.rebuild()
     if result is not None:
         st.session_state[DATASET] = result.dataset
-        st.rerun()  # once more, so that the sidebar and status line show the new data
+    else:  # none of the files can be used: no page may go on showing the previous ones
+        st.session_state.pop(DATASET, None)
+    st.rerun()  # once more, so that the sidebar, the status line and the uploader are fresh
+dataset = active_dataset()
 status_line.markdown(f"**Active data:** {dataset.source} · as of {dataset.as_of:%d %b %Y}")
 if workspace.problem:
     st.error(str(workspace.problem))
@@ -77,8 +98,12 @@ if not workspace.files:
     st.info("You are looking at the bundled sample: 40 reps, 5,000 deals over 18 months, "
             "60,000 activities and stage history. Upload your own export to replace it.")
 else:
+    render_active_files(workspace, _remove)
     if workspace.result is not None:
         st.success(f"Using {workspace.result.dataset.source}. Every page now shows this data.")
+    else:
+        st.warning("None of these files can be used yet, so every page shows the bundled "
+                   "sample. Fix the problems below or remove the files.")
     for note in dataset.notes:
         st.info(note)
     for state in workspace.files.values():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -61,6 +63,24 @@ def render_report(report: ValidationReport) -> None:
             pd.DataFrame([(r.line, r.reason) for r in report.rejected], columns=["line", "reason"]),
             hide_index=True, width="stretch", height=min(300, 40 + 35 * len(report.rejected)),
         )
+
+
+def render_active_files(
+    ws: UploadWorkspace, on_remove: Callable[[UploadWorkspace, str], None]
+) -> None:
+    """List the files in use, each with what it holds and a ✕ that removes it and its data."""
+    st.markdown("**Files in use**")
+    for i, state in enumerate(ws.files.values()):
+        if state.mapping is not None and state.raw is not None:
+            what = f"{KIND_LABELS[state.mapping.kind].split(' (')[0]}, {state.raw.rows:,} rows"
+        else:
+            what = "cannot be read"
+        if state.loaded is None and state.raw is not None:
+            what += " (not used: see below)"
+        name, remove = st.columns([12, 1], vertical_alignment="center")
+        name.text(f"{state.name} — {what}")  # plain text: a file name is never Markdown
+        remove.button("✕", key=f"remove_file_{i}", help="Remove this file and its data",
+                      on_click=on_remove, args=(ws, state.name))
 
 
 def render_file(ws: UploadWorkspace, state: FileState) -> None:

@@ -21,6 +21,8 @@ WORKSPACE = "workspace"  # diagnostics.uploads.UploadWorkspace: files, mappings,
 DATA_DIRTY = "data_dirty"  # bool: a mapping or stage choice changed; rebuild the dataset
 STAGE_EDITOR_VERSION = "stage_editor_version"  # int: bumps to reset the stage editor
 UPLOADER_VERSION = "uploader_version"  # int: bumps to empty the file uploaders
+UPLOAD_BATCH = "upload_batch"  # int: bumps to empty the data uploader once its files are read
+UPLOAD_MODE = "upload_mode"  # radio: a new upload replaces the current data, or is added to it
 MAPPING_SIGNATURE = "mapping_signature"  # signature of the saved mapping already applied
 
 # Make your number questionnaire

@@ -80,3 +80,41 @@ def test_two_sessions_never_see_each_others_upload() -> None:
     bob.run()
     assert "Secret Rep" not in bob.session_state[DATASET].filter_values("rep")
     assert alice.session_state[DATASET].con is not bob.session_state[DATASET].con
+
+
+def _deals(name: str, rep: str) -> tuple[str, bytes]:
+    return (name, f"Opportunity ID,Stage,Amount,Opportunity Owner\n{name}-1,Closed Won,100,{rep}\n"
+                  f"{name}-2,Demo,50,{rep}\n".encode())
+
+
+def _listed(at: AppTest) -> list[str]:
+    return [t.value.split(" — ")[0] for t in at.text]
+
+
+def test_a_new_upload_replaces_the_data_even_after_leaving_the_page() -> None:
+    at = _data_page()
+    _upload(at, _deals("a.csv", "Ann"))
+    assert _listed(at) == ["a.csv"]
+    at.switch_page("pages/funnel.py").run()
+    at.switch_page("pages/data.py").run()
+    assert _listed(at) == ["a.csv"]  # coming back shows the files in use
+    _upload(at, _deals("b.csv", "Bo"))
+    assert not at.exception
+    assert _listed(at) == ["b.csv"]
+    assert at.session_state[DATASET].filter_values("rep") == ["Bo"]
+    assert any("b.csv" in c.value for c in at.sidebar.caption)
+
+
+def test_adding_a_file_is_a_choice_and_its_cross_removes_its_data() -> None:
+    at = _data_page()
+    _upload(at, _deals("a.csv", "Ann"))
+    at.radio(key="upload_mode").set_value("Add to the current data").run()
+    _upload(at, _deals("b.csv", "Bo"))
+    assert _listed(at) == ["a.csv", "b.csv"]
+    assert at.session_state[DATASET].filter_values("rep") == ["Ann", "Bo"]
+    at.button(key="remove_file_1").click().run()
+    assert not at.exception
+    assert _listed(at) == ["a.csv"]
+    assert at.session_state[DATASET].filter_values("rep") == ["Ann"]
+    at.button(key="remove_file_0").click().run()
+    assert _listed(at) == [] and "bundled sample" in at.session_state[DATASET].source

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -49,4 +50,48 @@ def test_binary_upload_gets_a_plain_message(page: Page, app_url: str, tmp_path: 
         page.get_by_test_id("stFileUploaderDropzone").first.click()
     chooser.value.set_files(str(bad))
     expect(page.get_by_text("looks like a binary file")).to_be_visible(timeout=30_000)
+    assert_no_exception(page)
+
+
+def _choose(page: Page, path: Path) -> None:
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").first.click()
+    chooser.value.set_files(str(path))
+
+
+def _in_use(page: Page, name: str) -> Any:
+    return page.get_by_test_id("stText").filter(has_text=f"{name} — ")
+
+
+def test_a_new_upload_replaces_the_data_and_its_cross_removes_it(
+    page: Page, app_url: str, tmp_path: Path
+) -> None:
+    a, b = tmp_path / "deals_a.csv", tmp_path / "deals_b.csv"
+    a.write_text("Opportunity ID,Stage,Amount,Opportunity Owner\nA-1,Closed Won,100,Ann\n"
+                 "A-2,Demo,50,Ann\n")
+    b.write_text("Opportunity ID,Stage,Amount,Opportunity Owner\nB-1,Closed Won,70,Bo\n"
+                 "B-2,Proposal,20,Bo\n")
+    page.goto(f"{app_url}/data")
+    wait_idle(page)
+    _choose(page, a)
+    expect(_in_use(page, "deals_a.csv")).to_be_visible(timeout=30_000)
+    # Leave for the Funnel page and come back: the file in use is still listed.
+    page.get_by_test_id("stSidebarNav").get_by_text("Funnel", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Funnel").first).to_be_visible()
+    page.get_by_test_id("stSidebarNav").get_by_text("Data", exact=True).click()
+    wait_idle(page)
+    expect(_in_use(page, "deals_a.csv")).to_be_visible()
+    _choose(page, b)
+    expect(_in_use(page, "deals_b.csv")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    expect(_in_use(page, "deals_a.csv")).to_have_count(0)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("deals_b.csv", exact=False)).to_be_visible()
+    expect(sidebar.get_by_text("deals_a.csv", exact=False)).to_have_count(0)
+    # ✕ on B: its data is gone, and the pages are back on the bundled sample.
+    page.locator(".st-key-remove_file_0").get_by_role("button", name="✕").click()
+    wait_idle(page)
+    expect(_in_use(page, "deals_b.csv")).to_have_count(0)
+    expect(sidebar.get_by_text("bundled sample", exact=False)).to_be_visible()
     assert_no_exception(page)

@@ -69,3 +69,42 @@ def test_given_signatures_skip_hashing_and_still_detect_new_uploads() -> None:
     assert ws.add_files([(name, data)], ["upload-1"]) is True
     assert ws.add_files([(name, b"")], ["upload-1"]) is False  # same upload: bytes not even read
     assert ws.add_files([(name, data)], ["upload-2"]) is True
+
+
+def _deals(name: str, stage: str) -> tuple[str, bytes]:
+    return (name, f"Opportunity ID,Stage,Amount\n{name}-1,{stage},10\n{name}-2,Closed Won,5\n"
+            .encode())
+
+
+def test_a_new_upload_replaces_the_files_held() -> None:
+    ws = UploadWorkspace()
+    ws.replace_files([_deals("a.csv", "Demo")])
+    first = ws.rebuild()
+    assert first is not None and ws.names == ["a.csv"]
+    assert ws.replace_files([_deals("b.csv", "Trial")]) is True
+    second = ws.rebuild()
+    assert ws.names == ["b.csv"] and second is not None
+    ids = second.dataset.query_df("SELECT opp_id FROM opportunities ORDER BY 1")["opp_id"]
+    assert list(ids) == ["b.csv-1", "b.csv-2"]
+    assert second.dataset.source == "b.csv"
+
+
+def test_adding_keeps_the_files_held_and_removing_drops_their_data() -> None:
+    ws = UploadWorkspace()
+    ws.replace_files([_deals("a.csv", "Demo")])
+    ws.add_files([_deals("b.csv", "Demo")])
+    both = ws.rebuild()
+    assert both is not None and ws.names == ["a.csv", "b.csv"]
+    assert both.dataset.query_df("SELECT count(*) AS n FROM opportunities")["n"][0] == 4
+    assert ws.remove_file("b.csv") is True and ws.remove_file("b.csv") is False
+    one = ws.rebuild()
+    assert one is not None
+    assert one.dataset.query_df("SELECT count(*) AS n FROM opportunities")["n"][0] == 2
+    ws.remove_file("a.csv")
+    assert ws.rebuild() is None and ws.result is None
+
+
+def test_replacing_with_the_same_bytes_changes_nothing() -> None:
+    ws = UploadWorkspace()
+    assert ws.replace_files([_deals("a.csv", "Demo")]) is True
+    assert ws.replace_files([_deals("a.csv", "Demo")]) is False
