@@ -21,6 +21,7 @@ navigation = st.navigation(
             st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
             st.Page("pages/funnel.py", title="Funnel", icon=":material/filter_alt:"),
             st.Page("pages/quadrant.py", title="Rep quadrant", icon=":material/scatter_plot:"),
+            st.Page("pages/forecast.py", title="Forecast", icon=":material/query_stats:"),
         ],
         "Facilitate": [workshop],
     }

@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-MODULES = ("ingest", "funnel", "quadrant", "workshop")
+MODULES = ("ingest", "funnel", "quadrant", "workshop", "forecast")
 
 
 def main() -> int:

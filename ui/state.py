@@ -62,6 +62,11 @@ FUNNEL_WIDGET_PREFIX = "funnel_w_"  # + setting name: Funnel page widget seeded 
 QUADRANT_SETTINGS = "quadrant_settings"
 QUADRANT_WIDGET = "quadrant_w_"  # prefix of the quadrant page's widget keys (quadrant_w_<setting>)
 
+# Forecast
+FORECAST_CACHE = "forecast_cache"  # dict: the active dataset's deal arrays and backtest
+FORECAST_SETTINGS = "forecast_settings"  # dict: target and period, kept across page switches
+FORECAST_WIDGET = "forecast_w_"  # + setting name: Forecast page widget seeded from the settings
+
 
 def active_dataset() -> Dataset:
     """Return this session's dataset, loading the bundled sample on first use."""

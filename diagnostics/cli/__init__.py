@@ -28,14 +28,22 @@ def emit(payload: Any, as_json: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every command registered."""
-    from diagnostics.cli import funnel, inspect_file, leadership, quadrant, score, workshop
+    from diagnostics.cli import (
+        forecast,
+        funnel,
+        inspect_file,
+        leadership,
+        quadrant,
+        score,
+        workshop,
+    )
 
     parser = argparse.ArgumentParser(
         prog="python -m diagnostics",
         description="Make Your Number: revenue-growth diagnostics from the command line.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (inspect_file, funnel, quadrant, score, leadership, workshop):
+    for module in (inspect_file, funnel, quadrant, score, leadership, workshop, forecast):
         module.register(sub)
     return parser
 

@@ -15,6 +15,7 @@ PAGES = {
     "pages/leadership.py": "Leadership model",
     "pages/funnel.py": "Funnel",
     "pages/quadrant.py": "Rep quadrant",
+    "pages/forecast.py": "Forecast",
     "pages/workshop.py": "Workshop",
 }
 

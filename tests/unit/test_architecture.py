@@ -59,7 +59,7 @@ def test_every_diagnostics_module_has_its_own_test_file() -> None:
 def test_every_command_is_exercised_by_a_test() -> None:
     tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
     for command in ("inspect", "funnel", "plan", "quadrant", "score", "questions", "leadership",
-                    "workshop"):
+                    "workshop", "forecast"):
         assert f'"{command}"' in tests, command
 
 

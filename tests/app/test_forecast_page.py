@@ -1,0 +1,95 @@
+"""Forecast page, driven through AppTest from the app's router."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from diagnostics.dataset import Dataset, StageConfig, build_dataset
+from ui.state import DATASET, FORECAST_SETTINGS, FORECAST_WIDGET
+
+ROOT = Path(__file__).resolve().parents[2]
+D = dt.date
+AS_OF = D(2026, 3, 31)
+
+
+def _dataset(won: bool = True) -> Dataset:
+    """Eight closed deals a month for a year (one in four won, 20 days each), two open deals."""
+    rows = []
+    for i in range(96):
+        created = D(2025, 3, 1) + dt.timedelta(days=3 * i)
+        rows.append({"opp_id": f"C{i}", "rep": "Ann", "amount": 1000.0,
+                     "stage": "Won" if won and i % 4 == 0 else "Lost",
+                     "created_date": created, "close_date": created + dt.timedelta(days=20)})
+    rows += [{"opp_id": "BIG", "rep": "Bob", "stage": "Proposal", "amount": 50_000.0,
+              "created_date": AS_OF - dt.timedelta(days=5), "close_date": AS_OF},
+             {"opp_id": "OLD", "rep": "Bob", "stage": "Lead", "amount": 9_000.0,
+              "created_date": D(2025, 6, 1), "close_date": D(2025, 9, 1)}]
+    stages = StageConfig(funnel=("Lead", "Proposal"), won=("Won",), lost=("Lost",))
+    return build_dataset(pd.DataFrame(rows), stages, as_of=AS_OF)
+
+
+def _page(dataset: Dataset | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if dataset is not None:
+        at.session_state[DATASET] = dataset
+    at.run()
+    at.switch_page("pages/forecast.py").run()
+    assert at.title[0].value == "Forecast"
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_sample_forecast_shows_every_section() -> None:
+    at = _page()
+    assert _metric(at, "Closed so far") == "0"  # the sample ends on the last day of a quarter
+    assert _metric(at, "Chance of the target").endswith("%")
+    subheaders = [h.value for h in at.subheader]
+    assert subheaders == ["Where it comes from", "The deals that matter most",
+                          "What would close the gap",
+                          "How good this forecast has been on your data"]
+    stage_table = at.dataframe[0].value
+    assert list(stage_table["Stage"]) == ["Lead", "Discovery", "Demo", "Trial", "Proposal",
+                                          "Negotiation"]
+    assert _metric(at, "Mean absolute percentage error").endswith("%")
+    assert any("parked" in c.value for c in at.caption)
+    assert at.date_input(key=FORECAST_WIDGET + "period").value == (D(2026, 7, 1), D(2026, 9, 30))
+
+
+def test_target_and_period_change_the_forecast_and_survive_a_page_switch() -> None:
+    at = _page(_dataset())
+    assert _metric(at, "Closed so far") == "0"
+    at.number_input(key=FORECAST_WIDGET + "target").set_value(1_000_000.0).run()
+    assert _metric(at, "Chance of the target") == "0%"
+    assert "What it takes" in at.dataframe[-1].value.columns  # the levers table
+    at.number_input(key=FORECAST_WIDGET + "target").set_value(1.0).run()
+    assert any("no gap to close" in s.value for s in at.success)
+    at.date_input(key=FORECAST_WIDGET + "period").set_value((D(2025, 10, 1), D(2025, 12, 31))).run()
+    assert _metric(at, "Closed so far") == "7,000"  # Q4 2025, all closed by the as-of date
+    at.switch_page("pages/funnel.py").run()
+    at.switch_page("pages/forecast.py").run()
+    assert at.session_state[FORECAST_SETTINGS]["target"] == 1.0
+    assert at.number_input(key=FORECAST_WIDGET + "target").value == 1.0
+    assert _metric(at, "Closed so far") == "7,000"
+
+
+def test_deals_that_matter_and_slipped_deals_are_listed() -> None:
+    at = _page(_dataset())
+    tables = [t.value for t in at.dataframe]
+    top = next(t for t in tables if "Chance in period" in t.columns)
+    assert list(top["Deal"])[0] == "BIG"
+    slipped = [t for t in tables if "Chance in period" in t.columns][1]
+    assert list(slipped["Deal"]) == ["OLD", "BIG"] or list(slipped["Deal"]) == ["OLD"]
+
+
+def test_data_that_cannot_support_a_forecast_shows_a_message_not_a_traceback() -> None:
+    at = _page(_dataset(won=False))
+    assert "no won deal" in at.error[0].value
+    assert not at.metric

@@ -1,0 +1,135 @@
+"""Streamlit side of the Forecast page: per-session deal arrays, settings and the sections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import streamlit as st
+
+from diagnostics.charts import forecast as charts
+from diagnostics.dataset import Dataset
+from diagnostics.forecast import (
+    Backtest,
+    Deals,
+    Forecast,
+    deals_frame,
+    default_period,
+    load_deals,
+    run_backtest,
+    suggested_target,
+)
+from diagnostics.funnel import format_amount, format_rate
+from ui import state
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def escape(text: str) -> str:
+    """Return text (stage names, notes) safe to show as Markdown."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def prepared(dataset: Dataset) -> tuple[Deals, Backtest]:
+    """Return the dataset's deal arrays and backtest, read once per dataset in this session.
+
+    Both depend on the data only (not on the target or period): a rerun reuses them.
+    """
+    cache = state.session_dict(state.FORECAST_CACHE)
+    if cache.get("dataset") is not dataset:
+        deals = load_deals(dataset)
+        cache.clear()
+        cache.update(dataset=dataset, deals=deals, backtest=run_backtest(deals, dataset.as_of))
+    return cache["deals"], cache["backtest"]
+
+
+def settings_for(dataset: Dataset, deals: Deals) -> dict[str, Any]:
+    """Return the kept settings, reset to the defaults of new data."""
+    settings = state.session_dict(state.FORECAST_SETTINGS)
+    if settings.get("dataset") != id(dataset):
+        period = default_period(dataset.as_of)
+        settings.clear()
+        settings.update(dataset=id(dataset), period=period,
+                        target=suggested_target(deals, *period))
+        for key in [k for k in st.session_state if str(k).startswith(state.FORECAST_WIDGET)]:
+            del st.session_state[key]
+    return settings
+
+
+def seeded(settings: dict[str, Any], name: str) -> dict[str, Any]:
+    """Return widget kwargs whose value survives page switches (kept in ``settings``)."""
+    key = state.FORECAST_WIDGET + name
+
+    def keep() -> None:
+        settings[name] = st.session_state[key]
+
+    if key not in st.session_state:
+        st.session_state[key] = settings[name]
+    return {"key": key, "on_change": keep}
+
+
+def period_of(value: Any) -> tuple[dt.date, dt.date] | None:
+    """Return (start, end) from a date-range widget value, None while only a start is picked."""
+    return (value[0], value[1]) if isinstance(value, tuple | list) and len(value) == 2 else None
+
+
+def render_headline(fc: Forecast) -> None:
+    """Show closed so far, expected bookings, the range and the chance of the target."""
+    a, b, c, d = st.columns(4)
+    a.metric("Closed so far", format_amount(fc.closed_so_far),
+             help=f"Won deals closed from {fc.period_start:%d %b} to {fc.as_of:%d %b %Y}")
+    b.metric("Expected bookings", format_amount(fc.expected_bookings),
+             help="Closed so far + open pipeline + new pipeline, each as history says")
+    c.metric("Range (P10 – P90)", f"{format_amount(fc.percentile(0.1))} – "
+             f"{format_amount(fc.percentile(0.9))}",
+             help=f"P50 {format_amount(fc.percentile(0.5))}: 8 periods in 10 land in this range")
+    d.metric("Chance of the target", format_rate(fc.p_target),
+             help=f"P(bookings ≥ {format_amount(fc.target)})")
+    st.altair_chart(charts.distribution_chart(fc), width="stretch")
+    st.caption(fc.headline())
+
+
+def render_sources(fc: Forecast) -> None:
+    """Show where the expected bookings come from: parts, stages, slipped and new pipeline."""
+    st.subheader("Where it comes from")
+    for label, amount, why in fc.sources():
+        st.markdown(f"**{label}: {amount}** — {escape(why)}")
+    st.dataframe(fc.stage_frame(), hide_index=True, width="stretch")
+    st.caption("Won eventually: the share of closed deals that reached the stage and were won "
+               "(pulled toward the overall rate when few deals). Expected in period: what the "
+               "open deals there should bring by the period end.")
+
+
+def render_deals(fc: Forecast) -> None:
+    """Show the deals that matter most, slipped deals and what would close the gap."""
+    st.subheader("The deals that matter most")
+    if fc.top_deals:
+        st.dataframe(deals_frame(fc.top_deals), hide_index=True, width="stretch")
+    else:
+        st.info("No open deal has a chance of closing won in this period.")
+    if fc.slipped_deals:
+        st.markdown("**Past their close date** (largest first)")
+        st.dataframe(deals_frame(fc.slipped_deals), hide_index=True, width="stretch")
+    st.subheader("What would close the gap")
+    if fc.gap <= 0:
+        st.success(f"Expected bookings cover the target: no gap to close "
+                   f"(the chance of making it is {format_rate(fc.p_target)}).")
+    elif fc.levers:
+        st.markdown(f"The gap: **{format_amount(fc.gap)}**. Any one of these would close it, "
+                    "all else equal:")
+        st.dataframe(fc.levers_frame(), hide_index=True, width="stretch")
+    else:
+        st.warning(f"The gap of {format_amount(fc.gap)} cannot be closed in this period by "
+                   "pipeline or conversion as history runs.")
+
+
+def render_backtest(backtest: Backtest) -> None:
+    """Show how good the forecast has been on this data."""
+    st.subheader("How good this forecast has been on your data")
+    if backtest.points:
+        error = backtest.mean_abs_pct_error
+        st.metric("Mean absolute percentage error", format_rate(error),
+                  help="Average of |forecast − actual| ÷ actual over the quarters checked")
+        st.altair_chart(charts.backtest_chart(backtest), width="stretch")
+    st.caption(escape(backtest.note))
