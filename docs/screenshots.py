@@ -1,6 +1,7 @@
 """Take the README screenshots: start the app on the sample data and capture each page.
 
-Run with ``.venv/bin/python docs/screenshots.py`` (needs Debian's chromium).
+Run with ``.venv/bin/python docs/screenshots.py [page ...]`` (needs Debian's chromium); with no
+page named, every page is retaken.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 PAGES = {"home": "", "data": "data", "make_your_number": "make_your_number",
          "leadership": "leadership", "funnel": "funnel", "quadrant": "quadrant",
-         "workshop": "workshop"}
+         "workshop": "workshop", "forecast": "forecast"}
 PORT = 8599
 
 
 def main() -> None:
-    """Save one PNG per page into docs/screenshots/."""
+    """Save one PNG per page (those named on the command line, else all) into docs/screenshots/."""
+    wanted = {name: PAGES[name] for name in sys.argv[1:]} or PAGES
     OUT.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "MYN_WORKSHOP_DB": str(Path(tempfile.mkdtemp()) / "ws.duckdb")}
     server = subprocess.Popen(
@@ -43,11 +45,15 @@ def main() -> None:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            for name, path in PAGES.items():
+            for name, path in wanted.items():
                 page.goto(f"http://127.0.0.1:{PORT}/{path}")
                 page.wait_for_selector(
                     "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
                 page.wait_for_timeout(2500)
+                # A slow page may only have started its run: wait for it to finish too.
+                page.wait_for_selector(
+                    "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+                page.wait_for_timeout(1500)
                 page.screenshot(path=str(OUT / f"{name}.png"))
             browser.close()
     finally:

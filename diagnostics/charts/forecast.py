@@ -39,6 +39,7 @@ def distribution_chart(forecast: Forecast) -> alt.LayerChart:
         x=alt.X("from:Q", title="Bookings in the period", axis=alt.Axis(format="~s")),
         x2="to:Q",
         y=alt.Y("probability:Q", title="Probability", axis=alt.Axis(format="%")),
+        y2=alt.datum(0),  # bars stand on the axis (x2 alone would draw thin ranged bars)
         color=alt.Color(
             "outcome:N", title=None, legend=alt.Legend(orient="top"),
             scale=alt.Scale(domain=["Short of the target", "Reaches the target"],

@@ -164,7 +164,8 @@ def _outcomes(deals: Deals, as_of: int) -> IntArray:
     won = (deals.status == WON) & (deals.closed <= as_of)
     lost = (deals.status == LOST) & (deals.closed <= as_of)
     end = np.where(won | lost, deals.closed, as_of).astype(np.int64)
-    return end * 3 + won + 2 * lost
+    codes: IntArray = end * 3 + won + 2 * lost
+    return codes
 
 
 def _clocked(start: IntArray, known: IntArray, as_of: int, rows: BoolArray) -> Timing:

@@ -1,0 +1,53 @@
+"""Browser journey: a HubSpot export on the Data page, then its forecast, target and backtest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import assert_no_exception, wait_idle
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def _metric(page: Page, label: str) -> str:
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    return metric.get_by_test_id("stMetricValue").inner_text()
+
+
+def test_forecast_of_an_uploaded_export_with_its_odds_and_record(page: Page, app_url: str) -> None:
+    page.goto(f"{app_url}/data")
+    wait_idle(page)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").first.click()
+    chooser.value.set_files(str(SAMPLE / "hubspot_deals.csv"))
+    expect(page.get_by_text("Using hubspot_deals.csv")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Forecast", exact=True).click()
+    wait_idle(page, 60_000)
+    expect(page.get_by_role("heading", name="Forecast").first).to_be_visible()
+    expect(page.get_by_text("Data: hubspot_deals.csv", exact=False).first).to_be_visible()
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    assert _metric(page, "Closed so far") == "0"
+    chance = _metric(page, "Chance of the target")
+    assert chance.endswith("%")
+    # The "Date entered" columns are a stage history: the stage table has every open stage.
+    expect(page.get_by_text("Where it comes from")).to_be_visible()
+    expect(page.get_by_text("How good this forecast has been on your data")).to_be_visible()
+    assert _metric(page, "Mean absolute percentage error").endswith("%")
+
+    target = page.get_by_label("Target", exact=True)
+    target.fill("50000000")
+    target.press("Enter")
+    wait_idle(page)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Chance of the target")
+           .get_by_test_id("stMetricValue")).to_have_text("0%")
+    expect(page.get_by_text("Any one of these would close it", exact=False)).to_be_visible()
+
+    page.get_by_text("How this forecast works, and what it assumes").click()
+    expect(page.get_by_text("What history says.", exact=False)).to_be_visible()
+    expect(page.get_by_text("from entering that stage", exact=False)).to_be_visible()
+    assert_no_exception(page)
