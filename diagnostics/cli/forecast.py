@@ -54,7 +54,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the forecast and its backtest; exit 2 (DiagnosticsError) when it cannot be made."""
-    from diagnostics.ingest import load_dataset_from_paths, read_mapping
+    from diagnostics.mapping import read_mapping
+    from diagnostics.uploads import load_dataset_from_paths
 
     mapping = read_mapping(Path(args.mapping)) if args.mapping else None
     dataset = load_dataset_from_paths([Path(f) for f in args.files], mapping)
