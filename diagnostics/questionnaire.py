@@ -7,10 +7,15 @@ rated 1–5 with an anchor per level, roles, score bands and the verdict thresho
   know") is left out and never counts as low;
 * a dimension scores the question-weighted mean of its answered statements;
 * the overall score is the dimension-weighted mean of the dimensions with at least one answer;
-* the score gives a first verdict (``likely`` / ``at_risk`` / ``unlikely``); the numbers checks
-  (coverage: open pipeline × win rate against what is left of the target; capacity: ramped reps ×
-  deals per rep per month × months left × average deal) can only make it worse. The check giving
-  the worst verdict is reported as ``decided_by`` (the score wins ties).
+* the answers give a verdict: the score against the thresholds (``likely`` / ``at_risk`` /
+  ``unlikely``), held to at best ``at_risk`` when a heavily weighted dimension is failing (the
+  weakest link) or when the verdict is provisional (fewer than half the statements answered, or
+  a whole dimension without an answer);
+* when a numbers check can run (coverage: open pipeline × win rate against what is left of the
+  target; capacity: ramped reps × deals per rep per month × months left × average deal; or a
+  check passed in as ``evidence``), the worst check sets the verdict and the answers can lower
+  it by one step at most, never raise it. ``decided_by`` names that check, else "score";
+* scores are kept to one decimal and compared as stored, so what is shown is what is judged.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ __all__ = [
     "numbers_from_dataset",
     "parse_answers_file",
     "score_answers",
+    "score_text",
 ]
 
 Verdict = Literal["likely", "at_risk", "unlikely"]
@@ -146,6 +152,10 @@ class VerdictRule(_Model):
     likely_min_ratio: float = Field(default=1.0, gt=0)
     unlikely_below_ratio: float = Field(default=0.8, gt=0)
     min_answered_share: float = Field(default=0.5, ge=0, le=1)
+    # Weakest link: a dimension weighing at least this much (default: the bank's mean dimension
+    # weight) and scoring below ``failing_below_score`` keeps the verdict from likely.
+    failing_below_score: float = Field(default=40.0, ge=0, le=100)
+    weakest_link_min_weight: float | None = Field(default=None, gt=0, le=100)
 
     @model_validator(mode="after")
     def _ordered(self) -> VerdictRule:
@@ -513,7 +523,12 @@ class DimensionScore:
 
 @dataclass(frozen=True)
 class Action:
-    """What to do about one low-scoring statement, and how many score points it could add."""
+    """What to do next: a low statement (``source`` "statement") or a numbers check's gap.
+
+    For a statement, ``gain`` is how many score points raising it to 5 could add. For a numbers
+    check (``source`` is the check's name), ``action`` names the figure that closes the gap and
+    ``question_id`` is empty.
+    """
 
     question_id: str
     dimension: str
@@ -522,6 +537,7 @@ class Action:
     action: str
     answer: float  # fractional when answers were averaged (workshop)
     gain: float
+    source: str = "statement"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form of the action."""
@@ -533,33 +549,52 @@ class Action:
             "action": self.action,
             "answer": self.answer,
             "gain": self.gain,
+            "source": self.source,
         }
 
 
 @dataclass(frozen=True)
 class Check:
-    """One numbers check (coverage or capacity): its ratio, the verdict it gives and why."""
+    """One numbers check: its ratio, the verdict it gives, why, and what would close its gap.
 
-    name: Literal["coverage", "capacity"]
+    ``name`` is "coverage" or "capacity" for the built-in checks; another evidence source (a
+    forecast, say) passes its own Check to :func:`score_answers` and is treated the same way.
+    ``verdict`` None means the check could not run. ``action`` says what it needs, with the
+    figure, when the check falls short of likely.
+    """
+
+    name: str
     verdict: Verdict | None
     ratio: float | None
     detail: str
+    action: str | None = None
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """Return the name people read ("Coverage check")."""
+        return self.label or f"{self.name.capitalize()} check"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form of the check (None ratio → null)."""
         return {"name": self.name, "verdict": self.verdict, "ratio": self.ratio,
-                "detail": self.detail}
+                "detail": self.detail, "action": self.action}
 
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """The verdict, the score and everything needed to explain them."""
+    """The verdict, the score and everything needed to explain them.
+
+    ``score_verdict`` is what the answers alone say (score, weakest link, provisional cap);
+    ``low_confidence`` is True when the verdict is provisional (too few statements answered, or
+    a whole dimension without an answer) and ``next_to_answer`` lists what to answer first.
+    """
 
     verdict: Verdict
     score: float
     band: str
     band_label: str
-    decided_by: Literal["score", "coverage", "capacity"]
+    decided_by: str
     rule_lines: tuple[str, ...]
     dimensions: tuple[DimensionScore, ...]
     binding_constraint: DimensionScore | None
@@ -570,6 +605,15 @@ class ScoreResult:
     low_confidence: bool
     score_verdict: Verdict
     role: str | None = None
+    binding_reason: str = ""
+    next_to_answer: tuple[str, ...] = ()
+    weakest_link: DimensionScore | None = None
+    lowered_by_answers: bool = False
+
+    @property
+    def provisional(self) -> bool:
+        """Return True when too little is answered for a firm verdict (same as low_confidence)."""
+        return self.low_confidence
 
     @property
     def rule(self) -> str:
@@ -580,6 +624,14 @@ class ScoreResult:
     def verdict_label(self) -> str:
         """Return the verdict as shown to people ("Likely", "At risk", "Unlikely")."""
         return VERDICT_LABELS[self.verdict]
+
+    @property
+    def decider(self) -> str:
+        """Return what decided the verdict, in words ("the score", "the coverage check")."""
+        if self.decided_by == "score":
+            return "the score"
+        check = next((c for c in self.checks if c.name == self.decided_by), None)
+        return f"the {check.title[0].lower()}{check.title[1:]}" if check else "the score"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form used by ``python -m diagnostics score --json``."""
@@ -593,14 +645,27 @@ class ScoreResult:
             "rule": self.rule,
             "dimensions": [d.to_dict() for d in self.dimensions],
             "binding_constraint": bc.to_dict() if bc else None,
+            "binding_reason": self.binding_reason,
             "actions": [a.to_dict() for a in self.actions],
             "unanswered": list(self.unanswered),
             "checks": [c.to_dict() for c in self.checks],
             "answered_share": self.answered_share,
             "low_confidence": self.low_confidence,
+            "provisional": self.low_confidence,
+            "next_to_answer": list(self.next_to_answer),
             "score_verdict": self.score_verdict,
+            "lowered_by_answers": self.lowered_by_answers,
             "role": self.role,
         }
+
+
+def score_text(score: float) -> str:
+    """Return a score as shown everywhere: its stored value (one decimal at most), 69.8 not 70.
+
+    The verdict compares the stored value with the thresholds, so a score shown as 70 is never
+    judged as 69.85.
+    """
+    return f"{score:g}"
 
 
 def _ratio_verdict(ratio: float, rule: VerdictRule) -> Verdict:
@@ -620,6 +685,23 @@ def _skipped(missing: Sequence[str]) -> str:
     return f"not checked: it needs {names}."
 
 
+def _coverage_gap(pipeline: float, win_rate: float, needed: float) -> str:
+    """Return what closes a coverage gap: more pipeline, or a higher win rate on today's."""
+    if win_rate <= 0:
+        if pipeline <= 0:
+            return (f"Build qualified pipeline and win some of it: {_money(needed)} of bookings "
+                    "are needed and there is no pipeline or win rate to expect them from.")
+        return (f"Win deals from today's pipeline: at a 0% win rate nothing is expected; "
+                f"{needed / pipeline:.0%} of {_money(pipeline)} would be needed.")
+    more = needed / win_rate - pipeline
+    text = (f"Add {_money(more)} of qualified pipeline (to {_money(needed / win_rate)} at your "
+            f"{win_rate:.0%} win rate)")
+    if pipeline > 0 and needed / pipeline <= 1:
+        text += f", or lift the win rate on today's pipeline from {win_rate:.0%} to " \
+                f"{needed / pipeline:.0%}"
+    return text + "."
+
+
 def _coverage_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
     needed = ("target", "closed_so_far", "open_pipeline", "win_rate")
     missing = [n for n in needed if n not in numbers]
@@ -630,16 +712,38 @@ def _coverage_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
         return Check("coverage", "likely", None,
                      "The target is already closed; nothing is left to cover.")
     win_rate = numbers["win_rate"]
-    expected = numbers["open_pipeline"] * win_rate
-    ratio = expected / remaining
-    coverage = numbers["open_pipeline"] / remaining
+    pipeline = numbers["open_pipeline"]
+    expected = pipeline * win_rate
+    ratio = round(expected / remaining, 3)
+    coverage = pipeline / remaining
     needed_cov = f"{1 / win_rate:.1f}×" if win_rate > 0 else "—"
     detail = (
-        f"Expected bookings {_money(expected)} (pipeline {_money(numbers['open_pipeline'])} × "
+        f"Expected bookings {_money(expected)} (pipeline {_money(pipeline)} × "
         f"win rate {win_rate:.0%}) against {_money(remaining)} left of the target: "
-        f"{ratio:.0%}. Coverage is {coverage:.1f}× where the win rate needs {needed_cov}."
+        f"{ratio:.1%}. Coverage is {coverage:.1f}× where the win rate needs {needed_cov}."
     )
-    return Check("coverage", _ratio_verdict(ratio, rule), round(ratio, 3), detail)
+    verdict = _ratio_verdict(ratio, rule)
+    action = None
+    if verdict != "likely":
+        action = _coverage_gap(pipeline, win_rate, remaining * rule.likely_min_ratio)
+    return Check("coverage", verdict, ratio, detail, action)
+
+
+def _capacity_gap(numbers: Mapping[str, float], capacity: float, needed: float) -> str:
+    """Return what closes a capacity gap: more ramped reps, or more deals per rep."""
+    gap = needed - capacity
+    per_rep = numbers["deals_per_rep_month"] * numbers["months_left"] \
+        * numbers["average_deal_size"]
+    text = f"Add {_money(gap)} of selling capacity"
+    if per_rep > 0:
+        text += (f": about {gap / per_rep:.1f} more ramped reps at "
+                 f"{numbers['deals_per_rep_month']:g} deals a month each")
+        reps = numbers["ramped_reps"]
+        per_deal = numbers["months_left"] * numbers["average_deal_size"] * reps
+        if reps > 0 and per_deal > 0:
+            text += (f", or {needed / per_deal:.2f} won deals per rep per month from the "
+                     f"{reps:g} you have (now {numbers['deals_per_rep_month']:g})")
+    return text + "."
 
 
 def _capacity_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
@@ -654,30 +758,22 @@ def _capacity_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
                      "The target is already closed; no more capacity is needed.")
     capacity = (numbers["ramped_reps"] * numbers["deals_per_rep_month"]
                 * numbers["months_left"] * numbers["average_deal_size"])
-    ratio = capacity / remaining
+    ratio = round(capacity / remaining, 3)
     detail = (
         f"Capacity {_money(capacity)} ({numbers['ramped_reps']:g} ramped reps × "
         f"{numbers['deals_per_rep_month']:g} deals a month × {numbers['months_left']:g} months × "
         f"{_money(numbers['average_deal_size'])} a deal) against {_money(remaining)} left: "
-        f"{ratio:.0%}."
+        f"{ratio:.1%}."
     )
-    return Check("capacity", _ratio_verdict(ratio, rule), round(ratio, 3), detail)
+    verdict = _ratio_verdict(ratio, rule)
+    action = None
+    if verdict != "likely":
+        action = _capacity_gap(numbers, capacity, remaining * rule.likely_min_ratio)
+    return Check("capacity", verdict, ratio, detail, action)
 
 
-def score_answers(
-    bank: Bank,
-    answers: Mapping[str, int | float | None],
-    numbers: Mapping[str, float] | None = None,
-    *,
-    role: str | None = None,
-) -> ScoreResult:
-    """Return the verdict, score, dimension scores, constraint and actions for a set of answers.
-
-    ``answers`` maps question ids to 1..5 (fractional values are accepted: the workshop averages
-    participants) or None for "not applicable / don't know"; missing ids are unanswered. Raises
-    DiagnosticsError when no statement is answered or an answer is out of range.
-    """
-    rule = bank.verdict
+def _answer_values(bank: Bank, answers: Mapping[str, int | float | None]) -> dict[str, float]:
+    """Return the 1..5 answers as floats (n/a left out); raises DiagnosticsError when invalid."""
     known = {q.id for q in bank.questions}
     unknown = sorted(set(answers) - known)
     if unknown:
@@ -694,8 +790,10 @@ def score_answers(
             "No statement is answered yet.",
             "Rate at least one statement from 1 to 5 to get a verdict.",
         )
-    clean = clean_numbers(numbers or {})
+    return values
 
+
+def _dimension_scores(bank: Bank, values: Mapping[str, float]) -> list[DimensionScore]:
     dims: list[DimensionScore] = []
     for d in bank.dimensions:
         qs = bank.questions_of(d.id)
@@ -706,52 +804,165 @@ def score_answers(
             if answered else None
         )
         dims.append(DimensionScore(d.id, d.name, score, len(answered), len(qs), d.weight))
+    return dims
+
+
+def _heavy_weight(bank: Bank) -> float:
+    """Return the weight from which a failing dimension caps the verdict (rule, else the mean)."""
+    if bank.verdict.weakest_link_min_weight is not None:
+        return bank.verdict.weakest_link_min_weight
+    return sum(d.weight for d in bank.dimensions) / len(bank.dimensions)
+
+
+def _weakest_link(bank: Bank, dims: Sequence[DimensionScore]) -> DimensionScore | None:
+    """Return the lowest heavily weighted dimension scoring below the failing line, if any."""
+    heavy = _heavy_weight(bank)
+    failing = [d for d in dims if d.score is not None and d.weight >= heavy
+               and d.score < bank.verdict.failing_below_score]
+    return min(failing, key=lambda d: (d.score or 0.0, -d.weight), default=None)
+
+
+def _capped(verdict: Verdict, cap: Verdict) -> Verdict:
+    return verdict if _VERDICT_ORDER[verdict] >= _VERDICT_ORDER[cap] else cap
+
+
+def _combine(answers_verdict: Verdict, checks: Sequence[Check]) -> tuple[Verdict, str, bool]:
+    """Return (verdict, decided_by, lowered): the numbers set it, answers lower it one step at most.
+
+    Without a check that ran, the answers decide. With several, the worst check decides (the
+    first listed wins ties).
+    """
+    ran = [c for c in checks if c.verdict is not None]
+    if not ran:
+        return answers_verdict, "score", False
+    worst = ran[0]
+    for check in ran[1:]:
+        assert check.verdict is not None and worst.verdict is not None
+        if _VERDICT_ORDER[check.verdict] > _VERDICT_ORDER[worst.verdict]:
+            worst = check
+    assert worst.verdict is not None
+    rank = _VERDICT_ORDER[worst.verdict]
+    if _VERDICT_ORDER[answers_verdict] > rank:
+        lowered: Verdict = ("likely", "at_risk", "unlikely")[rank + 1]
+        return lowered, worst.name, True
+    return worst.verdict, worst.name, False
+
+
+def _binding(scored: Sequence[DimensionScore]) -> tuple[DimensionScore | None, str]:
+    """Return the binding constraint (largest weight × points missing) and why it was chosen."""
+    binding = max(scored, key=lambda d: (d.weight * (100 - (d.score or 0.0)), -(d.score or 0.0)))
+    if binding.score is not None and binding.score >= 100:
+        return None, ""
+    lowest = min(scored, key=lambda d: (d.score or 0.0, -d.weight))
+    assert binding.score is not None and lowest.score is not None
+    cost = binding.weight * (100 - binding.score)
+    if lowest.score < binding.score:
+        other = lowest.weight * (100 - lowest.score)
+        return binding, (
+            f"{binding.name} ({score_text(binding.score)}/100) is the binding constraint rather "
+            f"than {lowest.name}, which scores lower ({score_text(lowest.score)}/100), because "
+            f"it weighs more ({binding.weight:g} against {lowest.weight:g}): weight × points "
+            f"missing is {cost:.0f} against {other:.0f}, so lifting it moves the overall score "
+            "more."
+        )
+    return binding, (
+        f"{binding.name} has the lowest score ({score_text(binding.score)}/100) and, at weight "
+        f"{binding.weight:g}, costs the overall score the most (weight × points missing: "
+        f"{cost:.0f})."
+    )
+
+
+def _next_to_answer(
+    bank: Bank, answers: Mapping[str, Any], values: Mapping[str, float],
+    dims: Sequence[DimensionScore],
+) -> tuple[str, ...]:
+    """Return the statements to answer next for a firm verdict, most useful first.
+
+    One statement of each dimension without an answer comes first (heaviest dimension first),
+    then enough others to reach the answered share, from the least answered dimensions.
+    """
+    by_id = {d.id: d for d in dims}
+    need = max(0, math.ceil(bank.verdict.min_answered_share * len(bank.questions) - 1e-9)
+               - len(values))
+    empty = sorted((d for d in dims if d.score is None), key=lambda d: -d.weight)
+    open_qs = [q for q in bank.questions if q.id not in values]
+    # Statements never touched come before ones marked "don't know".
+    open_qs.sort(key=lambda q: q.id in answers)
+    first = [next(q.id for q in open_qs if q.dimension == d.id) for d in empty
+             if any(q.dimension == d.id for q in open_qs)]
+    rest = sorted(
+        (q for q in open_qs if q.id not in first),
+        key=lambda q: (by_id[q.dimension].answered / by_id[q.dimension].questions,
+                       -by_id[q.dimension].weight),
+    )
+    return tuple(first + [q.id for q in rest][: max(0, need - len(first))])
+
+
+def score_answers(
+    bank: Bank,
+    answers: Mapping[str, int | float | None],
+    numbers: Mapping[str, float] | None = None,
+    *,
+    role: str | None = None,
+    evidence: Sequence[Check] = (),
+) -> ScoreResult:
+    """Return the verdict, score, dimension scores, constraint and actions for a set of answers.
+
+    ``answers`` maps question ids to 1..5 (fractional values are accepted: the workshop averages
+    participants) or None for "not applicable / don't know"; missing ids are unanswered.
+    ``evidence`` adds numbers checks from elsewhere (a forecast, say) to coverage and capacity.
+    Raises DiagnosticsError when no statement is answered or an answer is out of range.
+    """
+    rule = bank.verdict
+    values = _answer_values(bank, answers)
+    clean = clean_numbers(numbers or {})
+    dims = _dimension_scores(bank, values)
     scored = [d for d in dims if d.score is not None]
     weight_sum = sum(d.weight for d in scored)
     overall = round(sum(d.weight * (d.score or 0.0) for d in scored) / weight_sum, 1)
     band = bank.band_for(overall)
 
     if overall >= rule.likely_min_score:
-        score_verdict: Verdict = "likely"
+        by_score: Verdict = "likely"
     elif overall < rule.unlikely_below_score:
-        score_verdict = "unlikely"
+        by_score = "unlikely"
     else:
-        score_verdict = "at_risk"
-
-    checks = (_coverage_check(clean, rule), _capacity_check(clean, rule))
-    verdict = score_verdict
-    decided_by: Literal["score", "coverage", "capacity"] = "score"
-    for check in checks:
-        if check.verdict and _VERDICT_ORDER[check.verdict] > _VERDICT_ORDER[verdict]:
-            verdict, decided_by = check.verdict, check.name
-
-    # Binding constraint: the largest weighted shortfall from a perfect score.
-    binding = max(scored, key=lambda d: (d.weight * (100 - (d.score or 0.0)), -(d.score or 0.0)))
-    if binding.score is not None and binding.score >= 100:
-        binding_or_none: DimensionScore | None = None
-    else:
-        binding_or_none = binding
-
-    actions = _top_actions(bank, values, dims, weight_sum)
-    unanswered = tuple(q.id for q in bank.questions if q.id not in values)
+        by_score = "at_risk"
+    weakest = _weakest_link(bank, dims)
     share = round(len(values) / len(bank.questions), 3)
-    low = share < rule.min_answered_share
+    provisional = share < rule.min_answered_share or len(scored) < len(dims)
+    answers_verdict = by_score
+    if weakest is not None or provisional:
+        answers_verdict = _capped(answers_verdict, "at_risk")
+
+    checks = (_coverage_check(clean, rule), _capacity_check(clean, rule), *evidence)
+    verdict, decided_by, lowered = _combine(answers_verdict, checks)
+    binding, reason = _binding(scored)
+    decider = next((c for c in checks if c.name == decided_by), None)
+    actions = _top_actions(bank, values, dims, weight_sum, binding, decider)
+    next_up = _next_to_answer(bank, answers, values, dims) if provisional else ()
+    steps = _Steps(overall, by_score, weakest, share, provisional, next_up, answers_verdict,
+                   tuple(checks), verdict, decided_by, lowered)
     return ScoreResult(
         verdict=verdict,
         score=overall,
         band=band.id,
         band_label=band.label,
         decided_by=decided_by,
-        rule_lines=_rule_lines(rule, overall, score_verdict, checks, verdict, decided_by, low),
+        rule_lines=_rule_lines(bank, dims, steps),
         dimensions=tuple(dims),
-        binding_constraint=binding_or_none,
+        binding_constraint=binding,
         actions=actions,
-        unanswered=unanswered,
-        checks=checks,
+        unanswered=tuple(q.id for q in bank.questions if q.id not in values),
+        checks=tuple(checks),
         answered_share=share,
-        low_confidence=low,
-        score_verdict=score_verdict,
+        low_confidence=provisional,
+        score_verdict=answers_verdict,
         role=role,
+        binding_reason=reason,
+        next_to_answer=next_up,
+        weakest_link=weakest,
+        lowered_by_answers=lowered,
     )
 
 
@@ -759,10 +970,10 @@ def _points_f(answer: float) -> float:
     return (answer - 1) / 4 * 100
 
 
-def _top_actions(
+def _ranked_statements(
     bank: Bank, values: Mapping[str, float], dims: Sequence[DimensionScore], weight_sum: float
-) -> tuple[Action, ...]:
-    """Return the three statements whose rise to 5 would add the most to the overall score."""
+) -> list[Action]:
+    """Return every statement below 5 as an action, largest possible score gain first."""
     by_id = {d.id: d for d in dims}
     candidates: list[tuple[float, float, int, Action]] = []
     for order, q in enumerate(bank.questions):
@@ -775,40 +986,124 @@ def _top_actions(
                         round(values[q.id], 2), round(gain, 1))
         candidates.append((-gain, values[q.id], order, action))
     candidates.sort(key=lambda c: c[:3])
-    return tuple(c[3] for c in candidates[:3])
+    return [c[3] for c in candidates]
 
 
-def _rule_lines(
-    rule: VerdictRule,
-    score: float,
-    score_verdict: Verdict,
-    checks: Sequence[Check],
-    verdict: Verdict,
-    decided_by: str,
-    low_confidence: bool,
-) -> tuple[str, ...]:
-    """Return the plain-language steps that explain how the verdict was reached."""
+def _top_actions(
+    bank: Bank,
+    values: Mapping[str, float],
+    dims: Sequence[DimensionScore],
+    weight_sum: float,
+    binding: DimensionScore | None,
+    decider: Check | None,
+) -> tuple[Action, ...]:
+    """Return three actions: the deciding check's gap first, and one from the binding constraint.
+
+    When a numbers check decides and falls short, its gap (the pipeline, conversion or capacity
+    it needs) comes first, since no answer can move that verdict. The statements that would add
+    the most to the score fill the rest, and one of them is always from the binding constraint.
+    """
+    head: list[Action] = []
+    if decider is not None and decider.action and decider.verdict != "likely":
+        head.append(Action("", decider.name, decider.title, "", decider.action, 0.0, 0.0,
+                           source=decider.name))
+    ranked = _ranked_statements(bank, values, dims, weight_sum)
+    chosen = ranked[: 3 - len(head)]
+    from_binding = [a for a in ranked if binding is not None and a.dimension == binding.id]
+    if chosen and from_binding and not any(a.dimension == from_binding[0].dimension
+                                           for a in chosen):
+        chosen[-1] = from_binding[0]
+    return tuple(head + chosen)
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """The intermediate results of the verdict rule, for its plain-language explanation."""
+
+    score: float
+    by_score: Verdict
+    weakest: DimensionScore | None
+    share: float
+    provisional: bool
+    next_up: tuple[str, ...]
+    answers_verdict: Verdict
+    checks: tuple[Check, ...]
+    verdict: Verdict
+    decided_by: str
+    lowered: bool
+
+
+def _answers_lines(bank: Bank, dims: Sequence[DimensionScore], s: _Steps) -> list[str]:
+    rule = bank.verdict
     lines = [
-        f"Score {score:.0f}/100: {rule.likely_min_score:g} or more reads as likely, below "
-        f"{rule.unlikely_below_score:g} as unlikely, in between as at risk, so the score alone "
-        f"says {VERDICT_LABELS[score_verdict].lower()}.",
-        f"The numbers can only lower that verdict: a check that reaches "
-        f"{rule.likely_min_ratio:.0%} of what is left of the target passes, below "
-        f"{rule.unlikely_below_ratio:.0%} it reads as unlikely.",
+        f"Score {score_text(s.score)}/100 from the answers: {rule.likely_min_score:g} or more "
+        f"reads as likely, below {rule.unlikely_below_score:g} as unlikely, in between as at "
+        f"risk, so the score says {VERDICT_LABELS[s.by_score].lower()}.",
     ]
-    for check in checks:
-        label = check.name.capitalize()
-        if check.verdict is None:
-            lines.append(f"{label}: {check.detail}")
-        else:
-            lines.append(f"{label} says {VERDICT_LABELS[check.verdict].lower()}. {check.detail}")
-    decider = "the score" if decided_by == "score" else f"the {decided_by} check"
-    lines.append(f"Verdict: {VERDICT_LABELS[verdict]}, decided by {decider}.")
-    if low_confidence:
+    heavy = f"weighted {_heavy_weight(bank):.3g} or more"
+    if s.weakest is not None and s.weakest.score is not None:
         lines.append(
-            f"Fewer than {rule.min_answered_share:.0%} of the statements are answered, so read "
-            "the score with caution."
+            f"Weakest link: a dimension {heavy} that scores below "
+            f"{rule.failing_below_score:g} keeps the verdict from likely, whatever the average. "
+            f"{s.weakest.name} scores {score_text(s.weakest.score)}, so the answers say at "
+            "most at risk."
         )
+    else:
+        lines.append(
+            f"Weakest link: no dimension {heavy} scores below {rule.failing_below_score:g} "
+            "(such a dimension would keep the verdict from likely)."
+        )
+    if s.provisional:
+        answered = round(s.share * len(bank.questions))
+        empty = [d.name for d in dims if d.score is None]
+        why = [f"{answered} of {len(bank.questions)} statements answered ({s.share:.0%}; "
+               f"{rule.min_answered_share:.0%} needed)"] if s.share < rule.min_answered_share \
+            else []
+        if empty:
+            why.append("no answer yet in " + ", ".join(empty))
+        lines.append(
+            "Provisional: " + "; ".join(why) + ". Until then the verdict is at best at risk. "
+            f"Answer next: {_next_text(bank, s.next_up)}."
+        )
+    return lines
+
+
+def _next_text(bank: Bank, next_up: Sequence[str]) -> str:
+    """Return "N statements, starting with <dimension names>" for the provisional line."""
+    names = list(dict.fromkeys(bank.dimension(bank.question(q).dimension).name for q in next_up))
+    count = len(next_up)
+    plural = "s" if count != 1 else ""
+    return f"{count} more statement{plural}, in " + ", ".join(names) if names else "—"
+
+
+def _rule_lines(bank: Bank, dims: Sequence[DimensionScore], s: _Steps) -> tuple[str, ...]:
+    """Return the plain-language steps that explain how the verdict was reached."""
+    rule = bank.verdict
+    lines = _answers_lines(bank, dims, s)
+    lines.append(
+        "When a numbers check can run, the numbers set the verdict and the answers can lower it "
+        "by one step at most, never raise it: the numbers are evidence about this period, the "
+        f"answers about the engine's health. A check that reaches {rule.likely_min_ratio:.0%} "
+        f"of what is left of the target reads as likely, below {rule.unlikely_below_ratio:.0%} "
+        "as unlikely."
+    )
+    for check in s.checks:
+        if check.verdict is None:
+            lines.append(f"{check.title}: {check.detail}")
+        else:
+            lines.append(f"{check.title} says {VERDICT_LABELS[check.verdict].lower()}. "
+                         f"{check.detail}")
+    decider = "the answers" if s.decided_by == "score" else next(
+        f"the {c.title[0].lower()}{c.title[1:]}" for c in s.checks if c.name == s.decided_by)
+    tail = ""
+    if s.lowered:
+        tail = (f", lowered one step because the answers say "
+                f"{VERDICT_LABELS[s.answers_verdict].lower()}")
+    elif s.decided_by != "score" and s.answers_verdict != s.verdict:
+        tail = (f"; the answers say {VERDICT_LABELS[s.answers_verdict].lower()} but cannot "
+                "raise what the numbers show")
+    provisional = " (provisional)" if s.provisional else ""
+    lines.append(f"Verdict: {VERDICT_LABELS[s.verdict]}{provisional}, decided by {decider}{tail}.")
     return tuple(lines)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from fpdf import FPDF
 
-from diagnostics.questionnaire import VERDICT_LABELS, ScoreResult
+from diagnostics.questionnaire import VERDICT_LABELS, Action, ScoreResult, score_text
 
 __all__ = [
     "BarRow",
@@ -70,7 +70,7 @@ _HIGHLIGHT_COLOUR = "#B3261E"
 
 
 def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f}"
+    return "—" if value is None else score_text(value)
 
 
 def result_sections(result: ScoreResult) -> tuple[ReportSection, ...]:
@@ -95,17 +95,15 @@ def result_sections(result: ScoreResult) -> tuple[ReportSection, ...]:
         title="Binding constraint",
         paragraphs=(
             (f"{bc.name}: {_fmt(bc.score)}/100 with weight {bc.weight:g}. It holds back the score "
-             "more than any other dimension.",)
+             "more than any other dimension.", result.binding_reason)
             if bc is not None
             else ("No dimension holds the score back.",)
         ),
     )
     actions = ReportSection(
         title="Three actions that would move the verdict most",
-        bullets=tuple(
-            f"{a.action} ({a.dimension_name}; now {a.answer:g}/5, up to +{a.gain:.1f} points)"
-            for a in result.actions
-        ) or ("Every answered statement is already at 5.",),
+        bullets=tuple(_action_text(a) for a in result.actions)
+        or ("Every answered statement is already at 5.",),
     )
     n = len(result.unanswered)
     unanswered = ReportSection(
@@ -120,12 +118,20 @@ def result_sections(result: ScoreResult) -> tuple[ReportSection, ...]:
     return (verdict, dims, constraint, actions, unanswered)
 
 
+def _action_text(action: Action) -> str:
+    if action.source != "statement":
+        return f"{action.action} ({action.dimension_name}: this decides the verdict)"
+    return (f"{action.action} ({action.dimension_name}; now {action.answer:g}/5, up to "
+            f"+{action.gain:.1f} points)")
+
+
 def result_headline(result: ScoreResult) -> Headline:
     """Return the headline of a questionnaire result: verdict, score, band and decider."""
-    decider = "the score" if result.decided_by == "score" else f"the {result.decided_by} check"
+    provisional = " (provisional)" if result.provisional else ""
     return Headline(
-        f"{VERDICT_LABELS[result.verdict]} to make the number",
-        f"Score {result.score:.0f}/100 ({result.band_label}) · decided by {decider}",
+        f"{VERDICT_LABELS[result.verdict]}{provisional} to make the number",
+        f"Score {score_text(result.score)}/100 ({result.band_label}) · decided by "
+        f"{result.decider}",
         _VERDICT_COLOURS[result.verdict],
     )
 

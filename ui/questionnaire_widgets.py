@@ -307,13 +307,27 @@ def loaders(bank: q.Bank) -> None:
 _BOX = {"likely": st.success, "at_risk": st.warning, "unlikely": st.error}
 
 
+def action_line(action: q.Action) -> str:
+    """Return an action as one line: what to do, and where it comes from."""
+    if action.source != "statement":
+        return f"**{action.action}** *({action.dimension_name}: this decides the verdict)*"
+    return (f"{action.action} *({action.dimension_name}; now {action.answer:g}/5, up to "
+            f"+{action.gain:.1f} points)*")
+
+
 def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
     """Render the verdict, its rule, the dimension chart, the constraint, actions and gaps."""
-    decider = "the score" if result.decided_by == "score" else f"the {result.decided_by} check"
+    provisional = " (provisional)" if result.provisional else ""
     _BOX[result.verdict](
-        f"**{result.verdict_label} to make the number** · score {result.score:.0f}/100 "
-        f"({result.band_label}) · decided by {decider}"
+        f"**{result.verdict_label}{provisional} to make the number** · score "
+        f"{q.score_text(result.score)}/100 ({result.band_label}) · decided by {result.decider}"
     )
+    if result.next_to_answer:
+        with st.expander(f"Answer next for a firm verdict ({len(result.next_to_answer)})",
+                         expanded=True):
+            st.markdown("\n".join(
+                md(f"- {bank.dimension(bank.question(x).dimension).name}: "
+                   f"{bank.question(x).statement}") for x in result.next_to_answer))
     st.markdown("**How the verdict was reached**")
     st.markdown("\n".join(md(f"- {line}") for line in result.rule_lines))
     st.caption(md(bank.band_for(result.score).description))
@@ -322,15 +336,14 @@ def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
     # An explicit height: with "content", the layered chart was drawn squashed.
     st.altair_chart(chart, width="stretch", height=40 * len(result.dimensions) + 90)
     bc = result.binding_constraint
-    if bc is not None:
-        st.markdown(md(f"**Binding constraint: {bc.name}** ({bc.score:.0f}/100, weight "
+    if bc is not None and bc.score is not None:
+        st.markdown(md(f"**Binding constraint: {bc.name}** ({q.score_text(bc.score)}/100, weight "
                        f"{bc.weight:g}): {bank.dimension(bc.id).summary}"))
+        st.caption(md(result.binding_reason))
     if result.actions:
         st.markdown("**Three actions that would move the verdict most**")
         st.markdown("\n".join(
-            md(f"{i}. {a.action} *({a.dimension_name}; now {a.answer:g}/5, up to "
-               f"+{a.gain:.1f} points)*")
-            for i, a in enumerate(result.actions, start=1)
+            f"{i}. {md(action_line(a))}" for i, a in enumerate(result.actions, start=1)
         ))
     if result.unanswered:
         with st.expander(f"Not answered or not applicable ({len(result.unanswered)})"):

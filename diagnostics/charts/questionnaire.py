@@ -55,7 +55,7 @@ def dimension_chart(
             ),
             tooltip=[
                 alt.Tooltip("dimension:N", title="Dimension"),
-                alt.Tooltip("score:Q", title="Score", format=".0f"),
+                alt.Tooltip("score:Q", title="Score", format=".1~f"),
                 alt.Tooltip("weight:Q", title="Weight"),
                 alt.Tooltip("answered:N", title="Answered"),
             ],

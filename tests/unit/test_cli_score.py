@@ -40,7 +40,11 @@ def test_score_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out["score"] == 100.0 and out["band"] == "strong"
     assert len(out["dimensions"]) == 8
     assert set(out["dimensions"][0]) >= {"id", "name", "score", "answered", "weight"}
-    assert out["binding_constraint"] is None and out["actions"] == [] and out["unanswered"] == []
+    assert out["binding_constraint"] is None and out["unanswered"] == []
+    # Every statement is at 5: the only action is the coverage gap, with the figure it needs
+    # (5,000 of pipeline at a 20% win rate to expect the 1,000 left: 4,000 more).
+    assert [a["source"] for a in out["actions"]] == ["coverage"]
+    assert out["actions"][0]["action"].startswith("Add 4,000 of qualified pipeline")
 
 
 def test_score_with_own_bank(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ from diagnostics.dataset import StageConfig, build_dataset
 from diagnostics.errors import DiagnosticsError
 from diagnostics.questionnaire import (
     Answers,
+    Check,
     answers_from_query_params,
     answers_to_dict,
     answers_to_query_params,
@@ -22,6 +23,7 @@ from diagnostics.questionnaire import (
     numbers_from_dataset,
     parse_answers_file,
     score_answers,
+    score_text,
 )
 
 # A tiny bank whose scores can be checked by hand: dimension A (weight 2) holds a1, a2;
@@ -101,8 +103,9 @@ def bank():
         ({"a1": 5, "a2": 1, "b1": 3}, 50.0, "at_risk", "low", (50.0, 50.0)),
         # A = 100 (a2 n/a left out), B = 0 → (2·100 + 1·0) / 3 = 66.7
         ({"a1": 5, "a2": None, "b1": 1}, 66.7, "at_risk", "high", (100.0, 0.0)),
-        # B unanswered: only A counts → 75
-        ({"a1": 4, "a2": 4}, 75.0, "likely", "high", (75.0, None)),
+        # B unanswered: only A counts → 75, but a whole dimension without an answer makes the
+        # verdict provisional, at best at risk
+        ({"a1": 4, "a2": 4}, 75.0, "at_risk", "high", (75.0, None)),
         # A = 25, B = 100 → (50 + 100) / 3 = 50
         ({"a1": 2, "a2": 2, "b1": 5}, 50.0, "at_risk", "low", (25.0, 100.0)),
         # A = 12.5, B = 50 → (25 + 50) / 3 = 25
@@ -174,7 +177,7 @@ def test_strong_answers_but_thin_coverage_is_decided_by_numbers(bank) -> None:
 @pytest.mark.parametrize(
     ("pipeline", "verdict", "decided_by"),
     [
-        (3_600_000, "likely", "score"),   # expected 900k ≥ 800k left
+        (3_600_000, "likely", "coverage"),   # expected 900k ≥ 800k left
         (3_000_000, "at_risk", "coverage"),  # 750k = 93.75%
         (2_000_000, "unlikely", "coverage"),  # 500k = 62.5%
     ],
@@ -186,11 +189,12 @@ def test_coverage_thresholds(bank, pipeline, verdict, decided_by) -> None:
     assert (result.verdict, result.decided_by) == (verdict, decided_by)
 
 
-def test_numbers_never_improve_a_weak_score(bank) -> None:
+def test_weak_answers_lower_passing_numbers_by_one_step_only(bank) -> None:
     numbers = {"target": 100, "closed_so_far": 0, "open_pipeline": 10_000, "win_rate": 0.5}
     result = score_answers(bank, {q.id: 1 for q in bank.questions}, numbers)
-    assert result.checks[0].verdict == "likely"
-    assert (result.verdict, result.decided_by) == ("unlikely", "score")
+    assert result.checks[0].verdict == "likely" and result.score_verdict == "unlikely"
+    assert (result.verdict, result.decided_by) == ("at_risk", "coverage")
+    assert result.lowered_by_answers and "lowered one step" in result.rule
 
 
 def test_capacity_check_can_decide(bank) -> None:
@@ -243,7 +247,7 @@ def test_question_weight_counts_within_dimension(tiny) -> None:
 
 def test_low_confidence_when_few_answered(bank) -> None:
     result = score_answers(bank, {bank.questions[0].id: 4})
-    assert result.low_confidence and "caution" in result.rule
+    assert result.low_confidence and "Provisional" in result.rule
 
 
 @pytest.mark.parametrize(
@@ -470,3 +474,199 @@ def test_numbers_from_dataset_by_hand() -> None:
         "ramped_reps": 1.0,
         "deals_per_rep_month": 0.67,
     }
+
+
+# ---- the verdict rule a revenue executive signs ---------------------------------------------
+
+
+def _all(bank, value, **overrides):
+    return {**{q.id: value for q in bank.questions}, **overrides}
+
+
+def test_weakest_link_failing_heavy_dimension_keeps_the_verdict_from_likely(bank) -> None:
+    # Planning (weight 1.5) all 1s, everything else 5s: (8.75 − 1.5) × 100 / 8.75 = 82.9,
+    # which alone reads likely; a failing dimension weighing 1 or more caps it at at risk.
+    answers = _all(bank, 5, **{q.id: 1 for q in bank.questions_of("planning")})
+    result = score_answers(bank, answers)
+    assert result.score == 82.9
+    assert result.verdict == "at_risk" and result.score_verdict == "at_risk"
+    assert result.weakest_link is not None and result.weakest_link.id == "planning"
+    assert "Planning and forecasting scores 0" in result.rule
+
+
+def test_weakest_link_ignores_a_light_dimension(bank) -> None:
+    # Tools and data weighs 0.75 (< 1): all 1s there, 5s elsewhere → 8 × 100 / 8.75 = 91.4.
+    answers = _all(bank, 5, **{q.id: 1 for q in bank.questions_of("tools_data")})
+    result = score_answers(bank, answers)
+    assert (result.score, result.verdict, result.weakest_link) == (91.4, "likely", None)
+
+
+def test_weakest_link_weight_defaults_to_the_mean_dimension_weight(tiny) -> None:
+    # Tiny bank: weights 2 and 1, mean 1.5. B (weight 1) failing does not cap; A (weight 2) does.
+    assert score_answers(tiny, {"a1": 5, "a2": 5, "b1": 2}).verdict == "likely"  # 91.7
+    capped = score_answers(load_bank_from_text(TINY.replace("weight = 1.0\nsummary",
+                                                            "weight = 0.2\nsummary")),
+                           {"a1": 2, "a2": 2, "b1": 5})
+    # A = 25 (failing, weight 2 ≥ mean 1.1), B = 100 → (50 + 20) / 2.2 = 31.8 → unlikely anyway
+    assert capped.verdict == "unlikely" and capped.weakest_link is not None
+
+
+THIN = ("ops_trust", "ops_early", "mkt_one_kpi", "fun_conversion", "rep_view", "tal_bench")
+
+
+def test_thin_answers_give_a_provisional_at_risk_and_say_what_to_answer(bank) -> None:
+    # Six of 33 answered with 5s: score 100, but 6/33 = 18% < 50% and three dimensions (planning,
+    # leadership, tools) have no answer → provisional, at best at risk.
+    result = score_answers(bank, dict.fromkeys(THIN, 5))
+    assert result.score == 100.0 and result.verdict == "at_risk" and result.provisional
+    # 17 answers make half of 33: 11 more. One of each empty dimension first, heaviest first,
+    # then the least answered dimensions.
+    assert len(result.next_to_answer) == 11
+    assert result.next_to_answer[:3] == ("plan_capacity_math", "lead_owner", "tool_data_value")
+    assert result.next_to_answer[3:6] == ("plan_coverage", "plan_forecast", "plan_gap_tracking")
+    assert "Provisional: 6 of 33 statements answered (18%; 50% needed)" in result.rule
+    assert "Answer next: 11 more statements, in Planning and forecasting" in result.rule
+    assert "(provisional)" in result.rule_lines[-1]
+
+
+def test_every_dimension_answered_and_half_the_statements_is_firm(bank) -> None:
+    # Two statements per dimension (16) + one = 17 of 33 ≥ 50%: no longer provisional.
+    answers = {qs[i].id: 5 for d in bank.dimensions for i, qs in
+               enumerate([bank.questions_of(d.id)] * 2)}
+    answers["ops_cadence"] = 5
+    result = score_answers(bank, answers)
+    assert len(answers) == 17 and not result.provisional and result.verdict == "likely"
+    assert result.next_to_answer == ()
+
+
+def test_thin_answers_cannot_outvote_a_whole_empty_dimension(bank) -> None:
+    # Everything answered except planning: share 29/33, but planning has no answer.
+    answers = {q.id: 5 for q in bank.questions if q.dimension != "planning"}
+    result = score_answers(bank, answers)
+    assert result.verdict == "at_risk" and result.provisional
+    assert result.next_to_answer == ("plan_capacity_math",)
+
+
+def test_numbers_set_the_verdict_and_opinion_lowers_it_one_step_at_most(bank) -> None:
+    # All 2s (score 25: the answers say unlikely) with expected bookings at 180% of what is
+    # left (1.8M × 50% vs 500k) and capacity at 300% (5 reps × 2 deals × 3 months × 50k =
+    # 1.5M vs 500k): the numbers say likely, the answers lower it one step to at risk.
+    numbers = {"target": 1_000_000, "closed_so_far": 500_000, "open_pipeline": 1_800_000,
+               "win_rate": 0.5, "ramped_reps": 5, "deals_per_rep_month": 2,
+               "average_deal_size": 50_000, "months_left": 3}
+    result = score_answers(bank, _all(bank, 2), numbers)
+    assert [c.ratio for c in result.checks] == [1.8, 3.0]
+    assert (result.verdict, result.decided_by, result.lowered_by_answers) == (
+        "at_risk", "coverage", True)
+    assert "lowered one step" in result.rule_lines[-1]
+    assert "by one step at most" in result.rule
+
+
+@pytest.mark.parametrize(
+    ("answer", "pipeline", "verdict", "lowered"),
+    [
+        # 800k left at a 25% win rate; all answers at 5 → 100, at 3 → 50, at 1 → 0.
+        (5, 3_000_000, "at_risk", False),   # numbers at risk (93.75%); answers cannot raise it
+        (1, 3_000_000, "unlikely", True),   # numbers at risk, answers unlikely: one step down
+        (1, 2_000_000, "unlikely", False),  # numbers unlikely (62.5%): nothing lower
+        (3, 3_600_000, "at_risk", True),    # numbers likely (112.5%), answers at risk
+        (1, 3_600_000, "at_risk", True),    # numbers likely, answers unlikely: one step only
+    ],
+)
+def test_numbers_against_opinion_table(bank, answer, pipeline, verdict, lowered) -> None:
+    numbers = {"target": 1_000_000, "closed_so_far": 200_000, "open_pipeline": pipeline,
+               "win_rate": 0.25}
+    result = score_answers(bank, _all(bank, answer), numbers)
+    assert (result.verdict, result.decided_by, result.lowered_by_answers) == (
+        verdict, "coverage", lowered)
+
+
+def test_evidence_from_elsewhere_plugs_into_the_numbers(bank) -> None:
+    forecast = Check("forecast", "unlikely", 0.6, "Forecast P50 is 60% of what is left.",
+                     "Find 400,000 more in deals that can close this quarter.", "Forecast")
+    result = score_answers(bank, _all(bank, 5), evidence=(forecast,))
+    assert (result.verdict, result.decided_by) == ("unlikely", "forecast")
+    assert result.actions[0].source == "forecast"
+    assert result.actions[0].action.startswith("Find 400,000")
+    assert "decided by the forecast" in result.rule_lines[-1]
+
+
+def test_actions_include_the_binding_constraint(bank) -> None:
+    # Partnership: five statements at 1 (score 0, weight 1 → shortfall 100) is the binding
+    # constraint. Marketing: three at 2 (25 → shortfall 75), one n/a. Each marketing statement
+    # could add 1/8.75 × 1/3 × 75 = 2.9 points, each partnership one 1/8.75 × 1/5 × 100 = 2.3:
+    # by gain alone the top three would all be marketing.
+    answers = _all(bank, 5, **{q.id: 1 for q in bank.questions_of("ops_partnership")},
+                   mkt_one_kpi=2, mkt_cadence=2, mkt_no_blame=2, mkt_two_way=None)
+    result = score_answers(bank, answers)
+    assert result.binding_constraint is not None
+    assert result.binding_constraint.id == "ops_partnership"
+    assert [a.dimension for a in result.actions] == [
+        "marketing_alignment", "marketing_alignment", "ops_partnership"]
+    assert [a.gain for a in result.actions] == [2.9, 2.9, 2.3]
+
+
+def test_when_coverage_decides_the_first_action_is_the_pipeline_it_needs(bank) -> None:
+    # 800k left at a 25% win rate needs 3.2M of pipeline: 2M more than the 1.2M there, or a
+    # win rate of 800k / 1.2M = 67% on today's pipeline.
+    numbers = {"target": 1_000_000, "closed_so_far": 200_000, "open_pipeline": 1_200_000,
+               "win_rate": 0.25}
+    answers = _all(bank, 4)
+    result = score_answers(bank, answers, numbers)
+    assert result.decided_by == "coverage"
+    first = result.actions[0]
+    assert first.source == "coverage"
+    assert first.action == ("Add 2,000,000 of qualified pipeline (to 3,200,000 at your 25% "
+                            "win rate), or lift the win rate on today's pipeline from 25% to "
+                            "67%.")
+    assert len(result.actions) == 3
+    assert result.binding_constraint is not None
+    assert any(a.dimension == result.binding_constraint.id for a in result.actions[1:])
+
+
+def test_when_capacity_decides_the_first_action_is_the_capacity_it_needs(bank) -> None:
+    # 4 reps × 1 deal × 2 months × 50k = 400k against 800k left: 400k more, i.e. 4 more reps
+    # (100k each) or 800k / (2 × 50k × 4) = 2 deals per rep per month.
+    numbers = {"target": 1_000_000, "closed_so_far": 200_000, "open_pipeline": 4_000_000,
+               "win_rate": 0.25, "ramped_reps": 4, "deals_per_rep_month": 1,
+               "average_deal_size": 50_000, "months_left": 2}
+    result = score_answers(bank, _all(bank, 4), numbers)
+    assert result.decided_by == "capacity"
+    assert result.actions[0].action == (
+        "Add 400,000 of selling capacity: about 4.0 more ramped reps at 1 deals a month each, "
+        "or 2.00 won deals per rep per month from the 4 you have (now 1).")
+
+
+def test_binding_constraint_reason_when_not_the_lowest_score(tiny) -> None:
+    # A = 50 at weight 2 → 2 × 50 = 100 points missing; B = 25 at weight 1 → 75: A binds.
+    result = score_answers(tiny, {"a1": 5, "a2": 1, "b1": 2})
+    assert result.binding_constraint is not None and result.binding_constraint.id == "a"
+    assert "rather than Beta, which scores lower (25/100)" in result.binding_reason
+    assert "2 against 1" in result.binding_reason and "100 against 75" in result.binding_reason
+    lowest = score_answers(tiny, {"a1": 2, "a2": 2, "b1": 5})
+    assert lowest.binding_reason.startswith("Alpha has the lowest score (25/100)")
+
+
+def test_shown_score_and_verdict_agree_at_the_threshold(tiny) -> None:
+    # Averaged answers of 3.794 are worth 69.85 points: stored and shown as 69.8, judged at risk
+    # (not shown as 70 and judged below 70).
+    result = score_answers(tiny, {"a1": 3.794, "a2": 3.794, "b1": 3.794})
+    assert result.score == 69.8 and score_text(result.score) == "69.8"
+    assert result.verdict == "at_risk"
+    assert result.rule_lines[0].startswith("Score 69.8/100")
+    assert score_answers(tiny, {"a1": 3.8, "a2": 3.8, "b1": 3.8}).verdict == "likely"  # 70
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(1, 5)), min_size=3, max_size=3))
+def test_verdict_follows_the_score_as_shown(values) -> None:
+    tiny = load_bank_from_text(TINY)
+    answers = dict(zip(("a1", "a2", "b1"), values, strict=True))
+    if all(v is None for v in values):
+        return
+    result = score_answers(tiny, answers)
+    shown = float(score_text(result.score))
+    if result.verdict == "likely":
+        assert shown >= 70
+    if shown < 45:
+        assert result.verdict == "unlikely"
