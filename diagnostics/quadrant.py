@@ -7,7 +7,14 @@ Definitions (shown to users on the page and in the README):
   period; or, without an activity file, opportunities worked per week: deals open at any time in
   the period (created on or before its end, not closed before its start) ÷ (working days ÷ 5).
 - Split lines: the medians of the reps with at least ``min_deals`` closed deals, unless targets
-  are given. A value on the line counts as high.
+  are given. An engagement on its line counts as high.
+- Placement (the evidence rule): with engagement at or above its line, a rep is a star when the
+  close ratio is at or above its line, else needs coaching. Below the engagement line the close
+  ratio must clear the line with its whole 95% Wilson interval: wholly below → performance plan,
+  wholly above → check the data, and an interval that reaches the line → too close to call
+  (watch, no plan yet), with how many more closed deals at the same ratio would settle it. The
+  funnel plot draws its control limits around the same close-ratio line with the same test, so
+  the labels and the plot agree.
 - Reps with fewer than ``min_deals`` closed deals are "not enough data", never in a quadrant.
 - Segment/product/region filters keep the deals in those categories and the activities logged
   against them; team/rep filters keep the reps whose deals belong to the team.
@@ -49,6 +56,7 @@ __all__ = [
     "compare_periods",
     "export_frame",
     "funnel_plot_limits",
+    "funnel_plot_line",
     "load_content",
     "rep_activity_trend",
     "rep_funnel",
@@ -56,8 +64,12 @@ __all__ = [
 
 Engagement = Literal["activities", "meetings", "opportunities"]
 ENGAGEMENTS: tuple[Engagement, ...] = ("activities", "meetings", "opportunities")
-QUADRANTS = ("star", "needs_coaching", "performance_plan", "check_data", "not_enough_data")
+QUADRANTS = ("star", "needs_coaching", "performance_plan", "too_close", "check_data",
+             "not_enough_data")
 NOT_ENOUGH = "not_enough_data"
+TOO_CLOSE = "too_close"
+# "Check the data" should be rare: above this share of the placed reps, the page says why.
+CHECK_DATA_RARE_SHARE = 0.1
 DASH = "—"
 NOTHING_TO_DRAW = (
     "Nothing to draw: no rep has a deal closed (or a working day) in this period with these "
@@ -98,7 +110,7 @@ class _Quadrant(BaseModel):
     action: str = Field(min_length=1)
     colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
     engagement: Literal["high", "low"] | None = None
-    close: Literal["high", "low"] | None = None
+    close: Literal["high", "low", "around"] | None = None
 
 
 class QuadrantContent(BaseModel):
@@ -116,10 +128,14 @@ class QuadrantContent(BaseModel):
             raise ValueError(f"engagement must define exactly {list(ENGAGEMENTS)}")
         if set(self.quadrants) != set(QUADRANTS):
             raise ValueError(f"quadrants must define exactly {list(QUADRANTS)}")
-        cells = [(q.engagement, q.close) for k, q in self.quadrants.items() if k != NOT_ENOUGH]
+        cells = [(q.engagement, q.close) for k, q in self.quadrants.items()
+                 if k not in (NOT_ENOUGH, TOO_CLOSE)]
         wanted = {(e, c) for e in ("high", "low") for c in ("high", "low")}
         if set(cells) != wanted or len(cells) != 4:
             raise ValueError("the four quadrants must cover each high/low combination once")
+        close = self.quadrants[TOO_CLOSE]
+        if (close.engagement, close.close) != ("low", "around"):
+            raise ValueError('too_close takes engagement = "low" and close = "around"')
         nd = self.quadrants[NOT_ENOUGH]
         if nd.engagement is not None or nd.close is not None:
             raise ValueError("not_enough_data takes no engagement/close level")
@@ -138,6 +154,18 @@ class QuadrantContent(BaseModel):
         e = "high" if high_engagement else "low"
         c = "high" if high_close else "low"
         return next(k for k, q in self.quadrants.items() if (q.engagement, q.close) == (e, c))
+
+    def place(self, high_engagement: bool, ratio: float, line: float, side: int) -> str:
+        """Return the quadrant id under the evidence rule (see the module docstring).
+
+        ``side`` is :func:`diagnostics.stats.side_of_line` of the close ratio: -1 clearly below
+        the close-ratio line, 1 clearly above, 0 when the interval reaches it.
+        """
+        if high_engagement:
+            return self.quadrant_for(True, ratio >= line)
+        if side == 0:
+            return TOO_CLOSE
+        return self.quadrant_for(False, side > 0)
 
 
 def load_content(path: Path = CONTENT_PATH) -> QuadrantContent:
@@ -193,6 +221,7 @@ class RepRow:
     shrunk_close_ratio: float | None
     quadrant: str
     action: str
+    deals_to_settle: int | None = None
 
     @property
     def closed(self) -> int:
@@ -207,7 +236,7 @@ _JSON_FIELDS = (
 _FRAME_COLUMNS = (
     "rep", "team", "engagement", "activities", "won", "lost", "closed", "close_ratio",
     "close_ratio_low", "close_ratio_high", "shrunk_close_ratio", "quadrant", "quadrant_name",
-    "action",
+    "action", "deals_to_settle",
 )
 
 
@@ -241,6 +270,39 @@ class QuadrantResult:
             f", close ratio {_rate(self.thresholds.close_ratio)}. "
             f"Team close ratio {_rate(self.team_close_ratio)}."
         )
+
+    def check_data_note(self) -> str | None:
+        """Return why "Check the data" holds more than a few reps, or None when it stays rare.
+
+        Low engagement with a close ratio clearly above the line is rare in real teams; when
+        more than :data:`CHECK_DATA_RARE_SHARE` of the placed reps land there, the likely causes
+        are counted from the data: reps with no activity logged in the period, and an
+        engagement line that is a typed target rather than the team's median.
+        """
+        placed = [r for r in self.reps if r.quadrant != NOT_ENOUGH]
+        flagged = [r for r in placed if r.quadrant == "check_data"]
+        if not flagged or len(flagged) <= max(1, CHECK_DATA_RARE_SHARE * len(placed)):
+            return None
+        reasons = []
+        silent = sum(1 for r in flagged if r.activities == 0)
+        if silent and self.engagement != "opportunities":
+            reasons.append(f"{silent} of them logged no activity at all in the period, which "
+                           "points to activities kept outside the CRM")
+        line, team = self.thresholds.close_ratio, self.team_close_ratio
+        if self.thresholds.basis == "median" and line is not None and team and line < 0.8 * team:
+            reasons.append(f"the close-ratio line is the team median ({line:.0%}), well below the "
+                           f"pooled team close ratio ({team:.0%}): the team splits into strong and "
+                           "weak closers, so more quiet reps clear the line")
+        if self.thresholds.basis in ("target", "mixed"):
+            reasons.append("the split lines include your targets, so the lines may sit far "
+                           "from where this team works")
+        if not reasons:
+            reasons.append("nothing in the data explains it: compare their deal mix, territory "
+                           "and lead sources with the team's")
+        share = len(flagged) / len(placed)
+        return (f"{len(flagged)} of {len(placed)} placed reps ({share:.0%}) have low engagement "
+                "and a close ratio clearly above the line, where only a few are expected. "
+                + "; ".join(reasons).capitalize() + ".")
 
     def counts(self) -> dict[str, int]:
         """Return the number of reps per quadrant id (every id present, zeros included)."""
@@ -589,20 +651,23 @@ def classify_reps(
             and thresholds.engagement is not None
             and thresholds.close_ratio is not None
         )
+        quadrant, settle = NOT_ENOUGH, None
         if placeable:
             assert value is not None and ratio is not None  # narrowed by placeable
             assert thresholds.engagement is not None and thresholds.close_ratio is not None
-            quadrant = content.quadrant_for(
-                value >= thresholds.engagement, ratio >= thresholds.close_ratio
-            )
-        else:
-            quadrant = NOT_ENOUGH
+            line = thresholds.close_ratio
+            side = stats.side_of_line(won, won + lost, line, content.defaults.confidence)
+            quadrant = content.place(value >= thresholds.engagement, ratio, line, side)
+            if quadrant == TOO_CLOSE:
+                settle = stats.trials_to_settle(ratio, line, won + lost,
+                                                content.defaults.confidence)
         rows.append(
             RepRow(
                 rep=rep, team=team, engagement=value, activities=activities, won=won, lost=lost,
                 close_ratio=ratio, close_ratio_low=low, close_ratio_high=high,
                 shrunk_close_ratio=stats.shrink(won, won + lost, prior) if won + lost else None,
-                quadrant=quadrant, action=content.quadrants[quadrant].action,
+                quadrant=quadrant, action=_action(content, quadrant, settle),
+                deals_to_settle=settle,
             )
         )
     return QuadrantResult(
@@ -611,21 +676,46 @@ def classify_reps(
     )
 
 
+def _action(content: QuadrantContent, quadrant: str, settle: int | None) -> str:
+    """Return the quadrant's action; for "too close to call", with the deals to settle it."""
+    action = content.quadrants[quadrant].action
+    if quadrant != TOO_CLOSE:
+        return action
+    if settle is None:
+        return (f"{action} The close ratio sits on the line: more deals settle it only if the "
+                "ratio moves.")
+    deals = "deal" if settle == 1 else "deals"
+    return f"{action} About {settle} more closed {deals} at this close ratio would settle it."
+
+
+def funnel_plot_line(result: QuadrantResult) -> float | None:
+    """Return the rate the funnel plot's limits are drawn around: the close-ratio split line.
+
+    It is the line the quadrant labels are tested against, so a rep outside the 95% limits is
+    exactly a rep whose whole 95% interval is on one side of the line. Without a line (no rep
+    placed), the team close ratio.
+    """
+    line = result.thresholds.close_ratio
+    return result.team_close_ratio if line is None else line
+
+
 def funnel_plot_limits(result: QuadrantResult, points: int = 60) -> pd.DataFrame:
-    """Return control limits around the team close ratio: columns closed, level, low, high.
+    """Return control limits around the close-ratio line: columns closed, level, low, high.
 
     One row per (sample size, confidence level) on a grid from 1 to the largest rep's closed
-    deals, so the chart draws curves from a few dozen rows whatever the number of reps.
+    deals, so the chart draws curves from a few dozen rows whatever the number of reps. The
+    levels are the placement confidence (95%) and the content's other limits (99.8%).
     """
     columns = ["closed", "level", "low", "high"]
-    rate = result.team_close_ratio
+    rate = funnel_plot_line(result)
     biggest = max((r.closed for r in result.reps), default=0)
     if rate is None or biggest == 0:
         return pd.DataFrame(columns=columns)
     step = max(1, biggest // points)
     sizes = sorted({*range(1, biggest + 1, step), biggest})
     rows = []
-    for level in _content().defaults.funnel_plot_limits:
+    defaults = _content().defaults
+    for level in sorted({defaults.confidence, *defaults.funnel_plot_limits}):
         for n, (low, high) in zip(sizes, stats.funnel_limits(rate, sizes, level), strict=True):
             rows.append((n, f"{level:.1%}", low, high))
     return pd.DataFrame(rows, columns=columns)

@@ -18,6 +18,8 @@ __all__ = [
     "fit_beta_prior",
     "funnel_limits",
     "shrink",
+    "side_of_line",
+    "trials_to_settle",
     "wilson_interval",
     "working_days",
     "z_for",
@@ -146,3 +148,38 @@ def working_days(start: dt.date, end: dt.date) -> int:
     if end < start:
         return 0
     return int(np.busday_count(start, end + dt.timedelta(days=1)))
+
+
+def side_of_line(successes: int, trials: int, line: float, confidence: float) -> int:
+    """Return -1 if the rate is clearly below ``line``, 1 if clearly above, 0 if it may sit on it.
+
+    "Clearly" is the score test at ``confidence``: |rate - line| > z·sqrt(line(1-line)/n). That
+    is exactly "the Wilson interval excludes the line", and exactly "outside the funnel plot's
+    limits drawn around the line" (:func:`funnel_limits`), so a label and a plot built on this
+    cannot contradict each other. No trials → 0.
+    """
+    if trials <= 0:
+        return 0
+    rate = successes / trials
+    half = z_for(confidence) * math.sqrt(line * (1 - line) / trials)
+    if rate < line - half:
+        return -1
+    if rate > line + half:
+        return 1
+    return 0
+
+
+def trials_to_settle(rate: float, line: float, trials: int, confidence: float) -> int | None:
+    """Return how many more trials at ``rate`` would put it clearly on one side of ``line``.
+
+    The smallest k ≥ 1 with |rate - line| > z·sqrt(line(1-line)/(n + k)); None when the rate sits
+    on the line (no number of trials settles it) and 0 when it is already settled.
+    """
+    gap = abs(rate - line)
+    if gap == 0:
+        return None
+    z = z_for(confidence)
+    needed = z * z * line * (1 - line) / (gap * gap)  # n must exceed this
+    if trials > needed:
+        return 0
+    return max(1, math.floor(needed) + 1 - trials)

@@ -19,7 +19,10 @@ require_router()
 st.title("Rep quadrant")
 st.caption(
     "Every rep by engagement and close ratio (won ÷ deals closed in the period). Reps with too "
-    "few closed deals are drawn hollow and not put in a quadrant: a ratio on three deals is noise."
+    "few closed deals are drawn hollow and not put in a quadrant: a ratio on three deals is noise. "
+    "Below the engagement line, a rep goes on a performance plan only when the whole 95% interval "
+    "of the close ratio is below the close-ratio line; an interval that reaches the line is "
+    "*too close to call* (open diamond): watch, no plan yet."
 )
 dataset = active_dataset()
 content = q.content()
@@ -103,6 +106,9 @@ for col, key in zip(st.columns(len(q.QUADRANTS)), q.QUADRANTS, strict=True):
     col.metric(content.quadrants[key].name, counts[key], help=content.quadrants[key].action)
 th = result.thresholds
 st.caption(result.summary())
+note = result.check_data_note()
+if note:
+    st.warning(note)
 
 view = st.segmented_control("View", ["Quadrant", "Funnel plot", "Movement", "Rep drill-down"],
                             key=QUADRANT_WIDGET + "view", default="Quadrant") or "Quadrant"
@@ -124,11 +130,13 @@ elif view == "Quadrant":
     for key in q.QUADRANTS:
         st.markdown(f"**{content.quadrants[key].name}**: {content.quadrants[key].action}")
 elif view == "Funnel plot":
-    st.caption("Close ratio against the number of closed deals. Curves mark the range the team "
-               "rate would produce by chance (95% and 99.8%): reps inside are not shown to "
-               "differ from the team, however they rank.")
+    st.caption("Close ratio against the number of closed deals. Curves mark the range a rep "
+               "closing exactly at the close-ratio line would show by chance (95% and 99.8%): "
+               "reps inside the 95% curves are not shown to differ from the line, however they "
+               "rank, and the quadrant never puts them on a plan.")
     st.altair_chart(charts.funnel_plot_chart(frame, q.funnel_plot_limits(result),
-                                             result.team_close_ratio, colours), width="stretch")
+                                             q.funnel_plot_line(result), colours),
+                    width="stretch")
 elif view == "Movement":
     default_a, default_b = q.default_periods(last_day)
     mcols = st.columns(2)

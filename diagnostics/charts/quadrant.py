@@ -21,6 +21,10 @@ __all__ = [
 
 _LINE = "#555555"
 _POINT_SIZE = 90
+# "Too close to call" reps are open diamonds, unlike the filled dots of settled reps, so a
+# watch-list rep is never read as a performance-plan one.
+_TOO_CLOSE = "datum.quadrant == 'too_close'"
+_SETTLED = "datum.quadrant != 'not_enough_data' && datum.quadrant != 'too_close'"
 
 
 def _colour_scale(colours: Mapping[str, str]) -> alt.Scale:
@@ -69,11 +73,12 @@ def quadrant_chart(
             alt.Tooltip("quadrant_name:N", title="Quadrant"),
         ],
     )
-    placed = base.transform_filter("datum.quadrant != 'not_enough_data'").mark_circle(
-        size=_POINT_SIZE, opacity=0.9
-    )
+    placed = base.transform_filter(_SETTLED).mark_circle(size=_POINT_SIZE, opacity=0.9)
     hollow = base.transform_filter("datum.quadrant == 'not_enough_data'").mark_point(
         size=_POINT_SIZE, filled=False, strokeWidth=1.5
+    )
+    close_call = base.transform_filter(_TOO_CLOSE).mark_point(
+        size=_POINT_SIZE * 1.4, shape="diamond", filled=False, strokeWidth=2.2
     )
     layers: list[alt.Chart] = []
     if show_intervals:
@@ -82,7 +87,7 @@ def quadrant_chart(
                 y=alt.Y("close_ratio_low:Q"), y2=alt.Y2("close_ratio_high:Q")
             )
         )
-    layers += [placed, hollow]
+    layers += [placed, hollow, close_call]
     if engagement_threshold is not None:
         layers.append(
             alt.Chart(pd.DataFrame({"x": [engagement_threshold]}))
@@ -101,29 +106,33 @@ def quadrant_chart(
 def funnel_plot_chart(
     reps: pd.DataFrame,
     limits: pd.DataFrame,
-    team_rate: float | None,
+    line: float | None,
     colours: Mapping[str, str],
 ) -> alt.LayerChart:
-    """Return close ratio against closed deals with control-limit curves around the team rate.
+    """Return close ratio against closed deals with control-limit curves around the close line.
 
-    ``limits`` is ``funnel_plot_limits(result)`` (columns closed, level, low, high).
+    ``limits`` is ``funnel_plot_limits(result)`` (columns closed, level, low, high) and ``line``
+    the rate they are drawn around (``funnel_plot_line(result)``, the quadrant's close-ratio
+    line), so a rep outside the 95% curves is one the quadrant places by its whole interval.
+    "Too close to call" reps are open diamonds, as on the quadrant.
     """
-    data = reps.loc[reps["close_ratio"].notna(), ["rep", "closed", "close_ratio",
+    data = reps.loc[reps["close_ratio"].notna(), ["rep", "closed", "close_ratio", "quadrant",
                                                    "quadrant_name"]]
-    points = (
-        alt.Chart(data)
-        .mark_circle(size=_POINT_SIZE, opacity=0.9)
-        .encode(
-            x=alt.X("closed:Q", title="Closed deals in the period"),
-            y=alt.Y("close_ratio:Q", axis=_ratio_axis("Close ratio"),
-                    scale=alt.Scale(zero=True, nice=True)),
-            color=alt.Color("quadrant_name:N", title="Quadrant", scale=_colour_scale(colours)),
-            tooltip=[
-                alt.Tooltip("rep:N", title="Rep"),
-                alt.Tooltip("closed:Q", title="Closed deals"),
-                alt.Tooltip("close_ratio:Q", title="Close ratio", format=".0%"),
-            ],
-        )
+    base = alt.Chart(data).encode(
+        x=alt.X("closed:Q", title="Closed deals in the period"),
+        y=alt.Y("close_ratio:Q", axis=_ratio_axis("Close ratio"),
+                scale=alt.Scale(zero=True, nice=True)),
+        color=alt.Color("quadrant_name:N", title="Quadrant", scale=_colour_scale(colours)),
+        tooltip=[
+            alt.Tooltip("rep:N", title="Rep"),
+            alt.Tooltip("closed:Q", title="Closed deals"),
+            alt.Tooltip("close_ratio:Q", title="Close ratio", format=".0%"),
+            alt.Tooltip("quadrant_name:N", title="Quadrant"),
+        ],
+    )
+    points = base.transform_filter(f"!({_TOO_CLOSE})").mark_circle(size=_POINT_SIZE, opacity=0.9)
+    close_call = base.transform_filter(_TOO_CLOSE).mark_point(
+        size=_POINT_SIZE * 1.4, shape="diamond", filled=False, strokeWidth=2.2
     )
     layers: list[alt.Chart] = []
     if not limits.empty:
@@ -139,11 +148,11 @@ def funnel_plot_chart(
                 strokeDash=alt.StrokeDash("level:N", title="Control limits"),
             )
         )
-    if team_rate is not None:
+    if line is not None:
         layers.append(
-            alt.Chart(pd.DataFrame({"y": [team_rate]})).mark_rule(color=_LINE).encode(y="y:Q")
+            alt.Chart(pd.DataFrame({"y": [line]})).mark_rule(color=_LINE).encode(y="y:Q")
         )
-    layers.append(points)
+    layers += [points, close_call]
     return alt.LayerChart(layer=layers).properties(height=420)
 
 

@@ -56,7 +56,8 @@ def test_quadrant_page_counts_reps_per_quadrant() -> None:
     # Gus has 3 closed deals and Eve none: neither is placed.
     assert _metric(at, "Not enough data") == 2
     placed = sum(_metric(at, name) for name in
-                 ("Stars", "Needs coaching", "Performance plan", "Check the data"))
+                 ("Stars", "Needs coaching", "Performance plan", "Too close to call",
+                  "Check the data"))
     assert placed == 4
     table = at.dataframe[0].value
     assert list(table["Rep"]) == sorted(table["Rep"])
@@ -114,6 +115,23 @@ def test_export_buttons_are_offered() -> None:
 def test_bundled_sample_loads_by_default() -> None:
     at = _open()
     assert sum(int(m.value) for m in at.metric) == len(at.dataframe[0].value) > 0
+
+
+def test_sample_plans_only_reps_the_evidence_puts_there() -> None:
+    at = _open()
+    table = at.dataframe[0].value
+    placed = table[table["Quadrant"] != "Not enough data"]
+    plan = placed[placed["Quadrant"] == "Performance plan"]
+    close = placed[placed["Quadrant"] == "Too close to call"]
+    # A plan needs the whole interval below the line: a handful of reps, not a quarter.
+    assert 0 < len(plan) <= len(placed) // 10
+    assert len(close) > 0
+    assert all(a.startswith("Watch; no plan yet") and "more closed deals" in a
+               for a in close["Action"])
+    # When "Check the data" is not rare, the page says why, from the data.
+    check = (placed["Quadrant"] == "Check the data").sum()
+    notes = [w.value for w in at.warning if "placed reps" in w.value]
+    assert bool(notes) == (check > max(1, 0.1 * len(placed)))
 
 
 def _nobody_closed() -> Dataset:

@@ -53,10 +53,14 @@ def test_quadrant_chart_layers_and_encodings() -> None:
         engagement_label="Meetings per working day", colours=COLOURS,
     )
     spec = chart.to_dict()
-    assert _marks(spec) == ["circle", "point", "rule", "rule"]
-    circle, hollow, vline, hline = spec["layer"]
+    assert _marks(spec) == ["circle", "point", "point", "rule", "rule"]
+    circle, hollow, diamond, vline, hline = spec["layer"]
     assert hollow["mark"]["filled"] is False
     assert "not_enough_data" in hollow["transform"][0]["filter"]
+    # "Too close to call" is drawn as an open diamond, not as a settled (filled) dot.
+    assert diamond["mark"]["shape"] == "diamond" and diamond["mark"]["filled"] is False
+    assert diamond["transform"][0]["filter"] == "datum.quadrant == 'too_close'"
+    assert "too_close" in circle["transform"][0]["filter"]
     assert circle["encoding"]["x"]["title"] == "Meetings per working day"
     assert circle["encoding"]["y"]["field"] == "close_ratio"
     assert circle["encoding"]["color"]["scale"]["domain"] == list(COLOURS)
@@ -71,7 +75,7 @@ def test_quadrant_chart_shrunk_axis_and_intervals() -> None:
         engagement_label="Activities per working day", colours=COLOURS,
         y_field="shrunk_close_ratio", show_intervals=True,
     ).to_dict()
-    assert _marks(spec) == ["rule", "circle", "point"]  # no split lines without thresholds
+    assert _marks(spec) == ["rule", "circle", "point", "point"]  # no split lines
     bars = spec["layer"][0]["encoding"]
     assert (bars["y"]["field"], bars["y2"]["field"]) == ("close_ratio_low", "close_ratio_high")
     assert spec["layer"][1]["encoding"]["y"]["field"] == "shrunk_close_ratio"
@@ -112,12 +116,13 @@ def test_funnel_plot_chart() -> None:
     limits = pd.DataFrame({"closed": [1, 8, 1, 8], "level": ["95.0%", "95.0%", "99.8%", "99.8%"],
                            "low": [0.0, 0.2, 0.0, 0.1], "high": [1.0, 0.8, 1.0, 0.9]})
     spec = charts.funnel_plot_chart(_reps(), limits, 0.5, COLOURS).to_dict()
-    assert _marks(spec) == ["line", "rule", "circle"]
+    assert _marks(spec) == ["line", "rule", "circle", "point"]
+    assert spec["layer"][3]["mark"]["shape"] == "diamond"
     line = spec["layer"][0]["encoding"]
     assert line["strokeDash"]["field"] == "level" and line["detail"]["field"] == "side"
-    assert sorted(_rows(spec)) == [1, 3, 8]  # team rate, reps with a ratio, limits low+high
+    assert sorted(_rows(spec)) == [1, 3, 8]  # the line, reps with a ratio, limits low+high
     empty = charts.funnel_plot_chart(_reps(), limits.iloc[0:0], None, COLOURS).to_dict()
-    assert _marks(empty) == ["circle"]
+    assert _marks(empty) == ["circle", "point"]
 
 
 def test_movement_chart_draws_a_segment_per_rep_with_both_points() -> None:

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diagnostics import quadrant as q
+from diagnostics import stats
 from diagnostics.cli import main as cli_main
 from diagnostics.dataset import Dataset, Filters, StageConfig, build_dataset
 from diagnostics.errors import DiagnosticsError
@@ -124,10 +125,12 @@ def test_period_and_working_days(result: q.QuadrantResult) -> None:
     [
         ("Ann", 2.0, 6, 2, 0.75, "star"),
         ("Bob", 3.0, 1, 5, 1 / 6, "needs_coaching"),
-        ("Cat", 0.5, 1, 4, 0.2, "performance_plan"),
+        # Cat: low engagement, 20% on 5 deals against a 60% line: the 95% limits around 60% at
+        # n = 5 are 60% ± 1.96·√(0.24/5) = 17%–100%, so 20% may sit on the line.
+        ("Cat", 0.5, 1, 4, 0.2, "too_close"),
         ("Dan", 0.8, 4, 1, 0.8, "star"),  # on the engagement median: counts as high
         ("Eve", 1.2, 0, 0, None, "not_enough_data"),
-        ("Fay", 0.0, 3, 2, 0.6, "check_data"),  # on the close median: counts as high
+        ("Fay", 0.0, 3, 2, 0.6, "too_close"),  # on the close median, low engagement
         ("Gus", 1.5, 2, 0, 1.0, "not_enough_data"),
     ],
 )
@@ -144,8 +147,18 @@ def test_rep_rows_hand_checked(
     assert row.engagement == pytest.approx(engagement)
     assert (row.won, row.lost, row.quadrant) == (won, lost, quadrant)
     assert row.close_ratio == (None if ratio is None else pytest.approx(ratio))
-    assert row.action == q.load_content().quadrants[quadrant].action
+    assert row.action.startswith(q.load_content().quadrants[quadrant].action)
 
+
+def test_too_close_to_call_says_how_many_deals_would_settle_it(result: q.QuadrantResult) -> None:
+    # Cat at 20% against 60%: settled once n > 1.96² × 0.24 / 0.4² = 5.76, i.e. at 6 deals: 1 more.
+    cat = _row(result, "Cat")
+    assert cat.deals_to_settle == 1
+    assert cat.action.endswith("About 1 more closed deal at this close ratio would settle it.")
+    # Fay sits exactly on the line: no number of deals settles it at the same ratio.
+    fay = _row(result, "Fay")
+    assert fay.deals_to_settle is None and "sits on the line" in fay.action
+    assert "Watch; no plan yet" in fay.action
 
 def test_thresholds_are_medians_of_reps_with_enough_deals(result: q.QuadrantResult) -> None:
     # Engagement of Ann, Bob, Cat, Dan, Fay: 2.0, 3.0, 0.5, 0.8, 0.0 → median 0.8.
@@ -154,7 +167,7 @@ def test_thresholds_are_medians_of_reps_with_enough_deals(result: q.QuadrantResu
     assert result.thresholds.close_ratio == pytest.approx(0.6)
     assert result.thresholds.basis == "median"
     assert result.counts() == {
-        "star": 2, "needs_coaching": 1, "performance_plan": 1, "check_data": 1,
+        "star": 2, "needs_coaching": 1, "performance_plan": 0, "too_close": 2, "check_data": 0,
         "not_enough_data": 2,
     }
 
@@ -275,20 +288,25 @@ def test_funnel_plot_limits(result: q.QuadrantResult) -> None:
     limits = q.funnel_plot_limits(result)
     assert set(limits["level"]) == {"95.0%", "99.8%"}
     assert limits["closed"].max() == 8  # Ann has the most closed deals
-    assert (limits["low"] <= 17 / 31).all() and (limits["high"] >= 17 / 31).all()
+    # Drawn around the close-ratio line (the median, 60%), not the team rate (17/31).
+    assert q.funnel_plot_line(result) == pytest.approx(0.6)
+    assert (limits["low"] <= 0.6).all() and (limits["high"] >= 0.6).all()
+    at_8 = limits[(limits["closed"] == 8) & (limits["level"] == "95.0%")]
+    assert at_8["low"].item() == pytest.approx(0.6 - 1.959964 * (0.24 / 8) ** 0.5)
 
 
 def test_movement_between_periods(dataset: Dataset) -> None:
-    # Period A holds one December loss and one activity per rep: 0.1/day, 0% → performance plan
-    # against fixed targets. In January Ann (2.0/day, 75%) and Gus (1.5/day, 100%) are Stars.
+    # Period A holds one December loss and one activity per rep: 0.1/day, 0% on one deal, which
+    # cannot be told from the 50% target: too close to call. In January Ann (2.0/day, 75%) and
+    # Gus (1.5/day, 100%) are Stars; the quiet reps' ratios on five deals stay within 50% ± 44%.
     december = (dt.date(2025, 11, 24), dt.date(2025, 12, 5))
     options = {"min_deals": 1, "engagement_target": 1.0, "close_target": 0.5}
     movement = q.compare_periods(dataset, Filters(), december, (START, END), **options)
     frame = movement.frame.set_index("rep")
-    assert frame["quadrant_a"].tolist() == ["performance_plan"] * 7
+    assert frame["quadrant_a"].tolist() == ["too_close"] * 7
     assert frame["quadrant_b"].to_dict() == {
-        "Ann": "star", "Bob": "needs_coaching", "Cat": "performance_plan", "Dan": "check_data",
-        "Eve": "not_enough_data", "Fay": "check_data", "Gus": "star",
+        "Ann": "star", "Bob": "needs_coaching", "Cat": "too_close", "Dan": "too_close",
+        "Eve": "not_enough_data", "Fay": "too_close", "Gus": "star",
     }
     assert frame.loc["Ann", "engagement_a"] == pytest.approx(0.1)
     assert frame.loc["Ann", "engagement_b"] == pytest.approx(2.0)
@@ -352,6 +370,20 @@ def test_every_rep_gets_exactly_one_quadrant(
             lo = min(row.close_ratio, result.team_close_ratio) - 1e-9
             hi = max(row.close_ratio, result.team_close_ratio) + 1e-9
             assert lo <= row.shrunk_close_ratio <= hi
+        _assert_label_agrees_with_funnel_plot(result, row)
+
+
+def _assert_label_agrees_with_funnel_plot(result: q.QuadrantResult, row: q.RepRow) -> None:
+    """A placed quiet rep is outside the 95% funnel limits exactly when it is not too close."""
+    line = q.funnel_plot_line(result)
+    if row.quadrant not in ("performance_plan", "check_data", "too_close") or line is None:
+        return
+    ((low, high),) = stats.funnel_limits(line, [row.closed], 0.95)
+    assert row.close_ratio is not None
+    assert (row.quadrant == "performance_plan") == (row.close_ratio < low)
+    assert (row.quadrant == "check_data") == (row.close_ratio > high)
+    if row.quadrant == "performance_plan":
+        assert row.close_ratio_high is not None and row.close_ratio_high < line + 1e-9
 
 
 def test_rep_funnel_names_where_the_rep_breaks(dataset: Dataset) -> None:
@@ -437,7 +469,8 @@ def test_cli_prints_hand_checked_json(tmp_path: Path, capsys: pytest.CaptureFixt
                                      "basis": "median"}
     reps = {r["rep"]: r for r in payload["reps"]}
     assert {k: (v["engagement"], v["won"], v["lost"], v["quadrant"]) for k, v in reps.items()} == {
-        "Ann": (2.0, 3, 1, "check_data"),
+        # Ann: quiet, 75% on 4 deals vs a 47.5% line (limits 0%–96%): too close to call.
+        "Ann": (2.0, 3, 1, "too_close"),
         "Bob": (4.0, 1, 4, "needs_coaching"),
         "Cy": (0.4, 1, 0, "not_enough_data"),
     }
@@ -456,7 +489,8 @@ def test_cli_targets_and_meetings(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert payload["thresholds"] == {"engagement": 1.0, "close_ratio": 0.5, "basis": "target"}
     quadrants = {r["rep"]: r["quadrant"] for r in payload["reps"]}
     # Meetings: Ann 5, Bob 10, Cy 1 over 5 days.
-    assert quadrants == {"Ann": "star", "Bob": "needs_coaching", "Cy": "check_data"}
+    # Cy: 1 win of 1 against 50% cannot be told from the line.
+    assert quadrants == {"Ann": "star", "Bob": "needs_coaching", "Cy": "too_close"}
 
 
 def test_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -510,3 +544,73 @@ def test_rollup_and_raw_activity_paths_agree(dataset: Dataset, result: q.Quadran
     assert {r.rep: r.activities for r in ent.reps} == {r.rep: r.activities for r in result.reps}
     meetings = q.rep_activity_trend(dataset, Filters(segment=("Ent",)), "Bob", "meetings")
     assert meetings["rep"].tolist() == [1, 10]  # the December meeting, then 10 in January
+
+
+# ---- placement by evidence: the whole 95% interval against the line --------------------------
+
+
+def _team(reps: dict[str, tuple[int, int, int]]) -> Dataset:
+    """Return a dataset of reps given as name → (won, lost, activities) in the period."""
+    ids = itertools.count()
+    opps, acts = [], []
+    for rep, (won, lost, n_act) in reps.items():
+        for status in ["won"] * won + ["lost"] * lost:
+            opps.append({"opp_id": f"O{next(ids)}", "rep": rep, "team": "T",
+                         "stage": status.title(), "status": status, "created_date": START,
+                         "close_date": IN_PERIOD})
+        acts += [{"activity_id": f"A{next(ids)}", "rep": rep, "type": "Call",
+                  "activity_date": IN_PERIOD} for _ in range(n_act)]
+    return build_dataset(pd.DataFrame(opps), STAGES, activities=pd.DataFrame(acts), as_of=END)
+
+
+# Targets: 1 activity a day, 40% close. On 20 closed deals the 95% limits around 40% are
+# 40% ± 1.96·√(0.4·0.6/20) = 18.5%–61.5%.
+TEAM = {
+    "Ada": (12, 8, 20),   # 2/day, 60%: star
+    "Ben": (4, 16, 20),   # 2/day, 20%: needs coaching (effort there; never a plan)
+    "Cal": (1, 19, 5),    # 0.5/day, 5% < 18.5%: the whole interval is below → performance plan
+    "Dee": (6, 14, 5),    # 0.5/day, 30%: within the limits → too close to call
+    "Eli": (18, 2, 5),    # 0.5/day, 90% > 61.5%: clearly above → check the data
+    "Fox": (8, 12, 5),    # 0.5/day, exactly 40%: on the line → too close, never settled
+}
+
+
+@pytest.mark.parametrize(
+    ("rep", "quadrant", "settle"),
+    [("Ada", "star", None), ("Ben", "needs_coaching", None), ("Cal", "performance_plan", None),
+     # Dee: n must exceed 1.96² × 0.24 / 0.1² = 92.2 → 93 deals, 73 more than her 20.
+     ("Dee", "too_close", 73), ("Eli", "check_data", None), ("Fox", "too_close", None)],
+)
+def test_interval_based_placement(rep: str, quadrant: str, settle: int | None) -> None:
+    result = q.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0, close_target=0.4)
+    row = _row(result, rep)
+    assert (row.quadrant, row.deals_to_settle) == (quadrant, settle)
+    _assert_label_agrees_with_funnel_plot(result, row)
+    if quadrant == "performance_plan":
+        assert row.close_ratio_high is not None and row.close_ratio_high < 0.4
+    if quadrant == "too_close":
+        assert row.close_ratio_low is not None and row.close_ratio_high is not None
+        assert row.close_ratio_low <= 0.4 <= row.close_ratio_high
+
+
+def test_json_keeps_its_keys_and_names_the_new_state() -> None:
+    payload = q.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0,
+                              close_target=0.4).to_dict()
+    assert set(payload["reps"][0]) == {"rep", "engagement", "close_ratio", "close_ratio_low",
+                                       "close_ratio_high", "shrunk_close_ratio", "won", "lost",
+                                       "quadrant"}
+    assert payload["counts"]["too_close"] == 2
+    assert q.content().quadrants["too_close"].name == "Too close to call"
+
+
+def test_check_the_data_is_explained_when_it_is_not_rare() -> None:
+    quiet = q.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0, close_target=0.4)
+    assert quiet.check_data_note() is None  # 1 of 6 placed: rare enough
+    # A second quiet high closer, with no activity logged: 2 of 7 placed.
+    team = {**TEAM, "Gil": (19, 1, 0)}
+    result = q.classify_reps(_team(team), PERIOD, engagement_target=1.0, close_target=0.4)
+    note = result.check_data_note()
+    assert note is not None
+    assert note.startswith("2 of 7 placed reps (29%) have low engagement")
+    assert "1 of them logged no activity at all" in note
+    assert "your targets" in note

@@ -147,3 +147,36 @@ def test_funnel_limits_narrow_with_volume_and_stay_in_range() -> None:
     assert all(0.0 <= lo <= 0.1 <= hi <= 1.0 for lo, hi in limits)
     with pytest.raises(ValueError):
         stats.funnel_limits(0.1, [0], 0.95)
+
+
+@pytest.mark.parametrize(
+    ("successes", "trials", "line", "side"),
+    [
+        # Limits around 30% on 20 trials: 30% ± 1.96·√(0.21/20) = 9.92%–50.08%.
+        (2, 20, 0.3, 0),    # 10% is just inside
+        (1, 20, 0.3, -1),   # 5% is below
+        (11, 20, 0.3, 1),   # 55% is above
+        (6, 20, 0.3, 0),    # on the line
+        (0, 0, 0.3, 0),     # no trials: nothing to say
+    ],
+)
+def test_side_of_line_matches_wilson(successes: int, trials: int, line: float, side: int) -> None:
+    assert stats.side_of_line(successes, trials, line, 0.95) == side
+    low, high = stats.wilson_interval(successes, trials, 0.95)
+    if trials:
+        assert low is not None and high is not None
+        # The same test as the Wilson interval: the line lies outside it exactly when side != 0.
+        assert (side == -1) == (high < line) and (side == 1) == (low > line)
+
+
+@pytest.mark.parametrize(
+    ("rate", "line", "trials", "more"),
+    [
+        (0.1, 0.3, 20, 1),      # n > 1.96² × 0.21 / 0.04 = 20.17 → 21 trials
+        (0.1, 0.3, 21, 0),      # already settled
+        (0.3, 0.3, 20, None),   # on the line: never
+        (0.35, 0.3, 10, 313),   # n > 1.96² × 0.21 / 0.0025 = 322.7 → 323
+    ],
+)
+def test_trials_to_settle(rate: float, line: float, trials: int, more: int | None) -> None:
+    assert stats.trials_to_settle(rate, line, trials, 0.95) == more
