@@ -114,7 +114,8 @@ class Plan:
             (
                 f"{meeting} per rep per day",
                 format_per_day(self.meetings_per_rep_per_day),
-                "A common standard for a healthy team: one meeting per rep per working day.",
+                "One meeting per rep per working day is a norm for startup sales teams, not a "
+                "universal standard: compare with your own history.",
             ),
             (
                 "Coverage",

@@ -64,3 +64,34 @@ def test_every_band_and_verdict_is_reachable() -> None:
         seen_verdicts.add(result.verdict)
     assert seen_bands == {b.id for b in bank.bands}
     assert seen_verdicts == {"likely", "at_risk", "unlikely"}
+
+
+def _content_texts() -> list[str]:
+    """Return every statement, level, why and action of the bank and the planner's help texts."""
+    from diagnostics import planner
+
+    bank = load_bank()
+    texts = [t for q in bank.questions for t in (q.statement, *q.levels, q.why, q.action)]
+    source = Path(planner.__file__).read_text(encoding="utf-8")
+    return texts + [source]
+
+
+@pytest.mark.parametrize("norm", ["meeting a day", "meeting per rep per", "meetings held"])
+def test_startup_norms_are_labelled_where_they_appear(norm: str) -> None:
+    """The one-meeting-a-day standard and pay on activities are norms for startup sales teams."""
+    bank = load_bank()
+    for q in bank.questions:
+        text = " ".join((q.statement, q.why, q.action))
+        if norm in text and ("one" in text or "pay" in text):
+            assert "startup" in text, q.id
+    assert "norm for startup sales teams" in _content_texts()[-1]
+
+
+def test_seed_ideas_have_statements() -> None:
+    bank = load_bank()
+    ids = {q.id for q in bank.questions}
+    # The sales leader's instinct against sales ops' analysis; how the head of sales splits time;
+    # where a good sales-ops leader comes from; explaining process changes to calm the team.
+    assert {"ops_instinct_data", "tal_leader_time", "ops_leader_background",
+            "rep_change_explained"} <= ids
+    assert "startup" in bank.question("rep_pay_control").why

@@ -90,7 +90,7 @@ ARCHETYPES = [
             "forums": "working",
         },
         "federation",
-        (-3, 13, -1),
+        (-3, 12, -1),
         id="full-federation",
     ),
     pytest.param(
@@ -107,7 +107,7 @@ ARCHETYPES = [
             "forums": "none",
         },
         "chief_of_staff",
-        (-3, -2, 16),
+        (-3, 0, 16),
         id="full-chief-of-staff",
     ),
 ]
@@ -411,3 +411,20 @@ def test_the_real_entry_point_exits_2_with_a_plain_message(
     path.write_text('{"answers": {"leader_trust": "low"}}', encoding="utf-8")
     assert main(["leadership", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["recommended"] == "tsar"
+
+
+def test_disruption_follows_the_chapter() -> None:
+    """The chapter: the Federation is the least disruptive, the Chief of Staff the most visible."""
+    profiles = {p.id: p for p in load_profiles()}
+    levels = {m: profiles[m].disruption_level for m in ("tsar", "federation", "chief_of_staff")}
+    assert levels["federation"] < min(levels["tsar"], levels["chief_of_staff"])
+    assert levels["chief_of_staff"] >= levels["tsar"]
+    assert "most visible" in profiles["chief_of_staff"].disruption
+    assert "app's own reading" in profiles["chief_of_staff"].disruption
+
+
+def test_complexity_does_not_count_against_the_federation() -> None:
+    """The chapter's Federation examples are large firms serving many markets."""
+    high = recommend_model({"complexity": "high"})
+    simple = recommend_model({"complexity": "simple"})
+    assert high.fit["federation"] > simple.fit["federation"]

@@ -515,32 +515,34 @@ THIN = ("ops_trust", "ops_early", "mkt_one_kpi", "fun_conversion", "rep_view", "
 
 
 def test_thin_answers_give_a_provisional_at_risk_and_say_what_to_answer(bank) -> None:
-    # Six of 33 answered with 5s: score 100, but 6/33 = 18% < 50% and three dimensions (planning,
+    # Six of 37 answered with 5s: score 100, but 6/37 = 16% < 50% and three dimensions (planning,
     # leadership, tools) have no answer → provisional, at best at risk.
     result = score_answers(bank, dict.fromkeys(THIN, 5))
     assert result.score == 100.0 and result.verdict == "at_risk" and result.provisional
-    # 17 answers make half of 33: 11 more. One of each empty dimension first, heaviest first,
+    # 19 answers make half of 37: 13 more. One of each empty dimension first, heaviest first,
     # then the least answered dimensions.
-    assert len(result.next_to_answer) == 11
+    assert len(result.next_to_answer) == 13
     assert result.next_to_answer[:3] == ("plan_capacity_math", "lead_owner", "tool_data_value")
     assert result.next_to_answer[3:6] == ("plan_coverage", "plan_forecast", "plan_gap_tracking")
-    assert "Provisional: 6 of 33 statements answered (18%; 50% needed)" in result.rule
-    assert "Answer next: 11 more statements, in Planning and forecasting" in result.rule
+    assert "Provisional: 6 of 37 statements answered (16%; 50% needed)" in result.rule
+    assert "Answer next: 13 more statements, in Planning and forecasting" in result.rule
     assert "(provisional)" in result.rule_lines[-1]
 
 
 def test_every_dimension_answered_and_half_the_statements_is_firm(bank) -> None:
-    # Two statements per dimension (16) + one = 17 of 33 ≥ 50%: no longer provisional.
+    # Two statements per dimension (16) + three = 19 of 37 ≥ 50%: no longer provisional.
     answers = {qs[i].id: 5 for d in bank.dimensions for i, qs in
                enumerate([bank.questions_of(d.id)] * 2)}
-    answers["ops_cadence"] = 5
+    answers.update(ops_cadence=5, ops_no_reason=5, mkt_no_blame=5)
     result = score_answers(bank, answers)
-    assert len(answers) == 17 and not result.provisional and result.verdict == "likely"
+    assert len(answers) == 19 and not result.provisional and result.verdict == "likely"
+    del answers["mkt_no_blame"]  # 18 of 37 < 50%
+    assert score_answers(bank, answers).provisional
     assert result.next_to_answer == ()
 
 
 def test_thin_answers_cannot_outvote_a_whole_empty_dimension(bank) -> None:
-    # Everything answered except planning: share 29/33, but planning has no answer.
+    # Everything answered except planning: share 33/37, but planning has no answer.
     answers = {q.id: 5 for q in bank.questions if q.dimension != "planning"}
     result = score_answers(bank, answers)
     assert result.verdict == "at_risk" and result.provisional
@@ -592,9 +594,9 @@ def test_evidence_from_elsewhere_plugs_into_the_numbers(bank) -> None:
 
 
 def test_actions_include_the_binding_constraint(bank) -> None:
-    # Partnership: five statements at 1 (score 0, weight 1 → shortfall 100) is the binding
+    # Partnership: seven statements at 1 (score 0, weight 1 → shortfall 100) is the binding
     # constraint. Marketing: three at 2 (25 → shortfall 75), one n/a. Each marketing statement
-    # could add 1/8.75 × 1/3 × 75 = 2.9 points, each partnership one 1/8.75 × 1/5 × 100 = 2.3:
+    # could add 1/8.75 × 1/3 × 75 = 2.9 points, each partnership one 1/8.75 × 1/7 × 100 = 1.6:
     # by gain alone the top three would all be marketing.
     answers = _all(bank, 5, **{q.id: 1 for q in bank.questions_of("ops_partnership")},
                    mkt_one_kpi=2, mkt_cadence=2, mkt_no_blame=2, mkt_two_way=None)
@@ -603,7 +605,7 @@ def test_actions_include_the_binding_constraint(bank) -> None:
     assert result.binding_constraint.id == "ops_partnership"
     assert [a.dimension for a in result.actions] == [
         "marketing_alignment", "marketing_alignment", "ops_partnership"]
-    assert [a.gain for a in result.actions] == [2.9, 2.9, 2.3]
+    assert [a.gain for a in result.actions] == [2.9, 2.9, 1.6]
 
 
 def test_when_coverage_decides_the_first_action_is_the_pipeline_it_needs(bank) -> None:
