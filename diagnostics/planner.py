@@ -40,6 +40,8 @@ __all__ = [
     "plan_inputs_from_data",
     "plan_reverse_funnel",
     "format_per_day",
+    "implausible_rates",
+    "read_win_rate",
     "next_quarter",
     "what_if",
     "working_days_between",
@@ -140,14 +142,14 @@ class Plan:
         if per_day is None or self.meeting_stage is None:
             return None
         if per_day > 1.05:
-            verdict = (f"above the one-meeting-a-day standard: the plan asks {per_day:.1f}× what "
-                       "a healthy team sustains")
+            verdict = (f"above one meeting a day: the plan asks {per_day:.1f}× that norm")
         elif per_day >= 0.95:
-            verdict = "right at the one-meeting-a-day standard"
+            verdict = "right at one meeting a day"
         else:
-            verdict = "within the one-meeting-a-day standard"
+            verdict = "within one meeting a day"
         return (f"Each rep needs {format_per_day(per_day)} “{self.meeting_stage}” per working "
-                f"day: {verdict}.")
+                f"day: {verdict}. One meeting a day is a norm for startup sales teams, not a "
+                "universal standard; your own history is the better yardstick.")
 
     def to_frame(self) -> pd.DataFrame:
         """Return the reverse funnel as a display table (top of funnel first)."""
@@ -330,7 +332,12 @@ def plan_reverse_funnel(
 
 @dataclass(frozen=True)
 class WhatIf:
-    """The effect of a better step or a bigger deal on the bookings of the same top-of-funnel."""
+    """The effect of a better step or a bigger deal on the bookings of the same top-of-funnel.
+
+    ``verdict_level`` and ``verdict`` are the plan's coverage verdict after the change: the open
+    deals are assumed to pass through the improved step, so the win rate grows in proportion to
+    the product of the step rates, and the pipeline's value with the deal size.
+    """
 
     bookings_before: float
     bookings_after: float
@@ -338,6 +345,9 @@ class WhatIf:
     expected_bookings_after: float | None
     top_stage: str = ""
     activities_needed_before: int = 0
+    win_rate_after: float | None = None
+    verdict_level: Verdict = "unknown"
+    verdict: str = ""
 
     @property
     def change(self) -> float:
@@ -381,15 +391,59 @@ def what_if(
     after = top * float(np.prod(new_rates)) * new_size
     names = [s.stage for s in plan.stages]
     replanned = plan_reverse_funnel(plan.target, new_size, names, new_rates)
-    expected = plan.expected_bookings
+    win_rate = plan.win_rate
+    if win_rate is not None and rates:
+        win_rate = min(1.0, win_rate * float(np.prod(new_rates)) / float(np.prod(rates)))
+    pipeline = None if plan.pipeline is None else plan.pipeline * (1 + deal_size_pct / 100)
+    level, sentence, _, _, expected = _verdict(plan.remaining, pipeline, win_rate)
     return WhatIf(
         bookings_before=before,
         bookings_after=after,
         activities_needed_after=replanned.activities_needed,
-        expected_bookings_after=None if expected is None else expected * (1 + deal_size_pct / 100),
+        expected_bookings_after=expected,
         top_stage=plan.stages[0].stage,
         activities_needed_before=plan.activities_needed,
+        win_rate_after=win_rate,
+        verdict_level=level,
+        verdict=sentence,
     )
+
+
+def read_win_rate(percent: float) -> tuple[float, str | None]:
+    """Return the win rate typed in a percent field as a share, and a note when it was reread.
+
+    A value above 0 and below 1 is read as a share (0.25 → 25%): nobody plans on a win rate
+    under 1%, while typing the share into a percent field is a common slip. Values above 100
+    are refused with a DiagnosticsError.
+    """
+    if not math.isfinite(percent) or percent < 0 or percent > 100:
+        raise DiagnosticsError(
+            f"A win rate of {percent:g}% is not possible.",
+            "Type a percentage from 0 to 100 (25 for 25%).",
+        )
+    if 0 < percent < 1:
+        return percent, f"Read {percent:g} as {percent:.0%} (a share, not {percent:g}%)."
+    return percent / 100, None
+
+
+def implausible_rates(labels: Sequence[str], rates: Sequence[float | None]) -> list[str]:
+    """Return a question for each step typed below 1% (perhaps a share typed as a percent).
+
+    Raises DiagnosticsError for a rate above 100%.
+    """
+    questions = []
+    for label, rate in zip(labels, rates, strict=False):
+        if rate is None:
+            continue
+        if rate > 1:
+            raise DiagnosticsError(
+                f"The conversion of {label} is {rate:.0%}: a step cannot convert more than 100%.",
+                "Type a percentage from 0 to 100.",
+            )
+        if 0 < rate < 0.01:
+            questions.append(f"{label} is {rate * 100:g}%: did you mean {rate * 10_000:g}%? "
+                             f"Type {rate * 10_000:g} in the percent column if so.")
+    return questions
 
 
 def format_per_day(value: float | None) -> str:
@@ -433,6 +487,15 @@ class PlanInputs:
     def with_changes(self, **changes: Any) -> PlanInputs:
         """Return a copy with the given fields replaced."""
         return replace(self, **changes)
+
+    def source_key(self) -> tuple[Any, ...]:
+        """Return what the inputs were read from and their values: it changes with the period.
+
+        A page keeps the user's edits while this stays the same, and resets every input to the
+        data's values when it changes, so no input shows an old period's figure.
+        """
+        return (self.description, self.stages, self.rates, self.deal_size, self.win_rate,
+                self.pipeline, self.reps, self.activity_rate)
 
 
 def plan_inputs_from_data(

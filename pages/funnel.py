@@ -3,11 +3,10 @@
 import streamlit as st
 
 from diagnostics import funnel as fn
-from diagnostics import planner as pl
 from diagnostics.charts import funnel as charts
 from diagnostics.dataset import Filters
 from diagnostics.errors import DiagnosticsError
-from ui import state
+from ui import planner_views, state
 from ui.frame import require_router
 
 VIEWS = ("Funnel", "Where it breaks", "Reps", "Planner: make your number")
@@ -136,59 +135,4 @@ if view == "Funnel":
             st.info("Pick a start and an end date for the other period.")
 
 if view == VIEWS[3]:
-    inputs = pl.plan_inputs_from_data(dataset, filters, rule, result, metrics)
-    st.caption(f"Rates, deal size, win rate and pipeline come from: {inputs.description}")
-    p1, p2, p3, p4 = st.columns(4)
-    money = {"step": 1000.0, "format": "%.0f"}
-    target = p1.number_input("Revenue target", 1.0, None, **money, **_seeded("target", 1e6))
-    plan_period = p2.date_input(
-        "Plan period", **_seeded("plan_period", pl.next_quarter(dataset.as_of))
-    )
-    days = pl.working_days_between(*plan_period) if len(plan_period) == 2 else None
-    n_reps = p3.number_input("Reps", 1, None, **_seeded("reps", max(inputs.reps, 1)))
-    size = p4.number_input(
-        "Average deal size", 1.0, None, **money, **_seeded("deal_size", inputs.deal_size or 1e4)
-    )
-    q1, q2, q3 = st.columns(3)
-    pipeline = q1.number_input("Open pipeline", 0.0, None, **money,
-                               **_seeded("pipeline", inputs.pipeline))
-    win_pct = q2.number_input(
-        "Win rate (%)", 0.0, 100.0, **_seeded("win_rate", round((inputs.win_rate or 0) * 100, 1))
-    )
-    booked = q3.number_input("Already booked", 0.0, None, **money, **_seeded("booked", 0.0))
-    rates = st.data_editor(
-        fn.rates_frame(inputs.step_labels(), inputs.rates, "Conversion (%)"),
-        disabled=["Step"], hide_index=True, key=state.FUNNEL_WIDGET_PREFIX + "plan_rates",
-    )
-    try:
-        plan = pl.plan_reverse_funnel(
-            target, size, inputs.stages, fn.rates_from_frame(rates, "Conversion (%)"),
-            activity_rate=inputs.activity_rate, reps=int(n_reps), working_days=days,
-            pipeline=pipeline, win_rate=win_pct / 100, booked=booked,
-        )
-    except DiagnosticsError as err:
-        st.error(str(err))
-        st.stop()
-    show = {"likely": st.success, "at_risk": st.warning, "unlikely": st.error}
-    show.get(plan.verdict_level, st.info)(plan.verdict)
-    for col, (label, value, note) in zip([*st.columns(3), *st.columns(3)], plan.display_items(),
-                                         strict=True):
-        col.metric(label, value, help=note)
-    if standard := plan.meeting_standard():
-        st.caption(standard)
-    st.altair_chart(charts.plan_chart(plan), width="stretch")
-    st.dataframe(plan.to_frame(), hide_index=True, width="stretch")
-    st.subheader("What if")
-    labels = plan.step_labels()
-    if not labels:
-        st.info("The data has no steps between stages to improve: check the stage settings on "
-                "the Data page.")
-        st.stop()
-    w1, w2, w3 = st.columns(3)
-    step = w1.selectbox("Improve step", labels, **_seeded("wi_step", labels[-1], labels))
-    points = w2.slider("by points", 0, 30, **_seeded("wi_points", 5))
-    pct = w3.slider("Deal size up (%)", 0, 50, **_seeded("wi_size", 0))
-    change = pl.what_if(plan, labels.index(step), points, pct)
-    st.metric(change.label, fn.format_amount(change.bookings_after),
-              delta=fn.format_amount(change.change))
-    st.caption(change.sentence())
+    planner_views.render(dataset, filters, rule, result, metrics, settings, _seeded)

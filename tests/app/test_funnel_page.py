@@ -201,6 +201,43 @@ def test_planner_inputs_drive_the_reverse_funnel() -> None:
     assert _metric(at, "Bookings from the same 47 at Lead") != before
 
 
+def _with_change(at: AppTest) -> str:
+    boxes = [*at.success, *at.warning, *at.error, *at.info]
+    return next(str(b.value) for b in boxes if str(b.value).startswith("With this change"))
+
+
+def test_planner_inputs_follow_the_period_and_what_if_moves_the_verdict() -> None:
+    at = _open(_dataset())
+    _view(at, "Planner: make your number")
+    win = at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate")
+    assert win.value == 35.3  # 6 won of 17 closed over the whole range
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").set_value(50_000.0).run()
+    at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 1, 10),
+                                                                   D(2026, 3, 31))).run()
+    assert not at.exception
+    # Q1: 4 won of 7 closed, deals of 1,000; every input read from the data follows.
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").value == 57.1
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "deal_size").value == 1000.0
+    assert "come from: Counting rule: furthest stage reached. Cohort: Deals created 10 Jan " \
+           "2026 – 31 Mar 2026." in _captions(at)
+    # The typed target is the user's, not the data's: it stays.
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").value == 50_000.0
+    at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 4, 1),
+                                                                   D(2026, 6, 30))).run()
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").value == 20.0
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "deal_size").value == 5000.0
+    # A share typed in the percent field is read as a share.
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").set_value(0.25).run()
+    assert "Read 0.25 as 25%" in _captions(at)
+    # The what-if verdict follows the sliders: 100k of pipeline at 25% against 50k is likely;
+    # at 40k of pipeline it brings 10k (unlikely), and 50% bigger deals make it 15k.
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "pipeline").set_value(40_000.0).run()
+    before = _with_change(at)
+    assert before.startswith("With this change — Unlikely")
+    at.slider(key=FUNNEL_WIDGET_PREFIX + "wi_size").set_value(50).run()
+    assert _with_change(at) != before and "15k" in _with_change(at)
+
+
 def test_settings_survive_a_page_switch() -> None:
     at = _open(_dataset())
     at.selectbox(key=FUNNEL_WIDGET_PREFIX + "rule").set_value("any").run()

@@ -132,13 +132,22 @@ def test_what_if_on_one_step_and_on_deal_size() -> None:
     assert better_close.change == pytest.approx(35_000)
     assert better_close.activities_needed_after == 1600  # 14 ← 28 ← 56 ← 160 ← 1,600
     assert better_close.label == "Bookings from the same 2,000 at Calls"
+    # Proposal → Won from 40% to 50% lifts the pipeline's win rate by the same factor, 20% → 25%:
+    # 500k × 25% = 125k of the 140k to book (89%), so the verdict moves from unlikely to at risk.
     assert better_close.sentence() == (
         "The target would then need 1,600 at Calls instead of 2,000; expected bookings from the "
-        "open pipeline: 100k."
+        "open pipeline: 125k."
     )
+    assert plan.verdict_level == "unlikely"  # 100k of 140k = 71% < 75%
+    assert better_close.win_rate_after == pytest.approx(0.25)
+    assert better_close.verdict_level == "at_risk"
+    assert better_close.verdict.startswith("At risk:")
     bigger = pl.what_if(plan, deal_size_pct=10)
     assert bigger.bookings_after == pytest.approx(154_000)
-    assert bigger.expected_bookings_after == pytest.approx(110_000)
+    assert bigger.expected_bookings_after == pytest.approx(110_000)  # 550k × 20% = 79%
+    assert bigger.verdict_level == "at_risk"
+    both = pl.what_if(plan, step=3, points=20, deal_size_pct=20)  # 600k × 30% = 180k
+    assert both.verdict_level == "likely"
     capped = pl.what_if(plan, step=1, points=90)
     assert capped.bookings_after == pytest.approx(140_000 / 0.35)
     with pytest.raises(DiagnosticsError, match="no step 9"):
@@ -270,3 +279,54 @@ def test_meeting_standard_sentence(per_day: float | None, words: str | None) -> 
                                meeting_stage="Meeting" if per_day is not None else None)
     sentence = plan.meeting_standard()
     assert (sentence is None) if words is None else (words in (sentence or ""))
+
+
+@pytest.mark.parametrize(
+    ("typed", "share", "note"),
+    [
+        (25.0, 0.25, None),
+        (0.25, 0.25, "Read 0.25 as 25% (a share, not 0.25%)."),
+        (0.0, 0.0, None),
+        (1.0, 0.01, None),
+        (100.0, 1.0, None),
+    ],
+)
+def test_a_win_rate_typed_as_a_share_is_read_as_one(typed: float, share: float,
+                                                    note: str | None) -> None:
+    assert pl.read_win_rate(typed) == (pytest.approx(share), note)
+
+
+@pytest.mark.parametrize("typed", [100.5, 250.0, -1.0])
+def test_win_rates_outside_0_to_100_are_refused(typed: float) -> None:
+    with pytest.raises(DiagnosticsError, match="not possible"):
+        pl.read_win_rate(typed)
+
+
+def test_conversion_rates_below_1_percent_are_questioned_above_100_refused() -> None:
+    labels = ["Calls → Meeting", "Meeting → Won"]
+    assert pl.implausible_rates(labels, [0.0025, 0.5]) == [
+        "Calls → Meeting is 0.25%: did you mean 25%? Type 25 in the percent column if so."]
+    assert pl.implausible_rates(labels, [0.1, None]) == []
+    with pytest.raises(DiagnosticsError, match="more than 100%"):
+        pl.implausible_rates(labels, [0.1, 1.2])
+
+
+def test_planner_inputs_follow_the_period() -> None:
+    # Q1: deals of 1,000, 2 won of 3 closed; Q2: deals of 5,000, 1 won of 2 closed.
+    stages = StageConfig(funnel=("Lead", "Demo"), won=("Won",), lost=("Lost",))
+    rows = [("a", "Won", 1000.0, D(2026, 1, 5), D(2026, 2, 1)),
+            ("b", "Won", 1000.0, D(2026, 1, 6), D(2026, 2, 2)),
+            ("c", "Lost", 1000.0, D(2026, 1, 7), D(2026, 2, 3)),
+            ("d", "Won", 5000.0, D(2026, 4, 5), D(2026, 5, 1)),
+            ("e", "Lost", 5000.0, D(2026, 4, 6), D(2026, 5, 2))]
+    opps = pd.DataFrame([{"opp_id": i, "rep": "Ann", "stage": st, "amount": amt,
+                          "created_date": c, "close_date": cl} for i, st, amt, c, cl in rows])
+    data = build_dataset(opps, stages, as_of=D(2026, 6, 30))
+    q1 = pl.plan_inputs_from_data(data, Filters(start=D(2026, 1, 1), end=D(2026, 3, 31)))
+    q2 = pl.plan_inputs_from_data(data, Filters(start=D(2026, 4, 1), end=D(2026, 6, 30)))
+    assert (q1.deal_size, q1.win_rate) == (1000.0, pytest.approx(2 / 3))
+    assert (q2.deal_size, q2.win_rate) == (5000.0, pytest.approx(1 / 2))
+    # The key a page uses to reset its inputs changes with the period, not on a rerun.
+    assert q1.source_key() != q2.source_key()
+    again = pl.plan_inputs_from_data(data, Filters(start=D(2026, 1, 1), end=D(2026, 3, 31)))
+    assert again.source_key() == q1.source_key()
