@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from diagnostics.questionnaire import load_bank
 from tests.e2e.conftest import assert_no_exception, wait_idle
 
@@ -27,8 +29,9 @@ def test_answer_share_and_print(app_url: str, page: Any, tmp_path: Path) -> None
 
     page.goto(f"{app_url}/make_your_number")
     wait_idle(page)
-    assert page.get_by_role("heading", name="Make your number").first.is_visible()
-    assert page.get_by_text("No statement is answered yet").is_visible()
+    # Retrying checks: on a loaded machine the first script run can still be drawing.
+    expect(page.get_by_role("heading", name="Make your number").first).to_be_visible()
+    expect(page.get_by_text("No statement is answered yet")).to_be_visible()
 
     # Quick fill from an answers file, then change one statement by clicking its radio.
     page.get_by_text("Load answers or your own question bank").click()
@@ -43,7 +46,8 @@ def test_answer_share_and_print(app_url: str, page: Any, tmp_path: Path) -> None
     page.get_by_text(f"5 · {first.levels[4]}").click()
     wait_idle(page)
     verdict = _verdict(page)
-    assert re.search(r"At risk to make the number · score 5[1-9](\.\d)?/100", verdict), verdict
+    found = re.search(r"At risk to make the number · score (\d+(\.\d)?)/100", verdict)
+    assert found and 50 < float(found.group(1)) < 60, verdict
     assert_no_exception(page)
 
     # The address bar now carries the answers: a fresh session restores the same verdict.
