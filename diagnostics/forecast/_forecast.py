@@ -217,7 +217,8 @@ def default_period(as_of: dt.date) -> tuple[dt.date, dt.date]:
 def _method(evidence: Evidence, history: History) -> str:
     base = {
         "history": (f"learned from the stage history of {history.closed_deals:,} closed deals: "
-                    "per stage, the share won and the days from entering the stage to closing"),
+                    "per stage, the share won, the days deals stayed before moving on and the "
+                    "days from entering the stage to closing"),
         "stages": (f"learned from {history.closed_deals:,} closed deals: per stage, the share "
                    "won (from the stage lost deals were lost at), and the days from creation to "
                    "closing (no stage dates)"),
@@ -226,7 +227,7 @@ def _method(evidence: Evidence, history: History) -> str:
     }[evidence]
     return (
         "Each open deal counts its amount times the chance that a deal like it (same stage, "
-        f"open as long) is won by the period end, {base}; deals not yet created add the last "
+        f"there as long) is won by the period end, {base}; deals not yet created add the last "
         f"{history.creation_days} days' creation rate times the chance a new deal is won in the "
         "time left; the range comes from which deals close, not from a fixed band."
     )
@@ -253,11 +254,15 @@ def method_explained(forecast: Forecast, backtest: Backtest) -> list[str]:
         learned,
         (f"**Few deals, careful rates.** A stage's rate is pulled toward the overall rate as if "
          f"it had {PRIOR_DEALS} more deals at that rate: a stage seen 5 times does not get 100%."),
-        ("**Each open deal.** Its amount times the chance that a deal at its stage, open as "
-         "long as it has been, is won *by the period end*. An early-stage deal that usually "
-         "needs five months counts for little in a quarter. Deals past their close date are "
-         "judged by how long they have been open: history says how often deals that old still "
-         "close. The close date typed in the CRM is not used to time deals (only its latest "
+        ("**Each open deal.** Its amount times the chance that it is won *by the period end*. "
+         + ("With a stage history, a deal still in its stage must first move on, as often and "
+            "as fast as deals that had stayed that long did, then be won from the next stage "
+            "in the time left. " if forecast.evidence == "history" else
+            "That chance is the one of deals open as long as it has been. ")
+         + "An early-stage deal that usually needs five months counts for little in a quarter; "
+         "a deal stuck far longer than deals that went on to win counts for little too. Deals "
+         "past their close date are judged the same way, by how long they have been where they "
+         "are. The close date typed in the CRM is not used to time deals (only its latest "
          "value is kept, so history cannot say how reliable it is)."),
         (f"**New pipeline.** Deals not created yet: the last {CREATION_WINDOW} days' creation "
          "rate, times the chance a new deal is won in the time left, at the average won amount."),

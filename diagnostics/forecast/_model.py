@@ -107,6 +107,61 @@ def _timing_from_codes(code: IntArray) -> Timing:
 
 
 @dataclass(frozen=True)
+class Exits:
+    """Days deals stayed in a stage: ``advance[d]`` the share moving on after exactly d days,
+    ``staying[d]`` the share still in the stage after d days (deals still there count)."""
+
+    advance: FloatArray
+    staying: FloatArray
+    moves: int
+
+    def window_probability(
+        self, next_won: FloatArray, age: IntArray, start: IntArray, end: IntArray
+    ) -> FloatArray:
+        """Return P(move on, then be won from the next stage inside (start, end]), given age."""
+        out = np.zeros(np.shape(age))
+        lead = start - age  # days from the as-of date to the window's start: one value a call
+        width = end - start
+        for d, w in set(zip(lead.tolist(), width.tolist(), strict=True)):
+            rows = (lead == d) & (width == w)
+            table = self._table(next_won, int(d), int(w))
+            out[rows] = table[np.clip(age[rows], 0, table.size - 1)]
+        return np.clip(out, 0.0, 1.0)
+
+    def _table(self, next_won: FloatArray, lead: int, width: int) -> FloatArray:
+        """Return, for every age a, P(won in the window | still in the stage after a days).
+
+        Σ over u ≥ 1 days more in the stage: advance[a + u] · [G(lead + width − u) − G(lead − u)]
+        ÷ staying[a], where G is ``next_won`` (0 before day 0, its last value after its end).
+        """
+        size = self.advance.size
+        top = lead + width
+        if width <= 0 or top <= 0:
+            return np.zeros(size + 1)
+        u = np.arange(top + 1)
+        g = _lookup(next_won, top - u) - _lookup(next_won, lead - u)
+        g[0] = 0.0  # still in the stage on the as-of date: it moves on a day later at best
+        reached = np.convolve(self.advance, g[::-1])[top: top + size]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table = np.where(self.staying > 0, reached / self.staying, 0.0)
+        # Older than any deal that stayed in the stage: history has no such deal moving on.
+        return np.append(table, 0.0)
+
+
+def exits_from_codes(code: IntArray) -> Exits:
+    """Return stay-in-stage tables from ``days * 3 + (0 still there, 1 moved on, 2 lost)``."""
+    size = int(code.max()) // 3 + 2 if code.size else 1
+    counts = np.bincount(code, minlength=3 * size)[: 3 * size].reshape(size, 3).astype(float)
+    at_risk = np.cumsum(counts.sum(axis=1)[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h_move = np.where(at_risk > 0, counts[:, 1] / at_risk, 0.0)
+        h_lost = np.where(at_risk > 0, counts[:, 2] / at_risk, 0.0)
+    staying = np.cumprod(1 - h_move - h_lost)
+    before = np.concatenate(([1.0], staying[:-1]))
+    return Exits(before * h_move, staying, int(counts[:, 1].sum()))
+
+
+@dataclass(frozen=True)
 class StageModel:
     """What closed deals that reached one stage did (rank 0: every deal, from creation)."""
 
@@ -117,6 +172,10 @@ class StageModel:
     win_probability: float
     timing: Timing
     borrowed_timing: bool
+    # With a stage history: how long deals stay in this stage before moving on, and the chance
+    # of a deal just entering the next stage being won within each number of days.
+    exits: Exits | None = None
+    next_won: FloatArray | None = None
 
     def window_probability(
         self, age: IntArray, start: IntArray, end: IntArray
@@ -125,7 +184,11 @@ class StageModel:
 
         ``age`` is how long each deal has been open on the same clock. A deal older than every
         closed deal of the stage gets 0: history has no deal that was won after that long.
+        With a stage history, a deal still in its stage after ``age`` days must first move on
+        (as deals that stayed that long did), then be won from the next stage in time.
         """
+        if self.exits is not None and self.next_won is not None:
+            return self.exits.window_probability(self.next_won, age, start, end)
         p = self.win_probability
         still_open = p * (1 - self.timing.cdf_won(age)) + (1 - p) * (1 - self.timing.cdf_lost(age))
         won = p * (self.timing.cdf_won(end) - self.timing.cdf_won(start))
@@ -155,23 +218,53 @@ class History:
         return self.stages[rank - 1]
 
 
-def _outcomes(deals: Deals, as_of: int) -> IntArray:
-    """Return ``3 × last known day + outcome`` of each deal, as known on ``as_of``.
+def _outcomes(deals: Deals, as_of: int) -> tuple[IntArray, IntArray]:
+    """Return each deal's last known day on ``as_of`` (its close, else ``as_of``) and outcome.
 
-    The last known day is the close, else ``as_of``; outcomes: 0 still open then, 1 won by
-    then, 2 lost by then. Subtracting 3 × a clock's start gives the codes timing is built from.
+    Outcomes: 0 still open then, 1 won by then, 2 lost by then.
     """
     won = (deals.status == WON) & (deals.closed <= as_of)
     lost = (deals.status == LOST) & (deals.closed <= as_of)
-    end = np.where(won | lost, deals.closed, as_of).astype(np.int64)
-    codes: IntArray = end * 3 + won + 2 * lost
-    return codes
+    end = np.where(won | lost, deals.closed, as_of).astype(np.int32)
+    return end, (won.view(np.int8) + 2 * lost.view(np.int8)).astype(np.int32)
 
 
-def _clocked(start: IntArray, known: IntArray, as_of: int, rows: BoolArray) -> Timing:
+def _clocked(start: IntArray, known: tuple[IntArray, IntArray], as_of: int,
+             rows: BoolArray) -> Timing:
     """Return the timing of ``rows`` whose clock started on ``start``, as known on ``as_of``."""
-    rows = rows & (start <= as_of)
-    return _timing_from_codes((known - 3 * start)[rows])
+    at = np.flatnonzero(rows & (start <= as_of))
+    return _timing_from_codes((known[0][at] - start[at]) * 3 + known[1][at])
+
+
+def _stage_exits(deals: Deals, rank: int, at: IntArray, begun: IntArray, day: IntArray,
+                 outcome: IntArray, as_of: int) -> Exits | None:
+    """Return how long deals stayed at ``rank`` before moving on (None: too few moved on).
+
+    ``at`` are the deals at or past the stage by ``as_of``, ``begun`` when they entered it,
+    ``day`` and ``outcome`` their last known day and outcome then.
+    """
+    if rank < len(deals.entered):
+        moved = deals.entered[rank][at]
+    else:  # moving on from the last open stage is being won
+        moved = np.where(deals.status[at] == WON, deals.closed[at], NO_DATE)
+    moved_by = moved <= as_of
+    lost_here = (outcome == 2) & ~moved_by  # lost by then, without moving on first
+    end = np.where(moved_by, moved, day)
+    exits = exits_from_codes(np.clip(end - begun, 0, MAX_DAYS) * 3 + moved_by + 2 * lost_here)
+    return exits if exits.moves >= MIN_TIMES else None
+
+
+def _linked(models: list[StageModel]) -> list[StageModel]:
+    """Return the models with each one's chance of winning from the next stage attached."""
+    out = []
+    for i, model in enumerate(models):
+        if i + 1 < len(models):
+            after = models[i + 1]
+            next_won = after.win_probability * after.timing.won
+        else:
+            next_won = np.ones(1)
+        out.append(replace(model, next_won=next_won))
+    return out
 
 
 def _shrunk(won: int, closed: int, prior: float) -> float:
@@ -205,23 +298,34 @@ def learn_history(deals: Deals, evidence: Evidence, as_of: int, mask: BoolArray)
     if evidence != "none":
         # Won deals reached every stage; closed deals' reach is the furthest rank they got to.
         rank = np.where(deals.status == WON, deals.won_rank, deals.rank)
+        # Closed deals reaching each rank (won deals reach them all), from one count.
+        by_rank = np.bincount(np.clip(rank[closed], 0, deals.won_rank),
+                              minlength=deals.won_rank + 1)
+        reaching = np.cumsum(by_rank[::-1])[::-1]
+        # With a history, deals whose clock for a stage started by then had reached it then;
+        # reaching a stage means having reached the one before, so each stage narrows the last.
+        at = np.flatnonzero(seen)
         for r, name in enumerate(deals.stages, start=1):
-            at_least = rank >= r
-            reached = closed & at_least
-            # With a history, a clock started by then means the stage was reached by then.
-            within = seen if evidence == "history" else seen & at_least
-            n_r, w_r = int(reached.sum()), int((reached & won).sum())
+            n_r = int(reaching[r])
             reached_counts.append(n_r)
             start = clock_starts(deals, evidence, r)
-            timing = _clocked(start, known, as_of, within)
+            exits = None
+            if evidence == "history":
+                at = at[start[at] <= as_of]
+                begun, day, outcome = start[at], known[0][at], known[1][at]
+                timing = _timing_from_codes((day - begun) * 3 + outcome)
+                exits = _stage_exits(deals, r, at, begun, day, outcome, as_of)
+            else:
+                timing = _clocked(start, known, as_of, seen & (rank >= r))
             borrowed = timing.won_times < MIN_TIMES or timing.lost_times < MIN_TIMES
             if timing.won_times < MIN_TIMES:
                 timing = replace(timing, won=overall_timing.won)
             if timing.lost_times < MIN_TIMES:
                 timing = replace(timing, lost=overall_timing.lost)
-            models.append(StageModel(r, name, n_r, w_r, _shrunk(w_r, n_r, prior), timing,
-                                     borrowed))
+            models.append(StageModel(r, name, n_r, n_won, _shrunk(n_won, n_r, prior), timing,
+                                     borrowed, exits))
         reached_counts.append(n_won)
+        models = _linked(models)
     next_rates = tuple(
         b / a if a else None for a, b in zip(reached_counts, reached_counts[1:], strict=False)
     )

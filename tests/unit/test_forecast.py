@@ -149,6 +149,42 @@ def test_early_stage_deals_cannot_close_in_time_but_late_ones_can() -> None:
     assert [d.opp_id for d in fc.top_deals] == ["L"]
 
 
+def test_a_deal_must_first_move_on_from_its_stage_as_long_stays_did() -> None:
+    """Early lasts exactly 10 days (half move on); Late lasts 5 days (80% won).
+
+    A deal 8 days into Early moves on in 2 days and is won 5 days later, inside a 10-day window,
+    with chance P(move on at day 10) × p(Late), p(Late) shrunk toward the overall 40%. On day 10,
+    201 deals were in Early (the 200 closed ones and the open one now 12 days in) and 100 moved
+    on. The deal 12 days in has stayed longer than any deal that moved on: it gets nothing.
+    """
+    rows, history = [], []
+    for i in range(200):
+        created = D(2025, 6, 1) + dt.timedelta(days=i)
+        late = created + dt.timedelta(days=10)
+        moves, won = i % 2 == 0, i % 10 < 8 and i % 2 == 0
+        close = late + dt.timedelta(days=5) if moves else late
+        rows.append({"opp_id": f"C{i}", "stage": "Won" if won else "Lost", "amount": 1.0,
+                     "created_date": created, "close_date": close})
+        history.append((f"C{i}", "Early", created))
+        if moves:
+            history.append((f"C{i}", "Late", late))
+    for name, age in (("E8", 8), ("E12", 12)):
+        rows.append({"opp_id": name, "stage": "Early", "amount": 1000.0,
+                     "created_date": AS_OF - dt.timedelta(days=age), "close_date": AS_OF})
+        history.append((name, "Early", AS_OF - dt.timedelta(days=age)))
+    dataset = _dataset(rows, TWO_STAGES, history)
+    fc = forecast_bookings(dataset, 1e3, AS_OF + dt.timedelta(days=1),
+                           AS_OF + dt.timedelta(days=10))
+    overall = 80 / 200
+    p_late = (80 + 10 * overall) / (100 + 10)
+    chances = {d.opp_id: d.probability for d in fc.top_deals}
+    assert chances == {"E8": pytest.approx(100 / 201 * p_late)}  # E12 gets nothing: not listed
+    assert fc.from_open_pipeline == pytest.approx(1000 * 100 / 201 * p_late)
+    short = forecast_bookings(dataset, 1e3, AS_OF + dt.timedelta(days=1),
+                              AS_OF + dt.timedelta(days=6))
+    assert short.from_open_pipeline == 0  # won on day 7 at the earliest
+
+
 def test_slipped_deals_are_judged_by_how_old_they_are() -> None:
     """A deal past its close date and older than any deal ever won gets nothing."""
     rows = _closed_process(400, 0.25, 1 / 10, AS_OF)  # the longest cycle is about 60 days
