@@ -466,7 +466,8 @@ def forecast_bookings(
     )
 
 
-__all__ = ["CREATION_WINDOW", "DealLine", "Forecast", "Lever", "StageLine", "deals_frame",
+__all__ = ["CREATION_WINDOW", "DealLine", "Forecast", "ForecastCheck", "Lever", "StageLine",
+           "deals_frame", "forecast_check",
            "default_period", "forecast_bookings", "method_explained", "suggested_target"]
 
 
@@ -483,3 +484,51 @@ def suggested_target(deals: Deals, period_start: dt.date, period_end: dt.date) -
         return 1_000_000.0
     digits = 1 - int(math.floor(math.log10(total)))
     return float(round(total, digits))
+
+
+@dataclass(frozen=True)
+class ForecastCheck:
+    """The forecast reduced to what another page's verdict needs (make your number, workshop)."""
+
+    period_start: dt.date
+    period_end: dt.date
+    target: float
+    closed_so_far: float
+    expected_bookings: float
+    p_target: float
+    evidence: Evidence
+
+    @property
+    def numbers(self) -> dict[str, float]:
+        """Return the numbers a questionnaire takes from it."""
+        return {"target": self.target, "closed_so_far": self.closed_so_far,
+                "expected_bookings": round(self.expected_bookings, 2),
+                "p_target": round(self.p_target, 4)}
+
+    def sentence(self) -> str:
+        """Return one sentence naming the period, the forecast and the chance of the target."""
+        when = f"{self.period_start:%d %b} – {self.period_end:%d %b %Y}"
+        return (f"Forecast from the data for {when}: expected bookings "
+                f"{format_amount(self.expected_bookings)} against a "
+                f"{format_amount(self.target)} target, a {format_rate(self.p_target)} chance of "
+                "reaching it.")
+
+
+def forecast_check(
+    dataset: Dataset,
+    target: float | None = None,
+    period: tuple[dt.date, dt.date] | None = None,
+    *,
+    deals: Deals | None = None,
+) -> ForecastCheck:
+    """Return the forecast of ``period`` (default: the quarter still being played) for a target.
+
+    Without a target, the bookings of the period before stand in (see :func:`suggested_target`).
+    Raises DiagnosticsError when the data cannot support a forecast.
+    """
+    deals = deals or load_deals(dataset)
+    start, end = period or default_period(dataset.as_of)
+    goal = target if target is not None and target > 0 else suggested_target(deals, start, end)
+    fc = forecast_bookings(dataset, goal, start, end, deals=deals)
+    return ForecastCheck(start, end, goal, fc.closed_so_far, fc.expected_bookings, fc.p_target,
+                         fc.evidence)

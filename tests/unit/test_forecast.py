@@ -426,6 +426,25 @@ def test_sample_forecast_uses_the_stage_history() -> None:
     assert len(backtest.points) >= 4 and backtest.mean_abs_pct_error is not None
 
 
+def test_forecast_check_gives_other_pages_the_numbers_of_the_quarter_being_played() -> None:
+    from diagnostics.forecast import forecast_check
+
+    rows = _closed_process(400, 0.25, 1 / 10, AS_OF)
+    rows.append({"opp_id": "OPEN", "stage": "Open", "amount": 10_000.0,
+                 "created_date": AS_OF, "close_date": AS_OF})
+    dataset = _dataset(rows)
+    check = forecast_check(dataset, 2_000.0)
+    assert (check.period_start, check.period_end) == (D(2026, 4, 1), D(2026, 6, 30))
+    full = forecast_bookings(dataset, 2_000.0, D(2026, 4, 1), D(2026, 6, 30))
+    assert check.expected_bookings == pytest.approx(full.expected_bookings)
+    assert check.numbers == {"target": 2_000.0, "closed_so_far": 0.0,
+                             "expected_bookings": round(full.expected_bookings, 2),
+                             "p_target": round(full.p_target, 4)}
+    assert "01 Apr – 30 Jun 2026" in check.sentence()
+    # Without a target, what was won the quarter before stands in (none here: 1,000,000).
+    assert forecast_check(dataset).target == 1_000_000.0
+
+
 CLI_KEYS = {"as_of", "period_start", "period_end", "target", "closed_so_far",
             "expected_bookings", "p10", "p50", "p90", "p_target", "from_open_pipeline",
             "from_new_pipeline", "by_stage", "backtest", "method"}
