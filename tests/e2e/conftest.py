@@ -57,42 +57,48 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start the app on a free port (workshop store in a temp dir); yield its base URL."""
+def start_app(workshop_db: str, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``streamlit run app.py`` on a free port with this workshop store; return it, URL."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "MYN_WORKSHOP_DB": str(tmp_path_factory.mktemp("ws") / "workshops.duckdb"),
-    }
-    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "app.py",
-            "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
-        ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    env = {**os.environ, "MYN_WORKSHOP_DB": workshop_db}
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", "app.py",
+                "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
+                "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
+            ],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.read() == b"ok":
-                    break
+                    return proc, url
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not become healthy within 60 s")
-    yield url
+    proc.kill()
+    raise RuntimeError("streamlit did not become healthy within 60 s")
+
+
+def stop_app(proc: subprocess.Popen[bytes]) -> None:
+    """Stop an app started by ``start_app``."""
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start the app on a free port (workshop store in a temp dir); yield its base URL."""
+    proc, url = start_app(str(tmp_path_factory.mktemp("ws") / "workshops.duckdb"),
+                          tmp_path_factory.mktemp("log") / "streamlit.log")
+    yield url
+    stop_app(proc)
 
 
 def wait_idle(page: Any, timeout: float = 30_000) -> None:
