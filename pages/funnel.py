@@ -107,7 +107,7 @@ except DiagnosticsError as err:
     st.error(str(err))
     st.stop()
 sentence_box.info(f"Where it breaks: {report.sentence()}", icon=":material/troubleshoot:")
-if view == "Where it breaks" and result.total:
+if view == "Where it breaks" and result.total and report.breakages:
     st.altair_chart(charts.breakage_chart(report), width="stretch")
     st.dataframe(report.to_frame(), hide_index=True, width="stretch")
 
