@@ -257,12 +257,25 @@ class Dataset:
         return [r[0] for r in rows]
 
     def date_range(self) -> tuple[dt.date, dt.date]:
-        """Return the first and last dates covered by the opportunities (created or closed)."""
-        lo, hi = self.con.execute(
-            "SELECT least(min(created_date), min(close_date)),"
-            " greatest(max(created_date), max(close_date)) FROM opportunities"
-        ).fetchall()[0]
-        return (lo or self.as_of, hi or self.as_of)
+        """Return the first date the opportunities cover (created or closed) and the as-of date.
+
+        Periods end at the as-of date: an open deal's expected close date lies in the future.
+        """
+        lo = self.con.execute(
+            "SELECT least(min(created_date), min(close_date)) FROM opportunities"
+        ).fetchall()[0][0]
+        return (min(lo, self.as_of) if lo else self.as_of, self.as_of)
+
+    def period_filters(
+        self, start: dt.date | None, end: dt.date | None, **others: Any
+    ) -> Filters:
+        """Return filters for a period picked on a page; an end at the data's edge is left open.
+
+        The whole range (the default period) thus keeps the deals that carry no date.
+        """
+        lo, hi = self.date_range()
+        return Filters(start=None if start is None or start <= lo else start,
+                       end=None if end is None or end >= hi else end, **others)
 
 
 def connect_locked(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2) -> (

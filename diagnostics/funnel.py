@@ -513,6 +513,22 @@ def _outcome_groups(dataset: Dataset, filters: Filters, stale_days: int) -> pd.D
     )
 
 
+def _open_today(
+    dataset: Dataset, filters: Filters, stale_days: int, groups: pd.DataFrame
+) -> pd.DataFrame:
+    """Return ``groups`` with its open rows replaced by the deals open today, for a closed cohort.
+
+    Deals closed in a period are never open, so pipeline, velocity and stale deals would all
+    read 0: the closed-in-period view shows the pipeline open today (same segment, rep… filters).
+    """
+    if filters.cohort != "closed":
+        return groups
+    today = _outcome_groups(dataset, replace(filters, start=None, end=None, cohort="created"),
+                            stale_days)
+    return pd.concat([groups[groups["status"] != "open"], today[today["status"] == "open"]],
+                     ignore_index=True)
+
+
 def _metrics_from_groups(
     groups: pd.DataFrame, stale_days: int, has_last_touch: bool = True
 ) -> HeadlineMetrics:
@@ -552,10 +568,12 @@ def headline_metrics(dataset: Dataset, filters: Filters, stale_days: int = 60) -
     Win rate = won / (won + lost); the cycle is the median of days from created to closed for won
     deals; velocity = open deals × win rate × average won amount ÷ median cycle (revenue per day).
     Open deals are those in the funnel (placeholder stages left out); a deal is stale when nothing
-    happened to it for more than ``stale_days`` days before the data's last date.
+    happened to it for more than ``stale_days`` days before the data's last date. For deals
+    closed in a period, open deals, pipeline, velocity and stale deals are those open today.
     """
-    return _metrics_from_groups(_outcome_groups(dataset, filters, stale_days), stale_days,
-                                dataset.has_last_touch)
+    groups = _open_today(dataset, filters, stale_days,
+                         _outcome_groups(dataset, filters, stale_days))
+    return _metrics_from_groups(groups, stale_days, dataset.has_last_touch)
 
 
 def funnel_with_metrics(
@@ -563,7 +581,8 @@ def funnel_with_metrics(
 ) -> tuple[FunnelResult, HeadlineMetrics]:
     """Return the funnel and the headline metrics together, in one scan for the furthest rule."""
     groups = _outcome_groups(dataset, filters, stale_days)
-    metrics = _metrics_from_groups(groups, stale_days, dataset.has_last_touch)
+    metrics = _metrics_from_groups(_open_today(dataset, filters, stale_days, groups), stale_days,
+                                   dataset.has_last_touch)
     if rule != "furthest":
         return compute_funnel(dataset, filters, rule), metrics
     _rank_count(dataset)

@@ -512,3 +512,22 @@ def test_funnel_command_reads_a_real_export(capsys: pytest.CaptureFixture[str]) 
     assert out["stages"][0]["reached"] > out["stages"][-1]["reached"] > 0
     assert out["won"] == out["stages"][-1]["reached"]  # furthest stage: every won deal reached Won
     assert "segment = SMB" in out["rule"]["description"]
+
+
+def test_closed_in_period_shows_the_pipeline_open_today(hand: Dataset) -> None:
+    closed = Filters(start=D(2026, 1, 15), end=D(2026, 2, 28), cohort="closed")
+    m = fn.headline_metrics(hand, closed)
+    assert (m.won, m.lost) == (1, 2)  # A2 won, B1 and B2 lost in the period
+    assert (m.open, m.open_pipeline) == (2, 1050.0)  # B3 and C1, open today
+    _, same = fn.funnel_with_metrics(hand, closed)
+    assert same == m
+
+
+def test_stale_is_unknown_without_any_date_of_change() -> None:
+    opps = [_opp("O1", "Ann", "Demo", 10, D(2025, 1, 1), None)]
+    data = build_dataset(pd.DataFrame(opps), STAGES, as_of=AS_OF)
+    assert data.has_last_touch is False
+    m = fn.headline_metrics(data, Filters())
+    assert m.stale_open is None
+    stale = [item for item in m.display_items() if item[0].startswith("Stale")][0]
+    assert stale[1] == "—" and "no last-activity" in stale[2]
