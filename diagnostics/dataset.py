@@ -7,9 +7,11 @@ Tables (always present, possibly empty):
 
 ``opportunities``
     opp_id, rep, team, stage, status ('open' | 'won' | 'lost'), amount, created_date, close_date,
-    segment, product, region, last_touch (latest of created, stage change, activity),
-    reached_rank (1..len(funnel stages)+1 where the last rank is "Won"; NULL for open deals sitting
-    in an excluded placeholder stage).
+    segment, product, region, last_touch (latest of created, stage change, activity, last
+    activity column), reached_rank (1..len(funnel stages)+1 where the last rank is "Won"; NULL
+    for open deals sitting in an excluded placeholder stage and for lost deals with no evidence
+    of how far they got: "lost, stage unknown"). ``close_date`` of a won (lost) deal is its won
+    (lost) date when the file has one, else its close date.
 ``activities``
     activity_id, rep, type, activity_date, opp_id, is_meeting.
 ``stage_history``
@@ -36,11 +38,14 @@ __all__ = [
     "Dataset",
     "HISTORY_COLUMNS",
     "OPPORTUNITY_COLUMNS",
+    "OPPORTUNITY_INPUTS",
+    "Coverage",
     "StageConfig",
     "WON_STAGE",
     "Filters",
     "build_dataset",
     "connect_locked",
+    "coverage",
     "opportunity_filter_sql",
 ]
 
@@ -59,6 +64,15 @@ OPPORTUNITY_COLUMNS: dict[str, str] = {
     "segment": "VARCHAR",
     "product": "VARCHAR",
     "region": "VARCHAR",
+}
+# Read from an opportunities file but not stored as such: the close date of a closed deal comes
+# from the column its outcome names (won or lost date) before the plain close date, and the last
+# activity date feeds ``last_touch``.
+OPPORTUNITY_INPUTS: dict[str, str] = {
+    **OPPORTUNITY_COLUMNS,
+    "won_date": "DATE",
+    "lost_date": "DATE",
+    "last_activity": "DATE",
 }
 ACTIVITY_COLUMNS: dict[str, str] = {
     "activity_id": "VARCHAR",
@@ -227,6 +241,7 @@ class Dataset:
     has_activities: bool = False
     has_stage_history: bool = False
     notes: list[str] = field(default_factory=list)
+    has_last_touch: bool = True  # activities, stage history or a last-activity column: "stale"
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run fixed SQL with parameters on the dataset and return a (small) DataFrame."""
@@ -242,12 +257,25 @@ class Dataset:
         return [r[0] for r in rows]
 
     def date_range(self) -> tuple[dt.date, dt.date]:
-        """Return the first and last dates covered by the opportunities (created or closed)."""
-        lo, hi = self.con.execute(
-            "SELECT least(min(created_date), min(close_date)),"
-            " greatest(max(created_date), max(close_date)) FROM opportunities"
-        ).fetchall()[0]
-        return (lo or self.as_of, hi or self.as_of)
+        """Return the first date the opportunities cover (created or closed) and the as-of date.
+
+        Periods end at the as-of date: an open deal's expected close date lies in the future.
+        """
+        lo = self.con.execute(
+            "SELECT least(min(created_date), min(close_date)) FROM opportunities"
+        ).fetchall()[0][0]
+        return (min(lo, self.as_of) if lo else self.as_of, self.as_of)
+
+    def period_filters(
+        self, start: dt.date | None, end: dt.date | None, **others: Any
+    ) -> Filters:
+        """Return filters for a period picked on a page; an end at the data's edge is left open.
+
+        The whole range (the default period) thus keeps the deals that carry no date.
+        """
+        lo, hi = self.date_range()
+        return Filters(start=None if start is None or start <= lo else start,
+                       end=None if end is None or end >= hi else end, **others)
 
 
 def connect_locked(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2) -> (
@@ -378,7 +406,7 @@ def build_dataset(
     and to ``funnel_stages`` so that every chart shows the user's names.
     """
     con = con or connect_locked()
-    opp = _as_arrow(opportunities, OPPORTUNITY_COLUMNS)
+    opp = _as_arrow(opportunities, OPPORTUNITY_INPUTS)
     act = _as_arrow(activities, ACTIVITY_COLUMNS)
     hist = _as_arrow(stage_history, HISTORY_COLUMNS)
     con.register("_in_opp", opp)
@@ -439,8 +467,9 @@ def build_dataset(
     )
     opp_text = _distinct_text(opp, ["rep", "team", "stage", "segment", "product", "region"])
     # Furthest rank: won deals reach every stage; open deals their current stage; lost deals the
-    # furthest stage in their history, else the stage they were lost at (Pipedrive keeps it),
-    # else the first stage (we know they entered the funnel, not how far they got). Open deals
+    # furthest stage in their history (a stage history file, "Date entered" or stage-named date
+    # columns), else the stage they were lost at (Pipedrive keeps it), else none: "lost, stage
+    # unknown", counted in the totals but charged to no step. Open deals
     # parked in an excluded stage (on hold) stay out of the funnel and the pipeline, with or
     # without stage history, so that every export of the same deals counts the same.
     _create_compact(
@@ -468,14 +497,20 @@ def build_dataset(
             FROM base b
         )
         SELECT t.opp_id, t.rep, t.team, coalesce(t.shown_stage, t.stage) AS stage,
-               t.status_clean AS status, t.amount, t.created_date, t.close_date,
+               t.status_clean AS status, t.amount, t.created_date,
+               CASE t.status_clean WHEN 'won' THEN coalesce(t.won_date, t.close_date)
+                                   WHEN 'lost' THEN coalesce(t.lost_date, t.close_date)
+                                   ELSE t.close_date END AS close_date,
                t.segment, t.product, t.region,
-               greatest(t.created_date, h.last_change, a.last_activity) AS last_touch,
+               greatest(t.created_date, h.last_change, a.last_activity, t.last_activity)
+                   AS last_touch,
                CASE
                  WHEN t.status_clean = 'won' THEN ?
                  WHEN t.stage_role = 'excluded' AND t.status_clean = 'open' THEN NULL
                  WHEN t.status_clean = 'open' THEN greatest(t.stage_rank, h.max_rank, 1)
-                 ELSE least(coalesce(greatest(h.max_rank, t.stage_rank), 1), ? - 1)
+                 -- lost: the furthest stage in evidence; none is "lost, stage unknown"
+                 WHEN coalesce(h.max_rank, t.stage_rank) IS NOT NULL
+                 THEN least(greatest(h.max_rank, t.stage_rank), ? - 1)
                END AS reached_rank
         FROM typed t
         LEFT JOIN hist h ON h.opp_id = t.opp_id
@@ -502,6 +537,7 @@ def build_dataset(
             """
         ).fetchall()[0]
         as_of = row[0] or dt.date.today()
+    touched = opp.column("last_activity").null_count < opp.num_rows
     return Dataset(
         con=con,
         stages=stages,
@@ -510,4 +546,60 @@ def build_dataset(
         has_activities=act.num_rows > 0,
         has_stage_history=hist.num_rows > 0,
         notes=list(notes),
+        has_last_touch=touched or act.num_rows > 0 or hist.num_rows > 0,
     )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many deals carry each date and an amount: what any figure over them can rest on."""
+
+    deals: int
+    no_created: int
+    closed: int
+    closed_undated: int
+    with_amount: int
+    open: int
+    open_with_amount: int
+    lost: int = 0
+    lost_stage_unknown: int = 0
+
+    def notes(self) -> list[str]:
+        """Return one sentence per gap in the data (none when every deal carries everything)."""
+        out = []
+        if self.lost_stage_unknown:
+            out.append(
+                f"{self.lost_stage_unknown:,} of {self.lost:,} lost deals have no evidence of how "
+                "far they got (“lost, stage unknown”): they count in the totals and are charged "
+                "to no step. Stage history, “Date entered” columns or date columns named after "
+                "stages (e.g. “Demo date”) would place them.")
+        if self.no_created:
+            out.append(
+                f"{self.no_created:,} of {self.deals:,} deals have no created date: they count "
+                "in the whole-range view, not in a period of deals created.")
+        if self.closed_undated:
+            out.append(
+                f"{self.closed_undated:,} of {self.closed:,} closed deals have no close date (no "
+                "close, won or lost date): they count in the whole-range totals, not in a "
+                "period of deals closed.")
+        if self.with_amount < self.deals:
+            out.append(f"Amounts known for {self.with_amount:,} of {self.deals:,} deals; money "
+                       "figures rest on those.")
+        return out
+
+
+def coverage(dataset: Dataset) -> Coverage:
+    """Return how many deals carry a created date, a close date (closed ones), an amount, and
+    how many lost deals have no evidence of the stage they reached."""
+    row = dataset.con.execute(
+        """
+        SELECT count(*), count(*) FILTER (WHERE created_date IS NULL),
+               count(*) FILTER (WHERE status <> 'open'),
+               count(*) FILTER (WHERE status <> 'open' AND close_date IS NULL),
+               count(amount), count(*) FILTER (WHERE status = 'open'),
+               count(amount) FILTER (WHERE status = 'open'),
+               count(*) FILTER (WHERE status = 'lost'),
+               count(*) FILTER (WHERE status = 'lost' AND reached_rank IS NULL)
+        FROM opportunities
+        """).fetchall()[0]
+    return Coverage(*(int(v) for v in row))

@@ -84,6 +84,10 @@ REFERENCES: dict[str, str] = {
 }
 DASH = "—"
 NO_DEALS = "No deals match these filters: widen the period or clear a filter."
+# "Where it breaks" names a step only when at least this share of the lost deals in scope have a
+# known stage: otherwise the unplaced ones could have dropped out at any step.
+MIN_KNOWN_LOST_SHARE = 0.8
+LOST_STAGE_UNKNOWN = "Lost, stage unknown"
 FILTER_COLUMNS = ("segment", "product", "region", "team", "rep")
 # Bit masks live in a BIGINT: bit 0 is unused and bit 63 is the sign.
 _MAX_RANKS = 62
@@ -191,8 +195,14 @@ class FunnelResult:
     filters: Filters
     stages: tuple[StageCount, ...]
     total: int
-    # Lost deals counted at the first stage for want of information (None: not counted yet).
-    unplaced_lost: int | None = None
+    # Lost deals with no evidence of how far they got: in the totals, charged to no step.
+    lost_stage_unknown: int = 0
+
+    @property
+    def lost_stage_known_share(self) -> float | None:
+        """Return the share of lost deals whose stage is known (None when none was lost)."""
+        known = sum(s.lost_here for s in self.stages)
+        return _ratio(known, known + self.lost_stage_unknown)
 
     @property
     def description(self) -> str:
@@ -209,8 +219,11 @@ class FunnelResult:
         return [s.next_step_conversion for s in self.stages[:-1]]
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the funnel as a display table (undefined rates shown as "—")."""
-        return pd.DataFrame(
+        """Return the funnel as a display table (undefined rates shown as "—").
+
+        Lost deals whose stage is unknown get a row of their own, below the stages.
+        """
+        frame = pd.DataFrame(
             {
                 "Stage": [s.stage for s in self.stages],
                 "Reached": [s.reached for s in self.stages],
@@ -223,6 +236,11 @@ class FunnelResult:
                 "Won": [s.won_here for s in self.stages],
             }
         )
+        if self.lost_stage_unknown:
+            frame.loc[len(frame)] = [LOST_STAGE_UNKNOWN, None, DASH, DASH, None,
+                                     self.lost_stage_unknown, None]
+            frame = frame.astype({c: "Int64" for c in ("Reached", "Open here", "Won")})
+        return frame
 
     def to_json(self) -> list[dict[str, Any]]:
         """Return the stages as JSON-ready dicts (undefined rates are null)."""
@@ -252,8 +270,15 @@ class HeadlineMetrics:
     avg_won_amount: float | None
     open_pipeline: float
     velocity_per_day: float | None
-    stale_open: int
+    stale_open: int | None  # None: nothing in the data says when a deal last changed
     stale_days: int
+    open_with_amount: int | None = None  # open deals carrying an amount (None: not counted)
+    won_with_amount: int | None = None
+
+    def _amounts(self, n: int, known: int | None) -> str:
+        if known is None or known == n:
+            return ""
+        return f"; amounts known for {known:,} of {n:,} deals"
 
     def display_items(self) -> list[tuple[str, str, str]]:
         """Return (label, value, help) for each headline figure, "—" where undefined."""
@@ -267,8 +292,12 @@ class HeadlineMetrics:
                 format_days(self.median_cycle_days),
                 "median days from created to won",
             ),
-            ("Average won deal", format_amount(self.avg_won_amount), ""),
-            ("Open pipeline", format_amount(self.open_pipeline), "open deals in the funnel"),
+            ("Average won deal", format_amount(self.avg_won_amount),
+             "won deals" + self._amounts(self.won, self.won_with_amount)),
+            ("Open pipeline",
+             DASH if self.open and self.open_with_amount == 0 else format_amount(
+                 self.open_pipeline),
+             "open deals in the funnel" + self._amounts(self.open, self.open_with_amount)),
             (
                 "Velocity per day",
                 format_amount(self.velocity_per_day),
@@ -276,8 +305,11 @@ class HeadlineMetrics:
             ),
             (
                 f"Stale open (> {self.stale_days} d)",
-                f"{self.stale_open:,}",
-                f"open deals with no change or activity for more than {self.stale_days} days",
+                DASH if self.stale_open is None else f"{self.stale_open:,}",
+                f"open deals with no change or activity for more than {self.stale_days} days"
+                if self.stale_open is not None else
+                "unknown: the data has no last-activity or last-modified date, no activities "
+                "and no stage history, so nothing says when a deal last changed",
             ),
         ]
 
@@ -293,6 +325,7 @@ class HeadlineMetrics:
             "open_pipeline": self.open_pipeline,
             "velocity_per_day": self.velocity_per_day,
             "stale_open": self.stale_open,
+            "open_with_amount": self.open_with_amount,
             "stale_days": self.stale_days,
         }
 
@@ -444,7 +477,16 @@ def compute_funnel(dataset: Dataset, filters: Filters, rule: Rule = "furthest") 
     """
     frame = _grouped_masks(dataset, filters, rule)
     stages = _stages_from_masks(_stage_names(dataset), frame)
-    return FunnelResult(rule=rule, filters=filters, stages=stages, total=int(frame["n"].sum()))
+    return FunnelResult(rule=rule, filters=filters, stages=stages, total=int(frame["n"].sum()),
+                        lost_stage_unknown=_lost_stage_unknown(dataset, filters))
+
+
+def _lost_stage_unknown(dataset: Dataset, filters: Filters) -> int:
+    """Return how many filtered lost deals have no evidence of the stage they reached."""
+    where, params = opportunity_filter_sql(filters, "o")
+    return int(dataset.con.execute(
+        f"SELECT count(*) FROM opportunities o WHERE o.status = 'lost' "
+        f"AND o.reached_rank IS NULL AND {where}", params).fetchall()[0][0])
 
 
 def _outcome_groups(dataset: Dataset, filters: Filters, stale_days: int) -> pd.DataFrame:
@@ -462,18 +504,34 @@ def _outcome_groups(dataset: Dataset, filters: Filters, stale_days: int) -> pd.D
         SELECT o.reached_rank AS rank, o.status, count(*) AS n,
                sum(coalesce(o.amount, 0)) AS amount, count(o.amount) AS n_amount,
                count(*) FILTER (WHERE o.last_touch < ?) AS stale,
-               count(*) FILTER (
-                   WHERE o.status = 'lost' AND NOT list_contains(?, o.stage)) AS off_funnel,
                median(date_diff('day', o.created_date, o.close_date)) FILTER (
                    WHERE o.status = 'won' AND o.close_date >= o.created_date) AS cycle
         FROM opportunities o WHERE {where}
         GROUP BY ALL
         """,
-        [cutoff, _stage_names(dataset), *params],
+        [cutoff, *params],
     )
 
 
-def _metrics_from_groups(groups: pd.DataFrame, stale_days: int) -> HeadlineMetrics:
+def _open_today(
+    dataset: Dataset, filters: Filters, stale_days: int, groups: pd.DataFrame
+) -> pd.DataFrame:
+    """Return ``groups`` with its open rows replaced by the deals open today, for a closed cohort.
+
+    Deals closed in a period are never open, so pipeline, velocity and stale deals would all
+    read 0: the closed-in-period view shows the pipeline open today (same segment, rep… filters).
+    """
+    if filters.cohort != "closed":
+        return groups
+    today = _outcome_groups(dataset, replace(filters, start=None, end=None, cohort="created"),
+                            stale_days)
+    return pd.concat([groups[groups["status"] != "open"], today[today["status"] == "open"]],
+                     ignore_index=True)
+
+
+def _metrics_from_groups(
+    groups: pd.DataFrame, stale_days: int, has_last_touch: bool = True
+) -> HeadlineMetrics:
     status = groups["status"]
     in_funnel = groups["rank"].notna()
     won_rows = groups[status == "won"]
@@ -497,7 +555,9 @@ def _metrics_from_groups(groups: pd.DataFrame, stale_days: int) -> HeadlineMetri
         avg_won_amount=avg_won_amount,
         open_pipeline=float(open_rows["amount"].sum()),
         velocity_per_day=velocity,
-        stale_open=int(open_rows["stale"].sum()),
+        stale_open=int(open_rows["stale"].sum()) if has_last_touch else None,
+        open_with_amount=int(open_rows["n_amount"].sum()),
+        won_with_amount=int(won_rows["n_amount"].sum()),
         stale_days=stale_days,
     )
 
@@ -508,9 +568,12 @@ def headline_metrics(dataset: Dataset, filters: Filters, stale_days: int = 60) -
     Win rate = won / (won + lost); the cycle is the median of days from created to closed for won
     deals; velocity = open deals × win rate × average won amount ÷ median cycle (revenue per day).
     Open deals are those in the funnel (placeholder stages left out); a deal is stale when nothing
-    happened to it for more than ``stale_days`` days before the data's last date.
+    happened to it for more than ``stale_days`` days before the data's last date. For deals
+    closed in a period, open deals, pipeline, velocity and stale deals are those open today.
     """
-    return _metrics_from_groups(_outcome_groups(dataset, filters, stale_days), stale_days)
+    groups = _open_today(dataset, filters, stale_days,
+                         _outcome_groups(dataset, filters, stale_days))
+    return _metrics_from_groups(groups, stale_days, dataset.has_last_touch)
 
 
 def funnel_with_metrics(
@@ -518,7 +581,8 @@ def funnel_with_metrics(
 ) -> tuple[FunnelResult, HeadlineMetrics]:
     """Return the funnel and the headline metrics together, in one scan for the furthest rule."""
     groups = _outcome_groups(dataset, filters, stale_days)
-    metrics = _metrics_from_groups(groups, stale_days)
+    metrics = _metrics_from_groups(_open_today(dataset, filters, stale_days, groups), stale_days,
+                                   dataset.has_last_touch)
     if rule != "furthest":
         return compute_funnel(dataset, filters, rule), metrics
     _rank_count(dataset)
@@ -532,52 +596,29 @@ def funnel_with_metrics(
         }
     )
     stages = _stages_from_masks(_stage_names(dataset), frame)
-    # Without stage history, a lost deal off the funnel's stages has nothing placing it.
-    unplaced = None
-    if not dataset.has_stage_history:
-        unplaced = int(groups["off_funnel"].sum())
+    unknown = groups[groups["rank"].isna() & (groups["status"] == "lost")]
     result = FunnelResult(rule=rule, filters=filters, stages=stages, total=int(frame["n"].sum()),
-                          unplaced_lost=unplaced)
+                          lost_stage_unknown=int(unknown["n"].sum()))
     return result, metrics
 
 
 def counting_caveat(
     dataset: Dataset, filters: Filters, result: FunnelResult | None = None
 ) -> str | None:
-    """Return a warning when lost deals count at the first stage only for want of information.
+    """Return a warning when some lost deals cannot be placed at a stage ("stage unknown").
 
     A deal lost without stage history and without its last open stage (a plain "Closed Lost")
-    may have dropped out anywhere; it counts at the first stage, which flatters later steps.
-    Pass the ``result`` of :func:`funnel_with_metrics` for the same filters to reuse its count.
+    may have dropped out anywhere: it counts in the totals but at no step. Pass the ``result``
+    of :func:`funnel_with_metrics` for the same filters to reuse its count.
     """
-    if result is not None and result.unplaced_lost is not None:
-        return _caveat(result.unplaced_lost)
-    where, params = opportunity_filter_sql(filters, "o")
-    no_history = (
-        "AND NOT EXISTS (SELECT 1 FROM stage_history h"
-        " WHERE h.opp_id = o.opp_id AND h.stage_rank IS NOT NULL)"
-        if dataset.has_stage_history
-        else ""
-    )
-    count = int(
-        dataset.con.execute(
-            f"""
-            SELECT count(*) FROM opportunities o
-            WHERE {where} AND o.status = 'lost'
-              AND o.stage NOT IN (SELECT stage FROM funnel_stages) {no_history}
-            """,
-            params,
-        ).fetchall()[0][0]
-    )
-    return _caveat(count)
-
-
-def _caveat(count: int) -> str | None:
+    count = (result.lost_stage_unknown if result is not None
+             else _lost_stage_unknown(dataset, filters))
     if not count:
         return None
     return (
-        f"Lost deals with no record of how far they got: {count:,}. They count as lost at the "
-        "first stage, so later steps look better than they are; a stage history would place them."
+        f"Lost, stage unknown: {count:,} lost deal{'s' if count != 1 else ''} with no record of "
+        "how far they got. They count in the totals and the win rate, but at no step; stage "
+        "history, “Date entered” columns or date columns named after stages would place them."
     )
 
 
@@ -886,9 +927,27 @@ def find_breakages(
             )
     if result.total == 0:
         note = NO_DEALS
+    elif (unknown := _unplaced_note(result)) is not None:
+        return BreakageReport(reference=label, breakages=(), note=unknown)
     if avg_won_amount is None:
         avg_won_amount = headline_metrics(dataset, filters).avg_won_amount
     return rank_breakages(result, rates, avg_won_amount, label, note)
+
+
+def _unplaced_note(result: FunnelResult) -> str | None:
+    """Return why no step can be named when too few lost deals have a known stage, else None."""
+    share = result.lost_stage_known_share
+    if share is None or share >= MIN_KNOWN_LOST_SHARE:
+        return None
+    known = sum(s.lost_here for s in result.stages)
+    lost = known + result.lost_stage_unknown
+    return (
+        f"This data cannot tell where deals are lost: only {known:,} of {lost:,} lost deals "
+        f"({format_rate(share)}) have a known stage, and naming a step needs "
+        f"{format_rate(MIN_KNOWN_LOST_SHARE)}. A stage history file, HubSpot “Date entered” "
+        "columns, date columns named after stages (“Demo date”) or a column with the stage each "
+        "deal was lost at would tell."
+    )
 
 
 def compare_funnels(a: FunnelResult, b: FunnelResult, labels: tuple[str, str]) -> pd.DataFrame:

@@ -437,8 +437,11 @@ def _resolve_period(dataset: Dataset, filters: Filters) -> tuple[dt.date, dt.dat
 _OPP_SQL = """
 WITH per_team AS (
     SELECT o.rep, o.team,
-           count(*) FILTER (WHERE o.status = 'won' AND o.close_date BETWEEN ? AND ?) AS won,
-           count(*) FILTER (WHERE o.status = 'lost' AND o.close_date BETWEEN ? AND ?) AS lost,
+           count(*) FILTER (WHERE o.status = 'won' AND (o.close_date BETWEEN ? AND ?
+                                                        OR $whole AND o.close_date IS NULL)) AS won,
+           count(*) FILTER (WHERE o.status = 'lost' AND (o.close_date BETWEEN ? AND ?
+                                                         OR $whole AND o.close_date IS NULL))
+               AS lost,
            count(*) FILTER (WHERE o.created_date <= ?
                             AND (o.status = 'open' OR o.close_date IS NULL OR o.close_date >= ?))
                AS worked,
@@ -534,9 +537,11 @@ def _rep_counts(
     A rep is in play with a deal closed or open in the period, or an activity in it.
     """
     where, params, _, _ = _category_filter(filters)
-    opp_rows = dataset.con.execute(
-        _OPP_SQL.format(where=where), [start, end, start, end, end, start, *params]
-    ).fetchall()
+    # Over the whole range, closed deals without a close date count too: nothing vanishes, and
+    # the totals are the funnel's.
+    whole = filters.start is None and filters.end is None
+    sql = _OPP_SQL.format(where=where).replace("$whole", "TRUE" if whole else "FALSE")
+    opp_rows = dataset.con.execute(sql, [start, end, start, end, end, start, *params]).fetchall()
     acts: dict[str, tuple[int, int]] = {}
     if dataset.has_activities:
         acts = _activity_counts(dataset, filters, start, end, [str(r[0]) for r in opp_rows])

@@ -4,7 +4,6 @@ import streamlit as st
 
 from diagnostics import funnel as fn
 from diagnostics.charts import funnel as charts
-from diagnostics.dataset import Filters
 from diagnostics.errors import DiagnosticsError
 from ui import planner_views, state
 from ui.frame import require_router
@@ -59,7 +58,7 @@ with st.expander("Segment, product, region, team, rep"):
         picked[name] = tuple(col.multiselect(name.title(), options, **_seeded(name, [])))
 start = period[0] if len(period) > 0 else None
 end = period[1] if len(period) > 1 else None
-filters = Filters(start=start, end=end, cohort=cohort, **picked)
+filters = dataset.period_filters(start, end, cohort=cohort, **picked)
 
 try:
     result, metrics = fn.funnel_with_metrics(dataset, filters, rule, int(stale_days))
@@ -107,7 +106,7 @@ except DiagnosticsError as err:
     st.error(str(err))
     st.stop()
 sentence_box.info(f"Where it breaks: {report.sentence()}", icon=":material/troubleshoot:")
-if view == "Where it breaks" and result.total:
+if view == "Where it breaks" and result.total and report.breakages:
     st.altair_chart(charts.breakage_chart(report), width="stretch")
     st.dataframe(report.to_frame(), hide_index=True, width="stretch")
 

@@ -13,8 +13,8 @@ The data is shaped to be worth looking at: Demo → Trial is the weak step and g
 quarter; reps fall in every quadrant (busy closers, busy reps who do not close, quiet reps, one
 quiet rep with a suspiciously high close ratio), and three recent hires have too few closed deals to
 judge. About one deal in 23 skips Discovery, so the strict and any-stage counting rules differ.
-One rep's name starts with "=", as names typed into a CRM sometimes do, so that exports can
-be checked for formula neutralisation.
+Names and values are clean: hostile ones (formula-looking names and the like) live in the test
+fixtures under ``tests/fixtures/``, not in the demo.
 """
 
 from __future__ import annotations
@@ -73,7 +73,6 @@ def _reps(rng: random.Random) -> list[Rep]:
     profiles = [(11, (5.0, 7.0), (1.12, 1.28)), (11, (5.0, 7.0), (0.62, 0.80)),
                 (11, (1.5, 3.0), (0.62, 0.80)), (4, (1.5, 2.6), (1.15, 1.28))]
     names = [f"{f} {LAST[i % len(LAST)]}" for i, f in enumerate(FIRST)]
-    names[3] = "=Dana Reyes"  # typed with a stray "=": exports must neutralise it
     reps: list[Rep] = []
     i = 0
     for count, (e_lo, e_hi), (s_lo, s_hi) in profiles:

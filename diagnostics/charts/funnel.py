@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from diagnostics.funnel import BreakageReport, FunnelResult, format_rate
+from diagnostics.funnel import LOST_STAGE_UNKNOWN, BreakageReport, FunnelResult, format_rate
 from diagnostics.planner import Plan
 
 __all__ = [
@@ -45,6 +45,9 @@ def _funnel_rows(result: FunnelResult) -> pd.DataFrame:
         for segment, value in parts.items():
             if value:
                 rows.append({"stage": s.stage, "rank": s.rank, "segment": segment, "count": value})
+    if result.lost_stage_unknown:  # a bar of its own, under the funnel: charged to no step
+        rows.append({"stage": LOST_STAGE_UNKNOWN, "rank": len(result.stages) + 1,
+                     "segment": "Lost here", "count": result.lost_stage_unknown})
     return pd.DataFrame(rows, columns=["stage", "rank", "segment", "count"])
 
 
@@ -54,13 +57,14 @@ def funnel_chart(result: FunnelResult) -> alt.LayerChart:
     Each bar splits into those that moved on, are still open there, were lost there, or won.
     """
     order = [s.stage for s in result.stages]
+    unknown = [LOST_STAGE_UNKNOWN] if result.lost_stage_unknown else []
     last = result.stages[-1] if result.stages else None
     top = max([s.reached for s in result.stages] + [1])
     bars = (
         alt.Chart(_funnel_rows(result))
         .mark_bar()
         .encode(
-            y=alt.Y("stage:N", sort=order, title=None),
+            y=alt.Y("stage:N", sort=order + unknown, title=None),
             # Head room on the right for the labels written after each bar.
             x=alt.X("sum(count):Q", title="Opportunities",
                     scale=alt.Scale(domain=[0, top * 1.45], nice=False)),
@@ -80,19 +84,20 @@ def funnel_chart(result: FunnelResult) -> alt.LayerChart:
     )
     labels = pd.DataFrame(
         {
-            "stage": order,
-            "reached": [s.reached for s in result.stages],
+            "stage": order + unknown,
+            "reached": [s.reached for s in result.stages] + [result.lost_stage_unknown] * len(
+                unknown),
             "label": [
                 f"{s.reached:,} · {format_rate(s.cumulative_conversion)} of top"
                 + (f" · {format_rate(s.next_step_conversion)} go on" if s is not last else "")
                 for s in result.stages
-            ],
+            ] + [f"{result.lost_stage_unknown:,} lost, at no step"] * len(unknown),
         }
     )
     text = (
         alt.Chart(labels)
         .mark_text(align="left", dx=4)
-        .encode(y=alt.Y("stage:N", sort=order), x=alt.X("reached:Q"), text="label:N")
+        .encode(y=alt.Y("stage:N", sort=order + unknown), x=alt.X("reached:Q"), text="label:N")
     )
     return alt.LayerChart(layer=[bars, text]).properties(height=alt.Step(34))
 

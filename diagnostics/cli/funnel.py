@@ -149,6 +149,7 @@ def run_funnel(args: argparse.Namespace) -> int:
     biggest = report.biggest
     payload: dict[str, Any] = {
         "stages": result.to_json(),
+        "lost_stage_unknown": result.lost_stage_unknown,
         **metrics.to_json(),
         "biggest_breakage": biggest.to_json() if biggest else None,
         "breakage_reference": report.reference,

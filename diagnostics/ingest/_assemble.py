@@ -8,7 +8,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from diagnostics.dataset import StageConfig, build_dataset, connect_locked
+from diagnostics.dataset import StageConfig, build_dataset, connect_locked, coverage
 from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest._report import IngestResult, LoadedTable
 from diagnostics.mapping import Kind
@@ -136,14 +136,6 @@ def assemble_dataset(
         notes.append(
             f"{parked:,} deals sit in excluded stages ({', '.join(config.excluded)}): they stay "
             "out of the funnel and the open pipeline. Mark the stage as open to count them.")
-    lost_without_trace = 0
-    if history is None:
-        lost_without_trace = _count_in(opportunities.column("stage"), config.lost)
-    if lost_without_trace:
-        notes.append(
-            f"{lost_without_trace:,} lost deals carry only “lost” as their stage, so how far they "
-            "got is unknown: they count at the first stage. Upload stage history to place them."
-        )
     dataset = build_dataset(
         opportunities.drop_columns(["probability"]) if "probability" in
         opportunities.column_names else opportunities,
@@ -154,4 +146,5 @@ def assemble_dataset(
         notes=notes,
         con=con,
     )
+    dataset.notes.extend(coverage(dataset).notes())
     return IngestResult(dataset, list(tables), config, how)

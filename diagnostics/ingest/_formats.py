@@ -11,6 +11,7 @@ from diagnostics.mapping import (
     TableMapping,
     detect_kind,
     field_specs,
+    normalise_header,
     propose_mapping,
 )
 from diagnostics.readers import RawTable
@@ -85,6 +86,67 @@ def entered_columns(headers: Sequence[str]) -> list[tuple[int, str]]:
         if stage:
             found.append((i, stage))
     return found
+
+
+# Words around a stage name that make a header a date the deal reached that stage:
+# "demo_date", "Proposal Sent On", "Trial started", "Date reached Negotiation". The weak ones
+# ("date", "on") only count next to a stage found in the file; the strong ones say that a step
+# happened, so "Trial started" counts even when no deal sits in "Trial" today.
+_WEAK_SUFFIXES = frozenset({"date", "on", "at", "time", "start", "dt"})
+_STRONG_SUFFIXES = frozenset({"started", "sent", "reached", "entered", "held", "completed",
+                              "scheduled", "done", "booked"})
+_DATE_PREFIXES = frozenset({"date", "entered", "reached", "moved", "to", "into"})
+
+
+def _stage_named(header: str, stages: dict[str, str]) -> str | None:
+    """Return the stage a header names with date words around it, or None.
+
+    ``stages`` maps normalised stage names to the names in the file. Words are peeled off the
+    end ("sent", "on") and the start ("date", "entered") one at a time, and the first remainder
+    that is a stage wins, so "Proposal Sent On" finds a stage called "Proposal Sent" before one
+    called "Proposal". A header without a date word is never a stage date.
+    """
+    words = normalise_header(header).split()
+    suffixes = _WEAK_SUFFIXES | _STRONG_SUFFIXES
+    strong: str | None = None
+    for start in range(len(words)):
+        if start and words[start - 1] not in _DATE_PREFIXES:
+            break
+        for stop in range(len(words), start, -1):
+            if stop < len(words) and words[stop] not in suffixes:
+                break
+            if start == 0 and stop == len(words):
+                continue  # no date word taken off: "Demo" is a stage column, not a date
+            remainder = " ".join(words[start:stop])
+            if remainder in stages:
+                return stages[remainder]
+            if strong is None and stop < len(words) and words[stop] in _STRONG_SUFFIXES and (
+                    set(words[stop + 1:]) <= _WEAK_SUFFIXES):
+                strong = remainder.capitalize()
+    return strong
+
+
+def stage_date_columns(
+    headers: Sequence[str], stages: Sequence[str] = (), skip: Sequence[str] = ()
+) -> list[tuple[int, str]]:
+    """Return (index, stage) of the columns dating when a deal reached a stage.
+
+    HubSpot's ``Date entered "Stage (Pipeline)"`` columns count whatever the stage; a header
+    such as ``demo_date``, ``Proposal Sent On`` or ``Trial started`` counts when it names one of
+    ``stages`` (the stages found in the file). Headers in ``skip`` (mapped to a field already)
+    never count, nor does a second column for a stage already found.
+    """
+    known = {normalise_header(stage): stage for stage in stages if stage}
+    found: dict[str, int] = {}
+    for i, stage in entered_columns(headers):
+        found.setdefault(stage, i)
+    for i, header in enumerate(headers):
+        if header in skip or i in found.values() or _ENTERED.match(header):
+            continue
+        named = _stage_named(header, known)
+        if named is not None:
+            found.setdefault(named, i)
+    return sorted(((i, stage) for stage, i in found.items()), key=lambda pair: pair[0])
 
 
 def propose_table_mapping(

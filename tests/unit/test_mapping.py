@@ -22,7 +22,8 @@ SALESFORCE = ["Opportunity Name", "Account Name", "Opportunity Owner", "Stage", 
 HUBSPOT = ["Record ID", "Deal Name", "Deal Stage", "Deal owner", "Amount", "Close Date",
            "Create Date", "Pipeline"]
 PIPEDRIVE = ["Deal - ID", "Deal - Title", "Deal - Owner", "Deal - Stage", "Deal - Value",
-             "Deal - Status", "Deal - Deal created", "Deal - Won time"]
+             "Deal - Status", "Deal - Deal created", "Deal - Won time", "Deal - Lost time",
+             "Deal - Expected close date", "Deal - Last activity date"]
 HOMEMADE = ["opportunity_id", "sales_agent", "product", "account", "deal_stage", "engage_date",
             "close_date", "close_value"]
 
@@ -37,7 +38,9 @@ HOMEMADE = ["opportunity_id", "sales_agent", "product", "account", "deal_stage",
                    "amount": "Amount", "created_date": "Create Date"}),
         (PIPEDRIVE, {"opp_id": "Deal - ID", "rep": "Deal - Owner", "stage": "Deal - Stage",
                      "amount": "Deal - Value", "status": "Deal - Status",
-                     "created_date": "Deal - Deal created", "close_date": "Deal - Won time"}),
+                     "created_date": "Deal - Deal created", "won_date": "Deal - Won time",
+                     "lost_date": "Deal - Lost time", "close_date": "Deal - Expected close date",
+                     "last_activity": "Deal - Last activity date"}),
         (HOMEMADE, {"opp_id": "opportunity_id", "rep": "sales_agent", "stage": "deal_stage",
                     "created_date": "engage_date", "amount": "close_value",
                     "product": "product"}),

@@ -209,10 +209,13 @@ def test_plan_inputs_come_from_the_data() -> None:
     data = build_dataset(opps, stages, activities=acts)
     inputs = pl.plan_inputs_from_data(data, Filters())
     assert inputs.stages == ("Lead", "Demo", "Won")
-    assert inputs.rates == pytest.approx((2 / 3, 1 / 2))
+    # Bob's lost deal has no stage evidence ("lost, stage unknown"): it is at no step.
+    assert inputs.rates == pytest.approx((1.0, 1 / 2))
     assert (inputs.deal_size, inputs.win_rate, inputs.pipeline, inputs.reps) == (
         100.0, 0.5, 400.0, 2)
-    assert inputs.activity_rate == pytest.approx(3 / 4)  # Cy's activities are not his deals
+    # 2 placed first-stage deals per 4 of Ann's and Bob's activities (Cy has no deals): the
+    # chain activities × rates gives 1 won per 4 activities, as in the data.
+    assert inputs.activity_rate == pytest.approx(2 / 4)
     assert inputs.step_labels() == ["Lead → Demo", "Demo → Won"]
     assert "furthest stage reached" in inputs.description
 

@@ -48,7 +48,8 @@ def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
 
     def deal(rep: str, team: str, status: str, close: dt.date | None, segment: str = "Ent") -> str:
         opp_id = f"O{next(ids)}"
-        stage = {"won": "Won", "lost": "Lost", "open": "Demo"}[status]
+        # Lost deals keep the stage they were lost at (as Pipedrive exports do): the first one.
+        stage = {"won": "Won", "lost": "Lead", "open": "Demo"}[status]
         opps.append({"opp_id": opp_id, "rep": rep, "team": team, "stage": stage,
                      "status": status, "amount": 1000.0, "created_date": dt.date(2025, 11, 3),
                      "close_date": close, "segment": segment, "product": "Core",
@@ -390,7 +391,7 @@ def test_rep_funnel_names_where_the_rep_breaks(dataset: Dataset) -> None:
     bob = q.rep_funnel(dataset, PERIOD, "Bob")
     rep = bob.frame[bob.frame["who"] == "rep"].set_index("stage")
     team = bob.frame[bob.frame["who"] == "team"].set_index("stage")
-    # Lost deals without history count at the first stage only; won deals reach every stage.
+    # Lost deals were lost at the first stage; won deals reach every stage.
     assert rep["reached"].tolist() == [6, 1, 1, 1]
     assert team["reached"].tolist() == [31, 17, 17, 17]
     assert bob.weakest_step == "Lead → Demo"

@@ -1,0 +1,85 @@
+"""Every data page on the realistic test exports: what each page says about their gaps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.state import DATASET
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPORTS = ROOT / "tests" / "fixtures" / "exports"
+PAGES = ["pages/funnel.py", "pages/quadrant.py", "pages/make_your_number.py",
+         "pages/forecast.py", "pages/data.py"]
+
+
+def _uploaded(name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert at.title[0].value == "Data"
+    at.get("file_uploader")[0].set_value(
+        [(name, (EXPORTS / name).read_bytes(), "text/csv")]).run()
+    assert not at.exception, at.exception
+    assert at.session_state[DATASET].source == name
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    return " ".join(str(e.value) for e in (*at.info, *at.warning, *at.caption, *at.success,
+                                            *at.markdown))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXPORTS.glob("*.csv")))
+def test_every_data_page_renders_each_export(name: str, workshop_db: Path) -> None:
+    at = _uploaded(name)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+
+
+def test_data_page_names_undated_deals_blank_amounts_and_unknown_stages(
+    workshop_db: Path
+) -> None:
+    at = _uploaded("homemade_stage_dates.csv")
+    said = _texts(at)
+    assert "3 of 10 deals have no created date" in said
+    assert "Amounts known for 6 of 10 deals" in said
+    assert "2 of 5 lost deals have no evidence of how far they got" in said
+    assert "“demo_date”, “Proposal Sent On”, “Trial started”" in said
+    assert "every mapped value understood" not in said
+    assert any("have no amount" in w.value for w in at.warning)
+
+
+def test_funnel_page_says_where_it_breaks_cannot_be_told(workshop_db: Path) -> None:
+    at = _uploaded("salesforce_closed_lost.csv")
+    at.switch_page("pages/funnel.py").run()
+    assert at.title[0].value == "Funnel"
+    said = _texts(at)
+    assert "This data cannot tell where deals are lost: only 0 of 4" in said
+    assert "Lost, stage unknown: 4 lost deals" in said
+    frame = at.dataframe[0].value
+    assert list(frame["Stage"])[-1] == "Lost, stage unknown"
+
+
+def test_quadrant_page_counts_pipedrive_lost_deals(workshop_db: Path) -> None:
+    at = _uploaded("pipedrive_deals.csv")
+    at.switch_page("pages/quadrant.py").run()
+    assert at.title[0].value == "Rep quadrant"
+    dataset = at.session_state[DATASET]
+    lost = dataset.con.execute(
+        "SELECT count(*) FROM opportunities WHERE status = 'lost' AND close_date IS NOT NULL"
+    ).fetchall()[0][0]
+    assert lost == 4
+    table = at.dataframe[0].value
+    assert "100%" not in " ".join(str(v) for v in table.to_numpy().ravel())
+
+
+def test_funnel_page_whole_range_keeps_undated_deals(workshop_db: Path) -> None:
+    at = _uploaded("homemade_stage_dates.csv")
+    at.switch_page("pages/funnel.py").run()
+    assert at.title[0].value == "Funnel"
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Won"], metrics["Lost"], metrics["Open"]) == ("2", "5", "3")
