@@ -20,6 +20,7 @@ rated 1–5 with an anchor per level, roles, score bands and the verdict thresho
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import re
@@ -88,6 +89,16 @@ NUMBER_FIELDS: dict[str, tuple[str, str]] = {
     "deals_per_rep_month": (
         "Deals per rep per month",
         "Won deals a ramped rep closes in a month (for the capacity check).",
+    ),
+    "expected_bookings": (
+        "Forecast: expected bookings",
+        "From the Forecast learned from your data: closed so far plus what open and new "
+        "pipeline should bring by the period end. When given, the coverage check uses it "
+        "instead of pipeline × win rate.",
+    ),
+    "p_target": (
+        "Forecast: chance of the target",
+        "From the Forecast: the probability that the period's bookings reach the target.",
     ),
 }
 
@@ -350,9 +361,9 @@ def clean_numbers(numbers: Mapping[str, Any]) -> dict[str, float]:
         number = float(value)
         if not math.isfinite(number) or number < 0:
             raise DiagnosticsError(f"Number {name!r} is {value!r}; it must be zero or more.")
-        if name == "win_rate" and number > 1:
+        if name in ("win_rate", "p_target") and number > 1:
             raise DiagnosticsError(
-                f"Number 'win_rate' is {value!r}; give it as a share from 0 to 1 (0.25 = 25%)."
+                f"Number {name!r} is {value!r}; give it as a share from 0 to 1 (0.25 = 25%)."
             )
         out[name] = number
     return out
@@ -702,7 +713,40 @@ def _coverage_gap(pipeline: float, win_rate: float, needed: float) -> str:
     return text + "."
 
 
+def _forecast_coverage(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
+    """Return the coverage check from a forecast learned from the data (see diagnostics.forecast).
+
+    The forecast times each open deal to the period end and adds new pipeline, which pipeline ×
+    win rate cannot: when it is given, it is the evidence.
+    """
+    target, closed = numbers["target"], numbers.get("closed_so_far", 0.0)
+    label = "Coverage check (forecast from your data)"
+    remaining = target - closed
+    if remaining <= 0:
+        return Check("coverage", "likely", None,
+                     "The target is already closed; nothing is left to cover.", label=label)
+    expected = numbers["expected_bookings"]
+    ratio = round(max(expected - closed, 0.0) / remaining, 3)
+    chance = numbers.get("p_target")
+    detail = (
+        f"The forecast from your data expects {_money(expected)} by the period end (closed so "
+        f"far {_money(closed)} plus each open deal's chance of closing in time and new "
+        f"pipeline) against a target of {_money(target)}: {ratio:.1%} of what is left"
+        + (f", a {chance:.0%} chance of reaching it" if chance is not None else "")
+        + ". It replaces open pipeline × win rate, which counts deals that cannot close in time."
+    )
+    verdict = _ratio_verdict(ratio, rule)
+    action = None
+    if verdict != "likely":
+        gap = closed + remaining * rule.likely_min_ratio - expected
+        action = (f"Close the forecast gap of {_money(gap)}: the Forecast page says how much "
+                  "more pipeline at which stage, or which step's conversion, would do it.")
+    return Check("coverage", verdict, ratio, detail, action, label=label)
+
+
 def _coverage_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
+    if "expected_bookings" in numbers and "target" in numbers:
+        return _forecast_coverage(numbers, rule)
     needed = ("target", "closed_so_far", "open_pipeline", "win_rate")
     missing = [n for n in needed if n not in numbers]
     if missing:
@@ -1111,14 +1155,17 @@ def _rule_lines(bank: Bank, dims: Sequence[DimensionScore], s: _Steps) -> tuple[
 # Numbers from the active dataset
 
 
-def numbers_from_dataset(dataset: Dataset) -> dict[str, float]:
+def numbers_from_dataset(dataset: Dataset, target: float | None = None) -> dict[str, float]:
     """Return the numbers the data can supply: win rate, deal size, pipeline, reps, productivity.
 
-    Target and closed-so-far depend on the period the user is judged on, so they stay manual.
     Ramped reps counts reps with a win in the last 90 days of the data; deals per rep per month
-    is their won deals in those 90 days ÷ 3.
+    is their won deals in those 90 days ÷ 3. The forecast of the quarter still being played
+    adds closed so far, expected bookings and the chance of ``target`` (without one, the
+    bookings of the quarter before stand in as the target); data that cannot support a
+    forecast leaves them out.
     """
     from diagnostics.dataset import Filters
+    from diagnostics.forecast import forecast_check
     from diagnostics.funnel import headline_metrics
 
     metrics = headline_metrics(dataset, Filters())
@@ -1145,6 +1192,8 @@ def numbers_from_dataset(dataset: Dataset) -> dict[str, float]:
     if reps:
         out["ramped_reps"] = float(reps)
         out["deals_per_rep_month"] = round(won / reps / 3, 2)
+    with contextlib.suppress(DiagnosticsError):  # no won deal to learn from: the rest stands
+        out.update(forecast_check(dataset, target).numbers)
     return clean_numbers(out)
 
 

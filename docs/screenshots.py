@@ -53,7 +53,8 @@ def main() -> None:
                 # A slow page may only have started its run: wait for it to finish too.
                 page.wait_for_selector(
                     "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
-                page.wait_for_timeout(1500)
+                # Charts and tables draw after the run ends; a loaded machine needs a moment.
+                page.wait_for_timeout(6000)
                 page.screenshot(path=str(OUT / f"{name}.png"))
             browser.close()
     finally:

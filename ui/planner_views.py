@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -29,6 +30,26 @@ def _follow_the_data(inputs: pl.PlanInputs, settings: MutableMapping[str, Any]) 
     for name in PLAN_FROM_DATA:
         settings.pop(name, None)
         st.session_state.pop(state.FUNNEL_WIDGET_PREFIX + name, None)
+
+
+def _forecast_gap(dataset: Dataset, target: float, period: tuple[dt.date, dt.date]) -> None:
+    """Show the Forecast of the plan period beside the reverse funnel: expected, chance, gap."""
+    from diagnostics.forecast import forecast_check
+    from ui.forecast_views import prepared
+
+    try:
+        check = forecast_check(dataset, target, period, deals=prepared(dataset)[0])
+    except DiagnosticsError as err:
+        st.caption(f"No forecast for this period: {err}")
+        return
+    expected, chance, gap = st.columns(3)
+    expected.metric("Forecast for the period", fn.format_amount(check.expected_bookings),
+                    help="Closed so far + each open deal's chance of closing won in time + new "
+                         "pipeline, learned from all your closed deals (see the Forecast page)")
+    chance.metric("Chance of the target (forecast)", fn.format_rate(check.p_target))
+    gap.metric("Forecast gap", fn.format_amount(max(check.target - check.expected_bookings, 0)),
+               help="Target − forecast: what the plan above has to find on top of the forecast")
+    st.caption(f"{check.sentence()} All deals, whatever the filters above.")
 
 
 def render(
@@ -94,6 +115,8 @@ def render(
         col.metric(label, value, help=note)
     if standard := plan.meeting_standard():
         st.caption(standard)
+    if len(plan_period) == 2:
+        _forecast_gap(dataset, target, (plan_period[0], plan_period[1]))
     st.altair_chart(charts.plan_chart(plan), width="stretch")
     st.dataframe(plan.to_frame(), hide_index=True, width="stretch")
     st.subheader("What if")

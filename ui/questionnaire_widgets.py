@@ -25,7 +25,7 @@ from diagnostics.report import (
 from ui import state
 
 _NA = 0  # radio option meaning "not applicable / don't know"
-_PERCENT = {"win_rate"}  # numbers shown as a percentage, stored as a share
+_PERCENT = {"win_rate", "p_target"}  # numbers shown as a percentage, stored as a share
 
 
 def md(text: str) -> str:
@@ -199,7 +199,8 @@ def _store_number(name: str) -> None:
 
 def _fill_from_data() -> None:
     try:
-        found = q.numbers_from_dataset(state.active_dataset())
+        target = state.session_dict(state.MYN_NUMBERS).get("target")
+        found = q.numbers_from_dataset(state.active_dataset(), target)
     except (DiagnosticsError, ImportError) as err:
         _flash("error", f"Could not read numbers from the data: {err}", "numbers")
         return
@@ -215,7 +216,9 @@ def numbers_inputs() -> None:
     st.button("Fill from my data", key=state.MYN_FILL_FROM_DATA, on_click=_fill_from_data,
               help="Win rate, average won deal, open pipeline from the active dataset; ramped "
                    "reps = reps with a win in the data's last 90 days, and their won deals per "
-                   "month. Target and closed so far stay yours to enter.")
+                   "month; and the Forecast of the quarter still being played: closed so far, "
+                   "expected bookings and the chance of your target (without a target, last "
+                   "quarter's bookings stand in). The coverage check then uses the forecast.")
     columns = st.columns(2)
     for i, (name, (label, help_text)) in enumerate(q.NUMBER_FIELDS.items()):
         key = state.MYN_NUMBER_PREFIX + name

@@ -73,14 +73,12 @@ class Deals:
     def details(self, rows: IntArray, dataset: Dataset) -> list[dict[str, object]]:
         """Return opp_id, rep, stage and close_date of the deals at ``rows`` (a few), in order."""
         keys = pa.table({"key": pa.array(self.key[rows], pa.uint64())})
-        dataset.con.register("_forecast_keys", keys)
-        try:
-            found = dataset.con.sql(
+        with dataset.con.cursor() as cursor:
+            cursor.register("_forecast_keys", keys)
+            found = cursor.sql(
                 "SELECT hash(o.opp_id) AS key, o.opp_id, o.rep, o.stage, o.close_date "
                 "FROM opportunities o WHERE hash(o.opp_id) IN (SELECT key FROM _forecast_keys)"
             ).to_arrow_table().to_pylist()
-        finally:
-            dataset.con.unregister("_forecast_keys")
         by_key = {row.pop("key"): row for row in found}
         return [by_key.get(int(k), {}) for k in self.key[rows]]
 
@@ -135,7 +133,9 @@ def load_deals(dataset: Dataset) -> Deals:
                {', ' + picked if picked else ''}
         FROM opportunities o LEFT JOIN h ON h.opp_id = o.opp_id
     """
-    table = dataset.con.sql(sql, params=[n_open]).to_arrow_table()
+    # Its own cursor: a caller may have left a result unfinished on the dataset's connection.
+    with dataset.con.cursor() as cursor:
+        table = cursor.sql(sql, params=[n_open]).to_arrow_table()
     created = _days(table.column("created_date"))
     entered = [_days(table.column(f"e{r}")) for r in range(1, n_open + 1)]
     if entered:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from diagnostics import funnel as fn
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
 from diagnostics.funnel import NO_DEALS
 from ui.state import DATASET, FUNNEL_SETTINGS, FUNNEL_WIDGET_PREFIX
@@ -199,6 +200,22 @@ def test_planner_inputs_drive_the_reverse_funnel() -> None:
     before = _metric(at, "Bookings from the same 47 at Lead")
     at.slider(key=FUNNEL_WIDGET_PREFIX + "wi_size").set_value(50).run()
     assert _metric(at, "Bookings from the same 47 at Lead") != before
+
+
+def test_planner_shows_the_forecast_gap_beside_the_reverse_funnel() -> None:
+    from diagnostics.forecast import forecast_check
+    from diagnostics.sample import load_sample_dataset
+
+    at = _open()  # the sample: it ends on 30 Jun 2026, the plan period starts as Q3
+    _view(at, "Planner: make your number")
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").set_value(9_000_000.0).run()
+    assert not at.exception
+    check = forecast_check(load_sample_dataset(), 9_000_000.0,
+                           (dt.date(2026, 7, 1), dt.date(2026, 9, 30)))
+    assert _metric(at, "Forecast for the period") == fn.format_amount(check.expected_bookings)
+    assert _metric(at, "Forecast gap") == fn.format_amount(9_000_000.0 - check.expected_bookings)
+    assert _metric(at, "Chance of the target (forecast)") == "0%"
+    assert any("Forecast from the data for 01 Jul – 30 Sep 2026" in c.value for c in at.caption)
 
 
 def _with_change(at: AppTest) -> str:

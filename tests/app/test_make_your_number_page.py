@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import StageConfig, build_dataset
@@ -87,6 +88,26 @@ def test_numbers_can_decide_the_verdict() -> None:
     # The first action is the pipeline the coverage check needs: 1M at 20% needs 5M, 4M more.
     actions = [m.value for m in at.markdown if m.value.startswith("1. ")]
     assert actions and actions[0].startswith("1. **Add 4,000,000 of qualified pipeline")
+
+
+def test_fill_from_the_sample_brings_the_forecast_and_the_coverage_check_uses_it() -> None:
+    at = _open()
+    at.number_input(key=state.MYN_NUMBER_PREFIX + "target").set_value(5_000_000).run()
+    at.button(key=state.MYN_FILL_FROM_DATA).click().run()
+    assert not at.exception
+    numbers = at.session_state[state.MYN_NUMBERS]
+    assert numbers["target"] == 5_000_000  # the target typed is the one forecast against
+    assert numbers["closed_so_far"] == 0  # the sample ends on the last day of a quarter
+    assert 1_000_000 < numbers["expected_bookings"] < numbers["target"]
+    assert 0 <= numbers["p_target"] < 0.5
+    assert at.number_input(key=state.MYN_NUMBER_PREFIX + "p_target").value == pytest.approx(
+        numbers["p_target"] * 100)
+    for q in BANK.questions:
+        at.radio(key=state.MYN_WIDGET_PREFIX + q.id).set_value(5)
+    at.run()
+    rule = "\n".join(m.value for m in at.markdown)
+    assert "Coverage check (forecast from your data)" in rule
+    assert "replaces open pipeline × win rate" in rule
 
 
 def test_upload_answers_file_and_downloads() -> None:

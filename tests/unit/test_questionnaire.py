@@ -18,6 +18,7 @@ from diagnostics.questionnaire import (
     answers_from_query_params,
     answers_to_dict,
     answers_to_query_params,
+    clean_numbers,
     load_bank,
     load_bank_from_text,
     numbers_from_dataset,
@@ -465,6 +466,8 @@ def test_numbers_from_dataset_by_hand() -> None:
     )
     stages = StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",))
     numbers = numbers_from_dataset(build_dataset(opps, stages))
+    forecast = {name: numbers.pop(name) for name in ("target", "closed_so_far",
+                                                      "expected_bookings", "p_target")}
     # 3 won / 5 closed; won deals average 200; one open deal worth 1000; ann alone won in the
     # last 90 days: 2 deals / 1 rep / 3 months.
     assert numbers == {
@@ -474,6 +477,47 @@ def test_numbers_from_dataset_by_hand() -> None:
         "ramped_reps": 1.0,
         "deals_per_rep_month": 0.67,
     }
+    # The forecast of Q3 2026 (the data ends on 30 June): no target given, so Q2's bookings
+    # (100 + 300) stand in; nothing is closed in Q3 yet. The open deal has been open 180 days,
+    # as long as the slowest deal ever closed, and no deal was created lately: nothing expected.
+    assert forecast == {"target": 400.0, "closed_so_far": 0.0, "expected_bookings": 0.0,
+                        "p_target": 0.0}
+    with_target = numbers_from_dataset(build_dataset(opps, stages), target=5_000.0)
+    assert with_target["target"] == 5_000.0
+
+
+def test_numbers_from_dataset_without_a_won_deal_leave_the_forecast_out() -> None:
+    opps = pd.DataFrame({"opp_id": ["1", "2"], "rep": ["ann", "bob"], "stage": ["Lost", "Demo"],
+                         "amount": [100.0, 200.0], "created_date": [dt.date(2026, 1, 1)] * 2,
+                         "close_date": [dt.date(2026, 2, 1), None]})
+    stages = StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",))
+    numbers = numbers_from_dataset(build_dataset(opps, stages))
+    assert "expected_bookings" not in numbers and numbers["open_pipeline"] == 200.0
+
+
+@pytest.mark.parametrize(
+    ("expected", "verdict"),
+    [(1_000_000, "likely"), (900_000, "at_risk"), (500_000, "unlikely")],
+)
+def test_coverage_uses_the_forecast_when_it_is_given(bank, expected: float, verdict: str) -> None:
+    """The forecast replaces pipeline × win rate (which here would say likely every time)."""
+    numbers = {"target": 1_000_000, "closed_so_far": 200_000, "open_pipeline": 9_000_000,
+               "win_rate": 0.5, "expected_bookings": expected, "p_target": 0.4}
+    result = score_answers(bank, {q.id: 5 for q in bank.questions}, numbers)
+    coverage = result.checks[0]
+    assert coverage.title == "Coverage check (forecast from your data)"
+    assert coverage.ratio == round((expected - 200_000) / 800_000, 3)
+    assert coverage.verdict == verdict
+    assert "40% chance" in coverage.detail
+    assert "replaces open pipeline × win rate" in coverage.detail
+    assert "Coverage check (forecast from your data)" in result.rule
+    if verdict != "likely":
+        assert "Forecast page" in (coverage.action or "")
+
+
+def test_forecast_chance_is_a_share(bank) -> None:
+    with pytest.raises(DiagnosticsError, match="p_target"):
+        clean_numbers({"p_target": 62})
 
 
 # ---- the verdict rule a revenue executive signs ---------------------------------------------
