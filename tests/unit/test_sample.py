@@ -49,3 +49,55 @@ def test_cli_runs_as_a_module() -> None:
     done = subprocess.run([sys.executable, "-m", "diagnostics", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "inspect" in done.stdout
+
+
+def test_sample_files_are_read_once_per_process() -> None:
+    from diagnostics import sample
+
+    first = sample.load_sample_dataset()
+    reads = sample.sample_reads()
+    second = sample.load_sample_dataset()
+    assert sample.sample_reads() == reads >= 1
+    assert first.con is not second.con
+    assert first.notes is not second.notes and first.notes == second.notes
+    count = "SELECT count(*) FROM opportunities"
+    assert first.con.execute(count).fetchall() == second.con.execute(count).fetchall() == [(5000,)]
+
+
+def test_a_session_cannot_change_the_shared_sample() -> None:
+    import duckdb
+    import pytest
+
+    from diagnostics import sample
+
+    mine, theirs = sample.load_sample_dataset(), sample.load_sample_dataset()
+    for statement in ("DELETE FROM opportunities", "DROP TABLE activities",
+                      "CREATE TABLE extra AS SELECT 1 AS x",
+                      "UPDATE opportunities SET amount = 0"):
+        with pytest.raises(duckdb.Error):
+            mine.con.execute(statement)
+    with pytest.raises(duckdb.Error):  # the configuration is locked, files stay out of reach
+        mine.con.execute("SET enable_external_access = true")
+    # What a session creates for itself stays in its own connection.
+    mine.con.execute("CREATE TEMP TABLE opportunities AS SELECT 1 AS x")
+    mine.con.register("_mine", mine.con.sql("SELECT 2 AS y").to_arrow_table())
+    mine.notes.append("changed by one session")
+    other = "SELECT count(*) FROM opportunities"
+    assert theirs.con.execute(other).fetchall() == [(5000,)]
+    assert sample.load_sample_dataset().con.execute(other).fetchall() == [(5000,)]
+    with pytest.raises(duckdb.Error):
+        theirs.con.execute("SELECT * FROM _mine")
+    assert "changed by one session" not in sample.load_sample_dataset().notes
+
+
+def test_sample_dataset_matches_a_fresh_read() -> None:
+    from diagnostics import sample
+
+    cached, fresh = sample.load_sample_dataset(), sample.load_sample().dataset
+    for table in ("opportunities", "activities", "stage_history", "funnel_stages"):
+        query = f"SELECT * FROM {table} ORDER BY ALL"
+        assert cached.con.execute(query).fetchall() == fresh.con.execute(query).fetchall(), table
+    assert (cached.stages, cached.as_of, cached.source) == (fresh.stages, fresh.as_of,
+                                                            fresh.source)
+    assert (cached.has_activities, cached.has_stage_history) == (fresh.has_activities,
+                                                                 fresh.has_stage_history)
