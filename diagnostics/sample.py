@@ -33,7 +33,7 @@ SAMPLE_NAME = "bundled sample (40 reps, 18 months)"
 _TABLES = ("opportunities", "activities", "stage_history", "funnel_stages")
 # Fixed for the process: DuckDB hands out connections to an open database only with the same
 # configuration, so every session's connection gets exactly these settings.
-_READ_ONLY_CONFIG: dict[str, str | bool | int] = {
+_READ_ONLY_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "enable_external_access": False,
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,
