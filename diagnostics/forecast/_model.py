@@ -297,7 +297,9 @@ def learn_history(deals: Deals, evidence: Evidence, as_of: int, mask: BoolArray)
     reached_counts: list[int] = []
     if evidence != "none":
         # Won deals reached every stage; closed deals' reach is the furthest rank they got to.
-        rank = np.where(deals.status == WON, deals.won_rank, deals.rank)
+        # A deal lost with no evidence of how far it got ("lost, stage unknown") still entered
+        # the funnel: it counts at the first stage.
+        rank = np.where(deals.status == WON, deals.won_rank, np.maximum(deals.rank, 1))
         # Closed deals reaching each rank (won deals reach them all), from one count.
         by_rank = np.bincount(np.clip(rank[closed], 0, deals.won_rank),
                               minlength=deals.won_rank + 1)

@@ -220,6 +220,24 @@ def test_without_stage_evidence_every_stage_gets_the_overall_rate() -> None:
     assert not [lever for lever in fc.levers if lever.kind == "conversion"]
 
 
+def test_lost_deals_with_no_stage_evidence_still_count_at_the_first_stage() -> None:
+    """Six deals with a history (3 won), four lost with none: 3 of 10 reached Early and won."""
+    rows, history = [], []
+    for i in range(10):
+        created = D(2025, 6, 1) + dt.timedelta(days=i)
+        won = i < 3
+        rows.append({"opp_id": f"C{i}", "stage": "Won" if won else "Lost", "amount": 1.0,
+                     "created_date": created, "close_date": created + dt.timedelta(days=9)})
+        if i < 6:
+            history += [(f"C{i}", "Early", created),
+                        (f"C{i}", "Late", created + dt.timedelta(days=4))]
+    fc = forecast_bookings(_dataset(rows, TWO_STAGES, history), 1.0, *default_period(AS_OF))
+    assert fc.evidence == "history"
+    early, late = fc.by_stage
+    assert (early.closed_deals, late.closed_deals) == (10, 6)
+    assert early.win_probability == pytest.approx(0.3)  # 3 of 10, shrunk toward 3 of 10
+
+
 def test_small_stages_are_shrunk_toward_the_overall_rate() -> None:
     rows, history = _closed_process(200, 0.2, 1 / 20, AS_OF), []
     history = [(str(r["opp_id"]), "Early", r["created_date"]) for r in rows]
