@@ -42,6 +42,7 @@ PAGES = {  # navigation label → something the page shows when it is ready
 BUDGETS = {"answer click": 1.5, "small upload → Funnel ready": 2.5, "first visit": 3.0}
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 180_000  # a waiting step that takes longer is a failure (a loaded machine is slow)
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # Installed before any page script: remembers when a script run last started and ended.
 OBSERVER = """
@@ -75,6 +76,7 @@ class _Observed:
     def new_context(self) -> Any:
         context = self._browser.new_context()
         context.add_init_script(OBSERVER)
+        context.set_default_timeout(TIMEOUT_MS)
         return context
 
     def close(self) -> None:
@@ -123,9 +125,9 @@ def _server(folder: Path) -> Iterator[str]:
 def _wait_idle(page: Any) -> None:
     """Wait as Streamlit's e2e helpers do: a pause, then not running and no skeleton."""
     page.wait_for_timeout(200)
-    page.wait_for_selector(IDLE, timeout=60_000)
+    page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
     page.wait_for_function(
-        "() => !document.querySelector(\"[data-testid='stSkeleton']\")", timeout=60_000)
+        "() => !document.querySelector(\"[data-testid='stSkeleton']\")", timeout=TIMEOUT_MS)
 
 
 def _timed(page: Any, action: Callable[[], None], ready: Callable[[], None] | None = None,
@@ -217,10 +219,10 @@ def _uploads(browser: Any, url: str) -> tuple[list[float], list[float]]:
             chooser.value.set_files(str(SMALL_UPLOAD))
 
         def mapped(page: Any = page) -> None:
-            page.get_by_text(f"Using {SMALL_UPLOAD.name}").wait_for(timeout=60_000)
+            page.get_by_text(f"Using {SMALL_UPLOAD.name}").wait_for(timeout=TIMEOUT_MS)
 
         def drawn(page: Any = page) -> None:
-            page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=60_000)
+            page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=TIMEOUT_MS)
 
         uploads.append(_timed(page, drop, mapped))
         funnels.append(_timed(page, _nav(page, "Funnel"), drawn))
@@ -241,7 +243,7 @@ def _workshop(browser: Any, url: str) -> tuple[list[float], list[float]]:
     page.get_by_label("Workshop title").fill("Timing")
     page.get_by_role("button", name="Create workshop").click()
     _wait_idle(page)
-    page.get_by_text("Facilitator view", exact=False).wait_for()
+    page.get_by_text("Facilitator view", exact=False).wait_for(timeout=TIMEOUT_MS)
     code = page.url.split("workshop=")[1].split("&")[0]
     participant = browser.new_context()
     other = _open(participant, f"{url}/workshop?workshop={code}")

@@ -26,9 +26,17 @@ if bank is not q.load_bank():
 w.role_select(bank)
 
 st.subheader("1. Statements")
-answered = state.session_dict(state.MYN_ANSWERS)
-st.caption(f"{sum(1 for qid in answered if qid in {x.id for x in bank.questions})} of "
-           f"{len(bank.questions)} answered. Hover the ? of a statement to see why it matters.")
+
+
+@st.fragment(key=w.PROGRESS_FRAGMENT)
+def _progress() -> None:
+    answered = state.session_dict(state.MYN_ANSWERS)
+    st.caption(f"{sum(1 for qid in answered if qid in {x.id for x in bank.questions})} of "
+               f"{len(bank.questions)} answered. Hover the ? of a statement to see why it "
+               "matters.")
+
+
+_progress()
 tabs = st.tabs([d.name for d in bank.dimensions])
 number = 0
 for tab, dimension in zip(tabs, bank.dimensions, strict=True):
@@ -46,22 +54,29 @@ st.caption(
 )
 w.numbers_inputs()
 
-st.subheader("3. Verdict")
-answers = w.current_answers()
-result: q.ScoreResult | None = None
-try:
-    result = q.score_answers(bank, answers.answers, answers.numbers, role=answers.role)
-except DiagnosticsError as err:
-    st.info(w.md(str(err)))
-if result is not None:
-    w.render_result(result, bank)
 
-st.subheader("4. Save, share and print")
-link = w.share_link(bank, answers)
-st.markdown("**Share link** — opens this page with the same answers (nothing is stored on the "
-            "server; the answers travel in the link):")
-st.code(link, language=None)
-w.downloads(bank, answers, result)
+@st.fragment(key=w.RESULT_FRAGMENT)
+def _result() -> None:
+    """Verdict, share link and downloads: what an answer click reruns (see _store_answer)."""
+    st.subheader("3. Verdict")
+    answers = w.current_answers()
+    result: q.ScoreResult | None = None
+    try:
+        result = q.score_answers(bank, answers.answers, answers.numbers, role=answers.role)
+    except DiagnosticsError as err:
+        st.info(w.md(str(err)))
+    if result is not None:
+        w.render_result(result, bank)
+
+    st.subheader("4. Save, share and print")
+    link = w.share_link(bank, answers)
+    st.markdown("**Share link** — opens this page with the same answers (nothing is stored on the "
+                "server; the answers travel in the link):")
+    st.code(link, language=None)
+    w.downloads(bank, answers, result)
+
+
+_result()
 # A key keeps the expander open across the rerun a load triggers (and its message shows inside).
 with st.expander("Load answers or your own question bank", key=state.MYN_LOADERS):
     w.loaders(bank)

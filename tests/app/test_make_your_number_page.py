@@ -54,7 +54,12 @@ def test_answer_gives_verdict_link_and_survives_page_switch() -> None:
     at = _open()
     first, second = BANK.questions[0].id, BANK.questions[1].id
     at.radio(key=state.MYN_WIDGET_PREFIX + first).set_value(5).run()
+    # An answer reruns only the count and the verdict (fragments), not the statements.
+    assert not at.radio and "to make the number" in _verdict(at)
+    assert any("1 of" in c.value for c in at.caption)
+    at.run()  # a full run draws the whole page again
     at.radio(key=state.MYN_WIDGET_PREFIX + second).set_value(0).run()
+    at.run()
     assert not at.exception
     assert at.session_state[state.MYN_ANSWERS] == {first: 5, second: None}
     # One statement answered: provisional, at best at risk, with what to answer next.
@@ -78,6 +83,7 @@ def test_numbers_can_decide_the_verdict() -> None:
         at.radio(key=state.MYN_WIDGET_PREFIX + q.id).set_value(5)
     at.run()
     assert _verdict(at).startswith("**Likely to make the number** · score 100/100")
+    at.run()  # the answers reran only the verdict fragment: draw the whole page again
     for name, value in (("target", 1_000_000), ("closed_so_far", 0),
                         ("open_pipeline", 1_000_000), ("win_rate", 20.0)):
         at.number_input(key=state.MYN_NUMBER_PREFIX + name).set_value(value)
