@@ -45,6 +45,9 @@ def test_answer_share_and_print(app_url: str, page: Any, tmp_path: Path) -> None
     first = BANK.questions[0]
     page.get_by_text(f"5 · {first.levels[4]}").click()
     wait_idle(page)
+    # The click reruns only the count and the verdict (fragments): read with a retrying check.
+    alert = page.locator("[data-testid='stAlert']").filter(has_text="to make the number").first
+    expect(alert).not_to_contain_text("score 50/100", timeout=30_000)
     verdict = _verdict(page)
     found = re.search(r"At risk to make the number · score (\d+(\.\d)?)/100", verdict)
     assert found and 50 < float(found.group(1)) < 60, verdict
