@@ -50,6 +50,7 @@ __all__ = [
     "compare_funnels",
     "compute_funnel",
     "counting_caveat",
+    "provisional_note",
     "describe_period",
     "describe_rule",
     "find_breakages",
@@ -88,6 +89,8 @@ NO_DEALS = "No deals match these filters: widen the period or clear a filter."
 # known stage: otherwise the unplaced ones could have dropped out at any step.
 MIN_KNOWN_LOST_SHARE = 0.8
 LOST_STAGE_UNKNOWN = "Lost, stage unknown"
+# A cohort of created deals with more than this share still open has rates that will move.
+PROVISIONAL_OPEN_SHARE = 0.25
 FILTER_COLUMNS = ("segment", "product", "region", "team", "rep")
 # Bit masks live in a BIGINT: bit 0 is unused and bit 63 is the sign.
 _MAX_RANKS = 62
@@ -600,6 +603,22 @@ def funnel_with_metrics(
     result = FunnelResult(rule=rule, filters=filters, stages=stages, total=int(frame["n"].sum()),
                           lost_stage_unknown=int(unknown["n"].sum()))
     return result, metrics
+
+
+def provisional_note(metrics: HeadlineMetrics, filters: Filters) -> str | None:
+    """Return a warning when a created-in-period cohort is still largely open, else None.
+
+    Young deals that will be won are mostly still open, so the cohort's win rate and step
+    rates read low until they close (right-censoring).
+    """
+    total = metrics.won + metrics.lost + metrics.open
+    if filters.cohort != "created" or not total or metrics.open / total <= PROVISIONAL_OPEN_SHARE:
+        return None
+    return (
+        f"Provisional: {metrics.open:,} of {total:,} deals in this cohort are still open, so its "
+        f"win rate ({format_rate(metrics.win_rate)}) and step rates will move as they close. "
+        "For rates to plan with, pick an older period or “Closed in period”."
+    )
 
 
 def counting_caveat(

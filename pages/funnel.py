@@ -66,8 +66,10 @@ except DiagnosticsError as err:
     st.error(str(err))
     st.stop()
 st.caption(f"Every number on this page: {result.description}")
-if caveat := fn.counting_caveat(dataset, filters, result):
-    st.caption(f":material/warning: {caveat}")
+for caveat in (fn.counting_caveat(dataset, filters, result),
+               fn.provisional_note(metrics, filters)):
+    if caveat:
+        st.caption(f":material/warning: {caveat}")
 sentence_box = st.empty()
 # Only the chosen view is computed and drawn: a rerun stays cheap on a million deals.
 view = st.radio("View", VIEWS, horizontal=True, label_visibility="collapsed",

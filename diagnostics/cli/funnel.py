@@ -26,6 +26,7 @@ from diagnostics.funnel import (
     counting_caveat,
     find_breakages,
     funnel_with_metrics,
+    provisional_note,
 )
 from diagnostics.planner import plan_inputs_from_data, plan_reverse_funnel
 
@@ -155,6 +156,7 @@ def run_funnel(args: argparse.Namespace) -> int:
         "breakage_reference": report.reference,
         "breakage_sentence": report.sentence(),
         "caveat": counting_caveat(dataset, filters, result),
+        "provisional": provisional_note(metrics, filters),
         "rule": {
             "counting": args.rule,
             "cohort": filters.cohort,

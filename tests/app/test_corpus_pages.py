@@ -83,3 +83,16 @@ def test_funnel_page_whole_range_keeps_undated_deals(workshop_db: Path) -> None:
     assert at.title[0].value == "Funnel"
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Won"], metrics["Lost"], metrics["Open"]) == ("2", "5", "3")
+
+
+def test_funnel_page_marks_a_young_cohort_provisional(workshop_db: Path) -> None:
+    import datetime as dt
+
+    at = _uploaded("young_cohort.csv")
+    at.switch_page("pages/funnel.py").run()
+    assert at.title[0].value == "Funnel"
+    assert "Provisional: 7 of 14 deals" in _texts(at)  # half of the whole range is open
+    at.date_input(key="funnel_w_period").set_value((dt.date(2025, 5, 1),
+                                                    dt.date(2025, 6, 18))).run()
+    assert not at.exception
+    assert "Provisional: 7 of 8 deals in this cohort are still open" in _texts(at)

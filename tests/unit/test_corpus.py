@@ -8,6 +8,7 @@ hostile names.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -119,3 +120,16 @@ def test_the_bundled_sample_has_clean_names() -> None:
         text = (SAMPLE_DIR / name).read_text(encoding="utf-8")
         for line in text.splitlines()[1:]:
             assert not any(c.startswith(("=", "+", "@")) for c in line.split(",")), (name, line)
+
+
+def test_a_young_cohort_is_marked_provisional() -> None:
+    dataset = _read("young_cohort.csv").dataset
+    young = dataset.period_filters(dt.date(2025, 5, 1), None)
+    metrics = fn.headline_metrics(dataset, young)
+    assert (metrics.won, metrics.lost, metrics.open) == (0, 1, 7)
+    note = fn.provisional_note(metrics, young)
+    assert note is not None and note.startswith("Provisional: 7 of 8 deals in this cohort")
+    old = dataset.period_filters(None, dt.date(2025, 2, 28))
+    assert fn.provisional_note(fn.headline_metrics(dataset, old), old) is None
+    closed = dataset.period_filters(dt.date(2025, 5, 1), None, cohort="closed")
+    assert fn.provisional_note(fn.headline_metrics(dataset, closed), closed) is None
