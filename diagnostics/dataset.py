@@ -269,13 +269,15 @@ class Dataset:
     def period_filters(
         self, start: dt.date | None, end: dt.date | None, **others: Any
     ) -> Filters:
-        """Return filters for a period picked on a page; an end at the data's edge is left open.
+        """Return filters for a period picked on a page; the whole data range is left open.
 
-        The whole range (the default period) thus keeps the deals that carry no date.
+        The whole range (the default period) thus keeps the deals that carry no date; any
+        narrower period keeps the dates picked.
         """
         lo, hi = self.date_range()
-        return Filters(start=None if start is None or start <= lo else start,
-                       end=None if end is None or end >= hi else end, **others)
+        if (start is None or start <= lo) and (end is None or end >= hi):
+            return Filters(**others)
+        return Filters(start=start, end=end, **others)
 
 
 def connect_locked(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2) -> (
