@@ -8,6 +8,7 @@ so reopening the link resumes); ``/workshop?workshop=CODE&key=KEY`` the facilita
 import streamlit as st
 
 from diagnostics.errors import DiagnosticsError
+from ui import workshop_dashboard as dashboard
 from ui import workshop_views as views
 from ui.frame import require_router
 
@@ -28,6 +29,6 @@ if "workshop" not in params:
     )
     views.render_start()
 elif "key" in params:
-    views.render_facilitator(params.get("workshop", ""), params.get("key"))
+    dashboard.render_facilitator(params.get("workshop", ""), params.get("key"))
 else:
     views.render_participant(params.get("workshop", ""), params.get("p"))

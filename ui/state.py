@@ -55,6 +55,10 @@ WORKSHOP_REVEAL = "workshop_reveal"  # bool toggle: projector mode, names hidden
 WORKSHOP_NOTICE = "workshop_notice"  # str: a refused answer's message, shown on the next run
 WORKSHOP_ANSWER_PREFIX = "workshop_answer_"  # + question id: a participant's answer widget
 WORKSHOP_FORM_PREFIX = "workshop_form_"  # + field: create / join / open form widgets
+WORKSHOP_VOTE_PREFIX = "workshop_vote_"  # + statement id: a participant's vote checkbox
+WORKSHOP_PAGE = "workshop_page"  # int: the questionnaire section shown when paged
+WORKSHOP_USE_DATA = "workshop_use_data"  # bool toggle: the loaded data beside the room's view
+WORKSHOP_PLAN_PREFIX = "workshop_plan_"  # + field: the facilitator's plan and retake widgets
 
 # Funnel / quadrant settings that should survive page switches
 FUNNEL_SETTINGS = "funnel_settings"

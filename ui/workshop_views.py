@@ -7,21 +7,18 @@ participant gives lives only in this session; the store is the source the widget
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
-import pandas as pd
 import streamlit as st
 
 from diagnostics import workshop as ws
-from diagnostics.charts import workshop as charts
 from diagnostics.errors import DiagnosticsError
-from diagnostics.export import to_csv_bytes, to_excel_bytes
 from diagnostics.workshop_store import WorkshopStore, configured_location, open_store
 from ui import state
 from ui.device import remembered_token
 
 F = state.WORKSHOP_FORM_PREFIX
 A = state.WORKSHOP_ANSWER_PREFIX
+V = state.WORKSHOP_VOTE_PREFIX
 
 
 # One store per process, shared by every session. It holds no answers or names in memory (each
@@ -167,7 +164,8 @@ def render_participant(raw_code: str, token: str | None) -> None:
         " Each answer is saved the moment you give it. To come back later on this device, open"
         " the workshop link again: this browser remembers your place (so does this page's own"
         " link; keep it to yourself, whoever opens it answers as you). Nobody else sees your"
-        " individual answers; the facilitator shows the room's results."
+        " individual answers: the facilitator shows the room's results, and results by role"
+        f" only for groups of at least {ws.min_group(store(), workshop.code)} people."
     )
     notice = st.session_state.pop(state.WORKSHOP_NOTICE, None)
     if notice:
@@ -200,178 +198,106 @@ def _render_join(workshop: ws.Workshop) -> None:
         _go(workshop=workshop.code, p=result.token)
 
 
+def _is_phone() -> bool:
+    """Return True when the browser says it is a phone (its user agent names a mobile)."""
+    agent = str(st.context.headers.get("User-Agent", "") or "")
+    return any(word in agent for word in ("Mobi", "Android", "iPhone"))
+
+
+def _sections(workshop: ws.Workshop, bank: ws.Content) -> list[tuple[str, list[str]]]:
+    """Return the questionnaire's sections: one per dimension, then the leadership questions."""
+    sections: list[tuple[str, list[str]]] = []
+    if ws.MAKE_YOUR_NUMBER in workshop.instruments:
+        for dim_id, dim_name in bank.dimensions.items():
+            ids = [s.id for s in bank.statements if s.dimension == dim_id]
+            if ids:
+                sections.append((dim_name, ids))
+    if ws.LEADERSHIP in workshop.instruments:
+        sections.append(("Leadership model", [c.id for c in bank.choices]))
+    return sections
+
+
+def _render_question(bank: ws.Content, qid: str, saved: dict[str, int | str],
+                     code: str, token: str, disabled: bool) -> None:
+    value = saved.get(qid)
+    statement = bank.statement(qid)
+    if statement is not None:
+        options: list[int | str] = [*statement.levels, ws.NOT_APPLICABLE]
+        st.radio(statement.text, options, format_func=statement.level_text, key=A + qid,
+                 index=options.index(value) if value in options else None,
+                 on_change=_save, args=(code, token, qid), disabled=disabled)
+        return
+    choice = bank.choice(qid)
+    if choice is not None:
+        ids = [o for o, _ in choice.options]
+        labels = dict(choice.options)
+        st.radio(choice.text, ids, format_func=lambda o, labels=labels: labels[o], key=A + qid,
+                 index=ids.index(value) if value in ids else None,
+                 on_change=_save, args=(code, token, qid), disabled=disabled)
+
+
+def _turn_page(delta: int, pages: int) -> None:
+    current = int(st.session_state.get(state.WORKSHOP_PAGE, 0))
+    st.session_state[state.WORKSHOP_PAGE] = max(0, min(pages - 1, current + delta))
+
+
 def _render_questions(workshop: ws.Workshop, token: str) -> None:
     bank = content()
     saved = ws.participant_answers(store(), workshop.code, token)
     total = len(bank.question_ids(workshop.instruments))
     st.progress(len(saved) / total if total else 0.0, text=f"{len(saved)} of {total} answered")
     disabled = not workshop.is_open
+    sections = _sections(workshop, bank)
     if ws.MAKE_YOUR_NUMBER in workshop.instruments:
-        st.markdown("### Make your number")
-        st.caption("Rate each statement from 1 (far from true) to 5 (exactly how it works here).")
-        for dim_id, dim_name in bank.dimensions.items():
-            statements = [s for s in bank.statements if s.dimension == dim_id]
-            if statements:
-                st.markdown(f"#### {dim_name}")
-            for s in statements:
-                value = saved.get(s.id)
-                st.radio(
-                    s.text, s.levels, format_func=s.level_text, key=A + s.id,
-                    index=s.levels.index(value) if value in s.levels else None,
-                    on_change=_save, args=(workshop.code, token, s.id), disabled=disabled,
-                )
-    if ws.LEADERSHIP in workshop.instruments:
-        st.markdown("### Leadership model")
-        for c in bank.choices:
-            ids = [o for o, _ in c.options]
-            labels = dict(c.options)
-            value = saved.get(c.id)
-            st.radio(
-                c.text, ids, format_func=lambda o, labels=labels: labels[o], key=A + c.id,
-                index=ids.index(value) if value in ids else None,
-                on_change=_save, args=(workshop.code, token, c.id), disabled=disabled,
-            )
-
-
-# -- facilitator ----------------------------------------------------------------------------------
-
-
-def _participant_url(code: str) -> str:
-    url = st.context.url or ""
-    parts = urlsplit(url)
-    base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-    return base + ws.participant_path(code)
-
-
-def render_facilitator(raw_code: str, key: str | None) -> None:
-    """Show the share box, the controls and the live dashboard (nothing without the right key)."""
-    try:
-        workshop = ws.authorise(store(), raw_code, key)
-    except DiagnosticsError as err:
-        st.error(str(err))
-        return
-    assert key is not None  # authorise refuses a missing key
-    state.session_dict(state.WORKSHOP_KEYS)[workshop.code] = key
-    st.subheader(_plain(workshop.title))
-    st.caption(
-        f"Facilitator view · {_plain(workshop.client)} · "
-        f"{'open for answers' if workshop.is_open else 'closed'} · keep this page's link private:"
-        " it holds your facilitator key."
-    )
-    share, controls = st.columns([2, 1], gap="large")
-    url = _participant_url(workshop.code)
-    with share:
-        st.markdown(f"Join code: **{ws.format_code(workshop.code)}**")
-        st.code(url, language=None)
-        if urlsplit(url).hostname in {"localhost", "127.0.0.1", "::1"}:
-            st.caption("This link only works on this computer. For a room, start the app with "
-                       "`--server.address 0.0.0.0` and open this page at the computer's network "
-                       "address (for example http://192.168.1.20:8501).")
-        st.image(ws.qr_png(url), caption="Scan to join", width=220)
-    with controls:
-        # A short label: the longer one was cut to "...for the proje…" in this narrow column.
-        st.toggle("Reveal mode: hide names", key=state.WORKSHOP_REVEAL,
-                  help="For the projector: participants show as Participant 1, 2, 3…")
-        if workshop.is_open:
-            if st.button("Close the workshop", key=F + "close"):
-                ws.close_workshop(store(), workshop.code, key)
-                st.rerun()
-        elif st.button("Reopen the workshop", key=F + "reopen"):
-            ws.reopen_workshop(store(), workshop.code, key)
-            st.rerun()
-        _render_downloads(workshop.code, key)
-    _dashboard(workshop.code, key)
-
-
-def _render_downloads(code: str, key: str) -> None:
-    def frame() -> pd.DataFrame:
-        return ws.export_frame(store(), content(), code, key)
-
-    def summary() -> ws.WorkshopSummary:
-        return ws.summarise(store(), content(), code, key)
-
-    st.download_button("Responses (CSV)", lambda: to_csv_bytes(frame()),
-                       file_name=f"workshop-{code}.csv", mime="text/csv", key=F + "csv")
-    st.download_button(
-        "Responses (Excel)", lambda: to_excel_bytes(frame(), "Responses"),
-        file_name=f"workshop-{code}.xlsx", key=F + "xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    st.download_button("Workshop report (PDF)", lambda: ws.report_pdf(summary(), content()),
-                       file_name=f"workshop-{code}.pdf", mime="application/pdf", key=F + "pdf")
-    st.download_button(
-        "Workshop report (HTML)", lambda: ws.report_html(summary(), content()).encode("utf-8"),
-        file_name=f"workshop-{code}.html", mime="text/html", key=F + "html",
-    )
-
-
-@st.fragment(run_every="3s")
-def _dashboard(code: str, key: str) -> None:
-    bank = content()
-    try:
-        summary = ws.summarise(store(), bank, code, key)
-    except DiagnosticsError as err:
-        st.error(str(err))
-        return
-    reveal = bool(st.session_state.get(state.WORKSHOP_REVEAL))
-    v = summary.verdict
-    cols = st.columns(4)
-    cols[0].metric("Joined", summary.joined)
-    cols[1].metric("Responses", summary.responses)
-    if ws.MAKE_YOUR_NUMBER in summary.workshop.instruments:  # a verdict needs that instrument
-        cols[2].metric("Team verdict", v.label if v else "—")
-        cols[3].metric("Team score", _fmt(v.score if v else None, ".0f"))
+        st.caption("Rate each statement from 1 (far from true) to 5 (exactly how it works here), "
+                   f"or choose “{ws.NOT_APPLICABLE_LABEL}”: it never counts as a low rating.")
+    paged = st.toggle("One section at a time", value=_is_phone(), key=F + "paged",
+                      help="Pages the questions by dimension, as on a phone.")
+    if paged:
+        page = max(0, min(len(sections) - 1, int(st.session_state.get(state.WORKSHOP_PAGE, 0))))
+        title, ids = sections[page]
+        done = sum(1 for q in ids if q in saved)
+        st.markdown(f"#### {_plain(title)}")
+        st.caption(f"Section {page + 1} of {len(sections)} · {done} of {len(ids)} answered here")
+        for qid in ids:
+            _render_question(bank, qid, saved, workshop.code, token, disabled)
+        back, forward = st.columns(2)
+        back.button("Previous section", key=F + "prev", disabled=page == 0,
+                    on_click=_turn_page, args=(-1, len(sections)), width="stretch")
+        forward.button("Next section", key=F + "next", disabled=page >= len(sections) - 1,
+                       on_click=_turn_page, args=(1, len(sections)), width="stretch")
     else:
-        best = summary.recommended_model
-        cols[2].metric("Best fit so far", bank.model_name(best) if best else "—")
-    if summary.joined == 0:
-        st.info("Waiting for participants: share the code, the link or the QR code.")
+        for title, ids in sections:
+            st.markdown(f"#### {_plain(title)}")
+            for qid in ids:
+                _render_question(bank, qid, saved, workshop.code, token, disabled)
+    if ws.MAKE_YOUR_NUMBER in workshop.instruments:
+        _render_vote(workshop, token, disabled)
+
+
+def _vote(code: str, token: str, question_id: str) -> None:
+    chosen = bool(st.session_state.get(V + question_id))
+    try:
+        ws.cast_vote(store(), content(), code, token, question_id, chosen)
+    except DiagnosticsError as err:
+        st.session_state[state.WORKSHOP_NOTICE] = str(err)
+        st.session_state[V + question_id] = not chosen
+
+
+def _render_vote(workshop: ws.Workshop, token: str, disabled: bool) -> None:
+    bank = content()
+    candidates = ws.vote_candidates(store(), bank, workshop.code)
+    votes = ws.participant_votes(store(), workshop.code, token)
+    shown = [*candidates, *(s for q in sorted(votes) if (s := bank.statement(q))
+                            and s not in candidates)]
+    st.markdown("### Your vote: what should the team do first?")
+    if not shown:
+        st.caption("The actions to vote on appear once the room has rated some statements.")
         return
-    st.markdown("#### Responses by role")
-    left, right = st.columns(2)
-    left.altair_chart(charts.responses_chart(summary.by_role), width="stretch")
-    right.dataframe(
-        pd.DataFrame([{"Participant": p.label(reveal), "Role": ws.role_label(p.role),
-                       "Answered": f"{p.answered} of {p.total}"} for p in summary.progress]),
-        hide_index=True, width="stretch",
-    )
-    if ws.MAKE_YOUR_NUMBER in summary.workshop.instruments:
-        _render_questionnaire_results(summary, bank)
-    if ws.LEADERSHIP in summary.workshop.instruments and summary.leadership_team:
-        st.markdown("#### Leadership model fit by role")
-        best = summary.recommended_model
-        st.caption(f"Best fit over the room: {bank.model_name(best) if best else '—'} (mean of "
-                   "each participant's fit, 0–100). A conversation starter, not a decision.")
-        st.altair_chart(charts.leadership_fit_chart(summary.roles, summary.leadership_team,
-                                                    bank.model_names), width="stretch")
-
-
-def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content) -> None:
-    v = summary.verdict
-    if v is not None:
-        st.caption(f"Band: {v.band or '—'} · binding constraint: {v.binding_constraint or '—'}. "
-                   "The team verdict scores each statement's mean answer over the room.")
-    st.markdown("#### Dimensions: team mean and spread")
-    st.altair_chart(charts.dimension_chart(summary.dimensions), width="stretch")
-    st.markdown("#### Perception gaps: role × dimension")
-    st.caption("Each cell shows the role's mean (1–5); red is below the room, blue above.")
-    st.altair_chart(charts.perception_gap_chart(summary.gaps, bank.dimensions), width="stretch")
-    st.dataframe(
-        pd.DataFrame([{"Dimension": d.name, "Mean": _fmt(d.mean), "Spread": _fmt(d.spread, ".2f"),
-                       "Gap between roles": _fmt(d.role_gap)} for d in summary.dimensions]),
-        hide_index=True, width="stretch",
-    )
-    st.markdown("#### Statements to discuss: widest disagreement")
-    if not summary.widest:
-        st.caption("No disagreement yet: it shows once two people answer a statement differently.")
-    for w in summary.widest:
-        roles = (f" · lowest: {ws.role_label(w.lowest_role)}, highest: "
-                 f"{ws.role_label(w.highest_role)}" if w.lowest_role and w.highest_role else "")
-        st.markdown(f"- {_plain(w.statement)}  \n  mean {_fmt(w.mean)} · spread "
-                    f"{_fmt(w.spread, '.2f')} · {w.answers} answers{roles}")
-    rows = [{"Role": ws.role_label(r.role), "Responses": r.responses,
-             "Verdict": r.verdict.label if r.verdict else "—",
-             "Score": _fmt(r.verdict.score if r.verdict else None, ".0f")} for r in summary.roles]
-    if rows:
-        st.markdown("#### Verdict by role")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(f"Pick up to {ws.MAX_VOTES} actions; the facilitator turns the most chosen into "
+               f"the plan. You chose {len(votes)} of {ws.MAX_VOTES}.")
+    full = len(votes) >= ws.MAX_VOTES
+    for s in shown:
+        st.checkbox(_plain(s.action), value=s.id in votes, key=V + s.id,
+                    on_change=_vote, args=(workshop.code, token, s.id),
+                    disabled=disabled or (full and s.id not in votes))

@@ -78,11 +78,14 @@ def dimension_chart(dimensions: Sequence[DimensionStat]) -> alt.LayerChart:
 def perception_gap_chart(
     gaps: Sequence[GapCell], dimension_names: Mapping[str, str]
 ) -> alt.LayerChart:
-    """Return the role × dimension heatmap: colour = role mean minus room mean, text = role mean."""
+    """Return the role × dimension heatmap: colour = role mean minus room mean, text = role mean.
+
+    Cells the summary holds back (too few people) are left out; a pooled group comes last.
+    """
     order = list(dimension_names)
     rows = [
         {
-            "role": role_label(g.role),
+            "role": g.role_label,
             "dimension": dimension_names.get(g.dimension, g.dimension),
             "mean": round(g.mean, 2),
             "gap": round(g.gap, 2),
@@ -122,7 +125,7 @@ def leadership_fit_chart(
 ) -> alt.LayerChart:
     """Return the role × model heatmap of mean fit (0–100), with the whole room as the last row."""
     rows = []
-    groups = [(role_label(r.role), r.fit) for r in roles if r.fit]
+    groups = [(r.role_label, r.fit) for r in roles if r.fit]
     if team:
         groups.append(("Whole room", dict(team)))
     for i, (group, fits) in enumerate(groups):

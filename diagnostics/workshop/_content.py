@@ -15,6 +15,10 @@ INSTRUMENTS: dict[str, str] = {
     MAKE_YOUR_NUMBER: "Make your number",
     LEADERSHIP: "Leadership model",
 }
+# A statement answered "Not applicable / don't know" is stored as this value: it counts as
+# answered for the person, and the scores leave it out (never as a low answer).
+NOT_APPLICABLE = "na"
+NOT_APPLICABLE_LABEL = "Not applicable / don't know"
 
 
 @dataclass(frozen=True)
@@ -26,9 +30,12 @@ class Statement:
     text: str
     levels: tuple[int, ...]
     anchors: tuple[str, ...] = ()  # what each level means, in the order of ``levels``
+    action: str = ""  # what to do when the room rates it low (a candidate for the plan)
 
-    def level_text(self, level: int) -> str:
+    def level_text(self, level: int | str) -> str:
         """Return ``"3 · anchor text"`` for a level (just the number when there is no anchor)."""
+        if level == NOT_APPLICABLE:
+            return NOT_APPLICABLE_LABEL
         i = self.levels.index(level) if level in self.levels else -1
         return f"{level} · {self.anchors[i]}" if 0 <= i < len(self.anchors) else str(level)
 
@@ -51,6 +58,9 @@ class TeamVerdict:
     score: float | None
     band: str | None
     binding_constraint: str | None
+    decided_by: str = "score"  # score, or the numbers check (coverage, capacity) that decided
+    unanswered_dimensions: tuple[str, ...] = ()  # dimension names nobody rated
+    actions: tuple[str, ...] = ()  # question ids of the statements that would move it most
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,8 @@ class Content:
     statements: tuple[Statement, ...]
     dimensions: dict[str, str]  # dimension id -> name, in display order
     choices: tuple[Choice, ...]
-    score: Callable[[Mapping[str, float | None]], TeamVerdict]
+    # (mean answer per statement, the data's numbers or None) -> verdict
+    score: Callable[[Mapping[str, float | None], Mapping[str, float] | None], TeamVerdict]
     fit: Callable[[Mapping[str, str]], dict[str, float]]  # model id -> fit 0..100
     model_names: dict[str, str] = field(default_factory=dict)  # model id -> display name
 
@@ -114,6 +125,7 @@ def load_content() -> Content:
             text=q.statement,
             levels=_level_values(q.levels),
             anchors=tuple(str(level) for level in q.levels),
+            action=q.action,
         )
         for q in bank.questions
     )
@@ -126,8 +138,10 @@ def load_content() -> Content:
     if clash:
         raise DiagnosticsError(f"Question ids used by both instruments: {sorted(clash)}.")
 
-    def score(answers: Mapping[str, float | None]) -> TeamVerdict:
-        result = questionnaire.score_answers(bank, answers)
+    def score(
+        answers: Mapping[str, float | None], numbers: Mapping[str, float] | None = None
+    ) -> TeamVerdict:
+        result = questionnaire.score_answers(bank, answers, numbers)
         constraint = result.binding_constraint
         return TeamVerdict(
             verdict=str(result.verdict),
@@ -135,6 +149,9 @@ def load_content() -> Content:
             score=float(result.score),
             band=result.band_label,
             binding_constraint=None if constraint is None else constraint.name,
+            decided_by=str(result.decided_by),
+            unanswered_dimensions=tuple(d.name for d in result.dimensions if d.score is None),
+            actions=tuple(a.question_id for a in result.actions),
         )
 
     # A participant's answers rarely change between two dashboard refreshes, so fits are

@@ -19,8 +19,10 @@ from diagnostics.workshop._codes import (
     role_label,
 )
 from diagnostics.workshop._content import (
+    INSTRUMENTS,
     LEADERSHIP,
     MAKE_YOUR_NUMBER,
+    NOT_APPLICABLE,
     Content,
 )
 from diagnostics.workshop._lifecycle import (
@@ -30,6 +32,7 @@ from diagnostics.workshop._lifecycle import (
     authorise,
     join_workshop,
 )
+from diagnostics.workshop._summary import WorkshopSummary
 from diagnostics.workshop_store import (
     AnswerRecord,
     WorkshopStore,
@@ -47,7 +50,8 @@ def export_frame(
     question_ids = content.question_ids(workshop.instruments)
     answers: dict[str, dict[str, str]] = defaultdict(dict)
     for a in store.list_answers(workshop.code):
-        answers[a.participant_id][a.question_id] = a.value
+        if a.instrument in INSTRUMENTS:  # votes on the plan are not responses
+            answers[a.participant_id][a.question_id] = a.value
     rows = []
     for i, p in enumerate(store.list_participants(workshop.code), start=1):
         row: dict[str, Any] = {
@@ -58,13 +62,24 @@ def export_frame(
         for qid in question_ids:
             value = answers[p.participant_id].get(qid)
             statement = content.statement(qid)
-            row[qid] = int(value) if value is not None and statement is not None else value
+            if value == NOT_APPLICABLE and statement is not None:
+                value = "n/a"  # an import reads it back as not applicable
+            row[qid] = int(value) if value not in (None, "n/a") and statement else value
         rows.append(row)
     frame = pd.DataFrame(rows, columns=["name", "role", "joined_at", *question_ids])
     for qid in question_ids:
-        if content.statement(qid) is not None:
+        if content.statement(qid) is not None and not (frame[qid] == "n/a").any():
             frame[qid] = frame[qid].astype("Int64")
     return frame
+
+
+def plan_frame(summary: WorkshopSummary) -> pd.DataFrame:
+    """Return the action plan as a table: action, owner, due date, votes."""
+    return pd.DataFrame(
+        [{"action": p.action, "owner": p.owner, "due": p.due.isoformat() if p.due else "",
+          "votes": p.votes} for p in summary.plan],
+        columns=["action", "owner", "due", "votes"],
+    )
 
 
 def export_records(

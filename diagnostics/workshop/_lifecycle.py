@@ -23,6 +23,7 @@ from diagnostics.workshop._content import (
     INSTRUMENTS,
     LEADERSHIP,
     MAKE_YOUR_NUMBER,
+    NOT_APPLICABLE,
     Content,
 )
 from diagnostics.workshop_store import (
@@ -36,6 +37,13 @@ MAX_NAME = 60
 MAX_TEXT = 120
 OPEN = "open"
 CLOSED = "closed"
+# The fewest people a per-role result may rest on: below it, nobody's answers can be singled out.
+# The facilitator may raise it (never lower it) up to MAX_MIN_GROUP.
+MIN_GROUP = 3
+MAX_MIN_GROUP = 20
+# Written in a file or typed: what reads as "not applicable / don't know" (compared lower-case).
+_NOT_APPLICABLE_TEXTS = {"na", "n/a", "n.a.", "not applicable", "don't know", "dont know", "dk",
+                         "not applicable / don't know", "?"}
 
 
 def _now() -> datetime:
@@ -242,10 +250,12 @@ def _validated_value(content: Content, question_id: str, value: object) -> tuple
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise DiagnosticsError(f"“{value}” is not a level for {question_id}.")
         text = str(value).strip()
+        if text.lower() in _NOT_APPLICABLE_TEXTS:
+            return MAKE_YOUR_NUMBER, NOT_APPLICABLE
         if not re.fullmatch(r"\d+(\.0+)?", text) or int(float(text)) not in statement.levels:
             raise DiagnosticsError(
                 f"“{value}” is not a level for {question_id}.",
-                f"Levels: {', '.join(map(str, statement.levels))}.",
+                f"Levels: {', '.join(map(str, statement.levels))}, or n/a for not applicable.",
             )
         return MAKE_YOUR_NUMBER, str(int(float(text)))
     choice = content.choice(question_id)
@@ -302,11 +312,47 @@ def answer(
 def participant_answers(
     store: WorkshopStore, raw_code: object, token: str
 ) -> dict[str, int | str]:
-    """Return one participant's saved answers (levels as int, options as id) by question id."""
+    """Return one participant's saved answers by question id.
+
+    Levels come back as int, ``"na"`` for not applicable, leadership options as their id; votes
+    on the plan are left out (see ``participant_votes``).
+    """
     participant = resume(store, raw_code, token)
     if participant is None:
         return {}
     return {
-        a.question_id: int(a.value) if a.instrument == MAKE_YOUR_NUMBER else a.value
+        a.question_id: _stored_value(a)
         for a in store.list_answers(participant.workshop_code, participant.participant_id)
+        if a.instrument in INSTRUMENTS
     }
+
+
+def _stored_value(record: AnswerRecord) -> int | str:
+    if record.instrument == MAKE_YOUR_NUMBER and record.value != NOT_APPLICABLE:
+        return int(record.value)
+    return record.value
+
+
+def min_group(store: WorkshopStore, code: str) -> int:
+    """Return the smallest group a per-role result is shown for in this workshop."""
+    raw = store.list_settings(code).get("min_group", "")
+    return max(MIN_GROUP, int(raw)) if raw.isdigit() else MIN_GROUP
+
+
+def set_min_group(
+    store: WorkshopStore, raw_code: object, key: str, value: int, now: datetime | None = None
+) -> int:
+    """Return the new smallest shown group after setting it (facilitator key required).
+
+    Raises DiagnosticsError below the default of three or above twenty.
+    """
+    workshop = authorise(store, raw_code, key)
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+        MIN_GROUP <= value <= MAX_MIN_GROUP
+    ):
+        raise DiagnosticsError(
+            f"The smallest group must be a whole number from {MIN_GROUP} to {MAX_MIN_GROUP}.",
+            f"Fewer than {MIN_GROUP} people would let the room single someone out.",
+        )
+    store.set_setting(workshop.code, "min_group", str(value), now or _now())
+    return value

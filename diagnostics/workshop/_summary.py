@@ -1,4 +1,9 @@
-"""The facilitator's summary: team verdict, dimensions, role gaps, widest disagreement, fit."""
+"""The facilitator's summary: team verdict, dimensions, role gaps, widest disagreement, fit.
+
+Per-role numbers go through :mod:`diagnostics.workshop._groups`: a role with fewer people than the
+workshop's smallest group is pooled with the other small roles or left out, and a cell resting on
+fewer answers than that is not shown, so no result on the projector is one person's answers.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import fmean, pstdev
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from diagnostics.workshop._codes import (
-    ROLES,
-)
-from diagnostics.workshop._content import (
-    LEADERSHIP,
-    MAKE_YOUR_NUMBER,
-    Content,
-    TeamVerdict,
-)
-from diagnostics.workshop._lifecycle import Workshop, authorise
-from diagnostics.workshop_store import (
-    ParticipantRecord,
-    WorkshopStore,
-)
+from diagnostics.workshop._codes import role_label
+from diagnostics.workshop._content import Content, TeamVerdict
+from diagnostics.workshop._groups import Grouping, group_roles
+from diagnostics.workshop._lifecycle import MIN_GROUP, Workshop
+
+if TYPE_CHECKING:  # only for annotations: these modules import this one
+    from diagnostics.workshop._change import Change
+    from diagnostics.workshop._evidence import Evidence
+    from diagnostics.workshop._plan import PlanItem
+from diagnostics.workshop_store import ParticipantRecord
 
 WIDEST_LIMIT = 5
+# Fewer statements than this share answered by anyone: the team verdict says it rests on little.
+LOW_ANSWERED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -36,23 +39,29 @@ class DimensionStat:
     mean: float | None
     spread: float | None
     participants: int
-    role_gap: float | None  # highest role mean minus lowest
+    role_gap: float | None  # highest group mean minus lowest
 
 
 @dataclass(frozen=True)
 class GapCell:
-    """One role × dimension cell: the role's mean and its gap to the team mean."""
+    """One group × dimension cell: the group's mean and its gap to the team mean."""
 
-    role: str
+    role: str  # a role id, or "pooled" for the small roles shown together
     dimension: str
     mean: float | None
     gap: float | None
     participants: int
+    label: str = ""
+
+    @property
+    def role_label(self) -> str:
+        """Return the group's label as shown to people."""
+        return self.label or role_label(self.role)
 
 
 @dataclass(frozen=True)
 class StatementGap:
-    """A statement the room disagrees on: spread of answers and the role means' range."""
+    """A statement the room disagrees on: spread of answers and the group means' range."""
 
     question_id: str
     statement: str
@@ -72,22 +81,34 @@ class ParticipantProgress:
     number: int
     name: str
     role: str
-    answered: int
+    answered: int  # statements and questions answered, "not applicable" included
     total: int
+    not_applicable: int = 0
 
     def label(self, reveal: bool) -> str:
         """Return the name, or ``Participant N`` in reveal (projector) mode."""
         return f"Participant {self.number}" if reveal else self.name
 
+    def answered_text(self) -> str:
+        """Return ``"12 of 43"`` (with how many were "not applicable", when any)."""
+        na = f" ({self.not_applicable} not applicable)" if self.not_applicable else ""
+        return f"{self.answered} of {self.total}{na}"
+
 
 @dataclass(frozen=True)
 class RoleResult:
-    """One role's responses, questionnaire verdict and leadership fit."""
+    """One group's responses, questionnaire verdict and leadership fit."""
 
-    role: str
+    role: str  # a role id, or "pooled"
     responses: int
     verdict: TeamVerdict | None
     fit: dict[str, float]
+    label: str = ""
+
+    @property
+    def role_label(self) -> str:
+        """Return the group's label as shown to people."""
+        return self.label or role_label(self.role)
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,17 @@ class WorkshopSummary:
     widest: list[StatementGap]
     roles: list[RoleResult]
     leadership_team: dict[str, float] = field(default_factory=dict)
+    grouping: Grouping = field(default_factory=lambda: Grouping(MIN_GROUP, ()))
+    verdict_notes: tuple[str, ...] = ()
+    plan: tuple[PlanItem, ...] = ()
+    baseline: Change | None = None
+    evidence: tuple[Evidence, ...] = ()
+    statement_means: dict[str, float] = field(default_factory=dict)  # over the whole room
+
+    @property
+    def min_group(self) -> int:
+        """Return the smallest group a per-role result is shown for."""
+        return self.grouping.min_group
 
     @property
     def recommended_model(self) -> str | None:
@@ -112,6 +144,10 @@ class WorkshopSummary:
         if not self.leadership_team:
             return None
         return max(self.leadership_team, key=lambda m: self.leadership_team[m])
+
+    def group_label(self, group_id: str | None) -> str:
+        """Return the label of a group id used in gaps, roles and widest statements."""
+        return self.grouping.label(group_id)
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (undefined numbers as null, never NaN)."""
@@ -125,15 +161,19 @@ class WorkshopSummary:
             "joined": self.joined,
             "responses": self.responses,
             "by_role": self.by_role,
+            "min_group": self.min_group,
+            "pooled_roles": list(self.grouping.pooled),
+            "left_out_roles": list(self.grouping.left_out),
             "verdict": verdict,
+            "verdict_notes": list(self.verdict_notes),
             "dimensions": [
                 {"id": d.id, "name": d.name, "mean": _num(d.mean), "spread": _num(d.spread),
                  "participants": d.participants, "role_gap": _num(d.role_gap)}
                 for d in self.dimensions
             ],
             "gaps": [
-                {"role": g.role, "dimension": g.dimension, "mean": _num(g.mean),
-                 "gap": _num(g.gap), "participants": g.participants}
+                {"role": g.role, "label": g.role_label, "dimension": g.dimension,
+                 "mean": _num(g.mean), "gap": _num(g.gap), "participants": g.participants}
                 for g in self.gaps
             ],
             "widest_gaps": [
@@ -144,13 +184,16 @@ class WorkshopSummary:
                 for w in self.widest
             ],
             "roles": [
-                {"role": r.role, "responses": r.responses,
+                {"role": r.role, "label": r.role_label, "responses": r.responses,
                  "verdict": None if r.verdict is None else _verdict_json(r.verdict),
                  "leadership_fit": {m: _num(v) for m, v in r.fit.items()}}
                 for r in self.roles
             ],
             "leadership_fit": {m: _num(v) for m, v in self.leadership_team.items()},
             "recommended_model": self.recommended_model,
+            "plan": [item.to_json() for item in self.plan],
+            "baseline": None if self.baseline is None else self.baseline.to_json(),
+            "evidence": [e.to_json() for e in self.evidence],
         }
 
 
@@ -162,8 +205,9 @@ def _num(value: float | None) -> float | None:
 
 def _verdict_json(verdict: TeamVerdict) -> dict[str, Any]:
     return {"verdict": verdict.verdict, "label": verdict.label, "score": _num(verdict.score),
-            "band": verdict.band,
-            "binding_constraint": verdict.binding_constraint}
+            "band": verdict.band, "binding_constraint": verdict.binding_constraint,
+            "decided_by": verdict.decided_by,
+            "unanswered_dimensions": list(verdict.unanswered_dimensions)}
 
 
 def _mean_or_none(values: Sequence[float]) -> float | None:
@@ -184,50 +228,34 @@ def _team_answers(per_participant: Iterable[Mapping[str, int]]) -> dict[str, flo
     return {qid: fmean(values) for qid, values in collected.items()}
 
 
-def summarise(
-    store: WorkshopStore, content: Content, raw_code: object, key: str
-) -> WorkshopSummary:
-    """Return the facilitator summary of a workshop (key required); raise DiagnosticsError."""
-    workshop = authorise(store, raw_code, key)
-    participants = store.list_participants(workshop.code)
-    levels: dict[str, dict[str, int]] = defaultdict(dict)
-    options: dict[str, dict[str, str]] = defaultdict(dict)
-    for a in store.list_answers(workshop.code):
-        if a.instrument == MAKE_YOUR_NUMBER and content.statement(a.question_id):
-            levels[a.participant_id][a.question_id] = int(a.value)
-        elif a.instrument == LEADERSHIP and content.choice(a.question_id):
-            options[a.participant_id][a.question_id] = a.value
-    return summarise_answers(workshop, content, participants, levels, options)
+def _mean_fit(fits: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    models: dict[str, list[float]] = defaultdict(list)
+    for fit in fits:
+        for model, value in fit.items():
+            models[model].append(value)
+    return {model: fmean(values) for model, values in models.items()}
 
 
-def summarise_answers(
-    workshop: Workshop,
-    content: Content,
+def _progress(
     participants: Sequence[ParticipantRecord],
     levels: Mapping[str, Mapping[str, int]],
     options: Mapping[str, Mapping[str, str]],
-) -> WorkshopSummary:
-    """Return the summary of answers already read (participant id -> question id -> value)."""
-    total = len(content.question_ids(workshop.instruments))
-    role_of = {p.participant_id: p.role for p in participants}
-    responding = [p for p in participants if levels.get(p.participant_id) or options.get(
-        p.participant_id)]
-    by_role: dict[str, int] = {}
-    for p in responding:
-        by_role[p.role] = by_role.get(p.role, 0) + 1
-    progress = [
-        ParticipantProgress(
-            number=i,
-            name=p.name,
-            role=p.role,
-            answered=len(levels.get(p.participant_id, {})) + len(options.get(p.participant_id, {})),
-            total=total,
-        )
-        for i, p in enumerate(participants, start=1)
-    ]
-    roles_present = [r for r in ROLES if r in by_role]
+    not_applicable: Mapping[str, set[str]],
+    total: int,
+) -> list[ParticipantProgress]:
+    rows = []
+    for i, p in enumerate(participants, start=1):
+        na = len(not_applicable.get(p.participant_id, ()))
+        answered = (len(levels.get(p.participant_id, {})) + len(options.get(p.participant_id, {}))
+                    + na)
+        rows.append(ParticipantProgress(i, p.name, p.role, answered, total, na))
+    return rows
 
-    # Participant dimension scores: participant -> dimension -> mean of their answers there.
+
+def _dimension_scores(
+    content: Content, levels: Mapping[str, Mapping[str, int]], role_of: Mapping[str, str]
+) -> dict[str, dict[str, float]]:
+    """Return participant -> dimension -> the mean of their answers there."""
     dimension_of = {s.id: s.dimension for s in content.statements}
     scores: dict[str, dict[str, float]] = {}
     for pid, answers in levels.items():
@@ -237,114 +265,165 @@ def summarise_answers(
         for qid, value in answers.items():
             grouped[dimension_of[qid]].append(value)
         scores[pid] = {dim: fmean(values) for dim, values in grouped.items()}
+    return scores
 
+
+def _dimensions_and_gaps(
+    content: Content,
+    scores: Mapping[str, Mapping[str, float]],
+    group_of: Mapping[str, str],
+    grouping: Grouping,
+) -> tuple[list[DimensionStat], list[GapCell]]:
     dimensions: list[DimensionStat] = []
     gaps: list[GapCell] = []
     for dim_id, dim_name in content.dimensions.items():
         team = [s[dim_id] for s in scores.values() if dim_id in s]
         team_mean = _mean_or_none(team)
-        role_means: dict[str, float | None] = {}
-        for role in roles_present:
-            values = [s[dim_id] for pid, s in scores.items() if role_of[pid] == role
-                      and dim_id in s]
-            role_means[role] = _mean_or_none(values)
-            gaps.append(
-                GapCell(
-                    role=role,
-                    dimension=dim_id,
-                    mean=role_means[role],
-                    gap=None if role_means[role] is None or team_mean is None
-                    else role_means[role] - team_mean,  # type: ignore[operator]
-                    participants=len(values),
-                )
-            )
-        dimensions.append(
-            DimensionStat(
-                id=dim_id,
-                name=dim_name,
-                mean=team_mean,
-                spread=pstdev(team) if team else None,
-                participants=len(team),
-                role_gap=_range_or_none(role_means.values()),
-            )
-        )
+        group_means: dict[str, float | None] = {}
+        for group in grouping.groups:
+            values = [s[dim_id] for pid, s in scores.items()
+                      if group_of.get(pid) == group.id and dim_id in s]
+            # A cell resting on fewer answers than the smallest group is not shown.
+            mean = _mean_or_none(values) if len(values) >= grouping.min_group else None
+            group_means[group.id] = mean
+            gaps.append(GapCell(
+                role=group.id, dimension=dim_id, mean=mean,
+                gap=None if mean is None or team_mean is None else mean - team_mean,
+                participants=len(values), label=group.label,
+            ))
+        dimensions.append(DimensionStat(
+            id=dim_id, name=dim_name, mean=team_mean,
+            spread=pstdev(team) if team else None, participants=len(team),
+            role_gap=_range_or_none(group_means.values()),
+        ))
+    return dimensions, gaps
 
-    widest = _widest_statements(content, levels, role_of)
+
+def _verdict_notes(
+    content: Content, verdict: TeamVerdict | None, rated_by: int, min_group: int,
+    team_answers: Mapping[str, float | None], numbers: Mapping[str, float] | None,
+) -> tuple[str, ...]:
+    """Return what the team verdict rests on, when that is little (few people, few answers)."""
+    if verdict is None:
+        return ()
+    notes = []
+    if rated_by < min_group:
+        notes.append(f"It rests on {rated_by} {'person' if rated_by == 1 else 'people'}'s "
+                     f"answers, fewer than {min_group}: read it as a first impression.")
+    total = len(content.statements)
+    share = len(team_answers) / total if total else 0.0
+    if share < LOW_ANSWERED_SHARE:
+        notes.append(f"Only {len(team_answers)} of {total} statements have a rating: the score "
+                     "rests on few answers.")
+    if verdict.unanswered_dimensions:
+        notes.append("Nobody rated " + ", ".join(verdict.unanswered_dimensions)
+                     + ": the score leaves " + ("it" if len(verdict.unanswered_dimensions) == 1
+                                                else "them") + " out.")
+    if numbers:
+        notes.append("The coverage and capacity checks use the numbers from the loaded data.")
+    return tuple(notes)
+
+
+def _widest_statements(
+    content: Content,
+    levels: Mapping[str, Mapping[str, int]],
+    group_of: Mapping[str, str],
+    members: Mapping[str, str],
+    min_group: int,
+) -> list[StatementGap]:
+    """Return up to five statements with the largest spread (ties: larger group gap first).
+
+    ``members`` maps every participant of the room to their role; ``group_of`` only those in a
+    shown group. Group means rest on at least ``min_group`` answers.
+    """
+    found: list[StatementGap] = []
+    for statement in content.statements:
+        values = [a[statement.id] for pid, a in levels.items()
+                  if statement.id in a and pid in members]
+        if len(values) < 2 or pstdev(values) == 0:
+            continue
+        by_group: dict[str, list[int]] = defaultdict(list)
+        for pid, a in levels.items():
+            if statement.id in a and pid in group_of:
+                by_group[group_of[pid]].append(a[statement.id])
+        means = {g: fmean(v) for g, v in by_group.items() if len(v) >= min_group}
+        has_gap = len(means) >= 2
+        low = min(means, key=lambda g: (means[g], g)) if has_gap else None
+        high = max(means, key=lambda g: (means[g], g)) if has_gap else None
+        found.append(StatementGap(
+            question_id=statement.id, statement=statement.text,
+            dimension=content.dimensions.get(statement.dimension, statement.dimension),
+            mean=fmean(values), spread=pstdev(values), answers=len(values),
+            role_gap=means[high] - means[low] if low and high else None,
+            lowest_role=low, highest_role=high,
+        ))
+    found.sort(key=lambda g: (-g.spread, -(g.role_gap or 0.0), g.question_id))
+    return found[:WIDEST_LIMIT]
+
+
+def summarise_answers(
+    workshop: Workshop,
+    content: Content,
+    participants: Sequence[ParticipantRecord],
+    levels: Mapping[str, Mapping[str, int]],
+    options: Mapping[str, Mapping[str, str]],
+    *,
+    not_applicable: Mapping[str, set[str]] | None = None,
+    min_group: int = MIN_GROUP,
+    numbers: Mapping[str, float] | None = None,
+) -> WorkshopSummary:
+    """Return the summary of answers already read (participant id -> question id -> value).
+
+    ``not_applicable`` holds, per participant, the statements they marked "not applicable";
+    ``numbers`` are the data's numbers (coverage, capacity) the team verdict checks.
+    """
+    na = not_applicable or {}
+    role_of = {p.participant_id: p.role for p in participants}
+    responding = [p for p in participants if levels.get(p.participant_id)
+                  or options.get(p.participant_id) or na.get(p.participant_id)]
+    by_role: dict[str, int] = {}
+    for p in responding:
+        by_role[p.role] = by_role.get(p.role, 0) + 1
+    grouping = group_roles(by_role, min_group)
+    group_of = {pid: g for pid, r in role_of.items() if (g := grouping.group_of(r)) is not None}
+
+    scores = _dimension_scores(content, levels, role_of)
+    dimensions, gaps = _dimensions_and_gaps(content, scores, group_of, grouping)
     team_levels = [a for pid, a in levels.items() if a and pid in role_of]
-    verdict = content.score(_team_answers(team_levels)) if team_levels else None
+    team_answers = _team_answers(team_levels)
+    verdict = content.score(team_answers, numbers) if team_levels else None
 
     fits: dict[str, dict[str, float]] = {
         pid: content.fit(dict(answers)) for pid, answers in options.items()
         if answers and pid in role_of
     }
     role_results = []
-    for role in roles_present:
-        members = [pid for pid, r in role_of.items() if r == role]
+    for group in grouping.groups:
+        members = [pid for pid, g in group_of.items() if g == group.id]
         member_levels = [levels[pid] for pid in members if levels.get(pid)]
-        role_results.append(
-            RoleResult(
-                role=role,
-                responses=by_role[role],
-                verdict=content.score(_team_answers(member_levels)) if member_levels else None,
-                fit=_mean_fit([fits[pid] for pid in members if pid in fits]),
-            )
-        )
+        member_fits = [fits[pid] for pid in members if pid in fits]
+        role_results.append(RoleResult(
+            role=group.id, responses=group.people,
+            verdict=(content.score(_team_answers(member_levels), None)
+                     if len(member_levels) >= grouping.min_group else None),
+            fit=_mean_fit(member_fits) if len(member_fits) >= grouping.min_group else {},
+            label=group.label,
+        ))
     return WorkshopSummary(
         workshop=workshop,
         joined=len(participants),
         responses=len(responding),
         by_role=by_role,
-        progress=progress,
+        progress=_progress(participants, levels, options, na,
+                           len(content.question_ids(workshop.instruments))),
         verdict=verdict,
         dimensions=dimensions,
         gaps=gaps,
-        widest=widest,
+        widest=_widest_statements(content, levels, group_of, role_of, grouping.min_group),
         roles=role_results,
         leadership_team=_mean_fit(list(fits.values())),
+        grouping=grouping,
+        verdict_notes=_verdict_notes(content, verdict, len(team_levels), grouping.min_group,
+                                     team_answers, numbers),
+        statement_means={q: v for q, v in team_answers.items() if v is not None},
     )
-
-
-def _mean_fit(fits: Sequence[Mapping[str, float]]) -> dict[str, float]:
-    models: dict[str, list[float]] = defaultdict(list)
-    for fit in fits:
-        for model, value in fit.items():
-            models[model].append(value)
-    return {model: fmean(values) for model, values in models.items()}
-
-
-def _widest_statements(
-    content: Content, levels: Mapping[str, Mapping[str, int]], role_of: Mapping[str, str]
-) -> list[StatementGap]:
-    """Return up to five statements with the largest spread (ties: larger role gap first)."""
-    found: list[StatementGap] = []
-    for statement in content.statements:
-        answers = [(role_of[pid], a[statement.id]) for pid, a in levels.items()
-                   if statement.id in a and pid in role_of]
-        if len(answers) < 2:
-            continue
-        values = [v for _, v in answers]
-        spread = pstdev(values)
-        if spread == 0:
-            continue
-        by_role: dict[str, list[int]] = defaultdict(list)
-        for role, value in answers:
-            by_role[role].append(value)
-        role_means = {role: fmean(v) for role, v in by_role.items()}
-        low = min(role_means, key=lambda r: (role_means[r], r))
-        high = max(role_means, key=lambda r: (role_means[r], r))
-        has_gap = len(role_means) >= 2
-        found.append(
-            StatementGap(
-                question_id=statement.id,
-                statement=statement.text,
-                dimension=content.dimensions.get(statement.dimension, statement.dimension),
-                mean=fmean(values),
-                spread=spread,
-                answers=len(values),
-                role_gap=role_means[high] - role_means[low] if has_gap else None,
-                lowest_role=low if has_gap else None,
-                highest_role=high if has_gap else None,
-            )
-        )
-    found.sort(key=lambda g: (-g.spread, -(g.role_gap or 0.0), g.question_id))
-    return found[:WIDEST_LIMIT]

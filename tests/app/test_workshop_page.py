@@ -168,29 +168,55 @@ def test_answer_refused_after_closing_quotes_the_title_as_typed(store: DuckDBSto
     assert at.radio(key=A + first).value is None
 
 
-def test_dashboard_shows_responses_gaps_and_reveal_hides_names(store: DuckDBStore) -> None:
-    created = ws.create_workshop(store, "Acme", "Kick-off")
+def _answer_room(store: DuckDBStore, code: str, room: list[tuple[str, str, int]]) -> None:
     content = ws.load_content()
     first, choice = content.statements[0].id, content.choices[0]
-    for name, role, level in [("Ann", "sales", 5), ("Bob", "sales_ops", 1), ("Cy", "marketing", 3)]:
-        joined = ws.join_workshop(store, created.code, name, role)
-        ws.answer(store, content, created.code, joined.token, first, level)
-        ws.answer(store, content, created.code, joined.token, choice.id, choice.options[0][0])
+    for name, role, level in room:
+        joined = ws.join_workshop(store, code, name, role)
+        ws.answer(store, content, code, joined.token, first, level)
+        ws.answer(store, content, code, joined.token, choice.id, choice.options[0][0])
+
+
+def test_small_room_shows_nothing_by_role(store: DuckDBStore) -> None:
+    """One person per role: no cell, verdict or "lowest" line singles anyone out."""
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    _answer_room(store, created.code,
+                 [("Ann", "sales", 5), ("Bob", "sales_ops", 1), ("Cy", "marketing", 3)])
     at = _open({"workshop": created.code, "key": created.key})
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Joined"] == "3" and metrics["Responses"] == "3"
     assert metrics["Team verdict"] in {"Likely", "At risk", "Unlikely"}
-    headings = [m.value for m in at.markdown]
-    assert "#### Perception gaps: role × dimension" in headings
-    assert any(content.statements[0].text.split()[0] in h and "lowest: Sales ops / RevOps" in h
-               for h in headings)
+    texts = _texts(at)
+    assert "· lowest:" not in texts and "#### Verdict by role" not in texts
+    assert "Left out of the per-role results" in texts
+    assert "Sales team, Sales ops / RevOps, Marketing" in texts
+    assert "No role has 3 or more people who answered yet" in texts
+    assert "rests on 3 people's answers" not in texts  # three is enough for the team
+    assert any("Only 1 of" in w.value for w in at.warning)  # the verdict rests on one statement
     progress = at.dataframe[0].value
     assert progress["Participant"].tolist() == ["Ann", "Bob", "Cy"]
+    total = len(ws.load_content().question_ids(ws.INSTRUMENTS))
+    assert progress["Answered"].tolist()[0] == f"2 of {total}"
+
+
+def test_dashboard_shows_gaps_for_large_roles_and_reveal_hides_names(store: DuckDBStore) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    _answer_room(store, created.code, [("Ann", "sales", 5), ("Bob", "sales_ops", 1)] * 3
+                 + [("Cy", "marketing", 3)])
+    content = ws.load_content()
+    at = _open({"workshop": created.code, "key": created.key})
+    headings = [m.value for m in at.markdown]
+    assert "#### Perception gaps: role × dimension" in headings
+    assert any(content.statements[0].text.split()[0] in h
+               and "lowest: Sales ops / RevOps, highest: Sales team" in h for h in headings)
+    assert "Left out of the per-role results" in _texts(at) and "Marketing" in _texts(at)
+    progress = at.dataframe[0].value
+    assert progress["Participant"].tolist()[:2] == ["Ann", "Bob"]
     reveal = at.toggle(key=state.WORKSHOP_REVEAL)
     assert reveal.label == "Reveal mode: hide names" and "projector" in (reveal.help or "")
     reveal.set_value(True)
     at.run()
-    assert at.dataframe[0].value["Participant"].tolist() == [
+    assert at.dataframe[0].value["Participant"].tolist()[:3] == [
         "Participant 1", "Participant 2", "Participant 3"
     ]
     at.button(key=F + "close").click()
@@ -199,9 +225,22 @@ def test_dashboard_shows_responses_gaps_and_reveal_hides_names(store: DuckDBStor
     at.button(key=F + "reopen").click()
     at.run()
     assert store.get_workshop(created.code).status == "open"  # type: ignore[union-attr]
-    assert [d.label for d in at.get("download_button")][:2] == [
-        "Responses (CSV)", "Responses (Excel)"
+    assert [d.label for d in at.get("download_button")][:3] == [
+        "Responses (CSV)", "Responses (Excel)", "Action plan (CSV)"
     ]
+
+
+def test_facilitator_raises_the_smallest_group(store: DuckDBStore) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    _answer_room(store, created.code, [("Ann", "sales", 5), ("Bob", "sales_ops", 1)] * 3)
+    at = _open({"workshop": created.code, "key": created.key})
+    assert any("lowest: Sales ops / RevOps" in m.value for m in at.markdown)
+    at.number_input(key=state.WORKSHOP_PLAN_PREFIX + "min_group").set_value(4).run()
+    assert not at.exception
+    assert ws.min_group(store, created.code) == 4
+    assert not any("· lowest:" in m.value for m in at.markdown)
+    assert "results (too few people, even together): Sales team, Sales ops / RevOps" in _texts(at)
+    assert "groups of at least 4 people" in _texts(at)
 
 
 def test_leadership_only_dashboard_shows_best_fit_instead_of_a_verdict(store: DuckDBStore) -> None:

@@ -21,7 +21,9 @@ from diagnostics.workshop_store import DuckDBStore, ParticipantRecord
 T0 = datetime(2026, 11, 23, 9, 0, 0)
 
 
-def _score(answers: Mapping[str, int | None]) -> ws.TeamVerdict:
+def _score(
+    answers: Mapping[str, float | None], numbers: Mapping[str, float] | None = None
+) -> ws.TeamVerdict:
     values = [v for v in answers.values() if v is not None]
     mean = sum(values) / len(values)
     verdict = "likely" if mean >= 3 else "unlikely"
@@ -237,34 +239,44 @@ def test_closed_workshop_refuses_joins_and_answers_until_reopened(
     assert len(store.list_answers(created.code)) == 1
 
 
-def _room(store: DuckDBStore, code: str) -> dict[str, str]:
-    """Three answering participants and one who only joined (the hand-checked room)."""
+_HAND_CHECKED = [
+    ("Ann", "sales", {"s1": 5, "s2": 3, "s3": 4, "c1": "x"}),
+    ("Bob", "sales ops", {"s1": 1, "s2": 1, "s3": 4, "c1": "y"}),
+    ("Cy", "marketing", {"s1": 3, "s3": 2}),
+]
+
+
+def _room(store: DuckDBStore, code: str, copies: int = 1) -> dict[str, str]:
+    """Three answering participants (each ``copies`` times) and one who only joined.
+
+    Copies change no mean or spread (the population standard deviation of a set repeated is the
+    same), so ``copies=3`` is the hand-checked room with every role large enough to be shown.
+    """
     tokens = {}
-    for name, role, answers in [
-        ("Ann", "sales", {"s1": 5, "s2": 3, "s3": 4, "c1": "x"}),
-        ("Bob", "sales ops", {"s1": 1, "s2": 1, "s3": 4, "c1": "y"}),
-        ("Cy", "marketing", {"s1": 3, "s3": 2}),
-        ("Dee", "finance", {}),
-    ]:
-        joined = ws.join_workshop(store, code, name, role)
-        for qid, value in answers.items():
-            ws.answer(store, CONTENT, code, joined.token, qid, value)
-        tokens[name] = joined.token
+    for copy in range(copies):
+        for name, role, answers in _HAND_CHECKED:
+            joined = ws.join_workshop(store, code, name, role)
+            for qid, value in answers.items():
+                ws.answer(store, CONTENT, code, joined.token, qid, value)
+            tokens[name if copy == 0 else f"{name}{copy + 1}"] = joined.token
+    tokens["Dee"] = ws.join_workshop(store, code, "Dee", "finance").token
     return tokens
 
 
 def test_summary_of_the_hand_checked_room(store: DuckDBStore, created: ws.CreatedWorkshop) -> None:
-    _room(store, created.code)
+    _room(store, created.code, copies=3)
     s = ws.summarise(store, CONTENT, created.code, created.key)
-    assert (s.joined, s.responses) == (4, 3)
-    assert s.by_role == {"sales": 1, "sales_ops": 1, "marketing": 1}
-    assert [(p.name, p.answered, p.total) for p in s.progress] == [
-        ("Ann", 4, 4), ("Bob", 4, 4), ("Cy", 2, 4), ("Dee", 0, 4)
+    assert (s.joined, s.responses, s.min_group) == (10, 9, 3)
+    assert s.by_role == {"sales": 3, "sales_ops": 3, "marketing": 3}
+    assert [(p.name, p.answered, p.total) for p in s.progress][:3] == [
+        ("Ann", 4, 4), ("Bob", 4, 4), ("Cy", 2, 4)
     ]
+    assert (s.progress[-1].name, s.progress[-1].answered) == ("Dee", 0)
     assert [p.label(reveal=True) for p in s.progress][:2] == ["Participant 1", "Participant 2"]
+    assert (s.grouping.pooled, s.grouping.left_out) == ((), ())
     a, b = s.dimensions
-    # A: participant scores 4, 1, 3; B: 4, 4, 2.
-    assert (a.id, a.name, a.participants) == ("A", "Alpha", 3)
+    # A: participant scores 4, 1, 3 (three times each); B: 4, 4, 2.
+    assert (a.id, a.name, a.participants) == ("A", "Alpha", 9)
     assert a.mean == pytest.approx(8 / 3) and a.spread == pytest.approx(math.sqrt(14 / 9))
     assert a.role_gap == pytest.approx(3.0)
     assert b.mean == pytest.approx(10 / 3) and b.spread == pytest.approx(math.sqrt(8 / 9))
@@ -278,7 +290,7 @@ def test_summary_of_the_hand_checked_room(store: DuckDBStore, created: ws.Create
     first = s.widest[0]
     assert first.spread == pytest.approx(math.sqrt(8 / 3)) and first.mean == 3
     assert (first.role_gap, first.lowest_role, first.highest_role) == (4, "sales_ops", "sales")
-    assert s.widest[1].role_gap == 2 and s.widest[1].answers == 2
+    assert s.widest[1].role_gap == 2 and s.widest[1].answers == 6
     # Team answers are statement means: s1 3, s2 2, s3 10/3; the fake scorer averages them.
     assert s.verdict is not None and s.verdict.score == pytest.approx(20 * (3 + 2 + 10 / 3) / 3)
     assert s.verdict.verdict == "unlikely"
@@ -289,7 +301,8 @@ def test_summary_of_the_hand_checked_room(store: DuckDBStore, created: ws.Create
     assert s.leadership_team == {"tsar": 55.0, "federation": 55.0}
     payload = s.to_json()
     json.dumps(payload, allow_nan=False)
-    assert payload["responses"] == 3 and payload["by_role"]["sales_ops"] == 1
+    assert payload["responses"] == 9 and payload["by_role"]["sales_ops"] == 3
+    assert payload["min_group"] == 3 and payload["plan"] == [] and payload["baseline"] is None
     assert payload["dimensions"][0]["spread"] == round(math.sqrt(14 / 9), 3)
     assert payload["widest_gaps"][0]["question_id"] == "s1"
 
@@ -443,13 +456,13 @@ def test_built_in_content_drives_a_real_summary(store: DuckDBStore) -> None:
     created = ws.create_workshop(store, "Acme", "Real content")
     first, second = content.statements[0].id, content.statements[1].id
     choice = content.choices[0]
-    for role, level in [("sales", 5), ("sales_ops", 1), ("marketing", 3)]:
+    for role, level in [("sales", 5), ("sales_ops", 1), ("marketing", 3)] * 3:
         joined = ws.join_workshop(store, created.code, role, role)
         ws.answer(store, content, created.code, joined.token, first, level)
         ws.answer(store, content, created.code, joined.token, second, 3)
         ws.answer(store, content, created.code, joined.token, choice.id, choice.options[0][0])
     s = ws.summarise(store, content, created.code, created.key)
-    assert s.responses == 3 and s.verdict is not None
+    assert s.responses == 9 and s.verdict is not None
     assert s.verdict.label in {"Likely", "At risk", "Unlikely"}
     assert s.widest[0].question_id == first and s.widest[0].role_gap == 4
     assert s.recommended_model in content.model_names
@@ -495,6 +508,12 @@ def test_cli_create_import_summary_export(
     assert summary["verdict"]["label"] in {"Likely", "At risk", "Unlikely"}
     assert {"mean", "spread"} <= set(summary["dimensions"][0])
     assert summary["widest_gaps"][0]["question_id"] == first
+    # One person per role: nothing by role, and the summary says which roles were left out.
+    assert summary["widest_gaps"][0]["lowest_role"] is None
+    assert (summary["gaps"], summary["roles"]) == ([], [])
+    assert summary["min_group"] == 3 and summary["left_out_roles"] == [
+        "sales", "sales_ops", "marketing"]
+    assert (summary["plan"], summary["baseline"]) == ([], None)
     assert _cli(["workshop", "export", code, "--key", key]) == 0
     out = capsys.readouterr().out
     assert "'=cmd()" in out and out.splitlines()[0].lstrip("\ufeff").startswith("name,role")
@@ -523,7 +542,7 @@ def test_cli_wrong_key_and_bad_input_exit_2(
 def test_report_has_aggregates_but_no_names(
     store: DuckDBStore, created: ws.CreatedWorkshop
 ) -> None:
-    _room(store, created.code)
+    _room(store, created.code, copies=3)
     summary = ws.summarise(store, CONTENT, created.code, created.key)
     titles = [s.title for s in ws.report_sections(summary, CONTENT)]
     assert titles[0] == "The room" and "Perception gaps between roles" in titles

@@ -1,0 +1,340 @@
+"""The facilitator's workshop view: share box, controls, the live dashboard, the plan and a retake.
+
+Per-role results come from the summary already grouped (``diagnostics.workshop``): this module
+shows what it gets and says which roles were pooled or left out; it never computes per person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+import pandas as pd
+import streamlit as st
+
+from diagnostics import workshop as ws
+from diagnostics.charts import workshop as charts
+from diagnostics.errors import DiagnosticsError
+from diagnostics.export import to_csv_bytes, to_excel_bytes
+from ui import state
+from ui.workshop_views import F, _fmt, _plain, content, store
+
+P = state.WORKSHOP_PLAN_PREFIX
+
+
+def _participant_url(code: str) -> str:
+    url = st.context.url or ""
+    parts = urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    return base + ws.participant_path(code)
+
+
+def _data_inputs() -> tuple[dict[str, float] | None, tuple[ws.Evidence, ...]]:
+    """Return the loaded data's numbers and evidence when the facilitator put it beside the room."""
+    if not st.session_state.get(state.WORKSHOP_USE_DATA):
+        return None, ()
+    from diagnostics.questionnaire import numbers_from_dataset
+
+    dataset = state.active_dataset()
+    return numbers_from_dataset(dataset), ws.evidence_for(dataset)
+
+
+def _summary(code: str, key: str) -> ws.WorkshopSummary:
+    numbers, evidence = _data_inputs()
+    return ws.summarise(store(), content(), code, key, numbers=numbers, evidence=evidence)
+
+
+def render_facilitator(raw_code: str, key: str | None) -> None:
+    """Show the share box, the controls and the live dashboard (nothing without the right key)."""
+    try:
+        workshop = ws.authorise(store(), raw_code, key)
+    except DiagnosticsError as err:
+        st.error(str(err))
+        return
+    assert key is not None  # authorise refuses a missing key
+    state.session_dict(state.WORKSHOP_KEYS)[workshop.code] = key
+    st.subheader(_plain(workshop.title))
+    st.caption(
+        f"Facilitator view · {_plain(workshop.client)} · "
+        f"{'open for answers' if workshop.is_open else 'closed'} · keep this page's link private:"
+        " it holds your facilitator key."
+    )
+    share, controls = st.columns([2, 1], gap="large")
+    url = _participant_url(workshop.code)
+    with share:
+        st.markdown(f"Join code: **{ws.format_code(workshop.code)}**")
+        st.code(url, language=None)
+        if urlsplit(url).hostname in {"localhost", "127.0.0.1", "::1"}:
+            st.caption("This link only works on this computer. For a room, start the app with "
+                       "`--server.address 0.0.0.0` and open this page at the computer's network "
+                       "address (for example http://192.168.1.20:8501).")
+        st.image(ws.qr_png(url), caption="Scan to join", width=220)
+    with controls:
+        _render_controls(workshop, key)
+    _dashboard(workshop.code, key)
+    if ws.MAKE_YOUR_NUMBER in workshop.instruments:
+        _render_plan_editor(workshop.code, key)
+        _render_retake(workshop.code, key)
+
+
+def _set_min_group(code: str, key: str) -> None:
+    value = int(st.session_state.get(P + "min_group", ws.MIN_GROUP))
+    try:
+        ws.set_min_group(store(), code, key, value)
+    except DiagnosticsError as err:
+        st.session_state[state.WORKSHOP_NOTICE] = str(err)
+
+
+def _render_controls(workshop: ws.Workshop, key: str) -> None:
+    # A short label: the longer one was cut to "...for the proje…" in this narrow column.
+    st.toggle("Reveal mode: hide names", key=state.WORKSHOP_REVEAL,
+              help="For the projector: participants show as Participant 1, 2, 3…")
+    st.number_input(
+        "Smallest group shown by role", min_value=ws.MIN_GROUP, max_value=ws.MAX_MIN_GROUP,
+        value=ws.min_group(store(), workshop.code), step=1, key=P + "min_group",
+        on_change=_set_min_group, args=(workshop.code, key),
+        help="No result by role rests on fewer people. Smaller roles are shown together when "
+             "they reach it, otherwise left out.",
+    )
+    st.toggle("Put the loaded data beside the room's view", key=state.WORKSHOP_USE_DATA,
+              help="Uses the data of the Data page (the bundled sample until you upload the "
+                   "client's CRM export): evidence beside the statements it can check, and its "
+                   "numbers in the team verdict.")
+    if workshop.is_open:
+        if st.button("Close the workshop", key=F + "close"):
+            ws.close_workshop(store(), workshop.code, key)
+            st.rerun()
+    elif st.button("Reopen the workshop", key=F + "reopen"):
+        ws.reopen_workshop(store(), workshop.code, key)
+        st.rerun()
+    _render_downloads(workshop.code, key)
+
+
+def _render_downloads(code: str, key: str) -> None:
+    def frame() -> pd.DataFrame:
+        return ws.export_frame(store(), content(), code, key)
+
+    st.download_button("Responses (CSV)", lambda: to_csv_bytes(frame()),
+                       file_name=f"workshop-{code}.csv", mime="text/csv", key=F + "csv")
+    st.download_button(
+        "Responses (Excel)", lambda: to_excel_bytes(frame(), "Responses"),
+        file_name=f"workshop-{code}.xlsx", key=F + "xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    st.download_button("Action plan (CSV)",
+                       lambda: to_csv_bytes(ws.plan_frame(_summary(code, key))),
+                       file_name=f"workshop-{code}-plan.csv", mime="text/csv", key=F + "plan")
+    st.download_button("Workshop report (PDF)",
+                       lambda: ws.report_pdf(_summary(code, key), content()),
+                       file_name=f"workshop-{code}.pdf", mime="application/pdf", key=F + "pdf")
+    st.download_button(
+        "Workshop report (HTML)",
+        lambda: ws.report_html(_summary(code, key), content()).encode("utf-8"),
+        file_name=f"workshop-{code}.html", mime="text/html", key=F + "html",
+    )
+
+
+@st.fragment(run_every="3s")
+def _dashboard(code: str, key: str) -> None:
+    bank = content()
+    try:
+        summary = _summary(code, key)
+    except DiagnosticsError as err:
+        st.error(str(err))
+        return
+    notice = st.session_state.pop(state.WORKSHOP_NOTICE, None)
+    if notice:
+        st.error(_plain(notice))
+    reveal = bool(st.session_state.get(state.WORKSHOP_REVEAL))
+    v = summary.verdict
+    cols = st.columns(4)
+    cols[0].metric("Joined", summary.joined)
+    cols[1].metric("Responses", summary.responses)
+    if ws.MAKE_YOUR_NUMBER in summary.workshop.instruments:  # a verdict needs that instrument
+        cols[2].metric("Team verdict", v.label if v else "—")
+        cols[3].metric("Team score", _fmt(v.score if v else None, ".0f"))
+    else:
+        best = summary.recommended_model
+        cols[2].metric("Best fit so far", bank.model_name(best) if best else "—")
+    if summary.joined == 0:
+        st.info("Waiting for participants: share the code, the link or the QR code.")
+        return
+    st.markdown("#### Responses by role")
+    left, right = st.columns(2)
+    left.altair_chart(charts.responses_chart(summary.by_role), width="stretch")
+    right.dataframe(
+        pd.DataFrame([{"Participant": p.label(reveal), "Role": ws.role_label(p.role),
+                       "Answered": p.answered_text()} for p in summary.progress]),
+        hide_index=True, width="stretch",
+    )
+    st.caption(f"Results by role are shown for groups of at least {summary.min_group} people.")
+    note = summary.grouping.note()
+    if note:
+        st.info(note)
+    if ws.MAKE_YOUR_NUMBER in summary.workshop.instruments:
+        _render_questionnaire_results(summary, bank)
+    if ws.LEADERSHIP in summary.workshop.instruments and summary.leadership_team:
+        st.markdown("#### Leadership model fit by role")
+        best = summary.recommended_model
+        st.caption(f"Best fit over the room: {bank.model_name(best) if best else '—'} (mean of "
+                   "each participant's fit, 0–100). A conversation starter, not a decision.")
+        st.altair_chart(charts.leadership_fit_chart(summary.roles, summary.leadership_team,
+                                                    bank.model_names), width="stretch")
+
+
+def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content) -> None:
+    v = summary.verdict
+    if v is not None:
+        st.caption(f"Band: {v.band or '—'} · binding constraint: {v.binding_constraint or '—'}. "
+                   "The team verdict scores each statement's mean answer over the room.")
+        for line in summary.verdict_notes:
+            st.warning(line)
+    st.markdown("#### Dimensions: team mean and spread")
+    st.altair_chart(charts.dimension_chart(summary.dimensions), width="stretch")
+    st.markdown("#### Perception gaps: role × dimension")
+    if any(g.mean is not None for g in summary.gaps):
+        st.caption("Each cell shows the group's mean (1–5); red is below the room, blue above.")
+        st.altair_chart(charts.perception_gap_chart(summary.gaps, bank.dimensions),
+                        width="stretch")
+    else:
+        st.caption(f"No role has {summary.min_group} or more people who answered yet: nothing "
+                   "is shown by role.")
+    st.dataframe(
+        pd.DataFrame([{"Dimension": d.name, "Mean": _fmt(d.mean), "Spread": _fmt(d.spread, ".2f"),
+                       "Gap between roles": _fmt(d.role_gap)} for d in summary.dimensions]),
+        hide_index=True, width="stretch",
+    )
+    _render_evidence(summary, bank)
+    st.markdown("#### Statements to discuss: widest disagreement")
+    if not summary.widest:
+        st.caption("No disagreement yet: it shows once two people answer a statement differently.")
+    for w in summary.widest:
+        roles = (f" · lowest: {summary.group_label(w.lowest_role)}, highest: "
+                 f"{summary.group_label(w.highest_role)}" if w.lowest_role and w.highest_role
+                 else "")
+        st.markdown(f"- {_plain(w.statement)}  \n  mean {_fmt(w.mean)} · spread "
+                    f"{_fmt(w.spread, '.2f')} · {w.answers} answers{_plain(roles)}")
+    rows = [{"Role": r.role_label, "Responses": r.responses,
+             "Verdict": r.verdict.label if r.verdict else "—",
+             "Score": _fmt(r.verdict.score if r.verdict else None, ".0f")} for r in summary.roles]
+    if rows:
+        st.markdown("#### Verdict by role")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    _render_votes(summary, bank)
+    _render_change(summary)
+
+
+def _render_evidence(summary: ws.WorkshopSummary, bank: ws.Content) -> None:
+    if not summary.evidence:
+        return
+    st.markdown("#### The room's view beside the data")
+    st.dataframe(pd.DataFrame([
+        {"Statement": (s.text if (s := bank.statement(e.question_id)) else e.question_id),
+         "Room (1–5)": _fmt(summary.statement_means.get(e.question_id)),
+         "The data says": e.finding, "From": e.source}
+        for e in summary.evidence
+    ]), hide_index=True, width="stretch")
+
+
+def _render_votes(summary: ws.WorkshopSummary, bank: ws.Content) -> None:
+    st.markdown("#### The room's vote and the plan")
+    if summary.plan:
+        st.dataframe(ws.plan_frame(summary).rename(columns=str.capitalize), hide_index=True,
+                     width="stretch")
+    else:
+        st.caption("No action in the plan yet: add the most voted below.")
+
+
+def _render_change(summary: ws.WorkshopSummary) -> None:
+    change = summary.baseline
+    if change is None:
+        return
+    st.markdown(f"#### Change since {_plain(change.title)} ({ws.format_code(change.code)})")
+    st.dataframe(pd.DataFrame([
+        {"Dimension": d.name, "Then": _fmt(d.before), "Now": _fmt(d.after),
+         "Change": "—" if d.change is None else f"{d.change:+.1f}"} for d in change.dimensions
+    ]), hide_index=True, width="stretch")
+    if change.roles:
+        names = {d.id: d.name for d in summary.dimensions}
+        st.dataframe(pd.DataFrame([
+            {"Role": r.label, "Dimension": names.get(r.dimension, r.dimension),
+             "Then": _fmt(r.before), "Now": _fmt(r.after), "Change": f"{r.change:+.1f}"}
+            for r in change.roles
+        ]), hide_index=True, width="stretch")
+    else:
+        st.caption("No role was large enough in both workshops to compare by role.")
+    if change.actions:
+        st.caption(f"{change.done} of {len(change.actions)} planned actions done.")
+
+
+def _add_to_plan(code: str, key: str) -> None:
+    qid = st.session_state.get(P + "action")
+    owner = str(st.session_state.get(P + "owner", ""))
+    due = st.session_state.get(P + "due")
+    try:
+        ws.set_plan_item(store(), content(), code, key, str(qid or ""), owner,
+                         due if isinstance(due, dt.date) else None)
+    except DiagnosticsError as err:
+        st.session_state[state.WORKSHOP_NOTICE] = str(err)
+    else:
+        st.session_state[P + "owner"] = ""
+
+
+def _render_plan_editor(code: str, key: str) -> None:
+    bank = content()
+    summary = _summary(code, key)
+    st.markdown("#### Make the plan")
+    tally = ws.vote_tally(store().list_answers(code))
+    candidates = [s.id for s in ws.candidate_actions(bank, summary.statement_means)]
+    choices = [*tally, *(q for q in candidates if q not in tally)]
+    if not choices:
+        st.caption("The plan's actions come from the statements the room rates lowest: they "
+                   "appear once statements are rated.")
+        return
+
+    def label(qid: str) -> str:
+        s = bank.statement(qid)
+        return f"{s.action if s else qid} ({tally.get(qid, 0)} votes)"
+
+    with st.form(P + "form", clear_on_submit=False):
+        st.selectbox("Action", choices, format_func=label, key=P + "action")
+        owner, due = st.columns(2)
+        owner.text_input("Owner", key=P + "owner", max_chars=ws.MAX_NAME)
+        due.date_input("Due", value=None, key=P + "due", min_value=dt.date(2000, 1, 1))
+        st.form_submit_button("Add to the plan", on_click=_add_to_plan, args=(code, key))
+    for item in summary.plan:
+        if st.button(f"Remove “{_plain(item.action)}”", key=P + "remove_" + item.question_id):
+            ws.remove_plan_item(store(), code, key, item.question_id)
+            st.rerun()
+
+
+def _link(code: str, key: str) -> None:
+    try:
+        ws.link_baseline(store(), code, key, st.session_state.get(P + "base_code", ""),
+                         str(st.session_state.get(P + "base_key", "")))
+    except DiagnosticsError as err:
+        st.session_state[state.WORKSHOP_NOTICE] = str(err)
+
+
+def _mark_done(code: str, key: str, qid: str) -> None:
+    ws.set_done(store(), code, key, qid, bool(st.session_state.get(P + "done_" + qid)))
+
+
+def _render_retake(code: str, key: str) -> None:
+    summary = _summary(code, key)
+    change = summary.baseline
+    if change is None:
+        with st.expander("A retake? Link this workshop to an earlier one"):
+            st.caption("The dashboard and the report then show the change per dimension and "
+                       "per role, and which of the earlier plan's actions were done.")
+            st.text_input("Earlier workshop's code", key=P + "base_code")
+            st.text_input("Its facilitator key", key=P + "base_key", type="password")
+            st.button("Link as baseline", key=P + "link", on_click=_link, args=(code, key))
+        return
+    if change.actions:
+        st.markdown(f"#### The plan of {_plain(change.title)}: which actions were done?")
+        for item in change.actions:
+            st.checkbox(f"{_plain(item.action)} (owner {_plain(item.owner)})",
+                        value=bool(item.done), key=P + "done_" + item.question_id,
+                        on_change=_mark_done, args=(code, key, item.question_id))
+
