@@ -58,6 +58,7 @@ WORKSHOP_FORM_PREFIX = "workshop_form_"  # + field: create / join / open form wi
 WORKSHOP_VOTE_PREFIX = "workshop_vote_"  # + statement id: a participant's vote checkbox
 WORKSHOP_PAGE = "workshop_page"  # int: the questionnaire section shown when paged
 WORKSHOP_USE_DATA = "workshop_use_data"  # bool toggle: the loaded data beside the room's view
+WORKSHOP_EVIDENCE = "workshop_evidence"  # (dataset, numbers, evidence) worked out for that dataset
 WORKSHOP_PLAN_PREFIX = "workshop_plan_"  # + field: the facilitator's plan and retake widgets
 
 # Funnel / quadrant settings that should survive page switches

@@ -36,7 +36,12 @@ def _data_inputs() -> tuple[dict[str, float] | None, tuple[ws.Evidence, ...]]:
     from diagnostics.questionnaire import numbers_from_dataset
 
     dataset = state.active_dataset()
-    return numbers_from_dataset(dataset), ws.evidence_for(dataset)
+    # The dashboard refreshes every 3 s: work the evidence out once per dataset, not per refresh.
+    held = st.session_state.get(state.WORKSHOP_EVIDENCE)
+    if not held or held[0] is not dataset:
+        held = (dataset, numbers_from_dataset(dataset), ws.evidence_for(dataset))
+        st.session_state[state.WORKSHOP_EVIDENCE] = held
+    return held[1], held[2]
 
 
 def _summary(code: str, key: str) -> ws.WorkshopSummary:
@@ -239,8 +244,11 @@ def _render_evidence(summary: ws.WorkshopSummary, bank: ws.Content) -> None:
 def _render_votes(summary: ws.WorkshopSummary, bank: ws.Content) -> None:
     st.markdown("#### The room's vote and the plan")
     if summary.plan:
-        st.dataframe(ws.plan_frame(summary).rename(columns=str.capitalize), hide_index=True,
-                     width="stretch")
+        st.markdown("\n".join(
+            f"- **{_plain(p.action)}** · owner {_plain(p.owner)} · due "
+            f"{p.due.isoformat() if p.due else 'no date'} · {p.votes} "
+            f"vote{'s' if p.votes != 1 else ''}" for p in summary.plan
+        ))
     else:
         st.caption("No action in the plan yet: add the most voted below.")
 
@@ -282,8 +290,10 @@ def _add_to_plan(code: str, key: str) -> None:
 
 def _render_plan_editor(code: str, key: str) -> None:
     bank = content()
-    summary = _summary(code, key)
+    summary = ws.summarise(store(), bank, code, key)
     st.markdown("#### Make the plan")
+    # The dashboard above refreshes itself; this form does not (typing would be interrupted).
+    st.button("Refresh the actions and votes", key=P + "refresh")
     tally = ws.vote_tally(store().list_answers(code))
     candidates = [s.id for s in ws.candidate_actions(bank, summary.statement_means)]
     choices = [*tally, *(q for q in candidates if q not in tally)]
@@ -294,7 +304,8 @@ def _render_plan_editor(code: str, key: str) -> None:
 
     def label(qid: str) -> str:
         s = bank.statement(qid)
-        return f"{s.action if s else qid} ({tally.get(qid, 0)} votes)"
+        votes = tally.get(qid, 0)
+        return f"{s.action if s else qid} ({votes} vote{'s' if votes != 1 else ''})"
 
     with st.form(P + "form", clear_on_submit=False):
         st.selectbox("Action", choices, format_func=label, key=P + "action")
@@ -321,7 +332,7 @@ def _mark_done(code: str, key: str, qid: str) -> None:
 
 
 def _render_retake(code: str, key: str) -> None:
-    summary = _summary(code, key)
+    summary = ws.summarise(store(), content(), code, key)
     change = summary.baseline
     if change is None:
         with st.expander("A retake? Link this workshop to an earlier one"):

@@ -248,3 +248,61 @@ def test_leadership_only_dashboard_shows_best_fit_instead_of_a_verdict(store: Du
     at = _open({"workshop": created.code, "key": created.key})
     labels = [m.label for m in at.metric]
     assert "Team verdict" not in labels and "Best fit so far" in labels
+
+
+def test_participant_answers_not_applicable_pages_by_dimension_and_votes(
+    store: DuckDBStore,
+) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off", [ws.MAKE_YOUR_NUMBER])
+    joined = ws.join_workshop(store, created.code, "Ann", "cro")
+    content = ws.load_content()
+    first, second = content.statements[0], content.statements[1]
+    at = _open({"workshop": created.code, "p": joined.token})
+    assert ws.NOT_APPLICABLE in at.radio(key=A + first.id).options or any(
+        "Not applicable" in o for o in at.radio(key=A + first.id).options)
+    at.radio(key=A + first.id).set_value(ws.NOT_APPLICABLE).run()
+    at.radio(key=A + second.id).set_value(2).run()
+    assert ws.participant_answers(store, created.code, joined.token) == {
+        first.id: "na", second.id: 2}
+    # Paged: one dimension at a time with its own progress.
+    at.toggle(key=F + "paged").set_value(True).run()
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith(f"Section 1 of {len(content.dimensions)} · 2 of ") for c in captions)
+    at.button(key=F + "next").click().run()
+    assert any(c.startswith(f"Section 2 of {len(content.dimensions)}")
+               for c in (c.value for c in at.caption))
+    assert first.id not in [r.key.removeprefix(A) for r in at.radio]
+    # The vote: the rated statement's action is offered; a vote is saved at once.
+    vote = at.checkbox(key=state.WORKSHOP_VOTE_PREFIX + second.id)
+    assert vote.label.replace("\\", "") == second.action
+    vote.check().run()
+    assert ws.participant_votes(store, created.code, joined.token) == {second.id}
+
+
+def test_facilitator_puts_the_data_beside_the_room_plans_and_links_a_baseline(
+    store: DuckDBStore,
+) -> None:
+    earlier = ws.create_workshop(store, "Acme", "Spring", [ws.MAKE_YOUR_NUMBER])
+    created = ws.create_workshop(store, "Acme", "Autumn", [ws.MAKE_YOUR_NUMBER])
+    content = ws.load_content()
+    for code in (earlier.code, created.code):
+        joined = ws.join_workshop(store, code, "Ann", "finance")
+        ws.answer(store, content, code, joined.token, "fun_conversion", 4)
+    at = _open({"workshop": created.code, "key": created.key})
+    at.toggle(key=state.WORKSHOP_USE_DATA).set_value(True).run()
+    assert not at.exception
+    assert "#### The room's view beside the data" in [m.value for m in at.markdown]
+    assert any("numbers from the loaded data" in w.value for w in at.warning)
+    P = state.WORKSHOP_PLAN_PREFIX
+    at.selectbox(key=P + "action").set_value("fun_conversion")
+    at.text_input(key=P + "owner").input("Dana")
+    at.button(key="FormSubmitter:" + P + "form-Add to the plan").click().run()
+    assert not at.exception
+    assert [p.owner for p in ws.summarise(store, content, created.code, created.key).plan] == [
+        "Dana"]
+    assert any("owner Dana · due no date · 0 votes" in m.value for m in at.markdown)
+    at.text_input(key=P + "base_code").input(earlier.code)
+    at.text_input(key=P + "base_key").input(earlier.key)
+    at.button(key=P + "link").click().run()
+    assert not at.exception
+    assert any(m.value.startswith("#### Change since Spring") for m in at.markdown)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,11 @@ pytestmark = pytest.mark.e2e
 ROOM = [("Ann", "Sales team", 5), ("Bob", "Sales ops / RevOps", 1), ("Cy", "Marketing", 3)]
 
 
-def _radio(page: Any, question: str, option: str) -> None:
+def _radio(page: Any, question: str, option: str, answered: str) -> None:
+    """Pick an option, then wait until the progress bar counts it (the answer is saved)."""
     group = page.get_by_test_id("stRadio").filter(has_text=question)
     group.get_by_text(option, exact=True).click()
+    expect(page.get_by_text(answered, exact=True)).to_be_visible(timeout=15_000)
     wait_idle(page)
 
 
@@ -64,9 +65,9 @@ def test_room_answers_and_facilitator_sees_responses_and_gap(
             expect(p.get_by_text("You are answering as", exact=False)).to_be_visible()
             assert "p=" in p.url
         for p, (_, _, level) in zip(participants, ROOM, strict=True):
-            _radio(p, first.text, first.level_text(level))
+            _radio(p, first.text, first.level_text(level), progress.replace("2 of", "1 of"))
         for p in participants:
-            _radio(p, second.text, second.level_text(3))
+            _radio(p, second.text, second.level_text(3), progress)
             expect(p.get_by_text(progress)).to_be_visible()
             assert_no_exception(p)
 
@@ -95,12 +96,12 @@ def test_room_answers_and_facilitator_sees_responses_and_gap(
     responses = page.get_by_test_id("stMetric").filter(has_text="Responses")
     expect(responses).to_contain_text("3", timeout=15_000)
     expect(page.get_by_test_id("stMetric").filter(has_text="Joined")).to_contain_text("3")
-    widest = re.compile(r"lowest: Sales ops / RevOps, highest: Sales team")
-    expect(page.get_by_text(widest)).to_be_visible()
+    # One person per role: no role is shown on its own (see test_workshop_room for more).
+    expect(page.get_by_text("Left out of the per-role results", exact=False)).to_be_visible()
     heading = page.get_by_role("heading", name="Perception gaps: role × dimension")
     heading.scroll_into_view_if_needed()
     expect(heading).to_be_visible()
-    assert page.get_by_test_id("stVegaLiteChart").count() >= 3
+    assert page.get_by_test_id("stVegaLiteChart").count() >= 2  # no heatmap: roles too small
     expect(page.get_by_text("Ann", exact=True)).to_have_count(1)
     page.get_by_text("Reveal mode", exact=False).click()
     wait_idle(page)
