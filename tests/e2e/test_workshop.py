@@ -14,6 +14,8 @@ from diagnostics import workshop as ws
 from tests.e2e.conftest import assert_no_exception, wait_idle
 
 pytestmark = pytest.mark.e2e
+# Several browser contexts share two cores with the app server: give each check 15 s, not 5.
+expect.set_options(timeout=15_000)
 
 ROOM = [("Ann", "Sales team", 5), ("Bob", "Sales ops / RevOps", 1), ("Cy", "Marketing", 3)]
 
@@ -41,7 +43,7 @@ def test_room_answers_and_facilitator_sees_responses_and_gap(
     page.get_by_label("Workshop title").fill("Kick-off")
     page.get_by_role("button", name="Create workshop").click()
     wait_idle(page)
-    expect(page.get_by_text("Facilitator view", exact=False)).to_be_visible()
+    expect(page.get_by_text("Facilitator view", exact=False)).to_be_visible(timeout=15_000)
     query = parse_qs(urlsplit(page.url).query)
     code, key = query["workshop"][0], query["key"][0]
     assert ws.normalise_code(code) == code and len(key) >= 32
@@ -62,7 +64,8 @@ def test_room_answers_and_facilitator_sees_responses_and_gap(
             p.get_by_role("option", name=role, exact=True).click()
             p.get_by_role("button", name="Start answering").click()
             wait_idle(p)
-            expect(p.get_by_text("You are answering as", exact=False)).to_be_visible()
+            expect(p.get_by_text("You are answering as", exact=False)).to_be_visible(
+                timeout=15_000)
             assert "p=" in p.url
         for p, (_, _, level) in zip(participants, ROOM, strict=True):
             _radio(p, first.text, first.level_text(level), progress.replace("2 of", "1 of"))
@@ -77,8 +80,9 @@ def test_room_answers_and_facilitator_sees_responses_and_gap(
         again = contexts[0].new_page()
         again.goto(resume_url)
         wait_idle(again)
-        expect(again.get_by_text("You are answering as Ann", exact=False)).to_be_visible()
-        expect(again.get_by_text(progress)).to_be_visible()
+        expect(again.get_by_text("You are answering as Ann", exact=False)).to_be_visible(
+            timeout=15_000)
+        expect(again.get_by_text(progress)).to_be_visible(timeout=15_000)
 
         # Scanning the QR code again (the plain link) on the same device resumes too.
         participants[1].close()
@@ -87,7 +91,7 @@ def test_room_answers_and_facilitator_sees_responses_and_gap(
         expect(rescanned.get_by_text("You are answering as Bob", exact=False)).to_be_visible(
             timeout=15_000)
         wait_idle(rescanned)
-        expect(rescanned.get_by_text(progress)).to_be_visible()
+        expect(rescanned.get_by_text(progress)).to_be_visible(timeout=15_000)
     finally:
         for context in contexts:
             context.close()

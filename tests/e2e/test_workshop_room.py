@@ -16,6 +16,8 @@ from diagnostics import workshop as ws
 from tests.e2e.conftest import assert_no_exception, wait_idle
 
 pytestmark = pytest.mark.e2e
+# Several browser contexts share two cores with the app server: give each check 15 s, not 5.
+expect.set_options(timeout=15_000)
 
 CONTENT = ws.load_content()
 TOTAL = len(CONTENT.question_ids(ws.INSTRUMENTS))
