@@ -9,21 +9,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from diagnostics.errors import DiagnosticsError
 
-__all__ = ["emit", "main"]
+__all__ = ["emit", "finite", "main"]
+
+
+def finite(value: Any) -> Any:
+    """Return ``value`` with every NaN or infinite number replaced by None (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
 
 
 def emit(payload: Any, as_json: bool) -> None:
-    """Print ``payload`` as JSON (machine) or as indented JSON-ish text (person)."""
-    if as_json:
-        print(json.dumps(payload, default=str, ensure_ascii=False))
-    else:
-        print(json.dumps(payload, default=str, ensure_ascii=False, indent=2))
+    """Print ``payload`` as JSON (machine) or as indented JSON-ish text (person).
+
+    The output is strict JSON: a rate with nothing to divide by is null, never NaN or Infinity.
+    """
+    text = json.dumps(finite(payload), default=str, ensure_ascii=False, allow_nan=False,
+                      indent=None if as_json else 2)
+    print(text)
 
 
 def build_parser() -> argparse.ArgumentParser:

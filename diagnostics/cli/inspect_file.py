@@ -57,6 +57,8 @@ def inspect_file(path: Path, mapping: Path | None = None) -> dict[str, Any]:
         "won_stages": won,
         "lost_stages": lost,
         "date_format": dict(table_mapping.date_orders),
+        "encoding": loaded.raw.encoding,
+        "notes": list(report.notes),
         "problems": report.problems() + [
             f"Dates in “{table_mapping.columns[f]}” fit both month/day and day/month orders."
             for f in loaded.ambiguous_dates

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics import workshop as ws
-from diagnostics.cli import emit
+from diagnostics.cli import emit, finite
 from diagnostics.errors import DiagnosticsError
 from diagnostics.export import to_csv_bytes, to_excel_bytes
 from diagnostics.workshop_store import WorkshopStore, open_store
@@ -123,7 +123,7 @@ def run_export(args: argparse.Namespace) -> int:
         store.close()
     if data is None:
         if args.output:
-            args.output.write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n",
+            args.output.write_text(json.dumps(finite(records), ensure_ascii=False, indent=2) + "\n",
                                    encoding="utf-8")
         else:
             emit(records, False)

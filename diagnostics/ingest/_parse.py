@@ -65,6 +65,9 @@ _LOOKED_AT: dict[Kind, tuple[str, ...]] = {
     "stage_history": ("opp_id", "stage")}
 _EMPTY_TYPES = {"amount": pa.float64(), "date": pa.date32(), "number": pa.float64()}
 
+# Reader reasons reported as they are; others ("has 3 fields where…") are grouped.
+_KEPT_REASONS = ("report footer", "a quote", "not read")
+
 
 @dataclass(frozen=True)
 class ColumnPlan:
@@ -251,7 +254,7 @@ def _rejections(
         [MAX_EXAMPLES],
     ).fetchall()]
     for row in raw.rejected:
-        reason = row.reason if "footer" in row.reason else "wrong number of fields"
+        reason = row.reason if row.reason.startswith(_KEPT_REASONS) else "wrong number of fields"
         by_reason[reason] = by_reason.get(reason, 0) + 1
     return by_reason, sorted(raw.rejected + examples, key=lambda r: r.line or 0)[:MAX_EXAMPLES]
 

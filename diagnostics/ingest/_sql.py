@@ -58,9 +58,13 @@ def date_sql(col: str, order: DateOrder) -> str:
     )
 
 
-def date_fix_sql(col: str) -> str:
+def date_fix_sql(col: str, text: str | None = None) -> str:
     """Return SQL turning two-digit years (05/02/25 → year 25) into this century; junk → NULL."""
-    fixed = f"(CASE WHEN year({col}) < 100 THEN ({col} + INTERVAL 2000 YEAR)::DATE ELSE {col} END)"
+    # ``text`` is the cell the date was read from: a year written with four digits (0001) is
+    # taken as written, so it is flagged as unreadable instead of becoming 2001.
+    short = f" AND NOT regexp_matches({text}, '\\d{{4}}')" if text else ""
+    fixed = (f"(CASE WHEN year({col}) < 100{short} THEN ({col} + INTERVAL 2000 YEAR)::DATE "
+             f"ELSE {col} END)")
     return f"(CASE WHEN year({fixed}) BETWEEN 1950 AND 2200 THEN {fixed} END)"
 
 
@@ -148,7 +152,7 @@ def _value_sql(name: str, kind: ValueKind, query: RowsQuery) -> str:
 
 def _checked_sql(name: str, kind: ValueKind) -> str:
     if kind == "date":
-        return date_fix_sql(name)
+        return date_fix_sql(name, f"{name}__raw")
     if kind in ("amount", "number"):
         return f"(CASE WHEN isfinite({name}) THEN {name} END)"  # "inf" and "nan" are not amounts
     return name
@@ -173,8 +177,9 @@ def _layers(query: RowsQuery) -> tuple[list[str], list[str]]:
             typed.append(f"_entered{k}")
             final.append(f"_entered{k}")
         else:
-            typed.append(f"{date_sql(f'_entered{k}__raw', query.entered_order)} AS _entered{k}")
-            final.append(f"{date_fix_sql(f'_entered{k}')} AS _entered{k}")
+            typed += [f"{date_sql(f'_entered{k}__raw', query.entered_order)} AS _entered{k}",
+                      f"_entered{k}__raw"]
+            final.append(f"{date_fix_sql(f'_entered{k}', f'_entered{k}__raw')} AS _entered{k}")
     if query.kind == "opportunities" and "opp_id" not in query.mapped:
         final.append("'row-' || _line AS opp_id")
     fields = {s.name for s in field_specs()[query.kind]}

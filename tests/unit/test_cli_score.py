@@ -93,3 +93,14 @@ def test_main_exits_2_with_a_plain_message(
     assert main(["score", str(path), "--json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: Answer to 'ops_trust' is 9") and "Traceback" not in err
+
+
+def test_json_output_never_holds_nan_or_infinity(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from diagnostics.cli import emit, finite
+
+    assert finite({"a": [float("nan"), 1.5, (float("inf"),)], "b": -float("inf")}) == {
+        "a": [None, 1.5, [None]], "b": None}
+    emit({"rate": float("inf"), "n": 2}, as_json=True)
+    assert json.loads(capsys.readouterr().out) == {"rate": None, "n": 2}

@@ -151,3 +151,35 @@ def test_cp1252_bytes_far_below_a_clean_utf8_top_are_transcoded() -> None:
     raw = read_raw(data, "late.csv")
     assert raw.encoding == "cp1252" and raw.rows == 40_001
     assert raw.table.column("c2")[-1].as_py() == "Zoë €"
+
+
+def test_rows_after_a_quoted_multiline_cell_keep_their_physical_lines() -> None:
+    data = b'Stage,Notes,Amount\nDemo,"two\nlines",1\nWon,plain,2\nLost,x,3,extra\n'
+    raw = read_raw(data, "notes.csv")
+    assert raw.table.column("_line").to_pylist() == [2, 4]
+    assert [(r.line, r.reason) for r in raw.rejected] == [(5, "has 4 fields where the header "
+                                                              "has 3")]
+
+
+@pytest.mark.parametrize(("newline", "expected"), [("\r", 3), ("\r\n", 3), ("\n", 3)])
+def test_any_line_ending_with_a_quoted_cell(newline: str, expected: int) -> None:
+    lines = ["Stage,Owner,Amount", 'Demo,"Ann",1', 'Won,"Bo, Jr",2', "Lost,Cy,3"]
+    raw = read_raw(newline.join(lines).encode(), "mac.csv")
+    assert raw.rows == expected
+    assert raw.table.column("c1").to_pylist() == ["Ann", "Bo, Jr", "Cy"]
+
+
+def test_an_unterminated_quote_costs_one_line_not_the_rest_of_the_file() -> None:
+    lines = ["Stage,Owner,Amount"] + [f"Demo,Rep {i},{i}" for i in range(1, 11)]
+    lines[5] = 'Demo,"Rep 5,5'
+    raw = read_raw("\n".join(lines).encode(), "q.csv")
+    assert raw.rows == 9
+    assert [r.line for r in raw.rejected] == [6]
+    assert raw.table.column("_line").to_pylist() == [2, 3, 4, 5, 7, 8, 9, 10, 11]
+    assert "Broken quote on line 6" in raw.notes[-1]
+
+
+def test_a_reader_failure_never_escapes_as_a_traceback() -> None:
+    with pytest.raises(DiagnosticsError) as err:
+        read_raw(b"PAR1" + b"\x00" * 64 + b"PAR1", "bad.parquet")
+    assert "“bad.parquet”" in err.value.message and err.value.hint
