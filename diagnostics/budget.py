@@ -310,7 +310,8 @@ class MemoryLedger:
         """Set what ``owner`` holds to ``nbytes``; raise DiagnosticsError when it does not fit."""
         with self._lock:
             others = sum(n for who, n in self._held.items() if who != owner)
-            if nbytes > 0 and others + nbytes > self.capacity:
+            shrinking = nbytes <= self._held.get(owner, 0)
+            if nbytes > 0 and not shrinking and others + nbytes > self.capacity:
                 raise DiagnosticsError(
                     f"The server is holding as much uploaded data as it can right now "
                     f"({_mib(others)} for other sessions; this upload needs about {_mib(nbytes)}).",

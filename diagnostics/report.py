@@ -4,8 +4,8 @@ A report is a title, an optional coloured :class:`Headline` and a list of :class
 (title, paragraphs, bullets, optional bar rows). :func:`result_sections` and
 :func:`result_headline` turn a questionnaire :class:`~diagnostics.questionnaire.ScoreResult` into
 those; other features (leadership fit, workshop) build their own sections.
-Every string is HTML-escaped in the HTML report; the PDF uses the core Helvetica font, so text is
-folded to Latin-1 (typographic dashes and quotes become plain ones).
+Every string is HTML-escaped in the HTML report; the PDF embeds DejaVu Sans (shipped in
+``diagnostics/content/fonts``, Bitstream Vera licence), so names such as "Łódź" print as typed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import datetime as dt
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from fpdf import FPDF
 
@@ -218,16 +219,10 @@ def build_report_html(
 # --------------------------------------------------------------------------------------------
 # PDF
 
-_LATIN1_FOLD = str.maketrans({
-    "—": "-", "–": "-", "−": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...",
-    "•": "-", "→": "->", "≥": ">=", "≤": "<=", "€": "EUR", "\u00a0": " ", "\u202f": " ",
-})
-
-
 def _latin1(text: str) -> str:
-    """Return ``text`` folded to what the PDF core fonts can draw (unknown characters → "?")."""
-    folded = text.translate(_LATIN1_FOLD)
-    return folded.encode("latin-1", errors="replace").decode("latin-1")
+    """Return ``text`` as the PDF draws it: the embedded Unicode font covers Latin, Greek and
+    Cyrillic, so only non-breaking spaces are made plain."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -236,7 +231,7 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
 
 
 _KEEP_TOGETHER_MM = 90.0  # sections up to this height are never split across pages
-_CHARS_PER_LINE = 100  # about how many 9.5 pt Helvetica characters fit the A4 text width
+_CHARS_PER_LINE = 100  # about how many 9.5 pt characters fit the A4 text width
 
 
 def _section_height_mm(section: ReportSection) -> float:
@@ -245,15 +240,24 @@ def _section_height_mm(section: ReportSection) -> float:
     return 9.5 + lines * 5.0 + len(section.bars) * 5.4 + 1.0
 
 
+_FONTS = Path(__file__).resolve().parent / "content" / "fonts"
+_FONT = "DejaVu"  # a Unicode TrueType font embedded in every PDF (the core fonts are Latin-1)
+
+
 class _Pdf(FPDF):
-    """FPDF with the report's text helpers."""
+    """FPDF with the report's text helpers and the embedded Unicode font."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.add_font(_FONT, "", str(_FONTS / "DejaVuSans.ttf"))
+        self.add_font(_FONT, "B", str(_FONTS / "DejaVuSans-Bold.ttf"))
 
     def heading(self, text: str) -> None:
         # Keep a heading with the first lines of its section rather than alone at a page foot.
         if self.will_page_break(20):
             self.add_page()
         self.ln(1.5)
-        self.set_font("Helvetica", "B", 11)
+        self.set_font(_FONT, "B", 11)
         self.set_text_color(31, 78, 121)
         self.cell(0, 6, _latin1(text), new_x="LMARGIN", new_y="NEXT")
         self.set_draw_color(200, 200, 200)
@@ -262,12 +266,12 @@ class _Pdf(FPDF):
         self.set_text_color(27, 27, 27)
 
     def paragraph(self, text: str, size: float = 9.5) -> None:
-        self.set_font("Helvetica", "", size)
+        self.set_font(_FONT, "", size)
         self.multi_cell(0, 4.4, _latin1(text), new_x="LMARGIN", new_y="NEXT")
         self.ln(0.8)
 
     def bullet(self, text: str) -> None:
-        self.set_font("Helvetica", "", 9.5)
+        self.set_font(_FONT, "", 9.5)
         x = self.get_x()
         self.cell(4, 4.4, "-")
         self.multi_cell(0, 4.4, _latin1(text), new_x="LMARGIN", new_y="NEXT")
@@ -278,7 +282,7 @@ class _Pdf(FPDF):
         """Draw a horizontal bar chart with rectangles: label, track, fill and value."""
         label_w, value_w, height = 78.0, 10.0, 4.2
         track_w = self.w - self.l_margin - self.r_margin - label_w - value_w - 2
-        self.set_font("Helvetica", "", 8.5)
+        self.set_font(_FONT, "", 8.5)
         for row in rows:
             # The label cell alone would break the page while the track and value were drawn at
             # the old y: every later cell then started a page of its own (a 5-page report).
@@ -317,12 +321,12 @@ def build_report_pdf(
     pdf.set_title(_latin1(title))
     pdf.set_creator("Make Your Number")
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 17)
+    pdf.set_font(_FONT, "B", 17)
     pdf.set_text_color(31, 78, 121)
     pdf.cell(0, 9, _latin1(title), new_x="LMARGIN", new_y="NEXT")
     day = generated or dt.date.today()
     meta = " · ".join(x for x in (subtitle, f"Generated {day:%d %b %Y}") if x)
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(_FONT, "", 9)
     pdf.set_text_color(85, 85, 85)
     pdf.cell(0, 5, _latin1(meta.replace("·", "-")), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(27, 27, 27)
@@ -331,10 +335,10 @@ def build_report_pdf(
         pdf.set_fill_color(*_rgb(headline.colour))
         pdf.rect(pdf.l_margin, top, 2.5, 13, style="F")
         pdf.set_xy(pdf.l_margin + 5, top)
-        pdf.set_font("Helvetica", "B", 15)
+        pdf.set_font(_FONT, "B", 15)
         pdf.cell(0, 7, _latin1(headline.text), new_x="LMARGIN", new_y="NEXT")
         pdf.set_x(pdf.l_margin + 5)
-        pdf.set_font("Helvetica", "", 10)
+        pdf.set_font(_FONT, "", 10)
         pdf.cell(0, 6, _latin1(headline.detail.replace("·", "-")), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     for section in sections:

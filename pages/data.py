@@ -16,6 +16,7 @@ from ui.state import (
     WORKSPACE,
     active_dataset,
 )
+from ui.upload_budget import admit_uploads, hold_session_files
 
 require_router()
 st.title("Data")
@@ -61,6 +62,8 @@ uploads = st.file_uploader(
 saved = st.file_uploader("Saved mapping (optional, .json from “Download mapping”)",
                          type=["json"], key=f"mapping_file_{version}")
 
+# Within the session's cap and the server's memory budget, or refused with a message.
+uploads = admit_uploads(uploads or [], keep=workspace.files if mode == ADD else ())
 try:
     if uploads:
         files = [(u.name, u.getvalue()) for u in uploads]
@@ -89,6 +92,7 @@ if st.session_state.pop(DATA_DIRTY, False) and workspace.files:
     else:  # none of the files can be used: no page may go on showing the previous ones
         st.session_state.pop(DATASET, None)
     st.rerun()  # once more, so that the sidebar, the status line and the uploader are fresh
+hold_session_files(workspace.files)  # what the files still in use hold, nothing more
 dataset = active_dataset()
 status_line.markdown(f"**Active data:** {dataset.source} · as of {dataset.as_of:%d %b %Y}")
 if workspace.problem:

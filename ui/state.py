@@ -24,6 +24,8 @@ UPLOADER_VERSION = "uploader_version"  # int: bumps to empty the file uploaders
 UPLOAD_BATCH = "upload_batch"  # int: bumps to empty the data uploader once its files are read
 UPLOAD_MODE = "upload_mode"  # radio: a new upload replaces the current data, or is added to it
 MAPPING_SIGNATURE = "mapping_signature"  # signature of the saved mapping already applied
+UPLOAD_ESTIMATES = "upload_estimates"  # dict[file id, bytes]: what reading each upload holds
+UPLOAD_HOLD = "upload_hold"  # ui.upload_budget._Hold: gives the ledger back when state is dropped
 
 # Make your number questionnaire
 MYN_ROLE = "myn_role"  # str: the respondent's role id

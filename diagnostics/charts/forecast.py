@@ -8,15 +8,16 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.palette import PALETTE
 from diagnostics.forecast import Backtest, Forecast
 from diagnostics.funnel import format_amount
 
 __all__ = ["BARS", "backtest_chart", "backtest_rows", "distribution_chart", "distribution_rows"]
 
 BARS = 60
-TARGET_COLOUR = "#e45756"
-REACHED = "#54a24b"
-SHORT = "#9ecae9"
+TARGET_COLOUR = PALETTE["lost_here"]
+REACHED = PALETTE["won"]
+SHORT = PALETTE["short"]
 
 
 def distribution_rows(forecast: Forecast, bars: int = BARS) -> pd.DataFrame:
@@ -52,12 +53,13 @@ def distribution_chart(forecast: Forecast) -> alt.LayerChart:
         "amount": [forecast.percentile(q) for q in (0.1, 0.5, 0.9)] + [forecast.target],
         "label": ["P10", "P50", "P90", "Target"],
     })
-    percentiles = alt.Chart(marks.iloc[:3]).mark_rule(strokeDash=[4, 3], color="#555").encode(
+    percentiles = alt.Chart(marks.iloc[:3]).mark_rule(
+        strokeDash=[4, 3], color=PALETTE["line"]).encode(
         x="amount:Q", tooltip=["label:N", alt.Tooltip("amount:Q", format=",.0f")])
     labels = alt.Chart(marks).mark_text(dy=-6, align="left", dx=3, baseline="bottom").encode(
         x="amount:Q", y=alt.value(0), text="label:N",
         color=alt.condition(alt.datum.label == "Target", alt.value(TARGET_COLOUR),
-                            alt.value("#555")))
+                            alt.value(PALETTE["line"])))
     target = alt.Chart(marks.iloc[3:]).mark_rule(color=TARGET_COLOUR, size=2).encode(
         x="amount:Q", tooltip=["label:N", alt.Tooltip("amount:Q", format=",.0f")])
     return alt.LayerChart(layer=[bars, percentiles, target, labels]).properties(height=260)
@@ -84,7 +86,7 @@ def backtest_chart(backtest: Backtest) -> alt.Chart:
         y=alt.Y("amount:Q", title="Bookings in the quarter", axis=alt.Axis(format="~s")),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
                         sort=["Forecast at mid-quarter", "Actually booked"],
-                        scale=alt.Scale(range=["#4c78a8", "#54a24b"])),
+                        scale=alt.Scale(range=[PALETTE["moved_on"], PALETTE["won"]])),
         tooltip=["quarter:N", "series:N", alt.Tooltip("amount:Q", format=",.0f"),
                  alt.Tooltip("as_of:N", title="Forecast as of")],
     ).properties(height=240)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.palette import PALETTE
 from diagnostics.funnel import LOST_STAGE_UNKNOWN, BreakageReport, FunnelResult, format_rate
 from diagnostics.planner import Plan
 
@@ -19,12 +20,12 @@ __all__ = [
 
 # Segment of each stage bar → colour: what became of the opportunities counted at a stage.
 SEGMENTS: dict[str, str] = {
-    "Moved on": "#4c78a8",
-    "Open here": "#9ecae9",
-    "Lost here": "#e45756",
-    "Won": "#54a24b",
+    "Moved on": PALETTE["moved_on"],
+    "Open here": PALETTE["open_here"],
+    "Lost here": PALETTE["lost_here"],
+    "Won": PALETTE["won"],
 }
-GREY = "#d9d9d9"
+GREY = PALETTE["too_few"]
 # Past this share of the way to the colour scale's extreme, a heatmap cell takes white text.
 DARK_SHARE = 0.6
 HEATMAP_CAPTION = (
@@ -122,7 +123,8 @@ def breakage_chart(report: BreakageReport) -> alt.Chart:
             x=alt.X("lost:Q", title=f"Deals lost against {report.reference}"),
             color=alt.Color(
                 "worse:N",
-                scale=alt.Scale(domain=[True, False], range=[SEGMENTS["Lost here"], "#72b7b2"]),
+                scale=alt.Scale(domain=[True, False],
+                                range=[SEGMENTS["Lost here"], PALETTE["not_lost"]]),
                 legend=None,
             ),
             tooltip=["step:N", alt.Tooltip("lost:Q", format=",.0f")],

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.palette import PALETTE
+
 __all__ = ["CORNERS", "barycentric_point", "fit_bar_chart", "fit_triangle_chart"]
 
 _ORDER = ("tsar", "federation", "chief_of_staff")
@@ -25,7 +27,7 @@ CORNERS: dict[str, tuple[float, float]] = {
     "chief_of_staff": (1.0, 0.0),
 }
 
-_DARK, _MID, _LIGHT, _PALE = "#303030", "#7a7a7a", "#b5b5b5", "#ececec"
+_DARK, _MID, _LIGHT = PALETTE["ink"], PALETTE["mid"], PALETTE["light"]
 
 
 def barycentric_point(fit: Mapping[str, float]) -> tuple[float, float]:
@@ -109,7 +111,7 @@ def fit_triangle_chart(
     y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-0.12, 1.0]))
     area = (
         alt.Chart(outline)
-        .mark_line(color=_MID, fill=_PALE, strokeWidth=1.5)
+        .mark_line(color=_MID, strokeWidth=1.5)
         .encode(x=x, y=y, order="order:Q")
     )
     corner_dots = alt.Chart(corners).mark_point(color=_MID, filled=True, size=40).encode(x=x, y=y)

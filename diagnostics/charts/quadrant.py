@@ -11,6 +11,8 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.palette import PALETTE
+
 __all__ = [
     "activity_trend_chart",
     "funnel_plot_chart",
@@ -19,7 +21,7 @@ __all__ = [
     "rep_funnel_chart",
 ]
 
-_LINE = "#555555"
+_LINE = PALETTE["line"]
 _POINT_SIZE = 90
 # "Too close to call" reps are open diamonds, unlike the filled dots of settled reps, so a
 # watch-list rep is never read as a performance-plan one.
@@ -211,7 +213,7 @@ def rep_funnel_chart(funnel: pd.DataFrame, rep: str) -> alt.Chart:
             xOffset=alt.XOffset("who:N", sort=[rep, "Team"]),
             y=alt.Y("cumulative_conversion:Q", axis=_ratio_axis("Share of closed deals reaching")),
             color=alt.Color("who:N", title=None, sort=[rep, "Team"],
-                            scale=alt.Scale(range=["#1565c0", "#b0bec5"])),
+                            scale=alt.Scale(range=[PALETTE["rep"], PALETTE["team"]])),
             tooltip=[
                 alt.Tooltip("who:N", title="Who"),
                 alt.Tooltip("stage:N", title="Stage"),
@@ -240,7 +242,7 @@ def activity_trend_chart(trend: pd.DataFrame, rep: str, unit: str) -> alt.Chart:
             x=alt.X("week:T", title="Week starting"),
             y=alt.Y("count:Q", title=f"{unit} per week"),
             color=alt.Color("who:N", title=None, sort=[rep, "Team average"],
-                            scale=alt.Scale(range=["#1565c0", "#9e9e9e"])),
+                            scale=alt.Scale(range=[PALETTE["rep"], PALETTE["team_average"]])),
             strokeDash=alt.StrokeDash("who:N", sort=[rep, "Team average"], legend=None),
             tooltip=[
                 alt.Tooltip("who:N", title="Who"),

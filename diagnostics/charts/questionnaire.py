@@ -7,12 +7,13 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.palette import PALETTE
 from diagnostics.questionnaire import ScoreResult
 
 __all__ = ["dimension_frame", "dimension_chart"]
 
-_BAR = "#1F4E79"
-_BINDING = "#B3261E"
+_BAR = PALETTE["bar_dark"]
+_BINDING = PALETTE["binding"]
 
 
 def dimension_frame(result: ScoreResult) -> pd.DataFrame:
@@ -71,7 +72,7 @@ def dimension_chart(
     if thresholds:
         rules = (
             alt.Chart(pd.DataFrame(thresholds))
-            .mark_rule(strokeDash=[4, 3], color="#666")
+            .mark_rule(strokeDash=[4, 3], color=PALETTE["rule"])
             .encode(x="value:Q", tooltip=[alt.Tooltip("label:N"), alt.Tooltip("value:Q")])
         )
         layers.append(rules)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.palette import PALETTE
 from diagnostics.workshop import ROLES, DimensionStat, GapCell, RoleResult, role_label
 
 __all__ = [
@@ -21,7 +22,7 @@ __all__ = [
     "responses_chart",
 ]
 
-_BAR = "#4c78a8"
+_BAR = PALETTE["bar"]
 # Half the 1–5 answer scale: a role two levels away from the room is as far as the colours go.
 _GAP_DOMAIN = 2.0
 
@@ -71,7 +72,8 @@ def dimension_chart(dimensions: Sequence[DimensionStat]) -> alt.LayerChart:
                 scale=alt.Scale(domain=[1, 5], zero=False)),
         x2=alt.X2(datum=1),
     )
-    whiskers = base.mark_rule(color="#333333", strokeWidth=2).encode(x="low:Q", x2="high:Q")
+    whiskers = base.mark_rule(color=PALETTE["whisker"], strokeWidth=2).encode(
+        x="low:Q", x2="high:Q")
     return alt.LayerChart(layer=[bars, whiskers])
 
 

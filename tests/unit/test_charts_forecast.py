@@ -51,7 +51,7 @@ def test_distribution_is_sixty_bars_with_the_target_and_percentiles_marked(
     assert [m["label"] for m in marks] == ["P10", "P50", "P90", "Target"]
     assert marks[3]["amount"] == 150_000.0
     rules = _layer(spec, "rule")
-    assert [r["mark"]["color"] for r in rules] == ["#555", charts.TARGET_COLOUR]
+    assert [r["mark"]["color"] for r in rules] == ["#555555", charts.TARGET_COLOUR]
     assert spec["layer"][0]["encoding"]["y2"] == {"datum": 0}
     assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [
         "Short of the target", "Reaches the target"]

@@ -107,8 +107,11 @@ def test_pdf_bars_that_run_past_a_page_continue_on_the_next(result) -> None:
 
 
 @pytest.mark.parametrize("filler_rows", range(36, 48))
-def test_pdf_keeps_a_short_section_on_one_page(filler_rows: int) -> None:
+def test_pdf_keeps_a_short_section_on_one_page(
+        filler_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A three-bar section that does not fit the page foot moves whole to the next page."""
+    # The core font writes text as readable (…) Tj strings; the layout does not depend on it.
+    monkeypatch.setattr("diagnostics.report._FONT", "Helvetica")
     filler = ReportSection("Filler", bars=tuple(BarRow(f"F{i}", 10.0) for i in range(filler_rows)))
     fit = ReportSection("Fit by model", paragraphs=("Federation fits best.",),
                         bars=(BarRow("Tsar", 50.0), BarRow("Federation", 62.0),
@@ -131,3 +134,24 @@ def test_bar_values_print_in_their_own_format() -> None:
                                            BarRow("Score", 62.4)))
     page = build_report_html([section])
     assert '<td class="value">3.2</td>' in page and '<td class="value">62</td>' in page
+
+
+def _to_unicode_points(pdf: bytes) -> set[int]:
+    """Return every code point the PDF's fonts map glyphs back to (their ToUnicode CMaps)."""
+    points: set[int] = set()
+    for match in re.finditer(rb"stream\r?\n", pdf):
+        end = pdf.find(b"endstream", match.end())
+        try:
+            data = zlib.decompressobj().decompress(pdf[match.end():end])
+        except zlib.error:  # a stream written uncompressed (fpdf2's CMaps are)
+            data = pdf[match.end():end]
+        if b"beginbfchar" in data:
+            points |= {int(h, 16) for h in re.findall(rb"<[0-9A-F]{4}> <([0-9A-F]{4})>", data)}
+    return points
+
+
+@pytest.mark.parametrize("name", ["Łódź", "Łukasz Żółć", "Zoë Ørsted", "Иван Петров", "Ωmega"])
+def test_pdf_embeds_a_unicode_font_so_every_name_prints(name: str) -> None:
+    pdf = build_report_pdf([ReportSection(f"Team {name}", (f"Led by {name}.",), ())], title=name)
+    assert b"DejaVuSans" in pdf and b"/Helvetica" not in pdf
+    assert {ord(c) for c in name if not c.isspace()} <= _to_unicode_points(pdf)
