@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-MODULES = ("ingest", "funnel", "quadrant", "workshop", "forecast", "browser")
+MODULES = ("ingest", "funnel", "quadrant", "workshop", "forecast", "browser", "memory")
 
 
 def main() -> int:
