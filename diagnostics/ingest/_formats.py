@@ -18,8 +18,9 @@ from diagnostics.readers import RawTable
 
 _ISO = re.compile(r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}")
 _DAY_MONTH = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2}|\d{4})\b")
-_COMMA_DECIMAL = re.compile(r"(\d{1,3}(\.\d{3})+(,\d+)?|\d,\d{1,2})\D*$")
-_POINT_DECIMAL = re.compile(r"(\d{1,3}(,\d{3})+(\.\d+)?|\d\.\d{1,2})\D*$")
+# A thousands group never starts a number with 0: "0.125" is a decimal point, not 125.
+_COMMA_DECIMAL = re.compile(r"([1-9]\d{0,2}(\.\d{3})+(,\d+)?|\d,\d{1,2})\D*$")
+_POINT_DECIMAL = re.compile(r"([1-9]\d{0,2}(,\d{3})+(\.\d+)?|\d\.\d{1,2})\D*$")
 _ENTERED = re.compile(r"^\s*date\s+entered\s*[:\-]?\s*(?P<stage>.+?)\s*$", re.IGNORECASE)
 
 

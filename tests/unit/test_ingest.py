@@ -188,6 +188,7 @@ def test_formatted_amounts_read_back_exactly(values: list, european: bool) -> No
 def test_decimal_comma_detection() -> None:
     assert detect_decimal_comma(["1.234,56 €", "99,00 €", "12"]) is True
     assert detect_decimal_comma(["$1,234.00", "99.00", "12"]) is False
+    assert detect_decimal_comma(["0.125", "$1"]) is False  # no thousands group starts with 0
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
