@@ -70,7 +70,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_holds_the_core_its_content_files_and_the_myn_script(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    content = {f"diagnostics/content/{p.name}" for p in (ROOT / "diagnostics/content").glob("*")}
+    content = {str(p.relative_to(ROOT)) for p in (ROOT / "diagnostics/content").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
     assert content and content <= names
     modules = {str(p.relative_to(ROOT)) for p in (ROOT / "diagnostics").rglob("*.py")}
     assert modules <= names
