@@ -20,7 +20,7 @@ from diagnostics.forecast import (
     run_backtest,
     suggested_target,
 )
-from diagnostics.funnel import format_amount, format_rate
+from diagnostics.formatting import format_amount, format_rate
 from ui import state
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")

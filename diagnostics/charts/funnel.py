@@ -5,7 +5,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from diagnostics.funnel import LOST_STAGE_UNKNOWN, BreakageReport, FunnelResult, format_rate
+from diagnostics.breakage import BreakageReport
+from diagnostics.formatting import format_rate
+from diagnostics.funnel import LOST_STAGE_UNKNOWN, FunnelResult
 from diagnostics.planner import Plan
 
 __all__ = [

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from diagnostics import funnel as fn
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
 from diagnostics.funnel import NO_DEALS
+from tests.app.conftest import shown
 from ui.state import DATASET, FUNNEL_SETTINGS, FUNNEL_WIDGET_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,11 +71,11 @@ def _counts(at: AppTest) -> tuple[str, str, str]:
 
 
 def _captions(at: AppTest) -> str:
-    return "\n".join(str(c.value) for c in at.caption)
+    return shown("\n".join(str(c.value) for c in at.caption))
 
 
 def _breakage(at: AppTest) -> str:
-    return next(str(i.body) for i in at.info if str(i.body).startswith("Where it breaks:"))
+    return next(shown(i.body) for i in at.info if str(i.body).startswith("Where it breaks:"))
 
 
 def test_page_shows_the_funnel_the_rule_and_the_breakage() -> None:
@@ -196,7 +197,7 @@ def test_planner_inputs_drive_the_reverse_funnel() -> None:
     at.number_input(key=FUNNEL_WIDGET_PREFIX + "pipeline").set_value(100_000.0)
     at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").set_value(20.0).run()
     assert _metric(at, "Expected bookings") == "20k"
-    assert any(str(e.value).startswith("Unlikely:") for e in at.error)
+    assert any(shown(e.value).startswith("Unlikely:") for e in at.error)
     # 14 won ← 14 proposals (100%) ← 21 demos (6 in 9) ← 47 leads (9 in 20).
     assert _metric(at, "Lead needed") == "47"
     before = _metric(at, "Bookings from the same 47 at Lead")

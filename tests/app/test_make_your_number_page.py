@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import StageConfig, build_dataset
 from diagnostics.questionnaire import Answers, answers_to_query_params, load_bank
+from tests.app.conftest import shown
 from ui import state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,8 +45,9 @@ def test_starts_with_every_statement_and_no_verdict() -> None:
     radio = at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[0].id)
     assert radio.value is None
     assert radio.options[-1] == "Not applicable / don't know"
-    assert radio.options[0].startswith("1 · ") and BANK.questions[0].levels[0] in radio.options[0]
-    assert any("No statement is answered yet" in i.value for i in at.info)
+    assert radio.options[0].startswith("1 · ")
+    assert BANK.questions[0].levels[0] in shown(radio.options[0])
+    assert any("No statement is answered yet" in shown(i.value) for i in at.info)
     assert len(at.tabs) == len(BANK.dimensions)
     assert "myn" not in at.query_params  # nothing to share yet
 
@@ -121,13 +123,13 @@ def test_upload_answers_file_and_downloads() -> None:
     data = {"role": "cfo", "answers": {q.id: 2 for q in BANK.questions}}
     uploader = at.file_uploader(key=state.MYN_ANSWERS_UPLOAD)
     uploader.set_value(("bad.json", json.dumps(data).encode(), "application/json")).run()
-    assert any("Unknown role 'cfo'" in e.value for e in at.error)
+    assert any("Unknown role 'cfo'" in shown(e.value) for e in at.error)
 
     data["role"] = "finance"
     uploader = at.file_uploader(key=state.MYN_ANSWERS_UPLOAD)
     uploader.set_value(("mine.json", json.dumps(data).encode(), "application/json")).run()
     assert not at.exception
-    assert any("Answers loaded from mine.json" in s.value for s in at.success)
+    assert any("Answers loaded from mine.json" in shown(s.value) for s in at.success)
     assert _verdict(at).startswith("**Unlikely to make the number** · score 25/100")
     assert at.selectbox(key=state.MYN_ROLE_WIDGET).value == "finance"
     assert at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[3].id).value == 2
@@ -143,25 +145,25 @@ def test_load_errors_show_next_to_the_loaders() -> None:
     ).run()
     assert not at.exception
     (loaders,) = [e for e in at.expander if "Load answers" in e.label]
-    assert any("broken.json is not a JSON answers file" in e.value for e in loaders.error)
+    assert any("broken.json is not a JSON answers file" in shown(e.value) for e in loaders.error)
     at.file_uploader(key=state.MYN_BANK_UPLOAD).set_value(
         ("client.toml", b'title = "x"\n', "text/plain")
     ).run()
     (loaders,) = [e for e in at.expander if "Load answers" in e.label]
-    assert any("Question bank client.toml" in e.value for e in loaders.error)
+    assert any("Question bank client.toml" in shown(e.value) for e in loaders.error)
 
 
 def test_share_link_restores_answers_and_garbled_link_is_explained() -> None:
     answers = Answers("cro", {q.id: 4 for q in BANK.questions}, {"target": 500.0})
     at = _open(answers_to_query_params(answers, BANK))
-    assert any("restored from the share link" in s.value for s in at.success)
+    assert any("restored from the share link" in shown(s.value) for s in at.success)
     assert at.session_state[state.MYN_ROLE] == "cro"
     assert at.session_state[state.MYN_NUMBERS] == {"target": 500.0}
     assert _verdict(at).startswith("**Likely to make the number** · score 75/100")
 
     bad = _open({"myn": "1.deadbeef.12"})
-    assert any("This share link cannot be read" in e.value for e in bad.error)
-    assert any("No statement is answered yet" in i.value for i in bad.info)
+    assert any("This share link cannot be read" in shown(e.value) for e in bad.error)
+    assert any("No statement is answered yet" in shown(i.value) for i in bad.info)
 
 
 def test_fill_numbers_from_data() -> None:
@@ -195,13 +197,13 @@ def test_own_question_bank_upload() -> None:
     at.file_uploader(key=state.MYN_BANK_UPLOAD).set_value(
         ("client.toml", TINY.replace('id = "a2"', 'id = "a1"').encode(), "text/plain")
     ).run()
-    assert any("duplicate question id 'a1'" in e.value for e in at.error)
+    assert any("duplicate question id 'a1'" in shown(e.value) for e in at.error)
     at.file_uploader(key=state.MYN_BANK_UPLOAD).set_value(
         ("client.toml", TINY.encode(), "text/plain")
     ).run()
     assert not at.exception
     assert len(at.radio) == 3
-    assert any("Using your own question bank: Tiny" in i.value for i in at.info)
+    assert any("Using your own question bank: Tiny" in shown(i.value) for i in at.info)
 
 
 def test_report_includes_leadership_fit_when_answered(monkeypatch) -> None:

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
 from diagnostics.quadrant import NOTHING_TO_DRAW
+from tests.app.conftest import shown
 from ui.state import DATASET, QUADRANT_SETTINGS, QUADRANT_WIDGET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +81,7 @@ def test_targets_move_the_split_lines() -> None:
     assert not at.exception
     # Nobody closes 90%: every placed rep is in a low-close quadrant.
     assert _metric(at, "Stars") == 0 and _metric(at, "Check the data") == 0
-    assert "your targets" in " ".join(c.value for c in at.caption)
+    assert "your targets" in shown(" ".join(c.value for c in at.caption))
 
 
 @pytest.mark.parametrize("view", ["Funnel plot", "Movement", "Rep drill-down"])
@@ -153,8 +154,8 @@ def test_nothing_to_draw_says_so_instead_of_empty_axes(view: str) -> None:
 def test_movement_caption_names_the_targets_when_targets_split() -> None:
     at = _open(_dataset())
     at.button_group(key=QUADRANT_WIDGET + "view").set_value("Movement").run()
-    assert "own team medians" in " ".join(c.value for c in at.caption)
+    assert "own team medians" in shown(" ".join(c.value for c in at.caption))
     at.radio(key=QUADRANT_WIDGET + "split").set_value("Targets").run()
-    captions = " ".join(c.value for c in at.caption)
+    captions = shown(" ".join(c.value for c in at.caption))
     assert not at.exception
     assert "Both periods use your targets." in captions and "medians." not in captions

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from diagnostics import workshop as ws
 from diagnostics.workshop_store import DuckDBStore
+from tests.app.conftest import shown
 from ui import state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ def _open(params: dict[str, str] | None = None) -> AppTest:
 
 def _texts(at: AppTest) -> str:
     parts = [e.value for e in (*at.error, *at.warning, *at.info, *at.markdown, *at.caption)]
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 def test_start_view_offers_create_and_join(store: DuckDBStore) -> None:
