@@ -33,6 +33,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from diagnostics.formatting import format_period
+
 __all__ = [
     "ACTIVITY_COLUMNS",
     "Dataset",
@@ -197,6 +199,32 @@ class Filters:
             if values:
                 parts.append(f"{name} = {', '.join(values)}")
         return "; ".join(parts)
+
+    def with_period(self, start: dt.date | None, end: dt.date | None) -> Filters:
+        """Return the same filters over another period."""
+        return replace(self, start=start, end=end)
+
+    def describe_period(self) -> str:
+        """Return the dates as "01 Apr 2026 – 30 Jun 2026" ("any date" where open)."""
+        return format_period(self.start, self.end)
+
+    def previous_period(self) -> Filters | None:
+        """Return the same filters over the period just before, or None without both dates.
+
+        Whole calendar months (a month, a quarter, a year) step back by the same number of
+        months; any other range steps back by its own number of days.
+        """
+        if self.start is None or self.end is None or self.end < self.start:
+            return None
+        start, end = self.start, self.end
+        is_month_end = (end + dt.timedelta(days=1)).day == 1
+        if start.day == 1 and is_month_end:
+            months = (end.year * 12 + end.month) - (start.year * 12 + start.month) + 1
+            index = start.year * 12 + start.month - 1 - months
+            before_start = dt.date(index // 12, index % 12 + 1, 1)
+        else:
+            before_start = start - dt.timedelta(days=(end - start).days + 1)
+        return self.with_period(before_start, start - dt.timedelta(days=1))
 
 
 def opportunity_filter_sql(filters: Filters, alias: str = "o") -> tuple[str, list[Any]]:

@@ -1,4 +1,4 @@
-"""Funnel counts, headline metrics and "where the funnel breaks", computed in DuckDB.
+"""Funnel counts, headline metrics and each rep at each step, computed in DuckDB.
 
 Every count comes from one grouped query per call: each opportunity is reduced to a bit mask of
 the funnel ranks it counts at (bit ``r`` set = counted at rank ``r``) under the chosen rule, and
@@ -24,7 +24,6 @@ in [0, 1] under every rule; an undefined ratio is None (shown as "—", null in 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -34,110 +33,43 @@ import pandas as pd
 
 from diagnostics.dataset import Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
+from diagnostics.formatting import DASH, format_amount, format_days, format_rate
 
 __all__ = [
     "RULES",
-    "REFERENCES",
-    "Breakage",
-    "BreakageReport",
     "FunnelResult",
     "HeadlineMetrics",
-    "Reference",
     "Rule",
     "StageCount",
     "available_rules",
-    "best_rep_rates",
     "compare_funnels",
     "compute_funnel",
     "counting_caveat",
     "provisional_note",
-    "describe_period",
     "describe_rule",
-    "find_breakages",
-    "format_amount",
-    "format_count",
-    "format_days",
-    "format_rate",
     "funnel_with_metrics",
     "headline_metrics",
-    "previous_period",
-    "with_period",
     "FILTER_COLUMNS",
     "NO_DEALS",
-    "rank_breakages",
     "rates_frame",
     "rates_from_frame",
     "rep_transitions",
 ]
 
 Rule = Literal["furthest", "strict", "any"]
-Reference = Literal["previous", "targets", "best_reps"]
 
 RULES: dict[str, str] = {
     "furthest": "furthest stage reached",
     "strict": "strict order (stage history)",
     "any": "any stage touched (stage history)",
 }
-REFERENCES: dict[str, str] = {
-    "best_reps": "the team's best quartile of reps",
-    "previous": "the previous period",
-    "targets": "your target rates",
-}
-DASH = "—"
 NO_DEALS = "No deals match these filters: widen the period or clear a filter."
-# "Where it breaks" names a step only when at least this share of the lost deals in scope have a
-# known stage: otherwise the unplaced ones could have dropped out at any step.
-MIN_KNOWN_LOST_SHARE = 0.8
 LOST_STAGE_UNKNOWN = "Lost, stage unknown"
 # A cohort of created deals with more than this share still open has rates that will move.
 PROVISIONAL_OPEN_SHARE = 0.25
 FILTER_COLUMNS = ("segment", "product", "region", "team", "rep")
 # Bit masks live in a BIGINT: bit 0 is unused and bit 63 is the sign.
 _MAX_RANKS = 62
-# A quartile of fewer reps than this says nothing.
-_MIN_REPS_FOR_QUARTILE = 4
-# Before ranking reps, each rate is pulled toward the team's as if the rep had this many more
-# deals converting at the team rate: a 5-for-5 streak should not set the bar for everyone.
-PRIOR_DEALS = 10
-# A gap smaller than this (0.05 points) is not a breakage: targets are typed to 0.1 point and
-# pre-filled with the actual rates rounded that way, which must not read as "1 more deal lost".
-_MIN_RATE_GAP = 0.0005
-
-
-# ---------------------------------------------------------------------------- formatting
-
-
-def format_rate(value: float | None, digits: int = 0) -> str:
-    """Return a percentage such as "35%", or "—" when the rate is undefined."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    return f"{value * 100:.{digits}f}%"
-
-
-def format_count(value: float | None) -> str:
-    """Return a whole number with thousands separators, or "—" when undefined."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    return f"{value:,.0f}"
-
-
-def format_amount(value: float | None) -> str:
-    """Return a money amount ("1,234", "1.2M", "85k"), or "—" when undefined."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    size = abs(value)
-    if size >= 1_000_000:
-        return f"{value / 1_000_000:,.1f}M"
-    if size >= 10_000:
-        return f"{value / 1_000:,.0f}k"
-    return f"{value:,.0f}"
-
-
-def format_days(value: float | None) -> str:
-    """Return a number of days ("42 days"), or "—" when undefined."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    return f"{value:,.0f} days"
 
 
 def rates_frame(
@@ -691,282 +623,6 @@ def rep_transitions(
     out["team_rate"] = [None if np.isnan(t) else float(t) for t in team_rate]
     out = out.sort_values(["rep", "order"], kind="stable").reset_index(drop=True)
     return out[columns]
-
-
-def best_rep_rates(reps: pd.DataFrame, prior_deals: int = PRIOR_DEALS) -> list[float | None]:
-    """Return, per step, the 75th percentile of rep rates (reps with enough deals at the step).
-
-    Each rep's rate is first shrunk toward the team's: (advanced + k × team rate) ÷ (entered + k)
-    with k = ``prior_deals``, so that small samples do not set the bar. None for a step with
-    fewer than four such reps (a quartile of fewer says nothing).
-    """
-    if reps.empty:
-        return []
-    out: list[float | None] = []
-    for _, part in reps.sort_values("order").groupby("order", sort=True):
-        ok = part[part["enough"] & part["rate"].notna() & part["team_rate"].notna()]
-        if len(ok) < _MIN_REPS_FOR_QUARTILE:
-            out.append(None)
-            continue
-        team = ok["team_rate"].astype(float)
-        shrunk = (ok["advanced"] + prior_deals * team) / (ok["entered"] + prior_deals)
-        out.append(float(shrunk.quantile(0.75)))
-    return out
-
-
-# ---------------------------------------------------------------------------- breakages
-
-
-@dataclass(frozen=True)
-class Breakage:
-    """One funnel step measured against a reference rate.
-
-    ``lost_opportunities`` = opportunities entering the step × (reference − actual rate): how many
-    more left the funnel here than the reference would lose (negative = better than reference).
-    ``lost_revenue`` values them at what they would have become: the conversion from the next
-    stage to Won times the average won deal size.
-    """
-
-    from_stage: str
-    to_stage: str
-    entered: int
-    actual_rate: float | None
-    reference_rate: float | None
-    lost_opportunities: float | None
-    lost_revenue: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the breakage as a JSON-ready dict (lost opportunities rounded)."""
-        lost = self.lost_opportunities
-        return {
-            "from_stage": self.from_stage,
-            "to_stage": self.to_stage,
-            "lost_opportunities": round(lost) if lost is not None else None,
-            "lost_revenue": self.lost_revenue,
-            "actual_rate": self.actual_rate,
-            "reference_rate": self.reference_rate,
-        }
-
-
-@dataclass(frozen=True)
-class BreakageReport:
-    """Every step ranked by opportunities lost against a reference, worst first."""
-
-    reference: str
-    breakages: tuple[Breakage, ...]
-    note: str = ""
-
-    @property
-    def biggest(self) -> Breakage | None:
-        """Return the step losing the most opportunities against the reference, if any loses."""
-        for b in self.breakages:
-            if b.lost_opportunities is None or round(b.lost_opportunities) <= 0:
-                continue
-            if b.actual_rate is not None and b.reference_rate is not None and (
-                b.reference_rate - b.actual_rate < _MIN_RATE_GAP
-            ):
-                continue
-            return b
-        return None
-
-    def sentence(self) -> str:
-        """Return one sentence naming the biggest breakage (or why there is none)."""
-        b = self.biggest
-        if b is None:
-            return self.note or f"No step loses more deals than {self.reference} would."
-        lost = round(b.lost_opportunities or 0)
-        worth = (
-            f"; worth about {format_amount(b.lost_revenue)} in bookings"
-            if b.lost_revenue is not None
-            else ""
-        )
-        # Whole percents unless they would read the same ("49% instead of 49%").
-        digits = 0 if format_rate(b.actual_rate) != format_rate(b.reference_rate) else 1
-        return (
-            f"{b.from_stage} → {b.to_stage} loses {lost:,} more deal{'s' if lost != 1 else ''} "
-            f"than {self.reference} would ({format_rate(b.actual_rate, digits)} converting "
-            f"instead of {format_rate(b.reference_rate, digits)}){worth}."
-        )
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the ranked steps as a display table."""
-        return pd.DataFrame(
-            {
-                "Step": [f"{b.from_stage} → {b.to_stage}" for b in self.breakages],
-                "Entered": [b.entered for b in self.breakages],
-                "Actual": [format_rate(b.actual_rate) for b in self.breakages],
-                "Reference": [format_rate(b.reference_rate) for b in self.breakages],
-                "Deals lost vs reference": [
-                    format_count(b.lost_opportunities) for b in self.breakages
-                ],
-                "Bookings lost vs reference": [
-                    format_amount(b.lost_revenue) for b in self.breakages
-                ],
-            }
-        )
-
-
-def rank_breakages(
-    result: FunnelResult,
-    reference_rates: Sequence[float | None],
-    avg_won_amount: float | None,
-    reference: str,
-    note: str = "",
-) -> BreakageReport:
-    """Return the funnel's steps measured against reference rates, ranked by deals lost.
-
-    Steps without a reference rate (or without an actual rate) come last, unranked.
-    """
-    stages = result.stages
-    steps = len(stages) - 1
-    if len(reference_rates) != steps:
-        raise DiagnosticsError(
-            f"Expected {steps} reference rates (one per step), got {len(reference_rates)}."
-        )
-    won = stages[-1].reached if stages else 0
-    items: list[Breakage] = []
-    for i in range(steps):
-        actual = stages[i].next_step_conversion
-        ref = reference_rates[i]
-        lost = None if ref is None or actual is None else stages[i].reached * (ref - actual)
-        downstream = _ratio(won, stages[i + 1].reached)
-        if downstream is None:
-            downstream = _product(reference_rates[i + 1 :])
-        revenue = (
-            lost * downstream * avg_won_amount
-            if lost is not None and downstream is not None and avg_won_amount is not None
-            else None
-        )
-        items.append(
-            Breakage(stages[i].stage, stages[i + 1].stage, stages[i].reached, actual, ref, lost,
-                     revenue)
-        )
-    items.sort(key=lambda b: math.inf if b.lost_opportunities is None else -b.lost_opportunities)
-    return BreakageReport(reference=reference, breakages=tuple(items), note=note)
-
-
-def _product(rates: Sequence[float | None]) -> float | None:
-    out = 1.0
-    for r in rates:
-        if r is None:
-            return None
-        out *= r
-    return out
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def with_period(filters: Filters, start: dt.date | None, end: dt.date | None) -> Filters:
-    """Return the same filters over another period."""
-    return replace(filters, start=start, end=end)
-
-
-def describe_period(filters: Filters) -> str:
-    """Return the filters' dates as "01 Apr 2026 – 30 Jun 2026" ("any date" where open)."""
-    start = "any date" if filters.start is None else f"{filters.start:%d %b %Y}"
-    end = "any date" if filters.end is None else f"{filters.end:%d %b %Y}"
-    return "any date" if filters.start is None and filters.end is None else f"{start} – {end}"
-
-
-def previous_period(filters: Filters) -> Filters | None:
-    """Return the same filters over the period just before, or None without both dates.
-
-    Whole calendar months (a month, a quarter, a year) step back by the same number of months;
-    any other range steps back by its own number of days.
-    """
-    if filters.start is None or filters.end is None or filters.end < filters.start:
-        return None
-    start, end = filters.start, filters.end
-    is_month_end = (end + dt.timedelta(days=1)).day == 1
-    if start.day == 1 and is_month_end:
-        months = (end.year * 12 + end.month) - (start.year * 12 + start.month) + 1
-        before_start = _add_months(start, -months)
-    else:
-        before_start = start - dt.timedelta(days=(end - start).days + 1)
-    return replace(filters, start=before_start, end=start - dt.timedelta(days=1))
-
-
-def find_breakages(
-    dataset: Dataset,
-    filters: Filters,
-    rule: Rule = "furthest",
-    reference: Reference = "best_reps",
-    targets: Sequence[float | None] | None = None,
-    min_count: int = 5,
-    result: FunnelResult | None = None,
-    reps: pd.DataFrame | None = None,
-    avg_won_amount: float | None = None,
-) -> BreakageReport:
-    """Return the funnel's steps ranked by deals lost against the chosen reference.
-
-    ``previous`` compares with the period of equal length just before (dates needed), ``targets``
-    with the rates typed in (one per step, None to skip a step), ``best_reps`` with the 75th
-    percentile of reps having at least ``min_count`` deals at a step (see
-    :func:`best_rep_rates`). ``result``, ``reps`` and ``avg_won_amount`` may be passed when already
-    computed for the same filters and rule, to save the queries.
-    """
-    result = result or compute_funnel(dataset, filters, rule)
-    steps = max(len(result.stages) - 1, 0)
-    label = REFERENCES.get(reference)
-    if label is None:
-        raise DiagnosticsError(
-            f"Unknown reference {reference!r}.", f"Use one of {', '.join(REFERENCES)}."
-        )
-    note = ""
-    if reference == "targets":
-        rates = list(targets or [])
-        if len(rates) != steps:
-            raise DiagnosticsError(f"Give one target rate per step ({steps}), got {len(rates)}.")
-        for r in rates:
-            if r is not None and not 0 <= r <= 1:
-                raise DiagnosticsError(f"A target rate must be between 0 and 1, got {r}.")
-    elif reference == "previous":
-        before = previous_period(filters)
-        if before is None:
-            rates = [None] * steps
-            note = "Pick a start and an end date to compare with the previous period."
-        else:
-            rates = compute_funnel(dataset, before, rule).next_rates()
-            label = f"the previous period ({before.start:%d %b %Y} – {before.end:%d %b %Y})"
-            if all(r is None for r in rates):
-                note = (
-                    f"There are no deals in {label} to compare with: pick a period that has "
-                    "data before it (a quarter, say)."
-                )
-    else:
-        if reps is None:
-            reps = rep_transitions(dataset, filters, rule, min_count)
-        rates = best_rep_rates(reps) or [None] * steps
-        if all(r is None for r in rates):
-            note = (
-                f"Too few reps have {min_count} or more deals at a step to find a best quartile."
-            )
-    if result.total == 0:
-        note = NO_DEALS
-    elif (unknown := _unplaced_note(result)) is not None:
-        return BreakageReport(reference=label, breakages=(), note=unknown)
-    if avg_won_amount is None:
-        avg_won_amount = headline_metrics(dataset, filters).avg_won_amount
-    return rank_breakages(result, rates, avg_won_amount, label, note)
-
-
-def _unplaced_note(result: FunnelResult) -> str | None:
-    """Return why no step can be named when too few lost deals have a known stage, else None."""
-    share = result.lost_stage_known_share
-    if share is None or share >= MIN_KNOWN_LOST_SHARE:
-        return None
-    known = sum(s.lost_here for s in result.stages)
-    lost = known + result.lost_stage_unknown
-    return (
-        f"This data cannot tell where deals are lost: only {known:,} of {lost:,} lost deals "
-        f"({format_rate(share)}) have a known stage, and naming a step needs "
-        f"{format_rate(MIN_KNOWN_LOST_SHARE)}. A stage history file, HubSpot “Date entered” "
-        "columns, date columns named after stages (“Demo date”) or a column with the stage each "
-        "deal was lost at would tell."
-    )
 
 
 def compare_funnels(a: FunnelResult, b: FunnelResult, labels: tuple[str, str]) -> pd.DataFrame:

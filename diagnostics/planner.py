@@ -19,14 +19,12 @@ import pandas as pd
 
 from diagnostics.dataset import MEETING_WORDS, Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
+from diagnostics.formatting import DASH, format_amount, format_per_day, format_rate
 from diagnostics.funnel import (
-    DASH,
     FunnelResult,
     HeadlineMetrics,
     Rule,
     compute_funnel,
-    format_amount,
-    format_rate,
     headline_metrics,
 )
 
@@ -444,11 +442,6 @@ def implausible_rates(labels: Sequence[str], rates: Sequence[float | None]) -> l
             questions.append(f"{label} is {rate * 100:g}%: did you mean {rate * 10_000:g}%? "
                              f"Type {rate * 10_000:g} in the percent column if so.")
     return questions
-
-
-def format_per_day(value: float | None) -> str:
-    """Return a per-rep-per-day figure ("1.25"), or "—" when reps or days are unknown."""
-    return DASH if value is None or not math.isfinite(value) else f"{value:,.2f}"
 
 
 def next_quarter(day: dt.date) -> tuple[dt.date, dt.date]:

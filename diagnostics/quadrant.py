@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from diagnostics import stats
 from diagnostics.dataset import Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
+from diagnostics.formatting import DASH, format_number, format_period, format_rate
 from diagnostics.funnel import compute_funnel
 
 __all__ = [
@@ -70,7 +71,6 @@ NOT_ENOUGH = "not_enough_data"
 TOO_CLOSE = "too_close"
 # "Check the data" should be rare: above this share of the placed reps, the page says why.
 CHECK_DATA_RARE_SHARE = 0.1
-DASH = "—"
 NOTHING_TO_DRAW = (
     "Nothing to draw: no rep has a deal closed (or a working day) in this period with these "
     "filters. Widen the period or clear a filter."
@@ -263,12 +263,12 @@ class QuadrantResult:
         basis = {"median": "team medians", "target": "your targets",
                  "mixed": "a target and a median"}[self.thresholds.basis]
         line = self.thresholds.engagement
-        engagement = DASH if line is None else f"{line:.2f}"
+        engagement = format_number(line, ".2f")
         return (
-            f"{self.working_days} working days, {self.start:%d %b %Y} – {self.end:%d %b %Y}. "
+            f"{self.working_days} working days, {format_period(self.start, self.end)}. "
             f"Split lines at {basis}: {engagement} {_content().engagement[self.engagement].short}"
-            f", close ratio {_rate(self.thresholds.close_ratio)}. "
-            f"Team close ratio {_rate(self.team_close_ratio)}."
+            f", close ratio {format_rate(self.thresholds.close_ratio)}. "
+            f"Team close ratio {format_rate(self.team_close_ratio)}."
         )
 
     def check_data_note(self) -> str | None:
@@ -363,10 +363,6 @@ def export_frame(result: QuadrantResult) -> pd.DataFrame:
     )
 
 
-def _rate(value: float | None) -> str:
-    return DASH if value is None else f"{value:.0%}"
-
-
 def display_frame(result: QuadrantResult) -> pd.DataFrame:
     """Return the rep table as text for the page: percentages, intervals, "—" where undefined."""
     names = _content().names()
@@ -375,15 +371,15 @@ def display_frame(result: QuadrantResult) -> pd.DataFrame:
             "Rep": [r.rep for r in result.reps],
             "Team": [r.team or DASH for r in result.reps],
             result.engagement_label: [
-                DASH if r.engagement is None else f"{r.engagement:.2f}" for r in result.reps
+                format_number(r.engagement, ".2f") for r in result.reps
             ],
-            "Close ratio": [_rate(r.close_ratio) for r in result.reps],
+            "Close ratio": [format_rate(r.close_ratio) for r in result.reps],
             "95% interval": [
                 DASH if r.close_ratio_low is None or r.close_ratio_high is None
                 else f"{r.close_ratio_low:.0%}–{r.close_ratio_high:.0%}"
                 for r in result.reps
             ],
-            "Shrunk": [_rate(r.shrunk_close_ratio) for r in result.reps],
+            "Shrunk": [format_rate(r.shrunk_close_ratio) for r in result.reps],
             "Won": [r.won for r in result.reps],
             "Lost": [r.lost for r in result.reps],
             "Quadrant": [names[r.quadrant] for r in result.reps],

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from diagnostics.errors import DiagnosticsError
+from diagnostics.formatting import format_count as _money
 
 if TYPE_CHECKING:
     from diagnostics.dataset import Dataset
@@ -685,10 +686,6 @@ def _ratio_verdict(ratio: float, rule: VerdictRule) -> Verdict:
     if ratio < rule.unlikely_below_ratio:
         return "unlikely"
     return "at_risk"
-
-
-def _money(value: float) -> str:
-    return f"{value:,.0f}"
 
 
 def _skipped(missing: Sequence[str]) -> str:

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from diagnostics.errors import DiagnosticsError
 from diagnostics.uploads import UploadWorkspace, file_signature
 from ui.data_views import render_active_files, render_file, render_stages
+from ui.errors import shown_errors
 from ui.frame import require_router
 from ui.state import (
     DATA_DIRTY,
@@ -64,7 +64,7 @@ saved = st.file_uploader("Saved mapping (optional, .json from “Download mappin
 
 # Within the session's cap and the server's memory budget, or refused with a message.
 uploads = admit_uploads(uploads or [], keep=workspace.files if mode == ADD else ())
-try:
+with shown_errors():
     if uploads:
         files = [(u.name, u.getvalue()) for u in uploads]
         signatures = [f"{u.file_id}:{u.size}" for u in uploads]
@@ -81,8 +81,6 @@ try:
             st.session_state[MAPPING_SIGNATURE] = signature
             workspace.apply_saved_mapping(saved.getvalue())
             st.session_state[DATA_DIRTY] = True
-except DiagnosticsError as exc:
-    st.error(str(exc))
 
 if st.session_state.pop(DATA_DIRTY, False) and workspace.files:
     with st.spinner("Reading your data…"):

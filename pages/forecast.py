@@ -2,42 +2,37 @@
 
 import streamlit as st
 
-from diagnostics.errors import DiagnosticsError
 from diagnostics.forecast import forecast_bookings, method_explained
 from ui import forecast_views as views
+from ui.errors import stop_on_error
 from ui.frame import require_router
 from ui.state import active_dataset
+from ui.text import escape_markdown
 
 require_router()
 st.title("Forecast")
 st.caption("Expected bookings for a period, their range and the chance of reaching the target, "
            "learned from your own closed deals — and how good that forecast has been.")
 dataset = active_dataset()
-try:
+with stop_on_error():
     deals, backtest = views.prepared(dataset)
-except DiagnosticsError as err:
-    st.error(str(err))
-    st.stop()
-settings = views.settings_for(dataset, deals)
+keep, defaults = views.settings_for(dataset, deals)
 left, right = st.columns([1, 2])
 target = left.number_input("Target", min_value=1.0, step=10_000.0, format="%.0f",
-                           **views.seeded(settings, "target"))
-chosen = right.date_input("Period", **views.seeded(settings, "period"))
+                           **keep("target", defaults["target"]))
+chosen = right.date_input("Period", **keep("period", defaults["period"]))
 period = views.period_of(chosen)
 if period is None:
     st.info("Pick the last day of the period.")
     st.stop()
 st.caption(f"As of {dataset.as_of:%d %b %Y}, the latest date in the data. The period starts as "
            "the quarter still being played; the target starts as what was won the period before.")
-try:
+with stop_on_error():
     fc = forecast_bookings(dataset, float(target), *period, deals=deals)
-except DiagnosticsError as err:
-    st.error(str(err))
-    st.stop()
 
 views.render_headline(fc)
 for note in fc.notes:
-    st.caption(f":material/info: {views.escape(note)}")
+    st.caption(f":material/info: {escape_markdown(note)}")
 views.render_sources(fc)
 views.render_deals(fc)
 views.render_backtest(backtest)

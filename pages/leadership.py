@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from diagnostics.charts.leadership import fit_bar_chart, fit_triangle_chart
-from diagnostics.errors import DiagnosticsError
 from diagnostics.leadership import (
     MODELS,
     describe_flip,
@@ -15,35 +14,18 @@ from diagnostics.leadership import (
     recommend_model,
 )
 from ui import state
+from ui.errors import stop_on_error
 from ui.frame import require_router
+from ui.text import escape_markdown
+from ui.widgets import KeptWidgets
 
 require_router()
 content = load_content()
 names = {m: model_name(m) for m in MODELS}
 
 
-def _md(text: str) -> str:
-    """Escape dollar signs, which Streamlit's Markdown would read as LaTeX."""
-    return text.replace("$", "\\$")
-
-
 def _bullets(items: tuple[str, ...] | list[str]) -> str:
-    return "\n".join(f"- {_md(item)}" for item in items)
-
-
-def _remember(question_id: str) -> None:
-    answers = state.session_dict(state.LEADERSHIP_ANSWERS)
-    value = st.session_state.get(state.LEADERSHIP_WIDGET_PREFIX + question_id)
-    if value is None:
-        answers.pop(question_id, None)
-    else:
-        answers[question_id] = value
-
-
-def _clear() -> None:
-    state.session_dict(state.LEADERSHIP_ANSWERS).clear()
-    for q in content.questions:
-        st.session_state[state.LEADERSHIP_WIDGET_PREFIX + q.id] = None
+    return "\n".join(f"- {escape_markdown(item)}" for item in items)
 
 
 st.title("Leadership model")
@@ -59,41 +41,35 @@ for column, profile in zip(st.columns(len(content.profiles)), content.profiles, 
     with column.container(border=True):
         st.subheader(profile.name)
         st.caption(profile.tagline)
-        st.markdown(f"**How it aligns the teams.** {_md(profile.aligns_by)}")
-        st.markdown(f"**Org chart.** {_md(profile.org_chart)}")
-        st.markdown(f"**Disruption.** {_md(profile.disruption)}")
-        st.markdown(f"**Depends on.** {_md(profile.depends_on)}")
+        st.markdown(f"**How it aligns the teams.** {escape_markdown(profile.aligns_by)}")
+        st.markdown(f"**Org chart.** {escape_markdown(profile.org_chart)}")
+        st.markdown(f"**Disruption.** {escape_markdown(profile.disruption)}")
+        st.markdown(f"**Depends on.** {escape_markdown(profile.depends_on)}")
         st.markdown("**Strengths**\n" + _bullets(profile.strengths))
         st.markdown("**Risks to manage**\n" + _bullets(profile.risks))
         with st.expander("Examples in the chapter"):
             for example in profile.examples:
-                st.markdown(f"**{example.company}.** {_md(example.summary)}")
+                st.markdown(f"**{example.company}.** {escape_markdown(example.summary)}")
             if profile.examples_note:
-                st.caption(_md(profile.examples_note))
+                st.caption(escape_markdown(profile.examples_note))
 
 st.header("Your situation")
 st.caption("Answer what you can: a question left open counts as neutral.")
-answers = state.session_dict(state.LEADERSHIP_ANSWERS)
+keep = KeptWidgets(state.LEADERSHIP_ANSWERS, state.LEADERSHIP_WIDGET_PREFIX)
 for number, question in enumerate(content.questions, start=1):
     option_ids = [o.id for o in question.options]
-    saved = answers.get(question.id)
     st.radio(
-        f"{number}. {question.text}",
+        f"{number}. {escape_markdown(question.text)}",
         option_ids,
-        index=option_ids.index(saved) if saved in option_ids else None,
-        format_func=lambda oid, q=question: q.option(oid).label,
-        key=state.LEADERSHIP_WIDGET_PREFIX + question.id,
-        on_change=_remember,
-        args=(question.id,),
+        format_func=lambda oid, q=question: escape_markdown(q.option(oid).label),
+        **keep(question.id, None, option_ids),
     )
-st.button("Clear my answers", key=state.LEADERSHIP_CLEAR, on_click=_clear)
+st.button("Clear my answers", key=state.LEADERSHIP_CLEAR, on_click=keep.clear)
+answers = keep.values
 
 st.header("The fit")
-try:
+with stop_on_error():
     fit = recommend_model(answers)
-except DiagnosticsError as err:
-    st.error(str(err))
-    st.stop()
 if fit.answered == 0:
     st.info("Answer at least one question to see how each model fits.")
     st.stop()
@@ -116,7 +92,8 @@ with beside:
     if notes:
         st.markdown("**What your make-your-number answers add**")
         for note in notes:
-            st.markdown(f"- **{note.name}** ({note.score:.0f}/100): {_md(note.implication)}")
+            st.markdown(f"- **{escape_markdown(note.name)}** ({note.score:.0f}/100): "
+                        f"{escape_markdown(note.implication)}")
     else:
         st.caption(
             "Answer the Make your number questionnaire in this session to see its weakest "
@@ -137,7 +114,7 @@ for column, model in zip(st.columns(len(MODELS)), MODELS, strict=True):
         st.markdown(f"**{names[model]}** · fit {fit.fit[model]:.0f}")
         drivers = fit.drivers[model]
         st.markdown(
-            "\n".join(f"- {d.effect:+d} · {_md(d.answer_label)}" for d in drivers)
+            "\n".join(f"- {d.effect:+d} · {escape_markdown(d.answer_label)}" for d in drivers)
             if drivers
             else "No answer moved this model."
         )

@@ -9,6 +9,7 @@ from diagnostics.errors import DiagnosticsError
 from ui import questionnaire_widgets as w
 from ui import state
 from ui.frame import require_router
+from ui.text import escape_markdown
 
 require_router()
 st.title("Make your number")
@@ -21,7 +22,8 @@ st.markdown(
 bank = w.active_bank()
 w.apply_share_link(bank)
 if bank is not q.load_bank():
-    st.info(w.md(f"Using your own question bank: {bank.title} ({len(bank.questions)} statements)."))
+    st.info(f"Using your own question bank: {escape_markdown(bank.title)} "
+            f"({len(bank.questions)} statements).")
 
 w.role_select(bank)
 
@@ -37,11 +39,11 @@ def _progress() -> None:
 
 
 _progress()
-tabs = st.tabs([d.name for d in bank.dimensions])
+tabs = st.tabs([escape_markdown(d.name) for d in bank.dimensions])
 number = 0
 for tab, dimension in zip(tabs, bank.dimensions, strict=True):
     with tab:
-        st.caption(w.md(f"{dimension.summary} Weight {dimension.weight:g}."))
+        st.caption(f"{escape_markdown(dimension.summary)} Weight {dimension.weight:g}.")
         for question in bank.questions_of(dimension.id):
             number += 1
             w.question_radio(question, number)
@@ -64,7 +66,7 @@ def _result() -> None:
     try:
         result = q.score_answers(bank, answers.answers, answers.numbers, role=answers.role)
     except DiagnosticsError as err:
-        st.info(w.md(str(err)))
+        st.info(escape_markdown(err))
     if result is not None:
         w.render_result(result, bank)
 

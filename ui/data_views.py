@@ -12,6 +12,7 @@ from diagnostics.ingest import ValidationReport
 from diagnostics.mapping import KIND_LABELS, KINDS, field_specs
 from diagnostics.stages import ROLES, config_from_rows, stage_rows
 from diagnostics.uploads import FileState, UploadWorkspace
+from ui.errors import show_error
 from ui.state import DATA_DIRTY, STAGE_EDITOR_VERSION
 
 NOT_MAPPED = "— not in this file —"
@@ -158,8 +159,8 @@ def render_stages(ws: UploadWorkspace) -> None:
     )
     try:
         config = config_from_rows(edited.to_dict("records"))
-    except DiagnosticsError as exc:
-        st.error(str(exc))
+    except DiagnosticsError as err:
+        show_error(err)
         return
     if config != ws.stages:
         ws.set_stages(config)

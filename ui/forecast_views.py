@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
+import weakref
 from typing import Any
 
 import streamlit as st
@@ -20,15 +20,10 @@ from diagnostics.forecast import (
     run_backtest,
     suggested_target,
 )
-from diagnostics.funnel import format_amount, format_rate
+from diagnostics.formatting import format_amount, format_rate
 from ui import state
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def escape(text: str) -> str:
-    """Return text (stage names, notes) safe to show as Markdown."""
-    return _MARKDOWN.sub(r"\\\1", text)
+from ui.text import escape_markdown
+from ui.widgets import KeptWidgets, is_same_dataset
 
 
 def prepared(dataset: Dataset) -> tuple[Deals, Backtest]:
@@ -37,36 +32,23 @@ def prepared(dataset: Dataset) -> tuple[Deals, Backtest]:
     Both depend on the data only (not on the target or period): a rerun reuses them.
     """
     cache = state.session_dict(state.FORECAST_CACHE)
-    if cache.get("dataset") is not dataset:
+    if not is_same_dataset(cache.get("dataset"), dataset):
         deals = load_deals(dataset)
         cache.clear()
-        cache.update(dataset=dataset, deals=deals, backtest=run_backtest(deals, dataset.as_of))
+        cache.update(dataset=weakref.ref(dataset), deals=deals,
+                     backtest=run_backtest(deals, dataset.as_of))
     return cache["deals"], cache["backtest"]
 
 
-def settings_for(dataset: Dataset, deals: Deals) -> dict[str, Any]:
-    """Return the kept settings, reset to the defaults of new data."""
-    settings = state.session_dict(state.FORECAST_SETTINGS)
-    if settings.get("dataset") != id(dataset):
+def settings_for(dataset: Dataset, deals: Deals) -> tuple[KeptWidgets, dict[str, Any]]:
+    """Return the page's kept widgets (reset for new data) and their defaults for this data."""
+    keep = KeptWidgets(state.FORECAST_SETTINGS, state.FORECAST_WIDGET, dataset)
+
+    def defaults() -> dict[str, Any]:
         period = default_period(dataset.as_of)
-        settings.clear()
-        settings.update(dataset=id(dataset), period=period,
-                        target=suggested_target(deals, *period))
-        for key in [k for k in st.session_state if str(k).startswith(state.FORECAST_WIDGET)]:
-            del st.session_state[key]
-    return settings
+        return {"period": period, "target": suggested_target(deals, *period)}
 
-
-def seeded(settings: dict[str, Any], name: str) -> dict[str, Any]:
-    """Return widget kwargs whose value survives page switches (kept in ``settings``)."""
-    key = state.FORECAST_WIDGET + name
-
-    def keep() -> None:
-        settings[name] = st.session_state[key]
-
-    if key not in st.session_state:
-        st.session_state[key] = settings[name]
-    return {"key": key, "on_change": keep}
+    return keep, keep.once("defaults", defaults)
 
 
 def period_of(value: Any) -> tuple[dt.date, dt.date] | None:
@@ -94,7 +76,7 @@ def render_sources(fc: Forecast) -> None:
     """Show where the expected bookings come from: parts, stages, slipped and new pipeline."""
     st.subheader("Where it comes from")
     for label, amount, why in fc.sources():
-        st.markdown(f"**{label}: {amount}** — {escape(why)}")
+        st.markdown(f"**{label}: {amount}** — {escape_markdown(why)}")
     st.dataframe(fc.stage_frame(), hide_index=True, width="stretch")
     st.caption("Won eventually: the share of closed deals that reached the stage and were won "
                "(pulled toward the overall rate when few deals). Expected in period: what the "
@@ -132,4 +114,4 @@ def render_backtest(backtest: Backtest) -> None:
         st.metric("Mean absolute percentage error", format_rate(error),
                   help="Average of |forecast − actual| ÷ actual over the quarters checked")
         st.altair_chart(charts.backtest_chart(backtest), width="stretch")
-    st.caption(escape(backtest.note))
+    st.caption(escape_markdown(backtest.note))

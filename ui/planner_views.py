@@ -13,8 +13,11 @@ from diagnostics import planner as pl
 from diagnostics.charts import funnel as charts
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.errors import DiagnosticsError
+from diagnostics.formatting import format_amount, format_rate
 from diagnostics.funnel import FunnelResult, HeadlineMetrics, Rule
 from ui import state
+from ui.errors import show_error
+from ui.text import escape_markdown
 
 __all__ = ["PLAN_FROM_DATA", "render"]
 
@@ -40,16 +43,16 @@ def _forecast_gap(dataset: Dataset, target: float, period: tuple[dt.date, dt.dat
     try:
         check = forecast_check(dataset, target, period, deals=prepared(dataset)[0])
     except DiagnosticsError as err:
-        st.caption(f"No forecast for this period: {err}")
+        st.caption(f"No forecast for this period: {escape_markdown(err)}")
         return
     expected, chance, gap = st.columns(3)
-    expected.metric("Forecast for the period", fn.format_amount(check.expected_bookings),
+    expected.metric("Forecast for the period", format_amount(check.expected_bookings),
                     help="Closed so far + each open deal's chance of closing won in time + new "
                          "pipeline, learned from all your closed deals (see the Forecast page)")
-    chance.metric("Chance of the target (forecast)", fn.format_rate(check.p_target))
-    gap.metric("Forecast gap", fn.format_amount(max(check.target - check.expected_bookings, 0)),
+    chance.metric("Chance of the target (forecast)", format_rate(check.p_target))
+    gap.metric("Forecast gap", format_amount(max(check.target - check.expected_bookings, 0)),
                help="Target − forecast: what the plan above has to find on top of the forecast")
-    st.caption(f"{check.sentence()} All deals, whatever the filters above.")
+    st.caption(f"{escape_markdown(check.sentence())} All deals, whatever the filters above.")
 
 
 def render(
@@ -69,7 +72,8 @@ def render(
     _seeded = seeded
     inputs = pl.plan_inputs_from_data(dataset, filters, rule, result, metrics)
     _follow_the_data(inputs, settings)
-    st.caption(f"Rates, deal size, win rate and pipeline come from: {inputs.description}")
+    st.caption("Rates, deal size, win rate and pipeline come from: "
+               f"{escape_markdown(inputs.description)}")
     p1, p2, p3, p4 = st.columns(4)
     money = {"step": 1000.0, "format": "%.0f"}
     target = p1.number_input("Revenue target", 1.0, None, **money, **_seeded("target", 1e6))
@@ -102,19 +106,19 @@ def render(
             pipeline=pipeline, win_rate=win_rate, booked=booked,
         )
     except DiagnosticsError as err:
-        st.error(str(err))
+        show_error(err)
         return
     if reread:
-        q2.caption(reread)
+        q2.caption(escape_markdown(reread))
     for doubt in doubts:
-        st.warning(doubt)
+        st.warning(escape_markdown(doubt))
     show = {"likely": st.success, "at_risk": st.warning, "unlikely": st.error}
-    show.get(plan.verdict_level, st.info)(plan.verdict)
+    show.get(plan.verdict_level, st.info)(escape_markdown(plan.verdict))
     for col, (label, value, note) in zip([*st.columns(3), *st.columns(3)], plan.display_items(),
                                          strict=True):
-        col.metric(label, value, help=note)
+        col.metric(escape_markdown(label), value, help=escape_markdown(note))
     if standard := plan.meeting_standard():
-        st.caption(standard)
+        st.caption(escape_markdown(standard))
     if len(plan_period) == 2:
         _forecast_gap(dataset, target, (plan_period[0], plan_period[1]))
     st.altair_chart(charts.plan_chart(plan), width="stretch")
@@ -130,7 +134,8 @@ def render(
     points = w2.slider("by points", 0, 30, **_seeded("wi_points", 5))
     pct = w3.slider("Deal size up (%)", 0, 50, **_seeded("wi_size", 0))
     change = pl.what_if(plan, labels.index(step), points, pct)
-    show.get(change.verdict_level, st.info)(f"With this change — {change.verdict}")
-    st.metric(change.label, fn.format_amount(change.bookings_after),
-              delta=fn.format_amount(change.change))
-    st.caption(change.sentence())
+    show.get(change.verdict_level, st.info)(
+        f"With this change — {escape_markdown(change.verdict)}")
+    st.metric(escape_markdown(change.label), format_amount(change.bookings_after),
+              delta=format_amount(change.change))
+    st.caption(escape_markdown(change.sentence()))

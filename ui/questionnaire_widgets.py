@@ -23,16 +23,13 @@ from diagnostics.report import (
     result_sections,
 )
 from ui import state
+from ui.errors import show_error
+from ui.text import escape_markdown
 
 _NA = 0  # radio option meaning "not applicable / don't know"
 PROGRESS_FRAGMENT = "myn_progress"  # fragment key: how many statements are answered
 RESULT_FRAGMENT = "myn_result"  # fragment key: verdict, share link and downloads
 _PERCENT = {"win_rate", "p_target"}  # numbers shown as a percentage, stored as a share
-
-
-def md(text: str) -> str:
-    """Return text safe for Streamlit Markdown (a "$" would start LaTeX)."""
-    return text.replace("$", "\\$")
 
 
 def active_bank() -> q.Bank:
@@ -108,7 +105,7 @@ def show_message(place: str) -> None:
         return
     del st.session_state[state.MYN_MESSAGE]
     kind, text = message[0], message[1]
-    (st.error if kind == "error" else st.success)(md(text))
+    (st.error if kind == "error" else st.success)(escape_markdown(text))
 
 
 def apply_share_link(bank: q.Bank) -> None:
@@ -120,7 +117,7 @@ def apply_share_link(bank: q.Bank) -> None:
     try:
         loaded = q.answers_from_query_params(st.query_params.to_dict(), bank)
     except DiagnosticsError as err:
-        st.error(md(str(err)))
+        show_error(err)
         return
     if loaded is not None:
         apply_answers(loaded)
@@ -162,14 +159,16 @@ def question_radio(question: q.Question, number: int) -> None:
     index = None if value is None else options.index(value)
     levels = question.levels
     st.radio(
-        md(f"**{number}. {question.statement}**"),
+        f"**{number}. {escape_markdown(question.statement)}**",
         options,
         index=index,
-        format_func=lambda v: "Not applicable / don't know" if v == _NA else f"{v} · {levels[v-1]}",
+        format_func=lambda v: (
+            "Not applicable / don't know" if v == _NA else f"{v} · {escape_markdown(levels[v - 1])}"
+        ),
         key=key,
         on_change=_store_answer,
         args=(question.id,),
-        help=f"Why it matters: {question.why}",
+        help=f"Why it matters: {escape_markdown(question.why)}",
     )
 
 
@@ -318,9 +317,10 @@ _BOX = {"likely": st.success, "at_risk": st.warning, "unlikely": st.error}
 def action_line(action: q.Action) -> str:
     """Return an action as one line: what to do, and where it comes from."""
     if action.source != "statement":
-        return f"**{action.action}** *({action.dimension_name}: this decides the verdict)*"
-    return (f"{action.action} *({action.dimension_name}; now {action.answer:g}/5, up to "
-            f"+{action.gain:.1f} points)*")
+        return (f"**{escape_markdown(action.action)}** *({escape_markdown(action.dimension_name)}"
+                ": this decides the verdict)*")
+    return (f"{escape_markdown(action.action)} *({escape_markdown(action.dimension_name)}; now "
+            f"{action.answer:g}/5, up to +{action.gain:.1f} points)*")
 
 
 def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
@@ -334,28 +334,29 @@ def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
         with st.expander(f"Answer next for a firm verdict ({len(result.next_to_answer)})",
                          expanded=True):
             st.markdown("\n".join(
-                md(f"- {bank.dimension(bank.question(x).dimension).name}: "
-                   f"{bank.question(x).statement}") for x in result.next_to_answer))
+                f"- {escape_markdown(bank.dimension(bank.question(x).dimension).name)}: "
+                f"{escape_markdown(bank.question(x).statement)}" for x in result.next_to_answer))
     st.markdown("**How the verdict was reached**")
-    st.markdown("\n".join(md(f"- {line}") for line in result.rule_lines))
-    st.caption(md(bank.band_for(result.score).description))
+    st.markdown("\n".join(f"- {escape_markdown(line)}" for line in result.rule_lines))
+    st.caption(escape_markdown(bank.band_for(result.score).description))
     rule = bank.verdict
     chart = dimension_chart(result, rule.likely_min_score, rule.unlikely_below_score)
     # An explicit height: with "content", the layered chart was drawn squashed.
     st.altair_chart(chart, width="stretch", height=40 * len(result.dimensions) + 90)
     bc = result.binding_constraint
     if bc is not None and bc.score is not None:
-        st.markdown(md(f"**Binding constraint: {bc.name}** ({q.score_text(bc.score)}/100, weight "
-                       f"{bc.weight:g}): {bank.dimension(bc.id).summary}"))
-        st.caption(md(result.binding_reason))
+        st.markdown(f"**Binding constraint: {escape_markdown(bc.name)}** "
+                    f"({q.score_text(bc.score)}/100, weight {bc.weight:g}): "
+                    f"{escape_markdown(bank.dimension(bc.id).summary)}")
+        st.caption(escape_markdown(result.binding_reason))
     if result.actions:
         st.markdown("**Three actions that would move the verdict most**")
         st.markdown("\n".join(
-            f"{i}. {md(action_line(a))}" for i, a in enumerate(result.actions, start=1)
+            f"{i}. {action_line(a)}" for i, a in enumerate(result.actions, start=1)
         ))
     if result.unanswered:
         with st.expander(f"Not answered or not applicable ({len(result.unanswered)})"):
-            st.markdown("\n".join(md(f"- {bank.question(x).statement}")
+            st.markdown("\n".join(f"- {escape_markdown(bank.question(x).statement)}"
                                   for x in result.unanswered))
 
 

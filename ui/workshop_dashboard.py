@@ -16,8 +16,9 @@ from diagnostics import workshop as ws
 from diagnostics.charts import workshop as charts
 from diagnostics.errors import DiagnosticsError
 from diagnostics.export import to_csv_bytes, to_excel_bytes
+from diagnostics.formatting import format_number as _fmt
 from ui import state
-from ui.workshop_views import F, _fmt, _plain, content, store
+from ui.workshop_views import F, _plain, content, store
 
 P = state.WORKSHOP_PLAN_PREFIX
 

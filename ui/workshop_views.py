@@ -6,8 +6,6 @@ participant gives lives only in this session; the store is the source the widget
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from diagnostics import workshop as ws
@@ -15,6 +13,8 @@ from diagnostics.errors import DiagnosticsError
 from diagnostics.workshop_store import WorkshopStore, configured_location, open_store
 from ui import state
 from ui.device import remembered_token
+from ui.errors import show_error
+from ui.text import escape_markdown as _plain
 
 F = state.WORKSHOP_FORM_PREFIX
 A = state.WORKSHOP_ANSWER_PREFIX
@@ -39,15 +39,6 @@ def content() -> ws.Content:
 def store() -> WorkshopStore:
     """Return the process-wide workshop store (raises DiagnosticsError when it cannot open)."""
     return _shared_store(configured_location())
-
-
-def _plain(text: str) -> str:
-    """Escape Markdown so a name or title typed by a user shows as typed."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
-
-
-def _fmt(value: float | None, spec: str = ".1f") -> str:
-    return "—" if value is None else format(value, spec)
 
 
 def _go(**params: str) -> None:
@@ -75,7 +66,7 @@ def render_start() -> None:
             try:
                 created = ws.create_workshop(store(), client, title, instruments)
             except DiagnosticsError as err:
-                st.error(str(err))
+                show_error(err)
             else:
                 state.session_dict(state.WORKSHOP_KEYS)[created.code] = created.key
                 _go(workshop=created.code, key=created.key)
@@ -113,7 +104,7 @@ def _render_held() -> None:
             try:
                 workshop = ws.authorise(store(), code, key)
             except DiagnosticsError as err:
-                st.error(str(err))
+                show_error(err)
             else:
                 held[workshop.code] = key
                 _go(workshop=workshop.code, key=key)
@@ -137,7 +128,7 @@ def render_participant(raw_code: str, token: str | None) -> None:
     try:
         workshop = ws.get_workshop(store(), raw_code)
     except DiagnosticsError as err:
-        st.error(str(err))
+        show_error(err)
         if st.button("Back to the start", key=F + "back"):
             _go()
         return
@@ -192,7 +183,7 @@ def _render_join(workshop: ws.Workshop) -> None:
         try:
             result = ws.join_workshop(store(), workshop.code, name, role)
         except DiagnosticsError as err:
-            st.error(str(err))
+            show_error(err)
             return
         state.session_dict(state.WORKSHOP_PARTICIPANT)[workshop.code] = result.token
         _go(workshop=workshop.code, p=result.token)

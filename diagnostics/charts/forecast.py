@@ -10,7 +10,7 @@ import pandas as pd
 
 from diagnostics.charts.palette import PALETTE
 from diagnostics.forecast import Backtest, Forecast
-from diagnostics.funnel import format_amount
+from diagnostics.formatting import format_amount
 
 __all__ = ["BARS", "backtest_chart", "backtest_rows", "distribution_chart", "distribution_rows"]
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from diagnostics.breakage import BreakageReport
 from diagnostics.charts.palette import PALETTE
-from diagnostics.funnel import LOST_STAGE_UNKNOWN, BreakageReport, FunnelResult, format_rate
+from diagnostics.formatting import format_rate
+from diagnostics.funnel import LOST_STAGE_UNKNOWN, FunnelResult
 from diagnostics.planner import Plan
 
 __all__ = [

@@ -17,17 +17,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from diagnostics.breakage import Reference, find_breakages
 from diagnostics.cli import emit
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.errors import DiagnosticsError
-from diagnostics.funnel import (
-    RULES,
-    Reference,
-    counting_caveat,
-    find_breakages,
-    funnel_with_metrics,
-    provisional_note,
-)
+from diagnostics.funnel import RULES, counting_caveat, funnel_with_metrics, provisional_note
 from diagnostics.planner import plan_inputs_from_data, plan_reverse_funnel
 
 __all__ = ["register"]

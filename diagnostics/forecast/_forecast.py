@@ -39,7 +39,7 @@ from diagnostics.forecast._model import (
     open_view_at,
     open_view_now,
 )
-from diagnostics.funnel import format_amount, format_rate
+from diagnostics.formatting import format_amount, format_rate
 
 # Deals listed under "the deals that matter most" and "slipped".
 TOP_DEALS = 10

@@ -13,15 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from diagnostics.breakage import find_breakages
 from diagnostics.dataset import Dataset, Filters
-from diagnostics.funnel import (
-    compute_funnel,
-    find_breakages,
-    format_amount,
-    format_rate,
-    previous_period,
-    with_period,
-)
+from diagnostics.formatting import format_amount, format_rate
+from diagnostics.funnel import compute_funnel
 from diagnostics.questionnaire import numbers_from_dataset
 
 
@@ -52,7 +47,7 @@ def last_full_quarter(as_of: dt.date) -> tuple[dt.date, dt.date]:
 
 def _conversion_change(dataset: Dataset, quarter: Filters) -> str | None:
     """Return the step whose conversion moved most between the quarter and the one before."""
-    before = previous_period(quarter)
+    before = quarter.previous_period()
     if before is None:
         return None
     now, then = compute_funnel(dataset, quarter), compute_funnel(dataset, before)
@@ -103,7 +98,7 @@ _CHECKS: dict[str, tuple[str, Callable[[Dataset, Filters], str | None]]] = {
 def evidence_for(dataset: Dataset) -> tuple[Evidence, ...]:
     """Return what the data says about each statement it can check (none when it cannot)."""
     start, end = last_full_quarter(dataset.as_of)
-    quarter = with_period(Filters(cohort="closed"), start, end)  # settled deals only
+    quarter = Filters(cohort="closed").with_period(start, end)  # settled deals only
     found = []
     for qid, (source, check) in _CHECKS.items():
         finding = check(dataset, quarter)

@@ -6,6 +6,7 @@ not at all, and the report says which.
 
 from __future__ import annotations
 
+from diagnostics.formatting import format_number as _fmt
 from diagnostics.report import (
     BarRow,
     Headline,
@@ -18,10 +19,6 @@ from diagnostics.workshop._content import LEADERSHIP, MAKE_YOUR_NUMBER, Content
 from diagnostics.workshop._summary import WorkshopSummary
 
 _VERDICT_COLOURS = {"likely": "#2E7D32", "at_risk": "#B26A00", "unlikely": "#B3261E"}
-
-
-def _fmt(value: float | None, spec: str = ".1f") -> str:
-    return "—" if value is None else format(value, spec)
 
 
 def _signed(value: float | None) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import shown
 from ui.state import DATASET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,8 +29,8 @@ def _uploaded(name: str) -> AppTest:
 
 
 def _texts(at: AppTest) -> str:
-    return " ".join(str(e.value) for e in (*at.info, *at.warning, *at.caption, *at.success,
-                                            *at.markdown))
+    return shown(" ".join(str(e.value) for e in (*at.info, *at.warning, *at.caption,
+                                                  *at.success, *at.markdown)))
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXPORTS.glob("*.csv")))

@@ -6,33 +6,26 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import OpenPage
 from ui.state import DATASET
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
 
 
-def _data_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/data.py").run()
-    assert at.title[0].value == "Data"
-    return at
-
-
 def _upload(at: AppTest, *files: tuple[str, bytes]) -> None:
     at.get("file_uploader")[0].set_value([(n, b, "text/csv") for n, b in files]).run()
 
 
-def test_starts_on_the_sample() -> None:
-    at = _data_page()
+def test_starts_on_the_sample(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
     assert not at.exception
     assert "bundled sample" in at.session_state[DATASET].source
     assert any("bundled sample" in i.value for i in at.info)
 
 
-def test_salesforce_upload_is_mapped_and_reported() -> None:
-    at = _data_page()
+def test_salesforce_upload_is_mapped_and_reported(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
     _upload(at, ("salesforce_opportunities.csv",
                  (SAMPLE / "salesforce_opportunities.csv").read_bytes()))
     assert not at.exception
@@ -46,16 +39,16 @@ def test_salesforce_upload_is_mapped_and_reported() -> None:
         [m.value for m in at.metric][:2] == ["5,000", "5,000"]
 
 
-def test_bad_file_shows_a_message_not_a_traceback() -> None:
-    at = _data_page()
+def test_bad_file_shows_a_message_not_a_traceback(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
     _upload(at, ("broken.csv", b"\x00\x01\x02binary\x00" * 50))
     assert not at.exception
     assert any("binary" in e.value for e in at.error)
     assert "bundled sample" in at.session_state[DATASET].source
 
 
-def test_changing_a_column_mapping_rebuilds_the_dataset() -> None:
-    at = _data_page()
+def test_changing_a_column_mapping_rebuilds_the_dataset(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
     _upload(at, ("hubspot_deals.csv", (SAMPLE / "hubspot_deals.csv").read_bytes()))
     before = at.session_state[DATASET].filter_values("segment")
     assert "Enterprise" in before
@@ -64,16 +57,16 @@ def test_changing_a_column_mapping_rebuilds_the_dataset() -> None:
     assert "Core" in at.session_state[DATASET].filter_values("segment")
 
 
-def test_use_sample_restores_the_bundled_data() -> None:
-    at = _data_page()
+def test_use_sample_restores_the_bundled_data(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
     _upload(at, ("hubspot_deals.csv", (SAMPLE / "hubspot_deals.csv").read_bytes()))
     assert at.session_state[DATASET].source == "hubspot_deals.csv"
     at.button(key="use_sample").click().run()
     assert "bundled sample" in at.session_state[DATASET].source
 
 
-def test_two_sessions_never_see_each_others_upload() -> None:
-    alice, bob = _data_page(), _data_page()
+def test_two_sessions_never_see_each_others_upload(open_page: OpenPage) -> None:
+    alice, bob = open_page("pages/data.py"), open_page("pages/data.py")
     _upload(alice, ("mine.csv", b"Opportunity ID,Stage,Amount,Opportunity Owner\n"
                                 b"X-1,Closed Won,100,Secret Rep\nX-2,Demo,50,Secret Rep\n"))
     assert alice.session_state[DATASET].filter_values("rep") == ["Secret Rep"]
@@ -91,8 +84,8 @@ def _listed(at: AppTest) -> list[str]:
     return [t.value.split(" — ")[0] for t in at.text]
 
 
-def test_a_new_upload_replaces_the_data_even_after_leaving_the_page() -> None:
-    at = _data_page()
+def test_a_new_upload_replaces_the_data_even_after_leaving_the_page(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
     _upload(at, _deals("a.csv", "Ann"))
     assert _listed(at) == ["a.csv"]
     at.switch_page("pages/funnel.py").run()
@@ -105,8 +98,8 @@ def test_a_new_upload_replaces_the_data_even_after_leaving_the_page() -> None:
     assert any("b.csv" in c.value for c in at.sidebar.caption)
 
 
-def test_adding_a_file_is_a_choice_and_its_cross_removes_its_data() -> None:
-    at = _data_page()
+def test_adding_a_file_is_a_choice_and_its_cross_removes_its_data(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
     _upload(at, _deals("a.csv", "Ann"))
     at.radio(key="upload_mode").set_value("Add to the current data").run()
     _upload(at, _deals("b.csv", "Bo"))

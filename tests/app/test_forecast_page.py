@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
+from tests.app.conftest import OpenPage
 from ui.state import DATASET, FORECAST_SETTINGS, FORECAST_WIDGET
 
-ROOT = Path(__file__).resolve().parents[2]
 D = dt.date
 AS_OF = D(2026, 3, 31)
 
@@ -32,23 +31,12 @@ def _dataset(won: bool = True) -> Dataset:
     return build_dataset(pd.DataFrame(rows), stages, as_of=AS_OF)
 
 
-def _page(dataset: Dataset | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if dataset is not None:
-        at.session_state[DATASET] = dataset
-    at.run()
-    at.switch_page("pages/forecast.py").run()
-    assert at.title[0].value == "Forecast"
-    assert not at.exception, at.exception
-    return at
-
-
 def _metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_sample_forecast_shows_every_section() -> None:
-    at = _page()
+def test_sample_forecast_shows_every_section(open_page: OpenPage) -> None:
+    at = open_page("pages/forecast.py")
     assert _metric(at, "Closed so far") == "0"  # the sample ends on the last day of a quarter
     assert _metric(at, "Chance of the target").endswith("%")
     subheaders = [h.value for h in at.subheader]
@@ -63,8 +51,10 @@ def test_sample_forecast_shows_every_section() -> None:
     assert at.date_input(key=FORECAST_WIDGET + "period").value == (D(2026, 7, 1), D(2026, 9, 30))
 
 
-def test_target_and_period_change_the_forecast_and_survive_a_page_switch() -> None:
-    at = _page(_dataset())
+def test_target_and_period_change_the_forecast_and_survive_a_page_switch(
+    open_page: OpenPage
+) -> None:
+    at = open_page("pages/forecast.py", session={DATASET: _dataset()})
     assert _metric(at, "Closed so far") == "0"
     at.number_input(key=FORECAST_WIDGET + "target").set_value(1_000_000.0).run()
     assert _metric(at, "Chance of the target") == "0%"
@@ -80,8 +70,8 @@ def test_target_and_period_change_the_forecast_and_survive_a_page_switch() -> No
     assert _metric(at, "Closed so far") == "7,000"
 
 
-def test_deals_that_matter_and_slipped_deals_are_listed() -> None:
-    at = _page(_dataset())
+def test_deals_that_matter_and_slipped_deals_are_listed(open_page: OpenPage) -> None:
+    at = open_page("pages/forecast.py", session={DATASET: _dataset()})
     tables = [t.value for t in at.dataframe]
     top = next(t for t in tables if "Chance in period" in t.columns)
     assert list(top["Deal"])[0] == "BIG"
@@ -89,7 +79,9 @@ def test_deals_that_matter_and_slipped_deals_are_listed() -> None:
     assert list(slipped["Deal"]) == ["OLD", "BIG"] or list(slipped["Deal"]) == ["OLD"]
 
 
-def test_data_that_cannot_support_a_forecast_shows_a_message_not_a_traceback() -> None:
-    at = _page(_dataset(won=False))
+def test_data_that_cannot_support_a_forecast_shows_a_message_not_a_traceback(
+    open_page: OpenPage
+) -> None:
+    at = open_page("pages/forecast.py", session={DATASET: _dataset(won=False)})
     assert "no won deal" in at.error[0].value
     assert not at.metric

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from diagnostics import funnel as fn
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
+from diagnostics.formatting import format_amount
 from diagnostics.funnel import NO_DEALS
+from tests.app.conftest import OpenPage, shown
 from ui.state import DATASET, FUNNEL_SETTINGS, FUNNEL_WIDGET_PREFIX
 
-ROOT = Path(__file__).resolve().parents[2]
 STAGES = StageConfig(funnel=("Lead", "Demo", "Proposal"), won=("Won",), lost=("Lost",))
 D = dt.date
 
@@ -44,18 +43,6 @@ def _dataset(with_history: bool = True) -> Dataset:
                          stage_history=frame if with_history else None)
 
 
-def _open(dataset: Dataset | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if dataset is not None:
-        at.session_state[DATASET] = dataset
-    at.run()
-    at.switch_page("pages/funnel.py")
-    at.run()
-    assert [t.value for t in at.title] == ["Funnel"]
-    assert not at.exception
-    return at
-
-
 def _view(at: AppTest, view: str) -> None:
     at.radio(key=FUNNEL_WIDGET_PREFIX + "view").set_value(view).run()
     assert not at.exception
@@ -70,15 +57,15 @@ def _counts(at: AppTest) -> tuple[str, str, str]:
 
 
 def _captions(at: AppTest) -> str:
-    return "\n".join(str(c.value) for c in at.caption)
+    return shown("\n".join(str(c.value) for c in at.caption))
 
 
 def _breakage(at: AppTest) -> str:
-    return next(str(i.body) for i in at.info if str(i.body).startswith("Where it breaks:"))
+    return next(shown(i.body) for i in at.info if str(i.body).startswith("Where it breaks:"))
 
 
-def test_page_shows_the_funnel_the_rule_and_the_breakage() -> None:
-    at = _open(_dataset())
+def test_page_shows_the_funnel_the_rule_and_the_breakage(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     assert _counts(at) == ("6", "11", "3")
     assert _metric(at, "Win rate") == "35%"
     # The default period is the whole range: deals without a date stay in it.
@@ -89,8 +76,8 @@ def test_page_shows_the_funnel_the_rule_and_the_breakage() -> None:
     assert at.dataframe[0].value["Reached"].tolist() == [20, 9, 6, 6]
 
 
-def test_compare_two_periods() -> None:
-    at = _open(_dataset())
+def test_compare_two_periods(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 4, 1), D(2026, 6, 30)))
     at.toggle(key=FUNNEL_WIDGET_PREFIX + "compare_on").set_value(True).run()
     table = at.dataframe[1].value
@@ -112,8 +99,8 @@ def test_compare_two_periods() -> None:
         "Pick a start and an end date for the other period."]
 
 
-def test_a_filter_leaving_no_deals_says_so() -> None:
-    at = _open(_dataset())
+def test_a_filter_leaving_no_deals_says_so(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     at.multiselect(key=FUNNEL_WIDGET_PREFIX + "segment").select("SMB")
     at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 4, 1),
                                                                   D(2026, 6, 30))).run()
@@ -126,8 +113,8 @@ def test_a_filter_leaving_no_deals_says_so() -> None:
     assert not at.get("vega_lite_chart")
 
 
-def test_reps_view_shows_the_heatmap() -> None:
-    at = _open(_dataset())
+def test_reps_view_shows_the_heatmap(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     _view(at, "Reps")
     assert at.slider(key=FUNNEL_WIDGET_PREFIX + "min_count").value == 5
     assert "Grey cells had too few deals" in _captions(at)
@@ -136,8 +123,8 @@ def test_reps_view_shows_the_heatmap() -> None:
     assert "Too few reps have 50 or more deals" in _breakage(at)
 
 
-def test_filters_recompute_the_numbers() -> None:
-    at = _open(_dataset())
+def test_filters_recompute_the_numbers(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     at.multiselect(key=FUNNEL_WIDGET_PREFIX + "segment").select("SMB").run()
     assert _counts(at) == ("4", "3", "3")
     assert "segment = SMB" in _captions(at)
@@ -146,22 +133,22 @@ def test_filters_recompute_the_numbers() -> None:
     assert "Cohort: Deals won or lost" in _captions(at)
 
 
-def test_counting_rule_switch() -> None:
-    at = _open(_dataset())
+def test_counting_rule_switch(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     rule = at.selectbox(key=FUNNEL_WIDGET_PREFIX + "rule")
     assert rule.options == ["furthest stage reached", "strict order (stage history)",
                             "any stage touched (stage history)"]
     rule.set_value("strict").run()
     assert not at.exception
     assert "Counting rule: strict order (stage history)." in _captions(at)
-    without = _open(_dataset(with_history=False))
+    without = open_page("pages/funnel.py", session={DATASET: _dataset(with_history=False)})
     assert without.selectbox(key=FUNNEL_WIDGET_PREFIX + "rule").options == [
         "furthest stage reached"]
     assert "need an uploaded stage history" in _captions(without)
 
 
-def test_breakage_against_the_previous_quarter() -> None:
-    at = _open(_dataset())
+def test_breakage_against_the_previous_quarter(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     _view(at, "Where it breaks")
     at.radio(key=FUNNEL_WIDGET_PREFIX + "reference").set_value("previous").run()
     # The whole range has no period before it.
@@ -175,8 +162,8 @@ def test_breakage_against_the_previous_quarter() -> None:
     )
 
 
-def test_breakage_against_typed_targets() -> None:
-    at = _open(_dataset())
+def test_breakage_against_typed_targets(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     _view(at, "Where it breaks")
     at.radio(key=FUNNEL_WIDGET_PREFIX + "reference").set_value("targets").run()
     assert not at.exception
@@ -187,8 +174,8 @@ def test_breakage_against_typed_targets() -> None:
     )
 
 
-def test_planner_inputs_drive_the_reverse_funnel() -> None:
-    at = _open(_dataset())
+def test_planner_inputs_drive_the_reverse_funnel(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     _view(at, "Planner: make your number")
     at.number_input(key=FUNNEL_WIDGET_PREFIX + "deal_size").set_value(10_000.0)
     at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").set_value(140_000.0).run()
@@ -196,7 +183,7 @@ def test_planner_inputs_drive_the_reverse_funnel() -> None:
     at.number_input(key=FUNNEL_WIDGET_PREFIX + "pipeline").set_value(100_000.0)
     at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").set_value(20.0).run()
     assert _metric(at, "Expected bookings") == "20k"
-    assert any(str(e.value).startswith("Unlikely:") for e in at.error)
+    assert any(shown(e.value).startswith("Unlikely:") for e in at.error)
     # 14 won ← 14 proposals (100%) ← 21 demos (6 in 9) ← 47 leads (9 in 20).
     assert _metric(at, "Lead needed") == "47"
     before = _metric(at, "Bookings from the same 47 at Lead")
@@ -204,29 +191,31 @@ def test_planner_inputs_drive_the_reverse_funnel() -> None:
     assert _metric(at, "Bookings from the same 47 at Lead") != before
 
 
-def test_planner_shows_the_forecast_gap_beside_the_reverse_funnel() -> None:
+def test_planner_shows_the_forecast_gap_beside_the_reverse_funnel(open_page: OpenPage) -> None:
     from diagnostics.forecast import forecast_check
     from diagnostics.sample import load_sample_dataset
 
-    at = _open()  # the sample: it ends on 30 Jun 2026, the plan period starts as Q3
+    at = open_page("pages/funnel.py")  # the sample ends on 30 Jun 2026: the plan starts at Q3
     _view(at, "Planner: make your number")
     at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").set_value(9_000_000.0).run()
     assert not at.exception
     check = forecast_check(load_sample_dataset(), 9_000_000.0,
                            (dt.date(2026, 7, 1), dt.date(2026, 9, 30)))
-    assert _metric(at, "Forecast for the period") == fn.format_amount(check.expected_bookings)
-    assert _metric(at, "Forecast gap") == fn.format_amount(9_000_000.0 - check.expected_bookings)
+    assert _metric(at, "Forecast for the period") == format_amount(check.expected_bookings)
+    assert _metric(at, "Forecast gap") == format_amount(9_000_000.0 - check.expected_bookings)
     assert _metric(at, "Chance of the target (forecast)") == "0%"
     assert any("Forecast from the data for 01 Jul – 30 Sep 2026" in c.value for c in at.caption)
 
 
 def _with_change(at: AppTest) -> str:
     boxes = [*at.success, *at.warning, *at.error, *at.info]
-    return next(str(b.value) for b in boxes if str(b.value).startswith("With this change"))
+    return next(shown(b.value) for b in boxes if str(b.value).startswith("With this change"))
 
 
-def test_planner_inputs_follow_the_period_and_what_if_moves_the_verdict() -> None:
-    at = _open(_dataset())
+def test_planner_inputs_follow_the_period_and_what_if_moves_the_verdict(
+    open_page: OpenPage,
+) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     _view(at, "Planner: make your number")
     win = at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate")
     assert win.value == 35.3  # 6 won of 17 closed over the whole range
@@ -257,8 +246,8 @@ def test_planner_inputs_follow_the_period_and_what_if_moves_the_verdict() -> Non
     assert _with_change(at) != before and "15k" in _with_change(at)
 
 
-def test_settings_survive_a_page_switch() -> None:
-    at = _open(_dataset())
+def test_settings_survive_a_page_switch(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     at.selectbox(key=FUNNEL_WIDGET_PREFIX + "rule").set_value("any").run()
     at.switch_page("pages/home.py").run()
     assert at.session_state[FUNNEL_SETTINGS]["rule"] == "any"
@@ -267,10 +256,10 @@ def test_settings_survive_a_page_switch() -> None:
     assert "Counting rule: any stage touched" in _captions(at)
 
 
-def test_no_deals_shows_dashes_not_errors() -> None:
+def test_no_deals_shows_dashes_not_errors(open_page: OpenPage) -> None:
     empty = build_dataset(pd.DataFrame(columns=["opp_id", "stage"]), STAGES, source="empty",
                           as_of=D(2026, 3, 31))
-    at = _open(empty)
+    at = open_page("pages/funnel.py", session={DATASET: empty})
     assert _metric(at, "Win rate") == "—" and _metric(at, "Velocity per day") == "—"
     for view in ("Where it breaks", "Reps", "Planner: make your number"):
         _view(at, view)
@@ -278,7 +267,7 @@ def test_no_deals_shows_dashes_not_errors() -> None:
     assert any("is blank" in str(e.value) for e in at.error)
 
 
-def test_page_runs_on_the_bundled_sample() -> None:
-    at = _open()
+def test_page_runs_on_the_bundled_sample(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py")
     assert _breakage(at).startswith("Where it breaks:")
     assert "Counting rule: furthest stage reached." in _captions(at)

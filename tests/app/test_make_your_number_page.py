@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,23 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import StageConfig, build_dataset
 from diagnostics.questionnaire import Answers, answers_to_query_params, load_bank
+from tests.app.conftest import OpenPage, shown
 from ui import state
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/make_your_number.py"
 BANK = load_bank()
-
-
-def _open(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert [t.value for t in at.title] == ["Make your number"]
-    assert not at.exception
-    return at
 
 
 def _verdict(at: AppTest) -> str:
@@ -38,20 +25,21 @@ def _verdict(at: AppTest) -> str:
     return texts[0]
 
 
-def test_starts_with_every_statement_and_no_verdict() -> None:
-    at = _open()
+def test_starts_with_every_statement_and_no_verdict(open_page: OpenPage) -> None:
+    at = open_page(PAGE)
     assert len(at.radio) == len(BANK.questions)
     radio = at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[0].id)
     assert radio.value is None
     assert radio.options[-1] == "Not applicable / don't know"
-    assert radio.options[0].startswith("1 · ") and BANK.questions[0].levels[0] in radio.options[0]
-    assert any("No statement is answered yet" in i.value for i in at.info)
+    assert radio.options[0].startswith("1 · ")
+    assert BANK.questions[0].levels[0] in shown(radio.options[0])
+    assert any("No statement is answered yet" in shown(i.value) for i in at.info)
     assert len(at.tabs) == len(BANK.dimensions)
     assert "myn" not in at.query_params  # nothing to share yet
 
 
-def test_answer_gives_verdict_link_and_survives_page_switch() -> None:
-    at = _open()
+def test_answer_gives_verdict_link_and_survives_page_switch(open_page: OpenPage) -> None:
+    at = open_page(PAGE)
     first, second = BANK.questions[0].id, BANK.questions[1].id
     at.radio(key=state.MYN_WIDGET_PREFIX + first).set_value(5).run()
     # An answer reruns only the count and the verdict (fragments), not the statements.
@@ -77,8 +65,8 @@ def test_answer_gives_verdict_link_and_survives_page_switch() -> None:
     assert _verdict(at).startswith("**At risk (provisional)")
 
 
-def test_numbers_can_decide_the_verdict() -> None:
-    at = _open()
+def test_numbers_can_decide_the_verdict(open_page: OpenPage) -> None:
+    at = open_page(PAGE)
     for q in BANK.questions:
         at.radio(key=state.MYN_WIDGET_PREFIX + q.id).set_value(5)
     at.run()
@@ -92,12 +80,14 @@ def test_numbers_can_decide_the_verdict() -> None:
     assert _verdict(at).startswith("**Unlikely to make the number**")
     assert "decided by the coverage check" in _verdict(at)
     # The first action is the pipeline the coverage check needs: 1M at 20% needs 5M, 4M more.
-    actions = [m.value for m in at.markdown if m.value.startswith("1. ")]
+    actions = [shown(m.value) for m in at.markdown if m.value.startswith("1. ")]
     assert actions and actions[0].startswith("1. **Add 4,000,000 of qualified pipeline")
 
 
-def test_fill_from_the_sample_brings_the_forecast_and_the_coverage_check_uses_it() -> None:
-    at = _open()
+def test_fill_from_the_sample_brings_the_forecast_and_the_coverage_check_uses_it(
+    open_page: OpenPage,
+) -> None:
+    at = open_page(PAGE)
     at.number_input(key=state.MYN_NUMBER_PREFIX + "target").set_value(5_000_000).run()
     at.button(key=state.MYN_FILL_FROM_DATA).click().run()
     assert not at.exception
@@ -111,23 +101,23 @@ def test_fill_from_the_sample_brings_the_forecast_and_the_coverage_check_uses_it
     for q in BANK.questions:
         at.radio(key=state.MYN_WIDGET_PREFIX + q.id).set_value(5)
     at.run()
-    rule = "\n".join(m.value for m in at.markdown)
+    rule = shown("\n".join(m.value for m in at.markdown))
     assert "Coverage check (forecast from your data)" in rule
     assert "replaces open pipeline × win rate" in rule
 
 
-def test_upload_answers_file_and_downloads() -> None:
-    at = _open()
+def test_upload_answers_file_and_downloads(open_page: OpenPage) -> None:
+    at = open_page(PAGE)
     data = {"role": "cfo", "answers": {q.id: 2 for q in BANK.questions}}
     uploader = at.file_uploader(key=state.MYN_ANSWERS_UPLOAD)
     uploader.set_value(("bad.json", json.dumps(data).encode(), "application/json")).run()
-    assert any("Unknown role 'cfo'" in e.value for e in at.error)
+    assert any("Unknown role 'cfo'" in shown(e.value) for e in at.error)
 
     data["role"] = "finance"
     uploader = at.file_uploader(key=state.MYN_ANSWERS_UPLOAD)
     uploader.set_value(("mine.json", json.dumps(data).encode(), "application/json")).run()
     assert not at.exception
-    assert any("Answers loaded from mine.json" in s.value for s in at.success)
+    assert any("Answers loaded from mine.json" in shown(s.value) for s in at.success)
     assert _verdict(at).startswith("**Unlikely to make the number** · score 25/100")
     assert at.selectbox(key=state.MYN_ROLE_WIDGET).value == "finance"
     assert at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[3].id).value == 2
@@ -135,36 +125,36 @@ def test_upload_answers_file_and_downloads() -> None:
     assert keys == {state.MYN_DOWNLOADS + x for x in ("json", "html", "pdf")}
 
 
-def test_load_errors_show_next_to_the_loaders() -> None:
+def test_load_errors_show_next_to_the_loaders(open_page: OpenPage) -> None:
     """A broken file's message shows inside the loaders expander, where the user is looking."""
-    at = _open()
+    at = open_page(PAGE)
     at.file_uploader(key=state.MYN_ANSWERS_UPLOAD).set_value(
         ("broken.json", b"not json{", "application/json")
     ).run()
     assert not at.exception
     (loaders,) = [e for e in at.expander if "Load answers" in e.label]
-    assert any("broken.json is not a JSON answers file" in e.value for e in loaders.error)
+    assert any("broken.json is not a JSON answers file" in shown(e.value) for e in loaders.error)
     at.file_uploader(key=state.MYN_BANK_UPLOAD).set_value(
         ("client.toml", b'title = "x"\n', "text/plain")
     ).run()
     (loaders,) = [e for e in at.expander if "Load answers" in e.label]
-    assert any("Question bank client.toml" in e.value for e in loaders.error)
+    assert any("Question bank client.toml" in shown(e.value) for e in loaders.error)
 
 
-def test_share_link_restores_answers_and_garbled_link_is_explained() -> None:
+def test_share_link_restores_answers_and_garbled_link_is_explained(open_page: OpenPage) -> None:
     answers = Answers("cro", {q.id: 4 for q in BANK.questions}, {"target": 500.0})
-    at = _open(answers_to_query_params(answers, BANK))
-    assert any("restored from the share link" in s.value for s in at.success)
+    at = open_page(PAGE, query=answers_to_query_params(answers, BANK))
+    assert any("restored from the share link" in shown(s.value) for s in at.success)
     assert at.session_state[state.MYN_ROLE] == "cro"
     assert at.session_state[state.MYN_NUMBERS] == {"target": 500.0}
     assert _verdict(at).startswith("**Likely to make the number** · score 75/100")
 
-    bad = _open({"myn": "1.deadbeef.12"})
-    assert any("This share link cannot be read" in e.value for e in bad.error)
-    assert any("No statement is answered yet" in i.value for i in bad.info)
+    bad = open_page(PAGE, query={"myn": "1.deadbeef.12"})
+    assert any("This share link cannot be read" in shown(e.value) for e in bad.error)
+    assert any("No statement is answered yet" in shown(i.value) for i in bad.info)
 
 
-def test_fill_numbers_from_data() -> None:
+def test_fill_numbers_from_data(open_page: OpenPage) -> None:
     opps = pd.DataFrame(
         {
             "opp_id": ["1", "2", "3"],
@@ -175,12 +165,8 @@ def test_fill_numbers_from_data() -> None:
             "close_date": [dt.date(2026, 3, 1), dt.date(2026, 3, 1), None],
         }
     )
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    at.session_state[state.DATASET] = build_dataset(
-        opps, StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",))
-    )
-    at.run()
-    at.switch_page(PAGE).run()
+    dataset = build_dataset(opps, StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",)))
+    at = open_page(PAGE, session={state.DATASET: dataset})
     at.button(key=state.MYN_FILL_FROM_DATA).click().run()
     assert not at.exception
     numbers = at.session_state[state.MYN_NUMBERS]
@@ -188,23 +174,23 @@ def test_fill_numbers_from_data() -> None:
     assert at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate").value == 50.0
 
 
-def test_own_question_bank_upload() -> None:
+def test_own_question_bank_upload(open_page: OpenPage) -> None:
     from tests.unit.test_questionnaire import TINY
 
-    at = _open()
+    at = open_page(PAGE)
     at.file_uploader(key=state.MYN_BANK_UPLOAD).set_value(
         ("client.toml", TINY.replace('id = "a2"', 'id = "a1"').encode(), "text/plain")
     ).run()
-    assert any("duplicate question id 'a1'" in e.value for e in at.error)
+    assert any("duplicate question id 'a1'" in shown(e.value) for e in at.error)
     at.file_uploader(key=state.MYN_BANK_UPLOAD).set_value(
         ("client.toml", TINY.encode(), "text/plain")
     ).run()
     assert not at.exception
     assert len(at.radio) == 3
-    assert any("Using your own question bank: Tiny" in i.value for i in at.info)
+    assert any("Using your own question bank: Tiny" in shown(i.value) for i in at.info)
 
 
-def test_report_includes_leadership_fit_when_answered(monkeypatch) -> None:
+def test_report_includes_leadership_fit_when_answered(open_page: OpenPage, monkeypatch) -> None:
     from diagnostics import report
     from diagnostics.leadership import load_questions
     from ui import questionnaire_widgets
@@ -217,14 +203,9 @@ def test_report_includes_leadership_fit_when_answered(monkeypatch) -> None:
         return page
 
     monkeypatch.setattr(questionnaire_widgets, "build_report_html", capture)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     first = load_questions()[0]
-    at.session_state[state.LEADERSHIP_ANSWERS] = {first.id: first.options[0].id}
-    at.session_state[state.MYN_ANSWERS] = {q.id: 4 for q in BANK.questions}
-    at.run()
-    at.switch_page(PAGE).run()
-    assert [t.value for t in at.title] == ["Make your number"]
-    assert not at.exception
+    open_page(PAGE, session={state.LEADERSHIP_ANSWERS: {first.id: first.options[0].id},
+                             state.MYN_ANSWERS: {q.id: 4 for q in BANK.questions}})
     assert built, "the HTML report was not built"
     assert "Likely to make the number" in built[-1]
     assert "Leadership model: " in built[-1]

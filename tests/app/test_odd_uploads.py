@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import OpenPage
 from ui.state import DATASET
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA_PAGES = ["pages/funnel.py", "pages/quadrant.py", "pages/make_your_number.py",
               "pages/data.py"]
 
@@ -30,10 +29,10 @@ ODD = {
 
 
 @pytest.mark.parametrize("case", list(ODD))
-def test_pages_render_after_an_odd_upload(case: str, workshop_db: Path) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/data.py").run()
+def test_pages_render_after_an_odd_upload(
+    open_page: OpenPage, case: str, workshop_db: Path
+) -> None:
+    at = open_page("pages/data.py")
     at.get("file_uploader")[0].set_value([(f"{case}.csv", ODD[case], "text/csv")]).run()
     assert not at.exception, at.exception
     assert at.session_state[DATASET].source == f"{case}.csv"
@@ -47,10 +46,10 @@ QUADRANT_VIEWS = ("Quadrant", "Funnel plot", "Movement", "Rep drill-down")
 
 
 @pytest.mark.parametrize("case", list(ODD))
-def test_every_view_renders_after_an_odd_upload(case: str, workshop_db: Path) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/data.py").run()
+def test_every_view_renders_after_an_odd_upload(
+    open_page: OpenPage, case: str, workshop_db: Path
+) -> None:
+    at = open_page("pages/data.py")
     at.get("file_uploader")[0].set_value([(f"{case}.csv", ODD[case], "text/csv")]).run()
     at.switch_page("pages/funnel.py").run()
     for view in FUNNEL_VIEWS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
 from diagnostics.quadrant import NOTHING_TO_DRAW
+from tests.app.conftest import OpenPage, shown
 from ui.state import DATASET, QUADRANT_SETTINGS, QUADRANT_WIDGET
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = dt.date(2026, 3, 4)  # a Wednesday
 
 
@@ -35,24 +34,12 @@ def _dataset(with_activities: bool = True) -> Dataset:
                          activities=pd.DataFrame(acts) if with_activities else None)
 
 
-def _open(dataset: Dataset | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    if dataset is not None:
-        at.session_state[DATASET] = dataset
-    at.run()
-    at.switch_page("pages/quadrant.py")
-    at.run()
-    assert at.title[0].value == "Rep quadrant"
-    assert not at.exception
-    return at
-
-
 def _metric(at: AppTest, label: str) -> int:
     return int(next(m for m in at.metric if m.label == label).value)
 
 
-def test_quadrant_page_counts_reps_per_quadrant() -> None:
-    at = _open(_dataset())
+def test_quadrant_page_counts_reps_per_quadrant(open_page: OpenPage) -> None:
+    at = open_page("pages/quadrant.py", session={DATASET: _dataset()})
     # Gus has 3 closed deals and Eve none: neither is placed.
     assert _metric(at, "Not enough data") == 2
     placed = sum(_metric(at, name) for name in
@@ -64,8 +51,8 @@ def test_quadrant_page_counts_reps_per_quadrant() -> None:
     assert table.loc[table["Rep"] == "Eve", "Close ratio"].item() == "—"
 
 
-def test_raising_min_deals_moves_reps_to_not_enough_data() -> None:
-    at = _open(_dataset())
+def test_raising_min_deals_moves_reps_to_not_enough_data(open_page: OpenPage) -> None:
+    at = open_page("pages/quadrant.py", session={DATASET: _dataset()})
     at.number_input(key=QUADRANT_WIDGET + "min_deals").set_value(7).run()
     assert not at.exception
     assert _metric(at, "Not enough data") == 5  # only the 8-deal rep is placed
@@ -73,19 +60,19 @@ def test_raising_min_deals_moves_reps_to_not_enough_data() -> None:
     assert at.session_state[QUADRANT_SETTINGS]["min_deals"] == 7
 
 
-def test_targets_move_the_split_lines() -> None:
-    at = _open(_dataset())
+def test_targets_move_the_split_lines(open_page: OpenPage) -> None:
+    at = open_page("pages/quadrant.py", session={DATASET: _dataset()})
     at.radio(key=QUADRANT_WIDGET + "split").set_value("Targets").run()
     at.number_input(key=QUADRANT_WIDGET + "close_target").set_value(90.0).run()
     assert not at.exception
     # Nobody closes 90%: every placed rep is in a low-close quadrant.
     assert _metric(at, "Stars") == 0 and _metric(at, "Check the data") == 0
-    assert "your targets" in " ".join(c.value for c in at.caption)
+    assert "your targets" in shown(" ".join(c.value for c in at.caption))
 
 
 @pytest.mark.parametrize("view", ["Funnel plot", "Movement", "Rep drill-down"])
-def test_every_view_renders(view: str) -> None:
-    at = _open(_dataset())
+def test_every_view_renders(open_page: OpenPage, view: str) -> None:
+    at = open_page("pages/quadrant.py", session={DATASET: _dataset()})
     at.button_group(key=QUADRANT_WIDGET + "view").set_value(view).run()
     assert not at.exception
     assert at.title[0].value == "Rep quadrant"
@@ -98,27 +85,27 @@ def test_every_view_renders(view: str) -> None:
         assert any("Bob" in m.value for m in at.markdown)
 
 
-def test_without_activities_engagement_is_opportunities() -> None:
-    at = _open(_dataset(with_activities=False))
+def test_without_activities_engagement_is_opportunities(open_page: OpenPage) -> None:
+    at = open_page("pages/quadrant.py", session={DATASET: _dataset(with_activities=False)})
     assert at.selectbox(key=QUADRANT_WIDGET + "engagement").options == [
         "Opportunities worked per week"]
 
 
-def test_export_buttons_are_offered() -> None:
-    at = _open(_dataset())
+def test_export_buttons_are_offered(open_page: OpenPage) -> None:
+    at = open_page("pages/quadrant.py", session={DATASET: _dataset()})
     assert at.download_button(key=QUADRANT_WIDGET + "csv").label == "Download CSV"
     assert at.download_button(key=QUADRANT_WIDGET + "xlsx").label == "Download Excel"
     at.download_button(key=QUADRANT_WIDGET + "csv").click().run()
     assert not at.exception
 
 
-def test_bundled_sample_loads_by_default() -> None:
-    at = _open()
+def test_bundled_sample_loads_by_default(open_page: OpenPage) -> None:
+    at = open_page("pages/quadrant.py")
     assert sum(int(m.value) for m in at.metric) == len(at.dataframe[0].value) > 0
 
 
-def test_sample_plans_only_reps_the_evidence_puts_there() -> None:
-    at = _open()
+def test_sample_plans_only_reps_the_evidence_puts_there(open_page: OpenPage) -> None:
+    at = open_page("pages/quadrant.py")
     table = at.dataframe[0].value
     placed = table[table["Quadrant"] != "Not enough data"]
     plan = placed[placed["Quadrant"] == "Performance plan"]
@@ -142,19 +129,19 @@ def _nobody_closed() -> Dataset:
 
 
 @pytest.mark.parametrize("view", ["Quadrant", "Funnel plot"])
-def test_nothing_to_draw_says_so_instead_of_empty_axes(view: str) -> None:
-    at = _open(_nobody_closed())
+def test_nothing_to_draw_says_so_instead_of_empty_axes(open_page: OpenPage, view: str) -> None:
+    at = open_page("pages/quadrant.py", session={DATASET: _nobody_closed()})
     at.button_group(key=QUADRANT_WIDGET + "view").set_value(view).run()
     assert not at.exception
     assert [i.value for i in at.info] == [NOTHING_TO_DRAW]
     assert _metric(at, "Not enough data") == 2
 
 
-def test_movement_caption_names_the_targets_when_targets_split() -> None:
-    at = _open(_dataset())
+def test_movement_caption_names_the_targets_when_targets_split(open_page: OpenPage) -> None:
+    at = open_page("pages/quadrant.py", session={DATASET: _dataset()})
     at.button_group(key=QUADRANT_WIDGET + "view").set_value("Movement").run()
-    assert "own team medians" in " ".join(c.value for c in at.caption)
+    assert "own team medians" in shown(" ".join(c.value for c in at.caption))
     at.radio(key=QUADRANT_WIDGET + "split").set_value("Targets").run()
-    captions = " ".join(c.value for c in at.caption)
+    captions = shown(" ".join(c.value for c in at.caption))
     assert not at.exception
     assert "Both periods use your targets." in captions and "medians." not in captions

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from diagnostics import workshop as ws
 from diagnostics.workshop_store import DuckDBStore
+from tests.app.conftest import shown
 from ui import state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ def _open(params: dict[str, str] | None = None) -> AppTest:
 
 def _texts(at: AppTest) -> str:
     parts = [e.value for e in (*at.error, *at.warning, *at.info, *at.markdown, *at.caption)]
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 def test_start_view_offers_create_and_join(store: DuckDBStore) -> None:
@@ -192,7 +193,7 @@ def test_small_room_shows_nothing_by_role(store: DuckDBStore) -> None:
     assert "Sales team, Sales ops / RevOps, Marketing" in texts
     assert "No role has 3 or more people who answered yet" in texts
     assert "rests on 3 people's answers" not in texts  # three is enough for the team
-    assert any("Only 1 of" in w.value for w in at.warning)  # the verdict rests on one statement
+    assert any("Only 1 of" in shown(w.value) for w in at.warning)  # verdict on one statement
     progress = at.dataframe[0].value
     assert progress["Participant"].tolist() == ["Ann", "Bob", "Cy"]
     total = len(ws.load_content().question_ids(ws.INSTRUMENTS))
@@ -205,7 +206,7 @@ def test_dashboard_shows_gaps_for_large_roles_and_reveal_hides_names(store: Duck
                  + [("Cy", "marketing", 3)])
     content = ws.load_content()
     at = _open({"workshop": created.code, "key": created.key})
-    headings = [m.value for m in at.markdown]
+    headings = [shown(m.value) for m in at.markdown]
     assert "#### Perception gaps: role × dimension" in headings
     assert any(content.statements[0].text.split()[0] in h
                and "lowest: Sales ops / RevOps, highest: Sales team" in h for h in headings)
@@ -234,11 +235,11 @@ def test_facilitator_raises_the_smallest_group(store: DuckDBStore) -> None:
     created = ws.create_workshop(store, "Acme", "Kick-off")
     _answer_room(store, created.code, [("Ann", "sales", 5), ("Bob", "sales_ops", 1)] * 3)
     at = _open({"workshop": created.code, "key": created.key})
-    assert any("lowest: Sales ops / RevOps" in m.value for m in at.markdown)
+    assert any("lowest: Sales ops / RevOps" in shown(m.value) for m in at.markdown)
     at.number_input(key=state.WORKSHOP_PLAN_PREFIX + "min_group").set_value(4).run()
     assert not at.exception
     assert ws.min_group(store, created.code) == 4
-    assert not any("· lowest:" in m.value for m in at.markdown)
+    assert not any("· lowest:" in shown(m.value) for m in at.markdown)
     assert "results (too few people, even together): Sales team, Sales ops / RevOps" in _texts(at)
     assert "groups of at least 4 people" in _texts(at)
 
@@ -292,7 +293,7 @@ def test_facilitator_puts_the_data_beside_the_room_plans_and_links_a_baseline(
     at.toggle(key=state.WORKSHOP_USE_DATA).set_value(True).run()
     assert not at.exception
     assert "#### The room's view beside the data" in [m.value for m in at.markdown]
-    assert any("numbers from the loaded data" in w.value for w in at.warning)
+    assert any("numbers from the loaded data" in shown(w.value) for w in at.warning)
     P = state.WORKSHOP_PLAN_PREFIX
     at.selectbox(key=P + "action").set_value("fun_conversion")
     at.text_input(key=P + "owner").input("Dana")
@@ -300,7 +301,7 @@ def test_facilitator_puts_the_data_beside_the_room_plans_and_links_a_baseline(
     assert not at.exception
     assert [p.owner for p in ws.summarise(store, content, created.code, created.key).plan] == [
         "Dana"]
-    assert any("owner Dana · due no date · 0 votes" in m.value for m in at.markdown)
+    assert any("owner Dana · due no date · 0 votes" in shown(m.value) for m in at.markdown)
     at.text_input(key=P + "base_code").input(earlier.code)
     at.text_input(key=P + "base_key").input(earlier.key)
     at.button(key=P + "link").click().run()

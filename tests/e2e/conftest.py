@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -101,14 +102,23 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     stop_app(proc)
 
 
-def wait_idle(page: Any, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (call before each interaction)."""
-    page.wait_for_selector(
-        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout
-    )
+def wait_idle(page: Page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished the rerun an interaction started (call after each one).
+
+    As Streamlit's own e2e helper does: a short pause first (a check made at once can pass before
+    the rerun has even started), then the app connected, its script not running, and no element
+    visible skeleton left. Read values afterwards with Playwright's retrying ``expect(...)``.
+    """
     page.wait_for_timeout(200)
+    app = page.get_by_test_id("stApp")
+    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        state="attached", timeout=timeout
+    )
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
+    # Visible ones only: the widgets of a tab not shown stay skeletons until it is opened.
+    expect(page.locator("[data-testid='stSkeleton']:visible")).to_have_count(0, timeout=timeout)
 
 
-def assert_no_exception(page: Any) -> None:
+def assert_no_exception(page: Page) -> None:
     """Fail when Streamlit shows an exception box on the page."""
-    assert page.locator("[data-testid='stException']").count() == 0
+    expect(page.get_by_test_id("stException")).to_have_count(0)

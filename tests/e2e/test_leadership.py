@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_no_exception, wait_idle
 
@@ -26,22 +27,23 @@ def test_answer_questions_and_see_the_fit(app_url: str, page: Any) -> None:
     page.goto(f"{app_url}/leadership")
     wait_idle(page)
     nav = page.get_by_test_id("stSidebarNav")
-    assert nav.get_by_text("Diagnose").is_visible()
-    assert page.get_by_role("heading", name="Leadership model", exact=True).is_visible()
-    assert page.get_by_text("this app's reading of the chapter", exact=False).is_visible()
-    assert page.get_by_text("Answer at least one question to see how each model fits.").is_visible()
+    expect(nav.get_by_text("Diagnose")).to_be_visible()
+    expect(page.get_by_role("heading", name="Leadership model", exact=True)).to_be_visible()
+    expect(page.get_by_text("this app's reading of the chapter", exact=False)).to_be_visible()
+    expect(page.get_by_text("Answer at least one question to see how each model fits.")
+           ).to_be_visible()
 
     for label in FEDERATION:
         page.get_by_text(label, exact=True).click()
         wait_idle(page)
 
-    assert page.get_by_role("heading", name="Best fit: Federation").is_visible()
+    expect(page.get_by_role("heading", name="Best fit: Federation")).to_be_visible()
     charts = page.get_by_test_id("stVegaLiteChart")
     charts.nth(1).scroll_into_view_if_needed()
-    assert charts.count() == 2  # fit bars and the triangle
-    assert charts.nth(1).locator("canvas, svg").first.is_visible()
-    assert page.get_by_text("the fit would favour the", exact=False).first.is_visible()
-    assert page.get_by_role("heading", name="Risks the Federation must manage").is_visible()
+    expect(charts).to_have_count(2)  # fit bars and the triangle
+    expect(charts.nth(1).locator("canvas, svg").first).to_be_visible()
+    expect(page.get_by_text("the fit would favour the", exact=False).first).to_be_visible()
+    expect(page.get_by_role("heading", name="Risks the Federation must manage")).to_be_visible()
     assert_no_exception(page)
 
     # Answers survive a trip to another page.
@@ -49,5 +51,5 @@ def test_answer_questions_and_see_the_fit(app_url: str, page: Any) -> None:
     wait_idle(page)
     nav.get_by_role("link", name="Leadership model").click()
     wait_idle(page)
-    assert page.get_by_role("heading", name="Best fit: Federation").is_visible()
+    expect(page.get_by_role("heading", name="Best fit: Federation")).to_be_visible()
     assert_no_exception(page)

@@ -3,6 +3,7 @@ upload with formula-looking rep names → an export that neutralises them."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +19,19 @@ def _metric_value(page: Any, label: str) -> Any:
 def test_quadrant_min_deals_and_csv_export(app_url: str, page: Any, tmp_path: Path) -> None:
     page.goto(f"{app_url}/quadrant")
     wait_idle(page)
-    page.get_by_role("heading", name="Rep quadrant").wait_for()
+    expect(page.get_by_role("heading", name="Rep quadrant")).to_be_visible()
     assert_no_exception(page)
     # The scatter is drawn (Vega renders into a canvas or svg inside the chart element).
-    page.get_by_test_id("stVegaLiteChart").first.wait_for()
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    expect(_metric_value(page, "Not enough data")).to_have_text(re.compile(r"^\d+$"))
     before = int(_metric_value(page, "Not enough data").inner_text().strip())
 
     # The sample has a rep with exactly 6 closed deals: asking for 7 takes them out.
     box = page.get_by_label("Minimum closed deals")
     box.fill("7")
     box.press("Enter")
-    # The rerun may start a moment after Enter: wait for the count, not just for idleness.
-    expect(_metric_value(page, "Not enough data")).to_have_text(str(before + 1))
     wait_idle(page)
+    expect(_metric_value(page, "Not enough data")).to_have_text(str(before + 1))
     assert_no_exception(page)
 
     with page.expect_download() as download:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 from pathlib import Path
+
+from diagnostics.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,11 +59,45 @@ def test_every_diagnostics_module_has_its_own_test_file() -> None:
     assert missing == []
 
 
+def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Return every runnable command as words: ("funnel",), ("workshop", "create")."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        return [path]
+    return [c for name, child in subs[0].choices.items() for c in _commands(child, (*path, name))]
+
+
+def _leading_words(nodes: list[ast.expr]) -> tuple[str, ...]:
+    words: list[str] = []
+    for node in nodes:
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            break
+        words.append(node.value)
+    return tuple(words)
+
+
+def _invocations(path: Path) -> set[tuple[str, ...]]:
+    """Return the argument lists a test file runs: main(["funnel", ...]), _cli("inspect", ...)."""
+    found: set[tuple[str, ...]] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and node.args:
+            first = node.args[0]
+            items = first.elts if isinstance(first, ast.List | ast.Tuple) else node.args
+            found.add(_leading_words(items))
+        elif isinstance(node, ast.List | ast.Tuple):  # [python, "-m", "diagnostics", "inspect"]
+            values = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
+            if "diagnostics" in values:
+                found.add(_leading_words(node.elts[values.index("diagnostics") + 1:]))
+    return found
+
+
 def test_every_command_is_exercised_by_a_test() -> None:
-    tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
-    for command in ("inspect", "funnel", "plan", "quadrant", "score", "questions", "leadership",
-                    "workshop", "forecast"):
-        assert f'"{command}"' in tests, command
+    me = Path(__file__).resolve()
+    runs = set().union(*(_invocations(p) for p in (ROOT / "tests").rglob("test_*.py") if p != me))
+    commands = _commands(build_parser())
+    assert len(commands) >= 8
+    missing = [c for c in commands if not any(run[: len(c)] == c for run in runs)]
+    assert missing == []
 
 
 def test_only_the_factory_constructs_a_workshop_store() -> None:
@@ -74,3 +111,16 @@ def test_only_the_factory_constructs_a_workshop_store() -> None:
         and p.parent.name != "workshop_store"
     ]
     assert offenders == []
+
+
+def test_readme_names_every_module() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    modules = [
+        f"{p.parent.relative_to(ROOT)}/" if p.name == "__init__.py" else str(p.relative_to(ROOT))
+        for folder in ("diagnostics", "ui")
+        for p in [*(ROOT / folder).glob("*.py"), *(ROOT / folder).glob("*/__init__.py")]
+        if p.name not in ("__main__.py",) and p.parent.name != "content"
+        and p != ROOT / folder / "__init__.py"
+    ]
+    assert len(modules) > 20
+    assert [m for m in sorted(modules) if f"`{m}`" not in readme] == []

@@ -11,6 +11,7 @@ import pytest
 
 from diagnostics import funnel as fn
 from diagnostics import planner as pl
+from diagnostics.breakage import rank_breakages
 from diagnostics.charts import funnel as charts
 from diagnostics.dataset import Dataset, Filters, StageConfig, build_dataset
 
@@ -106,7 +107,7 @@ def test_heatmap_writes_white_on_dark_cells() -> None:
 
 def test_breakage_chart_ranks_steps(many_deals: Dataset) -> None:
     result = fn.compute_funnel(many_deals, Filters())
-    report = fn.rank_breakages(result, [0.9, 0.1, None], 50.0, "targets")
+    report = rank_breakages(result, [0.9, 0.1, None], 50.0, "targets")
     (rows,) = _rows(charts.breakage_chart(report).to_dict()).values()
     assert [r["step"] for r in rows] == ["Lead → Demo", "Demo → Proposal"]
     assert rows[0]["worse"] is True and rows[1]["worse"] is False

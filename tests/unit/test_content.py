@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import tomllib
 from pathlib import Path
@@ -20,19 +21,33 @@ def test_every_content_file_is_valid_toml() -> None:
         tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize(
-    ("module", "loader"),
-    [
-        ("diagnostics.questionnaire", "load_bank"),
-        ("diagnostics.leadership", "load_content"),
-        ("diagnostics.quadrant", "load_content"),
-    ],
-)
-def test_loaders_of_content_files(module: str, loader: str) -> None:
+# Every content file and the loader that validates it; a new file must be added here.
+LOADERS = {
+    "fields.toml": ("diagnostics.mapping", "field_specs"),
+    "leadership.toml": ("diagnostics.leadership", "load_content"),
+    "quadrant.toml": ("diagnostics.quadrant", "load_content"),
+    "questions.toml": ("diagnostics.questionnaire", "load_bank"),
+    "roles.toml": ("diagnostics.roles", "load_roles"),
+}
+
+
+def test_every_content_file_has_a_loader() -> None:
+    assert sorted(p.name for p in CONTENT.glob("*.toml")) == sorted(LOADERS)
+
+
+@pytest.mark.parametrize(("file", "module", "loader"), [(f, *ml) for f, ml in LOADERS.items()])
+def test_loaders_of_content_files(file: str, module: str, loader: str) -> None:
     mod = importlib.import_module(module)
-    if not hasattr(mod, loader):
-        pytest.skip(f"{module} has no {loader}()")
-    assert getattr(mod, loader)() is not None
+    assert hasattr(mod, loader), f"{module} has no {loader}() for {file}"
+    loaded = getattr(mod, loader)()
+    # What comes back holds the file's content: a model, a dataclass or a mapping, not empty.
+    if hasattr(loaded, "model_dump"):
+        fields = loaded.model_dump()
+    elif dataclasses.is_dataclass(loaded):
+        fields = dataclasses.asdict(loaded)
+    else:
+        fields = dict(loaded)
+    assert fields and all(value not in (None, (), [], {}, "") for value in fields.values()), file
 
 
 def test_question_bank_is_complete() -> None:

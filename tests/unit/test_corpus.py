@@ -16,6 +16,7 @@ import pytest
 
 from diagnostics import funnel as fn
 from diagnostics import quadrant as q
+from diagnostics.breakage import find_breakages
 from diagnostics.cli import main as cli_main
 from diagnostics.dataset import Filters, coverage
 from diagnostics.ingest import IngestResult
@@ -94,7 +95,7 @@ def test_where_it_breaks_says_it_cannot_tell_without_stage_evidence(name: str) -
     dataset = _read(name).dataset
     result = fn.compute_funnel(dataset, Filters())
     assert sum(s.lost_here for s in result.stages) == 0 and result.lost_stage_unknown > 0
-    report = fn.find_breakages(dataset, Filters(), result=result)
+    report = find_breakages(dataset, Filters(), result=result)
     assert report.biggest is None and report.breakages == ()
     assert report.sentence().startswith("This data cannot tell where deals are lost: only 0 of")
     assert "stage history" in report.sentence().lower()

@@ -177,3 +177,29 @@ def test_periods_end_at_the_as_of_date_and_the_whole_range_keeps_undated_deals()
     assert whole == Filters(cohort="created")
     part = data.period_filters(dt.date(2025, 1, 10), dt.date(2025, 3, 1))
     assert (part.start, part.end) == (dt.date(2025, 1, 10), dt.date(2025, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "before"),
+    [
+        (dt.date(2026, 4, 1), dt.date(2026, 6, 30), (dt.date(2026, 1, 1), dt.date(2026, 3, 31))),
+        (dt.date(2026, 3, 1), dt.date(2026, 3, 31), (dt.date(2026, 2, 1), dt.date(2026, 2, 28))),
+        (dt.date(2026, 1, 1), dt.date(2026, 12, 31), (dt.date(2025, 1, 1), dt.date(2025, 12, 31))),
+        (dt.date(2026, 3, 10), dt.date(2026, 3, 19), (dt.date(2026, 2, 28), dt.date(2026, 3, 9))),
+    ],
+    ids=["quarter", "month", "year", "ten days"],
+)
+def test_previous_period_keeps_the_other_filters(
+    start: dt.date, end: dt.date, before: tuple[dt.date, dt.date]
+) -> None:
+    prev = Filters(start=start, end=end, segment=("SMB",)).previous_period()
+    assert prev is not None
+    assert (prev.start, prev.end, prev.segment) == (*before, ("SMB",))
+    assert Filters(start=start).previous_period() is None
+    assert Filters(start=end, end=start).previous_period() is None
+
+
+def test_a_period_is_described_and_replaced() -> None:
+    q2 = Filters(rep=("Ann",)).with_period(dt.date(2026, 4, 1), dt.date(2026, 6, 30))
+    assert (q2.rep, q2.describe_period()) == (("Ann",), "01 Apr 2026 – 30 Jun 2026")
+    assert Filters().describe_period() == "any date"

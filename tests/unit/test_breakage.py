@@ -1,0 +1,136 @@
+"""Where the funnel breaks: ranking against best reps, the previous period and typed targets."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from diagnostics import breakage as bk
+from diagnostics import funnel as fn
+from diagnostics.dataset import Dataset, Filters, build_dataset
+from diagnostics.errors import DiagnosticsError
+from tests.unit.test_funnel import (
+    AS_OF,
+    HAND_HISTORY,
+    HAND_OPPS,
+    STAGES,
+    D,
+    _reps_dataset,
+    _two_quarters,
+)
+
+
+@pytest.fixture(scope="module")
+def hand() -> Dataset:
+    return build_dataset(pd.DataFrame(HAND_OPPS), STAGES,
+                         stage_history=pd.DataFrame(HAND_HISTORY), as_of=AS_OF)
+
+
+def _result(reached: list[int]) -> fn.FunnelResult:
+    names = ["Lead", "Demo", "Proposal", "Won"]
+    stages = tuple(
+        fn.StageCount(rank=i + 1, stage=n, reached=r, amount=0.0,
+                      next_step_conversion=(reached[i + 1] / r if r else None)
+                      if i + 1 < len(reached) else None,
+                      cumulative_conversion=r / reached[0], open_here=0, lost_here=0, won_here=0)
+        for i, (n, r) in enumerate(zip(names, reached, strict=True))
+    )
+    return fn.FunnelResult(rule="furthest", filters=Filters(), stages=stages, total=reached[0])
+
+
+def test_breakages_are_ranked_by_deals_lost_against_the_reference() -> None:
+    # Actual 50%, 40%, 50% against 60%, 50%, 40%: 100 × 0.1 = 10 and 50 × 0.1 = 5 deals lost;
+    # the last step beats its reference by 2 deals.
+    report = bk.rank_breakages(_result([100, 50, 20, 10]), [0.6, 0.5, 0.4], 1000.0, "target")
+    assert [(b.from_stage, round(b.lost_opportunities or 0, 6)) for b in report.breakages] == [
+        ("Lead", 10.0), ("Demo", 5.0), ("Proposal", -2.0)
+    ]
+    # 10 deals more into Demo, of which 10 / 50 win, at 1,000 each.
+    assert report.breakages[0].lost_revenue == pytest.approx(2000.0)
+    assert report.biggest is not None and report.biggest.from_stage == "Lead"
+    assert report.sentence() == (
+        "Lead → Demo loses 10 more deals than target would (50% converting instead of 60%); "
+        "worth about 2,000 in bookings."
+    )
+    assert report.biggest.to_json()["lost_opportunities"] == 10
+
+
+def test_no_breakage_when_every_step_beats_the_reference() -> None:
+    report = bk.rank_breakages(_result([100, 50, 20, 10]), [0.4, None, 0.1], None, "target")
+    assert report.biggest is None
+    assert report.sentence() == "No step loses more deals than target would."
+    assert report.breakages[-1].lost_opportunities is None  # no reference: ranked last
+    assert list(report.to_frame()["Bookings lost vs reference"]) == ["—", "—", "—"]
+
+
+def test_targets_prefilled_with_the_rounded_rates_are_no_breakage() -> None:
+    # 3,315 deals at 48.96% against the same rate rounded to 49.0%: 1.4 "deals", but no gap
+    # anyone typed. Reading "loses 1 more deal (49% instead of 49%)" would be nonsense.
+    report = bk.rank_breakages(_result([3315, 1623, 800, 600]),
+                               [0.490, 0.493, 0.75], 1000.0, "your targets")
+    assert report.biggest is None
+    assert report.sentence() == "No step loses more deals than your targets would."
+
+
+def test_close_rates_are_told_apart_with_a_decimal() -> None:
+    # 1,000 × (49.4% − 48.6%) = 8 deals: whole percents would both read 49%.
+    report = bk.rank_breakages(_result([1000, 486, 243, 100]), [0.494, 0.5, 100 / 243],
+                               None, "target")
+    assert report.sentence() == (
+        "Lead → Demo loses 8 more deals than target would (48.6% converting instead of 49.4%)."
+    )
+
+
+def test_no_deals_says_so_whatever_the_reference(hand: Dataset) -> None:
+    empty = Filters(segment=("Nope",))
+    for reference, targets in (("best_reps", None), ("previous", None),
+                               ("targets", [0.5, 0.5, 0.5])):
+        report = bk.find_breakages(hand, empty, reference=reference, targets=targets)
+        assert report.biggest is None
+        assert report.sentence() == fn.NO_DEALS
+
+
+def test_reference_rates_must_match_the_steps() -> None:
+    with pytest.raises(DiagnosticsError, match="3 reference rates"):
+        bk.rank_breakages(_result([10, 5, 2, 1]), [0.5], None, "x")
+
+
+def test_breakage_against_the_previous_period() -> None:
+    data = _two_quarters()
+    q2 = Filters(start=D(2026, 4, 1), end=D(2026, 6, 30))
+    report = bk.find_breakages(data, q2, reference="previous")
+    biggest = report.biggest
+    assert biggest is not None
+    assert (biggest.from_stage, biggest.to_stage) == ("Lead", "Demo")
+    assert biggest.lost_opportunities == pytest.approx(4.0)  # 10 × (80% − 40%)
+    assert "01 Jan 2026 – 31 Mar 2026" in report.reference
+    assert report.sentence().startswith("Lead → Demo loses 4 more deals than the previous period")
+    none_before = bk.find_breakages(data, Filters(start=D(2026, 1, 1), end=D(2026, 3, 31)),
+                                    reference="previous")
+    assert none_before.biggest is None and "no deals" in none_before.sentence()
+    assert "pick a period that has data before it" in none_before.sentence()
+    no_dates = bk.find_breakages(data, Filters(), reference="previous")
+    assert "start and an end date" in no_dates.sentence()
+
+
+def test_breakage_against_typed_targets() -> None:
+    data = _two_quarters()
+    report = bk.find_breakages(data, Filters(), reference="targets", targets=[0.9, None, None])
+    assert report.biggest is not None
+    assert report.biggest.lost_opportunities == pytest.approx(20 * (0.9 - 0.6))
+    with pytest.raises(DiagnosticsError, match="one target rate per step"):
+        bk.find_breakages(data, Filters(), reference="targets", targets=[0.5])
+    with pytest.raises(DiagnosticsError, match="between 0 and 1"):
+        bk.find_breakages(data, Filters(), reference="targets", targets=[1.5, None, None])
+
+
+def test_best_quartile_of_reps_is_shrunk_toward_the_team() -> None:
+    reps = fn.rep_transitions(_reps_dataset(), Filters(), min_count=5)
+    team = 24 / 42
+    shrunk = sorted((a + 10 * team) / (10 + 10) for a in (9, 6, 5, 2))
+    expected = shrunk[2] + 0.25 * (shrunk[3] - shrunk[2])  # pandas' linear 75th percentile
+    rates = bk.best_rep_rates(reps)
+    assert rates[0] == pytest.approx(expected)
+    assert rates[1] is None  # only Ann, Bob and Cat have 5 deals entering Demo → Proposal
+    report = bk.find_breakages(_reps_dataset(), Filters(), reference="best_reps")
+    assert report.biggest is not None and report.biggest.from_stage == "Lead"

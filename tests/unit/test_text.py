@@ -1,0 +1,49 @@
+"""Uploaded and typed text shown as Markdown reads exactly as typed."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from ui.text import escape_markdown
+
+PAYLOADS = [
+    "![x](http://evil.example/x.png)",
+    "[click](http://evil.example)",
+    "**bold** _it_ `code` ~~gone~~",
+    "<img src=x onerror=alert(1)> <b>tag</b>",
+    '=HYPERLINK("http://evil.example","x")',
+    "# Heading",
+    "1. list",
+    "- item",
+    "| a | b |",
+    "$x^2$ costs $5",
+    ":material/home: :red[text]",
+    "&lt; &amp;",
+    "back\\slash \\*",
+    "Łódź — 東京 100%",
+]
+
+
+@pytest.mark.parametrize("text", PAYLOADS)
+def test_every_markdown_character_is_escaped_and_reads_back_as_typed(text: str) -> None:
+    # CommonMark (which Streamlit's Markdown follows) shows a backslash-escaped ASCII punctuation
+    # character as itself, and nothing escaped can open a link, image, emphasis, code or HTML.
+    escaped = escape_markdown(text)
+    assert re.sub(r"\\(.)", r"\1", escaped) == text
+    bare = re.sub(r"\\.", "", escaped)
+    assert not set(bare) & set(string.punctuation), bare
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a\nb", "a b"), ("a \r\n  b", "a b"), (42, "42"), (None, "None"),
+])
+def test_line_breaks_become_spaces_and_any_value_is_shown(text: object, expected: str) -> None:
+    assert escape_markdown(text) == expected
+
+
+def test_nothing_that_starts_markdown_is_left_bare() -> None:
+    escaped = escape_markdown("![x](http://e.example)")
+    assert escaped == "\\!\\[x\\]\\(http\\:\\/\\/e\\.example\\)"

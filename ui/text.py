@@ -1,0 +1,24 @@
+"""Text that came from a file, a form or a content bank, made safe to show as Markdown.
+
+Streamlit renders Markdown (and ``$…$`` as LaTeX) in ``st.markdown``, captions, alerts, titles,
+metric and widget labels, expander labels and radio options. Uploaded or typed text shown there
+must read exactly as typed: an image in a rep name would make every viewer's browser fetch an
+outside address, and a link could sit inside the app's own boxes.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["escape_markdown"]
+
+# CommonMark lets a backslash escape any ASCII punctuation, and the escaped character always shows
+# as itself: escaping all of it also covers Streamlit's extras ($ for LaTeX, :icon: and :red[…]).
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# A line break would end a list item, start a heading or a table row: one line is shown instead.
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def escape_markdown(text: object) -> str:
+    """Return ``text`` (any value, shown with ``str``) escaped to read literally as Markdown."""
+    return _PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(text)))
