@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import re
+import tomllib
 from pathlib import Path
 
 from diagnostics.cli import build_parser
@@ -124,3 +125,13 @@ def test_readme_names_every_module() -> None:
     ]
     assert len(modules) > 20
     assert [m for m in sorted(modules) if f"`{m}`" not in readme] == []
+
+
+def test_the_table_toolbar_cannot_export_live_formulas() -> None:
+    """st.dataframe's own CSV download keeps formulas live: it is off; the app's own is safe."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["disableDataExport"] is True
+    # Where a table holds names worth keeping, the page offers the neutralised download.
+    for path, download in (("ui/quadrant_views.py", "to_csv_bytes("),
+                           ("ui/workshop_dashboard.py", "to_csv_bytes(")):
+        assert download in (ROOT / path).read_text(encoding="utf-8"), path
