@@ -16,6 +16,7 @@ from ui.state import (
     WORKSPACE,
     active_dataset,
 )
+from ui.text import escape_markdown
 from ui.upload_budget import admit_uploads, hold_session_files
 
 require_router()
@@ -92,9 +93,10 @@ if st.session_state.pop(DATA_DIRTY, False) and workspace.files:
     st.rerun()  # once more, so that the sidebar, the status line and the uploader are fresh
 hold_session_files(workspace.files)  # what the files still in use hold, nothing more
 dataset = active_dataset()
-status_line.markdown(f"**Active data:** {dataset.source} · as of {dataset.as_of:%d %b %Y}")
+status_line.markdown(f"**Active data:** {escape_markdown(dataset.source)} · "
+                     f"as of {dataset.as_of:%d %b %Y}")
 if workspace.problem:
-    st.error(str(workspace.problem))
+    st.error(escape_markdown(workspace.problem))
 
 if not workspace.files:
     st.info("You are looking at the bundled sample: 40 reps, 5,000 deals over 18 months, "
@@ -102,12 +104,13 @@ if not workspace.files:
 else:
     render_active_files(workspace, _remove)
     if workspace.result is not None:
-        st.success(f"Using {workspace.result.dataset.source}. Every page now shows this data.")
+        st.success(f"Using {escape_markdown(workspace.result.dataset.source)}. Every page now "
+                   "shows this data.")
     else:
         st.warning("None of these files can be used yet, so every page shows the bundled "
                    "sample. Fix the problems below or remove the files.")
     for note in dataset.notes:
-        st.info(note)
+        st.info(escape_markdown(note))
     for state in workspace.files.values():
         render_file(workspace, state)
     render_stages(workspace)

@@ -14,6 +14,7 @@ from diagnostics.stages import ROLES, config_from_rows, stage_rows
 from diagnostics.uploads import FileState, UploadWorkspace
 from ui.errors import show_error
 from ui.state import DATA_DIRTY, STAGE_EDITOR_VERSION
+from ui.text import escape_markdown
 
 NOT_MAPPED = "— not in this file —"
 DATE_ORDERS = {"ymd": "Year-month-day (2025-03-31)", "mdy": "Month/day/year (03/31/2025)",
@@ -52,10 +53,10 @@ def render_report(report: ValidationReport) -> None:
     kept.metric("Rows used", f"{report.rows_kept:,}")
     left.metric("Rows left out", f"{report.rows_rejected:,}")
     for note in report.notes:
-        st.caption(note)
+        st.caption(escape_markdown(note))
     problems = report.problems()
     if problems:
-        st.warning("\n".join(f"- {p}" for p in problems))
+        st.warning("\n".join(f"- {escape_markdown(p)}" for p in problems))
     else:
         st.success("Every row was read and every mapped value understood.")
     if report.rejected:
@@ -87,10 +88,11 @@ def render_active_files(
 def render_file(ws: UploadWorkspace, state: FileState) -> None:
     """Show one file: its kind, column mapping, value formats, validation report and a preview."""
     if state.raw is None or state.mapping is None:
-        st.error(f"{state.name}: {state.error}")
+        st.error(f"{escape_markdown(state.name)}: {escape_markdown(state.error)}")
         return
     mapping = state.mapping
-    label = f"{state.name} — {KIND_LABELS[mapping.kind].split(' (')[0]}, {state.raw.rows:,} rows"
+    kind = KIND_LABELS[mapping.kind].split(" (")[0]
+    label = f"{escape_markdown(state.name)} — {kind}, {state.raw.rows:,} rows"
     with st.expander(label, expanded=state.error is not None or len(ws.files) == 1):
         key = f"kind::{state.name}"
         st.selectbox("This file holds", KINDS, index=KINDS.index(mapping.kind),
@@ -127,10 +129,11 @@ def render_file(ws: UploadWorkspace, state: FileState) -> None:
                         horizontal=True, on_change=_on_decimal,
                         args=(ws, state.name, spec.name, key))
         if state.error:
-            st.error(state.error)
+            st.error(escape_markdown(state.error))
         if state.loaded is not None:
             for name in state.loaded.ambiguous_dates:
-                st.info(f"Dates in “{mapping.columns[name]}” fit both month/day and day/month; "
+                column = escape_markdown(mapping.columns[name])
+                st.info(f"Dates in “{column}” fit both month/day and day/month; "
                         f"they are read as {DATE_ORDERS[mapping.date_orders[name]]}.")
             render_report(state.loaded.report)
             st.caption("First rows as the app reads them:")
@@ -143,7 +146,8 @@ def render_stages(ws: UploadWorkspace) -> None:
     if ws.result is None or ws.stages is None:
         return
     st.subheader("Stages")
-    st.caption(ws.result.stage_note + " Edit the order, rename a stage, or change its role: "
+    note = escape_markdown(ws.result.stage_note)
+    st.caption(note + " Edit the order, rename a stage, or change its role: "
                "won and lost are outcomes; excluded stages (on hold, stalled) stay out of the "
                "funnel.")
     frame = pd.DataFrame(stage_rows(ws.stages))

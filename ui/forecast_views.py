@@ -69,14 +69,14 @@ def render_headline(fc: Forecast) -> None:
     d.metric("Chance of the target", format_rate(fc.p_target),
              help=f"P(bookings ≥ {format_amount(fc.target)})")
     st.altair_chart(charts.distribution_chart(fc), width="stretch")
-    st.caption(fc.headline())
+    st.caption(escape_markdown(fc.headline()))
 
 
 def render_sources(fc: Forecast) -> None:
     """Show where the expected bookings come from: parts, stages, slipped and new pipeline."""
     st.subheader("Where it comes from")
     for label, amount, why in fc.sources():
-        st.markdown(f"**{label}: {amount}** — {escape_markdown(why)}")
+        st.markdown(f"**{escape_markdown(label)}: {amount}** — {escape_markdown(why)}")
     st.dataframe(fc.stage_frame(), hide_index=True, width="stretch")
     st.caption("Won eventually: the share of closed deals that reached the stage and were won "
                "(pulled toward the overall rate when few deals). Expected in period: what the "

@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from ui.state import DATASET, ROUTED
+from ui.text import escape_markdown
 
 
 def require_router() -> None:
@@ -31,4 +32,4 @@ def render_sidebar() -> None:
         if dataset is None:
             st.caption("Data: bundled sample (40 reps, 18 months)")
         else:
-            st.caption(f"Data: {dataset.source} · as of {dataset.as_of:%d %b %Y}")
+            st.caption(f"Data: {escape_markdown(dataset.source)} · as of {dataset.as_of:%d %b %Y}")

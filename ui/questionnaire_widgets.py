@@ -328,7 +328,8 @@ def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
     provisional = " (provisional)" if result.provisional else ""
     _BOX[result.verdict](
         f"**{result.verdict_label}{provisional} to make the number** · score "
-        f"{q.score_text(result.score)}/100 ({result.band_label}) · decided by {result.decider}"
+        f"{q.score_text(result.score)}/100 ({escape_markdown(result.band_label)}) · decided by "
+        f"{escape_markdown(result.decider)}"
     )
     if result.next_to_answer:
         with st.expander(f"Answer next for a firm verdict ({len(result.next_to_answer)})",
