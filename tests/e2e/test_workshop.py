@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,12 +31,19 @@ def _radio(page: Any, question: str, option: str, answered: str) -> None:
     wait_idle(page)
 
 
-def test_room_answers_and_facilitator_sees_responses_and_gap(
-    app_url: str, page: Any, browser: Any
-) -> None:
-    content = ws.load_content()
-    first, second = content.statements[0], content.statements[1]
-    progress = f"2 of {len(content.statements) + len(content.choices)} answered"
+@dataclass
+class Room:
+    """A workshop created in one browser context and joined from three others."""
+
+    facilitator: Any
+    contexts: list[Any]
+    participants: list[Any]
+    code: str
+    key: str
+    progress: str  # the progress line once everyone has answered the first two statements
+
+
+def _create_workshop(app_url: str, page: Any) -> tuple[str, str]:
     # A first visit lets app.py install the router before deep links are used.
     page.goto(app_url)
     wait_idle(page)
@@ -43,62 +53,83 @@ def test_room_answers_and_facilitator_sees_responses_and_gap(
     page.get_by_label("Workshop title").fill("Kick-off")
     page.get_by_role("button", name="Create workshop").click()
     wait_idle(page)
-    expect(page.get_by_text("Facilitator view", exact=False)).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("Facilitator view", exact=False)).to_be_visible()
     query = parse_qs(urlsplit(page.url).query)
-    code, key = query["workshop"][0], query["key"][0]
-    assert ws.normalise_code(code) == code and len(key) >= 32
-    expect(page.get_by_text("Scan to join")).to_be_visible()  # the QR code's caption
-    assert page.locator("img[src*='/media/']").count() == 1
+    return query["workshop"][0], query["key"][0]
 
+
+def _join(context: Any, app_url: str, code: str) -> Any:
+    p = context.new_page()
+    p.goto(f"{app_url}/workshop?workshop={code}")
+    wait_idle(p)
+    return p
+
+
+@pytest.fixture(scope="module")
+def room(app_url: str, browser: Any) -> Iterator[Room]:
+    """Create a workshop; three people join (everyone opens the link before anyone answers)
+    and answer the first two statements."""
+    content = ws.load_content()
+    first, second = content.statements[0], content.statements[1]
+    progress = f"2 of {len(content.statements) + len(content.choices)} answered"
+    host = browser.new_context()
     contexts = [browser.new_context() for _ in ROOM]
-    participants = []
     try:
-        for context in contexts:  # everyone opens the link before anyone answers
-            p = context.new_page()
-            p.goto(f"{app_url}/workshop?workshop={code}")
-            wait_idle(p)
-            participants.append(p)
+        facilitator = host.new_page()
+        code, key = _create_workshop(app_url, facilitator)
+        participants = [_join(context, app_url, code) for context in contexts]
         for p, (name, role, _) in zip(participants, ROOM, strict=True):
             p.get_by_label("Your name", exact=False).fill(name)
             p.get_by_test_id("stSelectbox").click()
             p.get_by_role("option", name=role, exact=True).click()
             p.get_by_role("button", name="Start answering").click()
             wait_idle(p)
-            expect(p.get_by_text("You are answering as", exact=False)).to_be_visible(
-                timeout=15_000)
-            assert "p=" in p.url
+            expect(p.get_by_text("You are answering as", exact=False)).to_be_visible()
         for p, (_, _, level) in zip(participants, ROOM, strict=True):
             _radio(p, first.text, first.level_text(level), progress.replace("2 of", "1 of"))
         for p in participants:
             _radio(p, second.text, second.level_text(3), progress)
-            expect(p.get_by_text(progress)).to_be_visible()
-            assert_no_exception(p)
-
-        # Closing the tab and reopening the link from history resumes on the same device.
-        resume_url = participants[0].url
-        participants[0].close()
-        again = contexts[0].new_page()
-        again.goto(resume_url)
-        wait_idle(again)
-        expect(again.get_by_text("You are answering as Ann", exact=False)).to_be_visible(
-            timeout=15_000)
-        expect(again.get_by_text(progress)).to_be_visible(timeout=15_000)
-
-        # Scanning the QR code again (the plain link) on the same device resumes too.
-        participants[1].close()
-        rescanned = contexts[1].new_page()
-        rescanned.goto(f"{app_url}/workshop?workshop={code}")
-        expect(rescanned.get_by_text("You are answering as Bob", exact=False)).to_be_visible(
-            timeout=15_000)
-        wait_idle(rescanned)
-        expect(rescanned.get_by_text(progress)).to_be_visible(timeout=15_000)
+        yield Room(facilitator, contexts, participants, code, key, progress)
     finally:
-        for context in contexts:
+        for context in [host, *contexts]:
             context.close()
 
+
+def test_facilitator_link_carries_a_code_a_key_and_a_qr_code(room: Room) -> None:
+    assert ws.normalise_code(room.code) == room.code and len(room.key) >= 32
+    expect(room.facilitator.get_by_text("Scan to join")).to_be_visible()  # the QR code's caption
+    expect(room.facilitator.locator("img[src*='/media/']")).to_have_count(1)
+
+
+def test_each_participant_joins_with_their_own_link_and_sees_answers_saved(room: Room) -> None:
+    for p in room.participants:
+        assert "p=" in p.url
+        expect(p.get_by_text(room.progress)).to_be_visible()
+        assert_no_exception(p)
+
+
+def test_closing_the_tab_and_reopening_the_link_resumes(room: Room) -> None:
+    resume_url = room.participants[0].url
+    room.participants[0].close()
+    again = room.contexts[0].new_page()
+    again.goto(resume_url)
+    wait_idle(again)
+    expect(again.get_by_text("You are answering as Ann", exact=False)).to_be_visible()
+    expect(again.get_by_text(room.progress)).to_be_visible()
+
+
+def test_scanning_the_plain_link_again_on_the_same_device_resumes(room: Room, app_url: str) -> None:
+    room.participants[1].close()
+    rescanned = _join(room.contexts[1], app_url, room.code)
+    expect(rescanned.get_by_text("You are answering as Bob", exact=False)).to_be_visible()
+    expect(rescanned.get_by_text(room.progress)).to_be_visible()
+
+
+def test_dashboard_counts_the_room_and_keeps_single_roles_out(room: Room) -> None:
+    page = room.facilitator
     # The dashboard refreshes on its own (every 3 s): no reload here.
     responses = page.get_by_test_id("stMetric").filter(has_text="Responses")
-    expect(responses).to_contain_text("3", timeout=15_000)
+    expect(responses).to_contain_text("3")
     expect(page.get_by_test_id("stMetric").filter(has_text="Joined")).to_contain_text("3")
     # One person per role: no role is shown on its own (see test_workshop_room for more).
     expect(page.get_by_text("Left out of the per-role results", exact=False)).to_be_visible()
@@ -107,9 +138,27 @@ def test_room_answers_and_facilitator_sees_responses_and_gap(
     expect(heading).to_be_visible()
     assert page.get_by_test_id("stVegaLiteChart").count() >= 2  # no heatmap: roles too small
     expect(page.get_by_text("Ann", exact=True)).to_have_count(1)
+    assert_no_exception(page)
+
+
+def test_participant_table_offers_no_live_formula_download(room: Room) -> None:
+    """The toolbar of the participant table has no "Download as CSV" (formulas would be live)."""
+    page = room.facilitator
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    table.hover()
+    # Hovering shows the table's own toolbar (its search button) but no CSV download.
+    expect(page.get_by_role("button", name=re.compile("^Search")).first).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Download as CSV"))).to_have_count(0)
+    expect(page.get_by_role("button", name="Responses (CSV)")).to_be_visible()  # the safe one
+
+
+def test_reveal_mode_shows_participants_without_names(room: Room) -> None:
+    page = room.facilitator
     page.get_by_text("Reveal mode", exact=False).click()
     wait_idle(page)
-    expect(page.get_by_text("Participant 1", exact=True)).to_have_count(1, timeout=10_000)
+    expect(page.get_by_text("Participant 1", exact=True)).to_have_count(1)
+    expect(page.get_by_text("Ann", exact=True)).to_have_count(0)
     page.screenshot(path=str(Path(tempfile.gettempdir()) / "workshop-dashboard.png"))
     assert_no_exception(page)
 
