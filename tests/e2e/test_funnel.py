@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import assert_no_exception, wait_idle
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
 
-def _metric(page: Page, label: str) -> str:
+def _metric(page: Page, label: str) -> Locator:
     metric = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
-    return metric.get_by_test_id("stMetricValue").inner_text()
+    return metric.get_by_test_id("stMetricValue")
 
 
 def test_uploaded_hubspot_export_drives_the_funnel(page: Page, app_url: str) -> None:
@@ -37,13 +38,16 @@ def test_uploaded_hubspot_export_drives_the_funnel(page: Page, app_url: str) -> 
     breakage = page.get_by_text("Where it breaks:", exact=False)
     expect(breakage).to_be_visible()
     expect(breakage).to_contain_text("→")
-    before = [_metric(page, label) for label in ("Won", "Lost", "Open")]
-    assert before[2] != "0"
+    counts = [_metric(page, label) for label in ("Won", "Lost", "Open")]
+    for count in counts:
+        expect(count).to_have_text(re.compile(r"^[\d,]+$"))
+    expect(counts[2]).not_to_have_text("0")
+    before = [count.inner_text() for count in counts]  # settled: each read a number above
 
     page.get_by_text("Closed in period", exact=True).click()
     wait_idle(page)
     expect(rule_line).to_contain_text("Cohort: Deals won or lost")
-    after = [_metric(page, label) for label in ("Won", "Lost", "Open")]
     # Over the whole range the same deals closed; "Open" is the pipeline open today, not 0.
-    assert after == before
+    for label, value in zip(("Won", "Lost", "Open"), before, strict=True):
+        expect(_metric(page, label)).to_have_text(value)
     assert_no_exception(page)

@@ -15,11 +15,8 @@ from tests.e2e.conftest import assert_no_exception, wait_idle
 BANK = load_bank()
 
 
-def _verdict(page: Any) -> str:
-    alert = page.locator("[data-testid='stAlert']").filter(has_text="to make the number")
-    alert.first.wait_for(timeout=30_000)
-    text: str = alert.first.inner_text()
-    return text
+def _verdict(page: Any) -> Any:
+    return page.locator("[data-testid='stAlert']").filter(has_text="to make the number").first
 
 
 def test_answer_share_and_print(app_url: str, page: Any, tmp_path: Path) -> None:
@@ -40,16 +37,17 @@ def test_answer_share_and_print(app_url: str, page: Any, tmp_path: Path) -> None
         uploader.get_by_test_id("stFileUploaderDropzone").click()
     chooser.value.set_files(str(file))
     wait_idle(page)
-    assert "score 50/100" in _verdict(page)
+    expect(_verdict(page)).to_contain_text("score 50/100", timeout=30_000)
 
     first = BANK.questions[0]
     page.get_by_text(f"5 · {first.levels[4]}").click()
     wait_idle(page)
     # The click reruns only the count and the verdict (fragments): read with a retrying check.
-    alert = page.locator("[data-testid='stAlert']").filter(has_text="to make the number").first
-    expect(alert).not_to_contain_text("score 50/100", timeout=30_000)
-    verdict = _verdict(page)
-    found = re.search(r"At risk to make the number · score (\d+(\.\d)?)/100", verdict)
+    score = re.compile(r"At risk to make the number · score (\d+(\.\d)?)/100")
+    expect(_verdict(page)).to_contain_text(score, timeout=30_000)
+    expect(_verdict(page)).not_to_contain_text("score 50/100")
+    verdict = _verdict(page).inner_text()  # settled by the two checks above
+    found = score.search(verdict)
     assert found and 50 < float(found.group(1)) < 60, verdict
     assert_no_exception(page)
 
@@ -59,8 +57,8 @@ def test_answer_share_and_print(app_url: str, page: Any, tmp_path: Path) -> None
     other = page.context.browser.new_page()
     other.goto(link)
     wait_idle(other)
-    assert other.get_by_text("Answers restored from the share link.").is_visible()
-    assert _verdict(other) == verdict
+    expect(other.get_by_text("Answers restored from the share link.")).to_be_visible()
+    expect(_verdict(other)).to_have_text(verdict)
     assert_no_exception(other)
     other.close()
 
@@ -83,7 +81,7 @@ def test_fill_and_clear_are_not_undone_by_the_next_click(app_url: str, page: Any
     """
     page.goto(f"{app_url}/make_your_number")
     wait_idle(page)
-    assert page.get_by_role("heading", name="Make your number").first.is_visible()
+    expect(page.get_by_role("heading", name="Make your number").first).to_be_visible()
     first, second = BANK.questions[0], BANK.questions[1]
     page.get_by_text(f"4 · {first.levels[3]}").click()
     wait_idle(page)
@@ -95,22 +93,23 @@ def test_fill_and_clear_are_not_undone_by_the_next_click(app_url: str, page: Any
     page.get_by_role("button", name="Fill from my data").click()
     page.get_by_text("Filled from the data").wait_for(timeout=30_000)
     wait_idle(page)
-    filled = pipeline.input_value()
-    assert filled not in ("", "123"), filled
+    expect(pipeline).not_to_have_value("123")
+    expect(pipeline).not_to_have_value("")
+    filled = pipeline.input_value()  # settled by the two checks above
     page.get_by_text(f"2 · {second.levels[1]}").click()  # any other click sends widget values
     wait_idle(page)
-    assert pipeline.input_value() == filled
+    expect(pipeline).to_have_value(filled)
     assert "open_pipeline%3A123~" not in page.url and "open_pipeline%3A123&" not in page.url
 
     page.get_by_text("Load answers or your own question bank").click()
     page.get_by_role("button", name="Clear my answers").click()
     page.get_by_text("No statement is answered yet").wait_for(timeout=30_000)
     wait_idle(page)
-    assert page.locator("[data-testid='stRadio'] input:checked").count() == 0
-    assert pipeline.input_value() == ""
+    expect(page.locator("[data-testid='stRadio'] input:checked")).to_have_count(0)
+    expect(pipeline).to_have_value("")
     page.get_by_text(f"3 · {second.levels[2]}").click()
     wait_idle(page)
-    assert page.locator("[data-testid='stRadio'] input:checked").count() == 1
-    assert pipeline.input_value() == ""
-    assert page.get_by_text(f"1 of {len(BANK.questions)} answered").is_visible()
+    expect(page.locator("[data-testid='stRadio'] input:checked")).to_have_count(1)
+    expect(pipeline).to_have_value("")
+    expect(page.get_by_text(f"1 of {len(BANK.questions)} answered")).to_be_visible()
     assert_no_exception(page)

@@ -169,7 +169,7 @@ def test_wrong_key_shows_only_a_message(app_url: str, page: Any) -> None:
     page.goto(f"{app_url}/workshop?workshop=ABCD2345&key=nope")
     wait_idle(page)
     expect(page.get_by_text("This facilitator link is not valid", exact=False)).to_be_visible()
-    assert page.get_by_test_id("stMetric").count() == 0
+    expect(page.get_by_test_id("stMetric")).to_have_count(0)
     page.goto(f"{app_url}/workshop?workshop=%3Cscript%3E")
     wait_idle(page)
     expect(page.get_by_text("That is not a workshop code", exact=False)).to_be_visible()

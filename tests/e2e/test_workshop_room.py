@@ -102,8 +102,8 @@ def test_small_room_na_vote_and_plan(app_url: str, page: Any, browser: Any) -> N
     expect(page.get_by_text("No role has 3 or more people who answered yet", exact=False)
            ).to_be_visible()
     expect(page.get_by_text("rests on 2 people's answers", exact=False)).to_be_visible()
-    assert page.get_by_text("· lowest:", exact=False).count() == 0
-    assert page.get_by_role("heading", name="Verdict by role").count() == 0
+    expect(page.get_by_text("· lowest:", exact=False)).to_have_count(0)
+    expect(page.get_by_role("heading", name="Verdict by role")).to_have_count(0)
     expect(page.get_by_text(f"2 of {TOTAL} (1 not applicable)", exact=True)).to_have_count(1)
 
     # The plan: the voted action, an owner and a due date.
