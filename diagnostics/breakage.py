@@ -1,13 +1,17 @@
 """Where the funnel breaks: each step measured against a reference rate, ranked by deals lost.
 
-The references: the team's best quartile of reps (each rep's rate shrunk toward the team's first),
-the same filters over the previous period, or target rates typed in. A step loses
-``entered × (reference − actual)`` deals against its reference, valued at what they would have
-become (conversion from the next stage to Won × the average won deal).
+The references: the team's own best quarter (the default: it sees a weakness the whole team
+shares once the team has done better), the team's best quartile of reps (each rep's rate shrunk
+toward the team's first), the same filters over the previous period, or target rates typed in.
+A step loses ``entered × (reference − actual)`` deals against its reference, valued at what they
+would have become (conversion from the next stage to Won × the average won deal), but only when
+the shortfall is beyond chance for the deals behind it (a 95% score test): smaller differences
+read as noise and are not priced. The weakest step (the lowest conversion) is named beside.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from diagnostics import stats
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.errors import DiagnosticsError
 from diagnostics.formatting import format_amount, format_count, format_rate
@@ -29,19 +34,24 @@ from diagnostics.funnel import (
 
 __all__ = [
     "MIN_KNOWN_LOST_SHARE",
+    "MIN_QUARTER_DEALS",
+    "NOISE_CONFIDENCE",
     "PRIOR_DEALS",
     "REFERENCES",
     "Breakage",
     "BreakageReport",
     "Reference",
+    "best_quarter_rates",
     "best_rep_rates",
     "find_breakages",
     "rank_breakages",
+    "starting_targets",
 ]
 
-Reference = Literal["previous", "targets", "best_reps"]
+Reference = Literal["history", "previous", "targets", "best_reps"]
 
 REFERENCES: dict[str, str] = {
+    "history": "the team's own best quarter",
     "best_reps": "the team's best quartile of reps",
     "previous": "the previous period",
     "targets": "your target rates",
@@ -54,6 +64,11 @@ PRIOR_DEALS = 10
 # A gap smaller than this (0.05 points) is not a breakage: targets are typed to 0.1 point and
 # pre-filled with the actual rates rounded that way, which must not read as "1 more deal lost".
 _MIN_RATE_GAP = 0.0005
+# A step is priced in money only when it falls short of its reference beyond chance: the score
+# test at this confidence on the deals that entered it (see stats.side_of_line).
+NOISE_CONFIDENCE = 0.95
+# A quarter in which fewer deals than this entered a step does not set the team's best rate.
+MIN_QUARTER_DEALS = 20
 # "Where it breaks" names a step only when at least this share of the lost deals in scope have a
 # known stage: otherwise the unplaced ones could have dropped out at any step.
 MIN_KNOWN_LOST_SHARE = 0.8
@@ -97,6 +112,7 @@ class Breakage:
     reference_rate: float | None
     lost_opportunities: float | None
     lost_revenue: float | None
+    beyond_noise: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """Return the breakage as a JSON-ready dict (lost opportunities rounded)."""
@@ -108,6 +124,7 @@ class Breakage:
             "lost_revenue": self.lost_revenue,
             "actual_rate": self.actual_rate,
             "reference_rate": self.reference_rate,
+            "beyond_noise": self.beyond_noise,
         }
 
 
@@ -118,12 +135,15 @@ class BreakageReport:
     reference: str
     breakages: tuple[Breakage, ...]
     note: str = ""
+    weakest: Breakage | None = None
 
     @property
     def biggest(self) -> Breakage | None:
         """Return the step losing the most opportunities against the reference, if any loses."""
         for b in self.breakages:
             if b.lost_opportunities is None or round(b.lost_opportunities) <= 0:
+                continue
+            if not b.beyond_noise:
                 continue
             if b.actual_rate is not None and b.reference_rate is not None and (
                 b.reference_rate - b.actual_rate < _MIN_RATE_GAP
@@ -135,6 +155,9 @@ class BreakageReport:
     def sentence(self) -> str:
         """Return one sentence naming the biggest breakage (or why there is none)."""
         b = self.biggest
+        if b is None and not self.note and any(_is_noise(x) for x in self.breakages):
+            return (f"No step falls short of {self.reference} by more than chance explains: "
+                    "the gaps are small for the deals behind them.")
         if b is None:
             return self.note or f"No step loses more deals than {self.reference} would."
         lost = round(b.lost_opportunities or 0)
@@ -151,6 +174,20 @@ class BreakageReport:
             f"instead of {format_rate(b.reference_rate, digits)}){worth}."
         )
 
+    def weakest_sentence(self) -> str:
+        """Return the step with the lowest conversion, in plain words ("" without one).
+
+        Every reference compares the team with itself or a target; this names the step that
+        loses the largest share of its deals, whatever any reference says.
+        """
+        w = self.weakest
+        if w is None or w.actual_rate is None:
+            return ""
+        stop = 1 - w.actual_rate
+        return (f"Weakest step: {w.from_stage} → {w.to_stage}. Of the deals that reach "
+                f"{w.from_stage}, {format_rate(w.actual_rate)} get to {w.to_stage} and "
+                f"{format_rate(stop)} do not (or not yet), the lowest conversion of any step.")
+
     def to_frame(self) -> pd.DataFrame:
         """Return the ranked steps as a display table."""
         return pd.DataFrame(
@@ -165,6 +202,9 @@ class BreakageReport:
                 "Bookings lost vs reference": [
                     format_amount(b.lost_revenue) for b in self.breakages
                 ],
+                "Beyond noise": [
+                    "yes" if b.beyond_noise else "no: within chance" for b in self.breakages
+                ],
             }
         )
 
@@ -178,7 +218,9 @@ def rank_breakages(
 ) -> BreakageReport:
     """Return the funnel's steps measured against reference rates, ranked by deals lost.
 
-    Steps without a reference rate (or without an actual rate) come last, unranked.
+    Steps without a reference rate (or without an actual rate) come last, unranked. A step
+    whose shortfall is within chance (:func:`stats.side_of_line` at :data:`NOISE_CONFIDENCE`,
+    on the deals that entered it) is marked ``beyond_noise=False`` and not priced.
     """
     stages = result.stages
     steps = len(stages) - 1
@@ -192,6 +234,7 @@ def rank_breakages(
         actual = stages[i].next_step_conversion
         ref = reference_rates[i]
         lost = None if ref is None or actual is None else stages[i].reached * (ref - actual)
+        beyond = _beyond_noise(stages[i].reached, actual, ref)
         after = stages[i + 1].reached
         downstream = won / after if after else None
         if downstream is None:
@@ -199,14 +242,90 @@ def rank_breakages(
         revenue = (
             lost * downstream * avg_won_amount
             if lost is not None and downstream is not None and avg_won_amount is not None
+            and beyond
             else None
         )
         items.append(
             Breakage(stages[i].stage, stages[i + 1].stage, stages[i].reached, actual, ref, lost,
-                     revenue)
+                     revenue, beyond)
         )
+    rated = [b for b in items if b.actual_rate is not None and b.entered > 0]
+    weakest = min(rated, key=lambda b: b.actual_rate or 0.0, default=None)
     items.sort(key=lambda b: math.inf if b.lost_opportunities is None else -b.lost_opportunities)
-    return BreakageReport(reference=reference, breakages=tuple(items), note=note)
+    return BreakageReport(reference=reference, breakages=tuple(items), note=note,
+                          weakest=weakest)
+
+
+def _is_noise(b: Breakage) -> bool:
+    """Return True for a real shortfall (not a rounding one) that chance could explain."""
+    if b.beyond_noise or round(b.lost_opportunities or 0) <= 0:
+        return False
+    assert b.actual_rate is not None and b.reference_rate is not None  # lost is set
+    return b.reference_rate - b.actual_rate >= _MIN_RATE_GAP
+
+
+def _beyond_noise(entered: int, actual: float | None, reference: float | None) -> bool:
+    """Return True when ``actual`` on ``entered`` deals is below ``reference`` beyond chance."""
+    if actual is None or reference is None or entered <= 0 or not 0 <= reference <= 1:
+        return False
+    advanced = round(actual * entered)
+    return stats.side_of_line(advanced, entered, reference, NOISE_CONFIDENCE) == -1
+
+
+def _quarters(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """Return the calendar quarters from the one holding ``first`` to the one holding ``last``."""
+    out = []
+    year, q = first.year, (first.month - 1) // 3
+    while dt.date(year, q * 3 + 1, 1) <= last:
+        start = dt.date(year, q * 3 + 1, 1)
+        year, q = (year + 1, 0) if q == 3 else (year, q + 1)
+        out.append((start, dt.date(year, q * 3 + 1, 1) - dt.timedelta(days=1)))
+    return out
+
+
+def best_quarter_rates(
+    dataset: Dataset, filters: Filters, rule: Rule = "furthest",
+    min_deals: int = MIN_QUARTER_DEALS,
+) -> list[float | None]:
+    """Return, per step, the team's best rate in any calendar quarter up to the period's end.
+
+    Same filters and counting rule, one quarter at a time from the first quarter of the data; a
+    quarter counts for a step only when at least ``min_deals`` deals entered the step in it. None
+    for a step no quarter qualifies for. This is the reference that sees a weakness the whole team
+    shares, as soon as the team has done better at that step before.
+    """
+    names = [s.stage for s in compute_funnel(dataset, filters, rule).stages]
+    first, last = dataset.date_range()
+    end = min(filters.end or last, last)
+    best: dict[str, float] = {}
+    for start, stop in _quarters(first, end):
+        for stage in compute_funnel(dataset, filters.with_period(start, stop), rule).stages:
+            rate = stage.next_step_conversion
+            if rate is not None and stage.reached >= min_deals:
+                best[stage.stage] = max(rate, best.get(stage.stage, 0.0))
+    return [best.get(name) for name in names[:-1]]
+
+
+def starting_targets(
+    dataset: Dataset, filters: Filters, rule: Rule, result: FunnelResult, min_count: int = 5,
+    reps: pd.DataFrame | None = None,
+) -> list[float | None]:
+    """Return target rates to start editing from: the team's best quarter, else its best reps.
+
+    A step with neither keeps its actual rate. Starting from the actual rates would only chart
+    rounding noise; these start from what the team has shown it can do.
+    """
+    history = best_quarter_rates(dataset, filters, rule)
+    if reps is None:
+        reps = rep_transitions(dataset, filters, rule, min_count)
+    best = best_rep_rates(reps)
+    actual = result.next_rates()
+    out: list[float | None] = []
+    for i, rate in enumerate(actual):
+        candidates = [r for r in (history[i] if i < len(history) else None,
+                                  best[i] if i < len(best) else None) if r is not None]
+        out.append(round(candidates[0], 3) if candidates else rate)
+    return out
 
 
 def _product(rates: Sequence[float | None]) -> float | None:
@@ -222,7 +341,7 @@ def find_breakages(
     dataset: Dataset,
     filters: Filters,
     rule: Rule = "furthest",
-    reference: Reference = "best_reps",
+    reference: Reference = "history",
     targets: Sequence[float | None] | None = None,
     min_count: int = 5,
     result: FunnelResult | None = None,
@@ -231,11 +350,12 @@ def find_breakages(
 ) -> BreakageReport:
     """Return the funnel's steps ranked by deals lost against the chosen reference.
 
-    ``previous`` compares with the period of equal length just before (dates needed), ``targets``
-    with the rates typed in (one per step, None to skip a step), ``best_reps`` with the 75th
-    percentile of reps having at least ``min_count`` deals at a step (see
-    :func:`best_rep_rates`). ``result``, ``reps`` and ``avg_won_amount`` may be passed when already
-    computed for the same filters and rule, to save the queries.
+    ``history`` (the default) compares with the team's best quarter (see
+    :func:`best_quarter_rates`), ``previous`` with the period of equal length just before (dates
+    needed), ``targets`` with the rates typed in (one per step, None to skip a step),
+    ``best_reps`` with the 75th percentile of reps having at least ``min_count`` deals at a step
+    (see :func:`best_rep_rates`). ``result``, ``reps`` and ``avg_won_amount`` may be passed
+    when already computed for the same filters and rule, to save the queries.
     """
     result = result or compute_funnel(dataset, filters, rule)
     steps = max(len(result.stages) - 1, 0)
@@ -246,12 +366,12 @@ def find_breakages(
         )
     note = ""
     if reference == "targets":
-        rates = list(targets or [])
-        if len(rates) != steps:
-            raise DiagnosticsError(f"Give one target rate per step ({steps}), got {len(rates)}.")
-        for r in rates:
-            if r is not None and not 0 <= r <= 1:
-                raise DiagnosticsError(f"A target rate must be between 0 and 1, got {r}.")
+        rates = _checked_targets(targets, steps)
+    elif reference == "history":
+        rates = best_quarter_rates(dataset, filters, rule)
+        if all(r is None for r in rates):
+            note = (f"No quarter has {MIN_QUARTER_DEALS} or more deals at a step to set the "
+                    "team's best: compare with the best reps or type targets.")
     elif reference == "previous":
         before = filters.previous_period()
         if before is None:
@@ -280,6 +400,17 @@ def find_breakages(
     if avg_won_amount is None:
         avg_won_amount = headline_metrics(dataset, filters).avg_won_amount
     return rank_breakages(result, rates, avg_won_amount, label, note)
+
+
+def _checked_targets(targets: Sequence[float | None] | None, steps: int) -> list[float | None]:
+    """Return the typed target rates; raises DiagnosticsError unless one per step, in [0, 1]."""
+    rates = list(targets or [])
+    if len(rates) != steps:
+        raise DiagnosticsError(f"Give one target rate per step ({steps}), got {len(rates)}.")
+    for r in rates:
+        if r is not None and not 0 <= r <= 1:
+            raise DiagnosticsError(f"A target rate must be between 0 and 1, got {r}.")
+    return rates
 
 
 def _unplaced_note(result: FunnelResult) -> str | None:

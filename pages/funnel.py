@@ -31,9 +31,10 @@ view = st.radio("View", views.VIEWS, horizontal=True, label_visibility="collapse
 
 reps = views.reps_view(dataset, choice, keep) if view == "Reps" else None
 if view == "Where it breaks":
-    views.reference_picker(result, keep)
+    views.reference_picker(dataset, choice, result, keep)
 report = views.breakages(dataset, choice, result, metrics, keep, reps)
-sentence_box.info(f"Where it breaks: {escape_markdown(report.sentence())}",
+sentence_box.info(f"Where it breaks: {escape_markdown(report.sentence())}  \n"
+                  f"{escape_markdown(report.weakest_sentence())}",
                   icon=":material/troubleshoot:")
 
 if view == "Where it breaks" and result.total and report.breakages:

@@ -73,15 +73,20 @@ def reps_view(dataset: Dataset, choice: FunnelChoice, keep: KeptWidgets) -> pd.D
     return reps
 
 
-def reference_picker(result: fn.FunnelResult, keep: KeptWidgets) -> None:
-    """Show the choice of reference and, for targets, the editable target rates."""
+def reference_picker(dataset: Dataset, choice: FunnelChoice, result: fn.FunnelResult,
+                     keep: KeptWidgets) -> None:
+    """Show the choice of reference and, for targets, the editable target rates.
+
+    Targets start from the team's best quarter (else its best reps), not from the actual rates.
+    """
     reference = st.radio("Compare each step with", list(bk.REFERENCES), horizontal=True,
                          format_func=bk.REFERENCES.get,
-                         **keep("reference", "best_reps", bk.REFERENCES))
+                         **keep("reference", "history", bk.REFERENCES))
     if reference == "targets":
+        start = keep.get("targets") or bk.starting_targets(
+            dataset, choice.filters, choice.rule, result, keep.get("min_count", 5))
         edited = st.data_editor(
-            fn.rates_frame(result.transition_labels(),
-                           keep.get("targets") or result.next_rates(), TARGETS),
+            fn.rates_frame(result.transition_labels(), start, TARGETS),
             disabled=["Step"], hide_index=True, key=keep.prefix + "targets",
         )
         keep.set("targets", fn.rates_from_frame(edited, TARGETS))
@@ -91,7 +96,7 @@ def breakages(dataset: Dataset, choice: FunnelChoice, result: fn.FunnelResult,
               metrics: fn.HeadlineMetrics, keep: KeptWidgets,
               reps: pd.DataFrame | None) -> bk.BreakageReport:
     """Return the steps ranked against the reference picked (best reps unless changed)."""
-    reference = keep.get("reference", "best_reps")
+    reference = keep.get("reference", "history")
     with stop_on_error():
         report = bk.find_breakages(
             dataset, choice.filters, choice.rule, reference,

@@ -82,8 +82,9 @@ def register(sub: Any) -> None:
     funnel.add_argument("--stale-days", type=int, default=60, help="days without change (60)")
     funnel.add_argument(
         "--reference",
-        choices=("previous", "best_reps"),
-        help="breakage reference: previous period (default with --from and --to) or best reps",
+        choices=("history", "previous", "best_reps"),
+        help="breakage reference: the team's best quarter (default), the previous period or the "
+             "best reps",
     )
     funnel.add_argument("--json", action="store_true", help="print one line of JSON")
     funnel.set_defaults(func=run_funnel)
@@ -137,9 +138,7 @@ def run_funnel(args: argparse.Namespace) -> int:
     dataset = _load(args.file, args.mapping)
     filters = _filters(args)
     result, metrics = funnel_with_metrics(dataset, filters, args.rule, args.stale_days)
-    reference: Reference = args.reference or (
-        "previous" if args.start and args.end else "best_reps"
-    )
+    reference: Reference = args.reference or "history"
     report = find_breakages(dataset, filters, args.rule, reference, result=result)
     biggest = report.biggest
     payload: dict[str, Any] = {
@@ -148,6 +147,7 @@ def run_funnel(args: argparse.Namespace) -> int:
         **metrics.to_json(),
         "biggest_breakage": biggest.to_json() if biggest else None,
         "breakage_reference": report.reference,
+        "weakest_step": report.weakest_sentence() or None,
         "breakage_sentence": report.sentence(),
         "caveat": counting_caveat(dataset, filters, result),
         "provisional": provisional_note(metrics, filters),

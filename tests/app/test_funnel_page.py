@@ -60,8 +60,13 @@ def _captions(at: AppTest) -> str:
     return shown("\n".join(str(c.value) for c in at.caption))
 
 
-def _breakage(at: AppTest) -> str:
+def _headline(at: AppTest) -> str:
     return next(shown(i.body) for i in at.info if str(i.body).startswith("Where it breaks:"))
+
+
+def _breakage(at: AppTest) -> str:
+    """Return the first line of the headline: the breakage against the reference."""
+    return _headline(at).split("\n")[0].rstrip()
 
 
 def test_page_shows_the_funnel_the_rule_and_the_breakage(open_page: OpenPage) -> None:
@@ -119,6 +124,8 @@ def test_reps_view_shows_the_heatmap(open_page: OpenPage) -> None:
     assert at.slider(key=FUNNEL_WIDGET_PREFIX + "min_count").value == 5
     assert "Grey cells had too few deals" in _captions(at)
     at.slider(key=FUNNEL_WIDGET_PREFIX + "min_count").set_value(50).run()
+    _view(at, "Where it breaks")
+    at.radio(key=FUNNEL_WIDGET_PREFIX + "reference").set_value("best_reps").run()
     # Nobody has 50 deals: the best-quartile reference has nothing to compare with.
     assert "Too few reps have 50 or more deals" in _breakage(at)
 
@@ -168,10 +175,21 @@ def test_breakage_against_typed_targets(open_page: OpenPage) -> None:
     at.radio(key=FUNNEL_WIDGET_PREFIX + "reference").set_value("targets").run()
     assert not at.exception
     assert FUNNEL_WIDGET_PREFIX + "targets" in at.session_state
-    # Targets start at the actual rates: nothing loses more than itself.
+    # Targets start from the team's best quarter, else its best reps; this small team has
+    # neither (quarters under 20 deals, two reps), so they start at the actual rates.
     assert _breakage(at) == (
         "Where it breaks: No step loses more deals than your target rates would."
     )
+
+
+def test_headline_names_the_weakest_step_beside_the_breakage(open_page: OpenPage) -> None:
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
+    # The default reference is the team's own best quarter; this data has too few deals a
+    # quarter for one, and says so. Lead → Demo converts 9 in 20 (45%), the lowest.
+    assert _breakage(at).startswith("Where it breaks: No quarter has 20 or more deals")
+    assert _headline(at).endswith(
+        "Weakest step: Lead → Demo. Of the deals that reach Lead, 45% get to Demo and 55% do "
+        "not (or not yet), the lowest conversion of any step.")
 
 
 def test_planner_inputs_drive_the_reverse_funnel(open_page: OpenPage) -> None:
@@ -269,5 +287,8 @@ def test_no_deals_shows_dashes_not_errors(open_page: OpenPage) -> None:
 
 def test_page_runs_on_the_bundled_sample(open_page: OpenPage) -> None:
     at = open_page("pages/funnel.py")
-    assert _breakage(at).startswith("Where it breaks:")
+    # The sample's team-wide weak step, Demo → Trial, got worse lately: the team's own best
+    # quarter sees it, and it is also the weakest step.
+    assert _breakage(at).startswith("Where it breaks: Demo → Trial loses")
+    assert "Weakest step: Demo → Trial." in _headline(at)
     assert "Counting rule: furthest stage reached." in _captions(at)

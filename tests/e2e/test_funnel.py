@@ -37,7 +37,8 @@ def test_uploaded_hubspot_export_drives_the_funnel(page: Page, app_url: str) -> 
     expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
     breakage = page.get_by_text("Where it breaks:", exact=False)
     expect(breakage).to_be_visible()
-    expect(breakage).to_contain_text("→")
+    expect(breakage).to_contain_text("Demo → Trial loses")
+    expect(breakage).to_contain_text("Weakest step: Demo → Trial.")
     counts = [_metric(page, label) for label in ("Won", "Lost", "Open")]
     for count in counts:
         expect(count).to_have_text(re.compile(r"^[\d,]+$"))

@@ -336,7 +336,8 @@ def test_funnel_command_prints_the_documented_json(
     data = _two_quarters()
     monkeypatch.setattr(cli_funnel, "_load", lambda file, mapping: data)
     args = _parser().parse_args(
-        ["funnel", "deals.csv", "--from", "2026-04-01", "--to", "2026-06-30", "--json"]
+        ["funnel", "deals.csv", "--from", "2026-04-01", "--to", "2026-06-30", "--reference",
+         "previous", "--json"]
     )
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
@@ -348,8 +349,10 @@ def test_funnel_command_prints_the_documented_json(
         assert key in out
     assert out["biggest_breakage"] == {
         "from_stage": "Lead", "to_stage": "Demo", "lost_opportunities": 4, "lost_revenue": None,
-        "actual_rate": 0.4, "reference_rate": 0.8,
+        "actual_rate": 0.4, "reference_rate": 0.8, "beyond_noise": True,
     }
+    # Lead → Demo converts 40%, Demo → Proposal 0%: the weakest step, named in plain words.
+    assert out["weakest_step"].startswith("Weakest step: Demo → Proposal.")
     assert out["rule"]["counting"] == "furthest" and out["rule"]["cohort"] == "created"
     assert "furthest stage reached" in out["rule"]["description"]
     assert out["caveat"] is None  # nothing was lost
