@@ -37,8 +37,13 @@ def test_uploaded_hubspot_export_drives_the_funnel(page: Page, app_url: str) -> 
     expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
     breakage = page.get_by_text("Where it breaks:", exact=False)
     expect(breakage).to_be_visible()
-    expect(breakage).to_contain_text("Demo → Trial loses")
-    expect(breakage).to_contain_text("Weakest step: Demo → Trial.")
+    # The default reference, the team's own best quarter, sees the weakness the whole team
+    # shares; the weakest step is named beside it in plain words.
+    expect(breakage).to_contain_text(
+        "Demo → Trial loses 173 more deals than the team's own best quarter would "
+        "(50% converting instead of 56%)")
+    expect(breakage).to_contain_text(
+        "Weakest step: Demo → Trial. Of the deals that reach Demo, 50% get to Trial")
     counts = [_metric(page, label) for label in ("Won", "Lost", "Open")]
     for count in counts:
         expect(count).to_have_text(re.compile(r"^[\d,]+$"))
@@ -51,4 +56,14 @@ def test_uploaded_hubspot_export_drives_the_funnel(page: Page, app_url: str) -> 
     # Over the whole range the same deals closed; "Open" is the pipeline open today, not 0.
     for label, value in zip(("Won", "Lost", "Open"), before, strict=True):
         expect(_metric(page, label)).to_have_text(value)
+
+    # Against the best quartile of reps the headline names another step (a spread between
+    # reps), and the weakest step stays in view beside it.
+    page.get_by_text("Where it breaks", exact=True).click()
+    wait_idle(page)
+    page.get_by_text("the team's best quartile of reps", exact=True).click()
+    wait_idle(page)
+    expect(breakage).to_contain_text("than the team's best quartile of reps would")
+    expect(breakage).not_to_contain_text("Demo → Trial loses")
+    expect(breakage).to_contain_text("Weakest step: Demo → Trial.")
     assert_no_exception(page)
