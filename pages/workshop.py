@@ -7,20 +7,17 @@ so reopening the link resumes); ``/workshop?workshop=CODE&key=KEY`` the facilita
 
 import streamlit as st
 
-from diagnostics.errors import DiagnosticsError
 from ui import workshop_dashboard as dashboard
 from ui import workshop_views as views
+from ui.errors import stop_on_error
 from ui.frame import require_router
 
 require_router()
 st.title("Workshop")
 
 params = st.query_params
-try:
+with stop_on_error():
     views.store()
-except DiagnosticsError as err:
-    st.error(str(err))
-    st.stop()
 
 if "workshop" not in params:
     st.write(

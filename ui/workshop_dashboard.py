@@ -18,7 +18,9 @@ from diagnostics.errors import DiagnosticsError
 from diagnostics.export import to_csv_bytes, to_excel_bytes
 from diagnostics.formatting import format_number as _fmt
 from ui import state
-from ui.workshop_views import F, _plain, content, store
+from ui.errors import show_error
+from ui.text import escape_markdown
+from ui.workshop_views import F, content, store
 
 P = state.WORKSHOP_PLAN_PREFIX
 
@@ -55,13 +57,13 @@ def render_facilitator(raw_code: str, key: str | None) -> None:
     try:
         workshop = ws.authorise(store(), raw_code, key)
     except DiagnosticsError as err:
-        st.error(str(err))
+        show_error(err)
         return
     assert key is not None  # authorise refuses a missing key
     state.session_dict(state.WORKSHOP_KEYS)[workshop.code] = key
-    st.subheader(_plain(workshop.title))
+    st.subheader(escape_markdown(workshop.title))
     st.caption(
-        f"Facilitator view · {_plain(workshop.client)} · "
+        f"Facilitator view · {escape_markdown(workshop.client)} · "
         f"{'open for answers' if workshop.is_open else 'closed'} · keep this page's link private:"
         " it holds your facilitator key."
     )
@@ -146,11 +148,11 @@ def _dashboard(code: str, key: str) -> None:
     try:
         summary = _summary(code, key)
     except DiagnosticsError as err:
-        st.error(str(err))
+        show_error(err)
         return
     notice = st.session_state.pop(state.WORKSHOP_NOTICE, None)
     if notice:
-        st.error(_plain(notice))
+        st.error(escape_markdown(notice))
     reveal = bool(st.session_state.get(state.WORKSHOP_REVEAL))
     v = summary.verdict
     cols = st.columns(4)
@@ -218,8 +220,8 @@ def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content)
         roles = (f" · lowest: {summary.group_label(w.lowest_role)}, highest: "
                  f"{summary.group_label(w.highest_role)}" if w.lowest_role and w.highest_role
                  else "")
-        st.markdown(f"- {_plain(w.statement)}  \n  mean {_fmt(w.mean)} · spread "
-                    f"{_fmt(w.spread, '.2f')} · {w.answers} answers{_plain(roles)}")
+        st.markdown(f"- {escape_markdown(w.statement)}  \n  mean {_fmt(w.mean)} · spread "
+                    f"{_fmt(w.spread, '.2f')} · {w.answers} answers{escape_markdown(roles)}")
     rows = [{"Role": r.role_label, "Responses": r.responses,
              "Verdict": r.verdict.label if r.verdict else "—",
              "Score": _fmt(r.verdict.score if r.verdict else None, ".0f")} for r in summary.roles]
@@ -246,7 +248,7 @@ def _render_votes(summary: ws.WorkshopSummary, bank: ws.Content) -> None:
     st.markdown("#### The room's vote and the plan")
     if summary.plan:
         st.markdown("\n".join(
-            f"- **{_plain(p.action)}** · owner {_plain(p.owner)} · due "
+            f"- **{escape_markdown(p.action)}** · owner {escape_markdown(p.owner)} · due "
             f"{p.due.isoformat() if p.due else 'no date'} · {p.votes} "
             f"vote{'s' if p.votes != 1 else ''}" for p in summary.plan
         ))
@@ -258,7 +260,8 @@ def _render_change(summary: ws.WorkshopSummary) -> None:
     change = summary.baseline
     if change is None:
         return
-    st.markdown(f"#### Change since {_plain(change.title)} ({ws.format_code(change.code)})")
+    title = escape_markdown(change.title)
+    st.markdown(f"#### Change since {title} ({ws.format_code(change.code)})")
     st.dataframe(pd.DataFrame([
         {"Dimension": d.name, "Then": _fmt(d.before), "Now": _fmt(d.after),
          "Change": "—" if d.change is None else f"{d.change:+.1f}"} for d in change.dimensions
@@ -315,7 +318,8 @@ def _render_plan_editor(code: str, key: str) -> None:
         due.date_input("Due", value=None, key=P + "due", min_value=dt.date(2000, 1, 1))
         st.form_submit_button("Add to the plan", on_click=_add_to_plan, args=(code, key))
     for item in summary.plan:
-        if st.button(f"Remove “{_plain(item.action)}”", key=P + "remove_" + item.question_id):
+        label = f"Remove “{escape_markdown(item.action)}”"
+        if st.button(label, key=P + "remove_" + item.question_id):
             ws.remove_plan_item(store(), code, key, item.question_id)
             st.rerun()
 
@@ -344,9 +348,9 @@ def _render_retake(code: str, key: str) -> None:
             st.button("Link as baseline", key=P + "link", on_click=_link, args=(code, key))
         return
     if change.actions:
-        st.markdown(f"#### The plan of {_plain(change.title)}: which actions were done?")
+        st.markdown(f"#### The plan of {escape_markdown(change.title)}: which actions were done?")
         for item in change.actions:
-            st.checkbox(f"{_plain(item.action)} (owner {_plain(item.owner)})",
+            st.checkbox(f"{escape_markdown(item.action)} (owner {escape_markdown(item.owner)})",
                         value=bool(item.done), key=P + "done_" + item.question_id,
                         on_change=_mark_done, args=(code, key, item.question_id))
 

@@ -14,7 +14,7 @@ from diagnostics.workshop_store import WorkshopStore, configured_location, open_
 from ui import state
 from ui.device import remembered_token
 from ui.errors import show_error
-from ui.text import escape_markdown as _plain
+from ui.text import escape_markdown
 
 F = state.WORKSHOP_FORM_PREFIX
 A = state.WORKSHOP_ANSWER_PREFIX
@@ -93,7 +93,7 @@ def _render_held() -> None:
         except DiagnosticsError:
             held.pop(code, None)
             continue
-        label = (f"{_plain(workshop.title)} · {_plain(workshop.client)} · "
+        label = (f"{escape_markdown(workshop.title)} · {escape_markdown(workshop.client)} · "
                  f"{ws.format_code(code)} ({workshop.status})")  # button labels are Markdown
         if st.button(label, key=F + "open_" + code):
             _go(workshop=code, key=key)
@@ -132,8 +132,9 @@ def render_participant(raw_code: str, token: str | None) -> None:
         if st.button("Back to the start", key=F + "back"):
             _go()
         return
-    st.subheader(_plain(workshop.title))
-    st.caption(f"Workshop for {_plain(workshop.client)} · code {ws.format_code(workshop.code)}")
+    st.subheader(escape_markdown(workshop.title))
+    client = escape_markdown(workshop.client)
+    st.caption(f"Workshop for {client} · code {ws.format_code(workshop.code)}")
     tokens = state.session_dict(state.WORKSHOP_PARTICIPANT)
     token = token or tokens.get(workshop.code)
     participant = ws.resume(store(), workshop.code, token)
@@ -151,7 +152,8 @@ def render_participant(raw_code: str, token: str | None) -> None:
     if st.query_params.get("p") != token:
         st.query_params["p"] = token
     st.info(
-        f"You are answering as **{_plain(participant.name)}** ({ws.role_label(participant.role)})."
+        f"You are answering as **{escape_markdown(participant.name)}** "
+        f"({ws.role_label(participant.role)})."
         " Each answer is saved the moment you give it. To come back later on this device, open"
         " the workshop link again: this browser remembers your place (so does this page's own"
         " link; keep it to yourself, whoever opens it answers as you). Nobody else sees your"
@@ -160,7 +162,7 @@ def render_participant(raw_code: str, token: str | None) -> None:
     )
     notice = st.session_state.pop(state.WORKSHOP_NOTICE, None)
     if notice:
-        st.error(_plain(notice))  # it quotes the workshop title, which is the facilitator's text
+        st.error(escape_markdown(notice))  # it quotes the workshop title, the facilitator's text
     if not workshop.is_open:
         st.warning("This workshop is closed: it takes no more answers. Thank you for taking part.")
     _render_questions(workshop, token)
@@ -248,7 +250,7 @@ def _render_questions(workshop: ws.Workshop, token: str) -> None:
         page = max(0, min(len(sections) - 1, int(st.session_state.get(state.WORKSHOP_PAGE, 0))))
         title, ids = sections[page]
         done = sum(1 for q in ids if q in saved)
-        st.markdown(f"#### {_plain(title)}")
+        st.markdown(f"#### {escape_markdown(title)}")
         st.caption(f"Section {page + 1} of {len(sections)} · {done} of {len(ids)} answered here")
         for qid in ids:
             _render_question(bank, qid, saved, workshop.code, token, disabled)
@@ -259,7 +261,7 @@ def _render_questions(workshop: ws.Workshop, token: str) -> None:
                        on_click=_turn_page, args=(1, len(sections)), width="stretch")
     else:
         for title, ids in sections:
-            st.markdown(f"#### {_plain(title)}")
+            st.markdown(f"#### {escape_markdown(title)}")
             for qid in ids:
                 _render_question(bank, qid, saved, workshop.code, token, disabled)
     if ws.MAKE_YOUR_NUMBER in workshop.instruments:
@@ -289,6 +291,6 @@ def _render_vote(workshop: ws.Workshop, token: str, disabled: bool) -> None:
                f"the plan. You chose {len(votes)} of {ws.MAX_VOTES}.")
     full = len(votes) >= ws.MAX_VOTES
     for s in shown:
-        st.checkbox(_plain(s.action), value=s.id in votes, key=V + s.id,
+        st.checkbox(escape_markdown(s.action), value=s.id in votes, key=V + s.id,
                     on_change=_vote, args=(workshop.code, token, s.id),
                     disabled=disabled or (full and s.id not in votes))
