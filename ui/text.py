@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["escape_markdown"]
+__all__ = ["WORD_JOINER", "escape_markdown"]
 
 # CommonMark lets a backslash escape any ASCII punctuation, and the escaped character always shows
 # as itself: escaping all of it also covers Streamlit's extras ($ for LaTeX, :icon: and :red[…]).
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # A line break would end a list item, start a heading or a table row: one line is shown instead.
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+# GitHub-flavoured Markdown turns a bare address (http://…, www.…, name@host) into a link after the
+# escapes are resolved, so a backslash cannot stop it. An invisible word joiner after "http",
+# "www" or "@" breaks the pattern and leaves the text reading as typed.
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(https?(?=:)|www(?=\.)|@)", re.IGNORECASE)
 
 
 def escape_markdown(text: object) -> str:
     """Return ``text`` (any value, shown with ``str``) escaped to read literally as Markdown."""
-    return _PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(text)))
+    one_line = _LINE_BREAKS.sub(" ", str(text))
+    return _PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(rf"\1{WORD_JOINER}", one_line))

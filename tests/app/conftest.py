@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui.text import WORD_JOINER
+
 ROOT = Path(__file__).resolve().parents[2]
 # The title each page shows first (the home page's title goes on with a subtitle).
 TITLES = {
@@ -27,8 +29,8 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def shown(markdown: object) -> str:
-    """Return Markdown source as it reads on screen: backslash escapes removed."""
-    return _ESCAPED.sub(r"\1", str(markdown))
+    """Return Markdown source as it reads on screen: escapes and invisible word joiners removed."""
+    return _ESCAPED.sub(r"\1", str(markdown)).replace(WORD_JOINER, "")
 
 
 def _open_page(

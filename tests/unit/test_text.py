@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from ui.text import escape_markdown
+from ui.text import WORD_JOINER, escape_markdown
 
 PAYLOADS = [
     "![x](http://evil.example/x.png)",
@@ -32,7 +32,7 @@ def test_every_markdown_character_is_escaped_and_reads_back_as_typed(text: str) 
     # CommonMark (which Streamlit's Markdown follows) shows a backslash-escaped ASCII punctuation
     # character as itself, and nothing escaped can open a link, image, emphasis, code or HTML.
     escaped = escape_markdown(text)
-    assert re.sub(r"\\(.)", r"\1", escaped) == text
+    assert re.sub(r"\\(.)", r"\1", escaped).replace(WORD_JOINER, "") == text
     bare = re.sub(r"\\.", "", escaped)
     assert not set(bare) & set(string.punctuation), bare
 
@@ -46,4 +46,21 @@ def test_line_breaks_become_spaces_and_any_value_is_shown(text: object, expected
 
 def test_nothing_that_starts_markdown_is_left_bare() -> None:
     escaped = escape_markdown("![x](http://e.example)")
-    assert escaped == "\\!\\[x\\]\\(http\\:\\/\\/e\\.example\\)"
+    assert escaped == f"\\!\\[x\\]\\(http{WORD_JOINER}\\:\\/\\/e\\.example\\)"
+
+
+# GFM's autolink rule (as remark-gfm applies it): an address after the start, a space or a
+# punctuation mark, or a mail address, becomes a link even when every character is escaped.
+_URL = re.compile(r"(?:^|(?<=[\s\W]))(?:https?://|www\.)[-.\w]+\.\w", re.IGNORECASE)
+_MAIL = re.compile(r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+")
+
+
+@pytest.mark.parametrize("text", [
+    "http://evil.example/x.png", "see https://evil.example", "(www.evil.example)",
+    "HTTP://EVIL.EXAMPLE", "ann@evil.example", "mailto:ann@evil.example",
+])
+def test_bare_addresses_cannot_become_links_once_the_escapes_are_resolved(text: str) -> None:
+    assert _URL.search(text) or _MAIL.search(text)  # the rule would link the raw text
+    resolved = re.sub(r"\\(.)", r"\1", escape_markdown(text))
+    assert not _URL.search(resolved) and not _MAIL.search(resolved), resolved
+    assert resolved.replace(WORD_JOINER, "") == text
