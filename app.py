@@ -3,10 +3,10 @@
 import streamlit as st
 
 from diagnostics.memory import use_system_allocator
-from ui.frame import render_sidebar
+from ui.frame import FAVICON, render_sidebar
 
 use_system_allocator()
-st.set_page_config(page_title="Make Your Number", page_icon=":material/trending_up:", layout="wide")
+st.set_page_config(page_title="Make Your Number", page_icon=FAVICON, layout="wide")
 
 home = st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)
 workshop = st.Page("pages/workshop.py", title="Workshop", icon=":material/groups:")

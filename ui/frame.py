@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from ui.state import DATASET, ROUTED
 from ui.text import escape_markdown
+
+# The browser tab's icon, served by the app itself: a Material icon as page icon is fetched by
+# every viewer's browser from Google's font server.
+FAVICON = str(Path(__file__).resolve().parent / "assets" / "favicon.png")
 
 
 def require_router() -> None:
