@@ -17,7 +17,8 @@ from tests.hostile_files import BOMBS, PEAK_ALLOWANCE_MB, UPLOAD_BUDGET_MB, host
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["pages/home.py", "pages/data.py", "pages/funnel.py", "pages/quadrant.py",
-         "pages/make_your_number.py", "pages/leadership.py", "pages/workshop.py"]
+         "pages/forecast.py", "pages/make_your_number.py", "pages/leadership.py",
+         "pages/workshop.py"]
 GROUP = 8
 GROUPS = [names()[i:i + GROUP] for i in range(0, len(names()), GROUP)]
 
