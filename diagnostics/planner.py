@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from diagnostics.cohorts import RateCohort, rate_cohort
 from diagnostics.dataset import MEETING_WORDS, Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
 from diagnostics.formatting import DASH, format_amount, format_per_day, format_rate
@@ -472,6 +473,15 @@ class PlanInputs:
     reps: int
     activity_rate: float | None
     description: str
+    # The deals the win rate and step rates come from (cohorts that have had time to close).
+    rate_cohort: RateCohort | None = None
+
+    def rates_caption(self) -> str:
+        """Return the sentence naming where the rates, deal size and pipeline come from."""
+        if self.rate_cohort is None:
+            return f"Rates, deal size, win rate and pipeline come from: {self.description}"
+        return (f"{self.rate_cohort.sentence()} Deal size and open pipeline: "
+                f"{self.description}")
 
     def step_labels(self) -> list[str]:
         """Return "From → To" for every step, top first."""
@@ -488,7 +498,7 @@ class PlanInputs:
         data's values when it changes, so no input shows an old period's figure.
         """
         return (self.description, self.stages, self.rates, self.deal_size, self.win_rate,
-                self.pipeline, self.reps, self.activity_rate)
+                self.pipeline, self.reps, self.activity_rate, self.rate_cohort)
 
 
 def plan_inputs_from_data(
@@ -500,9 +510,11 @@ def plan_inputs_from_data(
 ) -> PlanInputs:
     """Return the stages, conversions, deal size, win rate, pipeline and reps of the filtered data.
 
-    The activity conversion is first-stage opportunities per activity logged by the same reps in
-    the same dates (None without activities). ``result`` and ``metrics`` may be passed when
-    already computed for the same filters and rule.
+    The win rate and the step conversions come from the deals that have had time to close
+    (:func:`diagnostics.cohorts.rate_cohort`), not from a cohort still largely open. The
+    activity conversion is first-stage opportunities per activity logged by the same reps in the
+    same dates (None without activities). ``result`` and ``metrics`` may be passed when already
+    computed for the same filters and rule.
     """
     result = result or compute_funnel(dataset, filters, rule)
     metrics = metrics or headline_metrics(dataset, filters)
@@ -528,13 +540,19 @@ def plan_inputs_from_data(
         activities = int(act_row[0])
         if activities and result.stages[0].reached:
             activity_rate = result.stages[0].reached / activities
+    cohort = rate_cohort(dataset, filters)
+    rated, rated_metrics = result, metrics
+    if cohort.filters != filters:
+        rated = compute_funnel(dataset, cohort.filters, rule)
+        rated_metrics = headline_metrics(dataset, cohort.filters)
     return PlanInputs(
         stages=tuple(s.stage for s in result.stages),
-        rates=tuple(result.next_rates()),
+        rates=tuple(rated.next_rates()),
         deal_size=metrics.avg_won_amount,
-        win_rate=metrics.win_rate,
+        win_rate=rated_metrics.win_rate,
         pipeline=metrics.open_pipeline,
         reps=reps,
         activity_rate=activity_rate,
         description=result.description,
+        rate_cohort=cohort,
     )

@@ -65,6 +65,7 @@ __all__ = [
     "load_bank",
     "load_bank_from_text",
     "numbers_from_dataset",
+    "numbers_source",
     "parse_answers_file",
     "score_answers",
     "score_text",
@@ -1155,19 +1156,24 @@ def _rule_lines(bank: Bank, dims: Sequence[DimensionScore], s: _Steps) -> tuple[
 def numbers_from_dataset(dataset: Dataset, target: float | None = None) -> dict[str, float]:
     """Return the numbers the data can supply: win rate, deal size, pipeline, reps, productivity.
 
+    The win rate comes from the deals that have had time to close (:func:`numbers_source` says
+    which), not from young deals still largely open.
     Ramped reps counts reps with a win in the last 90 days of the data; deals per rep per month
     is their won deals in those 90 days ÷ 3. The forecast of the quarter still being played
     adds closed so far, expected bookings and the chance of ``target`` (without one, the
     bookings of the quarter before stand in as the target); data that cannot support a
     forecast leaves them out.
     """
+    from diagnostics.cohorts import rate_cohort
     from diagnostics.dataset import Filters
     from diagnostics.forecast import forecast_check
     from diagnostics.funnel import headline_metrics
 
     metrics = headline_metrics(dataset, Filters())
+    rated = rate_cohort(dataset, Filters()).filters
     out: dict[str, Any] = {}
-    win_rate = _get(metrics, "win_rate")
+    win_rate = _get(metrics if rated == Filters() else headline_metrics(dataset, rated),
+                    "win_rate")
     if win_rate is not None:
         out["win_rate"] = round(win_rate, 4)
     avg = _get(metrics, "avg_won_amount")
@@ -1192,6 +1198,14 @@ def numbers_from_dataset(dataset: Dataset, target: float | None = None) -> dict[
     with contextlib.suppress(DiagnosticsError):  # no won deal to learn from: the rest stands
         out.update(forecast_check(dataset, target).numbers)
     return clean_numbers(out)
+
+
+def numbers_source(dataset: Dataset) -> str:
+    """Return the sentence naming the deals :func:`numbers_from_dataset` takes the win rate from."""
+    from diagnostics.cohorts import rate_cohort
+    from diagnostics.dataset import Filters
+
+    return rate_cohort(dataset, Filters()).sentence("Win rate")
 
 
 def _get(metrics: Any, name: str) -> float | None:

@@ -72,8 +72,7 @@ def render(
     _seeded = seeded
     inputs = pl.plan_inputs_from_data(dataset, filters, rule, result, metrics)
     _follow_the_data(inputs, settings)
-    st.caption("Rates, deal size, win rate and pipeline come from: "
-               f"{escape_markdown(inputs.description)}")
+    st.caption(escape_markdown(inputs.rates_caption()))
     p1, p2, p3, p4 = st.columns(4)
     money = {"step": 1000.0, "format": "%.0f"}
     target = p1.number_input("Revenue target", 1.0, None, **money, **_seeded("target", 1e6))

@@ -209,6 +209,9 @@ def _fill_from_data() -> None:
         _flash("error", f"Could not read numbers from the data: {err}", "numbers")
         return
     state.session_dict(state.MYN_NUMBERS).update(found)
+    if "win_rate" in found:
+        st.session_state[state.MYN_RATES_FROM] = (
+            q.numbers_source(state.active_dataset()), found["win_rate"])
     _sync_widgets()
     names = ", ".join(q.NUMBER_FIELDS[n][0].lower() for n in found)
     _flash("success", f"Filled from the data: {names or 'nothing (no closed deals)'}.", "numbers")
@@ -222,7 +225,12 @@ def numbers_inputs() -> None:
                    "reps = reps with a win in the data's last 90 days, and their won deals per "
                    "month; and the Forecast of the quarter still being played: closed so far, "
                    "expected bookings and the chance of your target (without a target, last "
-                   "quarter's bookings stand in). The coverage check then uses the forecast.")
+                   "quarter's bookings stand in). The coverage check then uses the forecast. "
+                   "The win rate comes from deals old enough to have closed: young deals, "
+                   "still mostly open, would read far lower than they will end.")
+    source = st.session_state.get(state.MYN_RATES_FROM)
+    if source and state.session_dict(state.MYN_NUMBERS).get("win_rate") == source[1]:
+        st.caption(escape_markdown(source[0]))
     columns = st.columns(2)
     for i, (name, (label, help_text)) in enumerate(q.NUMBER_FIELDS.items()):
         key = state.MYN_NUMBER_PREFIX + name

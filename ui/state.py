@@ -40,6 +40,7 @@ MYN_ROLE_WIDGET = "myn_role_select"  # role select box
 MYN_ANSWERS_UPLOAD = "myn_answers_upload"  # file uploader for an answers JSON
 MYN_BANK_UPLOAD = "myn_bank_upload"  # file uploader for a consultant's question bank
 MYN_FILL_FROM_DATA = "myn_fill_from_data"  # button: take numbers from the active dataset
+MYN_RATES_FROM = "myn_rates_from"  # (sentence, win rate): the deals a filled win rate came from
 MYN_BUILTIN_BANK = "myn_builtin_bank"  # button: go back to the built-in question bank
 MYN_CLEAR = "myn_clear"  # button: forget every answer and number
 MYN_LOADERS = "myn_loaders"  # expander holding the answers / question-bank loaders

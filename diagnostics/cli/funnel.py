@@ -166,6 +166,7 @@ def run_funnel(args: argparse.Namespace) -> int:
 def run_plan(args: argparse.Namespace) -> int:
     """Print the reverse funnel and the pipeline verdict; return the exit code."""
     activity_rate = None
+    rates_from: str | None = None
     if args.from_file:
         if args.stages or args.rates:
             raise DiagnosticsError(
@@ -187,6 +188,7 @@ def run_plan(args: argparse.Namespace) -> int:
         pipeline = args.pipeline if args.pipeline is not None else inputs.pipeline
         reps = args.reps or inputs.reps or None
         activity_rate = inputs.activity_rate
+        rates_from = inputs.rate_cohort.sentence() if inputs.rate_cohort else None
         if deal_size is None:
             raise DiagnosticsError("The data has no won deal to take a deal size from.",
                                    "Give --deal-size.")
@@ -209,5 +211,8 @@ def run_plan(args: argparse.Namespace) -> int:
         win_rate=win_rate,
         booked=args.booked,
     )
-    emit(plan.to_json(), args.json)
+    payload = plan.to_json()
+    if rates_from is not None:
+        payload["rates_from"] = rates_from
+    emit(payload, args.json)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
@@ -244,8 +245,11 @@ def test_planner_inputs_follow_the_period_and_what_if_moves_the_verdict(
     # Q1: 4 won of 7 closed, deals of 1,000; every input read from the data follows.
     assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").value == 57.1
     assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "deal_size").value == 1000.0
-    assert "come from: Counting rule: furthest stage reached. Cohort: Deals created 10 Jan " \
-           "2026 – 31 Mar 2026." in _captions(at)
+    assert "Deal size and open pipeline: Counting rule: furthest stage reached. Cohort: Deals " \
+           "created 10 Jan 2026 – 31 Mar 2026." in _captions(at)
+    # Q1 is older than the 31 days by which 4 in 5 won deals closed: its rates are its own.
+    assert "Win rate and step rates from Deals created 10 Jan 2026 – 31 Mar 2026: 10 deals, 7 " \
+           "of them closed. Each was created at least 31 days" in _captions(at)
     # The typed target is the user's, not the data's: it stays.
     assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").value == 50_000.0
     at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 4, 1),
@@ -292,3 +296,46 @@ def test_page_runs_on_the_bundled_sample(open_page: OpenPage) -> None:
     assert _breakage(at).startswith("Where it breaks: Demo → Trial loses")
     assert "Weakest step: Demo → Trial." in _headline(at)
     assert "Counting rule: furthest stage reached." in _captions(at)
+
+
+def test_planner_takes_its_rates_from_deals_old_enough_to_have_closed(
+    open_page: OpenPage,
+) -> None:
+    from tests.unit.test_cohorts import _young_and_old
+
+    at = open_page("pages/funnel.py", session={DATASET: _young_and_old()})
+    _view(at, "Planner: make your number")
+    # The whole range reads 16 won of 50 closed (32%) and 28 of 80 past Discovery (35%): the 30
+    # June deals still open pull both down. The deals created by 1 May read 40% and 70%.
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").value == 40.0
+    rates = at.data_editor(key=FUNNEL_WIDGET_PREFIX + "plan_rates").value
+    assert list(rates["Conversion (%)"]) == [70.0, pytest.approx(16 / 28 * 100, abs=0.05)]
+    said = _captions(at)
+    assert "Win rate and step rates from Deals created up to 01 May 2025: 40 deals, 40 of them " \
+           "closed. Each was created at least 60 days before the data's last date" in said
+    assert "Deals created after 01 May 2025 are left out: too young to have closed." in said
+    # A period of young deals only: every older deal stands in, and the caption says so.
+    at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2025, 6, 1),
+                                                                   D(2025, 6, 30))).run()
+    assert not at.exception
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").value == 40.0
+    assert "The period holds too few deals created by 01 May 2025 to have closed: every older " \
+           "deal stands in." in _captions(at)
+
+
+def test_planner_says_when_too_few_deals_have_had_time_to_close(open_page: OpenPage) -> None:
+    from pathlib import Path
+
+    from diagnostics.uploads import load_files
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / "young_cohort.csv"
+    dataset = load_files([(path.name, path.read_bytes())]).dataset
+    at = open_page("pages/funnel.py", session={DATASET: dataset})
+    _view(at, "Planner: make your number")
+    said = _captions(at)
+    # Y-01 … Y-06, created by 20 Apr 2025 (the three won deals took 50, 59 and 51 days).
+    assert "Win rate and step rates from Deals created up to 20 Apr 2025: 6 deals, 6 of them " \
+           "closed." in said
+    assert "Fewer than 20 closed deals: treat these rates as rough" in said
+    # 3 won of the 6 matured deals; the whole range reads 3 of 7.
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").value == 50.0

@@ -209,3 +209,23 @@ def test_report_includes_leadership_fit_when_answered(open_page: OpenPage, monke
     assert built, "the HTML report was not built"
     assert "Likely to make the number" in built[-1]
     assert "Leadership model: " in built[-1]
+
+
+def test_fill_from_data_takes_the_win_rate_of_deals_old_enough_to_have_closed(
+    open_page: OpenPage,
+) -> None:
+    from tests.unit.test_cohorts import _young_and_old
+
+    at = open_page(PAGE, session={state.DATASET: _young_and_old()})
+    at.button(key=state.MYN_FILL_FROM_DATA).click().run()
+    assert not at.exception
+    # 16 won of the 40 deals created by 1 May (the June deals, 10 lost fast and 30 open, would
+    # make it 16 of 50).
+    assert at.session_state[state.MYN_NUMBERS]["win_rate"] == 0.4
+    assert at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate").value == 40.0
+    captions = shown("\n".join(str(c.value) for c in at.caption))
+    assert "Win rate from Deals created up to 01 May 2025: 40 deals, 40 of them closed." in captions
+    # A win rate typed over the filled one no longer claims to come from those deals.
+    at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate").set_value(25.0).run()
+    captions = shown("\n".join(str(c.value) for c in at.caption))
+    assert "Win rate from Deals created up to" not in captions

@@ -206,8 +206,10 @@ def test_plan_inputs_come_from_the_data() -> None:
         [{"activity_id": str(i), "rep": "Ann" if i < 4 else "Cy", "type": "Call",
           "activity_date": D(2026, 1, 3)} for i in range(6)]
     )
-    data = build_dataset(opps, stages, activities=acts)
+    # As of 28 Feb every deal is older than the 20 days the won deal took: all have matured.
+    data = build_dataset(opps, stages, activities=acts, as_of=D(2026, 2, 28))
     inputs = pl.plan_inputs_from_data(data, Filters())
+    assert inputs.rate_cohort is not None and inputs.rate_cohort.deals == 3
     assert inputs.stages == ("Lead", "Demo", "Won")
     # Bob's lost deal has no stage evidence ("lost, stage unknown"): it is at no step.
     assert inputs.rates == pytest.approx((1.0, 1 / 2))
@@ -333,3 +335,16 @@ def test_planner_inputs_follow_the_period() -> None:
     assert q1.source_key() != q2.source_key()
     again = pl.plan_inputs_from_data(data, Filters(start=D(2026, 1, 1), end=D(2026, 3, 31)))
     assert again.source_key() == q1.source_key()
+
+
+def test_plan_from_file_names_the_deals_its_rates_come_from(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pathlib import Path
+
+    young = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / "young_cohort.csv"
+    out = _run(["plan", "--target", "100000", "--from-file", str(young), "--json"], capsys)
+    # Y-01 … Y-06 were created by 20 Apr 2025 (59 days before the last date): 3 won, 3 lost.
+    assert out["win_rate"] == 0.5
+    assert str(out["rates_from"]).startswith(
+        "Win rate and step rates from Deals created up to 20 Apr 2025: 6 deals, 6 of them closed.")
