@@ -143,7 +143,9 @@ def _arrow_cells(
                                          "_first": raw.table.column("c0")}
     plain: set[str] = set()
     for name in plan.needed:
-        fast = plain_typed(text[name], plan.typed[name]) if name in plan.typed else None
+        # A decimal-comma column reads "1.125" as 1125: Arrow's cast would read 1.125.
+        fast = plain_typed(text[name], plan.typed[name]) if (
+            name in plan.typed and not mapping.decimal_comma.get(name)) else None
         if fast is not None:
             plain.add(name)
             cells[name] = fast

@@ -466,3 +466,10 @@ def test_parse_table_uses_the_given_connection_only(monkeypatch: pytest.MonkeyPa
     assert con.execute("SELECT 1").fetchall() == [(1,)]  # still open for the Dataset
     parse_table(raw, propose_table_mapping(raw), today=TODAY)
     assert opened == [1]
+
+
+def test_a_decimal_comma_column_of_plain_looking_cells_reads_its_thousands() -> None:
+    # "1.125" reads as a thousands group (nothing in the column is a decimal point): the fast
+    # path for plain-looking columns must read it the same way as the full reading.
+    plain = _load("Opportunity ID,Stage,Amount\n1,Demo,1.125\n2,Demo,1\n").table
+    assert plain.column("amount").to_pylist() == [1125.0, 1.0]
