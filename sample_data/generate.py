@@ -92,6 +92,33 @@ def _working_days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [d for d in (start + dt.timedelta(n) for n in range(days)) if d.weekday() < 5]
 
 
+def _activities(rng: random.Random, reps: list[Rep],
+                opportunities: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Return the activity log: each rep's share follows their engagement and days employed."""
+    by_rep: dict[str, list[str]] = {}
+    for o in opportunities:
+        by_rep.setdefault(str(o["sales_agent"]), []).append(str(o["opportunity_id"]))
+    days_all = _working_days(START, END)
+    total_weight = sum(r.engagement * len([d for d in days_all if d >= r.start]) for r in reps)
+    activities: list[dict[str, object]] = []
+    types, type_weights = zip(*ACTIVITY_TYPES, strict=True)
+    for rep in reps:
+        days = [d for d in days_all if d >= rep.start]
+        count = round(N_ACTIVITIES * rep.engagement * len(days) / total_weight)
+        for _ in range(count):
+            deals = by_rep.get(rep.name, [])
+            activities.append({
+                "sales_agent": rep.name,
+                "activity_type": rng.choices(types, type_weights)[0],
+                "activity_date": rng.choice(days),
+                "opportunity_id": rng.choice(deals) if deals and rng.random() < 0.6 else "",
+            })
+    activities.sort(key=lambda a: (a["activity_date"], a["sales_agent"]))  # type: ignore[arg-type,return-value]
+    for i, a in enumerate(activities, start=1):
+        a["activity_id"] = f"ACT-{i:06d}"
+    return activities
+
+
 def generate(rng: random.Random) -> tuple[list[dict[str, object]], list[dict[str, object]],
                                           list[dict[str, object]], list[Rep]]:
     """Return (opportunities, stage history, activities, reps) as plain rows."""
@@ -161,27 +188,7 @@ def generate(rng: random.Random) -> tuple[list[dict[str, object]], list[dict[str
             "last_stage": reached[-1][0],
         })
 
-    by_rep: dict[str, list[str]] = {}
-    for o in opportunities:
-        by_rep.setdefault(str(o["sales_agent"]), []).append(str(o["opportunity_id"]))
-    days_all = _working_days(START, END)
-    total_weight = sum(r.engagement * len([d for d in days_all if d >= r.start]) for r in reps)
-    activities: list[dict[str, object]] = []
-    types, type_weights = zip(*ACTIVITY_TYPES, strict=True)
-    for rep in reps:
-        days = [d for d in days_all if d >= rep.start]
-        count = round(N_ACTIVITIES * rep.engagement * len(days) / total_weight)
-        for _ in range(count):
-            deals = by_rep.get(rep.name, [])
-            activities.append({
-                "sales_agent": rep.name,
-                "activity_type": rng.choices(types, type_weights)[0],
-                "activity_date": rng.choice(days),
-                "opportunity_id": rng.choice(deals) if deals and rng.random() < 0.6 else "",
-            })
-    activities.sort(key=lambda a: (a["activity_date"], a["sales_agent"]))  # type: ignore[arg-type,return-value]
-    for i, a in enumerate(activities, start=1):
-        a["activity_id"] = f"ACT-{i:06d}"
+    activities = _activities(rng, reps, opportunities)
     return opportunities, history, activities, reps
 
 

@@ -46,8 +46,8 @@ def _texts(at: AppTest) -> str:
 def test_start_view_offers_create_and_join(store: DuckDBStore) -> None:
     at = _open()
     assert [s.value for s in at.subheader][:2] == ["Run a workshop", "Join a workshop"]
-    assert at.text_input(key=F + "client") is not None
-    assert at.button(key=F + "join") is not None
+    assert at.text_input(key=F + "client").label == "Client"
+    assert at.button(key=F + "join").label == "Join"
     assert "listed only for someone holding their facilitator key" in _texts(at)
 
 
