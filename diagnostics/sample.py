@@ -15,6 +15,7 @@ import datetime as dt
 import shutil
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,14 @@ from diagnostics.dataset import DEFAULT_MEMORY_LIMIT, Dataset, StageConfig
 from diagnostics.ingest import IngestResult
 from diagnostics.uploads import load_files
 
-__all__ = ["SAMPLE_DIR", "SAMPLE_FILES", "load_sample", "load_sample_dataset", "sample_reads"]
+__all__ = [
+    "SAMPLE_DIR",
+    "SAMPLE_FILES",
+    "is_sample_dataset",
+    "load_sample",
+    "load_sample_dataset",
+    "sample_reads",
+]
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 SAMPLE_FILES = ("opportunities.csv", "activities.csv", "stage_history.csv")
@@ -59,6 +67,9 @@ _lock = threading.Lock()  # held while the shared sample is built
 _count_lock = threading.Lock()
 _shared: _SharedSample | None = None
 _reads = 0
+# Every Dataset load_sample_dataset handed out, by id, as a weak reference: the one way to tell
+# the bundled sample from an upload (a name or a source string could be copied by an upload).
+_handed_out: dict[int, weakref.ref[Dataset]] = {}
 
 
 def load_sample() -> IngestResult:
@@ -118,6 +129,34 @@ def load_sample_dataset() -> Dataset:
     """Return a Dataset holding the bundled sample, on a new read-only connection of its own."""
     shared = _shared_sample()
     con = duckdb.connect(shared.path, read_only=True, config=_READ_ONLY_CONFIG)
-    return Dataset(con=con, stages=shared.stages, as_of=shared.as_of, source=SAMPLE_NAME,
-                   has_activities=shared.has_activities,
-                   has_stage_history=shared.has_stage_history, notes=list(shared.notes))
+    dataset = Dataset(con=con, stages=shared.stages, as_of=shared.as_of, source=SAMPLE_NAME,
+                      has_activities=shared.has_activities,
+                      has_stage_history=shared.has_stage_history, notes=list(shared.notes))
+    key = id(dataset)
+
+    def forget(ref: weakref.ref[Dataset], key: int = key) -> None:
+        if _handed_out.get(key) is ref:  # the id may already name a newer sample Dataset
+            _handed_out.pop(key, None)
+
+    _handed_out[key] = weakref.ref(dataset, forget)
+    return dataset
+
+
+def is_sample_dataset(dataset: Dataset) -> bool:
+    """Return True when ``dataset`` is the bundled sample, as load_sample_dataset handed it out.
+
+    Results computed from such a dataset are the same for every session of the process (its
+    database is read-only), so they may be shared; anything else, uploads above all, is not.
+    A Dataset whose stages or dates were changed in place no longer counts as the sample.
+    """
+    ref = _handed_out.get(id(dataset))
+    shared = _shared
+    return (
+        ref is not None
+        and ref() is dataset
+        and shared is not None
+        and dataset.stages == shared.stages
+        and dataset.as_of == shared.as_of
+        and dataset.has_activities == shared.has_activities
+        and dataset.has_stage_history == shared.has_stage_history
+    )

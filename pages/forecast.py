@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from diagnostics.forecast import forecast_bookings, method_explained
+from diagnostics.forecast import method_explained
 from ui import forecast_views as views
 from ui.errors import stop_on_error
 from ui.frame import require_router
@@ -28,14 +28,14 @@ if period is None:
 st.caption(f"As of {dataset.as_of:%d %b %Y}, the latest date in the data. The period starts as "
            "the quarter still being played; the target starts as what was won the period before.")
 with stop_on_error():
-    fc = forecast_bookings(dataset, float(target), *period, deals=deals)
+    fc = views.forecast(dataset, deals, float(target), period)
 
-views.render_headline(fc)
+views.render_headline(dataset, fc)
 for note in fc.notes:
     st.caption(f":material/info: {escape_markdown(note)}")
 views.render_sources(fc)
 views.render_deals(fc)
-views.render_backtest(backtest)
+views.render_backtest(dataset, backtest)
 with st.expander("How this forecast works, and what it assumes"):
     for paragraph in method_explained(fc, backtest):
         st.markdown(paragraph)

@@ -7,6 +7,7 @@ from ui import funnel_views as views
 from ui import planner_views, state
 from ui.errors import stop_on_error
 from ui.frame import require_router
+from ui.memo import remembered
 from ui.text import escape_markdown
 from ui.widgets import KeptWidgets
 
@@ -17,8 +18,10 @@ keep = KeptWidgets(state.FUNNEL_SETTINGS, state.FUNNEL_WIDGET_PREFIX, dataset)
 choice = views.settings_bar(dataset, keep)
 
 with stop_on_error():
-    result, metrics = fn.funnel_with_metrics(dataset, choice.filters, choice.rule,
-                                             choice.stale_days)
+    result, metrics = remembered(dataset, ("funnel", choice.filters, choice.rule,
+                                           choice.stale_days),
+                                 lambda: fn.funnel_with_metrics(dataset, choice.filters,
+                                                                choice.rule, choice.stale_days))
 st.caption(f"Every number on this page: {escape_markdown(result.description)}")
 for caveat in (fn.counting_caveat(dataset, choice.filters, result),
                fn.provisional_note(metrics, choice.filters)):
@@ -38,7 +41,7 @@ sentence_box.info(f"Where it breaks: {escape_markdown(report.sentence())}  \n"
                   icon=":material/troubleshoot:")
 
 if view == "Where it breaks" and result.total and report.breakages:
-    views.breakage_view(report)
+    views.breakage_view(dataset, report)
 elif view == "Funnel":
     views.funnel_view(dataset, choice, result, metrics, keep)
 elif view == views.VIEWS[3]:

@@ -6,6 +6,7 @@ from diagnostics import quadrant as q
 from ui import quadrant_views as views
 from ui.errors import stop_on_error
 from ui.frame import require_router
+from ui.memo import remembered
 from ui.state import QUADRANT_SETTINGS, QUADRANT_WIDGET, active_dataset
 from ui.text import escape_markdown
 from ui.widgets import KeptWidgets
@@ -24,7 +25,8 @@ content = q.content()
 keep = KeptWidgets(QUADRANT_SETTINGS, QUADRANT_WIDGET, dataset)
 choice = views.settings_bar(dataset, content, keep)
 with stop_on_error():
-    result = q.classify_reps(dataset, choice.filters, **choice.options)
+    result = remembered(dataset, ("classify_reps", choice.key),
+                        lambda: q.classify_reps(dataset, choice.filters, **choice.options))
 
 counts = result.counts()
 for col, key in zip(st.columns(len(q.QUADRANTS)), q.QUADRANTS, strict=True):
@@ -42,5 +44,5 @@ elif view == "Movement":
 elif view == "Rep drill-down":
     views.drill_down_view(dataset, result, choice, keep)
 else:
-    views.quadrant_view(result, choice, content, keep)
-views.rep_table(result, keep)
+    views.quadrant_view(dataset, result, choice, content, keep)
+views.rep_table(dataset, result, choice, keep)

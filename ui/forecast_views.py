@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from typing import Any
 
 import streamlit as st
@@ -16,28 +15,36 @@ from diagnostics.forecast import (
     Forecast,
     deals_frame,
     default_period,
+    forecast_bookings,
     load_deals,
     run_backtest,
     suggested_target,
 )
 from diagnostics.formatting import format_amount, format_rate
 from ui import state
+from ui.charts import show_chart
+from ui.memo import remembered
 from ui.text import escape_markdown
-from ui.widgets import KeptWidgets, is_same_dataset
+from ui.widgets import KeptWidgets
 
 
 def prepared(dataset: Dataset) -> tuple[Deals, Backtest]:
-    """Return the dataset's deal arrays and backtest, read once per dataset in this session.
+    """Return the dataset's deal arrays and backtest, read once per dataset (see ui.memo).
 
     Both depend on the data only (not on the target or period): a rerun reuses them.
     """
-    cache = state.session_dict(state.FORECAST_CACHE)
-    if not is_same_dataset(cache.get("dataset"), dataset):
+    def read() -> tuple[Deals, Backtest]:
         deals = load_deals(dataset)
-        cache.clear()
-        cache.update(dataset=weakref.ref(dataset), deals=deals,
-                     backtest=run_backtest(deals, dataset.as_of))
-    return cache["deals"], cache["backtest"]
+        return deals, run_backtest(deals, dataset.as_of)
+
+    return remembered(dataset, ("forecast_deals",), read)
+
+
+def forecast(dataset: Dataset, deals: Deals, target: float,
+             period: tuple[dt.date, dt.date]) -> Forecast:
+    """Return the forecast of ``period`` against ``target``, worked out once per setting."""
+    return remembered(dataset, ("forecast", float(target), period),
+                      lambda: forecast_bookings(dataset, float(target), *period, deals=deals))
 
 
 def settings_for(dataset: Dataset, deals: Deals) -> tuple[KeptWidgets, dict[str, Any]]:
@@ -56,7 +63,7 @@ def period_of(value: Any) -> tuple[dt.date, dt.date] | None:
     return (value[0], value[1]) if isinstance(value, tuple | list) and len(value) == 2 else None
 
 
-def render_headline(fc: Forecast) -> None:
+def render_headline(dataset: Dataset, fc: Forecast) -> None:
     """Show closed so far, expected bookings, the range and the chance of the target."""
     a, b, c, d = st.columns(4)
     a.metric("Closed so far", format_amount(fc.closed_so_far),
@@ -68,7 +75,8 @@ def render_headline(fc: Forecast) -> None:
              help=f"P50 {format_amount(fc.percentile(0.5))}: 8 periods in 10 land in this range")
     d.metric("Chance of the target", format_rate(fc.p_target),
              help=f"P(bookings ≥ {format_amount(fc.target)})")
-    st.altair_chart(charts.distribution_chart(fc), width="stretch")
+    show_chart(dataset, ("forecast_distribution", fc.target, fc.period_start, fc.period_end),
+               lambda: charts.distribution_chart(fc), width="stretch")
     st.caption(escape_markdown(fc.headline()))
 
 
@@ -106,12 +114,13 @@ def render_deals(fc: Forecast) -> None:
                    "pipeline or conversion as history runs.")
 
 
-def render_backtest(backtest: Backtest) -> None:
+def render_backtest(dataset: Dataset, backtest: Backtest) -> None:
     """Show how good the forecast has been on this data."""
     st.subheader("How good this forecast has been on your data")
     if backtest.points:
         error = backtest.mean_abs_pct_error
         st.metric("Mean absolute percentage error", format_rate(error),
                   help="Average of |forecast − actual| ÷ actual over the quarters checked")
-        st.altair_chart(charts.backtest_chart(backtest), width="stretch")
+        show_chart(dataset, ("forecast_backtest",), lambda: charts.backtest_chart(backtest),
+                   width="stretch")
     st.caption(escape_markdown(backtest.note))

@@ -14,7 +14,9 @@ from diagnostics import funnel as fn
 from diagnostics.charts import funnel as charts
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.formatting import format_date
+from ui.charts import show_chart
 from ui.errors import stop_on_error
+from ui.memo import remembered
 from ui.widgets import KeptWidgets
 
 VIEWS = ("Funnel", "Where it breaks", "Reps", "Planner: make your number")
@@ -35,9 +37,9 @@ class FunnelChoice:
 
 def settings_bar(dataset: Dataset, keep: KeptWidgets) -> FunnelChoice:
     """Show the period, cohort, rule, stale-days and category filters; return the choice."""
-    lo, hi = keep.once("range", dataset.date_range)
-    options = keep.once("options", lambda: {n: dataset.filter_values(n)
-                                            for n in fn.FILTER_COLUMNS})
+    lo, hi = remembered(dataset, ("date_range",), dataset.date_range)
+    options = remembered(dataset, ("filter_values", fn.FILTER_COLUMNS),
+                         lambda: {n: dataset.filter_values(n) for n in fn.FILTER_COLUMNS})
     c1, c2, c3, c4 = st.columns([2, 1, 1.4, 1])
     period = c1.date_input("Period", min_value=lo, max_value=hi, **keep("period", (lo, hi)))
     cohort = c2.radio("Cohort", list(COHORTS), horizontal=True, format_func=COHORTS.get,
@@ -64,12 +66,15 @@ def reps_view(dataset: Dataset, choice: FunnelChoice, keep: KeptWidgets) -> pd.D
     """Show each rep at each step as a heat map; return the rep table (for the breakages)."""
     min_count = st.slider("Minimum deals entering a step to rate a rep", 1, 50,
                           **keep("min_count", 5))
-    reps = fn.rep_transitions(dataset, choice.filters, choice.rule, min_count)
+    key = (choice.filters, choice.rule, int(min_count))
+    reps = remembered(dataset, ("rep_transitions", *key),
+                      lambda: fn.rep_transitions(dataset, choice.filters, choice.rule, min_count))
     st.caption(charts.HEATMAP_CAPTION)
     if reps.empty:
         st.info("No rep has deals with these filters.")
     else:
-        st.altair_chart(charts.rep_heatmap(reps), width="stretch")
+        show_chart(dataset, ("rep_heatmap", *key), lambda: charts.rep_heatmap(reps),
+                   width="stretch")
     return reps
 
 
@@ -97,18 +102,23 @@ def breakages(dataset: Dataset, choice: FunnelChoice, result: fn.FunnelResult,
               reps: pd.DataFrame | None) -> bk.BreakageReport:
     """Return the steps ranked against the reference picked (best reps unless changed)."""
     reference = keep.get("reference", "history")
+    targets = keep.get("targets") if reference == "targets" else None
+    min_count = keep.get("min_count", 5)
+    # The report depends on the settings only (result, reps and metrics follow from them).
+    key = ("breakages", choice.filters, choice.rule, choice.stale_days, reference,
+           None if targets is None else tuple(targets), min_count)
     with stop_on_error():
-        report = bk.find_breakages(
-            dataset, choice.filters, choice.rule, reference,
-            keep.get("targets") if reference == "targets" else None, keep.get("min_count", 5),
+        report = remembered(dataset, key, lambda: bk.find_breakages(
+            dataset, choice.filters, choice.rule, reference, targets, min_count,
             result=result, reps=reps, avg_won_amount=metrics.avg_won_amount,
-        )
+        ))
     return report
 
 
-def breakage_view(report: bk.BreakageReport) -> None:
+def breakage_view(dataset: Dataset, report: bk.BreakageReport) -> None:
     """Show the ranked steps as a chart and a table."""
-    st.altair_chart(charts.breakage_chart(report), width="stretch")
+    show_chart(dataset, ("breakage_chart", report), lambda: charts.breakage_chart(report),
+               width="stretch")
     st.dataframe(report.to_frame(), hide_index=True, width="stretch")
 
 
@@ -119,7 +129,8 @@ def funnel_view(dataset: Dataset, choice: FunnelChoice, result: fn.FunnelResult,
                                          metrics.display_items(), strict=False):
         col.metric(label, value, help=note or None)
     if result.total:  # an empty chart says nothing; the sentence above says why
-        st.altair_chart(charts.funnel_chart(result), width="stretch")
+        show_chart(dataset, ("funnel_chart", choice.filters, choice.rule),
+                   lambda: charts.funnel_chart(result), width="stretch")
     st.dataframe(result.to_frame(), hide_index=True, width="stretch")
     if not st.toggle("Compare with another period", **keep("compare_on", False)):
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,9 @@ from diagnostics import quadrant as q
 from diagnostics.charts import quadrant as charts
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.export import to_csv_bytes, to_excel_bytes
+from ui.charts import show_chart
 from ui.errors import stop_on_error
+from ui.memo import remembered
 from ui.text import escape_markdown
 from ui.widgets import KeptWidgets
 
@@ -30,11 +33,17 @@ class QuadrantChoice:
     options: dict[str, Any]  # keyword arguments of classify_reps and compare_periods
     y_field: str
 
+    @property
+    def key(self) -> Hashable:
+        """Return the filters and options as a hashable key (what the classification depends on)."""
+        return (self.filters, tuple(sorted(self.options.items())))
+
 
 def settings_bar(dataset: Dataset, content: q.QuadrantContent, keep: KeptWidgets) -> QuadrantChoice:
     """Show the period, engagement measure, minimum deals, filters and split; return them."""
-    first_day, last_day = keep.once("first_day", lambda: dataset.date_range()[0]), dataset.as_of
-    choices = keep.once("filters", lambda: {n: dataset.filter_values(n) for n in FILTERS})
+    first_day, last_day = remembered(dataset, ("date_range",), dataset.date_range)[0], dataset.as_of
+    choices = remembered(dataset, ("filter_values", FILTERS),
+                         lambda: {n: dataset.filter_values(n) for n in FILTERS})
     measures = [m for m in q.ENGAGEMENTS
                 if dataset.has_activities or not content.engagement[m].needs_activities]
     top = st.columns([2, 2, 1])
@@ -69,8 +78,8 @@ def settings_bar(dataset: Dataset, content: q.QuadrantContent, keep: KeptWidgets
                                     **targets}, y_field)
 
 
-def quadrant_view(result: q.QuadrantResult, choice: QuadrantChoice, content: q.QuadrantContent,
-                  keep: KeptWidgets) -> None:
+def quadrant_view(dataset: Dataset, result: q.QuadrantResult, choice: QuadrantChoice,
+                  content: q.QuadrantContent, keep: KeptWidgets) -> None:
     """Show the quadrant chart, how many reps it cannot draw, and what each quadrant means."""
     frame = result.to_frame()
     hidden = int((frame["engagement"].isna() | frame[choice.y_field].isna()).sum())
@@ -79,10 +88,11 @@ def quadrant_view(result: q.QuadrantResult, choice: QuadrantChoice, content: q.Q
         return
     show_bars = st.checkbox("Show 95% intervals", **keep("intervals", False))
     th = result.thresholds
-    st.altair_chart(charts.quadrant_chart(
-        frame, engagement_threshold=th.engagement, close_threshold=th.close_ratio,
-        engagement_label=result.engagement_label, colours=content.colours(),
-        y_field=choice.y_field, show_intervals=show_bars), width="stretch")
+    show_chart(dataset, ("quadrant_chart", choice.key, choice.y_field, bool(show_bars)),
+               lambda: charts.quadrant_chart(
+                   frame, engagement_threshold=th.engagement, close_threshold=th.close_ratio,
+                   engagement_label=result.engagement_label, colours=content.colours(),
+                   y_field=choice.y_field, show_intervals=show_bars), width="stretch")
     if hidden:
         st.caption(f"{hidden} rep(s) without a closed deal or engagement figure are listed below "
                    "but cannot be drawn.")
@@ -145,13 +155,20 @@ def drill_down_view(dataset: Dataset, result: q.QuadrantResult, choice: Quadrant
     st.altair_chart(charts.activity_trend_chart(trend, rep, unit), width="stretch")
 
 
-def rep_table(result: q.QuadrantResult, keep: KeptWidgets) -> None:
+def rep_table(dataset: Dataset, result: q.QuadrantResult, choice: QuadrantChoice,
+              keep: KeptWidgets) -> None:
     """Show the rep table and its CSV and Excel downloads (formulas neutralised)."""
     st.subheader("Rep table")
-    st.dataframe(q.display_frame(result), hide_index=True, width="stretch")
-    export = q.export_frame(result)
+    shown, export, csv = remembered(dataset, ("rep_table", choice.key), lambda: _rep_table(result))
+    st.dataframe(shown, hide_index=True, width="stretch")
     d = st.columns(2)
-    d[0].download_button("Download CSV", to_csv_bytes(export), "rep_quadrant.csv", "text/csv",
+    d[0].download_button("Download CSV", csv, "rep_quadrant.csv", "text/csv",
                          key=keep.prefix + "csv", on_click="ignore")
     d[1].download_button("Download Excel", lambda: to_excel_bytes(export, "Rep quadrant"),
                          "rep_quadrant.xlsx", XLSX, key=keep.prefix + "xlsx", on_click="ignore")
+
+
+def _rep_table(result: q.QuadrantResult) -> tuple[Any, Any, bytes]:
+    """Return the rep table as shown, as exported, and the CSV download's bytes."""
+    export = q.export_frame(result)
+    return q.display_frame(result), export, to_csv_bytes(export)

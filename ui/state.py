@@ -14,6 +14,7 @@ from diagnostics.dataset import Dataset
 
 # Frame
 ROUTED = "routed"  # bool: this session has run a page through the app's navigation
+MEMO = "memo"  # dict: results worked out from this session's own data (see ui.memo)
 
 # Data
 DATASET = "dataset"  # diagnostics.dataset.Dataset: the active data of this session
@@ -71,7 +72,6 @@ QUADRANT_SETTINGS = "quadrant_settings"
 QUADRANT_WIDGET = "quadrant_w_"  # prefix of the quadrant page's widget keys (quadrant_w_<setting>)
 
 # Forecast
-FORECAST_CACHE = "forecast_cache"  # dict: the active dataset's deal arrays and backtest
 FORECAST_SETTINGS = "forecast_settings"  # dict: target and period, kept across page switches
 FORECAST_WIDGET = "forecast_w_"  # + setting name: Forecast page widget seeded from the settings
 

@@ -101,3 +101,22 @@ def test_sample_dataset_matches_a_fresh_read() -> None:
                                                             fresh.source)
     assert (cached.has_activities, cached.has_stage_history) == (fresh.has_activities,
                                                                  fresh.has_stage_history)
+
+
+def test_only_datasets_the_sample_handed_out_count_as_the_sample() -> None:
+    import pandas as pd
+
+    from diagnostics import sample
+    from diagnostics.dataset import StageConfig, build_dataset
+
+    handed_out = sample.load_sample_dataset()
+    assert sample.is_sample_dataset(handed_out)
+    # An upload named like the sample, or a copy of the sample's own rows, is not the sample.
+    rows = handed_out.con.execute("SELECT * FROM opportunities LIMIT 50").df()
+    lookalike = build_dataset(pd.DataFrame(rows), handed_out.stages, source=handed_out.source)
+    assert not sample.is_sample_dataset(lookalike)
+    # Stages changed in place: results from it are no longer the shared sample's.
+    changed = sample.load_sample_dataset()
+    changed.stages = StageConfig(funnel=("Lead",), won=("Won",), lost=("Lost",))
+    assert not sample.is_sample_dataset(changed)
+    assert sample.is_sample_dataset(sample.load_sample_dataset())
