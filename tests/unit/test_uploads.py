@@ -17,19 +17,19 @@ def _hubspot() -> tuple[str, bytes]:
 
 
 def test_same_bytes_are_read_once() -> None:
-    ws = UploadWorkspace()
-    assert ws.add_files([_hubspot()]) is True
-    assert ws.add_files([_hubspot()]) is False
+    uploads = UploadWorkspace()
+    assert uploads.add_files([_hubspot()]) is True
+    assert uploads.add_files([_hubspot()]) is False
 
 
 def test_mapping_change_and_saved_mapping_round_trip() -> None:
-    ws = UploadWorkspace()
-    ws.add_files([_hubspot()])
-    ws.set_column("hubspot_deals.csv", "segment", "Product")
-    result = ws.rebuild()
+    uploads = UploadWorkspace()
+    uploads.add_files([_hubspot()])
+    uploads.set_column("hubspot_deals.csv", "segment", "Product")
+    result = uploads.rebuild()
     assert result is not None and "Core" in result.dataset.filter_values("segment")
-    ws.set_stages(result.stages.with_changes(renames=(("Lead", "Inbound lead"),)))
-    saved = ws.mapping_json()
+    uploads.set_stages(result.stages.with_changes(renames=(("Lead", "Inbound lead"),)))
+    saved = uploads.mapping_json()
 
     again = UploadWorkspace()
     again.add_files([_hubspot()])
@@ -42,33 +42,36 @@ def test_mapping_change_and_saved_mapping_round_trip() -> None:
 
 
 def test_bad_file_is_kept_with_its_message_next_to_good_ones() -> None:
-    ws = UploadWorkspace()
-    ws.add_files([("empty.csv", b""), _hubspot()])
-    assert ws.files["empty.csv"].error is not None and "empty" in ws.files["empty.csv"].error
-    assert ws.rebuild() is not None
+    uploads = UploadWorkspace()
+    uploads.add_files([("empty.csv", b""), _hubspot()])
+    error = uploads.files["empty.csv"].error
+    assert error is not None and "empty" in error
+    rebuilt = uploads.rebuild()
+    assert rebuilt is not None and [t.raw.name for t in rebuilt.tables] == ["hubspot_deals.csv"]
 
 
 def test_unknown_header_is_refused() -> None:
-    ws = UploadWorkspace()
-    ws.add_files([_hubspot()])
+    uploads = UploadWorkspace()
+    uploads.add_files([_hubspot()])
     with pytest.raises(DiagnosticsError):
-        ws.set_column("hubspot_deals.csv", "rep", "Nope")
+        uploads.set_column("hubspot_deals.csv", "rep", "Nope")
 
 
 def test_unmapping_the_stage_gives_a_file_level_error() -> None:
-    ws = UploadWorkspace()
-    ws.add_files([_hubspot()])
-    ws.set_column("hubspot_deals.csv", "stage", None)
-    assert ws.rebuild() is None
-    assert "Stage" in (ws.files["hubspot_deals.csv"].error or "")
+    uploads = UploadWorkspace()
+    uploads.add_files([_hubspot()])
+    uploads.set_column("hubspot_deals.csv", "stage", None)
+    assert uploads.rebuild() is None
+    assert "Stage" in (uploads.files["hubspot_deals.csv"].error or "")
 
 
 def test_given_signatures_skip_hashing_and_still_detect_new_uploads() -> None:
-    ws = UploadWorkspace()
+    uploads = UploadWorkspace()
     name, data = _hubspot()
-    assert ws.add_files([(name, data)], ["upload-1"]) is True
-    assert ws.add_files([(name, b"")], ["upload-1"]) is False  # same upload: bytes not even read
-    assert ws.add_files([(name, data)], ["upload-2"]) is True
+    assert uploads.add_files([(name, data)], ["upload-1"]) is True
+    # The same upload: its bytes are not even read.
+    assert uploads.add_files([(name, b"")], ["upload-1"]) is False
+    assert uploads.add_files([(name, data)], ["upload-2"]) is True
 
 
 def _deals(name: str, stage: str) -> tuple[str, bytes]:
@@ -77,34 +80,34 @@ def _deals(name: str, stage: str) -> tuple[str, bytes]:
 
 
 def test_a_new_upload_replaces_the_files_held() -> None:
-    ws = UploadWorkspace()
-    ws.replace_files([_deals("a.csv", "Demo")])
-    first = ws.rebuild()
-    assert first is not None and ws.names == ["a.csv"]
-    assert ws.replace_files([_deals("b.csv", "Trial")]) is True
-    second = ws.rebuild()
-    assert ws.names == ["b.csv"] and second is not None
+    uploads = UploadWorkspace()
+    uploads.replace_files([_deals("a.csv", "Demo")])
+    first = uploads.rebuild()
+    assert first is not None and uploads.names == ["a.csv"]
+    assert uploads.replace_files([_deals("b.csv", "Trial")]) is True
+    second = uploads.rebuild()
+    assert uploads.names == ["b.csv"] and second is not None
     ids = second.dataset.query_df("SELECT opp_id FROM opportunities ORDER BY 1")["opp_id"]
     assert list(ids) == ["b.csv-1", "b.csv-2"]
     assert second.dataset.source == "b.csv"
 
 
 def test_adding_keeps_the_files_held_and_removing_drops_their_data() -> None:
-    ws = UploadWorkspace()
-    ws.replace_files([_deals("a.csv", "Demo")])
-    ws.add_files([_deals("b.csv", "Demo")])
-    both = ws.rebuild()
-    assert both is not None and ws.names == ["a.csv", "b.csv"]
+    uploads = UploadWorkspace()
+    uploads.replace_files([_deals("a.csv", "Demo")])
+    uploads.add_files([_deals("b.csv", "Demo")])
+    both = uploads.rebuild()
+    assert both is not None and uploads.names == ["a.csv", "b.csv"]
     assert both.dataset.query_df("SELECT count(*) AS n FROM opportunities")["n"][0] == 4
-    assert ws.remove_file("b.csv") is True and ws.remove_file("b.csv") is False
-    one = ws.rebuild()
+    assert uploads.remove_file("b.csv") is True and uploads.remove_file("b.csv") is False
+    one = uploads.rebuild()
     assert one is not None
     assert one.dataset.query_df("SELECT count(*) AS n FROM opportunities")["n"][0] == 2
-    ws.remove_file("a.csv")
-    assert ws.rebuild() is None and ws.result is None
+    uploads.remove_file("a.csv")
+    assert uploads.rebuild() is None and uploads.result is None
 
 
 def test_replacing_with_the_same_bytes_changes_nothing() -> None:
-    ws = UploadWorkspace()
-    assert ws.replace_files([_deals("a.csv", "Demo")]) is True
-    assert ws.replace_files([_deals("a.csv", "Demo")]) is False
+    uploads = UploadWorkspace()
+    assert uploads.replace_files([_deals("a.csv", "Demo")]) is True
+    assert uploads.replace_files([_deals("a.csv", "Demo")]) is False
