@@ -8,13 +8,16 @@ Definitions (shown to users on the page and in the README):
   the period (created on or before its end, not closed before its start) ÷ (working days ÷ 5).
 - Split lines: the medians of the reps with at least ``min_deals`` closed deals, unless targets
   are given. An engagement on its line counts as high.
-- Placement (the evidence rule): with engagement at or above its line, a rep is a star when the
-  close ratio is at or above its line, else needs coaching. Below the engagement line the close
-  ratio must clear the line with its whole 95% Wilson interval: wholly below → performance plan,
-  wholly above → check the data, and an interval that reaches the line → too close to call
-  (watch, no plan yet), with how many more closed deals at the same ratio would settle it. The
-  funnel plot draws its control limits around the same close-ratio line with the same test, so
-  the labels and the plot agree.
+- Placement (the evidence rule): a claim of weakness needs the whole 95% Wilson interval of the
+  close ratio below the close-ratio line, on both sides of the engagement line.
+  With engagement at or above its line: close ratio at or above its line → star; below it with
+  the whole interval below → needs coaching; below it with an interval that reaches the line →
+  too close to call. Below the engagement line: wholly below → performance plan, wholly above →
+  check the data, an interval that reaches the line → too close to call. "Too close to call" is
+  one state on either side (watch, no plan yet), with how many more closed deals at the same
+  ratio would settle it. The funnel plot draws its control limits around the same close-ratio
+  line with the same test, so the labels and the plot agree: a rep is labelled weak (needs
+  coaching, performance plan) exactly when it sits below the plot's lower 95% limit.
 - Reps with fewer than ``min_deals`` closed deals are "not enough data", never in a quadrant.
 - Segment/product/region filters keep the deals in those categories and the activities logged
   against them; team/rep filters keep the reps whose deals belong to the team.
@@ -38,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from diagnostics import stats
 from diagnostics.dataset import Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
-from diagnostics.formatting import DASH, format_number, format_period, format_rate
+from diagnostics.formatting import DASH, format_count, format_number, format_period, format_rate
 from diagnostics.funnel import compute_funnel
 
 __all__ = [
@@ -134,8 +137,9 @@ class QuadrantContent(BaseModel):
         if set(cells) != wanted or len(cells) != 4:
             raise ValueError("the four quadrants must cover each high/low combination once")
         close = self.quadrants[TOO_CLOSE]
-        if (close.engagement, close.close) != ("low", "around"):
-            raise ValueError('too_close takes engagement = "low" and close = "around"')
+        if (close.engagement, close.close) != (None, "around"):
+            # One state on both sides of the engagement line: no engagement level.
+            raise ValueError('too_close takes close = "around" and no engagement level')
         nd = self.quadrants[NOT_ENOUGH]
         if nd.engagement is not None or nd.close is not None:
             raise ValueError("not_enough_data takes no engagement/close level")
@@ -159,13 +163,15 @@ class QuadrantContent(BaseModel):
         """Return the quadrant id under the evidence rule (see the module docstring).
 
         ``side`` is :func:`diagnostics.stats.side_of_line` of the close ratio: -1 clearly below
-        the close-ratio line, 1 clearly above, 0 when the interval reaches it.
+        the close-ratio line, 1 clearly above, 0 when the interval reaches it. A high-engagement
+        rep at or above the line is a star whatever the interval; any other rep whose interval
+        reaches the line is too close to call.
         """
-        if high_engagement:
-            return self.quadrant_for(True, ratio >= line)
+        if high_engagement and ratio >= line:
+            return self.quadrant_for(True, True)
         if side == 0:
             return TOO_CLOSE
-        return self.quadrant_for(False, side > 0)
+        return self.quadrant_for(high_engagement, side > 0)
 
 
 def load_content(path: Path = CONTENT_PATH) -> QuadrantContent:
@@ -686,7 +692,8 @@ def _action(content: QuadrantContent, quadrant: str, settle: int | None) -> str:
         return (f"{action} The close ratio sits on the line: more deals settle it only if the "
                 "ratio moves.")
     deals = "deal" if settle == 1 else "deals"
-    return f"{action} About {settle} more closed {deals} at this close ratio would settle it."
+    return (f"{action} About {format_count(settle)} more closed {deals} at this close ratio "
+            "would settle it.")
 
 
 def funnel_plot_line(result: QuadrantResult) -> float | None:
@@ -704,8 +711,10 @@ def funnel_plot_limits(result: QuadrantResult, points: int = 60) -> pd.DataFrame
     """Return control limits around the close-ratio line: columns closed, level, low, high.
 
     One row per (sample size, confidence level) on a grid from 1 to the largest rep's closed
-    deals, so the chart draws curves from a few dozen rows whatever the number of reps. The
-    levels are the placement confidence (95%) and the content's other limits (99.8%).
+    deals, plus each rep's own number of closed deals: the curves are drawn as straight segments
+    between rows, so they pass exactly through the limit the rep's label was tested against and
+    a point near a curve is never drawn on the wrong side of it. The levels are the placement
+    confidence (95%) and the content's other limits (99.8%).
     """
     columns = ["closed", "level", "low", "high"]
     rate = funnel_plot_line(result)
@@ -713,7 +722,8 @@ def funnel_plot_limits(result: QuadrantResult, points: int = 60) -> pd.DataFrame
     if rate is None or biggest == 0:
         return pd.DataFrame(columns=columns)
     step = max(1, biggest // points)
-    sizes = sorted({*range(1, biggest + 1, step), biggest})
+    sizes = sorted({*range(1, biggest + 1, step), biggest, *(r.closed for r in result.reps
+                                                               if r.closed > 0)})
     rows = []
     defaults = _content().defaults
     for level in sorted({defaults.confidence, *defaults.funnel_plot_limits}):

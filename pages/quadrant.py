@@ -16,9 +16,9 @@ st.title("Rep quadrant")
 st.caption(
     "Every rep by engagement and close ratio (won ÷ deals closed in the period). Reps with too "
     "few closed deals are drawn hollow and not put in a quadrant: a ratio on three deals is noise. "
-    "Below the engagement line, a rep goes on a performance plan only when the whole 95% interval "
-    "of the close ratio is below the close-ratio line; an interval that reaches the line is "
-    "*too close to call* (open diamond): watch, no plan yet."
+    "A close ratio counts as below the line (needs coaching, or a performance plan when engagement "
+    "is low too) only when its whole 95% interval is below the close-ratio line; an interval that "
+    "reaches the line is *too close to call* (open diamond): watch, no plan yet."
 )
 dataset = active_dataset()
 content = q.content()

@@ -46,9 +46,10 @@ def register(sub: Any) -> None:
         description=(
             "Place every rep by engagement and close ratio (won ÷ closed in the period). Split "
             "lines sit at the team medians unless targets are given; reps with fewer closed "
-            "deals than --min-deals are reported as not_enough_data. Below the engagement line, "
-            "performance_plan needs the whole 95%% interval of the close ratio below its line; "
-            "an interval that reaches the line is too_close (watch, no plan yet)."
+            "deals than --min-deals are reported as not_enough_data. needs_coaching and "
+            "performance_plan need the whole 95%% interval of the close ratio below its line; "
+            "below the line (or with low engagement) an interval that reaches the line is "
+            "too_close (watch, no plan yet)."
         ),
     )
     cmd.add_argument("file", metavar="FILE", help="opportunities export (CSV, XLSX or Parquet)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -113,8 +114,18 @@ def test_sample_plans_only_reps_the_evidence_puts_there(open_page: OpenPage) -> 
     # A plan needs the whole interval below the line: a handful of reps, not a quarter.
     assert 0 < len(plan) <= len(placed) // 10
     assert len(close) > 0
-    assert all(a.startswith("Watch; no plan yet") and "more closed deals" in a
+    assert all(a.startswith("Watch; no plan yet")
+               and re.search(r"About [\d,]+ more closed deals? at this close ratio", a)
                for a in close["Action"])
+    # Weakness needs evidence on the busy side too: "Too close to call" holds reps on both
+    # sides of the engagement line, and "Needs coaching" only busy ones.
+    summary = next(shown(c.value) for c in at.caption if "Split lines at" in str(c.value))
+    found = re.search(r"Split lines at team medians: ([\d.]+) activities/day", summary)
+    assert found, summary
+    busy = placed["Activities per working day"].astype(float) >= float(found.group(1))
+    assert set(busy[placed["Quadrant"] == "Too close to call"]) == {True, False}
+    assert busy[placed["Quadrant"] == "Needs coaching"].all()
+
     # When "Check the data" is not rare, the page says why, from the data.
     check = (placed["Quadrant"] == "Check the data").sum()
     notes = [w.value for w in at.warning if "placed reps" in w.value]

@@ -9,6 +9,9 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from diagnostics import quadrant as q
+from diagnostics.dataset import Filters
+from diagnostics.sample import load_sample_dataset
 from tests.e2e.conftest import assert_no_exception, wait_idle
 
 
@@ -67,4 +70,28 @@ def test_formula_looking_rep_names_are_neutralised_in_the_export(
     assert any(line.startswith("'=Dana Reyes,") for line in lines), lines
     assert any(line.startswith("'@SUM(A1),") for line in lines), lines
     assert not any(line.startswith(("=", "@", "+")) for line in lines[1:]), lines
+    assert_no_exception(page)
+
+
+def test_busy_reps_are_labelled_weak_only_on_evidence(app_url: str, page: Any) -> None:
+    data = load_sample_dataset()
+    result = q.classify_reps(data, Filters(start=data.date_range()[0], end=data.as_of))
+    counts = result.counts()
+    line = result.thresholds.engagement
+    assert line is not None
+    busy_close = [r for r in result.reps
+                  if r.quadrant == "too_close" and (r.engagement or 0) >= line]
+    assert busy_close  # the sample has busy reps whose interval reaches the close-ratio line
+
+    page.goto(f"{app_url}/quadrant")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Rep quadrant")).to_be_visible()
+    expect(page.get_by_text("only when its whole 95% interval is below the close-ratio line",
+                            exact=False)).to_be_visible()
+    for key in ("needs_coaching", "too_close", "performance_plan", "star"):
+        name = q.content().quadrants[key].name
+        expect(_metric_value(page, name)).to_have_text(str(counts[key]))
+    page.get_by_test_id("stButtonGroup").get_by_text("Funnel plot", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
     assert_no_exception(page)

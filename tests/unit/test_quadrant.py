@@ -21,6 +21,7 @@ from diagnostics.cli import main as cli_main
 from diagnostics.dataset import Dataset, Filters, StageConfig, build_dataset
 from diagnostics.errors import DiagnosticsError
 from diagnostics.export import to_csv_bytes, to_excel_bytes
+from diagnostics.sample import load_sample_dataset
 
 STAGES = StageConfig(funnel=("Lead", "Demo", "Proposal"), won=("Won",), lost=("Lost",))
 START, END = dt.date(2026, 1, 5), dt.date(2026, 1, 18)  # Monday to Sunday: 10 working days
@@ -201,7 +202,9 @@ def test_targets_replace_medians(dataset: Dataset) -> None:
     assert result.thresholds.to_dict() == {"engagement": 1.0, "close_ratio": 0.25,
                                            "basis": "target"}
     assert _row(result, "Dan").quadrant == "check_data"  # 0.8/day < 1, 80% >= 25%
-    assert _row(result, "Bob").quadrant == "needs_coaching"
+    # Bob: busy, 1 of 6 (17%) against 25%: the 95% limits around 25% at n = 6 are
+    # 25% ± 1.96·√(0.1875/6) = 0%–60%, so the interval reaches the line: too close, not coaching.
+    assert _row(result, "Bob").quadrant == "too_close"
     mixed = q.classify_reps(dataset, PERIOD, close_target=0.25)
     assert mixed.thresholds.basis == "mixed"
     assert mixed.thresholds.engagement == pytest.approx(0.8)
@@ -296,17 +299,31 @@ def test_funnel_plot_limits(result: q.QuadrantResult) -> None:
     assert at_8["low"].item() == pytest.approx(0.6 - 1.959964 * (0.24 / 8) ** 0.5)
 
 
+def test_funnel_plot_limits_pass_through_every_rep_s_own_sample_size() -> None:
+    # Ivy has 141 closed deals, so the grid steps by 2 from 1 (1, 3, …, 141): without rows of
+    # their own, the others' 20 deals would fall between two rows, where a straight segment is
+    # not the curve.
+    team = {**TEAM, "Ivy": (30, 111, 20)}
+    result = q.classify_reps(_team(team), PERIOD, engagement_target=1.0, close_target=0.4)
+    limits = q.funnel_plot_limits(result).set_index(["level", "closed"])
+    for row in result.reps:
+        ((low, high),) = stats.funnel_limits(0.4, [row.closed], 0.95)
+        assert limits.loc[("95.0%", row.closed), "low"] == pytest.approx(low)
+        assert limits.loc[("95.0%", row.closed), "high"] == pytest.approx(high)
+
+
 def test_movement_between_periods(dataset: Dataset) -> None:
     # Period A holds one December loss and one activity per rep: 0.1/day, 0% on one deal, which
     # cannot be told from the 50% target: too close to call. In January Ann (2.0/day, 75%) and
-    # Gus (1.5/day, 100%) are Stars; the quiet reps' ratios on five deals stay within 50% ± 44%.
+    # Gus (1.5/day, 100%) are Stars; the quiet reps' ratios on five deals stay within 50% ± 44%,
+    # and busy Bob's 1 of 6 (17%) within 50% ± 40% (10%–90%): too close to call.
     december = (dt.date(2025, 11, 24), dt.date(2025, 12, 5))
     options = {"min_deals": 1, "engagement_target": 1.0, "close_target": 0.5}
     movement = q.compare_periods(dataset, Filters(), december, (START, END), **options)
     frame = movement.frame.set_index("rep")
     assert frame["quadrant_a"].tolist() == ["too_close"] * 7
     assert frame["quadrant_b"].to_dict() == {
-        "Ann": "star", "Bob": "needs_coaching", "Cat": "too_close", "Dan": "too_close",
+        "Ann": "star", "Bob": "too_close", "Cat": "too_close", "Dan": "too_close",
         "Eve": "not_enough_data", "Fay": "too_close", "Gus": "star",
     }
     assert frame.loc["Ann", "engagement_a"] == pytest.approx(0.1)
@@ -375,15 +392,26 @@ def test_every_rep_gets_exactly_one_quadrant(
 
 
 def _assert_label_agrees_with_funnel_plot(result: q.QuadrantResult, row: q.RepRow) -> None:
-    """A placed quiet rep is outside the 95% funnel limits exactly when it is not too close."""
+    """A placed rep's label says what the funnel plot's 95% limits around the line show.
+
+    Weak (needs coaching, performance plan) exactly when below the lower limit; check the data
+    only above the upper limit; too close to call only inside the limits; a star never below.
+    """
     line = q.funnel_plot_line(result)
-    if row.quadrant not in ("performance_plan", "check_data", "too_close") or line is None:
+    if row.quadrant == "not_enough_data" or line is None:
         return
     ((low, high),) = stats.funnel_limits(line, [row.closed], 0.95)
     assert row.close_ratio is not None
-    assert (row.quadrant == "performance_plan") == (row.close_ratio < low)
-    assert (row.quadrant == "check_data") == (row.close_ratio > high)
-    if row.quadrant == "performance_plan":
+    weak = row.quadrant in ("performance_plan", "needs_coaching")
+    assert weak == (row.close_ratio < low)
+    assert (row.quadrant == "check_data") == (
+        row.close_ratio > high and row.engagement is not None
+        and row.engagement < (result.thresholds.engagement or 0))
+    if row.quadrant == "too_close":
+        assert low <= row.close_ratio <= high
+    if row.quadrant == "star":
+        assert row.close_ratio >= line
+    if weak:
         assert row.close_ratio_high is not None and row.close_ratio_high < line + 1e-9
 
 
@@ -472,7 +500,8 @@ def test_cli_prints_hand_checked_json(tmp_path: Path, capsys: pytest.CaptureFixt
     assert {k: (v["engagement"], v["won"], v["lost"], v["quadrant"]) for k, v in reps.items()} == {
         # Ann: quiet, 75% on 4 deals vs a 47.5% line (limits 0%–96%): too close to call.
         "Ann": (2.0, 3, 1, "too_close"),
-        "Bob": (4.0, 1, 4, "needs_coaching"),
+        # Bob: busy, 20% on 5 deals vs 47.5% (limits 3.7%–91.3%): too close, not coaching.
+        "Bob": (4.0, 1, 4, "too_close"),
         "Cy": (0.4, 1, 0, "not_enough_data"),
     }
     assert reps["Bob"]["close_ratio_low"] == pytest.approx(0.0362, abs=1e-4)
@@ -490,8 +519,9 @@ def test_cli_targets_and_meetings(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert payload["thresholds"] == {"engagement": 1.0, "close_ratio": 0.5, "basis": "target"}
     quadrants = {r["rep"]: r["quadrant"] for r in payload["reps"]}
     # Meetings: Ann 5, Bob 10, Cy 1 over 5 days.
-    # Cy: 1 win of 1 against 50% cannot be told from the line.
-    assert quadrants == {"Ann": "star", "Bob": "needs_coaching", "Cy": "too_close"}
+    # Cy: 1 win of 1 against 50% cannot be told from the line; nor can busy Bob's 1 of 5
+    # (20%; the limits around 50% at n = 5 are 6%–94%).
+    assert quadrants == {"Ann": "star", "Bob": "too_close", "Cy": "too_close"}
 
 
 def test_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -568,7 +598,9 @@ def _team(reps: dict[str, tuple[int, int, int]]) -> Dataset:
 # 40% ± 1.96·√(0.4·0.6/20) = 18.5%–61.5%.
 TEAM = {
     "Ada": (12, 8, 20),   # 2/day, 60%: star
-    "Ben": (4, 16, 20),   # 2/day, 20%: needs coaching (effort there; never a plan)
+    "Bea": (3, 17, 20),   # 2/day, 15% < 18.5%: the whole interval is below → needs coaching
+    "Ben": (4, 16, 20),   # 2/day, 20%: within the limits → too close to call (busy side)
+    "Hal": (8, 12, 20),   # 2/day, exactly 40%: at the line → star
     "Cal": (1, 19, 5),    # 0.5/day, 5% < 18.5%: the whole interval is below → performance plan
     "Dee": (6, 14, 5),    # 0.5/day, 30%: within the limits → too close to call
     "Eli": (18, 2, 5),    # 0.5/day, 90% > 61.5%: clearly above → check the data
@@ -578,7 +610,9 @@ TEAM = {
 
 @pytest.mark.parametrize(
     ("rep", "quadrant", "settle"),
-    [("Ada", "star", None), ("Ben", "needs_coaching", None), ("Cal", "performance_plan", None),
+    [("Ada", "star", None), ("Bea", "needs_coaching", None),
+     # Ben: n must exceed 1.96² × 0.24 / 0.2² = 23.05 → 24 deals, 4 more than his 20.
+     ("Ben", "too_close", 4), ("Hal", "star", None), ("Cal", "performance_plan", None),
      # Dee: n must exceed 1.96² × 0.24 / 0.1² = 92.2 → 93 deals, 73 more than her 20.
      ("Dee", "too_close", 73), ("Eli", "check_data", None), ("Fox", "too_close", None)],
 )
@@ -594,24 +628,73 @@ def test_interval_based_placement(rep: str, quadrant: str, settle: int | None) -
         assert row.close_ratio_low <= 0.4 <= row.close_ratio_high
 
 
+@pytest.mark.parametrize(
+    ("high_engagement", "ratio", "side", "quadrant"),
+    [
+        # Against a 40% line. Busy reps: at or above the line → star, whatever the interval.
+        (True, 0.6, 0, "star"),
+        (True, 0.4, 0, "star"),
+        (True, 0.9, 1, "star"),
+        # Busy, below the line: weak only when the whole interval is below it.
+        (True, 0.15, -1, "needs_coaching"),
+        (True, 0.2, 0, "too_close"),
+        # Quiet reps: the interval decides either way.
+        (False, 0.05, -1, "performance_plan"),
+        (False, 0.3, 0, "too_close"),
+        (False, 0.4, 0, "too_close"),
+        (False, 0.5, 0, "too_close"),
+        (False, 0.9, 1, "check_data"),
+    ],
+)
+def test_place_needs_evidence_for_weakness_on_both_sides(
+    high_engagement: bool, ratio: float, side: int, quadrant: str
+) -> None:
+    assert q.content().place(high_engagement, ratio, 0.4, side) == quadrant
+
+
+def test_too_close_is_one_state_on_both_sides_of_the_engagement_line(tmp_path: Path) -> None:
+    too_close = q.content().quadrants["too_close"]
+    assert (too_close.engagement, too_close.close) == (None, "around")
+    assert "low activity" not in too_close.action.lower()
+    bad = tmp_path / "quadrant.toml"
+    bad.write_text(q.CONTENT_PATH.read_text(encoding="utf-8").replace(
+        'name = "Too close to call"\n', 'name = "Too close to call"\nengagement = "low"\n'),
+        encoding="utf-8")
+    with pytest.raises(DiagnosticsError, match="too_close"):
+        q.load_content(bad)
+
+
+def test_labels_and_funnel_plot_agree_on_the_bundled_sample() -> None:
+    result = q.classify_reps(load_sample_dataset(), Filters())
+    placed = [r for r in result.reps if r.quadrant != "not_enough_data"]
+    assert placed
+    for row in placed:
+        _assert_label_agrees_with_funnel_plot(result, row)
+    # Both sides of the engagement line hold reps too close to call on the sample.
+    line = result.thresholds.engagement
+    assert line is not None
+    sides = {(r.engagement or 0) >= line for r in placed if r.quadrant == "too_close"}
+    assert sides == {True, False}
+
+
 def test_json_keeps_its_keys_and_names_the_new_state() -> None:
     payload = q.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0,
                               close_target=0.4).to_dict()
     assert set(payload["reps"][0]) == {"rep", "engagement", "close_ratio", "close_ratio_low",
                                        "close_ratio_high", "shrunk_close_ratio", "won", "lost",
                                        "quadrant"}
-    assert payload["counts"]["too_close"] == 2
+    assert payload["counts"]["too_close"] == 3  # Ben (busy), Dee and Fox (quiet)
     assert q.content().quadrants["too_close"].name == "Too close to call"
 
 
 def test_check_the_data_is_explained_when_it_is_not_rare() -> None:
     quiet = q.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0, close_target=0.4)
-    assert quiet.check_data_note() is None  # 1 of 6 placed: rare enough
-    # A second quiet high closer, with no activity logged: 2 of 7 placed.
+    assert quiet.check_data_note() is None  # 1 of 8 placed: rare enough
+    # A second quiet high closer, with no activity logged: 2 of 9 placed.
     team = {**TEAM, "Gil": (19, 1, 0)}
     result = q.classify_reps(_team(team), PERIOD, engagement_target=1.0, close_target=0.4)
     note = result.check_data_note()
     assert note is not None
-    assert note.startswith("2 of 7 placed reps (29%) have low engagement")
+    assert note.startswith("2 of 9 placed reps (22%) have low engagement")
     assert "1 of them logged no activity at all" in note
     assert "your targets" in note
