@@ -10,9 +10,11 @@ mapping re-types the kept text cells, which is cheap.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pyarrow.compute as pc
 
 from diagnostics.dataset import Dataset, StageConfig, connect_locked
 from diagnostics.errors import DiagnosticsError
@@ -62,6 +64,20 @@ class FileState:
     def error(self) -> str | None:
         """Return the message saying why this file cannot be used (None when it can)."""
         return None if self.problem is None else str(self.problem)
+
+
+def _history_stages(files: Iterable[FileState]) -> list[str]:
+    """Return the stage names of the stage history files: stages a date column may name."""
+    names: set[str] = set()
+    for state in files:
+        mapping, raw = state.mapping, state.raw
+        if raw is None or mapping is None or mapping.kind != "stage_history":
+            continue
+        header = mapping.columns.get("stage")
+        if header in raw.headers:
+            column = raw.table.column(f"c{raw.headers.index(header)}")
+            names.update(v.strip() for v in pc.unique(column).drop_null().to_pylist())
+    return sorted(n for n in names if n)
 
 
 @dataclass
@@ -214,12 +230,14 @@ class UploadWorkspace:
         self.problem = None
         loaded: list[LoadedTable] = []
         con = connect_locked()  # one DuckDB for the whole upload: it becomes the Dataset's
+        history_stages = _history_stages(self.files.values())
         for state in self.files.values():
             state.loaded = None
             if state.raw is None or state.mapping is None:
                 continue
             try:
-                state.loaded = parse_table(state.raw, state.mapping, con=con)
+                state.loaded = parse_table(state.raw, state.mapping, con=con,
+                                           known_stages=history_stages)
                 state.problem = None
                 loaded.append(state.loaded)
             except DiagnosticsError as exc:

@@ -22,6 +22,7 @@ from diagnostics.ingest._formats import (
     detect_decimal_comma,
     entered_columns,
     propose_table_mapping,
+    stage_date_columns,
 )
 from diagnostics.ingest._parse import ColumnPlan, parse_table, plan_columns
 from diagnostics.ingest._report import ColumnProblem, IngestResult, LoadedTable, ValidationReport
@@ -42,5 +43,6 @@ __all__ = [
     "plan_columns",
     "propose_table_mapping",
     "reconcile_stages",
+    "stage_date_columns",
     "typed_rows_sql",
 ]

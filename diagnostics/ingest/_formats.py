@@ -90,17 +90,17 @@ def entered_columns(headers: Sequence[str]) -> list[tuple[int, str]]:
 
 
 # Words around a stage name that make a header a date the deal reached that stage:
-# "demo_date", "Proposal Sent On", "Trial started", "Date reached Negotiation". The weak ones
-# ("date", "on") only count next to a stage found in the file; the strong ones say that a step
-# happened, so "Trial started" counts even when no deal sits in "Trial" today.
-_WEAK_SUFFIXES = frozenset({"date", "on", "at", "time", "start", "dt"})
-_STRONG_SUFFIXES = frozenset({"started", "sent", "reached", "entered", "held", "completed",
-                              "scheduled", "done", "booked"})
+# "demo_date", "Proposal Sent On", "Trial started", "Date reached Negotiation". A header counts
+# only when what is left names a stage of the pipeline (in the deals' stages or the stage
+# history): "Onboarding completed" or "Contract signed date" with no such stage stay ordinary
+# columns, or every date column an export carries would become a stage.
+_SUFFIXES = frozenset({"date", "on", "at", "time", "start", "dt", "started", "sent", "reached",
+                       "entered", "held", "completed", "scheduled", "done", "booked"})
 _DATE_PREFIXES = frozenset({"date", "entered", "reached", "moved", "to", "into"})
 
 
 def _stage_named(header: str, stages: dict[str, str]) -> str | None:
-    """Return the stage a header names with date words around it, or None.
+    """Return the stage of ``stages`` a header names with date words around it, or None.
 
     ``stages`` maps normalised stage names to the names in the file. Words are peeled off the
     end ("sent", "on") and the start ("date", "entered") one at a time, and the first remainder
@@ -108,23 +108,24 @@ def _stage_named(header: str, stages: dict[str, str]) -> str | None:
     called "Proposal". A header without a date word is never a stage date.
     """
     words = normalise_header(header).split()
-    suffixes = _WEAK_SUFFIXES | _STRONG_SUFFIXES
-    strong: str | None = None
     for start in range(len(words)):
         if start and words[start - 1] not in _DATE_PREFIXES:
             break
         for stop in range(len(words), start, -1):
-            if stop < len(words) and words[stop] not in suffixes:
+            if stop < len(words) and words[stop] not in _SUFFIXES:
                 break
             if start == 0 and stop == len(words):
                 continue  # no date word taken off: "Demo" is a stage column, not a date
             remainder = " ".join(words[start:stop])
             if remainder in stages:
                 return stages[remainder]
-            if strong is None and stop < len(words) and words[stop] in _STRONG_SUFFIXES and (
-                    set(words[stop + 1:]) <= _WEAK_SUFFIXES):
-                strong = remainder.capitalize()
-    return strong
+    return None
+
+
+def looks_like_stage_date(header: str) -> bool:
+    """Return True when a header reads like the date of a step ("Onboarding completed")."""
+    words = normalise_header(header).split()
+    return len(words) >= 2 and (words[-1] in _SUFFIXES or words[0] in _DATE_PREFIXES)
 
 
 def stage_date_columns(
@@ -133,9 +134,10 @@ def stage_date_columns(
     """Return (index, stage) of the columns dating when a deal reached a stage.
 
     HubSpot's ``Date entered "Stage (Pipeline)"`` columns count whatever the stage; a header
-    such as ``demo_date``, ``Proposal Sent On`` or ``Trial started`` counts when it names one of
-    ``stages`` (the stages found in the file). Headers in ``skip`` (mapped to a field already)
-    never count, nor does a second column for a stage already found.
+    such as ``demo_date``, ``Proposal Sent On`` or ``Trial started`` counts only when it names
+    one of ``stages`` (the stages of the deals, and of any stage history uploaded with them).
+    Headers in ``skip`` (mapped to a field already) never count, nor does a second column for a
+    stage already found.
     """
     known = {normalise_header(stage): stage for stage in stages if stage}
     found: dict[str, int] = {}

@@ -34,6 +34,7 @@ from diagnostics.ingest._arrow import (
 from diagnostics.ingest._formats import (
     ambiguous_dates,
     detect_date_order,
+    looks_like_stage_date,
     sample_values,
     stage_date_columns,
 )
@@ -113,6 +114,40 @@ def plan_columns(
         kind == "opportunities") else []
     return ColumnPlan(kind, specs, column_of, typed, tuple(sorted(needed)), tuple(entered),
                       key_field)
+
+
+# The unused columns a note names; an export of 200 columns gets a count for the rest.
+_UNUSED_SHOWN = 12
+
+
+def unused_columns(headers: Sequence[str], mapping: TableMapping, plan: ColumnPlan) -> list[str]:
+    """Return the headers of a file that no field and no stage evidence reads, in file order."""
+    used = set(mapping.columns.values()) | {headers[i] for i, _stage in plan.entered}
+    return [h for h in headers if h not in used and h.strip()]
+
+
+def _quoted(headers: Sequence[str]) -> str:
+    more = len(headers) - _UNUSED_SHOWN
+    return ", ".join(f"“{h}”" for h in headers[:_UNUSED_SHOWN]) + (
+        f" and {more:,} more" if more > 0 else "")
+
+
+def _unused_notes(unused: Sequence[str]) -> list[str]:
+    """Return the notes naming the unused columns: stage-date look-alikes apart, and the rest."""
+    dated = [h for h in unused if looks_like_stage_date(h)]
+    other = [h for h in unused if h not in dated]
+    notes = []
+    if dated:
+        many = len(dated) > 1
+        notes.append(
+            f"Not stage evidence: {_quoted(dated)} name{'' if many else 's'} no stage of the "
+            "pipeline (no deal is at such a stage, nor does a stage history name it), so "
+            f"{'they are' if many else 'it is'} not used. A date column places deals at a "
+            "stage only when it is named after one.")
+    if other:
+        notes.append(f"Not used (no field is mapped to {'them' if len(other) > 1 else 'it'}): "
+                     f"{_quoted(other)}.")
+    return notes
 
 
 def _check_required(raw: RawTable, mapping: TableMapping) -> None:
@@ -370,6 +405,7 @@ def parse_table(
     mapping: TableMapping,
     today: dt.date | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    known_stages: Sequence[str] = (),
 ) -> LoadedTable:
     """Return the file typed into canonical columns, with every left-out row counted and explained.
 
@@ -379,7 +415,9 @@ def parse_table(
     row order.
 
     ``con`` is a locked connection to work in (the session's, so that one DuckDB serves the
-    whole upload); without it a connection is opened and closed here.
+    whole upload); without it a connection is opened and closed here. ``known_stages`` are
+    stages known from elsewhere (a stage history file): with the file's own stages, the only
+    ones a date column can be named after.
 
     Raises DiagnosticsError when a required field is not mapped or no row is usable.
     """
@@ -388,7 +426,7 @@ def parse_table(
     text = {n: trimmed(raw.table.column(f"c{raw.headers.index(h)}"))
             for n, h in mapping.columns.items()}
     stages = pc.unique(text["stage"]).drop_null().to_pylist() if "stage" in text else []
-    plan = plan_columns(raw, mapping, stages)
+    plan = plan_columns(raw, mapping, [*stages, *known_stages])
     cells, query = _arrow_cells(raw, mapping, plan, text)
     with _working(con) as work:
         rows = _typed_rows(work, raw, cells, query, today)
@@ -409,6 +447,7 @@ def parse_table(
             "Check that the right columns are chosen under “Columns” and that the file holds "
             "records, then read it again.",
         )
+    report.notes.extend(_unused_notes(unused_columns(raw.headers, mapping, plan)))
     if history is not None:
         headers = ", ".join(f"“{raw.headers[i]}”" for i, _stage in plan.entered)
         report.notes.append(

@@ -2,8 +2,8 @@
 
 Each fixture is small enough to check by hand: a Pipedrive export with won and lost dates in two
 columns, a Salesforce and a HubSpot export whose lost deals carry only "Closed Lost", a homemade
-file with date columns named after stages, undated deals and blank amounts, a young cohort, and
-hostile names.
+file with date columns named after stages (and one named after no stage), undated deals and blank
+amounts, a young cohort, and hostile names.
 """
 
 from __future__ import annotations
@@ -68,6 +68,9 @@ def test_stage_named_date_columns_place_lost_deals() -> None:
     (table,) = read.tables
     assert any("“demo_date”, “Proposal Sent On”, “Trial started”" in n
                for n in table.report.notes)
+    # "Onboarding completed" is dated too, but no deal is at an "Onboarding" stage: not a step.
+    assert any(n.startswith("Not stage evidence: “Onboarding completed”")
+               for n in table.report.notes)
     assert read.stages.funnel == ("Lead", "Demo", "Trial", "Proposal")
     reached = dict(read.dataset.con.execute(
         "SELECT opp_id, reached_rank FROM opportunities WHERE status = 'lost'").fetchall())
@@ -82,11 +85,11 @@ def test_undated_deals_and_blank_amounts_are_counted_and_said() -> None:
     read = _read("homemade_stage_dates.csv")
     cover = coverage(read.dataset)
     assert (cover.deals, cover.no_created, cover.closed, cover.closed_undated,
-            cover.with_amount) == (10, 3, 7, 1, 6)
+            cover.with_amount) == (11, 3, 7, 1, 7)
     notes = " ".join(read.dataset.notes)
-    assert "3 of 10 deals have no created date" in notes
+    assert "3 of 11 deals have no created date" in notes
     assert "1 of 7 closed deals have no close date" in notes
-    assert "Amounts known for 6 of 10 deals" in notes
+    assert "Amounts known for 7 of 11 deals" in notes
     assert "2 of 5 lost deals have no evidence" in notes
 
 

@@ -473,3 +473,72 @@ def test_a_decimal_comma_column_of_plain_looking_cells_reads_its_thousands() -> 
     # path for plain-looking columns must read it the same way as the full reading.
     plain = _load("Opportunity ID,Stage,Amount\n1,Demo,1.125\n2,Demo,1\n").table
     assert plain.column("amount").to_pylist() == [1125.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("header", "stages", "expected"),
+    [
+        ("demo_date", ["Demo"], "Demo"),
+        ("Proposal Sent On", ["Proposal Sent", "Proposal"], "Proposal Sent"),
+        ("Proposal Sent On", ["Proposal"], "Proposal"),
+        ("Trial started", ["Trial"], "Trial"),
+        ("Date reached Negotiation", ["Negotiation"], "Negotiation"),
+        ("Contract signed date", ["Contract Signed"], "Contract Signed"),
+        # Named after nothing the pipeline has: ordinary columns, however date-like.
+        ("Trial started", ["Demo", "Proposal"], None),
+        ("Onboarding completed", ["Demo", "Won"], None),
+        ("Contract signed date", ["Contract", "Demo"], None),
+        ("Demo", ["Demo"], None),  # no date word: the stage column itself
+    ],
+)
+def test_a_date_column_is_stage_evidence_only_when_it_names_a_stage(
+    header: str, stages: list[str], expected: str | None
+) -> None:
+    from diagnostics.ingest import stage_date_columns
+
+    found = stage_date_columns(["Deal ID", header], stages)
+    assert found == ([] if expected is None else [(1, expected)])
+
+
+DEALS_WITH_ONBOARDING = (
+    "Deal ID,Stage,Created,Close Date,demo_date,Onboarding completed\n"
+    "1,Won,2025-01-02,2025-02-01,2025-01-05,2025-02-10\n"
+    "2,Lost,2025-01-03,2025-01-20,2025-01-06,\n"
+    "3,Demo,2025-01-04,,2025-01-07,\n"
+)
+
+
+def test_a_date_column_named_after_no_stage_stays_an_unused_column() -> None:
+    from diagnostics.uploads import load_files
+
+    read = load_files([("deals.csv", DEALS_WITH_ONBOARDING.encode())])
+    assert read.stages.funnel == ("Demo",)
+    (table,) = read.tables
+    notes = " ".join(table.report.notes)
+    assert "Not stage evidence: “Onboarding completed” names no stage of the pipeline" in notes
+    assert "(“demo_date”)" in notes  # the stage-named one is read as evidence
+    reached = dict(read.dataset.con.execute(
+        "SELECT opp_id, reached_rank FROM opportunities").fetchall())
+    assert reached == {"1": 2, "2": 1, "3": 1}  # Won is rank 2: no Onboarding step in between
+
+
+def test_a_stage_history_file_makes_its_stages_names_a_date_column_can_take() -> None:
+    from diagnostics.uploads import load_files
+
+    history = ("opportunity_id,stage,entered_date\n1,Demo,2025-01-05\n"
+               "1,Onboarding,2025-02-10\n")
+    read = load_files([("deals.csv", DEALS_WITH_ONBOARDING.encode()),
+                       ("history.csv", history.encode())])
+    assert "Onboarding" in read.stages.funnel
+    deals = next(t for t in read.tables if t.mapping.kind == "opportunities")
+    assert not any("Not stage evidence" in n for n in deals.report.notes)
+    assert any("“demo_date”, “Onboarding completed”" in n for n in deals.report.notes)
+
+
+def test_unused_columns_are_named_and_a_long_list_is_counted() -> None:
+    headers = ",".join(["Deal ID", "Stage", *(f"Extra {i}" for i in range(15))])
+    row = ",".join(["1", "Demo", *("x" for _ in range(15))])
+    loaded = _load(f"{headers}\n{row}\n")
+    note = next(n for n in loaded.report.notes if n.startswith("Not used"))
+    assert note.startswith("Not used (no field is mapped to them): “Extra 0”, “Extra 1”")
+    assert note.endswith("“Extra 11” and 3 more.")
