@@ -9,6 +9,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from ui.state import DATASET, ROUTED
 from ui.text import escape_markdown
+from ui.warmup import start_warmup
 
 # The browser tab's icon, served by the app itself: a Material icon as page icon is fetched by
 # every viewer's browser from Google's font server.
@@ -32,7 +33,8 @@ def require_router() -> None:
 
 
 def render_sidebar() -> None:
-    """Show which dataset the analyses use, without loading it."""
+    """Show which dataset the analyses use, without loading it (the process warms it up)."""
+    start_warmup()
     dataset = st.session_state.get(DATASET)
     with st.sidebar:
         if dataset is None:
