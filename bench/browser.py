@@ -38,12 +38,22 @@ PAGES = {  # navigation label → something the page shows when it is ready
     "Forecast": "Forecast",
     "Workshop": "Workshop",
 }
-# Budgets, as ratios to the floor (issue "Feels instant").
-BUDGETS = {"answer click": 1.5, "small upload → Funnel ready": 2.5, "first visit": 3.0}
+# Budgets, as ratios to the floor (issue "Feels instant"). The workshop's must not get worse:
+# a participant's answer is a click like the questionnaire's, the facilitator's dashboard rerun
+# a page's run, so they get the same budgets.
+BUDGETS = {"answer click": 1.5, "small upload → Funnel ready": 2.5, "first visit": 3.0,
+           "workshop answer save": 1.5, "facilitator dashboard rerun": 3.0}
+FLOOR_ATTEMPTS = 3
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 180_000  # a waiting step that takes longer is a failure (a loaded machine is slow)
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+NO_SKELETON = ("() => ![...document.querySelectorAll(\"[data-testid='stSkeleton']\")]"
+               ".some((e) => e.offsetParent !== null)")
+CHANGED_SINCE = "(start) => window.__busyAt >= start || window.__drawnAt >= start"
+PAUSE_MS = 200  # Streamlit's e2e helpers pause before checking: a run may not have started yet
+SETTLE_ROUNDS = 20
 # Installed before any page script: remembers when a script run last started and ended.
 OBSERVER = """
 (() => {
@@ -123,30 +133,44 @@ def _server(folder: Path) -> Iterator[str]:
 
 
 def _wait_idle(page: Any) -> None:
-    """Wait as Streamlit's e2e helpers do: a pause, then not running and no skeleton."""
-    page.wait_for_timeout(200)
-    page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
-    page.wait_for_function(
-        "() => !document.querySelector(\"[data-testid='stSkeleton']\")", timeout=TIMEOUT_MS)
+    """Wait as Streamlit's e2e helpers do: a pause, then connected, not running, no skeleton."""
+    page.wait_for_timeout(PAUSE_MS)
+    page.wait_for_selector(CONNECTED, state="attached", timeout=TIMEOUT_MS)
+    page.wait_for_selector(IDLE, state="attached", timeout=TIMEOUT_MS)
+    # Visible skeletons only: the widgets of a tab not shown stay skeletons until it is opened.
+    page.wait_for_function(NO_SKELETON, timeout=TIMEOUT_MS)
+
+
+def _settle(page: Any) -> None:
+    """Wait until the app is idle and no run started since (a rerun may follow a run)."""
+    for _ in range(SETTLE_ROUNDS):
+        _wait_idle(page)
+        busy, idle = page.evaluate("[window.__busyAt, window.__idleAt]")
+        if idle >= busy:
+            return
+    raise RuntimeError(f"the app kept rerunning for {SETTLE_ROUNDS} checks")
 
 
 def _timed(page: Any, action: Callable[[], None], ready: Callable[[], None] | None = None,
            ) -> float:
-    """Return the milliseconds from ``action`` until the app is idle again (and ``ready``)."""
+    """Return the milliseconds from ``action`` until the app is idle again (and ``ready``).
+
+    On a loaded machine the server may not even have started the run when the first check is
+    made: the wait first sees the action take effect (a run started or the page changed), then
+    waits for the app to settle.
+    """
     start = float(page.evaluate("performance.now()"))
     action()
-    _wait_idle(page)
+    page.wait_for_function(CHANGED_SINCE, arg=start, timeout=TIMEOUT_MS)
+    _settle(page)
     if ready is not None:
         ready()
     busy, idle, drawn = page.evaluate("[window.__busyAt, window.__idleAt, window.__drawnAt]")
-    if busy >= start:
-        end = idle
-    elif drawn >= start:  # the run was too short for the state attribute to show it
-        end = drawn
-    else:
-        raise RuntimeError("the action changed nothing on the page")
+    # A run long enough to show in the state attribute ends when it turned idle; a very short
+    # one only shows in the page's own changes.
+    end = idle if busy >= start else drawn
     if ready is not None:  # a chart may draw after the run: the wait ends when it is there
-        end = max(idle, float(page.evaluate("performance.now()")))
+        end = max(end, float(page.evaluate("performance.now()")))
     return float(end) - start
 
 
@@ -157,7 +181,7 @@ def _nav(page: Any, label: str) -> Callable[[], None]:
 def _open(context: Any, url: str) -> Any:
     page = context.new_page()
     page.goto(url)
-    _wait_idle(page)
+    _settle(page)  # a first run may rerun itself (the routing guard)
     return page
 
 
@@ -168,22 +192,23 @@ def _floor(browser: Any, url: str) -> list[float]:
     times = []
     for _ in range(REPEATS + 1):  # the first switch warms the session up: not counted
         page.get_by_test_id("stSidebarNav").get_by_text("Leadership model", exact=True).click()
-        _wait_idle(page)
+        _settle(page)
         times.append(_timed(page, _nav(page, "Home")))
     context.close()
     return times[1:]
 
 
-def _first_visits(browser: Any, url: str) -> dict[str, list[float]]:
-    """Each page, opened from Home by a fresh session (a new browser context each time)."""
-    found: dict[str, list[float]] = {label: [] for label in PAGES if label != "Home"}
+def _first_visit(browser: Any, url: str, label: str) -> list[float]:
+    """The page ``label``, opened from Home by a fresh session (a new browser context each time)."""
+    times = []
     for _ in range(REPEATS):
-        for label in found:
-            context = browser.new_context()
+        context = browser.new_context()
+        try:
             page = _open(context, url)
-            found[label].append(_timed(page, _nav(page, label)))
+            times.append(_timed(page, _nav(page, label)))
+        finally:
             context.close()
-    return found
+    return times
 
 
 def _answer_clicks(browser: Any, url: str) -> list[float]:
@@ -194,7 +219,7 @@ def _answer_clicks(browser: Any, url: str) -> list[float]:
     context = browser.new_context()
     page = _open(context, url)
     _nav(page, "Make your number")()
-    _wait_idle(page)
+    _settle(page)
     times = []
     for i in range(REPEATS + 1):
         level = 5 if i % 2 == 0 else 2
@@ -211,7 +236,7 @@ def _uploads(browser: Any, url: str) -> tuple[list[float], list[float]]:
         context = browser.new_context()
         page = _open(context, url)
         _nav(page, "Data")()
-        _wait_idle(page)
+        _settle(page)
 
         def drop(page: Any = page) -> None:
             with page.expect_file_chooser() as chooser:
@@ -238,11 +263,11 @@ def _workshop(browser: Any, url: str) -> tuple[list[float], list[float]]:
     facilitator = browser.new_context()
     page = _open(facilitator, url)
     _nav(page, "Workshop")()
-    _wait_idle(page)
+    _settle(page)
     page.get_by_label("Client").fill("Bench")
     page.get_by_label("Workshop title").fill("Timing")
     page.get_by_role("button", name="Create workshop").click()
-    _wait_idle(page)
+    _settle(page)
     page.get_by_text("Facilitator view", exact=False).wait_for(timeout=TIMEOUT_MS)
     code = page.url.split("workshop=")[1].split("&")[0]
     participant = browser.new_context()
@@ -251,7 +276,7 @@ def _workshop(browser: Any, url: str) -> tuple[list[float], list[float]]:
     other.get_by_test_id("stSelectbox").click()
     other.get_by_role("option", name="Sales team", exact=True).click()
     other.get_by_role("button", name="Start answering").click()
-    _wait_idle(other)
+    _settle(other)
     group = other.get_by_test_id("stRadio").filter(has_text=statement.text)
     saves = []
     for i in range(REPEATS + 1):
@@ -277,49 +302,106 @@ def _line(name: str, times: list[float], floor: float, budget: float | None = No
     return ok
 
 
-def main() -> None:
-    """Print each latency (median and max of several runs) and its ratio to the floor."""
+def _failed(name: str, exc: Exception) -> None:
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    print(f"   {name:<38} FAILED: {type(exc).__name__}: {message}", flush=True)
+
+
+def _measure_floor(browser: Any, url: str) -> list[float]:
+    """Return the floor's times, trying again when a loaded machine breaks a run."""
+    for attempt in range(1, FLOOR_ATTEMPTS + 1):
+        try:
+            return _floor(browser, url)
+        except Exception as exc:  # noqa: BLE001 - reported; the next attempt may pass
+            _failed(f"floor (attempt {attempt})", exc)
+    raise RuntimeError("the floor could not be measured: no ratio can be given")
+
+
+def main() -> int:
+    """Print each latency (median and max of several runs) and its ratio to the floor.
+
+    The floor is measured before and after the sections; each line is printed as it is measured
+    (ratio to the first floor), and the budgets are then judged against both floors together, so
+    a load that changes during the run moves the verdict less. Return how many budgets were
+    missed (a section that fails counts as a miss).
+    """
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         print("   skipped: Debian's chromium is not installed (apt-get install chromium)")
-        return
+        return 0
     with tempfile.TemporaryDirectory() as folder, _server(Path(folder)) as url, \
             sync_playwright() as pw:
         browser = _Observed(pw.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS))
         warm = _open(browser.new_context(), url)  # the server imports its modules once
         for label in PAGES:
             _nav(warm, label)()
-            _wait_idle(warm)
+            _settle(warm)
         warm.context.close()
         print(f"   {REPEATS} repetitions each; load average {os.getloadavg()[0]:.1f} "
-              f"at the start, on {os.cpu_count()} cores")
-        floor_times = _floor(browser, url)
-        floor = statistics.median(floor_times)
-        _line("floor: page switch to Home", floor_times, floor)
-        misses = sum(not ok for ok in _sections(browser, url, floor))
+              f"at the start, on {os.cpu_count()} cores", flush=True)
+        before = _measure_floor(browser, url)
+        _line("floor: page switch to Home", before, statistics.median(before))
+        results = []
+        for name, times, budget in _sections(browser, url):
+            if times is not None:
+                _line(name, times, statistics.median(before), budget)
+            results.append((name, times, budget))
+        after = _measure_floor(browser, url)  # the load may change during the run
         browser.close()
-    print(f"   load average {os.getloadavg()[0]:.1f} at the end; "
-          f"{'every budget met' if not misses else f'{misses} budget(s) missed'}")
+    floor = statistics.median(before + after)
+    _line("floor again, at the end", after, statistics.median(before))
+    print(f"   budgets against the floor of the whole run ({floor:.0f} ms, load average "
+          f"{os.getloadavg()[0]:.1f} at the end):")
+    misses = 0
+    for name, times, budget in results:
+        if budget is None:
+            continue
+        if times is None:
+            print(f"   {name:<38} FAILED  budget ≤ {budget:.1f}× → MISS")
+            misses += 1
+            continue
+        ratio = statistics.median(times) / floor
+        ok = ratio <= budget
+        misses += not ok
+        print(f"   {name:<38} {ratio:4.1f}×  budget ≤ {budget:.1f}× → {'pass' if ok else 'MISS'}")
+    print(f"   {'every budget met' if not misses else f'{misses} budget(s) missed'}")
+    return misses
 
 
-def _sections(browser: Any, url: str, floor: float) -> Iterator[bool]:
-    """Measure and print each section; yield whether each budget is met."""
+Result = tuple[str, list[float] | None, float | None]  # name, times (None: failed), budget
+
+
+def _sections(browser: Any, url: str) -> Iterator[Result]:
+    """Measure each section on its own: one that breaks is reported and the next one runs."""
     try:
-        yield _line("answer click (questionnaire)", _answer_clicks(browser, url), floor,
-                    BUDGETS["answer click"])
+        yield "answer click (questionnaire)", _answer_clicks(browser, url), BUDGETS["answer click"]
+    except Exception as exc:  # noqa: BLE001 - a broken journey is a finding: report it
+        _failed("answer click (questionnaire)", exc)
+        yield "answer click (questionnaire)", None, BUDGETS["answer click"]
+    name = "small upload → Funnel ready"
+    try:
         uploads, funnels = _uploads(browser, url)
-        _line("  small upload until mapped", uploads, floor)
-        _line("  then switch to Funnel until drawn", funnels, floor)
-        total = [a + b for a, b in zip(uploads, funnels, strict=True)]
-        yield _line("small upload → Funnel ready", total, floor,
-                    BUDGETS["small upload → Funnel ready"])
-        for label, times in _first_visits(browser, url).items():
-            yield _line(f"first visit: {label}", times, floor, BUDGETS["first visit"])
+        yield "  small upload until mapped", uploads, None
+        yield "  then switch to Funnel until drawn", funnels, None
+        yield name, [a + b for a, b in zip(uploads, funnels, strict=True)], BUDGETS[name]
+    except Exception as exc:  # noqa: BLE001
+        _failed(name, exc)
+        yield name, None, BUDGETS[name]
+    for label in PAGES:
+        if label == "Home":
+            continue
+        try:
+            yield f"first visit: {label}", _first_visit(browser, url, label), BUDGETS["first visit"]
+        except Exception as exc:  # noqa: BLE001
+            _failed(f"first visit: {label}", exc)
+            yield f"first visit: {label}", None, BUDGETS["first visit"]
+    try:
         saves, dashboards = _workshop(browser, url)
-        _line("workshop answer save", saves, floor)
-        _line("facilitator dashboard rerun", dashboards, floor)
-    except Exception as exc:  # a broken journey is a finding: report it, count it as a miss
-        print(f"   FAILED: {type(exc).__name__}: {exc}")
-        yield False
+        yield "workshop answer save", saves, BUDGETS["workshop answer save"]
+        yield "facilitator dashboard rerun", dashboards, BUDGETS["facilitator dashboard rerun"]
+    except Exception as exc:  # noqa: BLE001
+        _failed("workshop", exc)
+        yield "workshop answer save", None, BUDGETS["workshop answer save"]
+        yield "facilitator dashboard rerun", None, BUDGETS["facilitator dashboard rerun"]
