@@ -41,7 +41,9 @@ def start_warmup() -> threading.Thread | None:
         if _started:
             return None
         _started = True
-    thread = threading.Thread(target=_run, name="myn-warmup", daemon=True)
+    # Not a daemon: the interpreter waits for it at exit instead of tearing DuckDB and the
+    # sample's temporary folder down under it (which aborts the process).
+    thread = threading.Thread(target=_run, name="myn-warmup", daemon=False)
     thread.start()
     return thread
 
