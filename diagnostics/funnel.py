@@ -568,8 +568,10 @@ def counting_caveat(
         return None
     return (
         f"Lost, stage unknown: {count:,} lost deal{'s' if count != 1 else ''} with no record of "
-        "how far they got. They count in the totals and the win rate, but at no step; stage "
-        "history, “Date entered” columns or date columns named after stages would place them."
+        "how far they got. They count in the totals and the win rate, but at no step, so the "
+        "step conversions count the deals that moved on and not all of those that stopped: "
+        "read them as upper bounds. Stage history, “Date entered” columns or date columns named "
+        "after stages would place them."
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from diagnostics.breakage import MIN_KNOWN_LOST_SHARE
 from diagnostics.cohorts import RateCohort, rate_cohort
 from diagnostics.dataset import MEETING_WORDS, Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
@@ -475,13 +476,17 @@ class PlanInputs:
     description: str
     # The deals the win rate and step rates come from (cohorts that have had time to close).
     rate_cohort: RateCohort | None = None
+    # Why the steps between the first stage and the won deal were left out (None when kept).
+    steps_note: str | None = None
 
     def rates_caption(self) -> str:
         """Return the sentence naming where the rates, deal size and pipeline come from."""
         if self.rate_cohort is None:
-            return f"Rates, deal size, win rate and pipeline come from: {self.description}"
-        return (f"{self.rate_cohort.sentence()} Deal size and open pipeline: "
-                f"{self.description}")
+            caption = f"Rates, deal size, win rate and pipeline come from: {self.description}"
+        else:
+            caption = (f"{self.rate_cohort.sentence()} Deal size and open pipeline: "
+                       f"{self.description}")
+        return f"{caption} {self.steps_note}" if self.steps_note else caption
 
     def step_labels(self) -> list[str]:
         """Return "From → To" for every step, top first."""
@@ -545,9 +550,14 @@ def plan_inputs_from_data(
     if cohort.filters != filters:
         rated = compute_funnel(dataset, cohort.filters, rule)
         rated_metrics = headline_metrics(dataset, cohort.filters)
+    stages = tuple(s.stage for s in result.stages)
+    rates = tuple(rated.next_rates())
+    steps_note = _unplaced_steps_note(rated, rated_metrics.win_rate)
+    if steps_note is not None:
+        stages, rates = (stages[0], stages[-1]), (rated_metrics.win_rate,)
     return PlanInputs(
-        stages=tuple(s.stage for s in result.stages),
-        rates=tuple(rated.next_rates()),
+        stages=stages,
+        rates=rates,
         deal_size=metrics.avg_won_amount,
         win_rate=rated_metrics.win_rate,
         pipeline=metrics.open_pipeline,
@@ -555,4 +565,27 @@ def plan_inputs_from_data(
         activity_rate=activity_rate,
         description=result.description,
         rate_cohort=cohort,
+        steps_note=steps_note,
+    )
+
+
+def _unplaced_steps_note(rated: FunnelResult, win_rate: float | None) -> str | None:
+    """Return why the plan skips the steps when too few lost deals have a known stage.
+
+    A lost deal with no record of how far it got is charged to no step, so every step's
+    conversion then counts the deals that moved on and few of those that stopped: each reads far
+    too high (on an export without stage history, 94% at every step beside a 16% win rate). The
+    plan then works from the first stage straight to the won deal at the win rate, which is
+    measured. None when at least :data:`MIN_KNOWN_LOST_SHARE` of the lost deals are placed.
+    """
+    share = rated.lost_stage_known_share
+    if share is None or share >= MIN_KNOWN_LOST_SHARE or len(rated.stages) < 3 or not win_rate:
+        return None
+    known = sum(s.lost_here for s in rated.stages)
+    lost = known + rated.lost_stage_unknown
+    return (
+        f"Only {known:,} of {lost:,} lost deals ({format_rate(share)}) have a known stage, so the "
+        "step conversions would count the deals that moved on and not those that stopped: the "
+        f"plan goes from {rated.stages[0].stage} straight to {rated.stages[-1].stage} at the win "
+        "rate. Stage history or “Date entered” columns on the Data page would give every step."
     )

@@ -339,3 +339,20 @@ def test_planner_says_when_too_few_deals_have_had_time_to_close(open_page: OpenP
     assert "Fewer than 20 closed deals: treat these rates as rough" in said
     # 3 won of the 6 matured deals; the whole range reads 3 of 7.
     assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").value == 50.0
+
+
+def test_planner_skips_the_steps_when_lost_deals_have_no_known_stage(
+    open_page: OpenPage,
+) -> None:
+    # Without the history no lost deal is placed: the steps would read 100% beside a 30% win rate.
+    at = open_page("pages/funnel.py", session={DATASET: _dataset(with_history=False)})
+    _view(at, "Planner: make your number")
+    rates = at.data_editor(key=FUNNEL_WIDGET_PREFIX + "plan_rates").value
+    assert list(rates["Step"]) == ["Lead → Won"]
+    # 6 won of 17 closed.
+    assert list(rates["Conversion (%)"]) == [pytest.approx(6 / 17 * 100, abs=0.05)]
+    assert "Only 0 of 11 lost deals (0%) have a known stage" in _captions(at)
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "deal_size").set_value(10_000.0)
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").set_value(60_000.0).run()
+    assert _metric(at, "Deals needed") == "6"
+    assert _metric(at, "Lead needed") == "17"  # 6 won ÷ 35.3%

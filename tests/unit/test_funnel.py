@@ -80,8 +80,9 @@ def test_caveat_counts_lost_deals_nobody_placed(hand: Dataset) -> None:
     # B2 is lost with neither history nor a funnel stage; B1 has its history.
     assert fn.counting_caveat(hand, Filters()) == (
         "Lost, stage unknown: 1 lost deal with no record of how far they got. They count in the "
-        "totals and the win rate, but at no step; stage history, “Date entered” columns or date "
-        "columns named after stages would place them."
+        "totals and the win rate, but at no step, so the step conversions count the deals that "
+        "moved on and not all of those that stopped: read them as upper bounds. Stage history, "
+        "“Date entered” columns or date columns named after stages would place them."
     )
     result = fn.compute_funnel(hand, Filters())
     assert result.lost_stage_unknown == 1 and result.lost_stage_known_share == 0.5

@@ -210,16 +210,53 @@ def test_plan_inputs_come_from_the_data() -> None:
     data = build_dataset(opps, stages, activities=acts, as_of=D(2026, 2, 28))
     inputs = pl.plan_inputs_from_data(data, Filters())
     assert inputs.rate_cohort is not None and inputs.rate_cohort.deals == 3
-    assert inputs.stages == ("Lead", "Demo", "Won")
-    # Bob's lost deal has no stage evidence ("lost, stage unknown"): it is at no step.
-    assert inputs.rates == pytest.approx((1.0, 1 / 2))
+    # Bob's lost deal has no stage evidence ("lost, stage unknown"): it is at no step, so the
+    # step rates (Lead → Demo 100%) would count only the deals that moved on. The plan goes
+    # from the first stage straight to the won deal at the measured win rate, and says why.
+    assert inputs.stages == ("Lead", "Won")
+    assert inputs.rates == pytest.approx((1 / 2,))
+    assert inputs.steps_note is not None and "Only 0 of 1 lost deals (0%)" in inputs.steps_note
+    assert inputs.steps_note in inputs.rates_caption()
     assert (inputs.deal_size, inputs.win_rate, inputs.pipeline, inputs.reps) == (
         100.0, 0.5, 400.0, 2)
     # 2 placed first-stage deals per 4 of Ann's and Bob's activities (Cy has no deals): the
     # chain activities × rates gives 1 won per 4 activities, as in the data.
     assert inputs.activity_rate == pytest.approx(2 / 4)
-    assert inputs.step_labels() == ["Lead → Demo", "Demo → Won"]
+    assert inputs.step_labels() == ["Lead → Won"]
     assert "furthest stage reached" in inputs.description
+
+
+def test_plan_inputs_keep_every_step_when_lost_deals_have_a_known_stage() -> None:
+    stages = StageConfig(funnel=("Lead", "Demo"), won=("Won",), lost=("Lost",))
+    opps = pd.DataFrame(
+        [
+            {"opp_id": "1", "rep": "Ann", "stage": "Won", "amount": 100.0,
+             "created_date": D(2026, 1, 1), "close_date": D(2026, 1, 21)},
+            {"opp_id": "2", "rep": "Bob", "stage": "Lost", "amount": 50.0,
+             "created_date": D(2026, 1, 1), "close_date": D(2026, 1, 11)},
+            {"opp_id": "3", "rep": "Bob", "stage": "Lost", "amount": 50.0,
+             "created_date": D(2026, 1, 1), "close_date": D(2026, 1, 12)},
+        ]
+    )
+    # The history places both lost deals: one stopped at Lead, one at Demo.
+    history = pd.DataFrame(
+        [
+            {"opp_id": "1", "stage": "Lead", "entered_date": D(2026, 1, 1)},
+            {"opp_id": "1", "stage": "Demo", "entered_date": D(2026, 1, 5)},
+            {"opp_id": "1", "stage": "Won", "entered_date": D(2026, 1, 21)},
+            {"opp_id": "2", "stage": "Lead", "entered_date": D(2026, 1, 1)},
+            {"opp_id": "2", "stage": "Lost", "entered_date": D(2026, 1, 11)},
+            {"opp_id": "3", "stage": "Lead", "entered_date": D(2026, 1, 1)},
+            {"opp_id": "3", "stage": "Demo", "entered_date": D(2026, 1, 6)},
+            {"opp_id": "3", "stage": "Lost", "entered_date": D(2026, 1, 12)},
+        ]
+    )
+    data = build_dataset(opps, stages, stage_history=history, as_of=D(2026, 2, 28))
+    inputs = pl.plan_inputs_from_data(data, Filters())
+    assert inputs.steps_note is None
+    assert inputs.stages == ("Lead", "Demo", "Won")
+    assert inputs.rates == pytest.approx((2 / 3, 1 / 2))
+    assert inputs.win_rate == pytest.approx(1 / 3)
 
 
 # ---------------------------------------------------------------- command line
