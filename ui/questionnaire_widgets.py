@@ -402,10 +402,11 @@ def downloads(bank: q.Bank, answers: q.Answers, result: q.ScoreResult | None) ->
         file_name="make-your-number-report.html", mime="text/html",
         key=state.MYN_DOWNLOADS + "html", on_click="ignore",
     )
+    # The PDF is built when asked for (about a quarter of a second): not on every answer click.
     cols[2].download_button(
         "Report (PDF)",
-        build_report_pdf(sections, title=bank.title, subtitle=subtitle,
-                         headline=result_headline(result)),
+        lambda: build_report_pdf(sections, title=bank.title, subtitle=subtitle,
+                                 headline=result_headline(result)),
         file_name="make-your-number-report.pdf", mime="application/pdf",
         key=state.MYN_DOWNLOADS + "pdf", on_click="ignore",
     )

@@ -229,3 +229,19 @@ def test_fill_from_data_takes_the_win_rate_of_deals_old_enough_to_have_closed(
     at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate").set_value(25.0).run()
     captions = shown("\n".join(str(c.value) for c in at.caption))
     assert "Win rate from Deals created up to" not in captions
+
+
+def test_the_pdf_report_is_built_when_asked_for_not_on_every_answer(
+    open_page: OpenPage, monkeypatch
+) -> None:
+    from ui import questionnaire_widgets
+
+    built: list[int] = []
+    monkeypatch.setattr(questionnaire_widgets, "build_report_pdf",
+                        lambda *args, **kwargs: built.append(1) or b"%PDF-")
+    at = open_page(PAGE, session={state.MYN_ANSWERS: {q.id: 4 for q in BANK.questions}})
+    first = BANK.questions[0]
+    at.radio(key=state.MYN_WIDGET_PREFIX + first.id).set_value(2).run()
+    assert not at.exception
+    assert state.MYN_DOWNLOADS + "pdf" in {b.key for b in at.download_button}
+    assert built == []
