@@ -16,6 +16,7 @@ DuckDB lets one process open a file at a time; several app servers need the Post
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ from diagnostics.workshop_store._migrations import SCHEMA_VERSION, statements
 from diagnostics.workshop_store._sql import SqlStore
 
 __all__ = ["DuckDBStore"]
+
+# The details (the file's path, DuckDB's text with the holder's process id) go to the server log
+# only: the messages below reach participants' screens, which must not learn server paths.
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,15 +55,17 @@ class DuckDBStore(SqlStore):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(str(self.path))
         except duckdb.IOException as exc:
+            _log.warning("workshop database %s cannot be opened: %s", self.path, exc)
             raise DiagnosticsError(
-                f"The workshop database {self.path} cannot be opened ({exc}).",
-                "Another process (a running app?) may hold it: stop it, or point "
-                "MYN_WORKSHOP_DB at another file (or at a postgresql:// server, which "
-                "several processes can share).",
+                "The workshop database is busy or cannot be opened.",
+                "Try again in a moment. If it persists, another process (a running app?) may "
+                "hold the file: stop it, or point MYN_WORKSHOP_DB at another file (or at a "
+                "postgresql:// server, which several processes can share).",
             ) from exc
         except OSError as exc:
+            _log.warning("folder for workshop database %s cannot be created: %s", self.path, exc)
             raise DiagnosticsError(
-                f"The folder for the workshop database {self.path} cannot be created ({exc}).",
+                "The folder for the workshop database cannot be created.",
                 "Set MYN_WORKSHOP_DB to a writable path.",
             ) from exc
         self._local = threading.local()
@@ -126,8 +133,9 @@ class DuckDBStore(SqlStore):
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             current = self.schema_version()
             if current > SCHEMA_VERSION:
+                _log.warning("workshop database %s has schema %s", self.path, current)
                 raise DiagnosticsError(
-                    f"The workshop database {self.path} was written by a newer version "
+                    "The workshop database was written by a newer version "
                     f"(schema {current}, this app knows {SCHEMA_VERSION}).",
                     "Upgrade the app or use another MYN_WORKSHOP_DB file.",
                 )

@@ -5,6 +5,7 @@ What both stores must do alike is in test_workshop_store_contract.py.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -138,6 +139,10 @@ def test_duckdb_file_held_by_another_process_gives_a_clear_message(tmp_path: Pat
                               text=True, timeout=60)
         assert done.returncode == 3, done.stderr
         assert "cannot be opened" in done.stdout and "MYN_WORKSHOP_DB" in done.stdout
+        # Participants may see this message: no server path, no process id, no user name.
+        assert str(tmp_path) not in done.stdout and "ws.duckdb" not in done.stdout
+        assert "PID" not in done.stdout and str(os.getpid()) not in done.stdout
+        assert "user" not in done.stdout, done.stdout
     finally:
         holder.close()
 
