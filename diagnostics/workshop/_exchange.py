@@ -187,7 +187,7 @@ def import_responses(
             rejected.append((line, "no answers"))
             continue
         name = str(row.get(columns["name"], "")).strip() if "name" in columns else ""
-        joined = join_workshop(store, workshop.code, name, role, now=now)
+        joined = join_workshop(store, workshop.code, name, role, now=now, limited=False)
         for qid, value in values.items():
             store.save_answer(
                 AnswerRecord(

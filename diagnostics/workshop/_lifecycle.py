@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from diagnostics.errors import DiagnosticsError
 from diagnostics.workshop._codes import (
@@ -41,6 +41,13 @@ CLOSED = "closed"
 # The facilitator may raise it (never lower it) up to MAX_MIN_GROUP.
 MIN_GROUP = 3
 MAX_MIN_GROUP = 20
+# Joining is open to anyone with the code, so it is bounded: a room scanning the QR code at once
+# joins well within JOINS_PER_MINUTE, one person scripting identities cannot go past it, and the
+# facilitator's cap (the ``max_participants`` setting, DEFAULT_CAP until set) bounds the total.
+JOINS_PER_MINUTE = 60
+JOIN_WINDOW = timedelta(minutes=1)
+DEFAULT_CAP = 200
+MAX_CAP = 2000
 # Written in a file or typed: what reads as "not applicable / don't know" (compared lower-case).
 _NOT_APPLICABLE_TEXTS = {"na", "n/a", "n.a.", "not applicable", "don't know", "dont know", "dk",
                          "not applicable / don't know", "?"}
@@ -212,9 +219,19 @@ def _refuse_if_closed(workshop: Workshop) -> None:
 
 
 def join_workshop(
-    store: WorkshopStore, raw_code: object, name: str, role: str, now: datetime | None = None
+    store: WorkshopStore,
+    raw_code: object,
+    name: str,
+    role: str,
+    now: datetime | None = None,
+    *,
+    limited: bool = True,
 ) -> Joined:
-    """Return a new participant's token; raise DiagnosticsError for a bad code/role or closed."""
+    """Return a new participant's token; raise DiagnosticsError for a bad code/role or closed.
+
+    A participant's join (``limited``) is also refused when the workshop is full or when
+    ``JOINS_PER_MINUTE`` joined in the last minute; the facilitator's import is not limited.
+    """
     workshop = get_workshop(store, raw_code)
     _refuse_if_closed(workshop)
     role_id = match_role(role)
@@ -231,8 +248,49 @@ def join_workshop(
         role=role_id,
         joined_at=now or _now(),
     )
-    store.add_participant(record)
+    if not limited:
+        store.add_participant(record)
+    else:
+        cap = max_participants(store, workshop.code)
+        since = record.joined_at - JOIN_WINDOW
+        if not store.add_participant_within(record, cap, since, JOINS_PER_MINUTE):
+            raise _join_refusal(store, workshop.code, cap)
     return Joined(token=token, participant=record)
+
+
+def _join_refusal(store: WorkshopStore, code: str, cap: int) -> DiagnosticsError:
+    if store.count_participants(code) >= cap:
+        return DiagnosticsError(
+            f"This workshop is full: it takes at most {cap:,} participants.",
+            "Ask your facilitator to raise the limit, then join again.",
+        )
+    return DiagnosticsError(
+        "Too many people joined this workshop in the last minute.",
+        "Wait a minute, then press the button again: your answers have not started yet.",
+    )
+
+
+def max_participants(store: WorkshopStore, code: str) -> int:
+    """Return how many participants a workshop takes at most (the facilitator's cap)."""
+    raw = store.list_settings(code).get("max_participants", "")
+    return min(MAX_CAP, int(raw)) if raw.isdigit() and int(raw) > 0 else DEFAULT_CAP
+
+
+def set_max_participants(
+    store: WorkshopStore, raw_code: object, key: str, value: int, now: datetime | None = None
+) -> int:
+    """Return the new cap on participants after setting it (facilitator key required).
+
+    Raises DiagnosticsError outside 1 to ``MAX_CAP``. A cap below the number already joined keeps
+    everyone in and lets nobody else join.
+    """
+    workshop = authorise(store, raw_code, key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CAP:
+        raise DiagnosticsError(
+            f"The most participants must be a whole number from 1 to {MAX_CAP:,}.",
+        )
+    store.set_setting(workshop.code, "max_participants", str(value), now or _now())
+    return value
 
 
 def resume(store: WorkshopStore, raw_code: object, token: object) -> ParticipantRecord | None:

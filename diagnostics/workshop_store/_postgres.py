@@ -29,6 +29,8 @@ MAX_CONNECTIONS = 10
 CONNECT_TIMEOUT_S = 10
 # Any fixed number works: it names the lock every app process takes while migrating.
 _MIGRATION_LOCK = 727_001
+# The first half of the two-part lock a workshop's joins take (the second is the code's hash).
+_JOIN_LOCK = 727_002
 
 _UNREACHABLE = DiagnosticsError(
     "The workshop database server cannot be reached.",
@@ -92,6 +94,17 @@ class PostgresStore(SqlStore):
     def _write(self, sql: str, params: Sequence[Any]) -> None:
         try:
             with self._pool.connection() as conn:
+                conn.execute(_pg(sql), list(params))
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            raise _copy(_LOST) from exc
+
+    def _write_one_at_a_time(self, code: str, sql: str, params: Sequence[Any]) -> None:
+        # Several processes write at once: a transaction-scoped advisory lock per workshop makes
+        # a check-then-insert exact (read committed would let two joins both see a free place).
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                             [_JOIN_LOCK, code])
                 conn.execute(_pg(sql), list(params))
         except (PoolTimeout, psycopg.OperationalError) as exc:
             raise _copy(_LOST) from exc

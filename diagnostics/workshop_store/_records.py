@@ -85,6 +85,20 @@ class WorkshopStore(Protocol):
         """Insert a participant (idempotent on workshop code and participant id)."""
         ...
 
+    def add_participant_within(
+        self, record: ParticipantRecord, most: int, since: datetime, most_since: int
+    ) -> bool:
+        """Insert a participant only while the workshop has fewer than ``most`` and fewer than
+        ``most_since`` joined after ``since``; return whether it was added.
+
+        Two joins at once cannot both take the last place: the check and the insert are one step.
+        """
+        ...
+
+    def count_participants(self, code: str, since: datetime | None = None) -> int:
+        """Return how many participants a workshop has (only those joined after ``since``)."""
+        ...
+
     def get_participant(self, code: str, participant_id: str) -> ParticipantRecord | None:
         """Return one participant of a workshop, or None."""
         ...

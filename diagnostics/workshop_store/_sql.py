@@ -33,6 +33,13 @@ class SqlStore(ABC):
     def _write(self, sql: str, params: Sequence[Any]) -> None:
         """Run one statement; it is committed when this returns."""
 
+    def _write_one_at_a_time(self, code: str, sql: str, params: Sequence[Any]) -> None:
+        """Run one statement that no other such statement for ``code`` runs beside.
+
+        The default suits a store whose writes already go one at a time (DuckDB's single writer).
+        """
+        self._write(sql, params)
+
     @abstractmethod
     def _insert_workshop(self, params: Sequence[Any]) -> bool:
         """Insert a workshops row; return False (and change nothing) when its code is taken."""
@@ -103,6 +110,33 @@ class SqlStore(ABC):
             [record.workshop_code, record.participant_id, record.name, record.role,
              record.joined_at],
         )
+
+    def add_participant_within(
+        self, record: ParticipantRecord, most: int, since: datetime, most_since: int
+    ) -> bool:
+        """Insert a participant only within both limits; return whether it was added."""
+        code = record.workshop_code
+        self._write_one_at_a_time(
+            code,
+            "INSERT INTO participants (workshop_code, participant_id, name, role, joined_at) "
+            "SELECT ?, ?, ?, ?, ? "
+            "WHERE (SELECT count(*) FROM participants WHERE workshop_code = ?) < ? "
+            "AND (SELECT count(*) FROM participants WHERE workshop_code = ? AND joined_at > ?) < ?",
+            [code, record.participant_id, record.name, record.role, record.joined_at,
+             code, most, code, since, most_since],
+        )
+        return self.get_participant(code, record.participant_id) is not None
+
+    def count_participants(self, code: str, since: datetime | None = None) -> int:
+        """Return how many participants a workshop has (only those joined after ``since``)."""
+        if since is None:
+            rows = self._rows("SELECT count(*) FROM participants WHERE workshop_code = ?", [code])
+        else:
+            rows = self._rows(
+                "SELECT count(*) FROM participants WHERE workshop_code = ? AND joined_at > ?",
+                [code, since],
+            )
+        return int(rows[0][0]) if rows else 0
 
     def get_participant(self, code: str, participant_id: str) -> ParticipantRecord | None:
         """Return one participant of a workshop, or None."""

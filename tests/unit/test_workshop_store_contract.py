@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -259,7 +259,7 @@ def test_50_concurrent_writers_x_20_answers_all_saved_none_duplicated(
 # the commit; it is then killed with SIGKILL in the middle of its burst.
 _WRITER = """
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from diagnostics.workshop_store import (
     AnswerRecord, ParticipantRecord, WorkshopRecord, open_store,
 )
@@ -311,3 +311,90 @@ def test_settings_are_a_log_whose_newest_value_wins(store: WorkshopStore) -> Non
     store.set_setting("WXYZ2345", "min_group", "4", T0)
     assert store.list_settings(CODE) == {"baseline": "WXYZ2345", "min_group": "5"}
     assert store.list_settings("WXYZ2345") == {"min_group": "4"}
+
+
+# -- limits on joining ---------------------------------------------------------------------------
+
+
+def test_joins_past_the_per_minute_limit_are_refused_until_the_minute_has_passed(
+    store: WorkshopStore,
+) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off", now=T0)
+    limit = ws.JOINS_PER_MINUTE
+    for i in range(limit):  # one a second: the whole limit inside one minute
+        ws.join_workshop(store, created.code, f"P{i}", "sales", now=T0 + timedelta(seconds=i))
+    with pytest.raises(DiagnosticsError, match="Too many people joined") as refused:
+        ws.join_workshop(store, created.code, "Late", "sales",
+                         now=T0 + timedelta(seconds=limit - 0.5))
+    assert "Wait a minute" in str(refused.value)
+    assert store.count_participants(created.code) == limit
+    # A minute after the first join, one place in the window is free again.
+    ws.join_workshop(store, created.code, "Next", "sales", now=T0 + timedelta(seconds=60))
+    assert store.count_participants(created.code) == limit + 1
+    assert store.count_participants(created.code, since=T0 + timedelta(seconds=59)) == 1
+
+
+def test_the_facilitators_cap_holds_and_can_be_raised(
+    store: WorkshopStore, content: ws.Content
+) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off", now=T0)
+    assert ws.max_participants(store, created.code) == ws.DEFAULT_CAP
+    assert ws.set_max_participants(store, created.code, created.key, 2) == 2
+    for i in range(2):
+        ws.join_workshop(store, created.code, f"P{i}", "sales", now=T0 + timedelta(minutes=i))
+    later = T0 + timedelta(hours=1)
+    with pytest.raises(DiagnosticsError, match="full: it takes at most 2 participants"):
+        ws.join_workshop(store, created.code, "Third", "sales", now=later)
+    assert [p.name for p in store.list_participants(created.code)] == ["P0", "P1"]
+    ws.set_max_participants(store, created.code, created.key, 3)
+    assert ws.max_participants(store, created.code) == 3
+    ws.join_workshop(store, created.code, "Third", "sales", now=later)
+    # The facilitator's own import is not a participant joining: neither limit applies.
+    csv = f"name,role,{content.statements[0].id}\nImported,sales,3\n".encode()
+    report = ws.import_responses(store, content, created.code, created.key, csv, now=later)
+    assert report.imported == 1, report
+    assert store.count_participants(created.code) == 4
+
+
+@pytest.mark.parametrize("value", [0, -1, ws.MAX_CAP + 1, True, 2.5])
+def test_a_cap_outside_the_range_or_a_wrong_key_is_refused(
+    store: WorkshopStore, value: object
+) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off", now=T0)
+    with pytest.raises(DiagnosticsError, match="most participants"):
+        ws.set_max_participants(store, created.code, created.key, value)  # type: ignore[arg-type]
+    with pytest.raises(DiagnosticsError, match="not valid"):
+        ws.set_max_participants(store, created.code, "wrong-key", 5)
+    assert ws.max_participants(store, created.code) == ws.DEFAULT_CAP
+
+
+def test_concurrent_joins_never_pass_the_cap(location: str) -> None:
+    setup = open_store(location)
+    try:
+        created = ws.create_workshop(setup, "Acme", "Kick-off")
+        ws.set_max_participants(setup, created.code, created.key, 5)
+    finally:
+        setup.close()
+    store = open_store(location)
+    outcomes: list[str] = []
+    start = threading.Barrier(12)
+
+    def join(i: int) -> None:
+        start.wait()
+        try:
+            ws.join_workshop(store, created.code, f"P{i}", "sales")
+            outcomes.append("joined")
+        except DiagnosticsError as err:
+            outcomes.append(err.message)
+
+    threads = [threading.Thread(target=join, args=(i,)) for i in range(12)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert outcomes.count("joined") == 5, outcomes
+        assert store.count_participants(created.code) == 5
+        assert all("full" in o for o in outcomes if o != "joined"), outcomes
+    finally:
+        store.close()
