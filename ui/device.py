@@ -1,4 +1,4 @@
-"""What this browser remembers between visits: a workshop participant's private token.
+"""What this browser remembers between visits: a participant's token, a facilitator's key.
 
 A custom component with no build step (``ui/device_memory/index.html``) keeps the token in the
 browser's localStorage, so that reopening the plain join link on the same device resumes.

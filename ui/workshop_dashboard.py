@@ -18,6 +18,7 @@ from diagnostics.errors import DiagnosticsError
 from diagnostics.export import to_csv_bytes, to_excel_bytes
 from diagnostics.formatting import format_number as _fmt
 from ui import state
+from ui.device import remembered_token
 from ui.errors import show_error
 from ui.text import escape_markdown
 from ui.workshop_views import F, content, store
@@ -25,11 +26,41 @@ from ui.workshop_views import F, content, store
 P = state.WORKSHOP_PLAN_PREFIX
 
 
+def _base_url() -> str:
+    parts = urlsplit(st.context.url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 def _participant_url(code: str) -> str:
-    url = st.context.url or ""
-    parts = urlsplit(url)
-    base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-    return base + ws.participant_path(code)
+    return _base_url() + ws.participant_path(code)
+
+
+def _held_key(raw_code: str, key: str | None) -> str | None:
+    """Return the key from the address, else the one this session or this browser holds.
+
+    A valid key in hand is stored in the browser: a reload starts a new session, and the
+    facilitator's own browser then still holds the key (as the bookmark does), so the projected
+    dashboard survives it without the key in the address.
+    """
+    code = ws.normalise_code(raw_code)
+    if code is None:
+        return key
+    in_hand = key if key is not None else state.session_dict(state.WORKSHOP_KEYS).get(code)
+    if in_hand is not None and not _opens(code, in_hand):
+        return in_hand  # refused below with the usual message; nothing is stored
+    return remembered_token(_memory(code), in_hand) or in_hand
+
+
+def _opens(code: str, key: str) -> bool:
+    try:
+        ws.authorise(store(), code, key)
+    except DiagnosticsError:
+        return False
+    return True
+
+
+def _memory(code: str) -> str:
+    return f"{code}-facilitator"
 
 
 def _data_inputs() -> tuple[dict[str, float] | None, tuple[ws.Evidence, ...]]:
@@ -53,19 +84,29 @@ def _summary(code: str, key: str) -> ws.WorkshopSummary:
 
 
 def render_facilitator(raw_code: str, key: str | None) -> None:
-    """Show the share box, the controls and the live dashboard (nothing without the right key)."""
+    """Show the share box, the controls and the live dashboard (nothing without the right key).
+
+    The key comes from the facilitator link once; the session and the browser keep it and the
+    address bar drops it, so a projected dashboard never shows it. Another browser needs the link.
+    """
+    key = _held_key(raw_code, key)
+    if key is None:
+        st.error("This dashboard needs its facilitator key, which this browser does not hold."
+                 " Open your facilitator link (the one you bookmarked), or enter the code "
+                 "and key under “Open a workshop with its facilitator key” on the start page.")
+        return
     try:
         workshop = ws.authorise(store(), raw_code, key)
     except DiagnosticsError as err:
         show_error(err)
         return
-    assert key is not None  # authorise refuses a missing key
     state.session_dict(state.WORKSHOP_KEYS)[workshop.code] = key
+    if "key" in st.query_params:
+        st.query_params.from_dict({"workshop": workshop.code, "view": ws.FACILITATOR_VIEW})
     st.subheader(escape_markdown(workshop.title))
     st.caption(
         f"Facilitator view · {escape_markdown(workshop.client)} · "
-        f"{'open for answers' if workshop.is_open else 'closed'} · keep this page's link private:"
-        " it holds your facilitator key."
+        f"{'open for answers' if workshop.is_open else 'closed'}"
     )
     share, controls = st.columns([2, 1], gap="large")
     url = _participant_url(workshop.code)
@@ -77,6 +118,12 @@ def render_facilitator(raw_code: str, key: str | None) -> None:
                        "`--server.address 0.0.0.0` and open this page at the computer's network "
                        "address (for example http://192.168.1.20:8501).")
         st.image(ws.qr_png(url), caption="Scan to join", width=220)
+        if not st.session_state.get(state.WORKSHOP_REVEAL):  # not on the projector
+            with st.expander("Your facilitator link (private)"):
+                st.caption("Bookmark it to come back to this dashboard from any browser. The "
+                           "address bar leaves the key out; anyone holding this link can run "
+                           "the workshop.")
+                st.code(_base_url() + ws.facilitator_path(workshop.code, key), language=None)
     with controls:
         _render_controls(workshop, key)
     _dashboard(workshop.code, key)
@@ -93,6 +140,14 @@ def _set_min_group(code: str, key: str) -> None:
         st.session_state[state.WORKSHOP_NOTICE] = str(err)
 
 
+def _set_max_participants(code: str, key: str) -> None:
+    value = int(st.session_state.get(P + "max_participants", ws.DEFAULT_CAP))
+    try:
+        ws.set_max_participants(store(), code, key, value)
+    except DiagnosticsError as err:
+        st.session_state[state.WORKSHOP_NOTICE] = str(err)
+
+
 def _render_controls(workshop: ws.Workshop, key: str) -> None:
     # A short label: the longer one was cut to "...for the proje…" in this narrow column.
     st.toggle("Reveal mode: hide names", key=state.WORKSHOP_REVEAL,
@@ -103,6 +158,13 @@ def _render_controls(workshop: ws.Workshop, key: str) -> None:
         on_change=_set_min_group, args=(workshop.code, key),
         help="No result by role rests on fewer people. Smaller roles are shown together when "
              "they reach it, otherwise left out.",
+    )
+    st.number_input(
+        "Most participants", min_value=1, max_value=ws.MAX_CAP,
+        value=ws.max_participants(store(), workshop.code), step=1, key=P + "max_participants",
+        on_change=_set_max_participants, args=(workshop.code, key),
+        help=f"Joining stops at this number; everyone already in stays. Joins are also limited "
+             f"to {ws.JOINS_PER_MINUTE} a minute, so nobody can flood the room with identities.",
     )
     st.toggle("Put the loaded data beside the room's view", key=state.WORKSHOP_USE_DATA,
               help="Uses the data of the Data page (the bundled sample until you upload the "

@@ -69,7 +69,7 @@ def render_start() -> None:
                 show_error(err)
             else:
                 state.session_dict(state.WORKSHOP_KEYS)[created.code] = created.key
-                _go(workshop=created.code, key=created.key)
+                _go(workshop=created.code, view=ws.FACILITATOR_VIEW)
     with right:
         st.subheader("Join a workshop")
         code = st.text_input("Workshop code", key=F + "join_code", placeholder="ABCD-2345")
@@ -96,7 +96,7 @@ def _render_held() -> None:
         label = (f"{escape_markdown(workshop.title)} · {escape_markdown(workshop.client)} · "
                  f"{ws.format_code(code)} ({workshop.status})")  # button labels are Markdown
         if st.button(label, key=F + "open_" + code):
-            _go(workshop=code, key=key)
+            _go(workshop=code, view=ws.FACILITATOR_VIEW)
     with st.expander("Open a workshop with its facilitator key"):
         code = st.text_input("Workshop code", key=F + "open_code")
         key = st.text_input("Facilitator key", key=F + "open_key", type="password")
@@ -107,7 +107,7 @@ def _render_held() -> None:
                 show_error(err)
             else:
                 held[workshop.code] = key
-                _go(workshop=workshop.code, key=key)
+                _go(workshop=workshop.code, view=ws.FACILITATOR_VIEW)
 
 
 # -- participant ----------------------------------------------------------------------------------

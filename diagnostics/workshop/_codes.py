@@ -66,6 +66,16 @@ def participant_path(code: str) -> str:
     return f"/workshop?workshop={code}"
 
 
+# The ``view`` of the dashboard's own address: the key stays in the session, out of the address bar
+# a projector shows.
+FACILITATOR_VIEW = "facilitator"
+
+
+def dashboard_path(code: str) -> str:
+    """Return the dashboard's address once opened: no key in it (the session holds the key)."""
+    return f"/workshop?workshop={code}&view={FACILITATOR_VIEW}"
+
+
 def facilitator_path(code: str, key: str) -> str:
     """Return the app-relative facilitator link (keep it private: it holds the key)."""
     return f"/workshop?workshop={code}&key={key}"

@@ -122,3 +122,11 @@ def wait_idle(page: Page, timeout: float = 30_000) -> None:
 def assert_no_exception(page: Page) -> None:
     """Fail when Streamlit shows an exception box on the page."""
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def facilitator_key(page: Page) -> str:
+    """Return the facilitator key from the dashboard's private link (the address never holds it)."""
+    page.get_by_text("Your facilitator link (private)").click()
+    link = page.get_by_test_id("stCode").filter(has_text="key=")
+    expect(link).to_be_visible()
+    return link.inner_text().strip().rsplit("key=", 1)[1]

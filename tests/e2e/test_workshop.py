@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from diagnostics import workshop as ws
-from tests.e2e.conftest import assert_no_exception, wait_idle
+from tests.e2e.conftest import assert_no_exception, facilitator_key, wait_idle
 
 pytestmark = pytest.mark.e2e
 # Several browser contexts share two cores with the app server: give each check 15 s, not 5.
@@ -55,7 +55,7 @@ def _create_workshop(app_url: str, page: Any) -> tuple[str, str]:
     wait_idle(page)
     expect(page.get_by_text("Facilitator view", exact=False)).to_be_visible()
     query = parse_qs(urlsplit(page.url).query)
-    return query["workshop"][0], query["key"][0]
+    return query["workshop"][0], facilitator_key(page)
 
 
 def _join(context: Any, app_url: str, code: str) -> Any:

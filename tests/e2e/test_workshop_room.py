@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from diagnostics import workshop as ws
-from tests.e2e.conftest import assert_no_exception, wait_idle
+from tests.e2e.conftest import assert_no_exception, facilitator_key, wait_idle
 
 pytestmark = pytest.mark.e2e
 # Several browser contexts share two cores with the app server: give each check 15 s, not 5.
@@ -37,7 +37,7 @@ def _create(page: Any, app_url: str, title: str) -> tuple[str, str]:
     expect(page.get_by_text("Facilitator view", exact=False)).to_be_visible(timeout=15_000)
     wait_idle(page)
     query = parse_qs(urlsplit(page.url).query)
-    return query["workshop"][0], query["key"][0]
+    return query["workshop"][0], facilitator_key(page)
 
 
 def _join(context: Any, app_url: str, code: str, name: str, role: str) -> Any:
