@@ -8,9 +8,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.describe import listing
 from diagnostics.charts.palette import PALETTE
 from diagnostics.forecast import Backtest, Forecast
-from diagnostics.formatting import format_amount
+from diagnostics.formatting import format_amount, format_rate
 
 __all__ = ["BARS", "backtest_chart", "backtest_rows", "distribution_chart", "distribution_rows"]
 
@@ -62,7 +63,14 @@ def distribution_chart(forecast: Forecast) -> alt.LayerChart:
                             alt.value(PALETTE["line"])))
     target = alt.Chart(marks.iloc[3:]).mark_rule(color=TARGET_COLOUR, size=2).encode(
         x="amount:Q", tooltip=["label:N", alt.Tooltip("amount:Q", format=",.0f")])
-    return alt.LayerChart(layer=[bars, percentiles, target, labels]).properties(height=260)
+    description = (
+        f"Likely bookings in the period: P10 {format_amount(forecast.percentile(0.1))}, "
+        f"P50 {format_amount(forecast.percentile(0.5))}, "
+        f"P90 {format_amount(forecast.percentile(0.9))}; target {format_amount(forecast.target)}, "
+        f"reached with a {format_rate(forecast.p_target)} chance."
+    )
+    return alt.LayerChart(layer=[bars, percentiles, target, labels]).properties(
+        height=260, description=description)
 
 
 def backtest_rows(backtest: Backtest) -> pd.DataFrame:
@@ -89,5 +97,10 @@ def backtest_chart(backtest: Backtest) -> alt.Chart:
                         scale=alt.Scale(range=[PALETTE["moved_on"], PALETTE["won"]])),
         tooltip=["quarter:N", "series:N", alt.Tooltip("amount:Q", format=",.0f"),
                  alt.Tooltip("as_of:N", title="Forecast as of")],
-    ).properties(height=240)
+    ).properties(height=240, description=(
+        "Forecast at mid-quarter against what was booked: " + listing([
+            f"{q} forecast {format_amount(f)}, booked {format_amount(a)}"
+            for q, f, a in zip(rows["quarter"][::2], rows["amount"][::2], rows["amount"][1::2],
+                               strict=True)
+        ]) + "."))
     return chart

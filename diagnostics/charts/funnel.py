@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from diagnostics.breakage import BreakageReport
+from diagnostics.charts.describe import listing
 from diagnostics.charts.palette import PALETTE
 from diagnostics.formatting import format_rate
 from diagnostics.funnel import LOST_STAGE_UNKNOWN, FunnelResult
@@ -102,7 +103,13 @@ def funnel_chart(result: FunnelResult) -> alt.LayerChart:
         .mark_text(align="left", dx=4)
         .encode(y=alt.Y("stage:N", sort=order + unknown), x=alt.X("reached:Q"), text="label:N")
     )
-    return alt.LayerChart(layer=[bars, text]).properties(height=alt.Step(34))
+    steps = [f"{s.reached:,} reached {s.stage} ({format_rate(s.cumulative_conversion)} of top)"
+             for s in result.stages]
+    if result.lost_stage_unknown:
+        steps.append(f"{result.lost_stage_unknown:,} lost at no known step")
+    description = f"Funnel: {listing(steps)}."
+    return alt.LayerChart(layer=[bars, text]).properties(height=alt.Step(34),
+                                                        description=description)
 
 
 def breakage_chart(report: BreakageReport) -> alt.Chart:
@@ -131,6 +138,8 @@ def breakage_chart(report: BreakageReport) -> alt.Chart:
             ),
             tooltip=["step:N", alt.Tooltip("lost:Q", format=",.0f")],
         )
+        .properties(description=f"Deals lost at each step against {report.reference}: "
+                                + listing([f"{r['step']} {r['lost']:,.0f}" for r in rows]) + ".")
     )
     return chart
 
@@ -196,7 +205,25 @@ def rep_heatmap(reps: pd.DataFrame) -> alt.LayerChart:
         text="label:N",
         color=alt.condition("datum.dark", alt.value("white"), alt.value("black")),
     )
-    return alt.LayerChart(layer=[grey, coloured, text]).properties(height=alt.Step(20))
+    description = (f"Conversion of {frame['rep'].nunique():,} reps at {len(steps):,} steps, "
+                   f"against the team: {listing(_step_extremes(frame, steps))}.")
+    return alt.LayerChart(layer=[grey, coloured, text]).properties(height=alt.Step(20),
+                                                                  description=description)
+
+
+def _step_extremes(frame: pd.DataFrame, steps: list[str]) -> list[str]:
+    """Return, per step, its highest and lowest rep (among those with enough deals)."""
+    cells = [(str(r["step"]), float(r["gap_points"]), str(r["rep"]), str(r["label"]))
+             for r in frame.to_dict("records") if pd.notna(r["gap_points"])]
+    out = []
+    for step in steps:
+        rated = sorted((gap, rep, label) for s, gap, rep, label in cells if s == step)
+        if not rated:
+            out.append(f"{step}: too few deals for every rep")
+            continue
+        (_, low_rep, low), (_, high_rep, high) = rated[0], rated[-1]
+        out.append(f"{step}: highest {high_rep} {high}, lowest {low_rep} {low}")
+    return out
 
 
 def plan_chart(plan: Plan) -> alt.LayerChart:
@@ -219,4 +246,7 @@ def plan_chart(plan: Plan) -> alt.LayerChart:
     )
     bars = base.mark_bar(color=SEGMENTS["Moved on"])
     text = base.mark_text(align="left", dx=4).encode(text="label:N")
-    return alt.LayerChart(layer=[bars, text]).properties(height=alt.Step(30))
+    description = ("Needed at each stage to make the target: "
+                   + listing([f"{s.stage} {s.needed:,}" for s in plan.stages]) + ".")
+    return alt.LayerChart(layer=[bars, text]).properties(height=alt.Step(30),
+                                                        description=description)

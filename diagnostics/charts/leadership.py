@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.describe import listing
 from diagnostics.charts.palette import PALETTE
 
 __all__ = ["CORNERS", "barycentric_point", "fit_bar_chart", "fit_triangle_chart"]
@@ -74,7 +75,12 @@ def fit_bar_chart(
         .mark_rule(color=_MID, strokeDash=[4, 3])
         .encode(x="fit:Q")
     )
-    return alt.LayerChart(layer=[bars, neutral]).properties(height=150)
+    description = (
+        "Leadership-model fit out of 100, 50 neutral: "
+        + listing([f"{names[m]} {float(fit[m]):.0f}" for m in _ORDER])
+        + (f"; best fit {names[recommended]}." if recommended in names else ".")
+    )
+    return alt.LayerChart(layer=[bars, neutral]).properties(height=150, description=description)
 
 
 def fit_triangle_chart(
@@ -139,4 +145,11 @@ def fit_triangle_chart(
         .encode(x=x, y=y, text="label:N")
     )
     layers = [area, corner_dots, labels_top, labels_bottom, dots, text]
-    return alt.LayerChart(layer=layers).properties(height=320)
+    placed = [
+        f"{label} closest to {names[max(_ORDER, key=lambda m: float(f[m]))]} ("
+        + ", ".join(f"{names[m]} {float(f[m]):.0f}" for m in _ORDER) + ")"
+        for label, f in fits.items()
+    ]
+    description = ("The three leadership models at the corners of a triangle, each point pulled "
+                   f"toward the models that fit it: {listing(placed)}.")
+    return alt.LayerChart(layer=layers).properties(height=320, description=description)

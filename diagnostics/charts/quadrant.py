@@ -11,7 +11,9 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.describe import listing
 from diagnostics.charts.palette import PALETTE
+from diagnostics.formatting import format_rate
 
 __all__ = [
     "activity_trend_chart",
@@ -27,6 +29,18 @@ _POINT_SIZE = 90
 # watch-list rep is never read as a performance-plan one.
 _TOO_CLOSE = "datum.quadrant == 'too_close'"
 _SETTLED = "datum.quadrant != 'not_enough_data' && datum.quadrant != 'too_close'"
+
+
+def _counts(names: pd.Series) -> str:
+    """Return "3 Stars; 2 Performance plan" from one quadrant name per rep, largest first."""
+    counts = names.value_counts()
+    return listing([f"{int(n):,} {name}" for name, n in counts.items()])
+
+
+def _line(what: str, value: float | None, rate: bool = False) -> str:
+    if value is None:
+        return f"no {what} line"
+    return f"{what} line at {format_rate(value) if rate else f'{value:.2f}'}"
 
 
 def _colour_scale(colours: Mapping[str, str]) -> alt.Scale:
@@ -102,7 +116,12 @@ def quadrant_chart(
             .mark_rule(color=_LINE, strokeDash=[6, 4])
             .encode(y="y:Q")
         )
-    return alt.LayerChart(layer=layers).properties(height=460)
+    description = (
+        f"Rep quadrant of {len(data):,} reps, {engagement_label} against {y_title.lower()}: "
+        f"{_counts(data['quadrant_name'])}; {_line('engagement', engagement_threshold)}, "
+        f"{_line('close-ratio', close_threshold, rate=True)}."
+    )
+    return alt.LayerChart(layer=layers).properties(height=460, description=description)
 
 
 def funnel_plot_chart(
@@ -155,7 +174,12 @@ def funnel_plot_chart(
             alt.Chart(pd.DataFrame({"y": [line]})).mark_rule(color=_LINE).encode(y="y:Q")
         )
     layers += [points, close_call]
-    return alt.LayerChart(layer=layers).properties(height=420)
+    description = (
+        f"Close ratio against closed deals for {len(data):,} reps, "
+        f"{_line('close-ratio', line, rate=True)} with 95% control limits: "
+        f"{_counts(data['quadrant_name'])}."
+    )
+    return alt.LayerChart(layer=layers).properties(height=420, description=description)
 
 
 def movement_chart(
@@ -195,7 +219,13 @@ def movement_chart(
             alt.Tooltip("quadrant_name:N", title="Quadrant now"),
         ],
     )
-    return alt.LayerChart(layer=[line, start, end]).properties(height=440)
+    moved = int(data["moved"].fillna(False).astype(bool).sum())
+    description = (
+        f"How {len(data):,} reps moved between the two periods: {moved:,} changed quadrant; "
+        f"where they are now: {_counts(data['quadrant_name'].fillna('no quadrant'))}."
+    )
+    return alt.LayerChart(layer=[line, start, end]).properties(height=440,
+                                                              description=description)
 
 
 def rep_funnel_chart(funnel: pd.DataFrame, rep: str) -> alt.Chart:
@@ -222,9 +252,17 @@ def rep_funnel_chart(funnel: pd.DataFrame, rep: str) -> alt.Chart:
                 alt.Tooltip("next_step_conversion:Q", title="Move on", format=".0%"),
             ],
         )
-        .properties(height=300)
+        .properties(height=300, description=_rep_funnel_text(funnel, rep, order))
     )
     return chart
+
+
+def _rep_funnel_text(funnel: pd.DataFrame, rep: str, order: list[str]) -> str:
+    share = {(str(r["stage"]), str(r["who"])): r["cumulative_conversion"]
+             for r in funnel.to_dict("records")}
+    steps = [f"{stage} {rep} {format_rate(share.get((stage, 'rep')))}, team "
+             f"{format_rate(share.get((stage, 'team')))}" for stage in order]
+    return f"Share of closed deals reaching each stage, {rep} against the team: {listing(steps)}."
 
 
 def activity_trend_chart(trend: pd.DataFrame, rep: str, unit: str) -> alt.Chart:
@@ -250,6 +288,15 @@ def activity_trend_chart(trend: pd.DataFrame, rep: str, unit: str) -> alt.Chart:
                 alt.Tooltip("count:Q", title=unit, format=".1f"),
             ],
         )
-        .properties(height=260)
+        .properties(height=260, description=_trend_text(trend, rep, unit))
     )
     return chart
+
+
+def _trend_text(trend: pd.DataFrame, rep: str, unit: str) -> str:
+    weeks = len(trend)
+    if not weeks:
+        return f"{unit} per week: no weeks to show."
+    mine, team = float(trend["rep"].mean()), float(trend["team_average"].mean())
+    return (f"{unit} per week over {weeks:,} weeks: {rep} averages {mine:.1f} a week, the team "
+            f"{team:.1f} per active rep.")

@@ -7,6 +7,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.describe import listing
 from diagnostics.charts.palette import PALETTE
 from diagnostics.questionnaire import ScoreResult
 
@@ -76,4 +77,13 @@ def dimension_chart(
             .encode(x="value:Q", tooltip=[alt.Tooltip("label:N"), alt.Tooltip("value:Q")])
         )
         layers.append(rules)
-    return alt.LayerChart(layer=layers).properties(height=height, title="Dimension scores")
+    scores = [f"{r['dimension']} {r['score']:.0f}" + (" (binding constraint)" if r["is_binding"]
+                                                      else "")
+              for r in frame.to_dict("records")]
+    cut = "; ".join(f"{label} {v:.0f}" for label, v in (("unlikely below", unlikely_below),
+                                                         ("likely from", likely_min))
+                    if v is not None)
+    description = f"Dimension scores out of 100: {listing(scores)}." + (
+        f" Verdict thresholds: {cut}." if cut else "")
+    return alt.LayerChart(layer=layers).properties(height=height, title="Dimension scores",
+                                                   description=description)

@@ -8,10 +8,12 @@ individual answers, so nothing on the projector identifies a participant.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import altair as alt
 import pandas as pd
 
+from diagnostics.charts.describe import listing
 from diagnostics.charts.palette import PALETTE
 from diagnostics.workshop import ROLES, DimensionStat, GapCell, RoleResult, role_label
 
@@ -39,7 +41,8 @@ def responses_chart(by_role: Mapping[str, int]) -> alt.Chart:
         x=alt.X("responses:Q", title="Responses", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("role:N", title=None, sort=alt.EncodingSortField("order")),
         tooltip=["role:N", "responses:Q"],
-    )
+    ).properties(description="Responses by role: " + listing(
+        [f"{r['role']} {r['responses']:,}" for r in rows]) + ".")
     return chart
 
 
@@ -74,7 +77,9 @@ def dimension_chart(dimensions: Sequence[DimensionStat]) -> alt.LayerChart:
     )
     whiskers = base.mark_rule(color=PALETTE["whisker"], strokeWidth=2).encode(
         x="low:Q", x2="high:Q")
-    return alt.LayerChart(layer=[bars, whiskers])
+    description = "Team mean by dimension on the 1–5 scale, ± spread: " + listing(
+        [f"{r['dimension']} {r['mean']:.1f} ± {r['spread']:.1f}" for r in rows]) + "."
+    return alt.LayerChart(layer=[bars, whiskers]).properties(description=description)
 
 
 def perception_gap_chart(
@@ -85,7 +90,7 @@ def perception_gap_chart(
     Cells the summary holds back (too few people) are left out; a pooled group comes last.
     """
     order = list(dimension_names)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "role": g.role_label,
             "dimension": dimension_names.get(g.dimension, g.dimension),
@@ -119,7 +124,12 @@ def perception_gap_chart(
         )
     )
     text = base.mark_text(fontSize=13).encode(text=alt.Text("mean:Q", format=".1f"))
-    return alt.LayerChart(layer=[cells, text])
+    # The widest gaps first: what the room should talk about.
+    widest = sorted(rows, key=lambda r: -abs(r["gap"]))
+    description = "Each role's mean by dimension against the room, widest gaps first: " + listing(
+        [f"{r['role']} on {r['dimension']} {r['mean']:.1f} ({r['gap']:+.1f} to the room)"
+         for r in widest]) + "."
+    return alt.LayerChart(layer=[cells, text]).properties(description=description)
 
 
 def leadership_fit_chart(
@@ -145,4 +155,7 @@ def leadership_fit_chart(
                         scale=alt.Scale(scheme="greens", domain=[0, 100]))
     )
     text = base.mark_text(fontSize=13).encode(text=alt.Text("fit:Q", format=".0f"))
-    return alt.LayerChart(layer=[cells, text])
+    description = "Mean leadership-model fit out of 100 by group: " + listing(
+        [f"{group}: " + ", ".join(f"{model_names.get(m, m)} {f:.0f}" for m, f in fits.items())
+         for group, fits in groups]) + "."
+    return alt.LayerChart(layer=[cells, text]).properties(description=description)

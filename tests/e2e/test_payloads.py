@@ -91,6 +91,11 @@ def test_payload_names_show_as_text_and_nothing_leaves_the_app(
     _nothing_live(page)
 
     _go(page, "Funnel", "Funnel")
+    # The chart's description reaches screen readers as its label (Vega-Embed sets aria-label on
+    # the chart's element, role graphics-document), the stage named as typed.
+    chart = page.locator("[data-testid='stVegaLiteChart'][aria-label^='Funnel: ']")
+    expect(chart).to_have_count(1)
+    assert f"reached {STAGE} (" in (chart.get_attribute("aria-label") or "")
     for view in ("Where it breaks", "Reps", "Planner: make your number"):
         page.get_by_test_id("stRadio").get_by_text(view, exact=True).click()
         wait_idle(page)

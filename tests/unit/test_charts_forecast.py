@@ -77,3 +77,16 @@ def test_backtest_chart_has_two_bars_a_quarter() -> None:
         ("Q1 2026", "Forecast at mid-quarter", 90.0), ("Q1 2026", "Actually booked", 100.0)]
     assert spec["encoding"]["x"]["sort"] == ["Q4 2025", "Q1 2026"]
     assert backtest.mean_abs_pct_error == pytest.approx(0.15)
+
+
+def test_both_charts_describe_their_numbers_for_screen_readers(forecast: Forecast) -> None:
+    described = charts.distribution_chart(forecast).to_dict()["description"]
+    assert described.startswith("Likely bookings in the period: P10 ")
+    assert "target 150k, reached with a " in described and described.endswith(" chance.")
+    backtest = Backtest((
+        BacktestPoint(D(2025, 11, 15), D(2025, 10, 1), D(2025, 12, 31), 120_000.0, 100_000.0),
+        BacktestPoint(D(2026, 2, 14), D(2026, 1, 1), D(2026, 3, 31), 90_000.0, 100_000.0),
+    ), "note")
+    assert charts.backtest_chart(backtest).to_dict()["description"] == (
+        "Forecast at mid-quarter against what was booked: Q4 2025 forecast 120k, booked 100k; "
+        "Q1 2026 forecast 90k, booked 100k.")

@@ -120,3 +120,37 @@ def test_plan_chart_uses_a_scale_that_keeps_its_bars() -> None:
     assert [(r["stage"], r["needed"]) for r in rows] == [("Calls", 280), ("Meeting", 28),
                                                           ("Won", 14)]
     assert spec["layer"][0]["encoding"]["x"]["scale"] == {"type": "symlog"}
+
+
+def test_every_chart_describes_its_numbers_for_screen_readers() -> None:
+    # Ten deals by hand: 10 at Lead, 6 went on to Demo, 3 to Proposal, 2 won.
+    stage = ["Lead"] * 4 + ["Demo"] * 3 + ["Proposal"] + ["Won"] * 2
+    dataset = build_dataset(
+        pd.DataFrame({"opp_id": [f"O{i}" for i in range(10)], "rep": ["Ann", "Bo"] * 5,
+                      "stage": stage, "amount": [10.0] * 10,
+                      "created_date": pd.Timestamp("2026-01-05"),
+                      "close_date": pd.Timestamp("2026-03-01")}),
+        STAGES, as_of=dt.date(2026, 6, 30))
+    result = fn.compute_funnel(dataset, Filters())
+    assert charts.funnel_chart(result).to_dict()["description"] == (
+        "Funnel: 10 reached Lead (100% of top); 6 reached Demo (60% of top); "
+        "3 reached Proposal (30% of top); 2 reached Won (20% of top).")
+    report = rank_breakages(result, [0.9, 0.1, None], 50.0, "targets")
+    described = charts.breakage_chart(report).to_dict()["description"]
+    assert described.startswith("Deals lost at each step against targets: Lead → Demo ")
+    plan = pl.plan_reverse_funnel(140_000, 10_000, ["Calls", "Meeting", "Won"], [0.1, 0.5])
+    assert charts.plan_chart(plan).to_dict()["description"] == (
+        "Needed at each stage to make the target: Calls 280; Meeting 28; Won 14.")
+
+
+def test_heatmap_description_names_each_steps_highest_and_lowest_rep() -> None:
+    reps = pd.DataFrame({
+        "rep": ["Ann", "Bo", "Cy", "Ann", "Bo", "Cy"],
+        "step": ["Lead → Demo"] * 3 + ["Demo → Won"] * 3, "order": [0] * 3 + [1] * 3,
+        "enough": [True, True, False, False, False, False],
+        "rate": [0.5, 0.2, 0.9, 0.1, 0.1, 0.1], "gap": [0.15, -0.15, 0.55, 0.0, 0.0, 0.0],
+        "entered": [10, 10, 2, 2, 2, 2],
+    })
+    assert charts.rep_heatmap(reps).to_dict()["description"] == (
+        "Conversion of 3 reps at 2 steps, against the team: Lead → Demo: highest Ann 50%, "
+        "lowest Bo 20%; Demo → Won: too few deals for every rep.")

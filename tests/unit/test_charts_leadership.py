@@ -119,3 +119,14 @@ def test_triangle_chart_draws_corners_and_one_point_per_label() -> None:
     assert points[0]["tsar"] == 60.0
     assert "axis" in dots["encoding"]["x"] and dots["encoding"]["x"]["axis"] is None
     assert all(_is_grey(c) for c in _colours(spec)), "the triangle is drawn in greys only"
+
+
+def test_both_charts_describe_the_fits_for_screen_readers() -> None:
+    assert fit_bar_chart(_fit(78.1, 34.4, 56.2), "tsar", NAMES).to_dict()["description"] == (
+        "Leadership-model fit out of 100, 50 neutral: Tsar 78; Federation 34; Chief of Staff 56; "
+        "best fit Tsar.")
+    fits = {"You": _fit(60, 20, 20), "Sales": _fit(0, 100, 0)}
+    assert fit_triangle_chart(fits, NAMES).to_dict()["description"] == (
+        "The three leadership models at the corners of a triangle, each point pulled toward the "
+        "models that fit it: You closest to Tsar (Tsar 60, Federation 20, Chief of Staff 20); "
+        "Sales closest to Federation (Tsar 0, Federation 100, Chief of Staff 0).")

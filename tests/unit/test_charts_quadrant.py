@@ -163,3 +163,39 @@ def test_rep_funnel_and_trend_charts() -> None:
     (rows,) = spec["datasets"].values()
     assert len(rows) == 4 and {r["who"] for r in rows} == {"Bob", "Team average"}
     assert spec["encoding"]["y"]["title"] == "Activities per week"
+
+
+def test_every_chart_describes_its_reps_for_screen_readers() -> None:
+    spec = charts.quadrant_chart(
+        _reps(), engagement_threshold=1.5, close_threshold=0.4,
+        engagement_label="Activities per day", colours=COLOURS).to_dict()
+    # Eve has no close ratio and Zed no engagement: two reps are plotted.
+    assert spec["description"] == (
+        "Rep quadrant of 2 reps, Activities per day against close ratio: 1 Stars; "
+        "1 Needs coaching; engagement line at 1.50, close-ratio line at 40%.")
+    limits = pd.DataFrame({"closed": [1, 8], "level": ["95.0%"] * 2, "low": [0.0, 0.2],
+                           "high": [1.0, 0.8]})
+    assert charts.funnel_plot_chart(_reps(), limits, None, COLOURS).to_dict()["description"] == (
+        "Close ratio against closed deals for 3 reps, no close-ratio line with 95% control "
+        "limits: 1 Stars; 1 Needs coaching; 1 Not enough data.")
+    movement = pd.DataFrame({
+        "rep": ["Ann", "Bob"], "quadrant_a": ["performance_plan", "star"],
+        "quadrant_b": ["star", "star"], "engagement_a": [0.5, 2.0], "close_ratio_a": [0.1, 0.6],
+        "engagement_b": [2.0, 2.5], "close_ratio_b": [0.7, 0.65], "moved": [True, False],
+    })
+    assert charts.movement_chart(movement, "Activities", COLOURS, NAMES).to_dict()[
+        "description"] == ("How 2 reps moved between the two periods: 1 changed quadrant; "
+                           f"where they are now: 2 {NAMES['star']}.")
+    funnel = pd.DataFrame({
+        "stage": ["Lead", "Won", "Lead", "Won"], "rank": [1, 2, 1, 2],
+        "who": ["rep", "rep", "team", "team"], "reached": [6, 1, 31, 17],
+        "cumulative_conversion": [1.0, 1 / 6, 1.0, 17 / 31],
+        "next_step_conversion": [1 / 6, None, 17 / 31, None],
+    })
+    assert charts.rep_funnel_chart(funnel, "Bob").to_dict()["description"] == (
+        "Share of closed deals reaching each stage, Bob against the team: Lead Bob 100%, team "
+        "100%; Won Bob 17%, team 55%.")
+    trend = pd.DataFrame({"week": pd.to_datetime(["2026-01-05", "2026-01-12"]),
+                          "rep": [30, 12], "team_average": [15.0, 9.5]})
+    assert charts.activity_trend_chart(trend, "Bob", "Calls").to_dict()["description"] == (
+        "Calls per week over 2 weeks: Bob averages 21.0 a week, the team 12.2 per active rep.")

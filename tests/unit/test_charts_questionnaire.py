@@ -45,3 +45,14 @@ def test_chart_without_thresholds_has_only_bars() -> None:
     spec = dimension_chart(result).to_dict()
     assert len(spec["layer"]) == 1
     assert spec["height"] == 32 * 8
+
+
+def test_chart_describes_every_score_and_the_constraint_for_screen_readers() -> None:
+    bank = load_bank()
+    planning = {q.id for q in bank.questions_of("planning")}
+    result = score_answers(bank, {q.id: (2 if q.id in planning else 4) for q in bank.questions})
+    described = dimension_chart(result, 70, 45).to_dict()["description"]
+    assert described.startswith("Dimension scores out of 100: ")
+    assert "Planning and forecasting 25 (binding constraint)" in described
+    assert described.count(" 75") == len(bank.dimensions) - 1
+    assert described.endswith("Verdict thresholds: unlikely below 45; likely from 70.")

@@ -83,3 +83,22 @@ def test_empty_inputs_give_empty_but_valid_charts() -> None:
     assert _values(charts.dimension_chart([]).to_dict()) == []
     assert _values(charts.perception_gap_chart([], {}).to_dict()) == []
     assert _values(charts.leadership_fit_chart([], {}, {}).to_dict()) == []
+
+
+def test_every_chart_describes_its_aggregates_for_screen_readers() -> None:
+    assert charts.responses_chart({"marketing": 2, "sales": 3}).to_dict()["description"] == (
+        "Responses by role: Sales team 3; Marketing 2.")
+    dims = [DimensionStat("a", "Alpha", 4.5, 1.0, 3, 2.0),
+            DimensionStat("c", "Gamma", None, None, 0, None)]
+    assert charts.dimension_chart(dims).to_dict()["description"] == (
+        "Team mean by dimension on the 1–5 scale, ± spread: Alpha 4.5 ± 1.0.")
+    gaps = [GapCell("sales", "a", 3.5, 0.5, 3), GapCell("sales_ops", "a", 1.0, -2.0, 3)]
+    assert charts.perception_gap_chart(gaps, {"a": "Alpha"}).to_dict()["description"] == (
+        "Each role's mean by dimension against the room, widest gaps first: Sales ops / RevOps "
+        "on Alpha 1.0 (-2.0 to the room); Sales team on Alpha 3.5 (+0.5 to the room).")
+    roles = [RoleResult("sales", 3, None, {"tsar": 60.0, "federation": 50.0})]
+    spec = charts.leadership_fit_chart(roles, {"tsar": 55.0}, {"tsar": "Tsar"}).to_dict()
+    assert spec["description"] == ("Mean leadership-model fit out of 100 by group: Sales team: "
+                                   "Tsar 60, federation 50; Whole room: Tsar 55.")
+    empty = charts.responses_chart({}).to_dict()
+    assert empty["description"] == "Responses by role: none."
