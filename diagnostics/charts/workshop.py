@@ -27,6 +27,11 @@ __all__ = [
 _BAR = PALETTE["bar"]
 # Half the 1–5 answer scale: a role two levels away from the room is as far as the colours go.
 _GAP_DOMAIN = 2.0
+# Where a cell's colour is dark enough for white text to read better than black (at least 4.5:1
+# either side of the switch, over the scales' colour stops): the red-blue gap scale's two ends,
+# and the top of the green fit scale.
+WHITE_TEXT_GAP = (-1.32, 1.42)
+WHITE_TEXT_FIT = 77.0
 
 
 def responses_chart(by_role: Mapping[str, int]) -> alt.Chart:
@@ -123,7 +128,11 @@ def perception_gap_chart(
             scale=alt.Scale(scheme="redblue", domain=[-_GAP_DOMAIN, _GAP_DOMAIN], clamp=True),
         )
     )
-    text = base.mark_text(fontSize=13).encode(text=alt.Text("mean:Q", format=".1f"))
+    dark = f"datum.gap <= {WHITE_TEXT_GAP[0]} || datum.gap >= {WHITE_TEXT_GAP[1]}"
+    text = base.mark_text(fontSize=13).encode(
+        text=alt.Text("mean:Q", format=".1f"),
+        color=alt.condition(dark, alt.value("white"), alt.value("black")),
+    )
     # The widest gaps first: what the room should talk about.
     widest = sorted(rows, key=lambda r: -abs(r["gap"]))
     description = "Each role's mean by dimension against the room, widest gaps first: " + listing(
@@ -154,7 +163,11 @@ def leadership_fit_chart(
         color=alt.Color("fit:Q", title="Fit (0–100)",
                         scale=alt.Scale(scheme="greens", domain=[0, 100]))
     )
-    text = base.mark_text(fontSize=13).encode(text=alt.Text("fit:Q", format=".0f"))
+    text = base.mark_text(fontSize=13).encode(
+        text=alt.Text("fit:Q", format=".0f"),
+        color=alt.condition(f"datum.fit >= {WHITE_TEXT_FIT}", alt.value("white"),
+                            alt.value("black")),
+    )
     description = "Mean leadership-model fit out of 100 by group: " + listing(
         [f"{group}: " + ", ".join(f"{model_names.get(m, m)} {f:.0f}" for m, f in fits.items())
          for group, fits in groups]) + "."

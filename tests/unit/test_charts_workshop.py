@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from diagnostics.charts import workshop as charts
+from diagnostics.charts.palette import contrast_ratio
 from diagnostics.workshop import DimensionStat, GapCell, RoleResult
 
 
@@ -102,3 +103,37 @@ def test_every_chart_describes_its_aggregates_for_screen_readers() -> None:
                                    "Tsar 60, federation 50; Whole room: Tsar 55.")
     empty = charts.responses_chart({}).to_dict()
     assert empty["description"] == "Responses by role: none."
+
+
+# Vega's "redblue" and "greens" schemes run through these stops (d3-scale-chromatic's RdBu and
+# Greens); between two stops the colour is taken as their linear blend.
+REDBLUE = ["#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7", "#d1e5f0",
+           "#92c5de", "#4393c3", "#2166ac", "#053061"]
+GREENS = ["#f7fcf5", "#e5f5e0", "#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45",
+          "#006d2c", "#00441b"]
+
+
+def _blend(stops: list[str], t: float) -> str:
+    n = len(stops) - 1
+    i = min(int(t * n), n - 1)
+    share = t * n - i
+    low, high = ([int(c[k:k + 2], 16) for k in (1, 3, 5)] for c in (stops[i], stops[i + 1]))
+    return "#" + "".join(f"{round(a + (b - a) * share):02x}" for a, b in zip(low, high,
+                                                                             strict=True))
+
+
+def test_heatmap_text_stays_readable_on_every_cell_colour() -> None:
+    gap_low, gap_high = charts.WHITE_TEXT_GAP
+    for step in range(401):
+        gap = -2 + step / 100
+        white = gap <= gap_low or gap >= gap_high
+        cell = _blend(REDBLUE, (gap + 2) / 4)
+        assert contrast_ratio("#ffffff" if white else "#000000", cell) >= 4.5, (gap, cell)
+    for fit in range(101):
+        cell = _blend(GREENS, fit / 100)
+        text = "#ffffff" if fit >= charts.WHITE_TEXT_FIT else "#000000"
+        assert contrast_ratio(text, cell) >= 4.5, (fit, cell)
+    gaps = [GapCell("sales", "a", 4.0, 1.5, 3), GapCell("finance", "a", 3.0, 0.2, 3)]
+    text = charts.perception_gap_chart(gaps, {"a": "Alpha"}).to_dict()["layer"][1]
+    assert text["encoding"]["color"]["condition"] == {
+        "test": "datum.gap <= -1.32 || datum.gap >= 1.42", "value": "white"}
