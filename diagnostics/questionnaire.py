@@ -240,6 +240,24 @@ class Bank(_Model):
                 chosen = b
         return chosen
 
+    def band(self, band_id: str) -> Band:
+        """Return a band by id; raises KeyError when unknown."""
+        for b in self.bands:
+            if b.id == band_id:
+                return b
+        raise KeyError(band_id)
+
+    def shown_band(self, score: float, held_from_likely: bool) -> Band:
+        """Return the band shown beside the verdict: the score's, held below "likely" if need be.
+
+        When a failing heavy dimension or too few answers keep the verdict from likely, a band
+        above the likely threshold ("the number is a managed outcome") would contradict the
+        verdict beside it: the band is then the one a score just under that threshold gets.
+        """
+        if held_from_likely:
+            score = min(score, self.verdict.likely_min_score - 0.1)  # scores keep one decimal
+        return self.band_for(score)
+
     def role_label(self, role_id: str | None) -> str:
         """Return a role's label ("" when unknown or None)."""
         return next((r.label for r in self.roles if r.id == role_id), "")
@@ -962,7 +980,6 @@ def score_answers(
     scored = [d for d in dims if d.score is not None]
     weight_sum = sum(d.weight for d in scored)
     overall = round(sum(d.weight * (d.score or 0.0) for d in scored) / weight_sum, 1)
-    band = bank.band_for(overall)
 
     if overall >= rule.likely_min_score:
         by_score: Verdict = "likely"
@@ -976,6 +993,7 @@ def score_answers(
     answers_verdict = by_score
     if weakest is not None or provisional:
         answers_verdict = _capped(answers_verdict, "at_risk")
+    band = bank.shown_band(overall, weakest is not None or provisional)
 
     checks = (_coverage_check(clean, rule), _capacity_check(clean, rule), *evidence)
     verdict, decided_by, lowered = _combine(answers_verdict, checks)
@@ -1106,6 +1124,12 @@ def _answers_lines(bank: Bank, dims: Sequence[DimensionScore], s: _Steps) -> lis
         lines.append(
             "Provisional: " + "; ".join(why) + ". Until then the verdict is at best at risk. "
             f"Answer next: {_next_text(bank, s.next_up)}."
+        )
+    shown = bank.shown_band(s.score, s.weakest is not None or s.provisional)
+    if shown != bank.band_for(s.score):
+        lines.append(
+            f"Band: {shown.label}, not {bank.band_for(s.score).label} as the score alone would "
+            "read, since the verdict is held from likely."
         )
     return lines
 

@@ -347,7 +347,7 @@ def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
                 f"{escape_markdown(bank.question(x).statement)}" for x in result.next_to_answer))
     st.markdown("**How the verdict was reached**")
     st.markdown("\n".join(f"- {escape_markdown(line)}" for line in result.rule_lines))
-    st.caption(escape_markdown(bank.band_for(result.score).description))
+    st.caption(escape_markdown(bank.band(result.band).description))
     rule = bank.verdict
     chart = dimension_chart(result, rule.likely_min_score, rule.unlikely_below_score)
     # An explicit height: with "content", the layered chart was drawn squashed.

@@ -52,6 +52,10 @@ def test_answer_gives_verdict_link_and_survives_page_switch(open_page: OpenPage)
     assert at.session_state[state.MYN_ANSWERS] == {first: 5, second: None}
     # One statement answered: provisional, at best at risk, with what to answer next.
     assert _verdict(at).startswith("**At risk (provisional) to make the number** · score 100/100")
+    # One answer at 5 is not "a managed outcome": the band beside the verdict stays below it.
+    assert "(Solid)" in _verdict(at)
+    assert any(shown(c.value) == BANK.band("solid").description for c in at.caption)
+    assert not any("managed outcome" in shown(c.value) for c in at.caption)
     (nxt,) = [e for e in at.expander if e.label.startswith("Answer next for a firm verdict")]
     assert "Planning and forecasting" in nxt.markdown[0].value
     assert str(at.query_params["myn"]).split(".")[2].startswith("50___")

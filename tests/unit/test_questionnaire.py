@@ -536,6 +536,12 @@ def test_weakest_link_failing_heavy_dimension_keeps_the_verdict_from_likely(bank
     assert result.verdict == "at_risk" and result.score_verdict == "at_risk"
     assert result.weakest_link is not None and result.weakest_link.id == "planning"
     assert "Planning and forecasting scores 0" in result.rule
+    # 82.9 alone is Strong ("the number is a managed outcome"), which would contradict At risk
+    # beside it: the band is the one a score just under 70 gets, Solid (60 to 80).
+    assert (result.band, result.band_label) == ("solid", "Solid")
+    assert "Band: Solid, not Strong as the score alone would read" in result.rule
+    # Without a failing heavy dimension the same kind of score keeps its band.
+    assert score_answers(bank, _all(bank, 5)).band == "strong"
 
 
 def test_weakest_link_ignores_a_light_dimension(bank) -> None:
@@ -543,6 +549,19 @@ def test_weakest_link_ignores_a_light_dimension(bank) -> None:
     answers = _all(bank, 5, **{q.id: 1 for q in bank.questions_of("tools_data")})
     result = score_answers(bank, answers)
     assert (result.score, result.verdict, result.weakest_link) == (91.4, "likely", None)
+    assert result.band == "strong" and "Band:" not in result.rule
+
+
+@pytest.mark.parametrize(
+    ("score", "held", "band"),
+    [(85.0, False, "strong"), (85.0, True, "solid"), (80.0, True, "solid"),
+     (69.9, True, "solid"), (65.0, True, "solid"), (30.0, True, "fragile")],
+)
+def test_the_band_beside_a_verdict_held_from_likely_stays_below_likely(
+    bank, score: float, held: bool, band: str
+) -> None:
+    # Likely starts at 70; Solid runs from 60 to 80, Strong from 80.
+    assert bank.shown_band(score, held).id == band
 
 
 def test_weakest_link_weight_defaults_to_the_mean_dimension_weight(tiny) -> None:
@@ -571,6 +590,7 @@ def test_thin_answers_give_a_provisional_at_risk_and_say_what_to_answer(bank) ->
     assert "Provisional: 6 of 37 statements answered (16%; 50% needed)" in result.rule
     assert "Answer next: 13 more statements, in Planning and forecasting" in result.rule
     assert "(provisional)" in result.rule_lines[-1]
+    assert result.band == "solid"  # 100 on six answers is not "a managed outcome"
 
 
 def test_every_dimension_answered_and_half_the_statements_is_firm(bank) -> None:
