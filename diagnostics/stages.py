@@ -28,6 +28,7 @@ _VOCABULARY: tuple[tuple[str, int], ...] = (
     (r"\b(inquiry|enquiry|new|lead|prospect|suspect|raw)\w*", 10),
     (r"\bmql\b|marketing qualified", 15),
     (r"\bsal\b|accepted", 18),
+    (r"\bcontact\s+made\b", 22),  # Pipedrive's default pipeline: Qualified, then Contact Made
     (r"\b(sql|sqo)\b|qualif|contact(ed)?\b|connected|appointment", 20),
     (r"discover|needs?\s+analysis|first\s+meeting|intro", 30),
     (r"meeting|engag", 33),
@@ -81,9 +82,14 @@ def propose_stages(
     open_stages: list[str] = []
     for stage in stages:
         role = classify_stage(stage)
-        if role == "open" and stage in status_won:
+        # A status column carries the outcome; the stage of a won or lost deal is where it was
+        # (Pipedrive keeps it). A stage holding only won (or lost) deals is an outcome stage only
+        # when its name is no pipeline step: "Negotiations Started" all won in a small export
+        # is still a step of the funnel, "Gewonnen" is not.
+        is_step = _vocabulary_rank(stage) is not None
+        if role == "open" and stage in status_won and not is_step:
             role = "won"
-        elif role == "open" and stage in status_lost:
+        elif role == "open" and stage in status_lost and not is_step:
             role = "lost"
         {"won": won, "lost": lost, "excluded": excluded, "open": open_stages}[role].append(stage)
 

@@ -99,3 +99,32 @@ def test_funnel_page_marks_a_young_cohort_provisional(workshop_db: Path) -> None
                                                     dt.date(2025, 6, 18))).run()
     assert not at.exception
     assert "Provisional: 7 of 8 deals in this cohort are still open" in _texts(at)
+
+
+@pytest.mark.parametrize("name", ["pipedrive_deals.csv", "pipedrive_closed_at_stage.csv"])
+def test_pipedrive_reads_outcomes_from_status_and_keeps_every_stage_a_step(
+    name: str, workshop_db: Path
+) -> None:
+    at = _uploaded(name)
+    # Data page: the outcome comes from the status column, each close date from its own column.
+    picked = {field: at.selectbox(key=f"col::{name}::{field}").value
+              for field in ("status", "stage", "won_date", "lost_date")}
+    assert picked == {"status": "Deal - Status", "stage": "Deal - Stage",
+                      "won_date": "Deal - Won time", "lost_date": "Deal - Lost time"}
+    roles = at.data_editor[0].value.set_index("stage")["role"].to_dict()
+    assert roles == dict.fromkeys(("Qualified", "Contact Made", "Demo Scheduled",
+                                   "Proposal Made", "Negotiations Started"), "open")
+    at.switch_page("pages/funnel.py").run()
+    assert at.title[0].value == "Funnel"
+    frame = at.dataframe[0].value
+    assert list(frame["Stage"]) == ["Qualified", "Contact Made", "Demo Scheduled",
+                                    "Proposal Made", "Negotiations Started", "Won"]
+    assert list(frame["Lost here"]) == [1, 1, 1, 1, 0, 0]
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Won"], metrics["Lost"], metrics["Win rate"]) == ("4", "4", "50%")
+    assert "Lost, stage unknown" not in _texts(at)
+    at.switch_page("pages/quadrant.py").run()
+    assert at.title[0].value == "Rep quadrant"
+    table = at.dataframe[0].value
+    # Maria 1 won / 2 lost, Tom 2 / 1, Aisha 1 / 1: the funnel's 4 and 4.
+    assert (int(table["Won"].sum()), int(table["Lost"].sum())) == (4, 4)

@@ -63,6 +63,23 @@ def test_pipedrive_lost_deals_take_their_close_date_from_lost_time() -> None:
     assert result.lost_stage_unknown == 0
 
 
+def test_pipedrive_stages_where_every_deal_is_won_or_lost_stay_funnel_steps() -> None:
+    # 112 and 113 (open) are gone: every deal left at "Negotiations Started" is won and the
+    # only one at "Contact Made" is lost. The status column says won or lost; the stage says
+    # where the deal was.
+    read = _read("pipedrive_closed_at_stage.csv")
+    assert read.stages.funnel == ("Qualified", "Contact Made", "Demo Scheduled",
+                                  "Proposal Made", "Negotiations Started")
+    assert (read.stages.won, read.stages.lost) == ((), ())
+    result, metrics = fn.funnel_with_metrics(read.dataset, Filters())
+    assert (metrics.won, metrics.lost, metrics.open) == (4, 4, 3)
+    assert [s.lost_here for s in result.stages] == [1, 1, 1, 1, 0, 0]
+    assert [s.reached for s in result.stages] == [11, 9, 8, 6, 4, 4]
+    assert result.lost_stage_unknown == 0
+    # Every lost deal has a known stage: "Where it breaks" may name a step.
+    assert result.lost_stage_known_share == 1.0
+
+
 def test_stage_named_date_columns_place_lost_deals() -> None:
     read = _read("homemade_stage_dates.csv")
     (table,) = read.tables

@@ -64,3 +64,24 @@ def test_rows_round_trip_and_edits() -> None:
 def test_rows_need_an_open_stage() -> None:
     with pytest.raises(DiagnosticsError, match="at least one"):
         config_from_rows([{"stage": "Won", "show_as": "Won", "role": "won", "order": None}])
+
+
+@pytest.mark.parametrize(
+    ("won_only", "lost_only", "funnel", "won", "lost"),
+    [
+        # Pipedrive keeps the stage a deal was won or lost at: in a small export every deal at
+        # "Negotiations Started" may be won and every one at "Contact Made" lost. Both are steps.
+        (["Negotiations Started"], ["Contact Made"],
+         ("Contact Made", "Demo Scheduled", "Negotiations Started"), (), ()),
+        # A name that is no funnel step is an outcome stage.
+        (["Gewonnen"], ["Verloren"], ("Contact Made", "Demo Scheduled", "Negotiations Started"),
+         ("Gewonnen",), ("Verloren",)),
+    ],
+)
+def test_status_only_stages_that_are_funnel_steps_stay_in_the_funnel(
+    won_only: list[str], lost_only: list[str], funnel: tuple[str, ...], won: tuple[str, ...],
+    lost: tuple[str, ...],
+) -> None:
+    names = ["Contact Made", "Demo Scheduled", "Negotiations Started", *won, *lost]
+    config, _ = propose_stages(names, status_won=won_only, status_lost=lost_only)
+    assert (config.funnel, config.won, config.lost) == (funnel, won, lost)
