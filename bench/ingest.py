@@ -9,6 +9,7 @@ reuse. A 2-core machine is noisy, so each is repeated and the median is reported
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -18,8 +19,12 @@ from typing import Any
 N_ROWS = 1_000_000
 RUNS = 5
 NAIVE_RUNS = 3
-BUDGET_SECONDS = 1.0
-BUDGET_MEMORY_RATIO = 3.0
+BUDGET_SECONDS = 0.6  # issue "Feels instant": the naive pandas.read_csv takes about 0.5 s
+BUDGET_MEMORY_RATIO = 2.0  # peak memory of the load against the file's size
+# The same load at ten times the rows (one run; 0 skips it): time and memory must grow no faster
+# than the rows (a margin of 15% for a noisy machine).
+SCALE_ROWS = int(os.environ.get("BENCH_INGEST_SCALE_ROWS", "10000000"))
+LINEAR_MARGIN = 1.15
 
 
 def _rss_kib(field: str) -> int:
@@ -38,6 +43,8 @@ def _ours(path: str, out: Any) -> None:
     from diagnostics.sample import load_sample_dataset
 
     use_system_allocator()  # a fresh process: start up as the app does
+    # A large file is measured, not refused: the server's budget is its operator's choice.
+    os.environ["MYN_UPLOAD_BUDGET_MB"] = str(64 * 1024)
 
     sample = load_sample_dataset()  # what every session of the app starts on
     data = Path(path).read_bytes()
@@ -92,8 +99,8 @@ def _median_run(target: Any, path: str, runs: int) -> tuple[dict[str, Any], list
             max(r["peak_kib"] for r in results))
 
 
-def main() -> None:
-    """Print load time and peak memory for our path and the naive one."""
+def main() -> int:
+    """Print load time and peak memory for our path and the naive one; return budgets missed."""
     from bench.data import opportunities_csv
 
     with tempfile.TemporaryDirectory() as folder:
@@ -104,17 +111,47 @@ def main() -> None:
         naive, naive_totals, naive_peak = _median_run(_naive, str(path), NAIVE_RUNS)
     if ours["rows"] != N_ROWS or naive["rows"] != N_ROWS:
         raise SystemExit(f"row count mismatch: ours {ours['rows']:,}, naive {naive['rows']:,}")
+    time_ok = ours["total"] <= BUDGET_SECONDS
     print(f"   file: {N_ROWS:,} opportunities, {size_mib:.0f} MiB CSV; median of {RUNS} runs")
     print(f"   ours: {ours['total']:.2f} s (read {ours['read']:.2f} + type/validate "
           f"{ours['type']:.2f} + stages/build {ours['build']:.2f}; runs "
           f"{min(totals):.2f}–{max(totals):.2f} s); budget {BUDGET_SECONDS:.1f} s "
-          f"→ {'within' if ours['total'] <= BUDGET_SECONDS else 'OVER'} budget")
+          f"→ {'within' if time_ok else 'OVER'} budget")
     ratio = peak_kib / 1024 / size_mib
+    memory_ok = ratio <= BUDGET_MEMORY_RATIO
     print(f"   peak memory (highest run): {peak_kib / 1024:.0f} MiB = {ratio:.1f}× file size; "
-          f"budget {BUDGET_MEMORY_RATIO:.0f}× → "
-          f"{'within' if ratio <= BUDGET_MEMORY_RATIO else 'OVER'}")
+          f"budget {BUDGET_MEMORY_RATIO:.0f}× → {'within' if memory_ok else 'OVER'}")
     print(f"   naive pandas.read_csv(parse_dates): {naive['total']:.2f} s (runs "
           f"{min(naive_totals):.2f}–{max(naive_totals):.2f} s), peak {naive_peak / 1024:.0f} MiB "
           f"(no validation, no mapping, no queryable table)")
     print(f"   ratio ours/naive: {ours['total'] / naive['total']:.1f}× the time, "
           f"{peak_kib / max(naive_peak, 1):.1f}× the memory")
+    misses = (not time_ok) + (not memory_ok)
+    if SCALE_ROWS:
+        misses += _scaling(ours["total"], peak_kib)
+    return misses
+
+
+def _scaling(total_s: float, peak_kib: int) -> int:
+    """Load ``SCALE_ROWS`` deals once; print how time and memory grew; return budgets missed."""
+    from bench.data import opportunities_csv
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "opportunities.csv"
+        path.write_bytes(opportunities_csv(SCALE_ROWS))
+        big_mib = path.stat().st_size / 2**20
+        big = _run(_ours, str(path))
+    if big["rows"] != SCALE_ROWS:
+        raise SystemExit(f"row count mismatch at scale: {big['rows']:,}")
+    rows = SCALE_ROWS / N_ROWS
+    time_growth = big["total"] / total_s
+    memory_growth = big["peak_kib"] / max(peak_kib, 1)
+    allowed = rows * LINEAR_MARGIN
+    verdicts = [growth <= allowed for growth in (time_growth, memory_growth)]
+    print(f"   {SCALE_ROWS:,} opportunities ({big_mib:.0f} MiB, {rows:.0f}× the rows), one run: "
+          f"{big['total']:.2f} s, peak {big['peak_kib'] / 1024:.0f} MiB = "
+          f"{big['peak_kib'] / 1024 / big_mib:.1f}× file size")
+    print(f"   growth: time {time_growth:.1f}×, memory {memory_growth:.1f}× for {rows:.0f}× the "
+          f"rows; linear (≤ {allowed:.1f}×) → time {'yes' if verdicts[0] else 'NO'}, memory "
+          f"{'yes' if verdicts[1] else 'NO'}")
+    return sum(not ok for ok in verdicts)
