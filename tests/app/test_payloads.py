@@ -164,7 +164,7 @@ def test_the_workshop_pages_show_uploaded_and_participant_names_as_typed(
     store = DuckDBStore(workshop_db)
     try:
         created = ws.create_workshop(store, IMAGE, HEADING)
-        ws.join_workshop(store, created.code, LINK, "sales_leader")
+        joined = ws.join_workshop(store, created.code, LINK, "sales_leader")
     finally:
         store.close()
     at = uploaded
@@ -180,3 +180,10 @@ def test_the_workshop_pages_show_uploaded_and_participant_names_as_typed(
     assert not at.exception, at.exception
     seen = _shown_as_typed(at)
     assert {IMAGE, HEADING} <= seen, seen
+    # The participant's own view names the workshop, its client and the participant.
+    at.query_params.clear()
+    at.query_params["workshop"] = created.code
+    at.query_params["p"] = joined.token
+    at.run()
+    assert not at.exception, at.exception
+    assert {IMAGE, HEADING, LINK} <= _shown_as_typed(at)
