@@ -67,3 +67,30 @@ def test_uploaded_hubspot_export_drives_the_funnel(page: Page, app_url: str) -> 
     expect(breakage).not_to_contain_text("Demo → Trial loses")
     expect(breakage).to_contain_text("Weakest step: Demo → Trial.")
     assert_no_exception(page)
+
+
+def test_planner_reads_a_share_as_a_percent_and_what_if_moves_its_verdict(
+    page: Page, app_url: str
+) -> None:
+    page.goto(f"{app_url}/funnel")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Funnel").first).to_be_visible()
+    page.get_by_text("Planner: make your number", exact=True).click()
+    wait_idle(page)
+    win = page.get_by_label("Win rate (%)", exact=True)
+    expect(win).to_have_value(re.compile(r"^\d+(\.\d+)?$"))
+    # A win rate typed as 0.25 is read as 25%, and the page says so.
+    win.fill("0.25")
+    win.press("Enter")
+    wait_idle(page)
+    expect(page.get_by_text("Read 0.25 as 25%", exact=False).first).to_be_visible()
+    # The what-if verdict follows its slider: 50% bigger deals change the line beside it.
+    change = page.get_by_text("With this change —", exact=False)
+    expect(change).to_be_visible()
+    before = change.inner_text()
+    thumb = page.get_by_role("slider", name="Deal size up (%)")
+    thumb.focus()
+    thumb.press("End")
+    wait_idle(page)
+    expect(change).not_to_have_text(before)
+    assert_no_exception(page)
