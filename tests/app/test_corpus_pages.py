@@ -8,12 +8,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import shown
-from ui.state import DATASET
+from ui.funnel_views import VIEWS as FUNNEL_VIEWS
+from ui.quadrant_views import VIEWS as QUADRANT_VIEWS
+from ui.state import DATASET, FUNNEL_WIDGET_PREFIX, MYN_FILL_FROM_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = ROOT / "tests" / "fixtures" / "exports"
-PAGES = ["pages/funnel.py", "pages/quadrant.py", "pages/make_your_number.py",
-         "pages/forecast.py", "pages/data.py"]
+PAGES = ["pages/home.py", "pages/funnel.py", "pages/quadrant.py", "pages/make_your_number.py",
+         "pages/forecast.py", "pages/leadership.py", "pages/workshop.py", "pages/data.py"]
 
 
 def _uploaded(name: str) -> AppTest:
@@ -39,6 +41,19 @@ def test_every_data_page_renders_each_export(name: str, workshop_db: Path) -> No
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, (page, at.exception)
+    # Every view of the Funnel and the Quadrant, and Fill from my data, on each export.
+    at.switch_page("pages/funnel.py").run()
+    for view in FUNNEL_VIEWS:
+        at.radio(key=FUNNEL_WIDGET_PREFIX + "view").set_value(view).run()
+        assert not at.exception, (view, at.exception)
+    at.switch_page("pages/quadrant.py").run()
+    for view in QUADRANT_VIEWS:
+        at.get("button_group")[0].set_value(view).run()
+        assert not at.exception, (view, at.exception)
+    at.switch_page("pages/make_your_number.py").run()
+    at.button(key=MYN_FILL_FROM_DATA).click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
 
 
 def test_data_page_names_undated_deals_blank_amounts_and_unknown_stages(

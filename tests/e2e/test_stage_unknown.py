@@ -1,0 +1,46 @@
+"""Browser journey: an export whose lost deals carry only "Closed Lost" (no stage evidence)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import assert_no_exception, wait_idle
+
+EXPORT = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / "salesforce_closed_lost.csv"
+
+
+def test_lost_deals_without_stage_evidence_are_shown_apart_and_blame_no_step(
+    page: Page, app_url: str
+) -> None:
+    page.goto(f"{app_url}/data")
+    wait_idle(page)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").first.click()
+    chooser.value.set_files(str(EXPORT))
+    expect(page.get_by_text(f"Using {EXPORT.name}")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Funnel", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Funnel").first).to_be_visible()
+    # The 4 lost deals count in the totals, in a row of their own, at no step.
+    expect(page.get_by_text("Lost, stage unknown: 4 lost deals", exact=False)).to_be_visible()
+    # The grid draws on a canvas; its accessible table (hidden) holds the same cells.
+    table = page.get_by_test_id("stDataFrame").first
+    row = table.locator("tr[role='row']").filter(
+        has=page.locator("td[role='gridcell']", has_text="Lost, stage unknown"))
+    expect(row).to_have_count(1)
+    expect(row.locator("td[aria-colindex='6']")).to_have_text("4")  # "Lost here"
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    # "Where it breaks" says what it cannot tell and which data would tell it; no step named.
+    breakage = page.get_by_text("Where it breaks:", exact=False)
+    expect(breakage).to_contain_text("This data cannot tell where deals are lost: only 0 of 4")
+    expect(breakage).to_contain_text("stage history")
+    expect(breakage).not_to_contain_text("→")
+    page.get_by_text("Where it breaks", exact=True).click()
+    wait_idle(page)
+    expect(breakage).to_contain_text("This data cannot tell where deals are lost")
+    expect(breakage).not_to_contain_text("→")
+    assert_no_exception(page)
