@@ -21,7 +21,8 @@ LINK = "[click](http://evil.example/)"
 BOLD = "**bold** rep"
 HTML = "<img src=http://evil.example/i.png><b>tag</b>"
 HEADING = "# Heading rep"
-STAGE = f"Demo {IMAGE}"
+# The top stage: without stage history the planner keeps only it and the won deal.
+STAGE = f"Lead {IMAGE}"
 BAD_AMOUNT = "![a](http://evil.example/a.png)"
 # A file name cannot hold "/": this image and tag would fetch from the app's own address, which the
 # check for live images below catches.
@@ -41,7 +42,7 @@ def _as_typed(text: str) -> re.Pattern[str]:
 
 def _export(path: Path) -> Path:
     lines = ["Opportunity ID,Stage,Amount,Created Date,Close Date,Owner,Probability"]
-    stages = [("Lead", "10"), (STAGE, "40"), ("Closed Won", "100"), ("Closed Lost", "0")]
+    stages = [(STAGE, "10"), ("Demo", "40"), ("Closed Won", "100"), ("Closed Lost", "0")]
     for i in range(40):
         stage, probability = stages[i % 4]
         closed = "2026-03-01" if stage.startswith("Closed") else ""
