@@ -43,14 +43,17 @@ _UNIT = re.compile(r"\\[!-/:-@\[-`{-~]|.", re.S)
 
 def _csv() -> bytes:
     """Forty deals over five reps (payload names), two stages (one a payload) and a segment."""
-    lines = [f"Opportunity ID,Stage,{HEADER},Created Date,Close Date,Owner,Segment,Probability"]
-    stages = [("Lead", "10"), (STAGE, "40"), ("Closed Won", "100"), ("Closed Lost", "0")]
+    lines = [f"Opportunity ID,Stage,Status,{HEADER},Created Date,Close Date,Owner,Segment,"
+             "Probability"]
+    # Lost deals keep the stage they were lost at, so every page can name the payload stage.
+    stages = [("Lead", "Open", "10"), (STAGE, "Open", "40"), ("Closed Won", "Won", "100"),
+              (STAGE, "Lost", "40")]
     for i in range(40):
-        stage, probability = stages[i % 4]
-        closed = "2026-03-01" if stage.startswith("Closed") else ""
+        stage, status, probability = stages[i % 4]
+        closed = "" if status == "Open" else "2026-03-01"
         amount = BAD_AMOUNT if i == 5 else str(1000 + i)
-        cells = [f"O{i}", stage, amount, f"2026-01-{1 + i % 28:02d}", closed, REPS[i % len(REPS)],
-                 SEGMENT, probability]
+        cells = [f"O{i}", stage, status, amount, f"2026-01-{1 + i % 28:02d}", closed,
+                 REPS[i % len(REPS)], SEGMENT, probability]
         lines.append(",".join('"' + c.replace('"', '""') + '"' for c in cells))
     return ("\n".join(lines) + "\n").encode()
 
