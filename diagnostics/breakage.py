@@ -25,6 +25,7 @@ from diagnostics.errors import DiagnosticsError
 from diagnostics.formatting import format_amount, format_count, format_rate
 from diagnostics.funnel import (
     NO_DEALS,
+    PROVISIONAL_OPEN_SHARE,
     FunnelResult,
     Rule,
     compute_funnel,
@@ -113,6 +114,10 @@ class Breakage:
     lost_opportunities: float | None
     lost_revenue: float | None
     beyond_noise: bool = True
+    # Deals still open at the step's first stage; ``pending`` when, had they all moved on, the
+    # shortfall would be within chance: then it may only be deals that have not moved yet.
+    open_here: int = 0
+    pending: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Return the breakage as a JSON-ready dict (lost opportunities rounded)."""
@@ -125,6 +130,7 @@ class Breakage:
             "actual_rate": self.actual_rate,
             "reference_rate": self.reference_rate,
             "beyond_noise": self.beyond_noise,
+            "pending": self.pending,
         }
 
 
@@ -143,7 +149,7 @@ class BreakageReport:
         for b in self.breakages:
             if b.lost_opportunities is None or round(b.lost_opportunities) <= 0:
                 continue
-            if not b.beyond_noise:
+            if not b.beyond_noise or b.pending:
                 continue
             if b.actual_rate is not None and b.reference_rate is not None and (
                 b.reference_rate - b.actual_rate < _MIN_RATE_GAP
@@ -155,6 +161,14 @@ class BreakageReport:
     def sentence(self) -> str:
         """Return one sentence naming the biggest breakage (or why there is none)."""
         b = self.biggest
+        pending = [x for x in self.breakages if x.pending]
+        if b is None and not self.note and pending:
+            p = pending[0]  # ranked: the largest shortfall first
+            return (f"No step is named yet: {p.from_stage} → {p.to_stage} converts "
+                    f"{format_rate(p.actual_rate)} against {format_rate(p.reference_rate)} for "
+                    f"{self.reference}, but {p.open_here:,} deals still open at {p.from_stage} "
+                    "could close that gap as they move on, so it is neither named nor priced "
+                    "until they do.")
         if b is None and not self.note and any(_is_noise(x) for x in self.breakages):
             return (f"No step falls short of {self.reference} by more than chance explains: "
                     "the gaps are small for the deals behind them.")
@@ -202,9 +216,7 @@ class BreakageReport:
                 "Bookings lost vs reference": [
                     format_amount(b.lost_revenue) for b in self.breakages
                 ],
-                "Beyond noise": [
-                    "yes" if b.beyond_noise else "no: within chance" for b in self.breakages
-                ],
+                "Beyond noise": [_noise_label(b) for b in self.breakages],
             }
         )
 
@@ -229,12 +241,18 @@ def rank_breakages(
             f"Expected {steps} reference rates (one per step), got {len(reference_rates)}."
         )
     won = stages[-1].reached if stages else 0
+    # Only in a cohort still largely open can open deals stand for moves not made yet: in an old
+    # one, a deal open at a stage for months is no promise that it will move on.
+    young = result.filters.cohort == "created" and result.total > 0 and (
+        sum(s.open_here for s in stages) / result.total > PROVISIONAL_OPEN_SHARE)
     items: list[Breakage] = []
     for i in range(steps):
         actual = stages[i].next_step_conversion
         ref = reference_rates[i]
         lost = None if ref is None or actual is None else stages[i].reached * (ref - actual)
         beyond = _beyond_noise(stages[i].reached, actual, ref)
+        pending = young and beyond and _pending(stages[i].reached, stages[i].open_here, actual,
+                                                 ref)
         after = stages[i + 1].reached
         downstream = won / after if after else None
         if downstream is None:
@@ -242,12 +260,12 @@ def rank_breakages(
         revenue = (
             lost * downstream * avg_won_amount
             if lost is not None and downstream is not None and avg_won_amount is not None
-            and beyond
+            and beyond and not pending
             else None
         )
         items.append(
             Breakage(stages[i].stage, stages[i + 1].stage, stages[i].reached, actual, ref, lost,
-                     revenue, beyond)
+                     revenue, beyond, stages[i].open_here, pending)
         )
     rated = [b for b in items if b.actual_rate is not None and b.entered > 0]
     weakest = min(rated, key=lambda b: b.actual_rate or 0.0, default=None)
@@ -262,6 +280,25 @@ def _is_noise(b: Breakage) -> bool:
         return False
     assert b.actual_rate is not None and b.reference_rate is not None  # lost is set
     return b.reference_rate - b.actual_rate >= _MIN_RATE_GAP
+
+
+def _noise_label(b: Breakage) -> str:
+    if b.pending:
+        return f"not yet: {b.open_here:,} still open could close it"
+    return "yes" if b.beyond_noise else "no: within chance"
+
+
+def _pending(entered: int, open_here: int, actual: float | None, reference: float | None) -> bool:
+    """Return True when the deals still open at the step could explain its shortfall.
+
+    A young cohort counts a deal still open at the step as not converting. Had every one of
+    them moved on, would the step still fall short beyond chance? If not, the gap may only be
+    deals that have not moved yet (right-censoring), and it is not named or priced.
+    """
+    if actual is None or entered <= 0 or open_here <= 0:
+        return False
+    upper = min(1.0, (round(actual * entered) + open_here) / entered)
+    return not _beyond_noise(entered, upper, reference)
 
 
 def _beyond_noise(entered: int, actual: float | None, reference: float | None) -> bool:

@@ -76,7 +76,9 @@ def register(sub: Any) -> None:
         help="funnel, headline metrics and the biggest breakage of a CRM export",
         description="Count the funnel of a CRM export and name the step that loses most.",
     )
-    funnel.add_argument("file", metavar="FILE", help="CSV, XLSX or Parquet export")
+    funnel.add_argument("files", nargs="+", metavar="FILE",
+                        help="deals export, and optionally a stage history or activities "
+                             "(CSV, XLSX or Parquet), as on the Data page")
     _add_data_arguments(funnel)
     funnel.add_argument("--rule", choices=tuple(RULES), default="furthest", help="counting rule")
     funnel.add_argument("--stale-days", type=int, default=60, help="days without change (60)")
@@ -95,7 +97,9 @@ def register(sub: Any) -> None:
         description="Work back from a revenue target to the deals, stages and activities needed.",
     )
     plan.add_argument("--target", type=float, required=True, metavar="AMOUNT")
-    plan.add_argument("--from-file", metavar="FILE", help="take rates and deal size from data")
+    plan.add_argument("--from-file", nargs="+", metavar="FILE",
+                      help="take rates and deal size from data (deals, and optionally a stage "
+                           "history or activities)")
     _add_data_arguments(plan)
     plan.add_argument("--deal-size", type=float, metavar="N", help="average won deal size")
     plan.add_argument("--stages", type=_stages, help='e.g. "Calls,Meeting,Proposal,Won"')
@@ -110,12 +114,12 @@ def register(sub: Any) -> None:
     plan.set_defaults(func=run_plan)
 
 
-def _load(file: str, mapping_path: str | None) -> Dataset:
+def _load(files: list[str], mapping_path: str | None) -> Dataset:
     from diagnostics.mapping import read_mapping
     from diagnostics.uploads import load_dataset_from_paths
 
     mapping = read_mapping(Path(mapping_path)) if mapping_path else None
-    return load_dataset_from_paths([Path(file)], mapping)
+    return load_dataset_from_paths([Path(f) for f in files], mapping)
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -135,7 +139,7 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 def run_funnel(args: argparse.Namespace) -> int:
     """Print the funnel, headline metrics and biggest breakage; return the exit code."""
-    dataset = _load(args.file, args.mapping)
+    dataset = _load(args.files, args.mapping)
     filters = _filters(args)
     result, metrics = funnel_with_metrics(dataset, filters, args.rule, args.stale_days)
     reference: Reference = args.reference or "history"

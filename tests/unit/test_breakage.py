@@ -19,6 +19,7 @@ from tests.unit.test_funnel import (
     D,
     _reps_dataset,
     _two_quarters,
+    stopped_at,
 )
 
 
@@ -28,13 +29,15 @@ def hand() -> Dataset:
                          stage_history=pd.DataFrame(HAND_HISTORY), as_of=AS_OF)
 
 
-def _result(reached: list[int]) -> fn.FunnelResult:
+def _result(reached: list[int], open_here: list[int] | None = None) -> fn.FunnelResult:
     names = ["Lead", "Demo", "Proposal", "Won"]
+    still_open = open_here or [0] * len(reached)
     stages = tuple(
         fn.StageCount(rank=i + 1, stage=n, reached=r, amount=0.0,
                       next_step_conversion=(reached[i + 1] / r if r else None)
                       if i + 1 < len(reached) else None,
-                      cumulative_conversion=r / reached[0], open_here=0, lost_here=0, won_here=0)
+                      cumulative_conversion=r / reached[0], open_here=still_open[i], lost_here=0,
+                      won_here=0)
         for i, (n, r) in enumerate(zip(names, reached, strict=True))
     )
     return fn.FunnelResult(rule="furthest", filters=Filters(), stages=stages, total=reached[0])
@@ -154,14 +157,16 @@ def _team_got_worse() -> Dataset:
 
     In Q2 every rep converts alike (30%): the best quartile of reps is the team itself.
     """
-    opps = []
+    opps, history = [], []
     for quarter, created, demos in (("q1", D(2026, 1, 15), 8), ("q2", D(2026, 4, 15), 3)):
         for rep in ("Ann", "Bob", "Cat", "Dan"):
             for i in range(10):
-                stage = "Demo" if i < demos else "Lead"
-                opps.append({"opp_id": f"{quarter}-{rep}-{i}", "rep": rep, "stage": stage,
-                             "amount": 100.0, "created_date": created, "close_date": None})
-    return build_dataset(pd.DataFrame(opps), STAGES, as_of=D(2026, 6, 30))
+                opp, rows = stopped_at(f"{quarter}-{rep}-{i}", rep,
+                                       "Demo" if i < demos else "Lead", created)
+                opps.append(opp)
+                history += rows
+    return build_dataset(pd.DataFrame(opps), STAGES, stage_history=pd.DataFrame(history),
+                         as_of=D(2026, 6, 30))
 
 
 def test_the_team_s_best_quarter_sees_a_weakness_the_whole_team_shares() -> None:
@@ -239,11 +244,16 @@ def _team_weak_and_reps_apart() -> Dataset:
     Q2, the same reps with 40 leads each: 12 reach Demo (30% for everyone); Ann and Bob win all
     12, Cat and Dan move none past Demo (team 24 of 48 = 50%, as in Q1).
     """
-    opps = []
+    opps, history = [], []
 
     def add(key: str, rep: str, stage: str, created: dt.date, close: dt.date | None) -> None:
-        opps.append({"opp_id": key, "rep": rep, "stage": stage, "amount": 100.0,
-                     "created_date": created, "close_date": close})
+        if stage == "Won":
+            opps.append({"opp_id": key, "rep": rep, "stage": stage, "amount": 100.0,
+                         "created_date": created, "close_date": close})
+            return
+        opp, rows = stopped_at(key, rep, stage, created)  # lost where it stopped
+        opps.append(opp)
+        history.extend(rows)
 
     for rep in ("Ann", "Bob", "Cat", "Dan"):
         for i in range(10):
@@ -255,7 +265,8 @@ def _team_weak_and_reps_apart() -> Dataset:
             stage = ("Won" if closes else "Demo") if i < 12 else "Lead"
             add(f"q2-{rep}-{i}", rep, stage, D(2026, 4, 15),
                 D(2026, 5, 15) if stage == "Won" else None)
-    return build_dataset(pd.DataFrame(opps), STAGES, as_of=D(2026, 6, 30))
+    return build_dataset(pd.DataFrame(opps), STAGES, stage_history=pd.DataFrame(history),
+                         as_of=D(2026, 6, 30))
 
 
 def test_best_reps_name_a_spread_while_the_team_s_best_quarter_names_the_shared_weakness() -> None:
@@ -282,3 +293,27 @@ def test_best_reps_name_a_spread_while_the_team_s_best_quarter_names_the_shared_
         assert r.weakest_sentence() == (
             "Weakest step: Lead → Demo. Of the deals that reach Lead, 30% get to Demo and 70% "
             "do not (or not yet), the lowest conversion of any step.")
+
+
+def test_a_shortfall_deals_still_open_could_close_is_neither_named_nor_priced() -> None:
+    # Lead → Demo: 50 of 100 against 70%, beyond chance (score test: z = -4.4). But 30 deals
+    # are still open at Lead (30% of the cohort: provisional): had they all moved on, 80 of 100
+    # would beat 70%. A young cohort counts them as not converting, so the gap may be deals that
+    # have not moved yet.
+    young = _result([100, 50, 20, 10], open_here=[30, 0, 0, 0])
+    report = bk.rank_breakages(young, [0.7, None, None], 1000.0, "the team's own best quarter")
+    lead = report.breakages[0]
+    assert lead.beyond_noise and lead.pending and lead.lost_revenue is None
+    assert report.biggest is None
+    assert report.sentence() == (
+        "No step is named yet: Lead → Demo converts 50% against 70% for the team's own best "
+        "quarter, but 30 deals still open at Lead could close that gap as they move on, so it is "
+        "neither named nor priced until they do."
+    )
+    assert list(report.to_frame()["Beyond noise"])[0] == "not yet: 30 still open could close it"
+    assert lead.to_json()["pending"] is True
+    # With 5 open the best case is 55 of 100, still short of 70% beyond chance: named, priced.
+    settled = bk.rank_breakages(_result([100, 50, 20, 10], open_here=[5, 0, 0, 0]),
+                                [0.7, None, None], 1000.0, "target")
+    assert settled.biggest is not None and not settled.biggest.pending
+    assert settled.biggest.lost_revenue == pytest.approx(20 * 10 / 50 * 1000.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -234,14 +235,26 @@ def test_rep_transitions_grey_out_small_samples() -> None:
     assert len(reps) == 5 * 3  # every rep × every step
 
 
+def stopped_at(opp_id: str, rep: str, stage: str, created: dt.date
+               ) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """Return a deal lost a month after it was created at ``stage`` (Lead or Demo), and the
+    stage history that places it there."""
+    reached = STAGES.funnel[: STAGES.funnel.index(stage) + 1]
+    history = [{"opp_id": opp_id, "stage": s, "entered_date": created} for s in reached]
+    return (_opp(opp_id, rep, "Lost", 100, created, created + dt.timedelta(days=30)), history)
+
+
 def _two_quarters() -> Dataset:
-    """Q1: 10 leads, 8 demos; Q2: 10 leads, 4 demos. Everything after Demo is lost."""
-    opps = []
+    """Q1: 10 leads, 8 demos; Q2: 10 leads, 4 demos. Every deal is lost where it stopped."""
+    opps, history = [], []
     for quarter, created, demos in (("q1", D(2026, 1, 15), 8), ("q2", D(2026, 4, 15), 4)):
         for i in range(10):
-            stage = "Demo" if i < demos else "Lead"
-            opps.append(_opp(f"{quarter}-{i}", "Ann", stage, 100, created, None))
-    return build_dataset(pd.DataFrame(opps), STAGES, as_of=D(2026, 6, 30))
+            opp, rows = stopped_at(f"{quarter}-{i}", "Ann", "Demo" if i < demos else "Lead",
+                                   created)
+            opps.append(opp)
+            history += rows
+    return build_dataset(pd.DataFrame(opps), STAGES, stage_history=pd.DataFrame(history),
+                         as_of=D(2026, 6, 30))
 
 
 def test_compare_two_periods_side_by_side() -> None:
@@ -344,13 +357,13 @@ def test_funnel_command_prints_the_documented_json(
     out = json.loads(capsys.readouterr().out)
     assert [s["stage"] for s in out["stages"]] == ["Lead", "Demo", "Proposal", "Won"]
     assert out["stages"][1] == {"stage": "Demo", "reached": 4, "next_step_conversion": 0.0,
-                                "cumulative_conversion": 0.4, "open": 4, "lost": 0, "won": 0}
-    assert (out["won"], out["lost"], out["open"], out["win_rate"]) == (0, 0, 10, None)
+                                "cumulative_conversion": 0.4, "open": 0, "lost": 4, "won": 0}
+    assert (out["won"], out["lost"], out["open"], out["win_rate"]) == (0, 10, 0, 0.0)
     for key in ("median_cycle_days", "avg_won_amount", "velocity_per_day", "stale_open"):
         assert key in out
     assert out["biggest_breakage"] == {
         "from_stage": "Lead", "to_stage": "Demo", "lost_opportunities": 4, "lost_revenue": None,
-        "actual_rate": 0.4, "reference_rate": 0.8, "beyond_noise": True,
+        "actual_rate": 0.4, "reference_rate": 0.8, "beyond_noise": True, "pending": False,
     }
     # Lead → Demo converts 40%, Demo → Proposal 0%: the weakest step, named in plain words.
     assert out["weakest_step"].startswith("Weakest step: Demo → Proposal.")
@@ -395,3 +408,20 @@ def test_stale_is_unknown_without_any_date_of_change() -> None:
     assert m.stale_open is None
     stale = [item for item in m.display_items() if item[0].startswith("Stale")][0]
     assert stale[1] == "—" and "no last-activity" in stale[2]
+
+
+def test_funnel_command_reads_a_stage_history_beside_the_deals(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sample = Path(__file__).resolve().parents[2] / "sample_data"
+    args = _parser().parse_args(["funnel", str(sample / "opportunities.csv"),
+                                 str(sample / "stage_history.csv"), "--json"])
+    assert args.func(args) == 0
+    with_history = json.loads(capsys.readouterr().out)
+    args = _parser().parse_args(["funnel", str(sample / "opportunities.csv"), "--json"])
+    assert args.func(args) == 0
+    alone = json.loads(capsys.readouterr().out)
+    # The history places every lost deal; the deals alone cannot say where any was lost.
+    assert with_history["lost_stage_unknown"] == 0 and with_history["weakest_step"]
+    assert alone["lost_stage_unknown"] == alone["lost"] > 0 and alone["weakest_step"] is None
+    assert (with_history["won"], with_history["lost"]) == (alone["won"], alone["lost"])
