@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from bench.data import large_dataset
-from diagnostics import quadrant as q
+from diagnostics import quadrant as quad
 from diagnostics.charts import quadrant as charts
 from diagnostics.dataset import Dataset, Filters
 
@@ -63,12 +63,12 @@ def _timed(fn: Callable[[], object]) -> float:
 
 def bench_first(dataset: Dataset) -> float:
     """Return the ms of the first ``classify_reps`` on new data (it builds the rollup)."""
-    return _timed(lambda: q.classify_reps(dataset, FILTERS[0]))
+    return _timed(lambda: quad.classify_reps(dataset, FILTERS[0]))
 
 
 def bench_compute(dataset: Dataset) -> tuple[float, float]:
     """Return the median and the slowest ms of ``classify_reps`` over filter changes."""
-    times = [_timed(lambda f=f: q.classify_reps(dataset, f)) for f in FILTERS * 2]
+    times = [_timed(lambda f=f: quad.classify_reps(dataset, f)) for f in FILTERS * 2]
     return statistics.median(times), max(times)
 
 
@@ -134,11 +134,11 @@ def main() -> None:
     naive = bench_naive(dataset)
     _report("naive pandas, same figures (median)", naive, None)
     print(f"{'pandas ÷ DuckDB':<52} {naive / compute:9.1f} ×")
-    result = q.classify_reps(dataset, Filters())
+    result = quad.classify_reps(dataset, Filters())
     spec = charts.quadrant_chart(
         result.to_frame(), engagement_threshold=result.thresholds.engagement,
         close_threshold=result.thresholds.close_ratio, engagement_label=result.engagement_label,
-        colours=q.content().colours(),
+        colours=quad.content().colours(),
     ).to_dict()
     rows = max(len(v) for v in spec["datasets"].values())
     print(f"{'scatter rows sent to the browser':<52} {rows:9d} (one per rep, "

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from diagnostics import quadrant as q
+from diagnostics import quadrant as quad
 from ui import quadrant_views as views
 from ui.errors import stop_on_error
 from ui.frame import require_router
@@ -21,15 +21,15 @@ st.caption(
     "reaches the line is *too close to call* (open diamond): watch, no plan yet."
 )
 dataset = active_dataset()
-content = q.content()
+content = quad.content()
 keep = KeptWidgets(QUADRANT_SETTINGS, QUADRANT_WIDGET, dataset)
 choice = views.settings_bar(dataset, content, keep)
 with stop_on_error():
     result = remembered(dataset, ("classify_reps", choice.key),
-                        lambda: q.classify_reps(dataset, choice.filters, **choice.options))
+                        lambda: quad.classify_reps(dataset, choice.filters, **choice.options))
 
 counts = result.counts()
-for col, key in zip(st.columns(len(q.QUADRANTS)), q.QUADRANTS, strict=True):
+for col, key in zip(st.columns(len(quad.QUADRANTS)), quad.QUADRANTS, strict=True):
     col.metric(escape_markdown(content.quadrants[key].name), counts[key],
                help=escape_markdown(content.quadrants[key].action))
 st.caption(escape_markdown(result.summary()))

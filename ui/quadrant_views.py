@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from diagnostics import quadrant as q
+from diagnostics import quadrant as quad
 from diagnostics.charts import quadrant as charts
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.export import to_csv_bytes, to_excel_bytes
@@ -39,12 +39,14 @@ class QuadrantChoice:
         return (self.filters, tuple(sorted(self.options.items())))
 
 
-def settings_bar(dataset: Dataset, content: q.QuadrantContent, keep: KeptWidgets) -> QuadrantChoice:
+def settings_bar(
+    dataset: Dataset, content: quad.QuadrantContent, keep: KeptWidgets
+) -> QuadrantChoice:
     """Show the period, engagement measure, minimum deals, filters and split; return them."""
     first_day, last_day = remembered(dataset, ("date_range",), dataset.date_range)[0], dataset.as_of
     choices = remembered(dataset, ("filter_values", FILTERS),
                          lambda: {n: dataset.filter_values(n) for n in FILTERS})
-    measures = [m for m in q.ENGAGEMENTS
+    measures = [m for m in quad.ENGAGEMENTS
                 if dataset.has_activities or not content.engagement[m].needs_activities]
     top = st.columns([2, 2, 1])
     period = top[0].date_input("Period", min_value=first_day, max_value=last_day, **keep(
@@ -78,13 +80,13 @@ def settings_bar(dataset: Dataset, content: q.QuadrantContent, keep: KeptWidgets
                                     **targets}, y_field)
 
 
-def quadrant_view(dataset: Dataset, result: q.QuadrantResult, choice: QuadrantChoice,
-                  content: q.QuadrantContent, keep: KeptWidgets) -> None:
+def quadrant_view(dataset: Dataset, result: quad.QuadrantResult, choice: QuadrantChoice,
+                  content: quad.QuadrantContent, keep: KeptWidgets) -> None:
     """Show the quadrant chart, how many reps it cannot draw, and what each quadrant means."""
     frame = result.to_frame()
     hidden = int((frame["engagement"].isna() | frame[choice.y_field].isna()).sum())
     if hidden == len(frame):
-        st.info(q.NOTHING_TO_DRAW)  # rather than empty axes
+        st.info(quad.NOTHING_TO_DRAW)  # rather than empty axes
         return
     show_bars = st.checkbox("Show 95% intervals", **keep("intervals", False))
     th = result.thresholds
@@ -96,29 +98,29 @@ def quadrant_view(dataset: Dataset, result: q.QuadrantResult, choice: QuadrantCh
     if hidden:
         st.caption(f"{hidden} rep(s) without a closed deal or engagement figure are listed below "
                    "but cannot be drawn.")
-    for key in q.QUADRANTS:
+    for key in quad.QUADRANTS:
         st.markdown(f"**{escape_markdown(content.quadrants[key].name)}**: "
                     f"{escape_markdown(content.quadrants[key].action)}")
 
 
-def funnel_plot_view(result: q.QuadrantResult, content: q.QuadrantContent) -> None:
+def funnel_plot_view(result: quad.QuadrantResult, content: quad.QuadrantContent) -> None:
     """Show close ratio against closed deals, with the range chance alone would produce."""
     if result.team_close_ratio is None:
-        st.info(q.NOTHING_TO_DRAW)
+        st.info(quad.NOTHING_TO_DRAW)
         return
     st.caption("Close ratio against the number of closed deals. Curves mark the range a rep "
                "closing exactly at the close-ratio line would show by chance (95% and 99.8%): "
                "reps inside the 95% curves are not shown to differ from the line, however they "
                "rank, and the quadrant never puts them on a plan.")
-    st.altair_chart(charts.funnel_plot_chart(result.to_frame(), q.funnel_plot_limits(result),
-                                             q.funnel_plot_line(result), content.colours()),
+    st.altair_chart(charts.funnel_plot_chart(result.to_frame(), quad.funnel_plot_limits(result),
+                                             quad.funnel_plot_line(result), content.colours()),
                     width="stretch")
 
 
-def movement_view(dataset: Dataset, result: q.QuadrantResult, choice: QuadrantChoice,
-                  content: q.QuadrantContent, keep: KeptWidgets) -> None:
+def movement_view(dataset: Dataset, result: quad.QuadrantResult, choice: QuadrantChoice,
+                  content: quad.QuadrantContent, keep: KeptWidgets) -> None:
     """Show who moved between quadrants from one period to another."""
-    default_a, default_b = q.default_periods(dataset.as_of)
+    default_a, default_b = quad.default_periods(dataset.as_of)
     cols = st.columns(2)
     first = cols[0].date_input("First period", **keep("first", default_a))
     second = cols[1].date_input("Second period", **keep("second", default_b))
@@ -126,7 +128,7 @@ def movement_view(dataset: Dataset, result: q.QuadrantResult, choice: QuadrantCh
         st.info("Pick a start and an end date for both periods.")
         return
     with stop_on_error():
-        moves = q.compare_periods(dataset, choice.filters, (first[0], first[1]),
+        moves = quad.compare_periods(dataset, choice.filters, (first[0], first[1]),
                                   (second[0], second[1]), **choice.options)
     m = st.columns(2)
     m[0].metric("Moved into Stars", moves.moved_into_stars)
@@ -136,7 +138,7 @@ def movement_view(dataset: Dataset, result: q.QuadrantResult, choice: QuadrantCh
     st.caption(escape_markdown(moves.note()))
 
 
-def drill_down_view(dataset: Dataset, result: q.QuadrantResult, choice: QuadrantChoice,
+def drill_down_view(dataset: Dataset, result: quad.QuadrantResult, choice: QuadrantChoice,
                     keep: KeptWidgets) -> None:
     """Show one rep's funnel against the team's and the rep's weekly activity."""
     reps = [r.rep for r in result.reps]
@@ -145,17 +147,17 @@ def drill_down_view(dataset: Dataset, result: q.QuadrantResult, choice: Quadrant
         return
     rep = st.selectbox("Rep", reps, **keep("rep", reps[0], reps))
     with stop_on_error():
-        funnel = q.rep_funnel(dataset, choice.filters, rep)
+        funnel = quad.rep_funnel(dataset, choice.filters, rep)
     st.markdown(escape_markdown(funnel.sentence()))
     st.altair_chart(charts.rep_funnel_chart(funnel.frame, rep), width="stretch")
     st.caption(escape_markdown(funnel.description))
     measure = choice.options["engagement"]
-    trend = q.rep_activity_trend(dataset, choice.filters, rep, measure)
+    trend = quad.rep_activity_trend(dataset, choice.filters, rep, measure)
     unit = {"activities": "Activities", "meetings": "Meetings"}.get(measure, "New deals")
     st.altair_chart(charts.activity_trend_chart(trend, rep, unit), width="stretch")
 
 
-def rep_table(dataset: Dataset, result: q.QuadrantResult, choice: QuadrantChoice,
+def rep_table(dataset: Dataset, result: quad.QuadrantResult, choice: QuadrantChoice,
               keep: KeptWidgets) -> None:
     """Show the rep table and its CSV and Excel downloads (formulas neutralised)."""
     st.subheader("Rep table")
@@ -168,7 +170,7 @@ def rep_table(dataset: Dataset, result: q.QuadrantResult, choice: QuadrantChoice
                          "rep_quadrant.xlsx", XLSX, key=keep.prefix + "xlsx", on_click="ignore")
 
 
-def _rep_table(result: q.QuadrantResult) -> tuple[Any, Any, bytes]:
+def _rep_table(result: quad.QuadrantResult) -> tuple[Any, Any, bytes]:
     """Return the rep table as shown, as exported, and the CSV download's bytes."""
-    export = q.export_frame(result)
-    return q.display_frame(result), export, to_csv_bytes(export)
+    export = quad.export_frame(result)
+    return quad.display_frame(result), export, to_csv_bytes(export)

@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from diagnostics import quadrant as q
+from diagnostics import quadrant as quad
 from diagnostics.dataset import Filters
 from diagnostics.sample import load_sample_dataset
 from tests.e2e.conftest import assert_no_exception, wait_idle
@@ -75,7 +75,7 @@ def test_formula_looking_rep_names_are_neutralised_in_the_export(
 
 def test_busy_reps_are_labelled_weak_only_on_evidence(app_url: str, page: Any) -> None:
     data = load_sample_dataset()
-    result = q.classify_reps(data, Filters(start=data.date_range()[0], end=data.as_of))
+    result = quad.classify_reps(data, Filters(start=data.date_range()[0], end=data.as_of))
     counts = result.counts()
     line = result.thresholds.engagement
     assert line is not None
@@ -89,7 +89,7 @@ def test_busy_reps_are_labelled_weak_only_on_evidence(app_url: str, page: Any) -
     expect(page.get_by_text("only when its whole 95% interval is below the close-ratio line",
                             exact=False)).to_be_visible()
     for key in ("needs_coaching", "too_close", "performance_plan", "star"):
-        name = q.content().quadrants[key].name
+        name = quad.content().quadrants[key].name
         expect(_metric_value(page, name)).to_have_text(str(counts[key]))
     page.get_by_test_id("stButtonGroup").get_by_text("Funnel plot", exact=True).click()
     wait_idle(page)

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostics import quadrant as q
+from diagnostics import quadrant as quad
 from diagnostics.charts import quadrant as charts
 from diagnostics.dataset import Filters, StageConfig, build_dataset
 
 STAGES = StageConfig(funnel=("Lead", "Demo"), won=("Won",), lost=("Lost",))
-COLOURS = q.content().colours()
-NAMES = q.content().names()
+COLOURS = quad.content().colours()
+NAMES = quad.content().names()
 
 
 def _reps() -> pd.DataFrame:
@@ -101,7 +101,7 @@ def test_chart_gets_one_row_per_rep_with_2000_reps() -> None:
         "type": "Call", "activity_date": day,
     })
     ds = build_dataset(opps, STAGES, activities=acts)
-    result = q.classify_reps(ds, Filters(start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 6)))
+    result = quad.classify_reps(ds, Filters(start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 6)))
     assert len(result.reps) == n_reps
     spec = charts.quadrant_chart(
         result.to_frame(), engagement_threshold=result.thresholds.engagement,

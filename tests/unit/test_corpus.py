@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from diagnostics import funnel as fn
-from diagnostics import quadrant as q
+from diagnostics import quadrant as quad
 from diagnostics.breakage import find_breakages
 from diagnostics.cli import main as cli_main
 from diagnostics.dataset import Filters, coverage
@@ -37,7 +37,7 @@ def _read(name: str) -> IngestResult:
 def test_quadrant_and_funnel_count_the_same_closed_deals_over_the_whole_range(name: str) -> None:
     dataset = (load_sample() if name == "sample" else _read(name)).dataset
     result, metrics = fn.funnel_with_metrics(dataset, Filters())
-    reps = q.classify_reps(dataset, Filters(), min_deals=1).reps
+    reps = quad.classify_reps(dataset, Filters(), min_deals=1).reps
     assert (sum(r.won for r in reps), sum(r.lost for r in reps)) == (metrics.won, metrics.lost)
     # Every lost deal is at a step or "stage unknown"; none vanishes.
     assert sum(s.lost_here for s in result.stages) + result.lost_stage_unknown == metrics.lost
@@ -54,7 +54,7 @@ def test_pipedrive_lost_deals_take_their_close_date_from_lost_time() -> None:
         "d": ["2025-02-20", "2025-02-11", "2025-03-05", "2025-01-30", "2025-02-25",
               "2025-04-02", "2025-03-12", "2025-04-18"],
     }
-    reps = {r.rep: r for r in q.classify_reps(dataset, Filters(), min_deals=1).reps}
+    reps = {r.rep: r for r in quad.classify_reps(dataset, Filters(), min_deals=1).reps}
     assert (reps["Maria Lopez"].won, reps["Maria Lopez"].lost) == (1, 2)
     assert reps["Tom Becker"].close_ratio == pytest.approx(2 / 3)
     assert all(r.close_ratio != 1.0 for r in reps.values())

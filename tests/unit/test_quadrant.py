@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diagnostics import quadrant as q
+from diagnostics import quadrant as quad
 from diagnostics import stats
 from diagnostics.cli import main as cli_main
 from diagnostics.dataset import Dataset, Filters, StageConfig, build_dataset
@@ -84,17 +84,17 @@ def dataset() -> Dataset:
 
 
 @pytest.fixture(scope="module")
-def result(dataset: Dataset) -> q.QuadrantResult:
-    return q.classify_reps(dataset, PERIOD)
+def result(dataset: Dataset) -> quad.QuadrantResult:
+    return quad.classify_reps(dataset, PERIOD)
 
 
-def _row(result: q.QuadrantResult, rep: str) -> q.RepRow:
+def _row(result: quad.QuadrantResult, rep: str) -> quad.RepRow:
     return next(r for r in result.reps if r.rep == rep)
 
 
 def test_content_loads_and_names_every_quadrant() -> None:
-    content = q.load_content()
-    assert set(content.quadrants) == set(q.QUADRANTS)
+    content = quad.load_content()
+    assert set(content.quadrants) == set(quad.QUADRANTS)
     assert content.quadrants["star"].name == "Stars"
     assert content.quadrant_for(True, False) == "needs_coaching"
     assert content.quadrant_for(False, True) == "check_data"
@@ -102,23 +102,23 @@ def test_content_loads_and_names_every_quadrant() -> None:
 
 
 def test_content_rejects_unknown_fields(tmp_path: Path) -> None:
-    text = q.CONTENT_PATH.read_text(encoding="utf-8") + '\n[quadrants.star2]\nname = "x"\n'
+    text = quad.CONTENT_PATH.read_text(encoding="utf-8") + '\n[quadrants.star2]\nname = "x"\n'
     bad = tmp_path / "quadrant.toml"
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(DiagnosticsError, match="not valid"):
-        q.load_content(bad)
+        quad.load_content(bad)
     extra = tmp_path / "extra.toml"
     extra.write_text(
-        q.CONTENT_PATH.read_text(encoding="utf-8").replace(
+        quad.CONTENT_PATH.read_text(encoding="utf-8").replace(
             "min_deals = 5", "min_deals = 5\nmin_deal = 4"
         ),
         encoding="utf-8",
     )
     with pytest.raises(DiagnosticsError, match="min_deal"):
-        q.load_content(extra)
+        quad.load_content(extra)
 
 
-def test_period_and_working_days(result: q.QuadrantResult) -> None:
+def test_period_and_working_days(result: quad.QuadrantResult) -> None:
     assert (result.start, result.end, result.working_days) == (START, END, 10)
 
 
@@ -137,7 +137,7 @@ def test_period_and_working_days(result: q.QuadrantResult) -> None:
     ],
 )
 def test_rep_rows_hand_checked(
-    result: q.QuadrantResult,
+    result: quad.QuadrantResult,
     rep: str,
     engagement: float,
     won: int,
@@ -149,10 +149,10 @@ def test_rep_rows_hand_checked(
     assert row.engagement == pytest.approx(engagement)
     assert (row.won, row.lost, row.quadrant) == (won, lost, quadrant)
     assert row.close_ratio == (None if ratio is None else pytest.approx(ratio))
-    assert row.action.startswith(q.load_content().quadrants[quadrant].action)
+    assert row.action.startswith(quad.load_content().quadrants[quadrant].action)
 
 
-def test_too_close_to_call_says_how_many_deals_would_settle_it(result: q.QuadrantResult) -> None:
+def test_too_close_to_call_says_how_many_deals_would_settle_it(result: quad.QuadrantResult) -> None:
     # Cat at 20% against 60%: settled once n > 1.96² × 0.24 / 0.4² = 5.76, i.e. at 6 deals: 1 more.
     cat = _row(result, "Cat")
     assert cat.deals_to_settle == 1
@@ -162,7 +162,7 @@ def test_too_close_to_call_says_how_many_deals_would_settle_it(result: q.Quadran
     assert fay.deals_to_settle is None and "sits on the line" in fay.action
     assert "Watch; no plan yet" in fay.action
 
-def test_thresholds_are_medians_of_reps_with_enough_deals(result: q.QuadrantResult) -> None:
+def test_thresholds_are_medians_of_reps_with_enough_deals(result: quad.QuadrantResult) -> None:
     # Engagement of Ann, Bob, Cat, Dan, Fay: 2.0, 3.0, 0.5, 0.8, 0.0 → median 0.8.
     # Close ratios: 0.75, 1/6, 0.2, 0.8, 0.6 → median 0.6.
     assert result.thresholds.engagement == pytest.approx(0.8)
@@ -174,7 +174,7 @@ def test_thresholds_are_medians_of_reps_with_enough_deals(result: q.QuadrantResu
     }
 
 
-def test_team_rate_and_intervals(result: q.QuadrantResult) -> None:
+def test_team_rate_and_intervals(result: quad.QuadrantResult) -> None:
     assert result.team_close_ratio == pytest.approx(17 / 31)
     ann = _row(result, "Ann")
     assert ann.close_ratio_low == pytest.approx(0.4093, abs=1e-4)
@@ -184,13 +184,13 @@ def test_team_rate_and_intervals(result: q.QuadrantResult) -> None:
 
 
 def test_meetings_per_day(dataset: Dataset) -> None:
-    result = q.classify_reps(dataset, PERIOD, engagement="meetings")
+    result = quad.classify_reps(dataset, PERIOD, engagement="meetings")
     assert _row(result, "Bob").engagement == pytest.approx(1.0)
     assert _row(result, "Ann").engagement == pytest.approx(0.4)
 
 
 def test_opportunities_worked_per_week(dataset: Dataset) -> None:
-    result = q.classify_reps(dataset, PERIOD, engagement="opportunities")
+    result = quad.classify_reps(dataset, PERIOD, engagement="opportunities")
     # Ann: 8 deals closed in the period + 1 open deal = 9 worked over 10 working days = 2 weeks.
     assert _row(result, "Ann").engagement == pytest.approx(4.5)
     # Eve: only her open deal.
@@ -198,14 +198,14 @@ def test_opportunities_worked_per_week(dataset: Dataset) -> None:
 
 
 def test_targets_replace_medians(dataset: Dataset) -> None:
-    result = q.classify_reps(dataset, PERIOD, engagement_target=1.0, close_target=0.25)
+    result = quad.classify_reps(dataset, PERIOD, engagement_target=1.0, close_target=0.25)
     assert result.thresholds.to_dict() == {"engagement": 1.0, "close_ratio": 0.25,
                                            "basis": "target"}
     assert _row(result, "Dan").quadrant == "check_data"  # 0.8/day < 1, 80% >= 25%
     # Bob: busy, 1 of 6 (17%) against 25%: the 95% limits around 25% at n = 6 are
     # 25% ± 1.96·√(0.1875/6) = 0%–60%, so the interval reaches the line: too close, not coaching.
     assert _row(result, "Bob").quadrant == "too_close"
-    mixed = q.classify_reps(dataset, PERIOD, close_target=0.25)
+    mixed = quad.classify_reps(dataset, PERIOD, close_target=0.25)
     assert mixed.thresholds.basis == "mixed"
     assert mixed.thresholds.engagement == pytest.approx(0.8)
 
@@ -214,20 +214,20 @@ def test_targets_replace_medians(dataset: Dataset) -> None:
 def test_min_deals_moves_reps_to_not_enough_data(
     dataset: Dataset, min_deals: int, not_enough: int
 ) -> None:
-    result = q.classify_reps(dataset, PERIOD, min_deals=min_deals)
+    result = quad.classify_reps(dataset, PERIOD, min_deals=min_deals)
     assert result.counts()["not_enough_data"] == not_enough
 
 
 def test_filters_team_and_segment(dataset: Dataset) -> None:
-    west = q.classify_reps(dataset, Filters(start=START, end=END, team=("West",)))
+    west = quad.classify_reps(dataset, Filters(start=START, end=END, team=("West",)))
     assert [r.rep for r in west.reps] == ["Dan", "Eve", "Fay", "Gus"]
-    smb = q.classify_reps(dataset, Filters(start=START, end=END, segment=("SMB",)))
+    smb = quad.classify_reps(dataset, Filters(start=START, end=END, segment=("SMB",)))
     # Only Ann has an SMB deal; her activities hang on an Ent deal, so none count.
     assert [(r.rep, r.won, r.lost, r.activities) for r in smb.reps] == [("Ann", 1, 0, 0)]
 
 
 def test_whole_range_when_no_period(dataset: Dataset) -> None:
-    result = q.classify_reps(dataset, Filters())
+    result = quad.classify_reps(dataset, Filters())
     assert result.start == dt.date(2025, 11, 3)
     assert result.end == dataset.as_of == END
     assert _row(result, "Ann").lost == 3  # the deal closed before January counts now
@@ -246,31 +246,31 @@ def test_bad_options_raise_readable_errors(
     dataset: Dataset, kwargs: dict[str, object], message: str
 ) -> None:
     with pytest.raises(DiagnosticsError, match=message):
-        q.classify_reps(dataset, PERIOD, **kwargs)  # type: ignore[arg-type]
+        quad.classify_reps(dataset, PERIOD, **kwargs)  # type: ignore[arg-type]
 
 
 def test_end_before_start_is_an_error(dataset: Dataset) -> None:
     with pytest.raises(DiagnosticsError, match="before it starts"):
-        q.classify_reps(dataset, Filters(start=END, end=START))
+        quad.classify_reps(dataset, Filters(start=END, end=START))
 
 
 def test_without_activities_defaults_to_opportunities() -> None:
     opps, _ = _frames()
     ds = build_dataset(opps, STAGES, source="no activities")
-    result = q.classify_reps(ds, PERIOD)
+    result = quad.classify_reps(ds, PERIOD)
     assert result.engagement == "opportunities"
     with pytest.raises(DiagnosticsError, match="activity file"):
-        q.classify_reps(ds, PERIOD, engagement="meetings")
+        quad.classify_reps(ds, PERIOD, engagement="meetings")
 
 
 def test_empty_period_places_nobody(dataset: Dataset) -> None:
-    weekend = q.classify_reps(dataset, Filters(start=SATURDAY, end=SATURDAY))
+    weekend = quad.classify_reps(dataset, Filters(start=SATURDAY, end=SATURDAY))
     assert weekend.working_days == 0
     assert all(r.quadrant == "not_enough_data" and r.engagement is None for r in weekend.reps)
     assert weekend.thresholds.engagement is None
 
 
-def test_json_payload_shape(result: q.QuadrantResult) -> None:
+def test_json_payload_shape(result: quad.QuadrantResult) -> None:
     payload = result.to_dict()
     assert set(payload["thresholds"]) == {"engagement", "close_ratio", "basis"}
     assert set(payload["reps"][0]) == {
@@ -281,19 +281,19 @@ def test_json_payload_shape(result: q.QuadrantResult) -> None:
     assert eve["close_ratio"] is None and eve["quadrant"] == "not_enough_data"
 
 
-def test_export_frame_has_readable_headers(result: q.QuadrantResult) -> None:
-    frame = q.export_frame(result)
+def test_export_frame_has_readable_headers(result: quad.QuadrantResult) -> None:
+    frame = quad.export_frame(result)
     assert list(frame.columns)[:4] == ["Rep", "Team", "Activities per working day", "Close ratio"]
     assert frame.loc[frame["Rep"] == "Bob", "Quadrant"].item() == "Needs coaching"
     assert len(frame) == len(result.reps)
 
 
-def test_funnel_plot_limits(result: q.QuadrantResult) -> None:
-    limits = q.funnel_plot_limits(result)
+def test_funnel_plot_limits(result: quad.QuadrantResult) -> None:
+    limits = quad.funnel_plot_limits(result)
     assert set(limits["level"]) == {"95.0%", "99.8%"}
     assert limits["closed"].max() == 8  # Ann has the most closed deals
     # Drawn around the close-ratio line (the median, 60%), not the team rate (17/31).
-    assert q.funnel_plot_line(result) == pytest.approx(0.6)
+    assert quad.funnel_plot_line(result) == pytest.approx(0.6)
     assert (limits["low"] <= 0.6).all() and (limits["high"] >= 0.6).all()
     at_8 = limits[(limits["closed"] == 8) & (limits["level"] == "95.0%")]
     assert at_8["low"].item() == pytest.approx(0.6 - 1.959964 * (0.24 / 8) ** 0.5)
@@ -304,8 +304,8 @@ def test_funnel_plot_limits_pass_through_every_rep_s_own_sample_size() -> None:
     # their own, the others' 20 deals would fall between two rows, where a straight segment is
     # not the curve.
     team = {**TEAM, "Ivy": (30, 111, 20)}
-    result = q.classify_reps(_team(team), PERIOD, engagement_target=1.0, close_target=0.4)
-    limits = q.funnel_plot_limits(result).set_index(["level", "closed"])
+    result = quad.classify_reps(_team(team), PERIOD, engagement_target=1.0, close_target=0.4)
+    limits = quad.funnel_plot_limits(result).set_index(["level", "closed"])
     for row in result.reps:
         ((low, high),) = stats.funnel_limits(0.4, [row.closed], 0.95)
         assert limits.loc[("95.0%", row.closed), "low"] == pytest.approx(low)
@@ -319,7 +319,7 @@ def test_movement_between_periods(dataset: Dataset) -> None:
     # and busy Bob's 1 of 6 (17%) within 50% ± 40% (10%–90%): too close to call.
     december = (dt.date(2025, 11, 24), dt.date(2025, 12, 5))
     options = {"min_deals": 1, "engagement_target": 1.0, "close_target": 0.5}
-    movement = q.compare_periods(dataset, Filters(), december, (START, END), **options)
+    movement = quad.compare_periods(dataset, Filters(), december, (START, END), **options)
     frame = movement.frame.set_index("rep")
     assert frame["quadrant_a"].tolist() == ["too_close"] * 7
     assert frame["quadrant_b"].to_dict() == {
@@ -329,18 +329,18 @@ def test_movement_between_periods(dataset: Dataset) -> None:
     assert frame.loc["Ann", "engagement_a"] == pytest.approx(0.1)
     assert frame.loc["Ann", "engagement_b"] == pytest.approx(2.0)
     assert (movement.moved_into_stars, movement.left_stars) == (2, 0)
-    back = q.compare_periods(dataset, Filters(), (START, END), december, **options)
+    back = quad.compare_periods(dataset, Filters(), (START, END), december, **options)
     assert (back.moved_into_stars, back.left_stars) == (0, 2)
 
 
 def test_activity_trend_weekly(dataset: Dataset) -> None:
-    trend = q.rep_activity_trend(dataset, PERIOD, "Bob")
+    trend = quad.rep_activity_trend(dataset, PERIOD, "Bob")
     # Weeks of 5 Jan (Thursday + Saturday activities) and nothing after.
     assert trend["week"].tolist() == [pd.Timestamp(2026, 1, 5)]
     assert trend["rep"].tolist() == [30]
     # 90 activities by 6 active reps (Fay logged none).
     assert trend["team_average"].tolist() == [pytest.approx(90 / 6)]
-    meetings = q.rep_activity_trend(dataset, PERIOD, "Bob", "meetings")
+    meetings = quad.rep_activity_trend(dataset, PERIOD, "Bob", "meetings")
     assert meetings["rep"].tolist() == [10]
 
 
@@ -374,12 +374,12 @@ def test_every_rep_gets_exactly_one_quadrant(
                   "activity_date": IN_PERIOD} for _ in range(n_act)]
     ds = build_dataset(pd.DataFrame(opps), STAGES, activities=pd.DataFrame(acts or None),
                        as_of=END)
-    result = q.classify_reps(ds, PERIOD, min_deals=min_deals,
+    result = quad.classify_reps(ds, PERIOD, min_deals=min_deals,
                              engagement="activities" if ds.has_activities else None)
     assert [r.rep for r in result.reps] == [f"R{i:02d}" for i in range(len(reps))]
     assert sum(result.counts().values()) == len(reps)
     for row, (won, lost, _) in zip(result.reps, reps, strict=True):
-        assert row.quadrant in q.QUADRANTS
+        assert row.quadrant in quad.QUADRANTS
         assert (row.quadrant == "not_enough_data") == (won + lost < min_deals)
         if row.close_ratio is not None:
             assert row.close_ratio_low is not None and row.close_ratio_high is not None
@@ -391,13 +391,13 @@ def test_every_rep_gets_exactly_one_quadrant(
         _assert_label_agrees_with_funnel_plot(result, row)
 
 
-def _assert_label_agrees_with_funnel_plot(result: q.QuadrantResult, row: q.RepRow) -> None:
+def _assert_label_agrees_with_funnel_plot(result: quad.QuadrantResult, row: quad.RepRow) -> None:
     """A placed rep's label says what the funnel plot's 95% limits around the line show.
 
     Weak (needs coaching, performance plan) exactly when below the lower limit; check the data
     only above the upper limit; too close to call only inside the limits; a star never below.
     """
-    line = q.funnel_plot_line(result)
+    line = quad.funnel_plot_line(result)
     if row.quadrant == "not_enough_data" or line is None:
         return
     ((low, high),) = stats.funnel_limits(line, [row.closed], 0.95)
@@ -416,7 +416,7 @@ def _assert_label_agrees_with_funnel_plot(result: q.QuadrantResult, row: q.RepRo
 
 
 def test_rep_funnel_names_where_the_rep_breaks(dataset: Dataset) -> None:
-    bob = q.rep_funnel(dataset, PERIOD, "Bob")
+    bob = quad.rep_funnel(dataset, PERIOD, "Bob")
     rep = bob.frame[bob.frame["who"] == "rep"].set_index("stage")
     team = bob.frame[bob.frame["who"] == "team"].set_index("stage")
     # Lost deals were lost at the first stage; won deals reach every stage.
@@ -425,7 +425,7 @@ def test_rep_funnel_names_where_the_rep_breaks(dataset: Dataset) -> None:
     assert bob.weakest_step == "Lead → Demo"
     assert (bob.rep_rate, bob.team_rate) == (pytest.approx(1 / 6), pytest.approx(17 / 31))
     assert "Lead → Demo" in bob.sentence() and "17%" in bob.sentence()
-    ann = q.rep_funnel(dataset, PERIOD, "Ann")
+    ann = quad.rep_funnel(dataset, PERIOD, "Ann")
     assert ann.weakest_step is None
     assert "within 5 points" in ann.sentence()
 
@@ -433,10 +433,10 @@ def test_rep_funnel_names_where_the_rep_breaks(dataset: Dataset) -> None:
 def test_rep_funnel_does_not_praise_a_rep_without_enough_deals(dataset: Dataset) -> None:
     # Eve closed nothing and Gus two deals: no step has the 5 deals needed to judge it, so
     # "within 5 points of the team at every step with 5 or more deals" would be empty praise.
-    assert q.rep_funnel(dataset, PERIOD, "Eve").sentence() == (
+    assert quad.rep_funnel(dataset, PERIOD, "Eve").sentence() == (
         "Eve closed no deal in this period: there is no funnel to compare."
     )
-    assert q.rep_funnel(dataset, PERIOD, "Gus").sentence() == (
+    assert quad.rep_funnel(dataset, PERIOD, "Gus").sentence() == (
         "Gus has fewer than 5 closed deals at every step: too few to say where their funnel "
         "breaks."
     )
@@ -446,16 +446,16 @@ def test_exports_neutralise_formula_names() -> None:
     opps, acts = _frames()
     opps["rep"] = opps["rep"].replace({"Ann": "=HYPERLINK(\"http://x\")"})
     acts["rep"] = acts["rep"].replace({"Ann": "=HYPERLINK(\"http://x\")"})
-    result = q.classify_reps(build_dataset(opps, STAGES, activities=acts), PERIOD)
-    csv = to_csv_bytes(q.export_frame(result)).decode("utf-8-sig")
+    result = quad.classify_reps(build_dataset(opps, STAGES, activities=acts), PERIOD)
+    csv = to_csv_bytes(quad.export_frame(result)).decode("utf-8-sig")
     assert "'=HYPERLINK" in csv
-    book = openpyxl.load_workbook(io.BytesIO(to_excel_bytes(q.export_frame(result))))
+    book = openpyxl.load_workbook(io.BytesIO(to_excel_bytes(quad.export_frame(result))))
     cells = [c for c in book.active["A"] if c.value == "=HYPERLINK(\"http://x\")"]
     assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)  # text, exact
 
 
-def test_display_frame_shows_dashes(result: q.QuadrantResult) -> None:
-    frame = q.display_frame(result).set_index("Rep")
+def test_display_frame_shows_dashes(result: quad.QuadrantResult) -> None:
+    frame = quad.display_frame(result).set_index("Rep")
     assert frame.loc["Eve", "Close ratio"] == "—" and frame.loc["Eve", "95% interval"] == "—"
     assert frame.loc["Ann", "Close ratio"] == "75%"
     assert frame.loc["Ann", "95% interval"] == "41%–93%"
@@ -463,7 +463,7 @@ def test_display_frame_shows_dashes(result: q.QuadrantResult) -> None:
 
 
 def test_default_periods_are_back_to_back() -> None:
-    first, second = q.default_periods(dt.date(2026, 6, 30), 30)
+    first, second = quad.default_periods(dt.date(2026, 6, 30), 30)
     assert second == (dt.date(2026, 6, 1), dt.date(2026, 6, 30))
     assert first == (dt.date(2026, 5, 2), dt.date(2026, 5, 31))
 
@@ -533,12 +533,12 @@ def test_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert cli_main(["quadrant", str(tmp_path / "missing.csv")]) == 2
 
 
-def test_summary_sentence(result: q.QuadrantResult, dataset: Dataset) -> None:
+def test_summary_sentence(result: quad.QuadrantResult, dataset: Dataset) -> None:
     assert result.summary() == (
         "10 working days, 05 Jan 2026 – 18 Jan 2026. Split lines at team medians: "
         "0.80 activities/day, close ratio 60%. Team close ratio 55%."
     )
-    weekend = q.classify_reps(dataset, Filters(start=SATURDAY, end=SATURDAY), close_target=0.3)
+    weekend = quad.classify_reps(dataset, Filters(start=SATURDAY, end=SATURDAY), close_target=0.3)
     assert "a target and a median: — activities/day, close ratio 30%" in weekend.summary()
 
 
@@ -546,34 +546,34 @@ def test_activity_rollup_belongs_to_its_dataset() -> None:
     opps, acts = _frames()
     first = build_dataset(opps, STAGES, activities=acts)
     key = id(first)
-    assert _row(q.classify_reps(first, PERIOD), "Bob").activities == 30
-    assert key in q._ROLLUPS
+    assert _row(quad.classify_reps(first, PERIOD), "Bob").activities == 30
+    assert key in quad._ROLLUPS
     del first
     gc.collect()
-    assert key not in q._ROLLUPS  # a later dataset reusing the id builds its own rollup
+    assert key not in quad._ROLLUPS  # a later dataset reusing the id builds its own rollup
     fewer = acts[acts["rep"] != "Bob"]
     second = build_dataset(opps, STAGES, activities=fewer)
-    assert _row(q.classify_reps(second, PERIOD), "Bob").activities == 0
+    assert _row(quad.classify_reps(second, PERIOD), "Bob").activities == 0
 
 
 def test_new_deal_trend_without_activities(dataset: Dataset) -> None:
-    trend = q.rep_activity_trend(dataset, Filters(), "Bob", "opportunities")
+    trend = quad.rep_activity_trend(dataset, Filters(), "Bob", "opportunities")
     # Every deal was created on Monday 3 Nov 2025: Bob 8 of 45 deals by 7 reps.
     assert trend["week"].tolist() == [pd.Timestamp(2025, 11, 3)]
     assert trend["rep"].tolist() == [8]
     assert trend["team_average"].tolist() == [pytest.approx(45 / 7)]
-    west = q.rep_activity_trend(dataset, Filters(team=("West",)), "Dan")
+    west = quad.rep_activity_trend(dataset, Filters(team=("West",)), "Dan")
     # West activities: one each in the week of 1 Dec; in the week of 5 Jan Dan 8, Eve 12, Gus 15.
     assert west["rep"].sum() == 9
     assert west["team_average"].iloc[-1] == pytest.approx((8 + 12 + 15) / 3)
 
 
-def test_rollup_and_raw_activity_paths_agree(dataset: Dataset, result: q.QuadrantResult) -> None:
+def test_rollup_and_raw_activity_paths_agree(dataset: Dataset, result: quad.QuadrantResult) -> None:
     # Every activity hangs on the rep's open Ent deal: filtering on Ent (read from the
     # activities themselves) must count what the (rep, day) rollup counts without a filter.
-    ent = q.classify_reps(dataset, Filters(start=START, end=END, segment=("Ent",)))
+    ent = quad.classify_reps(dataset, Filters(start=START, end=END, segment=("Ent",)))
     assert {r.rep: r.activities for r in ent.reps} == {r.rep: r.activities for r in result.reps}
-    meetings = q.rep_activity_trend(dataset, Filters(segment=("Ent",)), "Bob", "meetings")
+    meetings = quad.rep_activity_trend(dataset, Filters(segment=("Ent",)), "Bob", "meetings")
     assert meetings["rep"].tolist() == [1, 10]  # the December meeting, then 10 in January
 
 
@@ -617,7 +617,7 @@ TEAM = {
      ("Dee", "too_close", 73), ("Eli", "check_data", None), ("Fox", "too_close", None)],
 )
 def test_interval_based_placement(rep: str, quadrant: str, settle: int | None) -> None:
-    result = q.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0, close_target=0.4)
+    result = quad.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0, close_target=0.4)
     row = _row(result, rep)
     assert (row.quadrant, row.deals_to_settle) == (quadrant, settle)
     _assert_label_agrees_with_funnel_plot(result, row)
@@ -649,23 +649,23 @@ def test_interval_based_placement(rep: str, quadrant: str, settle: int | None) -
 def test_place_needs_evidence_for_weakness_on_both_sides(
     high_engagement: bool, ratio: float, side: int, quadrant: str
 ) -> None:
-    assert q.content().place(high_engagement, ratio, 0.4, side) == quadrant
+    assert quad.content().place(high_engagement, ratio, 0.4, side) == quadrant
 
 
 def test_too_close_is_one_state_on_both_sides_of_the_engagement_line(tmp_path: Path) -> None:
-    too_close = q.content().quadrants["too_close"]
+    too_close = quad.content().quadrants["too_close"]
     assert (too_close.engagement, too_close.close) == (None, "around")
     assert "low activity" not in too_close.action.lower()
     bad = tmp_path / "quadrant.toml"
-    bad.write_text(q.CONTENT_PATH.read_text(encoding="utf-8").replace(
+    bad.write_text(quad.CONTENT_PATH.read_text(encoding="utf-8").replace(
         'name = "Too close to call"\n', 'name = "Too close to call"\nengagement = "low"\n'),
         encoding="utf-8")
     with pytest.raises(DiagnosticsError, match="too_close"):
-        q.load_content(bad)
+        quad.load_content(bad)
 
 
 def test_labels_and_funnel_plot_agree_on_the_bundled_sample() -> None:
-    result = q.classify_reps(load_sample_dataset(), Filters())
+    result = quad.classify_reps(load_sample_dataset(), Filters())
     placed = [r for r in result.reps if r.quadrant != "not_enough_data"]
     assert placed
     for row in placed:
@@ -678,21 +678,21 @@ def test_labels_and_funnel_plot_agree_on_the_bundled_sample() -> None:
 
 
 def test_json_keeps_its_keys_and_names_the_new_state() -> None:
-    payload = q.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0,
+    payload = quad.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0,
                               close_target=0.4).to_dict()
     assert set(payload["reps"][0]) == {"rep", "engagement", "close_ratio", "close_ratio_low",
                                        "close_ratio_high", "shrunk_close_ratio", "won", "lost",
                                        "quadrant"}
     assert payload["counts"]["too_close"] == 3  # Ben (busy), Dee and Fox (quiet)
-    assert q.content().quadrants["too_close"].name == "Too close to call"
+    assert quad.content().quadrants["too_close"].name == "Too close to call"
 
 
 def test_check_the_data_is_explained_when_it_is_not_rare() -> None:
-    quiet = q.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0, close_target=0.4)
+    quiet = quad.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0, close_target=0.4)
     assert quiet.check_data_note() is None  # 1 of 8 placed: rare enough
     # A second quiet high closer, with no activity logged: 2 of 9 placed.
     team = {**TEAM, "Gil": (19, 1, 0)}
-    result = q.classify_reps(_team(team), PERIOD, engagement_target=1.0, close_target=0.4)
+    result = quad.classify_reps(_team(team), PERIOD, engagement_target=1.0, close_target=0.4)
     note = result.check_data_note()
     assert note is not None
     assert note.startswith("2 of 9 placed reps (22%) have low engagement")
