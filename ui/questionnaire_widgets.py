@@ -6,6 +6,7 @@ Answers live in plain session-state dicts (``MYN_ANSWERS``, ``MYN_NUMBERS``) upd
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +24,7 @@ from diagnostics.report import (
     result_sections,
 )
 from ui import state
+from ui.charts import vega_lite_spec
 from ui.errors import show_error
 from ui.text import escape_markdown
 
@@ -331,6 +333,27 @@ def action_line(action: q.Action) -> str:
             f"{action.answer:g}/5, up to +{action.gain:.1f} points)*")
 
 
+def _chart_spec(result: q.ScoreResult, bank: q.Bank) -> dict[str, Any]:
+    """Return (a copy of) the dimension chart's spec, converted again only when its numbers change.
+
+    Building and converting the chart is most of an answer click's server time; a click that
+    leaves every dimension's score as it was (a numbers edit, a role) reuses the last spec.
+    """
+    rule = bank.verdict
+    bc = result.binding_constraint
+    key = (tuple((d.id, d.name, d.score, d.weight, d.answered, d.questions)
+                 for d in result.dimensions),
+           None if bc is None else bc.id, rule.likely_min_score, rule.unlikely_below_score)
+    kept = st.session_state.get(state.MYN_CHART)
+    if not (isinstance(kept, tuple) and kept[0] == key):
+        kept = (key, vega_lite_spec(dimension_chart(result, rule.likely_min_score,
+                                                    rule.unlikely_below_score)))
+        st.session_state[state.MYN_CHART] = kept
+    # Streamlit edits a spec it draws (datasets moved out): give it a copy.
+    spec: dict[str, Any] = copy.deepcopy(kept[1])
+    return spec
+
+
 def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
     """Render the verdict, its rule, the dimension chart, the constraint, actions and gaps."""
     provisional = " (provisional)" if result.provisional else ""
@@ -348,10 +371,9 @@ def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
     st.markdown("**How the verdict was reached**")
     st.markdown("\n".join(f"- {escape_markdown(line)}" for line in result.rule_lines))
     st.caption(escape_markdown(bank.band(result.band).description))
-    rule = bank.verdict
-    chart = dimension_chart(result, rule.likely_min_score, rule.unlikely_below_score)
     # An explicit height: with "content", the layered chart was drawn squashed.
-    st.altair_chart(chart, width="stretch", height=40 * len(result.dimensions) + 90)
+    st.vega_lite_chart(_chart_spec(result, bank), width="stretch",
+                       height=40 * len(result.dimensions) + 90)
     bc = result.binding_constraint
     if bc is not None and bc.score is not None:
         st.markdown(f"**Binding constraint: {escape_markdown(bc.name)}** "

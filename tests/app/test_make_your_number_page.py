@@ -249,3 +249,29 @@ def test_the_pdf_report_is_built_when_asked_for_not_on_every_answer(
     assert not at.exception
     assert state.MYN_DOWNLOADS + "pdf" in {b.key for b in at.download_button}
     assert built == []
+
+
+def test_dimension_chart_is_converted_again_only_when_its_scores_change(
+        open_page: OpenPage) -> None:
+    at = open_page(PAGE)
+    first = BANK.questions[0]
+    second = next(x for x in BANK.questions if x.dimension != first.dimension)
+    name_1, name_2 = (BANK.dimension(x.dimension).name for x in (first, second))
+    at.radio(key=state.MYN_WIDGET_PREFIX + first.id).set_value(4).run()
+    at.run()
+    (chart,) = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    assert spec["title"] == "Dimension scores"
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "rule"]
+    assert f"{name_1} 75 (binding constraint)" in spec["description"]
+    kept = at.session_state[state.MYN_CHART]
+    at.number_input(key=state.MYN_NUMBER_PREFIX + "target").set_value(1_000_000.0).run()
+    assert at.session_state[state.MYN_CHART] is kept  # same scores: the spec is reused
+    at.radio(key=state.MYN_WIDGET_PREFIX + second.id).set_value(2).run()
+    at.run()
+    assert at.session_state[state.MYN_CHART] is not kept
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert f"{name_1} 75" in spec["description"]
+    assert f"{name_1} 75 (binding" not in spec["description"]
+    assert f"{name_2} 25 (binding constraint)" in spec["description"]
+    assert not at.exception

@@ -56,3 +56,24 @@ def test_chart_describes_every_score_and_the_constraint_for_screen_readers() -> 
     assert "Planning and forecasting 25 (binding constraint)" in described
     assert described.count(" 75") == len(bank.dimensions) - 1
     assert described.endswith("Verdict thresholds: unlikely below 45; likely from 70.")
+
+
+def test_chart_encodings_pin_every_field_and_type() -> None:
+    _, result = _result()
+    bars, rules = dimension_chart(result, 70, 45).to_dict()["layer"]
+    enc = bars["encoding"]
+    assert (enc["x"]["field"], enc["x"]["type"], enc["x"]["title"]) == (
+        "score", "quantitative", "Score out of 100")
+    assert (enc["y"]["field"], enc["y"]["type"], enc["y"]["title"]) == (
+        "dimension", "nominal", None)
+    assert enc["y"]["sort"] == [d.name for d in result.dimensions]
+    assert enc["y"]["axis"] == {"labelLimit": 320}
+    assert enc["color"]["value"] != enc["color"]["condition"]["value"]
+    assert [(t["field"], t["type"], t.get("title")) for t in enc["tooltip"]] == [
+        ("dimension", "nominal", "Dimension"), ("score", "quantitative", "Score"),
+        ("weight", "quantitative", "Weight"), ("answered", "nominal", "Answered")]
+    assert enc["tooltip"][1]["format"] == ".1~f"
+    assert rules["encoding"]["x"] == {"field": "value", "type": "quantitative"}
+    assert [(t["field"], t["type"]) for t in rules["encoding"]["tooltip"]] == [
+        ("label", "nominal"), ("value", "quantitative")]
+    assert rules["mark"]["strokeDash"] == [4, 3]
