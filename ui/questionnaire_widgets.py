@@ -24,7 +24,7 @@ from diagnostics.report import (
     result_sections,
 )
 from ui import state
-from ui.charts import vega_lite_spec
+from ui.charts import can_convert, vega_lite_spec
 from ui.errors import show_error
 from ui.text import escape_markdown
 
@@ -372,8 +372,13 @@ def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
     st.markdown("\n".join(f"- {escape_markdown(line)}" for line in result.rule_lines))
     st.caption(escape_markdown(bank.band(result.band).description))
     # An explicit height: with "content", the layered chart was drawn squashed.
-    st.vega_lite_chart(_chart_spec(result, bank), width="stretch",
-                       height=40 * len(result.dimensions) + 90)
+    height = 40 * len(result.dimensions) + 90
+    if can_convert():
+        st.vega_lite_chart(_chart_spec(result, bank), width="stretch", height=height)
+    else:  # pragma: no cover - a Streamlit without the conversion helper: draw it as Altair
+        rule = bank.verdict
+        st.altair_chart(dimension_chart(result, rule.likely_min_score, rule.unlikely_below_score),
+                        width="stretch", height=height)
     bc = result.binding_constraint
     if bc is not None and bc.score is not None:
         st.markdown(f"**Binding constraint: {escape_markdown(bc.name)}** "
