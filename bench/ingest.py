@@ -16,6 +16,8 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+from diagnostics.memory import process_memory_kib
+
 N_ROWS = 1_000_000
 RUNS = 5
 NAIVE_RUNS = 3
@@ -26,13 +28,6 @@ BUDGET_MEMORY_RATIO = 2.0  # peak memory of the load against the file's size
 SCALE_ROWS = int(os.environ.get("BENCH_INGEST_SCALE_ROWS", "10000000"))
 LINEAR_MARGIN = 1.15
 
-
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
 
 
 def _ours(path: str, out: Any) -> None:
@@ -48,7 +43,7 @@ def _ours(path: str, out: Any) -> None:
 
     sample = load_sample_dataset()  # what every session of the app starts on
     data = Path(path).read_bytes()
-    base = _rss_kib("VmRSS")
+    base = process_memory_kib("VmRSS")
     t0 = time.perf_counter()
     raw = read_raw(data, "opportunities.csv")
     t1 = time.perf_counter()
@@ -60,7 +55,7 @@ def _ours(path: str, out: Any) -> None:
     rows = result.dataset.con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0]
     sample.con.close()
     out.put({"read": t1 - t0, "type": t2 - t1, "build": t3 - t2, "total": t3 - t0,
-             "rows": rows, "peak_kib": _rss_kib("VmHWM") - base})
+             "rows": rows, "peak_kib": process_memory_kib("VmHWM") - base})
 
 
 def _naive(path: str, out: Any) -> None:
@@ -69,11 +64,11 @@ def _naive(path: str, out: Any) -> None:
     import pandas as pd
 
     data = Path(path).read_bytes()
-    base = _rss_kib("VmRSS")
+    base = process_memory_kib("VmRSS")
     t0 = time.perf_counter()
     frame = pd.read_csv(io.BytesIO(data), parse_dates=["created_date", "close_date"])
     out.put({"total": time.perf_counter() - t0, "rows": len(frame),
-             "peak_kib": _rss_kib("VmHWM") - base})
+             "peak_kib": process_memory_kib("VmHWM") - base})
 
 
 def _run(target: Any, path: str) -> dict[str, Any]:

@@ -17,18 +17,13 @@ import time
 from queue import Empty
 from typing import Any
 
+from diagnostics.memory import process_memory_kib
+
 UPLOAD_ROWS = int(os.environ.get("BENCH_MEMORY_ROWS", 3_000_000))  # ~300 MB
 SERVER_BUDGET_MB = 4096  # the ledger's capacity in this run (MYN_SERVER_BUDGET_MB)
 BUDGET_PEAK_MB = 6144  # the process may not pass this, everything included
 BUDGET_ANSWER_SECONDS = 5.0
 
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
 
 
 def _session(name: str, data: bytes, results: dict[str, str]) -> None:
@@ -65,7 +60,7 @@ def _server(out: Any) -> None:
         ("shared strings bomb.xlsx", "dimension bomb.xlsx", "dictionary bomb.parquet")]
     with open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")
-    base = _status_kib("VmRSS")
+    base = process_memory_kib("VmRSS")
     results: dict[str, str] = {}
     threads = [threading.Thread(target=_session, args=(name, data, results))
                for name, data in uploads]
@@ -79,7 +74,7 @@ def _server(out: Any) -> None:
         waits.append(time.perf_counter() - t0)
         time.sleep(0.1)
     out.put({"results": results, "seconds": time.perf_counter() - started,
-             "peak_mib": (_status_kib("VmHWM")) / 1024, "base_mib": base / 1024,
+             "peak_mib": (process_memory_kib("VmHWM")) / 1024, "base_mib": base / 1024,
              "slowest": max(waits or [0.0]), "answers": len(waits),
              "size_mib": len(big) / 2**20})
 

@@ -6,7 +6,7 @@ import os
 
 import pyarrow as pa
 
-__all__ = ["use_system_allocator"]
+__all__ = ["process_memory_kib", "use_system_allocator"]
 
 
 def use_system_allocator() -> str:
@@ -20,3 +20,19 @@ def use_system_allocator() -> str:
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
         pa.set_memory_pool(pa.system_memory_pool())
     return str(pa.default_memory_pool().backend_name)
+
+
+def process_memory_kib(field: str = "VmRSS") -> int:
+    """Return a memory figure of this process in KiB from /proc/self/status (0 where absent).
+
+    ``VmRSS`` is the memory held now, ``VmHWM`` the most it has held (its peak). Used by the
+    benchmarks and the hostile-file tests to state what a file cost.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:  # not Linux
+        pass
+    return 0

@@ -25,24 +25,24 @@ def _mark_dirty() -> None:
     st.session_state[DATA_DIRTY] = True
 
 
-def _on_kind(ws: UploadWorkspace, name: str, key: str) -> None:
-    ws.set_kind(name, st.session_state[key])
+def _on_kind(uploads: UploadWorkspace, name: str, key: str) -> None:
+    uploads.set_kind(name, st.session_state[key])
     _mark_dirty()
 
 
-def _on_column(ws: UploadWorkspace, name: str, field_name: str, key: str) -> None:
+def _on_column(uploads: UploadWorkspace, name: str, field_name: str, key: str) -> None:
     value = st.session_state[key]
-    ws.set_column(name, field_name, None if value == NOT_MAPPED else value)
+    uploads.set_column(name, field_name, None if value == NOT_MAPPED else value)
     _mark_dirty()
 
 
-def _on_date_order(ws: UploadWorkspace, name: str, field_name: str, key: str) -> None:
-    ws.set_date_order(name, field_name, st.session_state[key])
+def _on_date_order(uploads: UploadWorkspace, name: str, field_name: str, key: str) -> None:
+    uploads.set_date_order(name, field_name, st.session_state[key])
     _mark_dirty()
 
 
-def _on_decimal(ws: UploadWorkspace, name: str, field_name: str, key: str) -> None:
-    ws.set_decimal_comma(name, field_name, st.session_state[key] == "1.234,56")
+def _on_decimal(uploads: UploadWorkspace, name: str, field_name: str, key: str) -> None:
+    uploads.set_decimal_comma(name, field_name, st.session_state[key] == "1.234,56")
     _mark_dirty()
 
 
@@ -68,11 +68,11 @@ def render_report(report: ValidationReport) -> None:
 
 
 def render_active_files(
-    ws: UploadWorkspace, on_remove: Callable[[UploadWorkspace, str], None]
+    uploads: UploadWorkspace, on_remove: Callable[[UploadWorkspace, str], None]
 ) -> None:
     """List the files in use, each with what it holds and a ✕ that removes it and its data."""
     st.markdown("**Files in use**")
-    for i, state in enumerate(ws.files.values()):
+    for i, state in enumerate(uploads.files.values()):
         if state.mapping is not None and state.raw is not None:
             what = f"{KIND_LABELS[state.mapping.kind].split(' (')[0]}, {state.raw.rows:,} rows"
         else:
@@ -82,10 +82,10 @@ def render_active_files(
         name, remove = st.columns([12, 1], vertical_alignment="center")
         name.text(f"{state.name} — {what}")  # plain text: a file name is never Markdown
         remove.button("✕", key=f"remove_file_{i}", help="Remove this file and its data",
-                      on_click=on_remove, args=(ws, state.name))
+                      on_click=on_remove, args=(uploads, state.name))
 
 
-def render_file(ws: UploadWorkspace, state: FileState) -> None:
+def render_file(uploads: UploadWorkspace, state: FileState) -> None:
     """Show one file: its kind, column mapping, value formats, validation report and a preview."""
     if state.raw is None or state.mapping is None:
         st.error(f"{escape_markdown(state.name)}: {escape_markdown(state.error)}")
@@ -93,11 +93,11 @@ def render_file(ws: UploadWorkspace, state: FileState) -> None:
     mapping = state.mapping
     kind = KIND_LABELS[mapping.kind].split(" (")[0]
     label = f"{escape_markdown(state.name)} — {kind}, {state.raw.rows:,} rows"
-    with st.expander(label, expanded=state.error is not None or len(ws.files) == 1):
+    with st.expander(label, expanded=state.error is not None or len(uploads.files) == 1):
         key = f"kind::{state.name}"
         st.selectbox("This file holds", KINDS, index=KINDS.index(mapping.kind),
                      format_func=KIND_LABELS.__getitem__, key=key,
-                     on_change=_on_kind, args=(ws, state.name, key))
+                     on_change=_on_kind, args=(uploads, state.name, key))
         st.markdown("**Columns** — which column of your file holds each field")
         options = [NOT_MAPPED, *state.raw.headers]
         specs = field_specs()[mapping.kind]
@@ -108,7 +108,7 @@ def render_file(ws: UploadWorkspace, state: FileState) -> None:
             grid[i % 3].selectbox(
                 spec.label + (" *" if spec.required else ""), options,
                 index=options.index(current), key=key,
-                on_change=_on_column, args=(ws, state.name, spec.name, key),
+                on_change=_on_column, args=(uploads, state.name, spec.name, key),
             )
         formats = [s for s in specs if s.name in mapping.columns and s.kind in ("date", "amount")]
         if formats:
@@ -121,13 +121,13 @@ def render_file(ws: UploadWorkspace, state: FileState) -> None:
                     grid[i % 3].selectbox(
                         spec.label, list(DATE_ORDERS), index=list(DATE_ORDERS).index(order),
                         format_func=DATE_ORDERS.__getitem__, key=key,
-                        on_change=_on_date_order, args=(ws, state.name, spec.name, key))
+                        on_change=_on_date_order, args=(uploads, state.name, spec.name, key))
                 else:
                     comma = mapping.decimal_comma.get(spec.name, False)
                     grid[i % 3].radio(
                         spec.label, ["1,234.56", "1.234,56"], index=int(comma), key=key,
                         horizontal=True, on_change=_on_decimal,
-                        args=(ws, state.name, spec.name, key))
+                        args=(uploads, state.name, spec.name, key))
         if state.error:
             st.error(escape_markdown(state.error))
         if state.loaded is not None:
@@ -141,16 +141,16 @@ def render_file(ws: UploadWorkspace, state: FileState) -> None:
                          width="stretch")
 
 
-def render_stages(ws: UploadWorkspace) -> None:
+def render_stages(uploads: UploadWorkspace) -> None:
     """Show the stage editor: order, names, won / lost / excluded; apply changes on edit."""
-    if ws.result is None or ws.stages is None:
+    if uploads.result is None or uploads.stages is None:
         return
     st.subheader("Stages")
-    note = escape_markdown(ws.result.stage_note)
+    note = escape_markdown(uploads.result.stage_note)
     st.caption(note + " Edit the order, rename a stage, or change its role: "
                "won and lost are outcomes; excluded stages (on hold, stalled) stay out of the "
                "funnel.")
-    frame = pd.DataFrame(stage_rows(ws.stages))
+    frame = pd.DataFrame(stage_rows(uploads.stages))
     edited = st.data_editor(
         frame, key=f"stage_editor_{st.session_state.get(STAGE_EDITOR_VERSION, 0)}",
         hide_index=True, width="stretch", disabled=["stage"],
@@ -166,8 +166,8 @@ def render_stages(ws: UploadWorkspace) -> None:
     except DiagnosticsError as err:
         show_error(err)
         return
-    if config != ws.stages:
-        ws.set_stages(config)
+    if config != uploads.stages:
+        uploads.set_stages(config)
         # A fresh editor for the new order: old edits are keyed by row and would apply again.
         st.session_state[STAGE_EDITOR_VERSION] = st.session_state.get(STAGE_EDITOR_VERSION, 0) + 1
         _mark_dirty()

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from diagnostics.budget import ledger
+from diagnostics.memory import process_memory_kib
 from tests.hostile_files import BOMBS, PEAK_ALLOWANCE_MB, UPLOAD_BUDGET_MB, hostile_file, names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,13 +23,6 @@ PAGES = ["pages/home.py", "pages/data.py", "pages/funnel.py", "pages/quadrant.py
 GROUP = 8
 GROUPS = [names()[i:i + GROUP] for i in range(0, len(names()), GROUP)]
 
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
 
 
 @pytest.fixture(autouse=True)
@@ -59,13 +53,13 @@ def test_each_file_alone_gives_the_data_page_a_message_not_a_traceback(name: str
 def test_every_page_survives_each_group_of_files(group: int) -> None:
     with open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")
-    base = _status_kib("VmRSS")
+    base = process_memory_kib("VmRSS")
     at = _upload(GROUPS[group])
     assert not at.exception, at.exception
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, (page, at.exception)
-    peak_mib = (_status_kib("VmHWM") - base) / 1024
+    peak_mib = (process_memory_kib("VmHWM") - base) / 1024
     assert peak_mib < PEAK_ALLOWANCE_MB, f"group {group} took {peak_mib:.0f} MiB"
 
 

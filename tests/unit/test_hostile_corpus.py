@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from diagnostics.cli import main
+from diagnostics.memory import process_memory_kib
 from tests.hostile_files import (
     BOMBS,
     PEAK_ALLOWANCE_MB,
@@ -26,13 +27,6 @@ from tests.hostile_files import (
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
 
 
 def _no_constants(text: str) -> Any:
@@ -46,9 +40,9 @@ def _inspect(name: str, folder: Path, capsys: pytest.CaptureFixture[str]
     capsys.readouterr()
     with open("/proc/self/clear_refs", "w") as refs:  # resets VmHWM to the current RSS
         refs.write("5")
-    base = _status_kib("VmRSS")
+    base = process_memory_kib("VmRSS")
     code = main(["inspect", str(path), "--json"])
-    peak_mib = (_status_kib("VmHWM") - base) / 1024
+    peak_mib = (process_memory_kib("VmHWM") - base) / 1024
     out, err = capsys.readouterr()
     payload = json.loads(out, parse_constant=_no_constants) if code == 0 else None
     return code, payload, err, peak_mib

@@ -40,3 +40,17 @@ def test_every_entry_point_makes_the_call() -> None:
     for entry in ("app.py", "diagnostics/cli/__init__.py", "bench/__main__.py",
                   "bench/ingest.py"):
         assert "use_system_allocator()" in (root / entry).read_text(), entry
+
+
+def test_process_memory_grows_with_what_the_process_holds() -> None:
+    from diagnostics.memory import process_memory_kib
+
+    before = process_memory_kib("VmRSS")
+    held = bytearray(64 * 1024 * 1024)  # 64 MiB, touched so the pages are resident
+    for i in range(0, len(held), 4096):
+        held[i] = 1
+    after = process_memory_kib("VmRSS")
+    assert after - before >= 60 * 1024
+    assert process_memory_kib("VmHWM") >= after
+    assert process_memory_kib("NoSuchField") == 0
+    del held
