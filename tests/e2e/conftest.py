@@ -119,6 +119,17 @@ def wait_idle(page: Page, timeout: float = 30_000) -> None:
     expect(page.locator("[data-testid='stSkeleton']:visible")).to_have_count(0, timeout=timeout)
 
 
+def upload_on_data_page(page: Page, app_url: str, path: Path) -> None:
+    """Open the Data page, upload ``path`` through the file chooser and wait until it is used."""
+    page.goto(f"{app_url}/data")
+    wait_idle(page)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").first.click()
+    chooser.value.set_files(str(path))
+    expect(page.get_by_text(f"Using {path.name}")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+
+
 def assert_no_exception(page: Page) -> None:
     """Fail when Streamlit shows an exception box on the page."""
     expect(page.get_by_test_id("stException")).to_have_count(0)

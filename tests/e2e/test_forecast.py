@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import assert_no_exception, wait_idle
+from tests.e2e.conftest import assert_no_exception, upload_on_data_page, wait_idle
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -19,13 +19,7 @@ def _metric(page: Page, label: str) -> Locator:
 
 
 def test_forecast_of_an_uploaded_export_with_its_odds_and_record(page: Page, app_url: str) -> None:
-    page.goto(f"{app_url}/data")
-    wait_idle(page)
-    with page.expect_file_chooser() as chooser:
-        page.get_by_test_id("stFileUploaderDropzone").first.click()
-    chooser.value.set_files(str(SAMPLE / "hubspot_deals.csv"))
-    expect(page.get_by_text("Using hubspot_deals.csv")).to_be_visible(timeout=30_000)
-    wait_idle(page)
+    upload_on_data_page(page, app_url, SAMPLE / "hubspot_deals.csv")
 
     page.get_by_test_id("stSidebarNav").get_by_text("Forecast", exact=True).click()
     wait_idle(page, 60_000)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import assert_no_exception, wait_idle
+from tests.e2e.conftest import assert_no_exception, upload_on_data_page, wait_idle
 
 EXPORT = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / "young_cohort.csv"
 # Y-01 … Y-06 were created by 20 Apr 2025, 59 days before the last date (the won deals took
@@ -17,13 +17,7 @@ MATURED = "from Deals created up to 20 Apr 2025: 6 deals, 6 of them closed."
 def test_planner_and_fill_from_data_name_the_deals_old_enough_to_have_closed(
     page: Page, app_url: str
 ) -> None:
-    page.goto(f"{app_url}/data")
-    wait_idle(page)
-    with page.expect_file_chooser() as chooser:
-        page.get_by_test_id("stFileUploaderDropzone").first.click()
-    chooser.value.set_files(str(EXPORT))
-    expect(page.get_by_text(f"Using {EXPORT.name}")).to_be_visible(timeout=30_000)
-    wait_idle(page)
+    upload_on_data_page(page, app_url, EXPORT)
 
     page.get_by_test_id("stSidebarNav").get_by_text("Funnel", exact=True).click()
     wait_idle(page)
