@@ -27,6 +27,7 @@ __all__ = ["RawTable", "RejectedRow", "read_raw"]
 
 DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 256 * 1024
+_COUNT_BYTES = 4 << 20  # bytes counted at a time
 _CONTENT = re.compile(rb"[^ \t\r\n\x00\xef\xbb\xbf]")
 _FOOTER = re.compile(
     r"(grand\s+totals?|^\W*totals?\b|record\s*count|\brecords?\)|confidential|copyright|"
@@ -369,21 +370,26 @@ def _parse(view: memoryview, names: list[str], delim: str, multiline: bool, skip
 def _line_breaks(data: bytes | str, start: int = 0) -> int:
     """Return how many line breaks (\\n, \\r\\n or a lone \\r) ``data`` holds from ``start``.
 
-    Bytes are counted with numpy (several times faster than ``bytes.count`` on a large file);
-    when there are as many \\r as \\n, the file is taken to end its lines with \\r\\n.
+    Bytes are counted with numpy (several times faster than ``bytes.count`` on a large file), a
+    few megabytes at a time, so that counting never holds a copy the size of the file; when
+    there are as many \\r as \\n, the file is taken to end its lines with \\r\\n.
     """
     if isinstance(data, str):
         return data.count("\n") + data.count("\r") - data.count("\r\n")
-    raw = np.frombuffer(memoryview(data)[start:], dtype=np.uint8)
-    newlines = int(np.count_nonzero(raw == 10))
-    if b"\r" not in data[start:start + _SAMPLE_BYTES] and b"\r" not in data:
+    raw = np.frombuffer(data, dtype=np.uint8)[start:]
+    returns_too = b"\r" in data[start:start + _SAMPLE_BYTES] or b"\r" in data
+    newlines = returns = paired = 0
+    for low in range(0, raw.size, _COUNT_BYTES):
+        part = raw[low:low + _COUNT_BYTES + 1]  # one byte more: a \r\n across the cut
+        newline = part[:_COUNT_BYTES] == 10
+        newlines += int(np.count_nonzero(newline))
+        if returns_too:
+            ret = part[:_COUNT_BYTES] == 13
+            returns += int(np.count_nonzero(ret))
+            paired += int(np.count_nonzero(ret[:part.size - 1] & (part[1:] == 10)))
+    if not returns_too or returns == newlines or returns == 0:
         return newlines
-    returns = raw == 13
-    count = int(np.count_nonzero(returns))
-    if count == newlines or count == 0:
-        return newlines
-    paired = int(np.count_nonzero(returns[:-1] & (raw[1:] == 10)))
-    return newlines + count - paired
+    return newlines + returns - paired
 
 
 def _breaks_per_row(table: pa.Table) -> np.ndarray:

@@ -169,6 +169,26 @@ def test_any_line_ending_with_a_quoted_cell(newline: str, expected: int) -> None
     assert raw.table.column("c1").to_pylist() == ["Ann", "Bo, Jr", "Cy"]
 
 
+@pytest.mark.parametrize("text", [b"a\r\nb\r\nc\r\n", b"a\rb\r\nc\nd", b"ab\r\n\r\n\n\r",
+                                  b"abc\rd\re\n", b"", b"\r\n" * 9, b"x\ny\nz"])
+@pytest.mark.parametrize("start", [0, 1, 3])
+def test_line_breaks_are_counted_a_few_bytes_at_a_time_across_the_cuts(
+    text: bytes, start: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from diagnostics import readers
+
+    whole = readers._line_breaks(text, start)
+    rest = text[start:]
+    newlines, returns = rest.count(b"\n"), rest.count(b"\r")
+    # Mixed endings count a lone \r too; as many \r as \n means \r\n endings.
+    expected = (newlines if returns in (0, newlines)
+                else newlines + returns - rest.count(b"\r\n"))
+    assert whole == expected
+    for size in (1, 2, 3, 5):  # a \r\n cut in two by the counting still counts once
+        monkeypatch.setattr(readers, "_COUNT_BYTES", size)
+        assert readers._line_breaks(text, start) == whole
+
+
 def test_an_unterminated_quote_costs_one_line_not_the_rest_of_the_file() -> None:
     lines = ["Stage,Owner,Amount"] + [f"Demo,Rep {i},{i}" for i in range(1, 11)]
     lines[5] = 'Demo,"Rep 5,5'
