@@ -47,6 +47,7 @@ __all__ = [
     "Filters",
     "build_dataset",
     "connect_locked",
+    "null_column",
     "coverage",
     "opportunity_filter_sql",
 ]
@@ -325,6 +326,19 @@ def connect_locked(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2) -
     return con
 
 
+_NULL_BLOCK_ROWS = 1 << 16
+
+
+def null_column(rows: int, kind: pa.DataType) -> pa.ChunkedArray:
+    """Return ``rows`` missing values of type ``kind``, held in one small block used repeatedly.
+
+    A column a file does not have costs the memory of 65,536 missing values, not of every row.
+    """
+    block = pa.nulls(min(rows, _NULL_BLOCK_ROWS), kind)
+    full, rest = divmod(rows, len(block)) if rows else (0, 0)
+    return pa.chunked_array([block] * full + ([block.slice(0, rest)] if rest else []), kind)
+
+
 def _empty_table(columns: dict[str, str]) -> pa.Table:
     types = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "DATE": pa.date32()}
     return pa.table({name: pa.array([], type=types[t]) for name, t in columns.items()})
@@ -349,7 +363,7 @@ def _as_arrow(frame: pd.DataFrame | pa.Table | None, columns: dict[str, str]) ->
                 col = col.cast(pa.date32())
             arrays.append(col.cast(target) if col.type != target else col)
         else:
-            arrays.append(pa.nulls(n, type=target))
+            arrays.append(null_column(n, target))
     return pa.table(arrays, names=list(columns))
 
 

@@ -22,6 +22,7 @@ from diagnostics.dataset import (
     HISTORY_COLUMNS,
     OPPORTUNITY_INPUTS,
     connect_locked,
+    null_column,
 )
 from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest._arrow import (
@@ -362,7 +363,7 @@ def _canonical_table(
             columns[name] = pc.binary_join_element_wise(
                 "row-", pc.cast(raw.table.column("_line"), pa.string()), "")
         else:
-            columns[name] = pa.nulls(raw.rows, _EMPTY_TYPES.get(spec.kind, pa.string()))
+            columns[name] = null_column(raw.rows, _EMPTY_TYPES.get(spec.kind, pa.string()))
     entered = [f"_entered{k}" for k in range(len(plan.entered))]
     for name in entered:
         columns[name] = rows.column(name)

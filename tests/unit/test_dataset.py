@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from diagnostics.dataset import Filters, StageConfig, build_dataset, connect_locked
+from diagnostics.dataset import Filters, StageConfig, build_dataset, connect_locked, null_column
 
 STAGES = StageConfig(funnel=("Lead", "Demo", "Trial"), won=("Won",), lost=("Lost",),
                      excluded=("On hold",), renames=(("Trial", "Pilot"),))
@@ -203,3 +203,15 @@ def test_a_period_is_described_and_replaced() -> None:
     q2 = Filters(rep=("Ann",)).with_period(dt.date(2026, 4, 1), dt.date(2026, 6, 30))
     assert (q2.rep, q2.describe_period()) == (("Ann",), "01 Apr 2026 – 30 Jun 2026")
     assert Filters().describe_period() == "any date"
+
+
+@pytest.mark.parametrize("rows", [0, 5, 65_536, 200_001])
+def test_a_missing_column_holds_one_small_block_whatever_its_length(rows: int) -> None:
+    import pyarrow as pa
+
+    column = null_column(rows, pa.float64())
+    assert (len(column), column.null_count, column.type) == (rows, rows, pa.float64())
+    assert column.get_total_buffer_size() <= 65_536 * 8 + 65_536 // 8  # not 8 bytes a row
+    con = connect_locked()
+    con.register("t", pa.table({"x": column, "y": pa.array(range(rows), pa.int64())}))
+    assert con.execute("SELECT count(*), count(x), sum(y) FROM t").fetchall()[0][:2] == (rows, 0)
