@@ -2,22 +2,28 @@
 
 import streamlit as st
 
+from diagnostics.errors import DiagnosticsError
 from diagnostics.uploads import UploadWorkspace, file_signature
-from ui.data_views import render_active_files, render_file, render_stages
-from ui.errors import shown_errors
+from ui.data_views import (
+    on_upload,
+    rebuild_dataset,
+    render_active_files,
+    render_file,
+    render_stages,
+)
 from ui.frame import require_router
 from ui.state import (
-    DATA_DIRTY,
     DATASET,
     MAPPING_SIGNATURE,
     UPLOAD_BATCH,
     UPLOAD_MODE,
+    UPLOAD_NOTICE,
     UPLOADER_VERSION,
     WORKSPACE,
     active_dataset,
 )
 from ui.text import escape_markdown
-from ui.upload_budget import admit_uploads, hold_session_files
+from ui.upload_budget import hold_session_files
 
 require_router()
 st.title("Data")
@@ -34,8 +40,25 @@ def _use_sample() -> None:
     st.session_state.pop(DATASET, None)  # the next page to ask loads the bundled sample
     st.session_state[WORKSPACE] = UploadWorkspace()
     st.session_state.pop(MAPPING_SIGNATURE, None)
+    st.session_state.pop(UPLOAD_NOTICE, None)
     # New uploader keys: the old widgets would hand their files back on the next run.
     st.session_state[UPLOADER_VERSION] = st.session_state.get(UPLOADER_VERSION, 0) + 1
+
+
+def _on_saved_mapping(workspace: UploadWorkspace, key: str) -> None:
+    saved = st.session_state.get(key)
+    if saved is None:
+        return
+    signature = file_signature(saved.name, saved.getvalue())
+    if st.session_state.get(MAPPING_SIGNATURE) == signature:
+        return
+    st.session_state[MAPPING_SIGNATURE] = signature
+    try:
+        workspace.apply_saved_mapping(saved.getvalue())
+    except DiagnosticsError as err:
+        st.session_state[UPLOAD_NOTICE] = escape_markdown(err)
+        return
+    rebuild_dataset(workspace)
 
 
 def _remove(workspace: UploadWorkspace, name: str) -> None:
@@ -43,7 +66,7 @@ def _remove(workspace: UploadWorkspace, name: str) -> None:
     if not workspace.files:
         _use_sample()
     else:
-        st.session_state[DATA_DIRTY] = True
+        rebuild_dataset(workspace)
 
 
 workspace: UploadWorkspace = st.session_state.setdefault(WORKSPACE, UploadWorkspace())
@@ -56,41 +79,19 @@ batch = st.session_state.get(UPLOAD_BATCH, 0)
 mode = st.radio("A new upload", [REPLACE, ADD], key=UPLOAD_MODE, horizontal=True,
                 help="Add a file to the current data, e.g. activities or stage history beside "
                      "the deals. Otherwise a new upload replaces every file now in use.")
-uploads = st.file_uploader(
-    "CRM exports (CSV, TSV, Excel .xlsx, Parquet)", key=f"data_files_{version}_{batch}",
+# Files are read, checked against the memory budget and built into the dataset in the
+# uploaders' callbacks, before the frame and this page run: one run shows the new data.
+uploader = f"data_files_{version}_{batch}"
+st.file_uploader(
+    "CRM exports (CSV, TSV, Excel .xlsx, Parquet)", key=uploader,
     type=["csv", "tsv", "txt", "xlsx", "parquet"], accept_multiple_files=True,
+    on_change=on_upload, args=(workspace, uploader, mode == ADD),
 )
-saved = st.file_uploader("Saved mapping (optional, .json from “Download mapping”)",
-                         type=["json"], key=f"mapping_file_{version}")
-
-# Within the session's cap and the server's memory budget, or refused with a message.
-uploads = admit_uploads(uploads or [], keep=workspace.files if mode == ADD else ())
-with shown_errors():
-    if uploads:
-        files = [(u.name, u.getvalue()) for u in uploads]
-        signatures = [f"{u.file_id}:{u.size}" for u in uploads]
-        if mode == ADD:
-            workspace.add_files(files, signatures)
-        else:
-            workspace.replace_files(files, signatures)
-        # An empty drop zone: the files now in use are listed below, each with its ✕.
-        st.session_state[UPLOAD_BATCH] = batch + 1
-        st.session_state[DATA_DIRTY] = True
-    if saved is not None:
-        signature = file_signature(saved.name, saved.getvalue())
-        if st.session_state.get(MAPPING_SIGNATURE) != signature:
-            st.session_state[MAPPING_SIGNATURE] = signature
-            workspace.apply_saved_mapping(saved.getvalue())
-            st.session_state[DATA_DIRTY] = True
-
-if st.session_state.pop(DATA_DIRTY, False) and workspace.files:
-    with st.spinner("Reading your data…"):
-        result = workspace.rebuild()
-    if result is not None:
-        st.session_state[DATASET] = result.dataset
-    else:  # none of the files can be used: no page may go on showing the previous ones
-        st.session_state.pop(DATASET, None)
-    st.rerun()  # once more, so that the sidebar, the status line and the uploader are fresh
+saved_key = f"mapping_file_{version}"
+st.file_uploader("Saved mapping (optional, .json from “Download mapping”)", type=["json"],
+                 key=saved_key, on_change=_on_saved_mapping, args=(workspace, saved_key))
+if notice := st.session_state.get(UPLOAD_NOTICE):
+    st.error(notice)
 hold_session_files(workspace.files)  # what the files still in use hold, nothing more
 dataset = active_dataset()
 status_line.markdown(f"**Active data:** {escape_markdown(dataset.source)} · "

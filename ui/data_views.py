@@ -13,37 +13,76 @@ from diagnostics.mapping import KIND_LABELS, KINDS, field_specs
 from diagnostics.stages import ROLES, config_from_rows, stage_rows
 from diagnostics.uploads import FileState, UploadWorkspace
 from ui.errors import show_error
-from ui.state import DATA_DIRTY, STAGE_EDITOR_VERSION
+from ui.state import DATASET, STAGE_EDITOR_VERSION, UPLOAD_BATCH, UPLOAD_NOTICE
 from ui.text import escape_markdown
+from ui.upload_budget import Upload, admit_uploads
 
 NOT_MAPPED = "— not in this file —"
 DATE_ORDERS = {"ymd": "Year-month-day (2025-03-31)", "mdy": "Month/day/year (03/31/2025)",
                "dmy": "Day/month/year (31/03/2025)"}
 
 
-def _mark_dirty() -> None:
-    st.session_state[DATA_DIRTY] = True
+def rebuild_dataset(uploads: UploadWorkspace) -> None:
+    """Build the session's dataset from the files held (the bundled sample when none is usable).
+
+    Called from the widgets' callbacks, which run before the frame and the page: the one run that
+    follows a change already shows the new data everywhere, without a second run.
+    """
+    if not uploads.files:
+        return
+    result = uploads.rebuild()
+    if result is not None:
+        st.session_state[DATASET] = result.dataset
+    else:  # none of the files can be used: no page may go on showing the previous ones
+        st.session_state.pop(DATASET, None)
+
+
+def on_upload(uploads: UploadWorkspace, key: str, add: bool) -> None:
+    """Read the files just dropped on the uploader ``key`` and rebuild the data (a callback).
+
+    The files replace the ones in use, or join them when ``add``. A refused upload leaves the data
+    as it was and its reason is kept under ``UPLOAD_NOTICE`` until the next upload. Either way the
+    drop zone is emptied (a new key): the files in use are listed below it, each with its ✕.
+    """
+    dropped: list[Upload] = list(st.session_state.get(key) or [])
+    if not dropped:
+        return
+    st.session_state.pop(UPLOAD_NOTICE, None)
+    st.session_state[UPLOAD_BATCH] = st.session_state.get(UPLOAD_BATCH, 0) + 1
+    try:
+        admitted = admit_uploads(dropped, keep=uploads.files if add else ())
+        files = [(u.name, u.getvalue()) for u in admitted]
+        # The uploader's file ids name each upload cheaply: no hashing of the bytes.
+        signatures = [f"{getattr(u, 'file_id', u.name)}:{u.size}" for u in admitted]
+        if add:
+            uploads.add_files(files, signatures)
+        else:
+            uploads.replace_files(files, signatures)
+    except DiagnosticsError as err:
+        st.session_state[UPLOAD_NOTICE] = escape_markdown(err)
+        return
+    rebuild_dataset(uploads)
 
 
 def _on_kind(uploads: UploadWorkspace, name: str, key: str) -> None:
     uploads.set_kind(name, st.session_state[key])
-    _mark_dirty()
+    rebuild_dataset(uploads)
 
 
 def _on_column(uploads: UploadWorkspace, name: str, field_name: str, key: str) -> None:
     value = st.session_state[key]
     uploads.set_column(name, field_name, None if value == NOT_MAPPED else value)
-    _mark_dirty()
+    rebuild_dataset(uploads)
 
 
 def _on_date_order(uploads: UploadWorkspace, name: str, field_name: str, key: str) -> None:
     uploads.set_date_order(name, field_name, st.session_state[key])
-    _mark_dirty()
+    rebuild_dataset(uploads)
 
 
 def _on_decimal(uploads: UploadWorkspace, name: str, field_name: str, key: str) -> None:
     uploads.set_decimal_comma(name, field_name, st.session_state[key] == "1.234,56")
-    _mark_dirty()
+    rebuild_dataset(uploads)
 
 
 def render_report(report: ValidationReport) -> None:
@@ -170,5 +209,5 @@ def render_stages(uploads: UploadWorkspace) -> None:
         uploads.set_stages(config)
         # A fresh editor for the new order: old edits are keyed by row and would apply again.
         st.session_state[STAGE_EDITOR_VERSION] = st.session_state.get(STAGE_EDITOR_VERSION, 0) + 1
-        _mark_dirty()
-        st.rerun()
+        rebuild_dataset(uploads)
+        st.rerun()  # once more, so that the frame and the page show the new stages

@@ -19,7 +19,6 @@ MEMO = "memo"  # dict: results worked out from this session's own data (see ui.m
 # Data
 DATASET = "dataset"  # diagnostics.dataset.Dataset: the active data of this session
 WORKSPACE = "workspace"  # diagnostics.uploads.UploadWorkspace: files, mappings, stages
-DATA_DIRTY = "data_dirty"  # bool: a mapping or stage choice changed; rebuild the dataset
 STAGE_EDITOR_VERSION = "stage_editor_version"  # int: bumps to reset the stage editor
 UPLOADER_VERSION = "uploader_version"  # int: bumps to empty the file uploaders
 UPLOAD_BATCH = "upload_batch"  # int: bumps to empty the data uploader once its files are read
@@ -27,6 +26,7 @@ UPLOAD_MODE = "upload_mode"  # radio: a new upload replaces the current data, or
 MAPPING_SIGNATURE = "mapping_signature"  # signature of the saved mapping already applied
 UPLOAD_ESTIMATES = "upload_estimates"  # dict[file id, bytes]: what reading each upload holds
 UPLOAD_HOLD = "upload_hold"  # ui.upload_budget._Hold: gives the ledger back when state is dropped
+UPLOAD_NOTICE = "upload_notice"  # str: why the last upload was refused, shown until the next one
 
 # Make your number questionnaire
 MYN_ROLE = "myn_role"  # str: the respondent's role id

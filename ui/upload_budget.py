@@ -50,7 +50,8 @@ def _known() -> dict[str, tuple[int, int]]:
 
 
 def admit_uploads(uploads: Sequence[Upload], keep: Collection[str] = ()) -> list[Upload]:
-    """Return the uploads this session may read now (all or none); show why when refused.
+    """Return the uploads this session may read now (all or none); raise DiagnosticsError saying
+    why when they are refused.
 
     ``keep`` names the files already read that stay beside the new ones. Together they must stay
     within the session cap, and what they hold must fit in the ledger next to other sessions'.
@@ -60,21 +61,17 @@ def admit_uploads(uploads: Sequence[Upload], keep: Collection[str] = ()) -> list
     known = _known()
     sizes = {name: known[name][0] for name in keep if name in known}
     sizes.update({u.name: u.size for u in uploads})
-    try:
-        check_session_files(sizes)
-        estimates = {name: known[name] for name in keep if name in known}
-        for upload in uploads:
-            try:
-                held = estimate_upload(upload.getvalue(), upload.name).peak_bytes
-            except DiagnosticsError:
-                held = 0  # a damaged container: the reader says so, and holds nothing
-            if held > upload_budget():
-                held = 0  # the reader refuses it before reading: it holds nothing
-            estimates[upload.name] = (upload.size, held)
-        ledger().hold(_owner(), sum(held for _size, held in estimates.values()))
-    except DiagnosticsError as exc:
-        st.error(str(exc))
-        return []
+    check_session_files(sizes)
+    estimates = {name: known[name] for name in keep if name in known}
+    for upload in uploads:
+        try:
+            held = estimate_upload(upload.getvalue(), upload.name).peak_bytes
+        except DiagnosticsError:
+            held = 0  # a damaged container: the reader says so, and holds nothing
+        if held > upload_budget():
+            held = 0  # the reader refuses it before reading: it holds nothing
+        estimates[upload.name] = (upload.size, held)
+    ledger().hold(_owner(), sum(held for _size, held in estimates.values()))
     st.session_state[UPLOAD_ESTIMATES] = estimates
     if not isinstance(st.session_state.get(UPLOAD_HOLD), _Hold):
         st.session_state[UPLOAD_HOLD] = _Hold(_owner())

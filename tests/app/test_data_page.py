@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import OpenPage, shown
-from ui.state import DATASET
+from ui.state import DATASET, WORKSPACE
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
@@ -95,7 +98,7 @@ def test_a_new_upload_replaces_the_data_even_after_leaving_the_page(open_page: O
     assert not at.exception
     assert _listed(at) == ["b.csv"]
     assert at.session_state[DATASET].filter_values("rep") == ["Bo"]
-    assert any("b.csv" in shown(c.value) for c in at.sidebar.caption)
+    assert any("Active data:** b.csv" in shown(m.value) for m in at.markdown)
 
 
 def test_adding_a_file_is_a_choice_and_its_cross_removes_its_data(open_page: OpenPage) -> None:
@@ -111,3 +114,53 @@ def test_adding_a_file_is_a_choice_and_its_cross_removes_its_data(open_page: Ope
     assert at.session_state[DATASET].filter_values("rep") == ["Ann"]
     at.button(key="remove_file_0").click().run()
     assert _listed(at) == [] and "bundled sample" in at.session_state[DATASET].source
+
+
+def test_an_upload_is_read_and_shown_in_one_run(open_page: OpenPage,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The uploader's callback builds the data before the frame runs: no second run follows."""
+    at = open_page("pages/data.py")
+    reruns: list[object] = []
+    real_rerun = st.rerun
+    monkeypatch.setattr(st, "rerun", lambda *a, **k: (reruns.append(a), real_rerun(*a, **k)))
+    _upload(at, _deals("a.csv", "Ann"))
+    assert not at.exception
+    assert reruns == []
+    assert at.session_state[DATASET].source == "a.csv"
+    assert any("Active data:** a.csv" in shown(m.value) for m in at.markdown)
+    assert any("Using a.csv" in shown(s.value) for s in at.success)
+    assert not at.get("file_uploader")[0].value  # the drop zone is empty, the file listed below
+    assert _listed(at) == ["a.csv"]
+
+
+def test_a_refused_upload_says_why_until_the_next_upload(open_page: OpenPage,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYN_SESSION_FILES_MB", "1")
+    at = open_page("pages/data.py")
+    big = ("big.csv", b"Opportunity ID,Stage,Amount\n" + b"X-1,Demo,100\n" * 100_000)
+    _upload(at, big)
+    assert not at.exception
+    assert any("more than the 1 MB one session may upload" in shown(e.value) for e in at.error)
+    assert "bundled sample" in at.session_state[DATASET].source  # nothing was read
+    at.run()  # another run of the page keeps saying why
+    assert any("one session may upload" in shown(e.value) for e in at.error)
+    _upload(at, _deals("a.csv", "Ann"))
+    assert not at.error
+    assert at.session_state[DATASET].source == "a.csv"
+
+
+def test_a_saved_mapping_remaps_the_files_in_use(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
+    _upload(at, ("hubspot_deals.csv", (SAMPLE / "hubspot_deals.csv").read_bytes()))
+    saved = json.loads(at.session_state[WORKSPACE].mapping_json())
+    columns = saved["tables"]["opportunities"]["columns"]
+    columns["segment"], columns["product"] = "Product", "Segment"  # swapped in the saved file
+    at.get("file_uploader")[1].set_value(
+        ("mapping.json", json.dumps(saved).encode(), "application/json")).run()
+    assert not at.exception
+    assert "Core" in at.session_state[DATASET].filter_values("segment")
+    bad = ("broken.json", b"{not json", "application/json")
+    at.get("file_uploader")[1].set_value(bad).run()
+    assert not at.exception
+    assert at.error  # the mapping is refused with a message; the data stays as it was
+    assert "Core" in at.session_state[DATASET].filter_values("segment")
