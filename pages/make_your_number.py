@@ -32,21 +32,17 @@ st.subheader("1. Statements")
 
 @st.fragment(key=w.PROGRESS_FRAGMENT)
 def _progress() -> None:
-    answered = state.session_dict(state.MYN_ANSWERS)
-    st.caption(f"{sum(1 for qid in answered if qid in {x.id for x in bank.questions})} of "
-               f"{len(bank.questions)} answered. Hover the ? of a statement to see why it "
-               "matters.")
+    st.caption(f"{w.progress_text(bank)} Hover the ? of a statement to see why it matters.")
 
 
 _progress()
-tabs = st.tabs([escape_markdown(d.name) for d in bank.dimensions])
-number = 0
-for tab, dimension in zip(tabs, bank.dimensions, strict=True):
-    with tab:
-        st.caption(f"{escape_markdown(dimension.summary)} Weight {dimension.weight:g}.")
-        for question in bank.questions_of(dimension.id):
-            number += 1
-            w.question_radio(question, number)
+dimension = w.dimension_picker(bank)
+st.caption(f"{escape_markdown(dimension.summary)} Weight {dimension.weight:g}.")
+numbers = {x.id: i for i, x in enumerate(
+    (x for d in bank.dimensions for x in bank.questions_of(d.id)), start=1)}
+for question in bank.questions_of(dimension.id):
+    w.question_radio(question, numbers[question.id])
+w.next_dimension_button(bank, dimension)
 
 st.subheader("2. Your numbers (optional)")
 st.caption(

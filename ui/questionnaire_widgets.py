@@ -6,7 +6,6 @@ Answers live in plain session-state dicts (``MYN_ANSWERS``, ``MYN_NUMBERS``) upd
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +13,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from diagnostics import questionnaire as q
-from diagnostics.charts.questionnaire import dimension_chart
+from diagnostics.charts.questionnaire import dimension_chart_spec
 from diagnostics.errors import DiagnosticsError
 from diagnostics.report import (
     ReportSection,
@@ -24,7 +23,6 @@ from diagnostics.report import (
     result_sections,
 )
 from ui import state
-from ui.charts import can_convert, vega_lite_spec
 from ui.errors import show_error
 from ui.text import escape_markdown
 
@@ -172,6 +170,48 @@ def question_radio(question: q.Question, number: int) -> None:
         args=(question.id,),
         help=f"Why it matters: {escape_markdown(question.why)}",
     )
+
+
+def dimension_picker(bank: q.Bank) -> q.Dimension:
+    """Show one dimension's statements at a time; return the one picked.
+
+    Six tabs holding all the statements made every click slow in the browser: the tabs re-check
+    each hidden panel's radios on every redraw. One dimension's statements (about six) are drawn
+    instead, and a click redraws little.
+    """
+    ids = [d.id for d in bank.dimensions]
+    if st.session_state.get(state.MYN_DIMENSION) not in ids:  # a new session or another bank
+        st.session_state[state.MYN_DIMENSION] = ids[0]
+    picked = st.segmented_control(
+        "Dimension", ids, format_func=lambda i: escape_markdown(bank.dimension(i).name),
+        key=state.MYN_DIMENSION, required=True, label_visibility="collapsed",
+    )
+    return bank.dimension(picked if picked in ids else ids[0])
+
+
+def _show_dimension(dimension_id: str) -> None:
+    st.session_state[state.MYN_DIMENSION] = dimension_id
+
+
+def next_dimension_button(bank: q.Bank, dimension: q.Dimension) -> None:
+    """A button to the next dimension's statements (none after the last one)."""
+    ids = [d.id for d in bank.dimensions]
+    at = ids.index(dimension.id)
+    if at + 1 < len(ids):
+        nxt = bank.dimension(ids[at + 1])
+        st.button(f"Next: {escape_markdown(nxt.name)} →", key=state.MYN_DIMENSION + "_next",
+                  on_click=_show_dimension, args=(nxt.id,))
+
+
+def progress_text(bank: q.Bank) -> str:
+    """How many statements are answered, in all and per dimension."""
+    answered = state.session_dict(state.MYN_ANSWERS)
+    parts = []
+    for d in bank.dimensions:
+        ids = [x.id for x in bank.questions_of(d.id)]
+        parts.append(f"{escape_markdown(d.name)} {sum(1 for x in ids if x in answered)}/{len(ids)}")
+    total = sum(1 for x in bank.questions if x.id in answered)
+    return f"{total} of {len(bank.questions)} answered: " + " · ".join(parts) + "."
 
 
 def _store_role() -> None:
@@ -333,27 +373,6 @@ def action_line(action: q.Action) -> str:
             f"{action.answer:g}/5, up to +{action.gain:.1f} points)*")
 
 
-def _chart_spec(result: q.ScoreResult, bank: q.Bank) -> dict[str, Any]:
-    """Return (a copy of) the dimension chart's spec, converted again only when its numbers change.
-
-    Building and converting the chart is most of an answer click's server time; a click that
-    leaves every dimension's score as it was (a numbers edit, a role) reuses the last spec.
-    """
-    rule = bank.verdict
-    bc = result.binding_constraint
-    key = (tuple((d.id, d.name, d.score, d.weight, d.answered, d.questions)
-                 for d in result.dimensions),
-           None if bc is None else bc.id, rule.likely_min_score, rule.unlikely_below_score)
-    kept = st.session_state.get(state.MYN_CHART)
-    if not (isinstance(kept, tuple) and kept[0] == key):
-        kept = (key, vega_lite_spec(dimension_chart(result, rule.likely_min_score,
-                                                    rule.unlikely_below_score)))
-        st.session_state[state.MYN_CHART] = kept
-    # Streamlit edits a spec it draws (datasets moved out): give it a copy.
-    spec: dict[str, Any] = copy.deepcopy(kept[1])
-    return spec
-
-
 def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
     """Render the verdict, its rule, the dimension chart, the constraint, actions and gaps."""
     provisional = " (provisional)" if result.provisional else ""
@@ -373,12 +392,10 @@ def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
     st.caption(escape_markdown(bank.band(result.band).description))
     # An explicit height: with "content", the layered chart was drawn squashed.
     height = 40 * len(result.dimensions) + 90
-    if can_convert():
-        st.vega_lite_chart(_chart_spec(result, bank), width="stretch", height=height)
-    else:  # pragma: no cover - a Streamlit without the conversion helper: draw it as Altair
-        rule = bank.verdict
-        st.altair_chart(dimension_chart(result, rule.likely_min_score, rule.unlikely_below_score),
-                        width="stretch", height=height)
+    rule = bank.verdict
+    st.vega_lite_chart(dimension_chart_spec(result, rule.likely_min_score,
+                                            rule.unlikely_below_score),
+                       width="stretch", height=height)
     bc = result.binding_constraint
     if bc is not None and bc.score is not None:
         st.markdown(f"**Binding constraint: {escape_markdown(bc.name)}** "

@@ -46,7 +46,7 @@ MYN_BUILTIN_BANK = "myn_builtin_bank"  # button: go back to the built-in questio
 MYN_CLEAR = "myn_clear"  # button: forget every answer and number
 MYN_LOADERS = "myn_loaders"  # expander holding the answers / question-bank loaders
 MYN_DOWNLOADS = "myn_dl_"  # + "json" / "html" / "pdf": download buttons
-MYN_CHART = "myn_chart"  # (scores key, Vega-Lite spec): the last verdict's dimension chart
+MYN_DIMENSION = "myn_dimension"  # str: the dimension whose statements are shown
 
 # Leadership model
 LEADERSHIP_ANSWERS = "leadership_answers"  # dict[question_id, option_id]

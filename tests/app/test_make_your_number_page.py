@@ -25,16 +25,32 @@ def _verdict(at: AppTest) -> str:
     return texts[0]
 
 
-def test_starts_with_every_statement_and_no_verdict(open_page: OpenPage) -> None:
+def _answer_all(at: AppTest, value: int) -> None:
+    """Answer every statement with ``value``, one dimension at a time as a user does."""
+    for dimension in BANK.dimensions:
+        at.segmented_control(key=state.MYN_DIMENSION).set_value(dimension.id).run()
+        for q in BANK.questions_of(dimension.id):
+            at.radio(key=state.MYN_WIDGET_PREFIX + q.id).set_value(value)
+        at.run()  # the answers rerun only the count and the verdict (fragments)
+        at.run()  # a full run draws the whole page again
+
+
+def test_starts_with_the_first_dimensions_statements_and_no_verdict(open_page: OpenPage) -> None:
     at = open_page(PAGE)
-    assert len(at.radio) == len(BANK.questions)
+    first = BANK.dimensions[0]
+    assert [r.key for r in at.radio] == [
+        state.MYN_WIDGET_PREFIX + q.id for q in BANK.questions_of(first.id)]
+    picker = at.segmented_control(key=state.MYN_DIMENSION)
+    assert picker.value == first.id and list(picker.options) == [
+        d.name for d in BANK.dimensions]
+    assert at.button(key=state.MYN_DIMENSION + "_next").label == (
+        f"Next: {BANK.dimensions[1].name} →")
     radio = at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[0].id)
     assert radio.value is None
     assert radio.options[-1] == "Not applicable / don't know"
     assert radio.options[0].startswith("1 · ")
     assert BANK.questions[0].levels[0] in shown(radio.options[0])
     assert any("No statement is answered yet" in shown(i.value) for i in at.info)
-    assert len(at.tabs) == len(BANK.dimensions)
     assert "myn" not in at.query_params  # nothing to share yet
 
 
@@ -71,11 +87,8 @@ def test_answer_gives_verdict_link_and_survives_page_switch(open_page: OpenPage)
 
 def test_numbers_can_decide_the_verdict(open_page: OpenPage) -> None:
     at = open_page(PAGE)
-    for q in BANK.questions:
-        at.radio(key=state.MYN_WIDGET_PREFIX + q.id).set_value(5)
-    at.run()
+    _answer_all(at, 5)
     assert _verdict(at).startswith("**Likely to make the number** · score 100/100")
-    at.run()  # the answers reran only the verdict fragment: draw the whole page again
     for name, value in (("target", 1_000_000), ("closed_so_far", 0),
                         ("open_pipeline", 1_000_000), ("win_rate", 20.0)):
         at.number_input(key=state.MYN_NUMBER_PREFIX + name).set_value(value)
@@ -102,9 +115,7 @@ def test_fill_from_the_sample_brings_the_forecast_and_the_coverage_check_uses_it
     assert 0 <= numbers["p_target"] < 0.5
     assert at.number_input(key=state.MYN_NUMBER_PREFIX + "p_target").value == pytest.approx(
         numbers["p_target"] * 100)
-    for q in BANK.questions:
-        at.radio(key=state.MYN_WIDGET_PREFIX + q.id).set_value(5)
-    at.run()
+    _answer_all(at, 5)
     rule = shown("\n".join(m.value for m in at.markdown))
     assert "Coverage check (forecast from your data)" in rule
     assert "replaces open pipeline × win rate" in rule
@@ -190,7 +201,12 @@ def test_own_question_bank_upload(open_page: OpenPage) -> None:
         ("client.toml", TINY.encode(), "text/plain")
     ).run()
     assert not at.exception
-    assert len(at.radio) == 3
+    # The bank's first dimension is shown, the picker offers the bank's own dimensions.
+    assert [r.key for r in at.radio] == [state.MYN_WIDGET_PREFIX + x for x in ("a1", "a2")]
+    assert at.segmented_control(key=state.MYN_DIMENSION).value == "a"
+    at.segmented_control(key=state.MYN_DIMENSION).set_value("b").run()
+    assert len(at.radio) == 1  # the last dimension: no "Next" button
+    assert state.MYN_DIMENSION + "_next" not in {b.key for b in at.button}
     assert any("Using your own question bank: Tiny" in shown(i.value) for i in at.info)
 
 
@@ -251,27 +267,42 @@ def test_the_pdf_report_is_built_when_asked_for_not_on_every_answer(
     assert built == []
 
 
-def test_dimension_chart_is_converted_again_only_when_its_scores_change(
-        open_page: OpenPage) -> None:
+def test_dimension_chart_follows_the_scores(open_page: OpenPage) -> None:
     at = open_page(PAGE)
     first = BANK.questions[0]
     second = next(x for x in BANK.questions if x.dimension != first.dimension)
     name_1, name_2 = (BANK.dimension(x.dimension).name for x in (first, second))
     at.radio(key=state.MYN_WIDGET_PREFIX + first.id).set_value(4).run()
-    at.run()
-    (chart,) = at.get("vega_lite_chart")
+    (chart,) = at.get("vega_lite_chart")  # drawn by the answer's own (fragment) run
     spec = json.loads(chart.proto.spec)
     assert spec["title"] == "Dimension scores"
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "rule"]
     assert f"{name_1} 75 (binding constraint)" in spec["description"]
-    kept = at.session_state[state.MYN_CHART]
-    at.number_input(key=state.MYN_NUMBER_PREFIX + "target").set_value(1_000_000.0).run()
-    assert at.session_state[state.MYN_CHART] is kept  # same scores: the spec is reused
-    at.radio(key=state.MYN_WIDGET_PREFIX + second.id).set_value(2).run()
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == [name_1]
     at.run()
-    assert at.session_state[state.MYN_CHART] is not kept
+    at.segmented_control(key=state.MYN_DIMENSION).set_value(second.dimension).run()
+    at.radio(key=state.MYN_WIDGET_PREFIX + second.id).set_value(2).run()
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert f"{name_1} 75" in spec["description"]
     assert f"{name_1} 75 (binding" not in spec["description"]
     assert f"{name_2} 25 (binding constraint)" in spec["description"]
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == [
+        d.name for d in BANK.dimensions if d.id in {first.dimension, second.dimension}]
+    assert not at.exception
+
+
+def test_next_button_and_progress_walk_the_dimensions(open_page: OpenPage) -> None:
+    at = open_page(PAGE, session={state.MYN_ANSWERS: {BANK.questions[0].id: 4}})
+    first, second = BANK.dimensions[0], BANK.dimensions[1]
+    progress = next(c.value for c in at.caption if " answered: " in c.value)
+    total = len(BANK.questions_of(first.id))
+    assert progress.startswith(f"1 of {len(BANK.questions)} answered: ")
+    assert f"{first.name} 1/{total}" in shown(progress)
+    at.button(key=state.MYN_DIMENSION + "_next").click().run()
+    assert at.segmented_control(key=state.MYN_DIMENSION).value == second.id
+    assert [r.key for r in at.radio] == [
+        state.MYN_WIDGET_PREFIX + q.id for q in BANK.questions_of(second.id)]
+    at.segmented_control(key=state.MYN_DIMENSION).set_value(first.id).run()
+    # The answer given before is still there when its dimension is shown again.
+    assert at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[0].id).value == 4
     assert not at.exception

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from diagnostics.sample import load_sample_dataset
@@ -28,3 +29,13 @@ def test_the_background_warm_up_starts_once_per_process() -> None:
         thread.join(timeout=120)
         assert not thread.is_alive()
     assert warmup.start_warmup() is None
+
+
+def test_warm_up_leaves_what_is_loaded_out_of_later_garbage_collections() -> None:
+    gc.unfreeze()
+    try:
+        warmup.warm_up()
+        # The libraries' objects and the shared sample: tens of thousands, never collected again.
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()  # this test process goes on collecting as usual

@@ -51,6 +51,17 @@ def test_answer_share_and_print(app_url: str, page: Any, tmp_path: Path) -> None
     assert found and 50 < float(found.group(1)) < 60, verdict
     assert_no_exception(page)
 
+    # One dimension's statements at a time: "Next" shows the next one's, with their answers.
+    second = BANK.dimensions[1]
+    page.get_by_role("button", name=f"Next: {second.name} →").click()
+    wait_idle(page)
+    later = BANK.questions_of(second.id)[0]
+    expect(page.get_by_text(f"3 · {later.levels[2]}")).to_be_visible()
+    expect(page.get_by_text(f"5 · {first.levels[4]}")).to_have_count(0)
+    page.get_by_test_id("stButtonGroup").get_by_text(BANK.dimensions[0].name).click()
+    wait_idle(page)
+    expect(page.get_by_text(f"5 · {first.levels[4]}")).to_be_visible()
+
     # The address bar now carries the answers: a fresh session restores the same verdict.
     page.wait_for_function("() => window.location.search.includes('myn=')")
     link = page.url

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from diagnostics.charts.questionnaire import dimension_chart, dimension_frame
+import json
+
+import altair as alt
+import pytest
+
+from diagnostics.charts.questionnaire import dimension_chart, dimension_chart_spec, dimension_frame
 from diagnostics.questionnaire import load_bank, score_answers
 
 
@@ -77,3 +82,35 @@ def test_chart_encodings_pin_every_field_and_type() -> None:
     assert [(t["field"], t["type"]) for t in rules["encoding"]["tooltip"]] == [
         ("label", "nominal"), ("value", "quantitative")]
     assert rules["mark"]["strokeDash"] == [4, 3]
+
+
+def _inline(spec: dict) -> dict:
+    """The spec with each layer's data written out in place of the dataset names."""
+    datasets = spec.pop("datasets")
+    if "data" in spec:  # one layer: its data sits on the chart
+        spec["data"] = datasets[spec["data"]["name"]]
+        return spec
+    spec["layer"] = [{**layer, "data": datasets[layer["data"]["name"]]} for layer in spec["layer"]]
+    return spec
+
+
+@pytest.mark.parametrize(("likely", "unlikely"), [(70, 45), (None, None), (65.5, None)])
+@pytest.mark.parametrize("planning", [2, None])
+def test_spec_without_altair_equals_the_altair_chart(likely, unlikely, planning) -> None:
+    bank = load_bank()
+    weak = {q.id for q in bank.questions_of("planning")}
+    answers = {q.id: ((planning if planning is not None else None) if q.id in weak else 4)
+               for q in bank.questions}
+    result = score_answers(bank, {k: v for k, v in answers.items() if v is not None})
+    expected = dimension_chart(result, likely, unlikely).to_dict()
+    spec = dimension_chart_spec(result, likely, unlikely)
+    assert json.loads(json.dumps(spec)) == spec  # plain JSON: nothing left to convert
+    assert _inline(spec) == _inline(expected)
+
+
+def test_spec_is_valid_vega_lite_and_each_call_gets_its_own_copy() -> None:
+    _, result = _result()
+    spec = dimension_chart_spec(result, 70, 45)
+    alt.LayerChart.from_dict(spec)  # validates against the Vega-Lite schema, raises if not
+    spec["layer"][0]["encoding"]["y"]["sort"].clear()
+    assert dimension_chart_spec(result, 70, 45)["layer"][0]["encoding"]["y"]["sort"]
