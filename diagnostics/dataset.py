@@ -322,6 +322,7 @@ def connect_locked(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2) -
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET memory_limit = ?", [memory_limit])
     con.execute("SET threads = ?", [threads])
+    con.execute("SET enable_progress_bar = false")  # a long query prints nothing to the console
     con.execute("SET lock_configuration = true")
     return con
 

@@ -435,6 +435,10 @@ def parse_table(
         by_reason, rejected = _rejections(work, raw)
         problems, future, negative = _problem_counts(work, query, plan, mapping, today)
     table, history = _split_history(_canonical_table(raw, plan, text, rows), plan)
+    # The typed rows' working columns (reasons, key hashes, flags) are done with: hand their
+    # memory back now, before the Dataset is built (a 1M-row upload holds ~10 MB less).
+    del rows, cells
+    pa.default_memory_pool().release_unused()
     report = ValidationReport(
         file=raw.name, kind=plan.kind, rows_read=raw.rows + len(raw.rejected),
         rows_kept=table.num_rows, rejected=rejected, rejected_by_reason=by_reason,
