@@ -14,12 +14,12 @@ from ui.widgets import KeptWidgets
 require_router()
 st.title("Funnel")
 dataset = state.active_dataset()
+views.take_prefetched(dataset)  # an upload's first view, worked out while the Data page showed
 keep = KeptWidgets(state.FUNNEL_SETTINGS, state.FUNNEL_WIDGET_PREFIX, dataset)
 choice = views.settings_bar(dataset, keep)
 
 with stop_on_error():
-    result, metrics = remembered(dataset, ("funnel", choice.filters, choice.rule,
-                                           choice.stale_days),
+    result, metrics = remembered(dataset, views.funnel_key(choice),
                                  lambda: fn.funnel_with_metrics(dataset, choice.filters,
                                                                 choice.rule, choice.stale_days))
 st.caption(f"Every number on this page: {escape_markdown(result.description)}")

@@ -23,7 +23,7 @@ try:  # the conversion st.altair_chart itself uses (a private helper of Streamli
 except ImportError:  # pragma: no cover - another Streamlit: draw each chart as Altair
     _convert_altair_to_vega_lite_spec = None
 
-__all__ = ["can_convert", "show_chart", "vega_lite_spec"]
+__all__ = ["can_convert", "chart_key", "show_chart", "vega_lite_spec"]
 
 
 def can_convert() -> bool:
@@ -39,6 +39,11 @@ def vega_lite_spec(chart: Any) -> dict[str, Any]:
     return spec
 
 
+def chart_key(key: Hashable) -> tuple[Hashable, ...]:
+    """Return the memo key under which :func:`show_chart` keeps the spec of chart ``key``."""
+    return ("chart", key)
+
+
 def show_chart(dataset: Dataset, key: Hashable, build: Callable[[], Any], where: Any = st,
                **kwargs: Any) -> None:
     """Draw the chart ``build()`` returns, converted once per dataset and ``key``.
@@ -49,6 +54,6 @@ def show_chart(dataset: Dataset, key: Hashable, build: Callable[[], Any], where:
     if _convert_altair_to_vega_lite_spec is None:  # pragma: no cover
         where.altair_chart(build(), **kwargs)
         return
-    spec = remembered(dataset, ("chart", key), lambda: vega_lite_spec(build()))
+    spec = remembered(dataset, chart_key(key), lambda: vega_lite_spec(build()))
     # Streamlit edits a spec it draws (legend titles, datasets moved out): give it a copy.
     where.vega_lite_chart(copy.deepcopy(spec), **kwargs)

@@ -7,17 +7,22 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from diagnostics.dataset import StageConfig
 from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest import ValidationReport
 from diagnostics.mapping import KIND_LABELS, KINDS, field_specs
 from diagnostics.stages import ROLES, config_from_rows, stage_rows
 from diagnostics.uploads import FileState, UploadWorkspace
 from ui.errors import show_error
+from ui.funnel_views import prefetch
 from ui.state import DATASET, STAGE_EDITOR_VERSION, UPLOAD_BATCH, UPLOAD_NOTICE
 from ui.text import escape_markdown
 from ui.upload_budget import Upload, admit_uploads
 
 NOT_MAPPED = "— not in this file —"
+FEW_ROWS = 10  # left-out rows shown as a plain table up to this many, as a grid beyond
+EDIT_MAPPING = "edit_mapping::"  # + file name: toggle that shows the file's mapping editor
+EDIT_STAGES = "edit_stages"  # toggle that shows the stage editor
 DATE_ORDERS = {"ymd": "Year-month-day (2025-03-31)", "mdy": "Month/day/year (03/31/2025)",
                "dmy": "Day/month/year (31/03/2025)"}
 
@@ -33,6 +38,7 @@ def rebuild_dataset(uploads: UploadWorkspace) -> None:
     result = uploads.rebuild()
     if result is not None:
         st.session_state[DATASET] = result.dataset
+        prefetch(result.dataset)  # the Funnel's first view, while this page is drawn and read
     else:  # none of the files can be used: no page may go on showing the previous ones
         st.session_state.pop(DATASET, None)
 
@@ -100,10 +106,27 @@ def render_report(report: ValidationReport) -> None:
         st.success("Every row was read and every mapped value understood.")
     if report.rejected:
         st.caption("Rows left out (first 50), with their line in the file:")
-        st.dataframe(
-            pd.DataFrame([(r.line, r.reason) for r in report.rejected], columns=["line", "reason"]),
-            hide_index=True, width="stretch", height=min(300, 40 + 35 * len(report.rejected)),
-        )
+        frame = pd.DataFrame([(r.line, r.reason) for r in report.rejected],
+                             columns=["line", "reason"])
+        if len(frame) <= FEW_ROWS:  # a few rows: a plain table, quicker to draw than a grid
+            st.table(frame.set_index("line"))
+        else:
+            st.dataframe(frame, hide_index=True, width="stretch",
+                         height=min(300, 40 + 35 * len(frame)))
+
+
+def mapping_line(state: FileState) -> str:
+    """Return, as Markdown, which column of the file feeds each field and which are missing."""
+    if state.mapping is None:
+        return ""
+    specs = field_specs()[state.mapping.kind]
+    used = [f"{spec.label} ← “{escape_markdown(state.mapping.columns[spec.name])}”"
+            for spec in specs if spec.name in state.mapping.columns]
+    missing = [spec.label for spec in specs if spec.name not in state.mapping.columns]
+    line = "Columns read: " + (" · ".join(used) if used else "none")
+    if missing:
+        line += f". Not in this file: {escape_markdown(', '.join(missing))}"
+    return line + "."
 
 
 def render_active_files(
@@ -125,70 +148,102 @@ def render_active_files(
 
 
 def render_file(uploads: UploadWorkspace, state: FileState) -> None:
-    """Show one file: its kind, column mapping, value formats, validation report and a preview."""
+    """Show one file: how it was read (counts, problems, the columns used) and, on demand or
+    when it cannot be used, the mapping and value formats to change and its first rows."""
     if state.raw is None or state.mapping is None:
         st.error(f"{escape_markdown(state.name)}: {escape_markdown(state.error)}")
         return
-    mapping = state.mapping
-    kind = KIND_LABELS[mapping.kind].split(" (")[0]
-    label = f"{escape_markdown(state.name)} — {kind}, {state.raw.rows:,} rows"
-    with st.expander(label, expanded=state.error is not None or len(uploads.files) == 1):
-        key = f"kind::{state.name}"
-        st.selectbox("This file holds", KINDS, index=KINDS.index(mapping.kind),
-                     format_func=KIND_LABELS.__getitem__, key=key,
-                     on_change=_on_kind, args=(uploads, state.name, key))
-        st.markdown("**Columns** — which column of your file holds each field")
-        options = [NOT_MAPPED, *state.raw.headers]
-        specs = field_specs()[mapping.kind]
-        grid = st.columns(3)
-        for i, spec in enumerate(specs):
-            key = f"col::{state.name}::{spec.name}"
-            current = mapping.columns.get(spec.name, NOT_MAPPED)
-            grid[i % 3].selectbox(
-                spec.label + (" *" if spec.required else ""), options,
-                index=options.index(current), key=key,
-                on_change=_on_column, args=(uploads, state.name, spec.name, key),
-            )
-        formats = [s for s in specs if s.name in mapping.columns and s.kind in ("date", "amount")]
-        if formats:
-            st.markdown("**Value formats** — detected from the data; change them if wrong")
-            grid = st.columns(3)
-            for i, spec in enumerate(formats):
-                key = f"fmt::{state.name}::{spec.name}"
-                if spec.kind == "date":
-                    order = mapping.date_orders.get(spec.name, "ymd")
-                    grid[i % 3].selectbox(
-                        spec.label, list(DATE_ORDERS), index=list(DATE_ORDERS).index(order),
-                        format_func=DATE_ORDERS.__getitem__, key=key,
-                        on_change=_on_date_order, args=(uploads, state.name, spec.name, key))
-                else:
-                    comma = mapping.decimal_comma.get(spec.name, False)
-                    grid[i % 3].radio(
-                        spec.label, ["1,234.56", "1.234,56"], index=int(comma), key=key,
-                        horizontal=True, on_change=_on_decimal,
-                        args=(uploads, state.name, spec.name, key))
+    kind = KIND_LABELS[state.mapping.kind].split(" (")[0]
+    with st.container(border=True):
+        st.markdown(f"**{escape_markdown(state.name)}** — {kind}, {state.raw.rows:,} rows")
         if state.error:
             st.error(escape_markdown(state.error))
         if state.loaded is not None:
             for name in state.loaded.ambiguous_dates:
-                column = escape_markdown(mapping.columns[name])
+                column = escape_markdown(state.mapping.columns[name])
                 st.info(f"Dates in “{column}” fit both month/day and day/month; "
-                        f"they are read as {DATE_ORDERS[mapping.date_orders[name]]}.")
+                        f"they are read as {DATE_ORDERS[state.mapping.date_orders[name]]}.")
             render_report(state.loaded.report)
+        st.caption(mapping_line(state))
+        # The editor is many widgets: drawn when asked for, or at once when the file needs it.
+        if state.error is None and not st.toggle(
+            "Change the columns or value formats, see the first rows",
+            key=f"{EDIT_MAPPING}{state.name}",
+        ):
+            return
+        _mapping_editor(uploads, state)
+        if state.loaded is not None:
             st.caption("First rows as the app reads them:")
             st.dataframe(state.loaded.table.slice(0, 5).to_pandas(), hide_index=True,
                          width="stretch")
 
 
+def _mapping_editor(uploads: UploadWorkspace, state: FileState) -> None:
+    """Draw the kind, column and value-format widgets of one file."""
+    assert state.raw is not None and state.mapping is not None
+    mapping = state.mapping
+    key = f"kind::{state.name}"
+    st.selectbox("This file holds", KINDS, index=KINDS.index(mapping.kind),
+                 format_func=KIND_LABELS.__getitem__, key=key,
+                 on_change=_on_kind, args=(uploads, state.name, key))
+    st.markdown("**Columns** — which column of your file holds each field")
+    options = [NOT_MAPPED, *state.raw.headers]
+    specs = field_specs()[mapping.kind]
+    grid = st.columns(3)
+    for i, spec in enumerate(specs):
+        key = f"col::{state.name}::{spec.name}"
+        current = mapping.columns.get(spec.name, NOT_MAPPED)
+        grid[i % 3].selectbox(
+            spec.label + (" *" if spec.required else ""), options,
+            index=options.index(current), key=key,
+            on_change=_on_column, args=(uploads, state.name, spec.name, key),
+        )
+    formats = [s for s in specs if s.name in mapping.columns and s.kind in ("date", "amount")]
+    if not formats:
+        return
+    st.markdown("**Value formats** — detected from the data; change them if wrong")
+    grid = st.columns(3)
+    for i, spec in enumerate(formats):
+        key = f"fmt::{state.name}::{spec.name}"
+        if spec.kind == "date":
+            order = mapping.date_orders.get(spec.name, "ymd")
+            grid[i % 3].selectbox(
+                spec.label, list(DATE_ORDERS), index=list(DATE_ORDERS).index(order),
+                format_func=DATE_ORDERS.__getitem__, key=key,
+                on_change=_on_date_order, args=(uploads, state.name, spec.name, key))
+        else:
+            comma = mapping.decimal_comma.get(spec.name, False)
+            grid[i % 3].radio(
+                spec.label, ["1,234.56", "1.234,56"], index=int(comma), key=key,
+                horizontal=True, on_change=_on_decimal,
+                args=(uploads, state.name, spec.name, key))
+
+
+def stage_summary(config: StageConfig) -> str:
+    """Return, as Markdown, the funnel's stages in order and the won, lost and excluded ones."""
+    def shown(stage: str) -> str:
+        name = config.display_name(stage)
+        text = escape_markdown(stage)
+        return text if name == stage else f"{text} (shown as {escape_markdown(name)})"
+
+    lines = ["**Funnel, in order:** " + (" → ".join(map(shown, config.funnel)) or "none")]
+    for label, stages in (("Won", config.won), ("Lost", config.lost),
+                          ("Excluded", config.excluded)):
+        lines.append(f"**{label}:** " + (", ".join(map(shown, stages)) or "none"))
+    return "  \n".join(lines)
+
+
 def render_stages(uploads: UploadWorkspace) -> None:
-    """Show the stage editor: order, names, won / lost / excluded; apply changes on edit."""
+    """Show the stages in use; on demand, the editor: order, names, won / lost / excluded."""
     if uploads.result is None or uploads.stages is None:
         return
     st.subheader("Stages")
-    note = escape_markdown(uploads.result.stage_note)
-    st.caption(note + " Edit the order, rename a stage, or change its role: "
-               "won and lost are outcomes; excluded stages (on hold, stalled) stay out of the "
-               "funnel.")
+    st.caption(escape_markdown(uploads.result.stage_note))
+    st.markdown(stage_summary(uploads.stages))
+    if not st.toggle("Edit the stages", key=EDIT_STAGES):
+        return
+    st.caption("Edit the order, rename a stage, or change its role: won and lost are outcomes; "
+               "excluded stages (on hold, stalled) stay out of the funnel.")
     frame = pd.DataFrame(stage_rows(uploads.stages))
     edited = st.data_editor(
         frame, key=f"stage_editor_{st.session_state.get(STAGE_EDITOR_VERSION, 0)}",

@@ -3,8 +3,14 @@ planner_views)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
+import weakref
+from collections.abc import Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -14,14 +20,23 @@ from diagnostics import funnel as fn
 from diagnostics.charts import funnel as charts
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.formatting import format_date
-from ui.charts import show_chart
+from ui.charts import chart_key, show_chart, vega_lite_spec
 from ui.errors import stop_on_error
 from ui.memo import remembered
-from ui.widgets import KeptWidgets
+from ui.state import FUNNEL_PREFETCH
+from ui.widgets import KeptWidgets, is_same_dataset
 
 VIEWS = ("Funnel", "Where it breaks", "Reps", "Planner: make your number")
 COHORTS = {"created": "Created in period", "closed": "Closed in period"}
 TARGETS = "Target rate (%)"
+# The settings a first visit starts from (each a kept widget's default).
+DEFAULT_COHORT, DEFAULT_RULE, DEFAULT_STALE_DAYS = "created", "furthest", 60
+DEFAULT_REFERENCE, DEFAULT_MIN_COUNT = "history", 5
+RANGE_KEY = ("date_range",)
+OPTIONS_KEY = ("filter_values", fn.FILTER_COLUMNS)
+_log = logging.getLogger(__name__)
+# Works out an upload's first Funnel view while the Data page is drawn and read (see prefetch).
+_prefetcher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="myn-funnel-prefetch")
 
 
 @dataclass(frozen=True)
@@ -35,19 +50,110 @@ class FunnelChoice:
     last_day: dt.date
 
 
+def funnel_key(choice: FunnelChoice) -> tuple[Hashable, ...]:
+    """Return the memo key of the funnel and headline metrics for ``choice``."""
+    return ("funnel", choice.filters, choice.rule, choice.stale_days)
+
+
+def breakage_key(choice: FunnelChoice, reference: str, targets: tuple[float, ...] | None,
+                 min_count: int) -> tuple[Hashable, ...]:
+    """Return the memo key of the breakage report (the settings alone decide it)."""
+    return ("breakages", choice.filters, choice.rule, choice.stale_days, reference, targets,
+            min_count)
+
+
+def funnel_chart_key(choice: FunnelChoice) -> tuple[Hashable, ...]:
+    """Return the key of the funnel chart drawn for ``choice``."""
+    return ("funnel_chart", choice.filters, choice.rule)
+
+
+def _choice(dataset: Dataset, span: tuple[dt.date, dt.date], period: tuple[dt.date, ...],
+            cohort: str, rule: fn.Rule, stale_days: int,
+            picked: dict[str, tuple[str, ...]]) -> FunnelChoice:
+    start = period[0] if len(period) > 0 else None
+    end = period[1] if len(period) > 1 else None
+    filters = dataset.period_filters(start, end, cohort=cohort, **picked)
+    return FunnelChoice(filters, rule, int(stale_days), *span)
+
+
+def first_view(dataset: Dataset) -> dict[Hashable, Any]:
+    """Return what the Funnel page's first view draws with its default settings, by memo key.
+
+    No Streamlit here: a background thread runs it for a fresh upload (see :func:`prefetch`).
+    """
+    span = dataset.date_range()
+    options = {n: dataset.filter_values(n) for n in fn.FILTER_COLUMNS}
+    choice = _choice(dataset, span, span, DEFAULT_COHORT, DEFAULT_RULE, DEFAULT_STALE_DAYS,
+                     {n: () for n in fn.FILTER_COLUMNS})
+    result, metrics = fn.funnel_with_metrics(dataset, choice.filters, choice.rule,
+                                             choice.stale_days)
+    report = bk.find_breakages(dataset, choice.filters, choice.rule, DEFAULT_REFERENCE, None,
+                               DEFAULT_MIN_COUNT, result=result, reps=None,
+                               avg_won_amount=metrics.avg_won_amount)
+    values: dict[Hashable, Any] = {
+        RANGE_KEY: span, OPTIONS_KEY: options, funnel_key(choice): (result, metrics),
+        ("funnel_frame", *funnel_key(choice)): result.to_frame(),
+        breakage_key(choice, DEFAULT_REFERENCE, None, DEFAULT_MIN_COUNT): report,
+    }
+    if result.total:
+        values[chart_key(funnel_chart_key(choice))] = vega_lite_spec(charts.funnel_chart(result))
+    return values
+
+
+def _first_view_on_cursor(dataset: Dataset) -> dict[Hashable, Any]:
+    try:
+        return first_view(dataset)
+    finally:
+        dataset.con.close()  # the thread's own cursor, not the session's connection
+
+
+def prefetch(dataset: Dataset) -> None:
+    """Start working out an upload's first Funnel view in the background (from a callback).
+
+    The Data page's run and the browser's drawing of it leave the server idle: by the time the
+    user opens the Funnel, its numbers are ready. The thread queries through its own cursor on
+    the same in-memory database (a DuckDB connection is not shared between threads).
+    """
+    job = dataclasses.replace(dataset, con=dataset.con.cursor())
+    st.session_state[FUNNEL_PREFETCH] = (weakref.ref(dataset), _prefetcher.submit(
+        _first_view_on_cursor, job))
+
+
+def take_prefetched(dataset: Dataset) -> None:
+    """Remember for this session what :func:`prefetch` worked out for ``dataset``, if anything.
+
+    A job still running is waited for (the page would compute the same); one still queued behind
+    other sessions' is cancelled and the page computes for itself. A failed job is only logged.
+    """
+    held = st.session_state.pop(FUNNEL_PREFETCH, None)
+    if held is None or not is_same_dataset(held[0], dataset):
+        return
+    future: Future[dict[Hashable, Any]] = held[1]
+    if future.cancel():
+        return
+    try:
+        values = future.result()
+    except Exception:  # noqa: BLE001 - only a head start: the page computes what it needs
+        _log.exception("working out the Funnel ahead failed; the page computes it")
+        return
+    for key, value in values.items():
+        remembered(dataset, key, lambda value=value: value)
+
+
 def settings_bar(dataset: Dataset, keep: KeptWidgets) -> FunnelChoice:
     """Show the period, cohort, rule, stale-days and category filters; return the choice."""
-    lo, hi = remembered(dataset, ("date_range",), dataset.date_range)
-    options = remembered(dataset, ("filter_values", fn.FILTER_COLUMNS),
+    lo, hi = remembered(dataset, RANGE_KEY, dataset.date_range)
+    options = remembered(dataset, OPTIONS_KEY,
                          lambda: {n: dataset.filter_values(n) for n in fn.FILTER_COLUMNS})
     c1, c2, c3, c4 = st.columns([2, 1, 1.4, 1])
     period = c1.date_input("Period", min_value=lo, max_value=hi, **keep("period", (lo, hi)))
     cohort = c2.radio("Cohort", list(COHORTS), horizontal=True, format_func=COHORTS.get,
-                      **keep("cohort", "created", COHORTS))
+                      **keep("cohort", DEFAULT_COHORT, COHORTS))
     rules = fn.available_rules(dataset)
     rule = c3.selectbox("Counting rule", rules, format_func=fn.RULES.get,
-                        **keep("rule", "furthest", rules))
-    stale_days = c4.number_input("Stale after (days)", 1, 730, **keep("stale_days", 60))
+                        **keep("rule", DEFAULT_RULE, rules))
+    stale_days = c4.number_input("Stale after (days)", 1, 730,
+                                 **keep("stale_days", DEFAULT_STALE_DAYS))
     if not dataset.has_stage_history:
         c3.caption("Strict and any-stage counting need an uploaded stage history.")
     picked: dict[str, tuple[str, ...]] = {}
@@ -56,10 +162,7 @@ def settings_bar(dataset: Dataset, keep: KeptWidgets) -> FunnelChoice:
             picked[name] = tuple(col.multiselect(
                 name.title(), values, **keep(name, [], valid=lambda v, ok=values: set(v) <= set(ok))
             ))
-    start = period[0] if len(period) > 0 else None
-    end = period[1] if len(period) > 1 else None
-    filters = dataset.period_filters(start, end, cohort=cohort, **picked)
-    return FunnelChoice(filters, rule, int(stale_days), lo, hi)
+    return _choice(dataset, (lo, hi), tuple(period), cohort, rule, int(stale_days), picked)
 
 
 def reps_view(dataset: Dataset, choice: FunnelChoice, keep: KeptWidgets) -> pd.DataFrame:
@@ -101,12 +204,11 @@ def breakages(dataset: Dataset, choice: FunnelChoice, result: fn.FunnelResult,
               metrics: fn.HeadlineMetrics, keep: KeptWidgets,
               reps: pd.DataFrame | None) -> bk.BreakageReport:
     """Return the steps ranked against the reference picked (best reps unless changed)."""
-    reference = keep.get("reference", "history")
+    reference = keep.get("reference", DEFAULT_REFERENCE)
     targets = keep.get("targets") if reference == "targets" else None
-    min_count = keep.get("min_count", 5)
+    min_count = keep.get("min_count", DEFAULT_MIN_COUNT)
     # The report depends on the settings only (result, reps and metrics follow from them).
-    key = ("breakages", choice.filters, choice.rule, choice.stale_days, reference,
-           None if targets is None else tuple(targets), min_count)
+    key = breakage_key(choice, reference, None if targets is None else tuple(targets), min_count)
     with stop_on_error():
         report = remembered(dataset, key, lambda: bk.find_breakages(
             dataset, choice.filters, choice.rule, reference, targets, min_count,
@@ -129,9 +231,10 @@ def funnel_view(dataset: Dataset, choice: FunnelChoice, result: fn.FunnelResult,
                                          metrics.display_items(), strict=False):
         col.metric(label, value, help=note or None)
     if result.total:  # an empty chart says nothing; the sentence above says why
-        show_chart(dataset, ("funnel_chart", choice.filters, choice.rule),
-                   lambda: charts.funnel_chart(result), width="stretch")
-    st.dataframe(result.to_frame(), hide_index=True, width="stretch")
+        show_chart(dataset, funnel_chart_key(choice), lambda: charts.funnel_chart(result),
+                   width="stretch")
+    frame = remembered(dataset, ("funnel_frame", *funnel_key(choice)), result.to_frame)
+    st.dataframe(frame, hide_index=True, width="stretch")
     if not st.toggle("Compare with another period", **keep("compare_on", False)):
         return
     filters = choice.filters

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import shown
+from ui.data_views import EDIT_MAPPING, EDIT_STAGES
 from ui.funnel_views import VIEWS as FUNNEL_VIEWS
 from ui.quadrant_views import VIEWS as QUADRANT_VIEWS
 from ui.state import DATASET, FUNNEL_WIDGET_PREFIX, MYN_FILL_FROM_DATA
@@ -121,6 +122,8 @@ def test_pipedrive_reads_outcomes_from_status_and_keeps_every_stage_a_step(
     name: str, workshop_db: Path
 ) -> None:
     at = _uploaded(name)
+    at.toggle(key=f"{EDIT_MAPPING}{name}").set_value(True).run()
+    at.toggle(key=EDIT_STAGES).set_value(True).run()
     # Data page: the outcome comes from the status column, each close date from its own column.
     picked = {field: at.selectbox(key=f"col::{name}::{field}").value
               for field in ("status", "stage", "won_date", "lost_date")}

@@ -9,8 +9,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from diagnostics import funnel as fn
 from tests.app.conftest import OpenPage, shown
-from ui.state import DATASET, WORKSPACE
+from ui.data_views import EDIT_MAPPING, EDIT_STAGES
+from ui.state import DATASET, FUNNEL_PREFETCH, WORKSPACE
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
@@ -18,6 +20,10 @@ SAMPLE = ROOT / "sample_data"
 
 def _upload(at: AppTest, *files: tuple[str, bytes]) -> None:
     at.get("file_uploader")[0].set_value([(n, b, "text/csv") for n, b in files]).run()
+
+
+def _edit_mapping(at: AppTest, name: str) -> None:
+    at.toggle(key=f"{EDIT_MAPPING}{name}").set_value(True).run()
 
 
 def test_starts_on_the_sample(open_page: OpenPage) -> None:
@@ -34,6 +40,10 @@ def test_salesforce_upload_is_mapped_and_reported(open_page: OpenPage) -> None:
     assert not at.exception
     dataset = at.session_state[DATASET]
     assert dataset.source == "salesforce_opportunities.csv"
+    # How the file was read shows at once; the mapping editor is one click away.
+    assert any("Rep / owner ← “Opportunity Owner”" in shown(c.value) for c in at.caption)
+    assert not at.selectbox
+    _edit_mapping(at, "salesforce_opportunities.csv")
     won = dataset.con.execute("SELECT count(*) FROM opportunities WHERE status='won'").fetchone()
     assert won[0] > 0
     owner = at.selectbox(key="col::salesforce_opportunities.csv::rep")
@@ -55,6 +65,7 @@ def test_changing_a_column_mapping_rebuilds_the_dataset(open_page: OpenPage) -> 
     _upload(at, ("hubspot_deals.csv", (SAMPLE / "hubspot_deals.csv").read_bytes()))
     before = at.session_state[DATASET].filter_values("segment")
     assert "Enterprise" in before
+    _edit_mapping(at, "hubspot_deals.csv")
     at.selectbox(key="col::hubspot_deals.csv::segment").set_value("Product").run()
     assert not at.exception
     assert "Core" in at.session_state[DATASET].filter_values("segment")
@@ -164,3 +175,39 @@ def test_a_saved_mapping_remaps_the_files_in_use(open_page: OpenPage) -> None:
     assert not at.exception
     assert at.error  # the mapping is refused with a message; the data stays as it was
     assert "Core" in at.session_state[DATASET].filter_values("segment")
+
+
+def test_the_stages_show_as_text_and_their_editor_on_demand(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
+    _upload(at, ("salesforce_opportunities.csv",
+                 (SAMPLE / "salesforce_opportunities.csv").read_bytes()))
+    summary = [shown(m.value) for m in at.markdown if "Funnel, in order:" in m.value]
+    assert len(summary) == 1 and "→" in summary[0] and "**Won:** Closed Won" in summary[0]
+    assert not at.data_editor
+    at.toggle(key=EDIT_STAGES).set_value(True).run()
+    rows = at.data_editor[0].value
+    assert "Closed Won" in set(rows["stage"])
+
+
+def test_an_uploads_first_funnel_view_is_worked_out_once_ahead(
+    open_page: OpenPage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload starts the Funnel's numbers in the background; the Funnel page reuses them."""
+    calls: list[object] = []
+    real = fn.funnel_with_metrics
+    monkeypatch.setattr(fn, "funnel_with_metrics",
+                        lambda *a, **k: (calls.append(a[1:]), real(*a, **k))[1])
+    at = open_page("pages/data.py")
+    _upload(at, ("salesforce_opportunities.csv",
+                 (SAMPLE / "salesforce_opportunities.csv").read_bytes()))
+    assert FUNNEL_PREFETCH in at.session_state
+    at.switch_page("pages/funnel.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Funnel"
+    assert len(calls) == 1  # worked out ahead, not again by the page
+    assert FUNNEL_PREFETCH not in at.session_state
+    dataset = at.session_state[DATASET]
+    result, _metrics = fn.funnel_with_metrics(dataset, calls[0][0], *calls[0][1:])
+    assert list(at.dataframe[0].value["Stage"]) == list(result.to_frame()["Stage"])
+    at.run()  # a rerun reuses the session's results
+    assert len(calls) == 2  # only the check above

@@ -21,6 +21,7 @@ from diagnostics import workshop as ws
 from diagnostics.workshop_store import DuckDBStore
 from tests.app.conftest import TITLES, OpenPage, shown
 from ui import state
+from ui.data_views import EDIT_MAPPING
 from ui.text import escape_markdown
 
 IMAGE = "![x](http://evil.example/x.png)"
@@ -103,6 +104,7 @@ def uploaded(open_page: OpenPage, workshop_db: Path) -> AppTest:
     at = open_page("pages/data.py")
     at.get("file_uploader")[0].set_value([(FILE, _csv(), "text/csv")]).run()
     assert not at.exception, at.exception
+    at.toggle(key=f"{EDIT_MAPPING}{FILE}").set_value(True).run()
     at.selectbox(key=f"col::{FILE}::amount").set_value(HEADER).run()
     assert not at.exception, at.exception
     assert at.session_state[state.DATASET].source == FILE

@@ -31,6 +31,10 @@ def test_upload_salesforce_export_shows_mapping_and_validation(page: Page, app_u
     chooser.value.set_files(str(SAMPLE / "salesforce_opportunities.csv"))
     expect(page.get_by_text("Using salesforce_opportunities.csv")).to_be_visible(timeout=30_000)
     wait_idle(page)
+    # How the file was read shows at once; the mapping's widgets are one click away.
+    expect(page.get_by_text("Rep / owner ← “Opportunity Owner”", exact=False)).to_be_visible()
+    page.get_by_text("Change the columns or value formats", exact=False).click()
+    wait_idle(page)
     # The mapping: the owner and amount columns were recognised.
     expect(page.get_by_role("combobox", name="Rep / owner")).to_have_value("Opportunity Owner")
     expect(page.get_by_role("combobox", name="Amount")).to_have_value("Amount")
