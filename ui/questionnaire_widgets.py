@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from diagnostics import questionnaire as q
-from diagnostics.charts.questionnaire import dimension_chart_spec
+from diagnostics.charts.questionnaire import dimension_chart_spec, dimension_scores_text
 from diagnostics.errors import DiagnosticsError
 from diagnostics.report import (
     ReportSection,
@@ -390,12 +390,12 @@ def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
     st.markdown("**How the verdict was reached**")
     st.markdown("\n".join(f"- {escape_markdown(line)}" for line in result.rule_lines))
     st.caption(escape_markdown(bank.band(result.band).description))
-    # An explicit height: with "content", the layered chart was drawn squashed.
-    height = 40 * len(result.dimensions) + 90
     rule = bank.verdict
+    # Only the chart's data changes from one answer to the next: the browser swaps it in.
     st.vega_lite_chart(dimension_chart_spec(result, rule.likely_min_score,
-                                            rule.unlikely_below_score),
-                       width="stretch", height=height)
+                                            rule.unlikely_below_score), width="stretch")
+    st.caption(escape_markdown(dimension_scores_text(result, rule.likely_min_score,
+                                                     rule.unlikely_below_score)))
     bc = result.binding_constraint
     if bc is not None and bc.score is not None:
         st.markdown(f"**Binding constraint: {escape_markdown(bc.name)}** "
