@@ -109,7 +109,8 @@ def render_report(report: ValidationReport) -> None:
         frame = pd.DataFrame([(r.line, r.reason) for r in report.rejected],
                              columns=["line", "reason"])
         if len(frame) <= FEW_ROWS:  # a few rows: a plain table, quicker to draw than a grid
-            st.table(frame.set_index("line"))
+            # A table's cells are read as Markdown: a reason may quote a value of the file.
+            st.table(frame.assign(reason=frame["reason"].map(escape_markdown)), hide_index=True)
         else:
             st.dataframe(frame, hide_index=True, width="stretch",
                          height=min(300, 40 + 35 * len(frame)))

@@ -211,3 +211,15 @@ def test_an_uploads_first_funnel_view_is_worked_out_once_ahead(
     assert list(at.dataframe[0].value["Stage"]) == list(result.to_frame()["Stage"])
     at.run()  # a rerun reuses the session's results
     assert len(calls) == 2  # only the check above
+
+
+def test_rows_left_out_are_counted_and_listed_with_their_line(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
+    _upload(at, ("a.csv", b"Opportunity ID,Stage,Amount,Opportunity Owner\n"
+                          b"X-1,Closed Won,100,Ann\nX-2,,50,Ann\n,Demo,5,Bo\n"))
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["3", "1", "2"]  # read, used, left out
+    (table,) = at.table
+    assert table.value["line"].tolist() == [3, 4]
+    assert [shown(r) for r in table.value["reason"]] == ["no stage and no status",
+                                                         "no opportunity id"]
