@@ -83,7 +83,7 @@ def settings_bar(
 def quadrant_view(dataset: Dataset, result: quad.QuadrantResult, choice: QuadrantChoice,
                   content: quad.QuadrantContent, keep: KeptWidgets) -> None:
     """Show the quadrant chart, how many reps it cannot draw, and what each quadrant means."""
-    frame = result.to_frame()
+    frame = remembered(dataset, ("quadrant_frame", choice.key), result.to_frame)  # not changed
     hidden = int((frame["engagement"].isna() | frame[choice.y_field].isna()).sum())
     if hidden == len(frame):
         st.info(quad.NOTHING_TO_DRAW)  # rather than empty axes

@@ -156,3 +156,23 @@ def test_movement_caption_names_the_targets_when_targets_split(open_page: OpenPa
     captions = shown(" ".join(c.value for c in at.caption))
     assert not at.exception
     assert "Both periods use your targets." in captions and "medians." not in captions
+
+
+def test_a_rerun_reuses_the_sessions_quadrant_results(open_page: OpenPage,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classification, chart data and rep table are worked out once per setting and session."""
+    from diagnostics import quadrant as quad
+
+    calls: list[str] = []
+    classify, to_frame = quad.classify_reps, quad.QuadrantResult.to_frame
+    monkeypatch.setattr(quad, "classify_reps",
+                        lambda *a, **k: (calls.append("classify"), classify(*a, **k))[1])
+    monkeypatch.setattr(quad.QuadrantResult, "to_frame",
+                        lambda self: (calls.append("frame"), to_frame(self))[1])
+    at = open_page("pages/quadrant.py", session={DATASET: _dataset()})
+    assert not at.exception
+    first = list(calls)
+    assert first.count("classify") == 1 and "frame" in first
+    at.run()
+    assert not at.exception
+    assert calls == first  # nothing worked out again
