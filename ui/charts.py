@@ -23,12 +23,7 @@ try:  # the conversion st.altair_chart itself uses (a private helper of Streamli
 except ImportError:  # pragma: no cover - another Streamlit: draw each chart as Altair
     _convert_altair_to_vega_lite_spec = None
 
-__all__ = ["can_convert", "chart_key", "show_chart", "vega_lite_spec"]
-
-
-def can_convert() -> bool:
-    """Return True when this Streamlit can convert an Altair chart ahead of drawing it."""
-    return _convert_altair_to_vega_lite_spec is not None
+__all__ = ["chart_key", "show_chart", "vega_lite_spec"]
 
 
 def vega_lite_spec(chart: Any) -> dict[str, Any]:
