@@ -2,11 +2,19 @@
 
 Every answer goes to the workshop store the moment a widget changes (``on_change``), so nothing a
 participant gives lives only in this session; the store is the source the widgets are seeded from.
+
+An answer reruns only what it changes: each question is a fragment, so a click reruns that one
+question (its callback has written the answer to the store by then), and the fragment redraws the
+answer counts above the questions. The page with every question reruns only when the vote's
+actions changed or an answer was refused (the page then says why).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from diagnostics import workshop as ws
 from diagnostics.errors import DiagnosticsError
@@ -19,6 +27,13 @@ from ui.text import escape_markdown
 F = state.WORKSHOP_FORM_PREFIX
 A = state.WORKSHOP_ANSWER_PREFIX
 V = state.WORKSHOP_VOTE_PREFIX
+# The participant's answers as last saved ({question id: value}): read from the store at every
+# full run, updated by each successful save; the answer counts are drawn from it.
+SAVED = F + "saved_answers"
+LAST_SAVED = F + "last_saved"  # (code, question id, value) of the answer saved last
+JUST_SAVED = F + "just_saved"  # the question whose fragment reruns after its save
+FULL_RUN = F + "full_run"  # True while the whole question list is being drawn
+SHOWN_CANDIDATES = F + "shown_candidates"  # the vote's actions (ids) as last drawn
 
 
 # One store per process, shared by every session. It holds no answers or names in memory (each
@@ -113,7 +128,18 @@ def _render_held() -> None:
 # -- participant ----------------------------------------------------------------------------------
 
 
+def _saved() -> dict[str, int | str]:
+    saved = st.session_state.get(SAVED)
+    return saved if isinstance(saved, dict) else {}
+
+
 def _save(code: str, token: str, question_id: str) -> None:
+    """Save one answer (durable when this returns); its question's fragment then reruns alone.
+
+    A refused answer (the workshop closed meanwhile, say) puts the stored value back in the
+    widget and reruns the whole page, which shows the reason; so does a change in the actions
+    the vote offers (the vote's checkboxes are drawn by the page, not by the question).
+    """
     value = st.session_state.get(A + question_id)
     try:
         ws.answer(store(), content(), code, token, question_id, value)
@@ -121,6 +147,21 @@ def _save(code: str, token: str, question_id: str) -> None:
         st.session_state[state.WORKSHOP_NOTICE] = str(err)
         saved = ws.participant_answers(store(), code, token).get(question_id)
         st.session_state[A + question_id] = saved
+        st.rerun()
+    answers = _saved()
+    if value is None:
+        answers.pop(question_id, None)
+    else:
+        answers[question_id] = value
+    st.session_state[SAVED] = answers
+    st.session_state[LAST_SAVED] = (code, question_id, value)
+    st.session_state[JUST_SAVED] = question_id
+    statement = content().statement(question_id)
+    # Only a statement with an action can move in the vote's list (the lowest-rated first).
+    if statement is not None and statement.action and SHOWN_CANDIDATES in st.session_state:
+        candidates = [s.id for s in ws.vote_candidates(store(), content(), code)]
+        if candidates != st.session_state[SHOWN_CANDIDATES]:
+            st.rerun()
 
 
 def render_participant(raw_code: str, token: str | None) -> None:
@@ -210,9 +251,8 @@ def _sections(workshop: ws.Workshop, bank: ws.Content) -> list[tuple[str, list[s
     return sections
 
 
-def _render_question(bank: ws.Content, qid: str, saved: dict[str, int | str],
+def _render_question(bank: ws.Content, qid: str, value: int | str | None,
                      code: str, token: str, disabled: bool) -> None:
-    value = saved.get(qid)
     statement = bank.statement(qid)
     if statement is not None:
         options: list[int | str] = [*statement.levels, ws.NOT_APPLICABLE]
@@ -229,6 +269,56 @@ def _render_question(bank: ws.Content, qid: str, saved: dict[str, int | str],
                  on_change=_save, args=(code, token, qid), disabled=disabled)
 
 
+@dataclass(frozen=True)
+class _Counts:
+    """The answer counts above the questions, in placeholders a question's fragment redraws."""
+
+    code: str
+    total: int
+    overall: DeltaGenerator  # the progress bar
+    confirmation: DeltaGenerator  # which answer was saved last
+    section: DeltaGenerator | None = None  # paged: this section's own count
+    section_ids: tuple[str, ...] = ()
+    page: int = 0
+    pages: int = 0
+
+    def _places(self) -> list[DeltaGenerator]:
+        return [self.overall, self.confirmation, *([self.section] if self.section else [])]
+
+    def draw(self) -> None:
+        """Draw the counts from the answers the session holds as saved (no store read)."""
+        saved = _saved()
+        answered = len(saved)
+        self.overall.progress(answered / self.total if self.total else 0.0,
+                              text=f"{answered} of {self.total} answered")
+        last = st.session_state.get(LAST_SAVED)
+        if last and last[0] == self.code:  # names the answer: each save visibly changes it
+            self.confirmation.caption(f"Saved: {saved_text(content(), last[1], last[2])}")
+        else:
+            self.confirmation.empty()
+        if self.section is not None:
+            done = sum(1 for q in self.section_ids if q in saved)
+            self.section.caption(f"Section {self.page + 1} of {self.pages} · {done} of "
+                                 f"{len(self.section_ids)} answered here")
+
+    def reserve(self) -> None:
+        """Take a place in each placeholder: a fragment may only redraw what it wrote."""
+        for place in self._places():
+            place.empty()
+
+
+@st.fragment
+def _question(bank: ws.Content, qid: str, value: int | str | None, code: str, token: str,
+              disabled: bool, counts: _Counts) -> None:
+    """One question: a click reruns only this, after ``_save`` stored the answer."""
+    _render_question(bank, qid, value, code, token, disabled)
+    if st.session_state.get(JUST_SAVED) == qid:
+        del st.session_state[JUST_SAVED]
+        counts.draw()
+    elif st.session_state.get(FULL_RUN):
+        counts.reserve()  # the page draws the counts once every question is drawn
+
+
 def _turn_page(delta: int, pages: int) -> None:
     current = int(st.session_state.get(state.WORKSHOP_PAGE, 0))
     st.session_state[state.WORKSHOP_PAGE] = max(0, min(pages - 1, current + delta))
@@ -237,8 +327,10 @@ def _turn_page(delta: int, pages: int) -> None:
 def _render_questions(workshop: ws.Workshop, token: str) -> None:
     bank = content()
     saved = ws.participant_answers(store(), workshop.code, token)
-    total = len(bank.question_ids(workshop.instruments))
-    st.progress(len(saved) / total if total else 0.0, text=f"{len(saved)} of {total} answered")
+    st.session_state[SAVED] = dict(saved)
+    st.session_state.pop(JUST_SAVED, None)
+    counts = _Counts(workshop.code, len(bank.question_ids(workshop.instruments)),
+                     st.empty(), st.empty())
     disabled = not workshop.is_open
     sections = _sections(workshop, bank)
     if ws.MAKE_YOUR_NUMBER in workshop.instruments:
@@ -246,14 +338,15 @@ def _render_questions(workshop: ws.Workshop, token: str) -> None:
                    f"or choose “{ws.NOT_APPLICABLE_LABEL}”: it never counts as a low rating.")
     paged = st.toggle("One section at a time", value=_is_phone(), key=F + "paged",
                       help="Pages the questions by dimension, as on a phone.")
+    st.session_state[FULL_RUN] = True
     if paged:
         page = max(0, min(len(sections) - 1, int(st.session_state.get(state.WORKSHOP_PAGE, 0))))
         title, ids = sections[page]
-        done = sum(1 for q in ids if q in saved)
         st.markdown(f"#### {escape_markdown(title)}")
-        st.caption(f"Section {page + 1} of {len(sections)} · {done} of {len(ids)} answered here")
+        counts = replace(counts, section=st.empty(), section_ids=tuple(ids), page=page,
+                         pages=len(sections))
         for qid in ids:
-            _render_question(bank, qid, saved, workshop.code, token, disabled)
+            _question(bank, qid, saved.get(qid), workshop.code, token, disabled, counts)
         back, forward = st.columns(2)
         back.button("Previous section", key=F + "prev", disabled=page == 0,
                     on_click=_turn_page, args=(-1, len(sections)), width="stretch")
@@ -263,9 +356,26 @@ def _render_questions(workshop: ws.Workshop, token: str) -> None:
         for title, ids in sections:
             st.markdown(f"#### {escape_markdown(title)}")
             for qid in ids:
-                _render_question(bank, qid, saved, workshop.code, token, disabled)
+                _question(bank, qid, saved.get(qid), workshop.code, token, disabled, counts)
+    st.session_state[FULL_RUN] = False
+    counts.draw()
     if ws.MAKE_YOUR_NUMBER in workshop.instruments:
         _render_vote(workshop, token, disabled)
+    else:
+        st.session_state.pop(SHOWN_CANDIDATES, None)
+
+
+def saved_text(bank: ws.Content, question_id: str, value: int | str | None) -> str:
+    """Return “question” → answer for a saved answer, escaped for Markdown."""
+    statement = bank.statement(question_id)
+    choice = bank.choice(question_id)
+    if statement is not None:
+        question, answer = statement.text, statement.level_text(value) if value else "cleared"
+    elif choice is not None:
+        question, answer = choice.text, dict(choice.options).get(str(value), "cleared")
+    else:
+        question, answer = question_id, str(value)
+    return f"“{escape_markdown(question)}” → {escape_markdown(answer)}"
 
 
 def _vote(code: str, token: str, question_id: str) -> None:
@@ -275,11 +385,14 @@ def _vote(code: str, token: str, question_id: str) -> None:
     except DiagnosticsError as err:
         st.session_state[state.WORKSHOP_NOTICE] = str(err)
         st.session_state[V + question_id] = not chosen
+        st.rerun()  # the whole page: the notice shows at its top
 
 
+@st.fragment
 def _render_vote(workshop: ws.Workshop, token: str, disabled: bool) -> None:
     bank = content()
     candidates = ws.vote_candidates(store(), bank, workshop.code)
+    st.session_state[SHOWN_CANDIDATES] = [s.id for s in candidates]
     votes = ws.participant_votes(store(), workshop.code, token)
     shown = [*candidates, *(s for q in sorted(votes) if (s := bank.statement(q))
                             and s not in candidates)]

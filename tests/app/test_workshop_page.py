@@ -123,6 +123,14 @@ def test_participant_joins_answers_and_resumes(store: DuckDBStore) -> None:
     assert "this browser remembers your place" in _texts(at)
     at.radio(key=A + first).set_value(4)
     at.run()
+    statement = content.statements[0]
+    assert f"Saved: “{statement.text}” → {statement.level_text(4)}" in _texts(at)
+    # Written to the database before the run ended: a new store instance reads it.
+    fresh = DuckDBStore(store.path)
+    try:
+        assert ws.participant_answers(fresh, created.code, token) == {first: 4}
+    finally:
+        fresh.close()
     at.radio(key=A + choice.id).set_value(choice.options[1][0])
     at.run()
     assert not at.exception

@@ -108,6 +108,24 @@ def test_each_participant_joins_with_their_own_link_and_sees_answers_saved(room:
         assert_no_exception(p)
 
 
+def test_an_answer_is_confirmed_at_once_and_a_new_session_reads_it(room: Room) -> None:
+    """A click reruns only its question, which updates the counts and names the saved answer
+    above the questions; the answer is in the store by then, so a new session shows it."""
+    p = room.participants[2]
+    third = ws.load_content().statements[2]
+    _radio(p, third.text, third.level_text(4), room.progress.replace("2 of", "3 of"))
+    expect(p.get_by_text(f"Saved: “{third.text}” → {third.level_text(4)}", exact=True)
+           ).to_be_visible()
+    assert_no_exception(p)
+    again = room.contexts[2].new_page()
+    again.goto(p.url)
+    wait_idle(again)
+    group = again.get_by_test_id("stRadio").filter(has_text=third.text)
+    expect(group.get_by_role("radio", name=third.level_text(4))).to_be_checked()
+    expect(again.get_by_text(room.progress.replace("2 of", "3 of"), exact=True)).to_be_visible()
+    again.close()
+
+
 def test_closing_the_tab_and_reopening_the_link_resumes(room: Room) -> None:
     resume_url = room.participants[0].url
     room.participants[0].close()
