@@ -19,11 +19,12 @@ from diagnostics import breakage as bk
 from diagnostics import funnel as fn
 from diagnostics.charts import funnel as charts
 from diagnostics.dataset import Dataset, Filters
-from diagnostics.formatting import format_date
+from diagnostics.formatting import DASH, format_date
 from ui.charts import chart_key, show_chart, vega_lite_spec
 from ui.errors import stop_on_error
 from ui.memo import remembered
 from ui.state import FUNNEL_PREFETCH
+from ui.text import escape_markdown
 from ui.widgets import KeptWidgets, is_same_dataset
 
 VIEWS = ("Funnel", "Where it breaks", "Reps", "Planner: make your number")
@@ -48,6 +49,16 @@ class FunnelChoice:
     stale_days: int
     first_day: dt.date
     last_day: dt.date
+
+
+def table_frame(result: fn.FunnelResult) -> pd.DataFrame:
+    """Return the funnel's table as shown in a plain table: a table reads its cells as Markdown,
+    so the stage names (from the data) are escaped; a count that does not apply reads "—"."""
+    frame = result.to_frame()
+    frame["Stage"] = frame["Stage"].map(escape_markdown)
+    if frame.isna().to_numpy().any():  # the row of lost deals whose stage is unknown
+        frame = frame.astype(object).where(frame.notna(), DASH)
+    return frame
 
 
 def funnel_key(choice: FunnelChoice) -> tuple[Hashable, ...]:
@@ -92,7 +103,7 @@ def first_view(dataset: Dataset) -> dict[Hashable, Any]:
                                avg_won_amount=metrics.avg_won_amount)
     values: dict[Hashable, Any] = {
         RANGE_KEY: span, OPTIONS_KEY: options, funnel_key(choice): (result, metrics),
-        ("funnel_frame", *funnel_key(choice)): result.to_frame(),
+        ("funnel_frame", *funnel_key(choice)): table_frame(result),
         breakage_key(choice, DEFAULT_REFERENCE, None, DEFAULT_MIN_COUNT): report,
     }
     if result.total:
@@ -233,8 +244,9 @@ def funnel_view(dataset: Dataset, choice: FunnelChoice, result: fn.FunnelResult,
     if result.total:  # an empty chart says nothing; the sentence above says why
         show_chart(dataset, funnel_chart_key(choice), lambda: charts.funnel_chart(result),
                    width="stretch")
-    frame = remembered(dataset, ("funnel_frame", *funnel_key(choice)), result.to_frame)
-    st.dataframe(frame, hide_index=True, width="stretch")
+    frame = remembered(dataset, ("funnel_frame", *funnel_key(choice)), lambda: table_frame(result))
+    # A handful of rows: a plain table, drawn at once (a grid loads and lays out far more).
+    st.table(frame, hide_index=True)
     if not st.toggle("Compare with another period", **keep("compare_on", False)):
         return
     filters = choice.filters

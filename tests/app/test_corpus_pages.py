@@ -79,8 +79,9 @@ def test_funnel_page_says_where_it_breaks_cannot_be_told(workshop_db: Path) -> N
     said = _texts(at)
     assert "This data cannot tell where deals are lost: only 0 of 4" in said
     assert "Lost, stage unknown: 4 lost deals" in said
-    frame = at.dataframe[0].value
-    assert list(frame["Stage"])[-1] == "Lost, stage unknown"
+    frame = at.table[0].value
+    assert shown(list(frame["Stage"])[-1]) == "Lost, stage unknown"
+    assert list(frame.iloc[-1])[1:] == ["—", "—", "—", "—", 4, "—"]
 
 
 def test_quadrant_page_counts_pipedrive_lost_deals(workshop_db: Path) -> None:
@@ -134,8 +135,8 @@ def test_pipedrive_reads_outcomes_from_status_and_keeps_every_stage_a_step(
                                    "Proposal Made", "Negotiations Started"), "open")
     at.switch_page("pages/funnel.py").run()
     assert at.title[0].value == "Funnel"
-    frame = at.dataframe[0].value
-    assert list(frame["Stage"]) == ["Qualified", "Contact Made", "Demo Scheduled",
+    frame = at.table[0].value
+    assert [shown(s) for s in frame["Stage"]] == ["Qualified", "Contact Made", "Demo Scheduled",
                                     "Proposal Made", "Negotiations Started", "Won"]
     assert list(frame["Lost here"]) == [1, 1, 1, 1, 0, 0]
     metrics = {m.label: m.value for m in at.metric}
