@@ -7,6 +7,8 @@ shows what it gets and says which roles were pooled or left out; it never comput
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -24,6 +26,22 @@ from ui.text import escape_markdown
 from ui.workshop_views import F, content, store
 
 P = state.WORKSHOP_PLAN_PREFIX
+CHARTS = F + "dashboard_charts"  # {chart name: (its inputs, the chart)} as last drawn
+
+
+def _chart(name: str, build: Callable[..., Any], *inputs: Any) -> Any:
+    """Return the chart ``build(*inputs)``, built again only when its inputs changed.
+
+    The dashboard reruns every 3 s and on every control; building an Altair chart is most of
+    that run's work, and the room's numbers rarely change between two runs.
+    """
+    held = state.session_dict(CHARTS)
+    last = held.get(name)
+    if last is not None and last[0] == inputs:
+        return last[1]
+    chart = build(*inputs)
+    held[name] = (inputs, chart)
+    return chart
 
 
 def _base_url() -> str:
@@ -231,7 +249,8 @@ def _dashboard(code: str, key: str) -> None:
         return
     st.markdown("#### Responses by role")
     left, right = st.columns(2)
-    left.altair_chart(charts.responses_chart(summary.by_role), width="stretch")
+    left.altair_chart(_chart("responses", charts.responses_chart, summary.by_role),
+                      width="stretch")
     right.dataframe(
         pd.DataFrame([{"Participant": p.label(reveal), "Role": ws.role_label(p.role),
                        "Answered": p.answered_text()} for p in summary.progress]),
@@ -248,8 +267,8 @@ def _dashboard(code: str, key: str) -> None:
         best = summary.recommended_model
         st.caption(f"Best fit over the room: {bank.model_name(best) if best else '—'} (mean of "
                    "each participant's fit, 0–100). A conversation starter, not a decision.")
-        st.altair_chart(charts.leadership_fit_chart(summary.roles, summary.leadership_team,
-                                                    bank.model_names), width="stretch")
+        st.altair_chart(_chart("leadership", charts.leadership_fit_chart, summary.roles,
+                               summary.leadership_team, bank.model_names), width="stretch")
 
 
 def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content) -> None:
@@ -260,12 +279,13 @@ def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content)
         for line in summary.verdict_notes:
             st.warning(line)
     st.markdown("#### Dimensions: team mean and spread")
-    st.altair_chart(charts.dimension_chart(summary.dimensions), width="stretch")
+    st.altair_chart(_chart("dimensions", charts.dimension_chart, summary.dimensions),
+                    width="stretch")
     st.markdown("#### Perception gaps: role × dimension")
     if any(g.mean is not None for g in summary.gaps):
         st.caption("Each cell shows the group's mean (1–5); red is below the room, blue above.")
-        st.altair_chart(charts.perception_gap_chart(summary.gaps, bank.dimensions),
-                        width="stretch")
+        st.altair_chart(_chart("gaps", charts.perception_gap_chart, summary.gaps,
+                               bank.dimensions), width="stretch")
     else:
         st.caption(f"No role has {summary.min_group} or more people who answered yet: nothing "
                    "is shown by role.")

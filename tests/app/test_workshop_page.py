@@ -318,3 +318,21 @@ def test_facilitator_puts_the_data_beside_the_room_plans_and_links_a_baseline(
     at.button(key=P + "link").click().run()
     assert not at.exception
     assert any(m.value.startswith("#### Change since Spring") for m in at.markdown)
+
+
+def test_dashboard_charts_are_built_again_only_when_the_room_changes(store: DuckDBStore) -> None:
+    """A rerun with the same room (the reveal toggle, the 3 s refresh) reuses its charts."""
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    _answer_room(store, created.code, [("Ann", "sales", 5), ("Bob", "sales_ops", 1)] * 3)
+    at = _open({"workshop": created.code, "key": created.key})
+    charts_key = F + "dashboard_charts"
+    first = dict(at.session_state[charts_key])
+    assert {"responses", "dimensions", "gaps"} <= set(first)
+    at.toggle(key=state.WORKSHOP_REVEAL).set_value(True).run()
+    again = at.session_state[charts_key]
+    assert all(again[name][1] is first[name][1] for name in first)
+    _answer_room(store, created.code, [("Dee", "marketing", 2)])
+    at.run()
+    changed = at.session_state[charts_key]
+    assert changed["responses"][1] is not first["responses"][1]  # one more role answered
+    assert changed["dimensions"][1] is not first["dimensions"][1]
