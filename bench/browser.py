@@ -11,6 +11,7 @@ ratios stay comparable. Run with ``make bench`` or ``python -m bench browser``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -52,6 +53,25 @@ CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
 NO_SKELETON = ("() => ![...document.querySelectorAll(\"[data-testid='stSkeleton']\")]"
                ".some((e) => e.offsetParent !== null)")
 CHANGED_SINCE = "(start) => window.__busyAt >= start || window.__drawnAt >= start"
+# Watches the page for a ready condition (a JavaScript predicate) and notes when it first held:
+# the wait for something drawn ends when the page drew it, not when the driver came to look.
+READY_WATCH = """
+(predicate) => {
+  window.__readyAt = 0;
+  const test = new Function('return (' + predicate + ')()');
+  const observer = new MutationObserver(() => {
+    if (window.__readyAt || !test()) return;
+    window.__readyAt = performance.now();
+    observer.disconnect();
+  });
+  observer.observe(document, {subtree: true, childList: true, characterData: true});
+}
+"""
+# The Data page names the file it uses; the Funnel's first chart is in the page.
+MAPPED = ("() => (document.querySelector(\"[data-testid='stMain']\")?.textContent ?? '')"
+          f".includes({json.dumps('Using ' + SMALL_UPLOAD.name)})")
+CHART_DRAWN = ("() => !!document.querySelector(\"[data-testid='stVegaLiteChart'] canvas, "
+               "[data-testid='stVegaLiteChart'] svg\")")
 PAUSE_MS = 200  # Streamlit's e2e helpers pause before checking: a run may not have started yet
 SETTLE_ROUNDS = 20
 # Installed before any page script: remembers when a script run last started and ended.
@@ -159,7 +179,7 @@ def _settle(page: Any) -> None:
     raise RuntimeError(f"the app kept rerunning for {SETTLE_ROUNDS} checks")
 
 
-def _timed(page: Any, action: Callable[[], None], ready: Callable[[], None] | None = None,
+def _timed(page: Any, action: Callable[[], None], ready: str | None = None,
            event: str = "click") -> float:
     """Return the milliseconds from ``action`` until the app is idle again (and ``ready``).
 
@@ -167,7 +187,11 @@ def _timed(page: Any, action: Callable[[], None], ready: Callable[[], None] | No
     file), not when the driver started looking for the element. On a loaded machine the server
     may not even have started the run when the first check is made: the wait first sees the
     action take effect (a run started or the page changed), then waits for the app to settle.
+    ``ready`` is a JavaScript predicate for something drawn after the run (a chart): the page
+    notes when it first held, and the time ends there if that is later than the run's end.
     """
+    if ready is not None:
+        page.evaluate(READY_WATCH, ready)
     start = float(page.evaluate(
         "(event) => { window.__armed = event; window.__actAt = 0; return performance.now(); }",
         event))
@@ -176,14 +200,15 @@ def _timed(page: Any, action: Callable[[], None], ready: Callable[[], None] | No
     acted = float(page.evaluate("window.__armed = false; window.__actAt"))
     start = max(start, acted)  # the click or file choice itself, when the page saw it
     _settle(page)
-    if ready is not None:
-        ready()
     busy, idle, drawn = page.evaluate("[window.__busyAt, window.__idleAt, window.__drawnAt]")
     # A run long enough to show in the state attribute ends when it turned idle; a very short
     # one only shows in the page's own changes.
     end = idle if busy >= start else drawn
-    if ready is not None:  # a chart may draw after the run: the wait ends when it is there
-        end = max(end, float(page.evaluate("performance.now()")))
+    if ready is not None:
+        page.wait_for_function(ready, timeout=TIMEOUT_MS)
+        # Held already before the observer saw a change (should not happen): count until now.
+        ready_at = float(page.evaluate("window.__readyAt || performance.now()"))
+        end = max(end, ready_at)
     return float(end) - start
 
 
@@ -256,14 +281,8 @@ def _uploads(browser: Any, url: str) -> tuple[list[float], list[float]]:
                 page.get_by_test_id("stFileUploaderDropzone").first.click()
             chooser.value.set_files(str(SMALL_UPLOAD))
 
-        def mapped(page: Any = page) -> None:
-            page.get_by_text(f"Using {SMALL_UPLOAD.name}").wait_for(timeout=TIMEOUT_MS)
-
-        def drawn(page: Any = page) -> None:
-            page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=TIMEOUT_MS)
-
-        uploads.append(_timed(page, drop, mapped, event="change"))
-        funnels.append(_timed(page, _nav(page, "Funnel"), drawn))
+        uploads.append(_timed(page, drop, MAPPED, event="change"))
+        funnels.append(_timed(page, _nav(page, "Funnel"), CHART_DRAWN))
         context.close()
     return uploads, funnels
 
