@@ -42,6 +42,7 @@ __all__ = [
     "OPPORTUNITY_COLUMNS",
     "OPPORTUNITY_INPUTS",
     "Coverage",
+    "deals_by_month",
     "StageConfig",
     "WON_STAGE",
     "Filters",
@@ -648,3 +649,19 @@ def coverage(dataset: Dataset) -> Coverage:
         FROM opportunities
         """).fetchall()[0]
     return Coverage(*(int(v) for v in row))
+
+
+def deals_by_month(dataset: Dataset) -> pd.DataFrame:
+    """Return deals counted by the month they were created and where they stand now.
+
+    Columns ``month`` (first day), ``status`` (open, won, lost) and ``deals``; deals without a
+    created date are not in it (:func:`coverage` counts them). What an export covers shows here:
+    its first and last month, and any month missing from it.
+    """
+    return dataset.query_df(
+        """
+        SELECT CAST(date_trunc('month', created_date) AS DATE) AS month, CAST(status AS VARCHAR)
+               AS status, count(*) AS deals
+        FROM opportunities WHERE created_date IS NOT NULL
+        GROUP BY ALL ORDER BY month, status
+        """)

@@ -8,6 +8,7 @@ from ui.data_views import (
     on_upload,
     rebuild_dataset,
     render_active_files,
+    render_deals_by_month,
     render_file,
     render_stages,
 )
@@ -102,6 +103,7 @@ if workspace.problem:
 if not workspace.files:
     st.info("You are looking at the bundled sample: 40 reps, 5,000 deals over 18 months, "
             "60,000 activities and stage history. Upload your own export to replace it.")
+    render_deals_by_month(dataset)
 else:
     render_active_files(workspace, _remove)
     if workspace.result is not None:
@@ -112,6 +114,7 @@ else:
                    "sample. Fix the problems below or remove the files.")
     for note in dataset.notes:
         st.info(escape_markdown(note))
+    render_deals_by_month(dataset)
     for state in workspace.files.values():
         render_file(workspace, state)
     render_stages(workspace)

@@ -7,14 +7,17 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from diagnostics.dataset import StageConfig
+from diagnostics.charts.data import deals_by_month_chart
+from diagnostics.dataset import Dataset, StageConfig, coverage, deals_by_month
 from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest import ValidationReport
 from diagnostics.mapping import KIND_LABELS, KINDS, field_specs
 from diagnostics.stages import ROLES, config_from_rows, stage_rows
 from diagnostics.uploads import FileState, UploadWorkspace
+from ui.charts import show_chart
 from ui.errors import show_error
 from ui.funnel_views import prefetch
+from ui.memo import remembered
 from ui.state import DATASET, STAGE_EDITOR_VERSION, UPLOAD_BATCH, UPLOAD_NOTICE
 from ui.text import escape_markdown
 from ui.upload_budget import Upload, admit_uploads
@@ -267,3 +270,25 @@ def render_stages(uploads: UploadWorkspace) -> None:
         st.session_state[STAGE_EDITOR_VERSION] = st.session_state.get(STAGE_EDITOR_VERSION, 0) + 1
         rebuild_dataset(uploads)
         st.rerun()  # once more, so that the frame and the page show the new stages
+
+
+def render_deals_by_month(dataset: Dataset) -> None:
+    """Chart the active data's deals by the month they were created: what the export covers.
+
+    A month missing from an export, or a history that starts later than expected, shows here
+    before any funnel is read from it. (Drawn on every visit of the Data page, it also has the
+    browser load its chart library before the Funnel page needs it.)
+    """
+    frame = remembered(dataset, ("deals_by_month",), lambda: deals_by_month(dataset))
+    if frame.empty:
+        st.info("No deal has a created date: there is no month to chart.")
+        return
+    show_chart(dataset, ("deals_by_month",), lambda: deals_by_month_chart(frame),
+               width="stretch")
+    undated = remembered(dataset, ("coverage",), lambda: coverage(dataset)).no_created
+    total = int(frame["deals"].sum())
+    left_out = ("" if not undated else "; 1 more has no created date and is not in the chart"
+                if undated == 1 else
+                f"; {undated:,} more have no created date and are not in the chart")
+    st.caption(f"{total:,} deals by the month they were created, split by where they stand now"
+               f"{left_out}.")

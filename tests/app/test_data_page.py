@@ -229,3 +229,19 @@ def test_rows_left_out_are_counted_and_listed_with_their_line(open_page: OpenPag
     assert table.value["line"].tolist() == [3, 4]
     assert [shown(r) for r in table.value["reason"]] == ["no stage and no status",
                                                          "no opportunity id"]
+
+
+def test_the_active_datas_deals_are_charted_by_month_created(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
+    (chart,) = at.get("vega_lite_chart")  # the bundled sample
+    assert json.loads(chart.proto.spec)["title"] == "Deals by month created"
+    assert any(c.value.startswith("5,000 deals by the month they were created")
+               for c in at.caption)
+    _upload(at, ("a.csv", b"Opportunity ID,Stage,Amount,Opportunity Owner,Created Date\n"
+                          b"X-1,Closed Won,100,Ann,2025-01-03\nX-2,Demo,50,Ann,2025-03-04\n"
+                          b"X-3,Demo,5,Bo,\n"))
+    assert not at.exception
+    (chart,) = at.get("vega_lite_chart")
+    assert "from Jan 2025 to Mar 2025" in json.loads(chart.proto.spec)["description"]
+    assert any(c.value == "2 deals by the month they were created, split by where they stand "
+               "now; 1 more has no created date and is not in the chart." for c in at.caption)

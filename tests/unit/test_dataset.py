@@ -215,3 +215,23 @@ def test_a_missing_column_holds_one_small_block_whatever_its_length(rows: int) -
     con = connect_locked()
     con.register("t", pa.table({"x": column, "y": pa.array(range(rows), pa.int64())}))
     assert con.execute("SELECT count(*), count(x), sum(y) FROM t").fetchall()[0][:2] == (rows, 0)
+
+
+def test_deals_by_month_counts_created_deals_by_status_and_leaves_undated_ones_out() -> None:
+    from diagnostics.dataset import coverage, deals_by_month
+
+    opp = pd.DataFrame({
+        "opp_id": ["1", "2", "3", "4", "5"],
+        "rep": ["a"] * 5,
+        "stage": ["Demo", "Won", "Lost", "Won", "Demo"],
+        "amount": [1.0] * 5,
+        "created_date": [D(2025, 1, 5), D(2025, 1, 20), D(2025, 3, 1), D(2025, 3, 31), None],
+        "close_date": [None, D(2025, 2, 1), D(2025, 3, 9), D(2025, 4, 2), None],
+    })
+    ds = build_dataset(opp, StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",)))
+    frame = deals_by_month(ds)
+    rows = [(m.date(), s, n) for m, s, n in frame.itertuples(index=False)]
+    # February has no deal created: no row, so the chart shows the gap.
+    assert rows == [(D(2025, 1, 1), "open", 1), (D(2025, 1, 1), "won", 1),
+                    (D(2025, 3, 1), "lost", 1), (D(2025, 3, 1), "won", 1)]
+    assert coverage(ds).no_created == 1  # the fifth deal, said beside the chart
