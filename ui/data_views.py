@@ -283,8 +283,9 @@ def render_deals_by_month(dataset: Dataset) -> None:
     if frame.empty:
         st.info("No deal has a created date: there is no month to chart.")
         return
+    # An explicit height: with "content" Streamlit drew the bars squashed to a strip.
     show_chart(dataset, ("deals_by_month",), lambda: deals_by_month_chart(frame),
-               width="stretch")
+               width="stretch", height=230)
     undated = remembered(dataset, ("coverage",), lambda: coverage(dataset)).no_created
     total = int(frame["deals"].sum())
     left_out = ("" if not undated else "; 1 more has no created date and is not in the chart"
