@@ -30,6 +30,8 @@ from diagnostics.funnel import (
     Rule,
     compute_funnel,
     headline_metrics,
+    quarter_number,
+    quarterly_stages,
     rep_transitions,
 )
 
@@ -331,12 +333,15 @@ def best_quarter_rates(
     for a step no quarter qualifies for. This is the reference that sees a weakness the whole team
     shares, as soon as the team has done better at that step before.
     """
-    names = [s.stage for s in compute_funnel(dataset, filters, rule).stages]
     first, last = dataset.date_range()
     end = min(filters.end or last, last)
+    quarters = _quarters(first, end)
     best: dict[str, float] = {}
-    for start, stop in _quarters(first, end):
-        for stage in compute_funnel(dataset, filters.with_period(start, stop), rule).stages:
+    # One query counts every quarter (the cohort's dates from the first quarter to the last).
+    period = filters.with_period(quarters[0][0], quarters[-1][1]) if quarters else filters
+    names, by_quarter = quarterly_stages(dataset, period, rule)
+    for start, _stop in quarters:
+        for stage in by_quarter.get(quarter_number(start), ()):
             rate = stage.next_step_conversion
             if rate is not None and stage.reached >= min_deals:
                 best[stage.stage] = max(rate, best.get(stage.stage, 0.0))

@@ -47,6 +47,8 @@ __all__ = [
     "counting_caveat",
     "provisional_note",
     "describe_rule",
+    "quarter_number",
+    "quarterly_stages",
     "funnel_with_metrics",
     "headline_metrics",
     "FILTER_COLUMNS",
@@ -335,9 +337,12 @@ def _mask_sql(rule: Rule, won_rank: int) -> str:
 
 
 def _grouped_masks(
-    dataset: Dataset, filters: Filters, rule: Rule, by_rep: bool = False
+    dataset: Dataset, filters: Filters, rule: Rule, by_rep: bool = False,
+    by_quarter: bool = False,
 ) -> pd.DataFrame:
-    """Return one row per ([rep,] mask, status) with the count ``n`` and summed ``amount``."""
+    """Return one row per ([rep,] [quarter,] mask, status) with the count ``n`` and summed
+    ``amount``. ``quarter`` numbers the calendar quarter of the cohort's date (year × 4 +
+    quarter − 1); deals without that date are then left out."""
     _check_rule(rule)
     if rule != "furthest" and not dataset.has_stage_history:
         raise DiagnosticsError(
@@ -349,6 +354,7 @@ def _grouped_masks(
     if rule == "furthest":
         # One scan, no join: the furthest rank is already on the row.
         rep = "coalesce(o.rep, '(no rep)') AS rep, " if by_rep else ""
+        rep += _quarter_sql(filters, "o") if by_quarter else ""
         sql = f"""
             SELECT {rep}(1::BIGINT << (o.reached_rank + 1)) - 2 AS mask, o.status,
                    count(*) AS n, sum(coalesce(o.amount, 0)) AS amount
@@ -358,6 +364,7 @@ def _grouped_masks(
         """
         return dataset.query_df(sql, params)
     rep = "coalesce(sel.rep, '(no rep)') AS rep, " if by_rep else ""
+    rep += _quarter_sql(filters, "sel") if by_quarter else ""
     sql = f"""
         WITH sel AS (  -- deals parked in an excluded stage stay out under every rule
             SELECT o.* FROM opportunities o WHERE o.reached_rank IS NOT NULL AND {where}),
@@ -368,6 +375,34 @@ def _grouped_masks(
         GROUP BY ALL
     """
     return dataset.query_df(sql, params)
+
+
+def _quarter_sql(filters: Filters, alias: str) -> str:
+    """Return the select item numbering the calendar quarter of the cohort's date."""
+    column = "created_date" if filters.cohort == "created" else "close_date"
+    return f"year({alias}.{column}) * 4 + quarter({alias}.{column}) - 1 AS quarter, "
+
+
+def quarter_number(day: dt.date) -> int:
+    """Return the number of the calendar quarter holding ``day`` (year × 4 + quarter − 1)."""
+    return day.year * 4 + (day.month - 1) // 3
+
+
+def quarterly_stages(
+    dataset: Dataset, filters: Filters, rule: Rule = "furthest"
+) -> tuple[list[str], dict[int, tuple[StageCount, ...]]]:
+    """Return the stage names and, per calendar quarter of the cohort's date, its stage counts.
+
+    One query for every quarter: the counts of a quarter are those of
+    ``compute_funnel(dataset, filters.with_period(quarter's first day, its last day), rule)``.
+    Quarters are keyed by :func:`quarter_number`; a quarter without deals is not in the dict.
+    """
+    names = _stage_names(dataset)
+    frame = _grouped_masks(dataset, filters, rule, by_quarter=True)
+    frame = frame[frame["quarter"].notna()]  # deals without the cohort's date: in no quarter
+    quarters = frame["quarter"].to_numpy(dtype=np.int64)
+    return names, {int(q): _stages_from_masks(names, frame[quarters == q].drop(columns="quarter"))
+                   for q in np.unique(quarters)}
 
 
 def _stage_names(dataset: Dataset) -> list[str]:

@@ -18,7 +18,7 @@ import streamlit as st
 from diagnostics import breakage as bk
 from diagnostics import funnel as fn
 from diagnostics.charts import funnel as charts
-from diagnostics.dataset import Dataset, Filters
+from diagnostics.dataset import Dataset, Filters, prepare_spare_connection
 from diagnostics.formatting import DASH, format_date
 from ui.charts import chart_key, show_chart, vega_lite_spec
 from ui.errors import stop_on_error
@@ -126,8 +126,17 @@ def prefetch(dataset: Dataset) -> None:
     the same in-memory database (a DuckDB connection is not shared between threads).
     """
     job = dataclasses.replace(dataset, con=dataset.con.cursor())
-    st.session_state[FUNNEL_PREFETCH] = (weakref.ref(dataset), _prefetcher.submit(
-        _first_view_on_cursor, job))
+    future = _prefetcher.submit(_first_view_on_cursor, job)
+    # Then, still while nobody waits, the locked connection of the next upload.
+    future.add_done_callback(lambda _: _prefetcher.submit(_make_spare_connection))
+    st.session_state[FUNNEL_PREFETCH] = (weakref.ref(dataset), future)
+
+
+def _make_spare_connection() -> None:
+    try:
+        prepare_spare_connection()
+    except Exception:  # noqa: BLE001 - only a head start: the next upload opens its own
+        _log.exception("making the next upload's connection ahead failed")
 
 
 def take_prefetched(dataset: Dataset) -> None:

@@ -21,9 +21,11 @@ _log = logging.getLogger(__name__)
 
 
 def warm_up() -> None:
-    """Import the chart libraries and work out what every session of the sample starts with."""
+    """Import the chart libraries, work out what every session of the sample starts with and
+    make the first upload's connection."""
     import altair  # noqa: F401 - the import is the work
 
+    from diagnostics.dataset import prepare_spare_connection
     from diagnostics.sample import load_sample_dataset
     from ui.charts import vega_lite_spec  # noqa: F401 - Streamlit's chart conversion
     from ui.forecast_views import prepared
@@ -33,6 +35,7 @@ def warm_up() -> None:
         prepared(dataset)  # the sample's deals and backtest, shared through ui.memo
     finally:
         dataset.con.close()
+    prepare_spare_connection()  # the first upload's locked connection, made ahead
     # Streamlit collects garbage after every script run (a full collection: every object the
     # process tracks, ~160,000 of them once the libraries are in). What is loaded by now lives
     # as long as the process: frozen, it is left out of those collections, which then cost about

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from diagnostics.mapping import (
     DateOrder,
@@ -24,24 +27,23 @@ _POINT_DECIMAL = re.compile(r"([1-9]\d{0,2}(,\d{3})+(\.\d+)?|\d\.\d{1,2})\D*$")
 _ENTERED = re.compile(r"^\s*date\s+entered\s*[:\-]?\s*(?P<stage>.+?)\s*$", re.IGNORECASE)
 
 
-def detect_date_order(values: Sequence[str]) -> tuple[DateOrder, bool]:
-    """Return the day/month order the values use and whether the data leaves it ambiguous."""
-    iso = mdy = dmy = numeric = 0
+def _date_votes(counted: Iterable[tuple[str, int]]) -> tuple[DateOrder, bool]:
+    """Return the day/month order of ``(value, rows)`` pairs, each value voting with its rows."""
+    mdy = dmy = numeric = 0
     dots = 0
-    for v in values:
+    for v, rows in counted:
         if _ISO.match(v):
-            iso += 1
             continue
         m = _DAY_MONTH.match(v)
         if not m:
             continue
-        numeric += 1
+        numeric += rows
         first, sep, second = int(m.group(1)), m.group(2), int(m.group(3))
-        dots += sep == "."
+        dots += rows if sep == "." else 0
         if first > 12 >= second:
-            dmy += 1
+            dmy += rows
         elif second > 12 >= first:
-            mdy += 1
+            mdy += rows
     if numeric == 0:
         return "ymd", False
     if dmy > mdy:
@@ -50,6 +52,11 @@ def detect_date_order(values: Sequence[str]) -> tuple[DateOrder, bool]:
         return "mdy", dmy > 0
     # Every day is ≤ 12: dotted dates are European; otherwise assume the US order, and say so.
     return ("dmy" if dots > numeric / 2 else "mdy"), True
+
+
+def detect_date_order(values: Sequence[str]) -> tuple[DateOrder, bool]:
+    """Return the day/month order the values use and whether the data leaves it ambiguous."""
+    return _date_votes((v, 1) for v in values)
 
 
 def detect_decimal_comma(values: Sequence[str]) -> bool:
@@ -66,12 +73,70 @@ def sample_values(raw: RawTable, header: str, limit: int = 5000) -> list[str]:
     return [v for v in values if v.strip()][:limit]
 
 
+# The rows whose cells decide a column's format first; the whole column is read only when
+# they leave the format undecided (a hostile file: mixed date orders, a late European amount).
+SAMPLE_ROWS = 20_000
+# What of a date cell decides its order: "31/03/2025" and the character after it (the pattern
+# checks that the year ends there); a time after the date does not matter.
+_DATE_PREFIX = 11
+
+
+def _column(raw: RawTable, header: str, rows: int | None) -> pa.ChunkedArray:
+    column = raw.table.column(f"c{raw.headers.index(header)}")
+    return column if rows is None or rows >= len(column) else column.slice(0, rows)
+
+
+def _date_prefix_counts(raw: RawTable, header: str, rows: int | None) -> list[tuple[str, int]]:
+    """Return each distinct date start of the column's first ``rows`` rows, with its rows.
+
+    The patterns run once per distinct value, not once per row: a few hundred days in place of
+    every deal.
+    """
+    column = _column(raw, header, rows)
+    starts = pc.utf8_slice_codeunits(pc.utf8_ltrim_whitespace(column), 0, _DATE_PREFIX)
+    counts = pc.value_counts(starts)
+    values = counts.field("values").to_pylist()
+    rows_of = counts.field("counts").to_pylist()
+    return [(v, n) for v, n in zip(values, rows_of, strict=True) if v is not None]
+
+
+def column_date_order(raw: RawTable, header: str) -> tuple[DateOrder, bool]:
+    """Return the day/month order of a column and whether its data leaves it ambiguous.
+
+    Each distinct value votes with its rows. The first rows decide; when they do not (days
+    all ≤ 12, or both orders seen), every row of the column is read before saying so.
+    """
+    order, unsure = _date_votes(_date_prefix_counts(raw, header, SAMPLE_ROWS))
+    if unsure and raw.table.num_rows > SAMPLE_ROWS:
+        order, unsure = _date_votes(_date_prefix_counts(raw, header, None))
+    return order, unsure
+
+
+def _separator_votes(column: pa.ChunkedArray) -> tuple[int, int]:
+    """Return how many cells read as decimal-comma amounts and how many as decimal-point ones."""
+    comma = pc.sum(pc.match_substring_regex(column, _COMMA_DECIMAL.pattern)).as_py() or 0
+    point = pc.sum(pc.match_substring_regex(column, _POINT_DECIMAL.pattern)).as_py() or 0
+    return int(comma), int(point)
+
+
+def column_decimal_comma(raw: RawTable, header: str) -> bool:
+    """Return True when an amount column uses a decimal comma (``1.234,56``).
+
+    The first rows decide (the patterns run in Arrow, once per cell); when they are a tie (no
+    separator at all, or as many of each) every row of the column is read.
+    """
+    comma, point = _separator_votes(_column(raw, header, SAMPLE_ROWS))
+    if comma == point and raw.table.num_rows > SAMPLE_ROWS:
+        comma, point = _separator_votes(_column(raw, header, None))
+    return comma > point
+
+
 def ambiguous_dates(raw: RawTable, mapping: TableMapping) -> tuple[str, ...]:
     """Return the mapped date fields whose day/month order the data cannot decide."""
     specs = {s.name: s for s in field_specs()[mapping.kind]}
     return tuple(
         name for name, header in mapping.columns.items()
-        if specs[name].kind == "date" and detect_date_order(sample_values(raw, header, 2000))[1]
+        if specs[name].kind == "date" and column_date_order(raw, header)[1]
     )
 
 
@@ -174,10 +239,10 @@ def propose_table_mapping(
             if saved and name in saved.date_orders:
                 mapping.date_orders[name] = saved.date_orders[name]
             else:
-                mapping.date_orders[name] = detect_date_order(sample_values(raw, header))[0]
+                mapping.date_orders[name] = column_date_order(raw, header)[0]
         elif spec.kind == "amount":
             if saved and name in saved.decimal_comma:
                 mapping.decimal_comma[name] = saved.decimal_comma[name]
             else:
-                mapping.decimal_comma[name] = detect_decimal_comma(sample_values(raw, header))
+                mapping.decimal_comma[name] = column_decimal_comma(raw, header)
     return mapping

@@ -8,7 +8,15 @@ import duckdb
 import pandas as pd
 import pytest
 
-from diagnostics.dataset import Filters, StageConfig, build_dataset, connect_locked, null_column
+from diagnostics import dataset as dataset_module
+from diagnostics.dataset import (
+    Filters,
+    StageConfig,
+    build_dataset,
+    connect_locked,
+    null_column,
+    prepare_spare_connection,
+)
 
 STAGES = StageConfig(funnel=("Lead", "Demo", "Trial"), won=("Won",), lost=("Lost",),
                      excluded=("On hold",), renames=(("Trial", "Pilot"),))
@@ -96,6 +104,29 @@ def test_locked_connection_cannot_read_files_or_change_settings() -> None:
         con.execute("INSTALL httpfs")
     assert con.execute("SELECT current_setting('autoload_known_extensions')").fetchall()[0][0] \
         is False
+
+
+def test_a_connection_made_ahead_is_locked_and_handed_out_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dataset_module, "_spare", [])
+    prepare_spare_connection()
+    prepare_spare_connection()  # one is ready already: no second one is made
+    assert len(dataset_module._spare) == 1
+    ahead = dataset_module._spare[0]
+    con = connect_locked()
+    assert con is ahead and dataset_module._spare == []
+    with pytest.raises(duckdb.Error):
+        con.execute("SELECT * FROM read_csv('/etc/hostname')").fetchall()
+    with pytest.raises(duckdb.Error):
+        con.execute("SET enable_external_access = true")
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] != ""
+    other = connect_locked()  # none ready: a fresh one, never the one handed out before
+    assert other is not con
+    prepare_spare_connection()
+    # Other settings than the defaults are never served from the one made ahead.
+    assert connect_locked(memory_limit="1GB") is not dataset_module._spare[0]
+    assert len(dataset_module._spare) == 1
 
 
 def test_describe_names_cohort_and_filters() -> None:

@@ -425,3 +425,28 @@ def test_funnel_command_reads_a_stage_history_beside_the_deals(
     assert with_history["lost_stage_unknown"] == 0 and with_history["weakest_step"]
     assert alone["lost_stage_unknown"] == alone["lost"] > 0 and alone["weakest_step"] is None
     assert (with_history["won"], with_history["lost"]) == (alone["won"], alone["lost"])
+
+
+@pytest.mark.parametrize("rule", ["furthest", "strict", "any"])
+@pytest.mark.parametrize("filters", [Filters(), Filters(cohort="closed"),
+                                     Filters(segment=("SMB",), start=D(2025, 1, 1))])
+def test_quarterly_stages_count_each_quarter_as_its_own_funnel(rule: fn.Rule,
+                                                               filters: Filters) -> None:
+    from diagnostics.sample import load_sample_dataset
+
+    sample = load_sample_dataset()
+    names, by_quarter = fn.quarterly_stages(sample, filters, rule)
+    first, last = sample.date_range()
+    quarters = [(dt.date(y, m, 1), dt.date(y + m // 10, m % 12 + 3 if m < 10 else 1, 1))
+                for y in range(first.year, last.year + 1) for m in (1, 4, 7, 10)]
+    seen = 0
+    for start, next_start in quarters:
+        alone = fn.compute_funnel(sample, filters.with_period(
+            max(start, filters.start or start), next_start - dt.timedelta(days=1)), rule)
+        assert [s.stage for s in alone.stages] == names
+        if alone.total:
+            seen += 1
+            assert by_quarter[fn.quarter_number(start)] == alone.stages
+        else:
+            assert fn.quarter_number(start) not in by_quarter
+    assert seen >= 4 and len(by_quarter) == seen

@@ -1,0 +1,95 @@
+"""Date orders and decimal separators decided per column from the data (ingest._formats)."""
+
+from __future__ import annotations
+
+import pytest
+
+from diagnostics.ingest import _formats as formats
+from diagnostics.ingest import parse_table, propose_table_mapping
+from diagnostics.readers import RawTable, read_raw
+
+
+def _raw(header: str, cells: list[str]) -> RawTable:
+    text = "Opportunity ID;Stage;" + header + "\n" + "".join(
+        f"{i};Demo;{cell}\n" for i, cell in enumerate(cells))
+    return read_raw(text.encode(), "deals.csv")
+
+
+@pytest.fixture
+def small_sample(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Decide from the first 4 rows first, so that a short file has rows beyond the sample."""
+    monkeypatch.setattr(formats, "SAMPLE_ROWS", 4)
+    return 4
+
+
+def test_a_date_order_is_decided_by_rows_not_by_distinct_values() -> None:
+    # Three deals on 13 Jan (day first) against one on Jan 13 (month first): day first wins,
+    # and the column is flagged, since both orders occur.
+    raw = _raw("Close Date", ["13/01/2025"] * 3 + ["01/13/2025"])
+    assert formats.column_date_order(raw, "Close Date") == ("dmy", True)
+
+
+def test_times_after_a_date_do_not_change_its_order() -> None:
+    raw = _raw("Close Date", ["31/03/2025 14:22", " 01/04/2025 09:00:05", "02/04/2025"])
+    assert formats.column_date_order(raw, "Close Date") == ("dmy", False)
+
+
+def test_dates_beyond_the_first_rows_decide_an_order_they_leave_open(small_sample: int) -> None:
+    # The first rows fit both orders; a day above 12 further down settles it.
+    cells = ["03/04/2025", "05/06/2025", "01/02/2025", "07/08/2025", "09/10/2025", "28/02/2025"]
+    raw = _raw("Close Date", cells)
+    assert formats.column_date_order(raw, "Close Date") == ("dmy", False)
+    mapping = propose_table_mapping(raw)
+    assert mapping.date_orders["close_date"] == "dmy"
+    assert parse_table(raw, mapping).ambiguous_dates == ()
+
+
+def test_an_order_no_row_decides_is_flagged(small_sample: int) -> None:
+    raw = _raw("Close Date", ["03/04/2025", "05/06/2025", "01/02/2025", "07/08/2025",
+                              "09/10/2025", "11/12/2025"])
+    assert formats.column_date_order(raw, "Close Date") == ("mdy", True)
+    mapping = propose_table_mapping(raw)
+    assert parse_table(raw, mapping).ambiguous_dates == ("close_date",)
+
+
+def test_mixed_orders_in_the_first_rows_are_flagged(small_sample: int) -> None:
+    # Two exports pasted together: US dates, then European ones. The first rows are a tie, so
+    # every row votes: month first by three to two, and the column is flagged.
+    cells = ["03/31/2025", "04/30/2025", "31/03/2025", "15/01/2025", "01/15/2025"]
+    assert formats.column_date_order(_raw("Close Date", cells), "Close Date") == ("mdy", True)
+
+
+def test_a_decided_first_sample_is_not_read_further(small_sample: int) -> None:
+    # The first rows are all US dates: the later European one is not read (the column is then
+    # typed month-first, and 31/03 is reported as a value that could not be read).
+    cells = ["03/31/2025", "04/30/2025", "01/15/2025", "02/20/2025", "31/03/2025"]
+    raw = _raw("Close Date", cells)
+    assert formats.column_date_order(raw, "Close Date") == ("mdy", False)
+    loaded = parse_table(raw, propose_table_mapping(raw))
+    problems = {p.field: p.count for p in loaded.report.unparseable}
+    assert problems == {"close_date": 1}
+
+
+def test_european_amounts_past_the_first_rows_decide_the_separator(small_sample: int) -> None:
+    # Small round amounts say nothing; the thousands further down are European.
+    cells = ["500", "750 €", "20", "900", "1.250,50 €", "2.000,00 €"]
+    raw = _raw("Amount", cells)
+    assert formats.column_decimal_comma(raw, "Amount") is True
+    mapping = propose_table_mapping(raw)
+    assert mapping.decimal_comma["amount"] is True
+    amounts = parse_table(raw, mapping).table.column("amount").to_pylist()
+    assert amounts == pytest.approx([500, 750, 20, 900, 1250.5, 2000])
+
+
+@pytest.mark.parametrize(
+    ("cells", "comma"),
+    [
+        (["1.234,56 €", "99,00 €", "12"], True),
+        (["$1,234.00", "99.00", "12"], False),
+        (["0.125", "$1"], False),  # no thousands group starts with 0
+        (["12", "7"], False),  # nothing to tell: a decimal point
+    ],
+)
+def test_the_separator_is_read_in_arrow_as_in_python(cells: list[str], comma: bool) -> None:
+    assert formats.column_decimal_comma(_raw("Amount", cells), "Amount") is comma
+    assert formats.detect_decimal_comma(cells) is comma
