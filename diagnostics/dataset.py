@@ -399,6 +399,9 @@ def _as_arrow(frame: pd.DataFrame | pa.Table | None, columns: dict[str, str]) ->
             col = table.column(name)
             if pa.types.is_timestamp(col.type) and pa.types.is_date32(target):
                 col = col.cast(pa.date32())
+            if pa.types.is_dictionary(col.type) and col.type.value_type == target:
+                arrays.append(col)  # text as codes stays so: DuckDB reads it as text
+                continue
             arrays.append(col.cast(target) if col.type != target else col)
         else:
             arrays.append(null_column(n, target))

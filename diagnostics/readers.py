@@ -310,6 +310,28 @@ def _sample_rows(sample: str, delim: str) -> list[list[str]]:
     return rows
 
 
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+_REPEATS_SEEN = 8  # sample rows needed before a column's repeats are trusted
+
+
+def _cell_types(sample_rows: list[list[str]], width: int) -> dict[str, pa.DataType]:
+    """Return the Arrow type each column's cells are read as: text, or text as codes.
+
+    A column whose sample repeats its values (stages, reps, regions, dates) is read as a
+    dictionary: each distinct cell is held once and every row holds a 4-byte code, so a large
+    upload takes far less memory, and every later step (trimming, typing, storing) works on
+    the distinct values. The cells are the same text either way; a column that turns out to
+    vary more further down costs only its codes.
+    """
+    rows = sample_rows[1:]
+    types: dict[str, pa.DataType] = {}
+    for i in range(width):
+        values = [row[i] for row in rows if len(row) > i]
+        repeats = len(values) >= _REPEATS_SEEN and len(set(values)) * 2 <= len(values)
+        types[f"c{i}"] = _DICTIONARY if repeats else pa.string()
+    return types
+
+
 @dataclass
 class _Parsed:
     """One pass of Arrow's CSV reader over part of a file."""
@@ -318,7 +340,7 @@ class _Parsed:
     bad: list[tuple[int, str, str | None]]  # record number, reason, text when it spans lines
 
 
-def _arrow_csv(view: memoryview, names: list[str], delim: str, multiline: bool,
+def _arrow_csv(view: memoryview, names: dict[str, pa.DataType], delim: str, multiline: bool,
                use_threads: bool, block_size: int, skip: int) -> _Parsed:
     bad: list[tuple[int, str, str | None]] = []
 
@@ -332,7 +354,8 @@ def _arrow_csv(view: memoryview, names: list[str], delim: str, multiline: bool,
     table = pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(view)),  # reads slices of the bytes, no copies
         read_options=pacsv.ReadOptions(
-            skip_rows=skip, column_names=names, use_threads=use_threads, block_size=block_size
+            skip_rows=skip, column_names=list(names), use_threads=use_threads,
+            block_size=block_size,
         ),
         parse_options=pacsv.ParseOptions(
             delimiter=delim, invalid_row_handler=on_invalid, newlines_in_values=multiline,
@@ -340,14 +363,15 @@ def _arrow_csv(view: memoryview, names: list[str], delim: str, multiline: bool,
             ignore_empty_lines=False,
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()),
+            column_types=names,
             strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True,
         ),
     )
     return _Parsed(table, bad)
 
 
-def _parse(view: memoryview, names: list[str], delim: str, multiline: bool, skip: int,
+def _parse(view: memoryview, names: dict[str, pa.DataType], delim: str, multiline: bool,
+           skip: int,
            name: str) -> _Parsed:
     """Return Arrow's reading of the bytes; raise DiagnosticsError when it cannot read them."""
     # Small blocks: the reader's threads hold fewer bytes in flight (a 1M-row file peaked about
@@ -399,8 +423,12 @@ def _breaks_per_row(table: pa.Table) -> np.ndarray:
     total = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
         for pattern, sign in (("\n", 1), ("\r", 1), ("\r\n", -1)):
-            counts = pc.fill_null(pc.count_substring(column, pattern), 0)
-            total += sign * counts.to_numpy().astype(np.int64)
+            if pa.types.is_dictionary(column.type):  # counted once per distinct value
+                counts = pa.chunked_array([pc.take(pc.count_substring(c.dictionary, pattern),
+                                                   c.indices) for c in column.chunks], pa.int32())
+            else:
+                counts = pc.count_substring(column, pattern)
+            total += sign * pc.fill_null(counts, 0).to_numpy().astype(np.int64)
     return total
 
 
@@ -433,7 +461,8 @@ class _Reading:
     notes: list[str] = field(default_factory=list)
 
 
-def _read_part(utf8: bytes, start: int, first_line: int, names: list[str], delim: str,
+def _read_part(utf8: bytes, start: int, first_line: int, names: dict[str, pa.DataType],
+               delim: str,
                multiline: bool, name: str, out: _Reading) -> int | None:
     """Read the bytes from ``start`` (physical line ``first_line``) into ``out``.
 
@@ -513,7 +542,7 @@ def _read_text(data: bytes, name: str, delimiter: str | None) -> RawTable:
             "A CRM export needs several columns (id, owner, stage, amount, dates) separated by "
             "commas, semicolons, tabs or pipes. Save the file again as CSV and upload that.",
         )
-    names = [f"c{i}" for i in range(len(headers))]
+    names = _cell_types(sample_rows, len(headers))
     # Quoted cells spanning lines need the slower parser; look for one in the sample.
     multiline = '"' in sample and any(
         "\n" in cell or "\r" in cell for row in sample_rows for cell in row)

@@ -37,15 +37,37 @@ def clean_edges(chunk: pa.Array) -> bool:
 def trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Return text cells without surrounding whitespace; cells left empty become missing.
 
-    When no cell needs it (the usual case) the column itself comes back, without a copy.
+    When no cell needs it (the usual case) the column itself comes back, without a copy. Cells
+    read as codes (a dictionary) are trimmed through their distinct values.
     """
-    if all(clean_edges(chunk) for chunk in column.chunks):
+    coded = pa.types.is_dictionary(column.type)
+    if all(clean_edges(chunk.dictionary if coded else chunk) for chunk in column.chunks):
         return column
+    if coded:
+        return pa.chunked_array([_trimmed_codes(c) for c in column.chunks], column.type)
     cut = pc.utf8_trim_whitespace(column)
     empty = pc.equal(cut, "")
     if not pc.any(empty).as_py():
         return cut
     return pc.if_else(empty, pa.scalar(None, pa.string()), cut)
+
+
+def _trimmed_codes(chunk: pa.DictionaryArray) -> pa.DictionaryArray:
+    """Return a chunk of coded cells trimmed: its values trimmed (and merged where they now
+    agree), codes of values left empty made missing."""
+    cut = pc.utf8_trim_whitespace(chunk.dictionary)
+    merged = pc.dictionary_encode(pc.if_else(pc.equal(cut, ""), pa.scalar(None, pa.string()), cut))
+    codes = pc.take(merged.indices, chunk.indices)  # a value left empty gives a missing code
+    return pa.DictionaryArray.from_arrays(codes.cast(pa.int32()), merged.dictionary)
+
+
+def cast_cells(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
+    """Return text cells cast to ``kind``; coded cells are cast once per distinct value."""
+    if not pa.types.is_dictionary(column.type):
+        return pc.cast(column, kind)
+    return pa.chunked_array(
+        [pc.take(pc.cast(chunk.dictionary, kind), chunk.indices) for chunk in column.chunks],
+        kind)
 
 
 _YEARS = (dt.date(1950, 1, 1), dt.date(2200, 12, 31))  # outside: a typo, read as missing
@@ -60,10 +82,10 @@ def plain_typed(column: pa.ChunkedArray, kind: str) -> pa.ChunkedArray | None:
     """
     try:
         if kind in ("amount", "number"):
-            numbers = pc.cast(column, pa.float64())
+            numbers = cast_cells(column, pa.float64())
             return numbers if pc.all(pc.is_finite(numbers)).as_py() in (True, None) else None
         if kind == "date":
-            dates = pc.cast(column, pa.date32())
+            dates = cast_cells(column, pa.date32())
             low, high = (v.as_py() for v in pc.min_max(dates).values())
             return dates if low is None or (_YEARS[0] <= low and high <= _YEARS[1]) else None
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -73,11 +73,26 @@ def reconcile_stages(proposed: StageConfig, chosen: StageConfig) -> tuple[StageC
     return config, notes
 
 
+def _as_text(table: pa.Table) -> pa.Table:
+    """Return the table with any text read as codes (a dictionary) spelled out."""
+    fields = [pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+              for f in table.schema]
+    return table.cast(pa.schema(fields))
+
+
+def concat_tables(parts: Sequence[pa.Table]) -> pa.Table:
+    """Return the tables one after the other; a column that is text as codes in one and plain
+    text in another becomes plain text (Arrow cannot put the two in one column)."""
+    if len(parts) == 1:
+        return parts[0]
+    if len({t.schema for t in parts}) > 1:
+        parts = [_as_text(t) for t in parts]
+    return pa.concat_tables(parts, promote_options="permissive")
+
+
 def _concat(tables: Sequence[LoadedTable], kind: Kind) -> pa.Table | None:
     parts = [t.table for t in tables if t.kind == kind]
-    if not parts:
-        return None
-    return pa.concat_tables(parts, promote_options="permissive")
+    return concat_tables(parts) if parts else None
 
 
 def _count_in(column: pa.ChunkedArray, values: Sequence[str]) -> int:
@@ -111,7 +126,7 @@ def assemble_dataset(
     derived = [t.history for t in tables if t.history is not None]
     if derived:
         parts = ([history] if history is not None else []) + derived
-        history = pa.concat_tables(parts, promote_options="permissive")
+        history = concat_tables(parts)
     con = con or connect_locked()  # becomes the session's Dataset connection
     names, counts, position, probability, won_only, lost_only = _stage_evidence(
         con, opportunities, history)

@@ -93,11 +93,23 @@ def _date_prefix_counts(raw: RawTable, header: str, rows: int | None) -> list[tu
     every deal.
     """
     column = _column(raw, header, rows)
-    starts = pc.utf8_slice_codeunits(pc.utf8_ltrim_whitespace(column), 0, _DATE_PREFIX)
-    counts = pc.value_counts(starts)
-    values = counts.field("values").to_pylist()
-    rows_of = counts.field("counts").to_pylist()
+    if pa.types.is_dictionary(column.type):  # cells read as codes: counted by code first
+        distinct, weights = _distinct_cells(column)
+        starts = pc.utf8_slice_codeunits(pc.utf8_ltrim_whitespace(distinct), 0, _DATE_PREFIX)
+        summed = pa.table({"v": starts, "n": weights}).group_by("v").aggregate([("n", "sum")])
+        values, rows_of = summed["v"].to_pylist(), summed["n_sum"].to_pylist()
+    else:
+        starts = pc.utf8_slice_codeunits(pc.utf8_ltrim_whitespace(column), 0, _DATE_PREFIX)
+        counts = pc.value_counts(starts)
+        values = counts.field("values").to_pylist()
+        rows_of = counts.field("counts").to_pylist()
     return [(v, n) for v, n in zip(values, rows_of, strict=True) if v is not None]
+
+
+def _distinct_cells(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """Return the distinct cells of a column read as codes, as text, and the rows of each."""
+    counted = pc.value_counts(column)
+    return counted.field("values").cast(pa.string()), counted.field("counts")
 
 
 def column_date_order(raw: RawTable, header: str) -> tuple[DateOrder, bool]:
@@ -114,9 +126,15 @@ def column_date_order(raw: RawTable, header: str) -> tuple[DateOrder, bool]:
 
 def _separator_votes(column: pa.ChunkedArray) -> tuple[int, int]:
     """Return how many cells read as decimal-comma amounts and how many as decimal-point ones."""
-    comma = pc.sum(pc.match_substring_regex(column, _COMMA_DECIMAL.pattern)).as_py() or 0
-    point = pc.sum(pc.match_substring_regex(column, _POINT_DECIMAL.pattern)).as_py() or 0
-    return int(comma), int(point)
+    weights = None
+    if pa.types.is_dictionary(column.type):  # each distinct cell votes with its rows
+        column, weights = _distinct_cells(column)
+
+    def votes(pattern: str) -> int:
+        hits = pc.match_substring_regex(column, pattern)
+        return int(pc.sum(hits if weights is None else pc.if_else(hits, weights, 0)).as_py() or 0)
+
+    return votes(_COMMA_DECIMAL.pattern), votes(_POINT_DECIMAL.pattern)
 
 
 def column_decimal_comma(raw: RawTable, header: str) -> bool:

@@ -24,7 +24,7 @@ from diagnostics.ingest import (
     propose_table_mapping,
     typed_rows_sql,
 )
-from diagnostics.ingest._arrow import clean_edges, trimmed
+from diagnostics.ingest._arrow import cast_cells, clean_edges, trimmed
 from diagnostics.mapping import TableMapping
 from diagnostics.readers import read_raw
 from diagnostics.uploads import load_files
@@ -542,3 +542,33 @@ def test_unused_columns_are_named_and_a_long_list_is_counted() -> None:
     note = next(n for n in loaded.report.notes if n.startswith("Not used"))
     assert note.startswith("Not used (no field is mapped to them): “Extra 0”, “Extra 1”")
     assert note.endswith("“Extra 11” and 3 more.")
+
+
+def test_cells_read_as_codes_are_trimmed_through_their_values() -> None:
+    codes = pa.chunked_array([pa.array([" Ann", "Ann ", "  ", None, "Bo"]).dictionary_encode(),
+                              pa.array(["Cy", "Cy "]).dictionary_encode()])
+    out = trimmed(codes)
+    assert pa.types.is_dictionary(out.type)
+    assert out.to_pylist() == ["Ann", "Ann", None, None, "Bo", "Cy", "Cy"]
+    assert sorted(out.chunk(0).dictionary.to_pylist()) == ["Ann", "Bo"]  # " Ann", "Ann " merged
+    clean = pa.chunked_array([pa.array(["Ann", "Bo", "Ann"]).dictionary_encode()])
+    assert trimmed(clean) is clean  # nothing to trim: no copy
+
+
+def test_cells_read_as_codes_are_cast_once_per_value() -> None:
+    codes = pa.chunked_array([pa.array(["1.5", None, "1.5"]).dictionary_encode(),
+                              pa.array(["2"]).dictionary_encode()])
+    assert cast_cells(codes, pa.float64()).to_pylist() == [1.5, None, 1.5, 2.0]
+    assert cast_cells(pa.chunked_array([["7"]]), pa.float64()).to_pylist() == [7.0]
+
+
+def test_files_read_as_codes_and_as_plain_text_load_together() -> None:
+    many = "Opportunity ID,Stage,Amount,Created Date\n" + "".join(
+        f"A{i},{'Demo' if i % 3 else 'Closed Won'},{i},2025-01-0{i % 2 + 1}\n" for i in range(30))
+    few = "Opportunity ID,Stage,Amount,Created Date\nB1,Demo,5,2025-02-01\n"
+    result = load_files([("many.csv", many.encode()), ("few.csv", few.encode())])
+    counts = dict(result.dataset.con.execute(
+        "SELECT stage, count(*) FROM opportunities GROUP BY 1").fetchall())
+    assert counts == {"Demo": 21, "Closed Won": 10}
+    assert pa.types.is_dictionary(result.tables[0].table.column("stage").type)
+    assert result.tables[1].table.column("stage").type == pa.string()

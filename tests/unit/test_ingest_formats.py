@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pyarrow as pa
 import pytest
 
 from diagnostics.ingest import _formats as formats
@@ -93,3 +96,36 @@ def test_european_amounts_past_the_first_rows_decide_the_separator(small_sample:
 def test_the_separator_is_read_in_arrow_as_in_python(cells: list[str], comma: bool) -> None:
     assert formats.column_decimal_comma(_raw("Amount", cells), "Amount") is comma
     assert formats.detect_decimal_comma(cells) is comma
+
+
+def _as_plain_text(raw: RawTable) -> RawTable:
+    """Return the same file with every column as plain text (none read as codes)."""
+    plain = raw.table.cast(pa.schema([
+        pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+        for f in raw.table.schema]))
+    return dataclasses.replace(raw, table=plain)
+
+
+@pytest.mark.parametrize(
+    ("header", "cells"),
+    [
+        ("Close Date", ["13/01/2025"] * 6 + [" 01/13/2025 10:00"] * 2 + ["02/03/2025"] * 4),
+        ("Close Date", ["03/04/2025", "05/06/2025 09:00"] * 8),
+        ("Amount", ["1.250,50 €"] * 3 + ["500"] * 9 + ["$1,234.00"] * 2),
+        ("Amount", ["99.00", "12"] * 8),
+    ],
+)
+def test_cells_read_as_codes_decide_formats_as_plain_text_does(
+        header: str, cells: list[str], small_sample: int) -> None:
+    raw = _raw(header, cells)
+    assert pa.types.is_dictionary(raw.table.column("c2").type)  # repeated: read as codes
+    plain = _as_plain_text(raw)
+    if header == "Amount":
+        assert formats.column_decimal_comma(raw, header) is formats.column_decimal_comma(
+            plain, header)
+        assert formats._separator_votes(raw.table.column("c2")) == formats._separator_votes(
+            plain.table.column("c2"))
+    else:
+        assert formats.column_date_order(raw, header) == formats.column_date_order(plain, header)
+        assert sorted(formats._date_prefix_counts(raw, header, None)) == sorted(
+            formats._date_prefix_counts(plain, header, None))

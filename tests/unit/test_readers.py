@@ -203,3 +203,22 @@ def test_a_reader_failure_never_escapes_as_a_traceback() -> None:
     with pytest.raises(DiagnosticsError) as err:
         read_raw(b"PAR1" + b"\x00" * 64 + b"PAR1", "bad.parquet")
     assert "“bad.parquet”" in err.value.message and err.value.hint
+
+
+def test_repeated_values_are_read_as_codes_and_read_back_as_the_same_text() -> None:
+    rows = [f"OPP-{i},{'Ann' if i % 2 else 'Bo'},Demo,{i}.5,2025-01-{i % 3 + 1:02d}"
+            for i in range(40)]
+    raw = read_raw((HEADER + "\n".join(rows) + "\n").encode(), "deals.csv")
+    types = {h: raw.table.column(f"c{i}").type for i, h in enumerate(raw.headers)}
+    assert pa.types.is_dictionary(types["Opportunity Owner"])
+    assert pa.types.is_dictionary(types["Stage"]) and pa.types.is_dictionary(types["Close Date"])
+    assert types["Opportunity ID"] == types["Amount"] == pa.string()  # every value differs
+    assert raw.table.column("c1").to_pylist() == ["Bo", "Ann"] * 20
+    assert raw.table.column("c4").to_pylist()[:4] == [
+        "2025-01-01", "2025-01-02", "2025-01-03", "2025-01-01"]
+
+
+def test_a_few_rows_are_read_as_plain_text() -> None:
+    raw = read_raw((HEADER + "1,Ann,Demo,5,2025-01-01\n2,Ann,Demo,6,2025-01-01\n").encode(),
+                   "deals.csv")
+    assert {raw.table.column(f"c{i}").type for i in range(5)} == {pa.string()}
