@@ -23,13 +23,14 @@ from diagnostics.formatting import DASH, format_date
 from ui.charts import chart_key, show_chart, vega_lite_spec
 from ui.errors import stop_on_error
 from ui.memo import remembered
-from ui.state import FUNNEL_PREFETCH
+from ui.state import FUNNEL_FILTERS_OPEN, FUNNEL_PREFETCH
 from ui.text import escape_markdown
 from ui.widgets import KeptWidgets, is_same_dataset
 
 VIEWS = ("Funnel", "Where it breaks", "Reps", "Planner: make your number")
 COHORTS = {"created": "Created in period", "closed": "Closed in period"}
 TARGETS = "Target rate (%)"
+FILTERS_LABEL = "Segment, product, region, team, rep"
 # The settings a first visit starts from (each a kept widget's default).
 DEFAULT_COHORT, DEFAULT_RULE, DEFAULT_STALE_DAYS = "created", "furthest", 60
 DEFAULT_REFERENCE, DEFAULT_MIN_COUNT = "history", 5
@@ -176,13 +177,31 @@ def settings_bar(dataset: Dataset, keep: KeptWidgets) -> FunnelChoice:
                                  **keep("stale_days", DEFAULT_STALE_DAYS))
     if not dataset.has_stage_history:
         c3.caption("Strict and any-stage counting need an uploaded stage history.")
+    return _choice(dataset, (lo, hi), tuple(period), cohort, rule, int(stale_days),
+                   _category_filters(options, keep))
+
+
+def _category_filters(options: dict[str, list[str]],
+                      keep: KeptWidgets) -> dict[str, tuple[str, ...]]:
+    """Show the category filters when their expander is open; return the values picked.
+
+    Five multi-selects are much of what the browser draws for the page: they are sent only
+    while the expander is open (opening it reruns the page). Closed, the values picked before
+    still apply, and the page's caption names them.
+    """
     picked: dict[str, tuple[str, ...]] = {}
-    with st.expander("Segment, product, region, team, rep"):
+    box = st.expander(FILTERS_LABEL, key=FUNNEL_FILTERS_OPEN, on_change="rerun")
+    if not box.open:
+        for name, values in options.items():
+            kept = keep.get(name) or []
+            picked[name] = tuple(kept) if set(kept) <= set(values) else ()
+        return picked
+    with box:
         for col, (name, values) in zip(st.columns(5), options.items(), strict=True):
             picked[name] = tuple(col.multiselect(
                 name.title(), values, **keep(name, [], valid=lambda v, ok=values: set(v) <= set(ok))
             ))
-    return _choice(dataset, (lo, hi), tuple(period), cohort, rule, int(stale_days), picked)
+    return picked
 
 
 def reps_view(dataset: Dataset, choice: FunnelChoice, keep: KeptWidgets) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from diagnostics.dataset import Dataset, StageConfig, build_dataset
 from diagnostics.formatting import format_amount
 from diagnostics.funnel import NO_DEALS
 from tests.app.conftest import OpenPage, shown
-from ui.state import DATASET, FUNNEL_SETTINGS, FUNNEL_WIDGET_PREFIX
+from ui.state import DATASET, FUNNEL_FILTERS_OPEN, FUNNEL_SETTINGS, FUNNEL_WIDGET_PREFIX
 
 STAGES = StageConfig(funnel=("Lead", "Demo", "Proposal"), won=("Won",), lost=("Lost",))
 D = dt.date
@@ -106,7 +106,7 @@ def test_compare_two_periods(open_page: OpenPage) -> None:
 
 
 def test_a_filter_leaving_no_deals_says_so(open_page: OpenPage) -> None:
-    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
+    at = open_page("pages/funnel.py", session={DATASET: _dataset(), FUNNEL_FILTERS_OPEN: True})
     at.multiselect(key=FUNNEL_WIDGET_PREFIX + "segment").select("SMB")
     at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 4, 1),
                                                                   D(2026, 6, 30))).run()
@@ -133,7 +133,17 @@ def test_reps_view_shows_the_heatmap(open_page: OpenPage) -> None:
 
 def test_filters_recompute_the_numbers(open_page: OpenPage) -> None:
     at = open_page("pages/funnel.py", session={DATASET: _dataset()})
+    # The filters are sent only while their expander is open (opening it reruns the page).
+    assert not at.multiselect
+    at.session_state[FUNNEL_FILTERS_OPEN] = True
+    at.run()
     at.multiselect(key=FUNNEL_WIDGET_PREFIX + "segment").select("SMB").run()
+    assert _counts(at) == ("4", "3", "3")
+    assert "segment = SMB" in _captions(at)
+    # Closed again, the filter still applies and the caption still names it.
+    at.session_state[FUNNEL_FILTERS_OPEN] = False
+    at.run()
+    assert not at.multiselect
     assert _counts(at) == ("4", "3", "3")
     assert "segment = SMB" in _captions(at)
     at.radio(key=FUNNEL_WIDGET_PREFIX + "cohort").set_value("closed").run()

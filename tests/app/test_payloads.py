@@ -132,6 +132,8 @@ def test_every_funnel_view_shows_names_as_typed(uploaded: AppTest) -> None:
         assert not at.exception, (view, at.exception)
         seen |= _shown_as_typed(at)
     # The rule caption names the segment filter once one is picked.
+    at.session_state[state.FUNNEL_FILTERS_OPEN] = True
+    at.run()
     at.multiselect(key="funnel_w_segment").select(SEGMENT).run()
     assert not at.exception, at.exception
     seen |= _shown_as_typed(at)
