@@ -312,6 +312,7 @@ def _sample_rows(sample: str, delim: str) -> list[list[str]]:
 
 _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 _REPEATS_SEEN = 8  # sample rows needed before a column's repeats are trusted
+_TYPE_SAMPLE_ROWS = 1000  # sample rows that decide it
 
 
 def _cell_types(sample_rows: list[list[str]], width: int) -> dict[str, pa.DataType]:
@@ -323,7 +324,7 @@ def _cell_types(sample_rows: list[list[str]], width: int) -> dict[str, pa.DataTy
     the distinct values. The cells are the same text either way; a column that turns out to
     vary more further down costs only its codes.
     """
-    rows = sample_rows[1:]
+    rows = sample_rows[1:_TYPE_SAMPLE_ROWS]
     types: dict[str, pa.DataType] = {}
     for i in range(width):
         values = [row[i] for row in rows if len(row) > i]
@@ -545,7 +546,7 @@ def _read_text(data: bytes, name: str, delimiter: str | None) -> RawTable:
     names = _cell_types(sample_rows, len(headers))
     # Quoted cells spanning lines need the slower parser; look for one in the sample.
     multiline = '"' in sample and any(
-        "\n" in cell or "\r" in cell for row in sample_rows for cell in row)
+        "\n" in joined or "\r" in joined for joined in map("".join, sample_rows))
     reading = _Reading()
     try:
         broken = _read_part(utf8, 0, 1, names, delim, multiline, name, reading)

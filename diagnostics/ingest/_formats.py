@@ -129,6 +129,9 @@ def _separator_votes(column: pa.ChunkedArray) -> tuple[int, int]:
     weights = None
     if pa.types.is_dictionary(column.type):  # each distinct cell votes with its rows
         column, weights = _distinct_cells(column)
+    else:  # only a cell with a separator can vote: plain whole numbers skip the patterns
+        column = column.filter(pc.or_(pc.match_substring(column, "."),
+                                      pc.match_substring(column, ",")))
 
     def votes(pattern: str) -> int:
         hits = pc.match_substring_regex(column, pattern)
