@@ -9,7 +9,7 @@ from diagnostics.errors import DiagnosticsError
 from ui import questionnaire_widgets as w
 from ui import state
 from ui.frame import require_router
-from ui.text import escape_markdown
+from ui.text import code_span, escape_markdown
 
 require_router()
 st.title("Make your number")
@@ -68,9 +68,11 @@ def _result() -> None:
 
     st.subheader("4. Save, share and print")
     link = w.share_link(bank, answers)
+    # A code span, not st.code: the code block's highlighter is the heaviest thing the browser
+    # loads for this page (about a second of its time on a first visit), for one line of text.
     st.markdown("**Share link** — opens this page with the same answers (nothing is stored on the "
-                "server; the answers travel in the link):")
-    st.code(link, language=None)
+                f"server; the answers travel in the link; it is in the address bar too): "
+                f"{code_span(link)}")
     w.downloads(bank, answers, result)
 
 

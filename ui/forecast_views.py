@@ -24,6 +24,7 @@ from diagnostics.formatting import format_amount, format_rate
 from ui import state
 from ui.charts import show_chart
 from ui.memo import remembered
+from ui.tables import show_table
 from ui.text import escape_markdown
 from ui.widgets import KeptWidgets
 
@@ -85,7 +86,7 @@ def render_sources(fc: Forecast) -> None:
     st.subheader("Where it comes from")
     for label, amount, why in fc.sources():
         st.markdown(f"**{escape_markdown(label)}: {amount}** — {escape_markdown(why)}")
-    st.dataframe(fc.stage_frame(), hide_index=True, width="stretch")
+    show_table(fc.stage_frame())
     st.caption("Won eventually: the share of closed deals that reached the stage and were won "
                "(pulled toward the overall rate when few deals). Expected in period: what the "
                "open deals there should bring by the period end.")
@@ -95,12 +96,12 @@ def render_deals(fc: Forecast) -> None:
     """Show the deals that matter most, slipped deals and what would close the gap."""
     st.subheader("The deals that matter most")
     if fc.top_deals:
-        st.dataframe(deals_frame(fc.top_deals), hide_index=True, width="stretch")
+        show_table(deals_frame(fc.top_deals))
     else:
         st.info("No open deal has a chance of closing won in this period.")
     if fc.slipped_deals:
         st.markdown("**Past their close date** (largest first)")
-        st.dataframe(deals_frame(fc.slipped_deals), hide_index=True, width="stretch")
+        show_table(deals_frame(fc.slipped_deals))
     st.subheader("What would close the gap")
     if fc.gap <= 0:
         st.success(f"Expected bookings cover the target: no gap to close "
@@ -108,7 +109,7 @@ def render_deals(fc: Forecast) -> None:
     elif fc.levers:
         st.markdown(f"The gap: **{format_amount(fc.gap)}**. Any one of these would close it, "
                     "all else equal:")
-        st.dataframe(fc.levers_frame(), hide_index=True, width="stretch")
+        show_table(fc.levers_frame())
     else:
         st.warning(f"The gap of {format_amount(fc.gap)} cannot be closed in this period by "
                    "pipeline or conversion as history runs.")

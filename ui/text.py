@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["WORD_JOINER", "escape_markdown"]
+__all__ = ["WORD_JOINER", "code_span", "escape_markdown"]
 
 # CommonMark lets a backslash escape any ASCII punctuation, and the escaped character always shows
 # as itself: escaping all of it also covers Streamlit's extras ($ for LaTeX, :icon: and :red[…]).
@@ -28,3 +28,17 @@ def escape_markdown(text: object) -> str:
     """Return ``text`` (any value, shown with ``str``) escaped to read literally as Markdown."""
     one_line = _LINE_BREAKS.sub(" ", str(text))
     return _PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(rf"\1{WORD_JOINER}", one_line))
+
+
+def code_span(text: object) -> str:
+    """Return ``text`` as a Markdown code span: shown literally, in one line, copied as is.
+
+    Nothing inside a code span is Markdown (no links, no LaTeX, no escapes), so the text needs no
+    backslashes or word joiners, which would be copied along with it (a link that no longer
+    works). Only backticks could end the span: the fence is one backtick longer than the longest
+    run of them in the text, with a space inside when the text starts or ends with one.
+    """
+    one_line = _LINE_BREAKS.sub(" ", str(text))
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", one_line)), default=0) + 1)
+    pad = " " if one_line.startswith("`") or one_line.endswith("`") else ""
+    return f"{fence}{pad}{one_line}{pad}{fence}"

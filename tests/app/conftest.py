@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -60,3 +61,24 @@ def open_page() -> OpenPage:
     ``session`` is put in session state and ``query`` in the address before the first run.
     """
     return _open_page
+
+
+_TABLE_RULE = re.compile(r"^\|(?:-{3,}:?\|)+$")
+
+
+def read_markdown_table(markdown: object) -> pd.DataFrame | None:
+    """Return a Markdown table (ui.tables) as the text each cell shows; None if it is not one."""
+    lines = str(markdown).split("\n")
+    if len(lines) < 2 or not _TABLE_RULE.match(lines[1]):
+        return None
+
+    def cells(line: str) -> list[str]:
+        # Split at the pipes that are not escaped, then read each cell as it shows.
+        return [shown(c.strip()) for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+    return pd.DataFrame([cells(line) for line in lines[2:]], columns=cells(lines[0]))
+
+
+def markdown_tables(at: AppTest) -> list[pd.DataFrame]:
+    """Return every Markdown table the page shows, in order, as the text of its cells."""
+    return [t for t in (read_markdown_table(m.value) for m in at.markdown) if t is not None]

@@ -8,7 +8,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
-from tests.app.conftest import OpenPage
+from tests.app.conftest import OpenPage, markdown_tables
 from ui.state import DATASET, FORECAST_SETTINGS, FORECAST_WIDGET
 
 D = dt.date
@@ -43,7 +43,7 @@ def test_sample_forecast_shows_every_section(open_page: OpenPage) -> None:
     assert subheaders == ["Where it comes from", "The deals that matter most",
                           "What would close the gap",
                           "How good this forecast has been on your data"]
-    stage_table = at.dataframe[0].value
+    stage_table = markdown_tables(at)[0]
     assert list(stage_table["Stage"]) == ["Lead", "Discovery", "Demo", "Trial", "Proposal",
                                           "Negotiation"]
     assert _metric(at, "Mean absolute percentage error").endswith("%")
@@ -58,7 +58,7 @@ def test_target_and_period_change_the_forecast_and_survive_a_page_switch(
     assert _metric(at, "Closed so far") == "0"
     at.number_input(key=FORECAST_WIDGET + "target").set_value(1_000_000.0).run()
     assert _metric(at, "Chance of the target") == "0%"
-    assert "What it takes" in at.dataframe[-1].value.columns  # the levers table
+    assert "What it takes" in markdown_tables(at)[-1].columns  # the levers table
     at.number_input(key=FORECAST_WIDGET + "target").set_value(1.0).run()
     assert any("no gap to close" in s.value for s in at.success)
     at.date_input(key=FORECAST_WIDGET + "period").set_value((D(2025, 10, 1), D(2025, 12, 31))).run()
@@ -72,7 +72,7 @@ def test_target_and_period_change_the_forecast_and_survive_a_page_switch(
 
 def test_deals_that_matter_and_slipped_deals_are_listed(open_page: OpenPage) -> None:
     at = open_page("pages/forecast.py", session={DATASET: _dataset()})
-    tables = [t.value for t in at.dataframe]
+    tables = markdown_tables(at)
     top = next(t for t in tables if "Chance in period" in t.columns)
     assert list(top["Deal"])[0] == "BIG"
     slipped = [t for t in tables if "Chance in period" in t.columns][1]

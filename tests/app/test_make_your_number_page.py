@@ -75,7 +75,9 @@ def test_answer_gives_verdict_link_and_survives_page_switch(open_page: OpenPage)
     (nxt,) = [e for e in at.expander if e.label.startswith("Answer next for a firm verdict")]
     assert "Planning and forecasting" in nxt.markdown[0].value
     assert str(at.query_params["myn"]).split(".")[2].startswith("50___")
-    assert any("myn=1." in c.value for c in at.code)
+    (link,) = [m.value for m in at.markdown if m.value.startswith("**Share link**")]
+    # The link as a code span (read literally, copied as is), the page's address and the answers.
+    assert link.endswith(f": `?myn={at.query_params['myn']}`"), link
 
     at.switch_page("pages/leadership.py").run()
     at.switch_page(PAGE).run()

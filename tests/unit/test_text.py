@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from ui.text import WORD_JOINER, escape_markdown
+from ui.text import WORD_JOINER, code_span, escape_markdown
 
 PAYLOADS = [
     "![x](http://evil.example/x.png)",
@@ -64,3 +64,31 @@ def test_bare_addresses_cannot_become_links_once_the_escapes_are_resolved(text: 
     resolved = re.sub(r"\\(.)", r"\1", escape_markdown(text))
     assert not _URL.search(resolved) and not _MAIL.search(resolved), resolved
     assert resolved.replace(WORD_JOINER, "") == text
+
+
+def _read_code_span(markdown: str) -> str:
+    """Read a Markdown text that is one code span as CommonMark does (the fence, then the text)."""
+    fence = re.match(r"`+", markdown)
+    assert fence is not None, markdown
+    n = len(fence.group())
+    assert markdown.endswith(fence.group()) and not markdown.endswith("`" * (n + 1))
+    inner = markdown[n:-n]
+    # No run of exactly n backticks inside: it would close the span early.
+    assert all(len(run) != n for run in re.findall(r"`+", inner)), markdown
+    if len(inner) > 2 and inner.startswith(" ") and inner.endswith(" ") and inner.strip():
+        inner = inner[1:-1]
+    return inner
+
+
+@pytest.mark.parametrize("text", [
+    "http://localhost:8501/make_your_number?myn=1.a38f.55___&role=ceo",
+    "a `tick` and ``two``", "`starts", "ends`", "*not* [a](link) $x$ :red[no]",
+])
+def test_a_code_span_reads_back_exactly_as_the_text(text: str) -> None:
+    span = code_span(text)
+    assert _read_code_span(span) == text
+    assert WORD_JOINER not in span and "\\" not in span  # copied as is: nothing added
+
+
+def test_a_code_span_is_one_line() -> None:
+    assert code_span("first\nsecond") == "`first second`"
