@@ -13,6 +13,7 @@ from ui.data_views import (
     render_stages,
 )
 from ui.frame import require_router
+from ui.funnel_views import start_prefetch
 from ui.state import (
     DATASET,
     MAPPING_SIGNATURE,
@@ -121,3 +122,4 @@ else:
     st.download_button("Download mapping", data=workspace.mapping_json(),
                        file_name="mapping.json", mime="application/json", key="mapping_download",
                        help="Re-apply it to next month's export with “Saved mapping”.")
+start_prefetch()  # a new upload's first Funnel view, worked out while the browser draws this

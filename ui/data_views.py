@@ -41,7 +41,7 @@ def rebuild_dataset(uploads: UploadWorkspace) -> None:
     result = uploads.rebuild()
     if result is not None:
         st.session_state[DATASET] = result.dataset
-        prefetch(result.dataset)  # the Funnel's first view, while this page is drawn and read
+        prefetch(result.dataset)  # the Funnel's first view, after this run (start_prefetch)
     else:  # none of the files can be used: no page may go on showing the previous ones
         st.session_state.pop(DATASET, None)
 

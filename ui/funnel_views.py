@@ -120,17 +120,29 @@ def _first_view_on_cursor(dataset: Dataset) -> dict[Hashable, Any]:
 
 
 def prefetch(dataset: Dataset) -> None:
-    """Start working out an upload's first Funnel view in the background (from a callback).
+    """Have an upload's first Funnel view worked out in the background (from a callback).
 
-    The Data page's run and the browser's drawing of it leave the server idle: by the time the
-    user opens the Funnel, its numbers are ready. The thread queries through its own cursor on
-    the same in-memory database (a DuckDB connection is not shared between threads).
+    Started by :func:`start_prefetch` once the page's run is over: the run itself then has the
+    server to itself, and the browser's drawing of the page leaves the server idle. By the time
+    the user opens the Funnel, its numbers are ready.
     """
+    st.session_state[FUNNEL_PREFETCH] = (weakref.ref(dataset), None)
+
+
+def start_prefetch() -> None:
+    """Start the job :func:`prefetch` asked for, if any (at the end of a page's run).
+
+    The thread queries through its own cursor on the same in-memory database (a DuckDB
+    connection is not shared between threads).
+    """
+    held = st.session_state.get(FUNNEL_PREFETCH)
+    if held is None or held[1] is not None or (dataset := held[0]()) is None:
+        return
     job = dataclasses.replace(dataset, con=dataset.con.cursor())
     future = _prefetcher.submit(_first_view_on_cursor, job)
     # Then, still while nobody waits, the locked connection of the next upload.
     future.add_done_callback(lambda _: _prefetcher.submit(_make_spare_connection))
-    st.session_state[FUNNEL_PREFETCH] = (weakref.ref(dataset), future)
+    st.session_state[FUNNEL_PREFETCH] = (held[0], future)
 
 
 def _make_spare_connection() -> None:
@@ -147,8 +159,8 @@ def take_prefetched(dataset: Dataset) -> None:
     other sessions' is cancelled and the page computes for itself. A failed job is only logged.
     """
     held = st.session_state.pop(FUNNEL_PREFETCH, None)
-    if held is None or not is_same_dataset(held[0], dataset):
-        return
+    if held is None or held[1] is None or not is_same_dataset(held[0], dataset):
+        return  # nothing asked for, never started (the page's run was cut short), or stale
     future: Future[dict[Hashable, Any]] = held[1]
     if future.cancel():
         return

@@ -69,7 +69,7 @@ WORKSHOP_PLAN_PREFIX = "workshop_plan_"  # + field: the facilitator's plan and r
 # Funnel / quadrant settings that should survive page switches
 FUNNEL_SETTINGS = "funnel_settings"
 FUNNEL_FILTERS_OPEN = "funnel_filters_open"  # expander: the category filters are shown
-FUNNEL_PREFETCH = "funnel_prefetch"  # (weak ref to a dataset, Future): its first Funnel view
+FUNNEL_PREFETCH = "funnel_prefetch"  # (weak ref to a dataset, Future or None until started)
 FUNNEL_WIDGET_PREFIX = "funnel_w_"  # + setting name: Funnel page widget seeded from FUNNEL_SETTINGS
 QUADRANT_SETTINGS = "quadrant_settings"
 QUADRANT_WIDGET = "quadrant_w_"  # prefix of the quadrant page's widget keys (quadrant_w_<setting>)

@@ -200,7 +200,8 @@ def test_an_uploads_first_funnel_view_is_worked_out_once_ahead(
     at = open_page("pages/data.py")
     _upload(at, ("salesforce_opportunities.csv",
                  (SAMPLE / "salesforce_opportunities.csv").read_bytes()))
-    assert FUNNEL_PREFETCH in at.session_state
+    # Asked for in the upload's callback, started once the page's run was over.
+    assert at.session_state[FUNNEL_PREFETCH][1] is not None
     at.switch_page("pages/funnel.py").run()
     assert not at.exception
     assert at.title[0].value == "Funnel"
@@ -245,3 +246,29 @@ def test_the_active_datas_deals_are_charted_by_month_created(open_page: OpenPage
     assert "from Jan 2025 to Mar 2025" in json.loads(chart.proto.spec)["description"]
     assert any(c.value == "2 deals by the month they were created, split by where they stand "
                "now; 1 more has no created date and is not in the chart." for c in at.caption)
+
+
+def test_a_first_funnel_view_never_started_is_worked_out_by_the_page(
+    open_page: OpenPage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Data page run cut short never starts the job: the Funnel page computes for itself."""
+    at = open_page("pages/data.py")
+    _upload(at, ("salesforce_opportunities.csv",
+                 (SAMPLE / "salesforce_opportunities.csv").read_bytes()))
+    dataset = at.session_state[DATASET]
+    held = at.session_state[FUNNEL_PREFETCH]
+    held[1].result()  # this run's job is over: only the page can compute from here on
+    at.session_state[FUNNEL_PREFETCH] = (held[0], None)  # as if the run had been cut short
+    calls: list[object] = []
+    real = fn.funnel_with_metrics
+    monkeypatch.setattr(fn, "funnel_with_metrics",
+                        lambda *a, **k: (calls.append(a[0].stages), real(*a, **k))[1])
+    at.switch_page("pages/funnel.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Funnel"
+    # Only this session's calls count (another test's job may run in this process).
+    assert [c for c in calls if c is dataset.stages] == [dataset.stages]
+    assert FUNNEL_PREFETCH not in at.session_state
+    stages = [shown(s) for s in at.table[0].value["Stage"]]
+    assert stages[:len(dataset.stages.funnel)] == [
+        dataset.stages.display_name(s) for s in dataset.stages.funnel]
