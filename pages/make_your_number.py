@@ -53,30 +53,50 @@ st.caption(
 w.numbers_inputs()
 
 
-@st.fragment(key=w.RESULT_FRAGMENT)
-def _result() -> None:
-    """Verdict, share link and downloads: what an answer click reruns (see _store_answer)."""
-    st.subheader("3. Verdict")
-    answers = w.current_answers()
-    result: q.ScoreResult | None = None
-    try:
-        result = q.score_answers(bank, answers.answers, answers.numbers, role=answers.role)
-    except DiagnosticsError as err:
-        st.info(escape_markdown(err))
-    if result is not None:
-        w.render_result(result, bank)
+st.subheader("3. Verdict")
+# Each part is a fragment: an answer click reruns those it changes (see w._store_answer).
 
-    st.subheader("4. Save, share and print")
-    link = w.share_link(bank, answers)
+
+@st.fragment(key=w.VERDICT_FRAGMENT)
+def _verdict() -> None:
+    w.render_verdict(w.scored(bank))
+
+
+@st.fragment(key=w.NEXT_FRAGMENT)
+def _next() -> None:
+    w.render_next_to_answer(w.scored(bank), bank)
+
+
+@st.fragment(key=w.REASONS_FRAGMENT)
+def _reasons() -> None:
+    w.render_reasons(w.scored(bank), bank)
+
+
+@st.fragment(key=w.UNANSWERED_FRAGMENT)
+def _unanswered() -> None:
+    w.render_unanswered(w.scored(bank), bank)
+
+
+@st.fragment(key=w.SHARE_FRAGMENT)
+def _share() -> None:
+    answers = w.current_answers()
     # A code span, not st.code: the code block's highlighter is the heaviest thing the browser
     # loads for this page (about a second of its time on a first visit), for one line of text.
     st.markdown("**Share link** — opens this page with the same answers (nothing is stored on the "
-                f"server; the answers travel in the link; it is in the address bar too): "
-                f"{code_span(link)}")
-    w.downloads(bank, answers, result)
+                "server; the answers travel in the link; it is in the address bar too): "
+                f"{code_span(w.share_link(bank, answers))}")
+    result = w.scored(bank)
+    w.downloads(bank, answers, None if isinstance(result, DiagnosticsError) else result)
 
 
-_result()
-# A key keeps the expander open across the rerun a load triggers (and its message shows inside).
-with st.expander("Load answers or your own question bank", key=state.MYN_LOADERS):
-    w.loaders(bank)
+for part in (_verdict, _next, _reasons, _unanswered):
+    part()
+st.subheader("4. Save, share and print")
+_share()
+# A key keeps the expander open across the rerun a load triggers (and its message shows inside);
+# its uploaders are drawn only when it is open, so that an answer click redraws less.
+loaders = st.expander("Load answers or your own question bank", key=state.MYN_LOADERS,
+                      on_change="rerun")
+if loaders.open:
+    with loaders:
+        w.loaders(bank)

@@ -27,8 +27,14 @@ from ui.errors import show_error
 from ui.text import escape_markdown
 
 _NA = 0  # radio option meaning "not applicable / don't know"
-PROGRESS_FRAGMENT = "myn_progress"  # fragment key: how many statements are answered
-RESULT_FRAGMENT = "myn_result"  # fragment key: verdict, share link and downloads
+# Fragment keys. An answer reruns only what it changes: the count, the verdict and its reasons,
+# the share link; the lists of statements still to answer only when they changed.
+PROGRESS_FRAGMENT = "myn_progress"  # how many statements are answered
+VERDICT_FRAGMENT = "myn_verdict"  # the verdict line
+NEXT_FRAGMENT = "myn_next"  # the statements to answer next for a firm verdict
+REASONS_FRAGMENT = "myn_reasons"  # how the verdict was reached, chart, constraint, actions
+UNANSWERED_FRAGMENT = "myn_unanswered"  # the statements not answered or not applicable
+SHARE_FRAGMENT = "myn_share"  # share link and downloads
 _PERCENT = {"win_rate", "p_target"}  # numbers shown as a percentage, stored as a share
 
 
@@ -146,9 +152,13 @@ def _store_answer(question_id: str) -> None:
     value = st.session_state.get(state.MYN_WIDGET_PREFIX + question_id)
     answers = state.session_dict(state.MYN_ANSWERS)
     answers[question_id] = None if value in (None, _NA) else int(value)
-    # The radio already shows the new answer: rerun only what it changes (the count, the
-    # verdict and the share link), not the 33 statements. About a third of a full rerun's wait.
-    st.rerun([PROGRESS_FRAGMENT, RESULT_FRAGMENT])
+    # The radio already shows the new answer: rerun only what it changes, not the statements.
+    # The browser redraws every element a fragment sends, and the lists of statements still to
+    # answer are the longest text on the page: they are sent again only when they changed.
+    scope = [PROGRESS_FRAGMENT, VERDICT_FRAGMENT, REASONS_FRAGMENT, SHARE_FRAGMENT]
+    if _gaps(scored(active_bank())) != st.session_state.get(state.MYN_GAPS_DRAWN):
+        scope += [NEXT_FRAGMENT, UNANSWERED_FRAGMENT]
+    st.rerun(scope)
 
 
 def question_radio(question: q.Question, number: int) -> None:
@@ -373,43 +383,107 @@ def action_line(action: q.Action) -> str:
             f"{action.answer:g}/5, up to +{action.gain:.1f} points)*")
 
 
-def render_result(result: q.ScoreResult, bank: q.Bank) -> None:
-    """Render the verdict, its rule, the dimension chart, the constraint, actions and gaps."""
+def scored(bank: q.Bank) -> q.ScoreResult | DiagnosticsError:
+    """Return the verdict of this session's answers, or why there is none (nothing answered).
+
+    Worked out once per set of answers: the verdict's fragments of one run share it.
+    """
+    answers = current_answers()
+    key = (bank, answers)
+    kept = st.session_state.get(state.MYN_SCORED)
+    if kept is not None and kept[0][0] is bank and kept[0][1] == answers:
+        return kept[1]  # type: ignore[no-any-return]
+    result: q.ScoreResult | DiagnosticsError
+    try:
+        result = q.score_answers(bank, answers.answers, answers.numbers, role=answers.role)
+    except DiagnosticsError as err:
+        result = err
+    st.session_state[state.MYN_SCORED] = (key, result)
+    return result
+
+
+def _gaps(result: q.ScoreResult | DiagnosticsError) -> tuple[tuple[str, ...], ...] | None:
+    """What the lists of statements still to answer show (None without a verdict)."""
+    if isinstance(result, DiagnosticsError):
+        return None
+    return (result.next_to_answer, result.unanswered)
+
+
+def render_verdict(result: q.ScoreResult | DiagnosticsError) -> None:
+    """Render the verdict line, or why there is none yet."""
+    if isinstance(result, DiagnosticsError):
+        st.info(escape_markdown(result))
+        return
     provisional = " (provisional)" if result.provisional else ""
     _BOX[result.verdict](
         f"**{result.verdict_label}{provisional} to make the number** · score "
         f"{q.score_text(result.score)}/100 ({escape_markdown(result.band_label)}) · decided by "
         f"{escape_markdown(result.decider)}"
     )
-    if result.next_to_answer:
-        with st.expander(f"Answer next for a firm verdict ({len(result.next_to_answer)})",
-                         expanded=True):
-            st.markdown("\n".join(
-                f"- {escape_markdown(bank.dimension(bank.question(x).dimension).name)}: "
-                f"{escape_markdown(bank.question(x).statement)}" for x in result.next_to_answer))
-    st.markdown("**How the verdict was reached**")
-    st.markdown("\n".join(f"- {escape_markdown(line)}" for line in result.rule_lines))
-    st.caption(escape_markdown(bank.band(result.band).description))
+
+
+def render_next_to_answer(result: q.ScoreResult | DiagnosticsError, bank: q.Bank) -> None:
+    """Render the statements to answer next for a firm verdict (nothing once it is firm)."""
+    st.session_state[state.MYN_GAPS_DRAWN] = _gaps(result)
+    if isinstance(result, DiagnosticsError) or not result.next_to_answer:
+        return
+    with st.expander(f"Answer next for a firm verdict ({len(result.next_to_answer)})",
+                     expanded=True):
+        st.markdown("\n".join(
+            f"- {escape_markdown(bank.dimension(bank.question(x).dimension).name)}: "
+            f"{escape_markdown(bank.question(x).statement)}" for x in result.next_to_answer))
+
+
+def _small(text: str) -> str:
+    """Markdown for a side note, shown like a caption (``text`` is escaped)."""
+    return f":small[:gray[{escape_markdown(text)}]]"
+
+
+def render_reasons(result: q.ScoreResult | DiagnosticsError, bank: q.Bank) -> None:
+    """Render the verdict's rule, the dimension chart, the binding constraint and the actions.
+
+    Few elements, each holding several paragraphs: an answer redraws them all, and the browser's
+    cost grows with the number of elements more than with their length.
+    """
+    if isinstance(result, DiagnosticsError):
+        return
+    st.markdown("**How the verdict was reached**\n\n"
+                + "\n".join(f"- {escape_markdown(line)}" for line in result.rule_lines)
+                + "\n\n" + _small(bank.band(result.band).description))
     rule = bank.verdict
     # Only the chart's data changes from one answer to the next: the browser swaps it in.
     st.vega_lite_chart(dimension_chart_spec(result, rule.likely_min_score,
                                             rule.unlikely_below_score), width="stretch")
     st.caption(escape_markdown(dimension_scores_text(result, rule.likely_min_score,
                                                      rule.unlikely_below_score)))
+    parts = []
     bc = result.binding_constraint
     if bc is not None and bc.score is not None:
-        st.markdown(f"**Binding constraint: {escape_markdown(bc.name)}** "
-                    f"({q.score_text(bc.score)}/100, weight {bc.weight:g}): "
-                    f"{escape_markdown(bank.dimension(bc.id).summary)}")
-        st.caption(escape_markdown(result.binding_reason))
+        parts.append(f"**Binding constraint: {escape_markdown(bc.name)}** "
+                     f"({q.score_text(bc.score)}/100, weight {bc.weight:g}): "
+                     f"{escape_markdown(bank.dimension(bc.id).summary)}\n\n"
+                     + _small(result.binding_reason))
     if result.actions:
-        st.markdown("**Three actions that would move the verdict most**")
-        st.markdown("\n".join(
-            f"{i}. {action_line(a)}" for i, a in enumerate(result.actions, start=1)
-        ))
-    if result.unanswered:
-        with st.expander(f"Not answered or not applicable ({len(result.unanswered)})"):
-            st.markdown("\n".join(f"- {escape_markdown(bank.question(x).statement)}"
+        parts.append("**Three actions that would move the verdict most**\n\n" + "\n".join(
+            f"{i}. {action_line(a)}" for i, a in enumerate(result.actions, start=1)))
+    if parts:
+        st.markdown("\n\n".join(parts))
+
+
+def render_unanswered(result: q.ScoreResult | DiagnosticsError, bank: q.Bank) -> None:
+    """Render the statements not answered or not applicable, listed when the list is opened."""
+    st.session_state[state.MYN_GAPS_DRAWN] = _gaps(result)
+    if isinstance(result, DiagnosticsError) or not result.unanswered:
+        return
+    # Drawn only when opened: up to every statement of the bank, it was most of what the
+    # browser redrew when an answer changed it. The label stays the same (the count inside):
+    # another label would be another expander to the browser, closed again after each answer.
+    box = st.expander("Not answered or not applicable", key=state.MYN_UNANSWERED,
+                      on_change="rerun")
+    if box.open:
+        count = len(result.unanswered)
+        box.markdown(f"{count} statement{'s' if count != 1 else ''}, left out of the score:\n"
+                     + "\n".join(f"- {escape_markdown(bank.question(x).statement)}"
                                   for x in result.unanswered))
 
 
@@ -430,8 +504,8 @@ def leadership_section() -> ReportSection | None:
 def downloads(bank: q.Bank, answers: q.Answers, result: q.ScoreResult | None) -> None:
     """Render the answers JSON download and, with a result, the HTML and PDF report downloads."""
     payload = json.dumps(q.answers_to_dict(answers, bank), indent=2, ensure_ascii=False)
-    cols = st.columns(3)
-    cols[0].download_button("Download answers (JSON)", payload.encode("utf-8"),
+    row = st.container(horizontal=True)  # one container, not three columns: less to redraw
+    row.download_button("Download answers (JSON)", payload.encode("utf-8"),
                             file_name="make-your-number-answers.json", mime="application/json",
                             key=state.MYN_DOWNLOADS + "json", on_click="ignore")
     if result is None:
@@ -439,7 +513,7 @@ def downloads(bank: q.Bank, answers: q.Answers, result: q.ScoreResult | None) ->
     sections = (*result_sections(result), *(s for s in (leadership_section(),) if s is not None))
     role = bank.role_label(answers.role)
     subtitle = f"Answered as {role}" if role else ""
-    cols[1].download_button(
+    row.download_button(
         "Printable report (HTML)",
         build_report_html(sections, title=bank.title, subtitle=subtitle,
                           headline=result_headline(result)),
@@ -447,7 +521,7 @@ def downloads(bank: q.Bank, answers: q.Answers, result: q.ScoreResult | None) ->
         key=state.MYN_DOWNLOADS + "html", on_click="ignore",
     )
     # The PDF is built when asked for (about a quarter of a second): not on every answer click.
-    cols[2].download_button(
+    row.download_button(
         "Report (PDF)",
         lambda: build_report_pdf(sections, title=bank.title, subtitle=subtitle,
                                  headline=result_headline(result)),

@@ -47,6 +47,9 @@ MYN_CLEAR = "myn_clear"  # button: forget every answer and number
 MYN_LOADERS = "myn_loaders"  # expander holding the answers / question-bank loaders
 MYN_DOWNLOADS = "myn_dl_"  # + "json" / "html" / "pdf": download buttons
 MYN_DIMENSION = "myn_dimension"  # str: the dimension whose statements are shown
+MYN_SCORED = "myn_scored"  # ((bank, answers), result or error): the verdict of those answers
+MYN_GAPS_DRAWN = "myn_gaps_drawn"  # (next to answer, unanswered) as the page last drew them
+MYN_UNANSWERED = "myn_unanswered"  # expander listing the statements not answered
 
 # Leadership model
 LEADERSHIP_ANSWERS = "leadership_answers"  # dict[question_id, option_id]

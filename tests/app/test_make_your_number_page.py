@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -33,6 +34,14 @@ def _answer_all(at: AppTest, value: int) -> None:
             at.radio(key=state.MYN_WIDGET_PREFIX + q.id).set_value(value)
         at.run()  # the answers rerun only the count and the verdict (fragments)
         at.run()  # a full run draws the whole page again
+
+
+def _open_loaders(at: AppTest) -> None:
+    """Open the loaders expander: its uploaders are drawn only while it is open."""
+    assert not at.file_uploader  # closed: not drawn
+    at.session_state[state.MYN_LOADERS] = True  # what a click on the expander does
+    at.run()
+    assert {u.key for u in at.file_uploader} == {state.MYN_ANSWERS_UPLOAD, state.MYN_BANK_UPLOAD}
 
 
 def test_starts_with_the_first_dimensions_statements_and_no_verdict(open_page: OpenPage) -> None:
@@ -70,8 +79,10 @@ def test_answer_gives_verdict_link_and_survives_page_switch(open_page: OpenPage)
     assert _verdict(at).startswith("**At risk (provisional) to make the number** · score 100/100")
     # One answer at 5 is not "a managed outcome": the band beside the verdict stays below it.
     assert "(Solid)" in _verdict(at)
-    assert any(shown(c.value) == BANK.band("solid").description for c in at.caption)
-    assert not any("managed outcome" in shown(c.value) for c in at.caption)
+    (rule,) = [shown(m.value) for m in at.markdown
+               if m.value.startswith("**How the verdict was reached**")]
+    assert rule.endswith(f":small[:gray[{BANK.band('solid').description}]]")
+    assert "managed outcome" not in rule
     (nxt,) = [e for e in at.expander if e.label.startswith("Answer next for a firm verdict")]
     assert "Planning and forecasting" in nxt.markdown[0].value
     assert str(at.query_params["myn"]).split(".")[2].startswith("50___")
@@ -99,7 +110,8 @@ def test_numbers_can_decide_the_verdict(open_page: OpenPage) -> None:
     assert _verdict(at).startswith("**Unlikely to make the number**")
     assert "decided by the coverage check" in _verdict(at)
     # The first action is the pipeline the coverage check needs: 1M at 20% needs 5M, 4M more.
-    actions = [shown(m.value) for m in at.markdown if m.value.startswith("1. ")]
+    head = "**Three actions that would move the verdict most**\n\n"
+    actions = [shown(m.value).split(head, 1)[1] for m in at.markdown if head in m.value]
     assert actions and actions[0].startswith("1. **Add 4,000,000 of qualified pipeline")
 
 
@@ -125,6 +137,7 @@ def test_fill_from_the_sample_brings_the_forecast_and_the_coverage_check_uses_it
 
 def test_upload_answers_file_and_downloads(open_page: OpenPage) -> None:
     at = open_page(PAGE)
+    _open_loaders(at)
     data = {"role": "cfo", "answers": {q.id: 2 for q in BANK.questions}}
     uploader = at.file_uploader(key=state.MYN_ANSWERS_UPLOAD)
     uploader.set_value(("bad.json", json.dumps(data).encode(), "application/json")).run()
@@ -145,6 +158,7 @@ def test_upload_answers_file_and_downloads(open_page: OpenPage) -> None:
 def test_load_errors_show_next_to_the_loaders(open_page: OpenPage) -> None:
     """A broken file's message shows inside the loaders expander, where the user is looking."""
     at = open_page(PAGE)
+    _open_loaders(at)
     at.file_uploader(key=state.MYN_ANSWERS_UPLOAD).set_value(
         ("broken.json", b"not json{", "application/json")
     ).run()
@@ -195,6 +209,7 @@ def test_own_question_bank_upload(open_page: OpenPage) -> None:
     from tests.unit.test_questionnaire import TINY
 
     at = open_page(PAGE)
+    _open_loaders(at)
     at.file_uploader(key=state.MYN_BANK_UPLOAD).set_value(
         ("client.toml", TINY.replace('id = "a2"', 'id = "a1"').encode(), "text/plain")
     ).run()
@@ -310,3 +325,65 @@ def test_next_button_and_progress_walk_the_dimensions(open_page: OpenPage) -> No
     # The answer given before is still there when its dimension is shown again.
     assert at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[0].id).value == 4
     assert not at.exception
+
+
+def _unanswered_box(at: AppTest) -> Any:
+    (box,) = [e for e in at.expander if e.label == "Not answered or not applicable"]
+    return box
+
+
+def _unanswered_count(at: AppTest) -> int:
+    """Open the list of statements not answered and return how many it says there are."""
+    at.session_state[state.MYN_UNANSWERED] = True  # what a click on the expander does
+    at.run()
+    text = shown(_unanswered_box(at).markdown[0].value)
+    at.session_state[state.MYN_UNANSWERED] = False
+    at.run()
+    return int(text.split(" ", 1)[0])
+
+
+def test_an_answer_sends_the_lists_still_to_answer_again_only_when_they_change(
+    open_page: OpenPage,
+) -> None:
+    at = open_page(PAGE)
+    first, second = BANK.questions[0].id, BANK.questions[1].id
+    count = len(BANK.questions)
+    assert BANK.questions[1].dimension == BANK.questions[0].dimension  # both on the first view
+    at.radio(key=state.MYN_WIDGET_PREFIX + first).set_value(5).run()
+    # A first answer changes both lists: they are part of the fragments that reran.
+    assert any(e.label.startswith("Answer next") for e in at.expander)
+    assert _unanswered_box(at) is not None
+    assert _unanswered_count(at) == count - 1
+    # Another level for the same statement changes neither list: only the verdict's parts rerun.
+    at.radio(key=state.MYN_WIDGET_PREFIX + first).set_value(2).run()
+    assert "score 25/100" in _verdict(at)
+    assert not any(e.label.startswith(("Answer next", "Not answered")) for e in at.expander)
+    at.run()
+    # An answer to a statement not answered yet takes it off the list: the lists rerun.
+    at.radio(key=state.MYN_WIDGET_PREFIX + second).set_value(3).run()
+    assert any(e.label.startswith("Answer next") for e in at.expander)
+    assert _unanswered_count(at) == count - 2
+    # "Don't know" puts a statement back in the list.
+    at.radio(key=state.MYN_WIDGET_PREFIX + first).set_value(0).run()
+    assert any(e.label.startswith("Answer next") for e in at.expander)
+    assert _unanswered_count(at) == count - 1
+
+
+def test_the_statements_not_answered_are_listed_when_their_list_is_opened(
+    open_page: OpenPage,
+) -> None:
+    at = open_page(PAGE)
+    at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[0].id).set_value(4).run()
+    at.run()
+    assert not _unanswered_box(at).markdown  # closed: nothing sent to the browser
+    at.session_state[state.MYN_UNANSWERED] = True  # what a click on the expander does
+    at.run()
+    listed = shown(_unanswered_box(at).markdown[0].value)
+    assert listed.startswith(f"{len(BANK.questions) - 1} statements, left out of the score")
+    assert BANK.questions[1].statement in listed
+    assert BANK.questions[0].statement not in listed
+    # An answer keeps the list open and takes the statement off it.
+    at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[1].id).set_value(4).run()
+    listed = shown(_unanswered_box(at).markdown[0].value)
+    assert BANK.questions[1].statement not in listed
+    assert listed.startswith(f"{len(BANK.questions) - 2} statements")
