@@ -284,8 +284,8 @@ def check_session_files(sizes: dict[str, int], cap: int | None = None) -> None:
     total = sum(sizes.values())
     if total > cap:
         raise DiagnosticsError(
-            f"These {len(sizes)} files add up to {_mib(total)}, more than the {_mib(cap)} one "
-            "session may upload.",
+            f"{'This file adds' if len(sizes) == 1 else f'These {len(sizes)} files add'} up to "
+            f"{_mib(total)}, more than the {_mib(cap)} one session may upload.",
             "Remove a file, or export fewer rows (a shorter date range) and upload that.",
         )
 

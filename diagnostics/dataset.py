@@ -693,14 +693,17 @@ def coverage(dataset: Dataset) -> Coverage:
 def deals_by_month(dataset: Dataset) -> pd.DataFrame:
     """Return deals counted by the month they were created and where they stand now.
 
-    Columns ``month`` (first day), ``status`` (open, won, lost) and ``deals``; deals without a
-    created date are not in it (:func:`coverage` counts them). What an export covers shows here:
-    its first and last month, and any month missing from it.
+    Columns ``month`` (first day), ``status`` (open, won, lost, or parked: open in an excluded
+    stage such as on hold, kept out of the funnel and the pipeline) and ``deals``; deals without
+    a created date are not in it (:func:`coverage` counts them). What an export covers shows
+    here: its first and last month, and any month missing from it.
     """
     return dataset.query_df(
         """
-        SELECT CAST(date_trunc('month', created_date) AS DATE) AS month, CAST(status AS VARCHAR)
-               AS status, count(*) AS deals
+        SELECT CAST(date_trunc('month', created_date) AS DATE) AS month,
+               CASE WHEN status = 'open' AND reached_rank IS NULL THEN 'parked'
+                    ELSE CAST(status AS VARCHAR) END AS status,
+               count(*) AS deals
         FROM opportunities WHERE created_date IS NOT NULL
         GROUP BY ALL ORDER BY month, status
         """)

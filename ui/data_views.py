@@ -291,5 +291,8 @@ def render_deals_by_month(dataset: Dataset) -> None:
     left_out = ("" if not undated else "; 1 more has no created date and is not in the chart"
                 if undated == 1 else
                 f"; {undated:,} more have no created date and are not in the chart")
+    parked = int(frame.loc[frame["status"] == "parked", "deals"].sum())
+    parked_note = ("" if not parked else
+                   f" Parked: {parked:,} open in an excluded stage (on hold), out of the funnel.")
     st.caption(f"{total:,} deals by the month they were created, split by where they stand now"
-               f"{left_out}.")
+               f"{left_out}.{parked_note}")

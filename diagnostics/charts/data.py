@@ -10,22 +10,22 @@ from diagnostics.charts.palette import PALETTE
 
 __all__ = ["deals_by_month_chart"]
 
-_STATUSES = ["won", "lost", "open"]
-_COLOURS = [PALETTE["won"], PALETTE["lost_here"], PALETTE["open_here"]]
+_STATUSES = ["won", "lost", "open", "parked"]
+_COLOURS = [PALETTE["won"], PALETTE["lost_here"], PALETTE["open_here"], PALETTE["too_few"]]
 
 
 def deals_by_month_chart(frame: pd.DataFrame) -> alt.Chart:
     """Return stacked bars of deals per created month (``diagnostics.dataset.deals_by_month``).
 
-    Each bar splits into won, lost and still open; a month with no deal has no bar, so a gap in
-    an export shows as one.
+    Each bar splits into won, lost, still open and parked (open in an excluded stage, out of the
+    funnel); a month with no deal has no bar, so a gap in an export shows as one.
     """
     totals = frame.groupby("month", sort=True)["deals"].sum()
     stamps = [pd.Timestamp(m) for m in totals.index]
     months = [f"{m:%b %Y} {int(n):,}" for m, n in zip(stamps, totals, strict=True)]
     span = f" from {stamps[0]:%b %Y} to {stamps[-1]:%b %Y}" if stamps else ""
-    description = (f"Deals by the month they were created{span}, split into won, lost and open: "
-                   f"{listing(months)}.")
+    description = (f"Deals by the month they were created{span}, split into won, lost, open and "
+                   f"parked: {listing(months)}.")
     chart: alt.Chart = (
         alt.Chart(frame)
         .mark_bar()
@@ -39,7 +39,7 @@ def deals_by_month_chart(frame: pd.DataFrame) -> alt.Chart:
                      alt.Tooltip("status", type="nominal", title="Now"),
                      alt.Tooltip("deals", type="quantitative", title="Deals", format=",")],
         )
-        .transform_calculate(status_order="indexof(['won', 'lost', 'open'], datum.status)")
+        .transform_calculate(status_order="indexof(['won', 'lost', 'open', 'parked'], datum.status)")
         .properties(height=160, title="Deals by month created", description=description)
     )
     return chart

@@ -240,12 +240,13 @@ def test_the_active_datas_deals_are_charted_by_month_created(open_page: OpenPage
                for c in at.caption)
     _upload(at, ("a.csv", b"Opportunity ID,Stage,Amount,Opportunity Owner,Created Date\n"
                           b"X-1,Closed Won,100,Ann,2025-01-03\nX-2,Demo,50,Ann,2025-03-04\n"
-                          b"X-3,Demo,5,Bo,\n"))
+                          b"X-3,Demo,5,Bo,\nX-4,On hold,5,Bo,2025-03-09\n"))
     assert not at.exception
     (chart,) = at.get("vega_lite_chart")
     assert "from Jan 2025 to Mar 2025" in json.loads(chart.proto.spec)["description"]
-    assert any(c.value == "2 deals by the month they were created, split by where they stand "
-               "now; 1 more has no created date and is not in the chart." for c in at.caption)
+    assert any(c.value == "3 deals by the month they were created, split by where they stand "
+               "now; 1 more has no created date and is not in the chart. Parked: 1 open in an "
+               "excluded stage (on hold), out of the funnel." for c in at.caption)
 
 
 def test_a_first_funnel_view_never_started_is_worked_out_by_the_page(

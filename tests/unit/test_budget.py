@@ -60,6 +60,8 @@ def test_a_sessions_files_count_together_against_the_cap() -> None:
     check_session_files({"a.csv": 150 * MIB, "b.csv": 150 * MIB}, cap=400 * MIB)
     with pytest.raises(DiagnosticsError, match="3 files add up to 450 MB"):
         check_session_files({"a": 150 * MIB, "b": 150 * MIB, "c": 150 * MIB}, cap=400 * MIB)
+    with pytest.raises(DiagnosticsError, match="This file adds up to 450 MB"):
+        check_session_files({"a": 450 * MIB}, cap=400 * MIB)
 
 
 def test_the_ledger_bounds_every_session_together() -> None:

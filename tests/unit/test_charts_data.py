@@ -21,8 +21,8 @@ def test_chart_stacks_each_months_deals_by_status_in_the_palette_colours() -> No
     assert (enc["x"]["field"], enc["x"]["type"], enc["x"]["timeUnit"]) == (
         "month", "temporal", "yearmonth")
     assert (enc["y"]["field"], enc["y"]["stack"]) == ("deals", "zero")
-    assert enc["color"]["scale"]["domain"] == ["won", "lost", "open"]
-    assert len(set(enc["color"]["scale"]["range"])) == 3
+    assert enc["color"]["scale"]["domain"] == ["won", "lost", "open", "parked"]
+    assert len(set(enc["color"]["scale"]["range"])) == 4
     rows = next(iter(spec["datasets"].values()))
     assert sorted(r["deals"] for r in rows) == [2, 3, 1200]
 

@@ -266,3 +266,22 @@ def test_deals_by_month_counts_created_deals_by_status_and_leaves_undated_ones_o
     assert rows == [(D(2025, 1, 1), "open", 1), (D(2025, 1, 1), "won", 1),
                     (D(2025, 3, 1), "lost", 1), (D(2025, 3, 1), "won", 1)]
     assert coverage(ds).no_created == 1  # the fifth deal, said beside the chart
+
+
+def test_deals_by_month_tells_parked_deals_from_open_ones() -> None:
+    from diagnostics.dataset import deals_by_month
+
+    opp = pd.DataFrame({
+        "opp_id": ["1", "2", "3"],
+        "rep": ["a"] * 3,
+        "stage": ["Demo", "On hold", "On hold"],
+        "amount": [1.0] * 3,
+        "created_date": [D(2025, 1, 5), D(2025, 1, 20), D(2025, 2, 1)],
+        "close_date": [None, None, None],
+    })
+    config = StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",), excluded=("On hold",))
+    frame = deals_by_month(build_dataset(opp, config))
+    rows = [(m.date(), s, n) for m, s, n in frame.itertuples(index=False)]
+    # Deals on hold are open but out of the funnel and the pipeline: not drawn as open.
+    assert rows == [(D(2025, 1, 1), "open", 1), (D(2025, 1, 1), "parked", 1),
+                    (D(2025, 2, 1), "parked", 1)]
