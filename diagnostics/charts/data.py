@@ -39,7 +39,7 @@ def deals_by_month_chart(frame: pd.DataFrame) -> alt.Chart:
                      alt.Tooltip("status", type="nominal", title="Now"),
                      alt.Tooltip("deals", type="quantitative", title="Deals", format=",")],
         )
-        .transform_calculate(status_order="indexof(['won', 'lost', 'open', 'parked'], datum.status)")
+        .transform_calculate(status_order=f"indexof({_STATUSES}, datum.status)")
         .properties(height=160, title="Deals by month created", description=description)
     )
     return chart
