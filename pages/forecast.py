@@ -6,7 +6,7 @@ from diagnostics.forecast import method_explained
 from ui import forecast_views as views
 from ui.errors import stop_on_error
 from ui.frame import require_router
-from ui.state import active_dataset
+from ui.state import FORECAST_METHOD_OPEN, active_dataset
 from ui.text import escape_markdown
 
 require_router()
@@ -36,6 +36,10 @@ for note in fc.notes:
 views.render_sources(fc)
 views.render_deals(fc)
 views.render_backtest(dataset, backtest)
-with st.expander("How this forecast works, and what it assumes"):
-    for paragraph in method_explained(fc, backtest):
-        st.markdown(paragraph)
+# Sent only while open (opening it reruns the page): a first visit draws less.
+method = st.expander("How this forecast works, and what it assumes", key=FORECAST_METHOD_OPEN,
+                     on_change="rerun")
+if method.open:
+    with method:
+        for paragraph in method_explained(fc, backtest):
+            st.markdown(paragraph)

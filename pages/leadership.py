@@ -41,15 +41,25 @@ for column, profile in zip(st.columns(len(content.profiles)), content.profiles, 
     with column.container(border=True):
         st.subheader(profile.name)
         st.caption(profile.tagline)
-        st.markdown(f"**How it aligns the teams.** {escape_markdown(profile.aligns_by)}")
-        st.markdown(f"**Org chart.** {escape_markdown(profile.org_chart)}")
-        st.markdown(f"**Disruption.** {escape_markdown(profile.disruption)}")
-        st.markdown(f"**Depends on.** {escape_markdown(profile.depends_on)}")
-        st.markdown("**Strengths**\n" + _bullets(profile.strengths))
-        st.markdown("**Risks to manage**\n" + _bullets(profile.risks))
-        with st.expander("Examples in the chapter"):
-            for example in profile.examples:
-                st.markdown(f"**{example.company}.** {escape_markdown(example.summary)}")
+        # One Markdown block per profile, not one per paragraph: the browser draws each element
+        # on its own, and this page's first visit was mostly dozens of small ones.
+        st.markdown("\n\n".join([
+            f"**How it aligns the teams.** {escape_markdown(profile.aligns_by)}",
+            f"**Org chart.** {escape_markdown(profile.org_chart)}",
+            f"**Disruption.** {escape_markdown(profile.disruption)}",
+            f"**Depends on.** {escape_markdown(profile.depends_on)}",
+            "**Strengths**\n" + _bullets(profile.strengths),
+            "**Risks to manage**\n" + _bullets(profile.risks),
+        ]))
+        # Sent only while open (opening it reruns the page): a first visit draws less.
+        examples = st.expander("Examples in the chapter", on_change="rerun",
+                               key=state.LEADERSHIP_EXAMPLES_OPEN + profile.id)
+        if not examples.open:
+            continue
+        with examples:
+            st.markdown("\n\n".join(f"**{escape_markdown(example.company)}.** "
+                                      f"{escape_markdown(example.summary)}"
+                                      for example in profile.examples))
             if profile.examples_note:
                 st.caption(escape_markdown(profile.examples_note))
 

@@ -15,11 +15,13 @@ from diagnostics.export import to_csv_bytes, to_excel_bytes
 from ui.charts import show_chart
 from ui.errors import stop_on_error
 from ui.memo import remembered
+from ui.state import QUADRANT_FILTERS_OPEN
 from ui.text import escape_markdown
 from ui.widgets import KeptWidgets
 
 VIEWS = ("Quadrant", "Funnel plot", "Movement", "Rep drill-down")
 FILTERS = ("team", "segment", "product", "region")
+FILTERS_LABEL = "Team, segment, product, region"
 SPLITS = ("Team medians", "Targets")
 Y_FIELDS = {"close_ratio": "As observed", "shrunk_close_ratio": "Shrunk toward team"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,11 +59,7 @@ def settings_bar(
                                **keep("engagement", measures[0], measures))
     min_deals = top[2].number_input("Minimum closed deals", min_value=1, max_value=1000, step=1,
                                     **keep("min_deals", content.defaults.min_deals))
-    chosen: dict[str, tuple[str, ...]] = {}
-    for col, name in zip(st.columns(len(FILTERS)), FILTERS, strict=True):
-        values = choices[name]
-        chosen[name] = tuple(col.multiselect(name.title(), values, **keep(
-            name, [], valid=lambda v, ok=values: set(v) <= set(ok))))
+    chosen = _category_filters(choices, keep)
     opts = st.columns([2, 1, 1, 2])
     split = opts[0].radio("Split lines at", SPLITS, horizontal=True,
                           **keep("split", SPLITS[0], SPLITS))
@@ -78,6 +76,29 @@ def settings_bar(
     filters = Filters(start=start, end=end, **chosen)
     return QuadrantChoice(filters, {"min_deals": int(min_deals), "engagement": measure,
                                     **targets}, y_field)
+
+
+def _category_filters(choices: dict[str, list[str]],
+                      keep: KeptWidgets) -> dict[str, tuple[str, ...]]:
+    """Show the team, segment, product and region filters when their expander is open.
+
+    Four multi-selects are much of what the browser draws for this page: they are sent only
+    while the expander is open (opening it reruns the page). Closed, the values picked before
+    still apply, and a caption under it names them.
+    """
+    box = st.expander(FILTERS_LABEL, key=QUADRANT_FILTERS_OPEN, on_change="rerun")
+    if box.open:
+        with box:
+            return {name: tuple(col.multiselect(name.title(), choices[name], **keep(
+                        name, [], valid=lambda v, ok=choices[name]: set(v) <= set(ok))))
+                    for col, name in zip(st.columns(len(FILTERS)), FILTERS, strict=True)}
+    picked = {}
+    for name in FILTERS:
+        kept = keep.get(name) or []
+        picked[name] = tuple(kept) if set(kept) <= set(choices[name]) else ()
+    if applied := "; ".join(f"{name} = {', '.join(v)}" for name, v in picked.items() if v):
+        st.caption(f"Only {escape_markdown(applied)}.")
+    return picked
 
 
 def quadrant_view(dataset: Dataset, result: quad.QuadrantResult, choice: QuadrantChoice,

@@ -55,6 +55,7 @@ MYN_UNANSWERED = "myn_unanswered"  # expander listing the statements not answere
 LEADERSHIP_ANSWERS = "leadership_answers"  # dict[question_id, option_id]
 LEADERSHIP_WIDGET_PREFIX = "leadership_q_"  # + question id: radio widget of that question
 LEADERSHIP_CLEAR = "leadership_clear"  # button that forgets the leadership answers
+LEADERSHIP_EXAMPLES_OPEN = "leadership_examples_"  # + profile id: its examples expander is open
 
 # Workshop
 WORKSHOP_PARTICIPANT = "workshop_participant"  # dict[workshop code, participant token]
@@ -75,11 +76,13 @@ FUNNEL_FILTERS_OPEN = "funnel_filters_open"  # expander: the category filters ar
 FUNNEL_PREFETCH = "funnel_prefetch"  # (weak ref to a dataset, Future or None until started)
 FUNNEL_WIDGET_PREFIX = "funnel_w_"  # + setting name: Funnel page widget seeded from FUNNEL_SETTINGS
 QUADRANT_SETTINGS = "quadrant_settings"
+QUADRANT_FILTERS_OPEN = "quadrant_filters_open"  # expander: the category filters are shown
 QUADRANT_WIDGET = "quadrant_w_"  # prefix of the quadrant page's widget keys (quadrant_w_<setting>)
 
 # Forecast
 FORECAST_SETTINGS = "forecast_settings"  # dict: target and period, kept across page switches
 FORECAST_WIDGET = "forecast_w_"  # + setting name: Forecast page widget seeded from the settings
+FORECAST_METHOD_OPEN = "forecast_method_open"  # expander: how the forecast works is shown
 
 
 def active_dataset() -> Dataset:

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
 from tests.app.conftest import OpenPage, markdown_tables
-from ui.state import DATASET, FORECAST_SETTINGS, FORECAST_WIDGET
+from ui.state import DATASET, FORECAST_METHOD_OPEN, FORECAST_SETTINGS, FORECAST_WIDGET
 
 D = dt.date
 AS_OF = D(2026, 3, 31)
@@ -49,6 +49,16 @@ def test_sample_forecast_shows_every_section(open_page: OpenPage) -> None:
     assert _metric(at, "Mean absolute percentage error").endswith("%")
     assert any("parked" in c.value for c in at.caption)
     assert at.date_input(key=FORECAST_WIDGET + "period").value == (D(2026, 7, 1), D(2026, 9, 30))
+
+
+def test_the_method_is_sent_only_while_its_expander_is_open(open_page: OpenPage) -> None:
+    at = open_page("pages/forecast.py")
+    (method,) = [e for e in at.expander if e.label.startswith("How this forecast works")]
+    assert not method.children
+    at.session_state[FORECAST_METHOD_OPEN] = True
+    at.run()
+    (method,) = [e for e in at.expander if e.label.startswith("How this forecast works")]
+    assert any("What history says." in m.value for m in method.markdown)
 
 
 def test_target_and_period_change_the_forecast_and_survive_a_page_switch(

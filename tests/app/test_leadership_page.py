@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from diagnostics.leadership import load_content
 from tests.app.conftest import OpenPage, shown
 from ui import state
 
@@ -38,6 +39,13 @@ def test_page_compares_the_models_and_says_the_rule_is_our_interpretation(
         "Chief of Staff",
     ]
     assert "this app's reading of the chapter" in at.info[0].value
+    # Each model's examples are sent only while its expander is open (opening it reruns).
+    boxes = [e for e in at.expander if e.label == "Examples in the chapter"]
+    assert len(boxes) == 4 and not any(e.children for e in boxes)
+    assert "**Avaya.**" not in " ".join(m.value for m in at.markdown)
+    for profile in load_content().profiles:
+        at.session_state[state.LEADERSHIP_EXAMPLES_OPEN + profile.id] = True
+    at.run()
     examples = " ".join(m.value for m in at.markdown)
     assert "**Avaya.**" in examples and "**GHX.**" in examples and "**Ciena.**" in examples
     assert "\\$2\\.4 billion" in examples  # content escaped: a dollar would start LaTeX

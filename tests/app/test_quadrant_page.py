@@ -12,19 +12,22 @@ from streamlit.testing.v1 import AppTest
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
 from diagnostics.quadrant import NOTHING_TO_DRAW
 from tests.app.conftest import OpenPage, shown
-from ui.state import DATASET, QUADRANT_SETTINGS, QUADRANT_WIDGET
+from ui.state import DATASET, QUADRANT_FILTERS_OPEN, QUADRANT_SETTINGS, QUADRANT_WIDGET
 
 DAY = dt.date(2026, 3, 4)  # a Wednesday
 
 
-def _dataset(with_activities: bool = True) -> Dataset:
-    """Six reps: closed deals 8, 6, 5, 5, 3 and 0; a formula-looking name among them."""
+def _dataset(with_activities: bool = True, west: tuple[str, ...] = ()) -> Dataset:
+    """Six reps: closed deals 8, 6, 5, 5, 3 and 0; a formula-looking name among them.
+
+    Every rep is in the East team but those named in ``west``."""
     closed = {"=HYPERLINK(\"x\")": (6, 2), "Bob": (1, 5), "Cat": (1, 4), "Dan": (4, 1),
               "Gus": (2, 1), "Eve": (0, 0)}
     opps, acts = [], []
     for rep, (won, lost) in closed.items():
         for i, status in enumerate(["won"] * won + ["lost"] * lost + ["open"]):
-            opps.append({"opp_id": f"{rep}-{i}", "rep": rep, "team": "East", "segment": "SMB",
+            opps.append({"opp_id": f"{rep}-{i}", "rep": rep,
+                         "team": "West" if rep in west else "East", "segment": "SMB",
                          "stage": {"won": "Won", "lost": "Lost", "open": "Demo"}[status],
                          "status": status, "created_date": DAY,
                          "close_date": None if status == "open" else DAY})
@@ -50,6 +53,24 @@ def test_quadrant_page_counts_reps_per_quadrant(open_page: OpenPage) -> None:
     table = at.dataframe[0].value
     assert list(table["Rep"]) == sorted(table["Rep"])
     assert table.loc[table["Rep"] == "Eve", "Close ratio"].item() == "—"
+
+
+def test_filters_are_sent_when_opened_and_still_apply_when_closed(open_page: OpenPage) -> None:
+    at = open_page("pages/quadrant.py", session={DATASET: _dataset(west=("Bob", "Cat"))})
+    assert not at.multiselect  # closed: the four multi-selects are not drawn
+    assert len(at.dataframe[0].value) == 6
+    at.session_state[QUADRANT_FILTERS_OPEN] = True
+    at.run()
+    assert [m.key for m in at.multiselect] == [QUADRANT_WIDGET + n for n in
+                                               ("team", "segment", "product", "region")]
+    at.multiselect(key=QUADRANT_WIDGET + "team").select("West").run()
+    assert list(at.dataframe[0].value["Rep"]) == ["Bob", "Cat"]
+    assert not any("Only team" in c.value for c in at.caption)  # the open filters show it
+    at.session_state[QUADRANT_FILTERS_OPEN] = False
+    at.run()
+    assert not at.multiselect
+    assert list(at.dataframe[0].value["Rep"]) == ["Bob", "Cat"]  # still applied
+    assert any(shown(c.value) == "Only team = West." for c in at.caption)  # and named
 
 
 def test_raising_min_deals_moves_reps_to_not_enough_data(open_page: OpenPage) -> None:
