@@ -292,8 +292,8 @@ def render_deals_by_month(dataset: Dataset) -> None:
                 if undated == 1 else
                 f"; {undated:,} more have no created date and are not in the chart")
     parked = int(frame.loc[frame["status"] == "parked", "deals"].sum())
-    parked_note = ("" if not parked else
-                   f" Of them, {parked:,} {'is' if parked == 1 else 'are'} parked: open in an "
-                   "excluded stage (on hold), out of the funnel.")
+    verb = "is" if parked == 1 else "are"
+    parked_note = ("" if not parked else f" Of the {total:,} charted, {parked:,} {verb} parked: "
+                   "open in an excluded stage (on hold), out of the funnel.")
     st.caption(f"{total:,} deals by the month they were created, split by where they stand now"
                f"{left_out}.{parked_note}")

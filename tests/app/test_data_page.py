@@ -245,8 +245,9 @@ def test_the_active_datas_deals_are_charted_by_month_created(open_page: OpenPage
     (chart,) = at.get("vega_lite_chart")
     assert "from Jan 2025 to Mar 2025" in json.loads(chart.proto.spec)["description"]
     assert any(c.value == "3 deals by the month they were created, split by where they stand "
-               "now; 1 more has no created date and is not in the chart. Of them, 1 is parked: "
-               "open in an excluded stage (on hold), out of the funnel." for c in at.caption)
+               "now; 1 more has no created date and is not in the chart. Of the 3 charted, 1 is "
+               "parked: open in an excluded stage (on hold), out of the funnel."
+               for c in at.caption)
 
 
 def test_a_first_funnel_view_never_started_is_worked_out_by_the_page(
