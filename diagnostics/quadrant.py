@@ -6,18 +6,24 @@ Definitions (shown to users on the page and in the README):
 - *Engagement* = activities (or meetings) in the period ÷ working days (Monday–Friday) in the
   period; or, without an activity file, opportunities worked per week: deals open at any time in
   the period (created on or before its end, not closed before its start) ÷ (working days ÷ 5).
-- Split lines: the medians of the reps with at least ``min_deals`` closed deals, unless targets
-  are given. An engagement on its line counts as high.
-- Placement (the evidence rule): a claim of weakness needs the whole 95% Wilson interval of the
-  close ratio below the close-ratio line, on both sides of the engagement line.
-  With engagement at or above its line: close ratio at or above its line → star; below it with
-  the whole interval below → needs coaching; below it with an interval that reaches the line →
-  too close to call. Below the engagement line: wholly below → performance plan, wholly above →
-  check the data, an interval that reaches the line → too close to call. "Too close to call" is
-  one state on either side (watch, no plan yet), with how many more closed deals at the same
-  ratio would settle it. The funnel plot draws its control limits around the same close-ratio
-  line with the same test, so the labels and the plot agree: a rep is labelled weak (needs
-  coaching, performance plan) exactly when it sits below the plot's lower 95% limit.
+- Split lines: engagement at the median of the reps with at least ``min_deals`` closed deals (an
+  engagement on its line counts as high); close ratio at the **team's close ratio**, all won ÷
+  all closed deals of the reps in play. A typed target replaces either line.
+- The close-ratio test (:class:`CloseRule`): a rep's close ratio counts as below (or above) the
+  line only when its whole interval is on that side, at 95% confidence for the team as a whole:
+  with k reps compared each interval is at confidence 0.95 ** (1/k) (Šidák), so on a team whose
+  reps all close alike, 19 periods in 20 flag nobody. Not the median: the median of a few noisy
+  ratios is itself noisy, and with it some rep sits below it by chance in most periods. The team
+  rate includes the rep it is compared with, which makes the test slightly cautious rather than
+  hasty (see :class:`CloseRule`).
+- Placement: with engagement at or above its line: close ratio at or above its line → star;
+  clearly below → needs coaching; below with an interval that reaches the line → too close to
+  call. Below the engagement line: clearly below → performance plan, clearly above → check the
+  data, an interval that reaches the line → too close to call. "Too close to call" is one state
+  on either side (watch, no plan yet), with how many more closed deals at the same ratio would
+  settle it. The funnel plot draws its limits around the same line at the same confidence, so a
+  rep is labelled weak (needs coaching, performance plan) exactly when it sits below the plot's
+  lower limit.
 - Reps with fewer than ``min_deals`` closed deals are "not enough data", never in a quadrant.
 - Segment/product/region filters keep the deals in those categories and the activities logged
   against them; team/rep filters keep the reps whose deals belong to the team.
@@ -30,6 +36,7 @@ import statistics
 import threading
 import tomllib
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -48,19 +55,23 @@ __all__ = [
     "ENGAGEMENTS",
     "NOTHING_TO_DRAW",
     "QUADRANTS",
+    "CloseRule",
     "Movement",
     "QuadrantContent",
     "QuadrantResult",
     "RepRow",
     "Thresholds",
     "classify_reps",
+    "close_rule",
     "content",
     "default_periods",
     "display_frame",
     "compare_periods",
     "export_frame",
+    "funnel_plot_levels",
     "funnel_plot_limits",
     "funnel_plot_line",
+    "funnel_plot_note",
     "load_content",
     "rep_activity_trend",
     "rep_funnel",
@@ -89,12 +100,12 @@ class _Defaults(BaseModel):
 
     min_deals: int = Field(ge=1)
     confidence: float = Field(gt=0, lt=1)
-    funnel_plot_limits: tuple[float, ...] = Field(min_length=1)
+    warning_limits: tuple[float, ...] = ()
 
     @model_validator(mode="after")
     def _limits_are_probabilities(self) -> _Defaults:
-        if any(not 0 < c < 1 for c in self.funnel_plot_limits):
-            raise ValueError("funnel_plot_limits must lie strictly between 0 and 1")
+        if any(not 0 < c < 1 for c in self.warning_limits):
+            raise ValueError("warning_limits must lie strictly between 0 and 1")
         return self
 
 
@@ -200,7 +211,10 @@ def content() -> QuadrantContent:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Where the split lines sit; ``basis`` is "median", "target" or "mixed"."""
+    """Where the split lines sit; ``basis`` is "team", "target" or "mixed".
+
+    "team": engagement at the team median and close ratio at the team's close ratio; "mixed":
+    a target on one axis and the team's figure on the other."""
 
     engagement: float | None
     close_ratio: float | None
@@ -209,6 +223,105 @@ class Thresholds:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form ``{engagement, close_ratio, basis}``."""
         return {"engagement": self.engagement, "close_ratio": self.close_ratio, "basis": self.basis}
+
+
+def _level(confidence: float) -> str:
+    """Return a confidence as a short percentage: 0.95 → "95%", 0.99270 → "99.3%"."""
+    return f"{confidence:.1%}".replace(".0%", "%")
+
+
+@dataclass(frozen=True)
+class CloseRule:
+    """The close-ratio test every placed rep gets: the line, and a confidence for the whole team.
+
+    ``line`` is the team's close ratio (``source="team"``) or a typed target (``"target"``).
+    ``confidence`` holds for the team as a whole: each of the ``compared`` reps is tested at
+    :attr:`rep_confidence` (Šidák), so when every rep closes alike the chance that any of them
+    is flagged is at most 1 - ``confidence``. A rep is clearly below or above the line when the
+    line lies outside the rep's Wilson interval at that confidence: the score test
+    |ratio - line| > z·sqrt(line(1 - line)/n), i.e. outside the funnel plot's limits.
+
+    Why the team rate, and not the median, is the line: the team rate includes the rep, so when
+    everybody closes alike the gap between a rep with n of the team's N closed deals and the
+    line has variance p(1 - p)/n·(1 - n/N), a little less than the p(1 - p)/n the test allows.
+    The line's own noise is covered and the test is the rep-against-the-rest-of-the-team test,
+    made slightly cautious. The median of a few noisy ratios has no such property: some rep
+    sits clearly below it by chance in most periods.
+    """
+
+    line: float | None
+    source: Literal["team", "target"]
+    confidence: float
+    compared: int
+
+    @property
+    def rep_confidence(self) -> float:
+        """Return the confidence of each rep's interval: ``confidence`` ** (1 / ``compared``)."""
+        return stats.sidak_confidence(self.confidence, self.compared)
+
+    def interval(self, won: int, closed: int) -> tuple[float | None, float | None]:
+        """Return the rep's Wilson interval at :attr:`rep_confidence` ((None, None) if no deals)."""
+        return stats.wilson_interval(won, closed, self.rep_confidence)
+
+    def side(self, won: int, closed: int) -> int:
+        """Return -1 clearly below the line, 1 clearly above, 0 when the interval reaches it."""
+        if self.line is None:
+            return 0
+        return stats.side_of_line(won, closed, self.line, self.rep_confidence)
+
+    def deals_to_settle(self, won: int, closed: int) -> int | None:
+        """Return how many more closed deals at the same ratio would settle the rep's side."""
+        if self.line is None or closed == 0:
+            return None
+        return stats.trials_to_settle(won / closed, self.line, closed, self.rep_confidence)
+
+    def text(self) -> str:
+        """Return the rule in plain words: the line, the confidence, the reps it allows for."""
+        if self.line is None:
+            return "No close-ratio line: no rep closed a deal in this period."
+        what = (f"the team's close ratio, {format_rate(self.line, 1)} (won ÷ closed over every "
+                "rep's deals in the period)" if self.source == "team"
+                else f"your target, {format_rate(self.line, 1)}")
+        if self.compared == 0:
+            return (f"Close-ratio line: {what}. No rep has enough closed deals to be judged "
+                    "against it.")
+        reps = "1 rep" if self.compared == 1 else f"{self.compared:,} reps"
+        return (
+            f"Close-ratio line: {what}. A rep counts as below or above it only when the whole "
+            f"interval of their close ratio is on one side, at {_level(self.confidence)} "
+            "confidence for the team as a whole: the intervals allow for the number of reps "
+            f"compared ({reps}, so each interval is {_level(self.rep_confidence)}). If every rep "
+            f"closed alike, the chance that anyone is flagged would be at most "
+            f"{_level(1 - self.confidence)}. An interval that reaches the line is too close to "
+            "call: watch, no plan yet."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form: line source, team-wide and per-rep confidence, reps compared."""
+        return {"close_line": self.source, "confidence": self.confidence,
+                "reps_compared": self.compared, "rep_confidence": self.rep_confidence,
+                "text": self.text()}
+
+
+def close_rule(
+    won_lost: Sequence[tuple[int, int]],
+    compared: int,
+    target: float | None = None,
+    confidence: float | None = None,
+) -> CloseRule:
+    """Return the close-ratio rule for a team given as (won, lost) per rep in play.
+
+    The line is ``target`` when given, else the team's close ratio Σwon ÷ Σclosed (None when no
+    deal closed). ``compared`` is the number of reps placed against it (those with enough closed
+    deals); ``confidence`` (default: the content's) holds for all of them together.
+    """
+    if confidence is None:
+        confidence = _content().defaults.confidence
+    if target is not None:
+        return CloseRule(line=target, source="target", confidence=confidence, compared=compared)
+    closed = sum(w + lost for w, lost in won_lost)
+    line = sum(w for w, _ in won_lost) / closed if closed else None
+    return CloseRule(line=line, source="team", confidence=confidence, compared=compared)
 
 
 @dataclass(frozen=True)
@@ -258,6 +371,7 @@ class QuadrantResult:
     working_days: int
     min_deals: int
     team_close_ratio: float | None
+    rule: CloseRule
 
     @property
     def engagement_label(self) -> str:
@@ -265,16 +379,19 @@ class QuadrantResult:
         return _content().engagement[self.engagement].label
 
     def summary(self) -> str:
-        """Return one sentence: the period, where the split lines sit and the team close ratio."""
-        basis = {"median": "team medians", "target": "your targets",
-                 "mixed": "a target and a median"}[self.thresholds.basis]
-        line = self.thresholds.engagement
-        engagement = format_number(line, ".2f")
+        """Return one sentence: the period, where the split lines sit and what they are."""
+        th, rule = self.thresholds, self.rule
+        engagement_target = th.basis == "target" or (th.basis == "mixed" and rule.source == "team")
+        short = _content().engagement[self.engagement].short
+        engagement = ("your target" if engagement_target else "team median") + (
+            f", {format_number(th.engagement, '.2f')} {short}")
+        close = ("team close ratio" if rule.source == "team" else "your target") + (
+            f", {format_rate(th.close_ratio, 1)}")
+        team = ("" if rule.source == "team"
+                else f" Team close ratio {format_rate(self.team_close_ratio, 1)}.")
         return (
             f"{self.working_days} working days, {format_period(self.start, self.end)}. "
-            f"Split lines at {basis}: {engagement} {_content().engagement[self.engagement].short}"
-            f", close ratio {format_rate(self.thresholds.close_ratio)}. "
-            f"Team close ratio {format_rate(self.team_close_ratio)}."
+            f"Engagement line: {engagement}. Close-ratio line: {close}.{team}"
         )
 
     def check_data_note(self) -> str | None:
@@ -284,31 +401,43 @@ class QuadrantResult:
         more than :data:`CHECK_DATA_RARE_SHARE` of the placed reps land there, the likely causes
         are counted from the data: reps with no activity logged in the period, and an
         engagement line that is a typed target rather than the team's median.
+        Reps are only counted here when their whole interval is above the line (see
+        :class:`CloseRule`), so chance alone rarely puts several reps here.
         """
         placed = [r for r in self.reps if r.quadrant != NOT_ENOUGH]
         flagged = [r for r in placed if r.quadrant == "check_data"]
         if not flagged or len(flagged) <= max(1, CHECK_DATA_RARE_SHARE * len(placed)):
             return None
         reasons = []
-        silent = sum(1 for r in flagged if r.activities == 0)
+        explained: set[str] = set()
+        silent = [r.rep for r in flagged if r.activities == 0]
         if silent and self.engagement != "opportunities":
-            reasons.append(f"{silent} of them logged no activity at all in the period, which "
-                           "points to activities kept outside the CRM")
-        line, team = self.thresholds.close_ratio, self.team_close_ratio
-        if self.thresholds.basis == "median" and line is not None and team and line < 0.8 * team:
-            reasons.append(f"the close-ratio line is the team median ({line:.0%}), well below the "
-                           f"pooled team close ratio ({team:.0%}): the team splits into strong and "
-                           "weak closers, so more quiet reps clear the line")
+            explained.update(silent)
+            reasons.append(f"{len(silent)} of them logged no activity at all in the period, "
+                           "which points to activities kept outside the CRM")
+        line = self.thresholds.engagement
+        # The engagement split has no interval of its own: a rep a few activities under the
+        # median is "low engagement" by a hair.
+        near = [r.rep for r in flagged
+                if line and r.engagement is not None and r.engagement >= 0.9 * line]
+        if near:
+            explained.update(near)
+            reasons.append(f"{len(near)} of them sit within 10% of the engagement line, where a "
+                           "few more activities would make them Stars")
         if self.thresholds.basis in ("target", "mixed"):
             reasons.append("the split lines include your targets, so the lines may sit far "
                            "from where this team works")
-        if not reasons:
+        elif not reasons:
             reasons.append("nothing in the data explains it: compare their deal mix, territory "
                            "and lead sources with the team's")
+        elif len(explained) < len(flagged):
+            reasons.append(f"for the other {len(flagged) - len(explained)}, compare their deal "
+                           "mix, territory and lead sources with the team's")
         share = len(flagged) / len(placed)
+        because = "; ".join(reasons)
         return (f"{len(flagged)} of {len(placed)} placed reps ({share:.0%}) have low engagement "
                 "and a close ratio clearly above the line, where only a few are expected. "
-                + "; ".join(reasons).capitalize() + ".")
+                + because[:1].upper() + because[1:] + ".")
 
     def counts(self) -> dict[str, int]:
         """Return the number of reps per quadrant id (every id present, zeros included)."""
@@ -345,6 +474,7 @@ class QuadrantResult:
             "min_deals": self.min_deals,
             "team_close_ratio": self.team_close_ratio,
             "counts": self.counts(),
+            "rule": self.rule.to_dict(),
         }
 
 
@@ -357,8 +487,9 @@ def export_frame(result: QuadrantResult) -> pd.DataFrame:
             "Team": frame["team"],
             result.engagement_label: frame["engagement"].round(3),
             "Close ratio": frame["close_ratio"].round(4),
-            "Close ratio 95% low": frame["close_ratio_low"].round(4),
-            "Close ratio 95% high": frame["close_ratio_high"].round(4),
+            "Close ratio low": frame["close_ratio_low"].round(4),
+            "Close ratio high": frame["close_ratio_high"].round(4),
+            "Interval confidence": round(result.rule.rep_confidence, 4),
             "Shrunk close ratio": frame["shrunk_close_ratio"].round(4),
             "Won": frame["won"],
             "Lost": frame["lost"],
@@ -380,7 +511,7 @@ def display_frame(result: QuadrantResult) -> pd.DataFrame:
                 format_number(r.engagement, ".2f") for r in result.reps
             ],
             "Close ratio": [format_rate(r.close_ratio) for r in result.reps],
-            "95% interval": [
+            f"{_level(result.rule.rep_confidence)} interval": [
                 DASH if r.close_ratio_low is None or r.close_ratio_high is None
                 else f"{r.close_ratio_low:.0%}–{r.close_ratio_high:.0%}"
                 for r in result.reps
@@ -637,20 +768,20 @@ def classify_reps(
         if p[2] + p[3] >= min_deals and p[5] is not None and p[6] is not None
     ]
     eng_median = statistics.median(e for e, _ in eligible) if eligible else None
-    close_median = statistics.median(c for _, c in eligible) if eligible else None
     eng_line = engagement_target if engagement_target is not None else eng_median
-    close_line = close_target if close_target is not None else close_median
+    rule = close_rule([(c[2], c[3]) for c in counts], len(eligible), close_target,
+                      content.defaults.confidence)
     n_targets = (engagement_target is not None) + (close_target is not None)
-    basis = ("median", "mixed", "target")[n_targets]
+    basis = ("team", "mixed", "target")[n_targets]
     thresholds = Thresholds(
         engagement=None if eng_line is None else float(eng_line),
-        close_ratio=None if close_line is None else float(close_line),
+        close_ratio=None if rule.line is None else float(rule.line),
         basis=basis,
     )
 
     rows = []
     for rep, team, won, lost, activities, value, ratio in prepared:
-        low, high = stats.wilson_interval(won, won + lost, content.defaults.confidence)
+        low, high = rule.interval(won, won + lost)
         placeable = (
             won + lost >= min_deals
             and value is not None
@@ -662,12 +793,11 @@ def classify_reps(
         if placeable:
             assert value is not None and ratio is not None  # narrowed by placeable
             assert thresholds.engagement is not None and thresholds.close_ratio is not None
-            line = thresholds.close_ratio
-            side = stats.side_of_line(won, won + lost, line, content.defaults.confidence)
-            quadrant = content.place(value >= thresholds.engagement, ratio, line, side)
+            side = rule.side(won, won + lost)
+            quadrant = content.place(value >= thresholds.engagement, ratio,
+                                     thresholds.close_ratio, side)
             if quadrant == TOO_CLOSE:
-                settle = stats.trials_to_settle(ratio, line, won + lost,
-                                                content.defaults.confidence)
+                settle = rule.deals_to_settle(won, won + lost)
         rows.append(
             RepRow(
                 rep=rep, team=team, engagement=value, activities=activities, won=won, lost=lost,
@@ -679,7 +809,7 @@ def classify_reps(
         )
     return QuadrantResult(
         thresholds=thresholds, reps=tuple(rows), engagement=measure, start=start, end=end,
-        working_days=days, min_deals=min_deals, team_close_ratio=team_rate,
+        working_days=days, min_deals=min_deals, team_close_ratio=team_rate, rule=rule,
     )
 
 
@@ -699,22 +829,58 @@ def _action(content: QuadrantContent, quadrant: str, settle: int | None) -> str:
 def funnel_plot_line(result: QuadrantResult) -> float | None:
     """Return the rate the funnel plot's limits are drawn around: the close-ratio split line.
 
-    It is the line the quadrant labels are tested against, so a rep outside the 95% limits is
-    exactly a rep whose whole 95% interval is on one side of the line. Without a line (no rep
-    placed), the team close ratio.
+    It is the line the quadrant labels are tested against (the team's close ratio, or your
+    target), so a rep outside the rule's limits is exactly a rep whose whole interval is on one
+    side of the line. Without a line (no deal closed), the team close ratio.
     """
     line = result.thresholds.close_ratio
     return result.team_close_ratio if line is None else line
 
 
+def funnel_plot_levels(result: QuadrantResult) -> list[tuple[float, str]]:
+    """Return the (confidence, label) of each pair of funnel-plot curves, the rule's first.
+
+    The rule's curves are at the per-rep confidence the labels use (95% for the team as a
+    whole, allowing for the reps compared). The content's warning limits (95% for one rep, as
+    in funnel-plot practice) are drawn too when narrower: a rep between a warning curve and the
+    rule's is within what chance gives somewhere in a team of this size.
+    """
+    rule = result.rule
+    levels = [(rule.rep_confidence, f"Rule: {_level(rule.rep_confidence)} per rep, "
+                                    f"{_level(rule.confidence)} for the team")]
+    for warning in sorted(_content().defaults.warning_limits):
+        if warning < rule.rep_confidence - 1e-9:
+            levels.append((warning, f"Warning: {_level(warning)} for one rep"))
+    return levels
+
+
+def funnel_plot_note(result: QuadrantResult) -> str:
+    """Return how the funnel plot reads: the line, the rule's curves and the warning curves."""
+    levels = funnel_plot_levels(result)
+    rule = result.rule
+    what = "the team's close ratio" if rule.source == "team" else "your target"
+    text = (
+        f"Close ratio against the number of closed deals, around the close-ratio line ({what}). "
+        f"The rule's curves ({_level(rule.rep_confidence)} for each rep, so "
+        f"{_level(rule.confidence)} for the team as a whole) mark the range chance alone gives "
+        "a rep closing at the line: a rep outside them is labelled below or above the line, a "
+        "rep inside them never is, however they rank."
+    )
+    if len(levels) > 1:
+        warnings = " and ".join(_level(c) for c, _ in levels[1:])
+        text += (f" The narrower warning curves ({warnings} for one rep alone) are what funnel "
+                 "plots usually draw: with several reps compared, someone outside them is what "
+                 "chance gives, so they only say where to look.")
+    return text
+
+
 def funnel_plot_limits(result: QuadrantResult, points: int = 60) -> pd.DataFrame:
     """Return control limits around the close-ratio line: columns closed, level, low, high.
 
-    One row per (sample size, confidence level) on a grid from 1 to the largest rep's closed
-    deals, plus each rep's own number of closed deals: the curves are drawn as straight segments
-    between rows, so they pass exactly through the limit the rep's label was tested against and
-    a point near a curve is never drawn on the wrong side of it. The levels are the placement
-    confidence (95%) and the content's other limits (99.8%).
+    One row per (sample size, level of :func:`funnel_plot_levels`) on a grid from 1 to the
+    largest rep's closed deals, plus each rep's own number of closed deals: the curves are drawn
+    as straight segments between rows, so they pass exactly through the limit the rep's label
+    was tested against and a point near a curve is never drawn on the wrong side of it.
     """
     columns = ["closed", "level", "low", "high"]
     rate = funnel_plot_line(result)
@@ -725,10 +891,9 @@ def funnel_plot_limits(result: QuadrantResult, points: int = 60) -> pd.DataFrame
     sizes = sorted({*range(1, biggest + 1, step), biggest, *(r.closed for r in result.reps
                                                                if r.closed > 0)})
     rows = []
-    defaults = _content().defaults
-    for level in sorted({defaults.confidence, *defaults.funnel_plot_limits}):
+    for level, label in funnel_plot_levels(result):
         for n, (low, high) in zip(sizes, stats.funnel_limits(rate, sizes, level), strict=True):
-            rows.append((n, f"{level:.1%}", low, high))
+            rows.append((n, label, low, high))
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -745,7 +910,8 @@ class Movement:
     def note(self) -> str:
         """Return how the chart reads and where each period's split lines come from."""
         lines = {
-            "median": "Each period uses its own team medians.",
+            "team": "Each period uses its own team lines (median engagement, team close "
+                    "ratio).",
             "target": "Both periods use your targets.",
             "mixed": "Both periods use your target on one axis and their own team median on "
                      "the other.",

@@ -19,6 +19,7 @@ __all__ = [
     "funnel_limits",
     "shrink",
     "side_of_line",
+    "sidak_confidence",
     "trials_to_settle",
     "wilson_interval",
     "working_days",
@@ -35,6 +36,20 @@ def z_for(confidence: float) -> float:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def sidak_confidence(confidence: float, comparisons: int) -> float:
+    """Return the confidence each of ``comparisons`` tests needs for all to hold at ``confidence``.
+
+    Šidák: confidence ** (1 / comparisons). When nothing differs, each test errs with chance
+    1 - c, so all of them hold together with chance c ** comparisons = ``confidence``: exactly for
+    independent tests, and at least that for two-sided tests of correlated normal statistics
+    (Šidák 1967), such as reps tested against a shared line. 0.95 over 7 reps → 0.99270 each,
+    two-sided z 2.68 instead of 1.96. Fewer than one comparison counts as one.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    return float(confidence ** (1 / max(1, comparisons)))
 
 
 def wilson_interval(
@@ -127,8 +142,9 @@ def funnel_limits(
 ) -> list[tuple[float, float]]:
     """Return (low, high) control limits around ``rate`` for each sample size in ``trials``.
 
-    Normal approximation to the binomial, rate ± z·sqrt(rate(1-rate)/n), clipped to [0, 1]:
-    a rep outside the 99.8% limits differs from the team by more than chance would explain.
+    Normal approximation to the binomial, rate ± z·sqrt(rate(1-rate)/n), clipped to [0, 1]: a
+    rep outside the limits at ``confidence`` differs from ``rate`` by more than chance explains at
+    that confidence (pass a :func:`sidak_confidence` when several reps are compared at once).
     """
     z = z_for(confidence)
     out: list[tuple[float, float]] = []

@@ -17,8 +17,8 @@ st.caption(
     "Every rep by engagement and close ratio (won ÷ deals closed in the period). Reps with too "
     "few closed deals are drawn hollow and not put in a quadrant: a ratio on three deals is noise. "
     "A close ratio counts as below the line (needs coaching, or a performance plan when engagement "
-    "is low too) only when its whole 95% interval is below the close-ratio line; an interval that "
-    "reaches the line is *too close to call* (open diamond): watch, no plan yet."
+    "is low too) only on evidence that holds for the team as a whole; an interval that reaches the "
+    "line is *too close to call* (open diamond): watch, no plan yet."
 )
 dataset = active_dataset()
 content = quad.content()
@@ -33,6 +33,7 @@ for col, key in zip(st.columns(len(quad.QUADRANTS)), quad.QUADRANTS, strict=True
     col.metric(escape_markdown(content.quadrants[key].name), counts[key],
                help=escape_markdown(content.quadrants[key].action))
 st.caption(escape_markdown(result.summary()))
+st.caption("**Rule.** " + escape_markdown(result.rule.text()))
 if note := result.check_data_note():
     st.warning(escape_markdown(note))
 

@@ -22,7 +22,7 @@ from ui.widgets import KeptWidgets
 VIEWS = ("Quadrant", "Funnel plot", "Movement", "Rep drill-down")
 FILTERS = ("team", "segment", "product", "region")
 FILTERS_LABEL = "Team, segment, product, region"
-SPLITS = ("Team medians", "Targets")
+SPLITS = ("Team", "Targets")  # Team: median engagement, the team's close ratio
 Y_FIELDS = {"close_ratio": "As observed", "shrunk_close_ratio": "Shrunk toward team"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -109,7 +109,7 @@ def quadrant_view(dataset: Dataset, result: quad.QuadrantResult, choice: Quadran
     if hidden == len(frame):
         st.info(quad.NOTHING_TO_DRAW)  # rather than empty axes
         return
-    show_bars = st.checkbox("Show 95% intervals", **keep("intervals", False))
+    show_bars = st.checkbox("Show intervals", **keep("intervals", False))
     th = result.thresholds
     show_chart(dataset, ("quadrant_chart", choice.key, choice.y_field, bool(show_bars)),
                lambda: charts.quadrant_chart(
@@ -129,10 +129,7 @@ def funnel_plot_view(result: quad.QuadrantResult, content: quad.QuadrantContent)
     if result.team_close_ratio is None:
         st.info(quad.NOTHING_TO_DRAW)
         return
-    st.caption("Close ratio against the number of closed deals. Curves mark the range a rep "
-               "closing exactly at the close-ratio line would show by chance (95% and 99.8%): "
-               "reps inside the 95% curves are not shown to differ from the line, however they "
-               "rank, and the quadrant never puts them on a plan.")
+    st.caption(escape_markdown(quad.funnel_plot_note(result)))
     st.altair_chart(charts.funnel_plot_chart(result.to_frame(), quad.funnel_plot_limits(result),
                                              quad.funnel_plot_line(result), content.colours()),
                     width="stretch")

@@ -82,8 +82,8 @@ def quadrant_chart(
             alt.Tooltip("team:N", title="Team"),
             alt.Tooltip("engagement:Q", title=engagement_label, format=".2f"),
             alt.Tooltip("close_ratio:Q", title="Close ratio", format=".0%"),
-            alt.Tooltip("close_ratio_low:Q", title="95% low", format=".0%"),
-            alt.Tooltip("close_ratio_high:Q", title="95% high", format=".0%"),
+            alt.Tooltip("close_ratio_low:Q", title="Interval low", format=".0%"),
+            alt.Tooltip("close_ratio_high:Q", title="Interval high", format=".0%"),
             alt.Tooltip("shrunk_close_ratio:Q", title="Shrunk", format=".0%"),
             alt.Tooltip("closed:Q", title="Closed deals"),
             alt.Tooltip("quadrant_name:N", title="Quadrant"),
@@ -134,7 +134,8 @@ def funnel_plot_chart(
 
     ``limits`` is ``funnel_plot_limits(result)`` (columns closed, level, low, high) and ``line``
     the rate they are drawn around (``funnel_plot_line(result)``, the quadrant's close-ratio
-    line), so a rep outside the 95% curves is one the quadrant places by its whole interval.
+    line); its first level is the rule's, so a rep outside those curves is one the quadrant
+    places by its whole interval.
     "Too close to call" reps are open diamonds, as on the quadrant.
     """
     data = reps.loc[reps["close_ratio"].notna(), ["rep", "closed", "close_ratio", "quadrant",
@@ -174,9 +175,11 @@ def funnel_plot_chart(
             alt.Chart(pd.DataFrame({"y": [line]})).mark_rule(color=_LINE).encode(y="y:Q")
         )
     layers += [points, close_call]
+    levels = list(dict.fromkeys(limits["level"])) if not limits.empty else []
+    curves = f"control limits ({listing(levels)})" if levels else "no control limits"
     description = (
         f"Close ratio against closed deals for {len(data):,} reps, "
-        f"{_line('close-ratio', line, rate=True)} with 95% control limits: "
+        f"{_line('close-ratio', line, rate=True)} with {curves}: "
         f"{_counts(data['quadrant_name'])}."
     )
     return alt.LayerChart(layer=layers).properties(height=420, description=description)

@@ -45,11 +45,13 @@ def register(sub: Any) -> None:
         help="rep quadrant: engagement × close ratio, with intervals and actions",
         description=(
             "Place every rep by engagement and close ratio (won ÷ closed in the period). Split "
-            "lines sit at the team medians unless targets are given; reps with fewer closed "
-            "deals than --min-deals are reported as not_enough_data. needs_coaching and "
-            "performance_plan need the whole 95%% interval of the close ratio below its line; "
-            "below the line (or with low engagement) an interval that reaches the line is "
-            "too_close (watch, no plan yet)."
+            "lines sit at the team median engagement and the team's close ratio unless targets "
+            "are given; reps with fewer closed deals than --min-deals are reported as "
+            "not_enough_data. needs_coaching and performance_plan need the whole interval of "
+            "the close ratio below its line, at 95%% confidence for the team as a whole (with k "
+            "reps compared each interval is at 0.95^(1/k)); below the line (or with low "
+            "engagement) an interval that reaches the line is too_close (watch, no plan yet). "
+            "The JSON's rule says the line, the confidence and the reps compared."
         ),
     )
     cmd.add_argument("file", metavar="FILE", help="opportunities export (CSV, XLSX or Parquet)")
@@ -65,7 +67,7 @@ def register(sub: Any) -> None:
     cmd.add_argument("--engagement-target", type=float, metavar="X",
                      help="engagement split line instead of the team median")
     cmd.add_argument("--close-target", type=_ratio, metavar="Y",
-                     help="close-ratio split line instead of the team median (0.25 or 25%%)")
+                     help="close-ratio split line instead of the team's close ratio (0.25 or 25%%)")
     for name in ("segment", "product", "region", "team"):
         cmd.add_argument(f"--{name}", action="append", default=[], metavar="VALUE",
                          help=f"keep only this {name} (repeat for several)")

@@ -73,6 +73,22 @@ def test_filters_are_sent_when_opened_and_still_apply_when_closed(open_page: Ope
     assert any(shown(c.value) == "Only team = West." for c in at.caption)  # and named
 
 
+def test_the_rule_is_said_on_screen_and_follows_the_reps_compared(open_page: OpenPage) -> None:
+    at = open_page("pages/quadrant.py", session={DATASET: _dataset()})
+    rule = next(shown(c.value) for c in at.caption if "Rule." in str(c.value))
+    # Four reps with 5+ closed deals: 0.95^(1/4) = 98.7% each. The team's close ratio counts
+    # every rep's closed deals: 14 won of 27 (8 + 6 + 5 + 5 + 3).
+    assert "Close-ratio line: the team's close ratio, 51.9%" in rule
+    assert "95% confidence for the team as a whole" in rule
+    assert "allow for the number of reps compared (4 reps, so each interval is 98.7%)" in rule
+    assert "98.7% interval" in at.dataframe[0].value.columns
+    at.number_input(key=QUADRANT_WIDGET + "min_deals").set_value(7).run()
+    rule = next(shown(c.value) for c in at.caption if "Rule." in str(c.value))
+    assert "(1 rep, so each interval is 95%)" in rule
+    at.button_group(key=QUADRANT_WIDGET + "view").set_value("Funnel plot").run()
+    assert any("The rule's curves (95% for each rep" in shown(c.value) for c in at.caption)
+
+
 def test_raising_min_deals_moves_reps_to_not_enough_data(open_page: OpenPage) -> None:
     at = open_page("pages/quadrant.py", session={DATASET: _dataset()})
     at.number_input(key=QUADRANT_WIDGET + "min_deals").set_value(7).run()
@@ -89,7 +105,9 @@ def test_targets_move_the_split_lines(open_page: OpenPage) -> None:
     assert not at.exception
     # Nobody closes 90%: every placed rep is in a low-close quadrant.
     assert _metric(at, "Stars") == 0 and _metric(at, "Check the data") == 0
-    assert "your targets" in shown(" ".join(c.value for c in at.caption))
+    captions = shown(" ".join(c.value for c in at.caption))
+    assert "Engagement line: your target, 1.00 activities/day." in captions
+    assert "Close-ratio line: your target, 90.0%." in captions
 
 
 @pytest.mark.parametrize("view", ["Funnel plot", "Movement", "Rep drill-down"])
@@ -140,8 +158,8 @@ def test_sample_plans_only_reps_the_evidence_puts_there(open_page: OpenPage) -> 
                for a in close["Action"])
     # Weakness needs evidence on the busy side too: "Too close to call" holds reps on both
     # sides of the engagement line, and "Needs coaching" only busy ones.
-    summary = next(shown(c.value) for c in at.caption if "Split lines at" in str(c.value))
-    found = re.search(r"Split lines at team medians: ([\d.]+) activities/day", summary)
+    summary = next(shown(c.value) for c in at.caption if "Engagement line" in str(c.value))
+    found = re.search(r"Engagement line: team median, ([\d.]+) activities/day", summary)
     assert found, summary
     busy = placed["Activities per working day"].astype(float) >= float(found.group(1))
     assert set(busy[placed["Quadrant"] == "Too close to call"]) == {True, False}
@@ -172,11 +190,12 @@ def test_nothing_to_draw_says_so_instead_of_empty_axes(open_page: OpenPage, view
 def test_movement_caption_names_the_targets_when_targets_split(open_page: OpenPage) -> None:
     at = open_page("pages/quadrant.py", session={DATASET: _dataset()})
     at.button_group(key=QUADRANT_WIDGET + "view").set_value("Movement").run()
-    assert "own team medians" in shown(" ".join(c.value for c in at.caption))
+    assert "own team lines (median engagement, team close ratio)" in shown(
+        " ".join(c.value for c in at.caption))
     at.radio(key=QUADRANT_WIDGET + "split").set_value("Targets").run()
     captions = shown(" ".join(c.value for c in at.caption))
     assert not at.exception
-    assert "Both periods use your targets." in captions and "medians." not in captions
+    assert "Both periods use your targets." in captions and "own team lines" not in captions
 
 
 def test_a_rerun_reuses_the_sessions_quadrant_results(open_page: OpenPage,

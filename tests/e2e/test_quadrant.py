@@ -86,8 +86,11 @@ def test_busy_reps_are_labelled_weak_only_on_evidence(app_url: str, page: Any) -
     page.goto(f"{app_url}/quadrant")
     wait_idle(page)
     expect(page.get_by_role("heading", name="Rep quadrant")).to_be_visible()
-    expect(page.get_by_text("only when its whole 95% interval is below the close-ratio line",
-                            exact=False)).to_be_visible()
+    # The rule is said on screen: the line, the confidence and the reps it allows for.
+    compared = (f"allow for the number of reps compared ({result.rule.compared} reps, so each "
+                f"interval is {result.rule.rep_confidence:.1%})")
+    expect(page.get_by_text(compared, exact=False)).to_be_visible()
+    expect(page.get_by_text("95% confidence for the team as a whole", exact=False)).to_be_visible()
     for key in ("needs_coaching", "too_close", "performance_plan", "star"):
         name = quad.content().quadrants[key].name
         expect(_metric_value(page, name)).to_have_text(str(counts[key]))

@@ -113,7 +113,7 @@ def test_chart_gets_one_row_per_rep_with_2000_reps() -> None:
 
 
 def test_funnel_plot_chart() -> None:
-    limits = pd.DataFrame({"closed": [1, 8, 1, 8], "level": ["95.0%", "95.0%", "99.8%", "99.8%"],
+    limits = pd.DataFrame({"closed": [1, 8, 1, 8], "level": ["Rule", "Rule", "Warning", "Warning"],
                            "low": [0.0, 0.2, 0.0, 0.1], "high": [1.0, 0.8, 1.0, 0.9]})
     spec = charts.funnel_plot_chart(_reps(), limits, 0.5, COLOURS).to_dict()
     assert _marks(spec) == ["line", "rule", "circle", "point"]
@@ -173,11 +173,16 @@ def test_every_chart_describes_its_reps_for_screen_readers() -> None:
     assert spec["description"] == (
         "Rep quadrant of 2 reps, Activities per day against close ratio: 1 Stars; "
         "1 Needs coaching; engagement line at 1.50, close-ratio line at 40%.")
-    limits = pd.DataFrame({"closed": [1, 8], "level": ["95.0%"] * 2, "low": [0.0, 0.2],
-                           "high": [1.0, 0.8]})
+    rule, warning = "Rule: 99.3% per rep, 95% for the team", "Warning: 95% for one rep"
+    limits = pd.DataFrame({"closed": [1, 8, 1, 8], "level": [rule, rule, warning, warning],
+                           "low": [0.0, 0.1, 0.0, 0.2], "high": [1.0, 0.9, 1.0, 0.8]})
     assert charts.funnel_plot_chart(_reps(), limits, None, COLOURS).to_dict()["description"] == (
-        "Close ratio against closed deals for 3 reps, no close-ratio line with 95% control "
-        "limits: 1 Stars; 1 Needs coaching; 1 Not enough data.")
+        "Close ratio against closed deals for 3 reps, no close-ratio line with control limits "
+        "(Rule: 99.3% per rep, 95% for the team; Warning: 95% for one rep): 1 Stars; 1 Needs "
+        "coaching; 1 Not enough data.")
+    assert charts.funnel_plot_chart(_reps(), limits.iloc[0:0], 0.4, COLOURS).to_dict()[
+        "description"].startswith("Close ratio against closed deals for 3 reps, close-ratio "
+                                  "line at 40% with no control limits:")
     movement = pd.DataFrame({
         "rep": ["Ann", "Bob"], "quadrant_a": ["performance_plan", "star"],
         "quadrant_b": ["star", "star"], "engagement_a": [0.5, 2.0], "close_ratio_a": [0.1, 0.6],

@@ -9,6 +9,7 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -125,14 +126,17 @@ def test_period_and_working_days(result: quad.QuadrantResult) -> None:
 @pytest.mark.parametrize(
     ("rep", "engagement", "won", "lost", "ratio", "quadrant"),
     [
+        # The close-ratio line is the team's close ratio, 17/31 = 54.8%; five reps are compared,
+        # so each is tested at 0.95^(1/5) = 98.98% (z = 2.569).
         ("Ann", 2.0, 6, 2, 0.75, "star"),
-        ("Bob", 3.0, 1, 5, 1 / 6, "needs_coaching"),
-        # Cat: low engagement, 20% on 5 deals against a 60% line: the 95% limits around 60% at
-        # n = 5 are 60% ± 1.96·√(0.24/5) = 17%–100%, so 20% may sit on the line.
+        # Bob: busy, 1 of 6 (17%): the limits around 54.8% at n = 6 are
+        # 54.8% ± 2.569·√(0.2477/6) = 2.7%–100%, so 17% may sit on the line: no coaching yet.
+        ("Bob", 3.0, 1, 5, 1 / 6, "too_close"),
+        # Cat: low engagement, 20% on 5 deals: the limits at n = 5 reach below 0%.
         ("Cat", 0.5, 1, 4, 0.2, "too_close"),
         ("Dan", 0.8, 4, 1, 0.8, "star"),  # on the engagement median: counts as high
         ("Eve", 1.2, 0, 0, None, "not_enough_data"),
-        ("Fay", 0.0, 3, 2, 0.6, "too_close"),  # on the close median, low engagement
+        ("Fay", 0.0, 3, 2, 0.6, "too_close"),  # above the line, low engagement, within limits
         ("Gus", 1.5, 2, 0, 1.0, "not_enough_data"),
     ],
 )
@@ -153,23 +157,32 @@ def test_rep_rows_hand_checked(
 
 
 def test_too_close_to_call_says_how_many_deals_would_settle_it(result: quad.QuadrantResult) -> None:
-    # Cat at 20% against 60%: settled once n > 1.96² × 0.24 / 0.4² = 5.76, i.e. at 6 deals: 1 more.
+    # Cat at 20% against 54.8% (L(1-L) = 0.2477): settled once
+    # n > 2.569² × 0.2477 / 0.3484² = 13.46, i.e. at 14 deals: 9 more.
     cat = _row(result, "Cat")
-    assert cat.deals_to_settle == 1
-    assert cat.action.endswith("About 1 more closed deal at this close ratio would settle it.")
-    # Fay sits exactly on the line: no number of deals settles it at the same ratio.
+    assert cat.deals_to_settle == 9
+    assert cat.action.endswith("About 9 more closed deals at this close ratio would settle it.")
+    # Fay at 60%, 5.2 points above: n > 2.569² × 0.2477 / 0.0516² = 613.5 → 614, 609 more.
     fay = _row(result, "Fay")
-    assert fay.deals_to_settle is None and "sits on the line" in fay.action
+    assert fay.deals_to_settle == 609
     assert "Watch; no plan yet" in fay.action
+    # A ratio exactly on the line: no number of deals settles it at the same ratio.
+    fox = _row(quad.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0, close_target=0.4),
+               "Fox")
+    assert fox.deals_to_settle is None and "sits on the line" in fox.action
 
-def test_thresholds_are_medians_of_reps_with_enough_deals(result: quad.QuadrantResult) -> None:
-    # Engagement of Ann, Bob, Cat, Dan, Fay: 2.0, 3.0, 0.5, 0.8, 0.0 → median 0.8.
-    # Close ratios: 0.75, 1/6, 0.2, 0.8, 0.6 → median 0.6.
+
+def test_lines_are_median_engagement_and_team_close_ratio(result: quad.QuadrantResult) -> None:
+    # Engagement of Ann, Bob, Cat, Dan, Fay (5+ closed deals): 2.0, 3.0, 0.5, 0.8, 0.0 → 0.8.
+    # Close ratio: the team's, every rep's deals closed in the period: 17 won of 31 (not the
+    # median of the five ratios, 0.6, which moves with each rep's luck).
     assert result.thresholds.engagement == pytest.approx(0.8)
-    assert result.thresholds.close_ratio == pytest.approx(0.6)
-    assert result.thresholds.basis == "median"
+    assert result.thresholds.close_ratio == pytest.approx(17 / 31)
+    assert result.thresholds.basis == "team"
+    assert (result.rule.source, result.rule.compared) == ("team", 5)
+    assert result.rule.rep_confidence == pytest.approx(0.95 ** (1 / 5))
     assert result.counts() == {
-        "star": 2, "needs_coaching": 1, "performance_plan": 0, "too_close": 2, "check_data": 0,
+        "star": 2, "needs_coaching": 0, "performance_plan": 0, "too_close": 3, "check_data": 0,
         "not_enough_data": 2,
     }
 
@@ -177,8 +190,11 @@ def test_thresholds_are_medians_of_reps_with_enough_deals(result: quad.QuadrantR
 def test_team_rate_and_intervals(result: quad.QuadrantResult) -> None:
     assert result.team_close_ratio == pytest.approx(17 / 31)
     ann = _row(result, "Ann")
-    assert ann.close_ratio_low == pytest.approx(0.4093, abs=1e-4)
-    assert ann.close_ratio_high == pytest.approx(0.9285, abs=1e-4)
+    # The interval the rule tests: Wilson at 0.95^(1/5) (z 2.569), wider than the 95% one
+    # (40.9%–92.8%, hand-checked in test_stats).
+    assert (ann.close_ratio_low, ann.close_ratio_high) == stats.wilson_interval(6, 8, 0.95 ** 0.2)
+    assert ann.close_ratio_low == pytest.approx(0.3247, abs=1e-4)
+    assert ann.close_ratio_high == pytest.approx(0.9493, abs=1e-4)
     assert _row(result, "Eve").close_ratio_low is None
     assert _row(result, "Eve").shrunk_close_ratio is None
 
@@ -201,9 +217,12 @@ def test_targets_replace_medians(dataset: Dataset) -> None:
     result = quad.classify_reps(dataset, PERIOD, engagement_target=1.0, close_target=0.25)
     assert result.thresholds.to_dict() == {"engagement": 1.0, "close_ratio": 0.25,
                                            "basis": "target"}
-    assert _row(result, "Dan").quadrant == "check_data"  # 0.8/day < 1, 80% >= 25%
-    # Bob: busy, 1 of 6 (17%) against 25%: the 95% limits around 25% at n = 6 are
-    # 25% ± 1.96·√(0.1875/6) = 0%–60%, so the interval reaches the line: too close, not coaching.
+    # Dan: 0.8/day < 1; 80% on 5 deals is above the limits around 25% (5 reps compared, z 2.569):
+    # 25% + 2.569·√(0.1875/5) = 74.7%.
+    assert _row(result, "Dan").quadrant == "check_data"
+    assert result.rule.source == "target" and "your target, 25.0%" in result.rule.text()
+    # Bob: busy, 1 of 6 (17%) against 25%: the limits at n = 6 are
+    # 25% ± 2.569·√(0.1875/6) = 0%–70%, so the interval reaches the line: too close, not coaching.
     assert _row(result, "Bob").quadrant == "too_close"
     mixed = quad.classify_reps(dataset, PERIOD, close_target=0.25)
     assert mixed.thresholds.basis == "mixed"
@@ -273,6 +292,10 @@ def test_empty_period_places_nobody(dataset: Dataset) -> None:
 def test_json_payload_shape(result: quad.QuadrantResult) -> None:
     payload = result.to_dict()
     assert set(payload["thresholds"]) == {"engagement", "close_ratio", "basis"}
+    assert payload["rule"] == {
+        "close_line": "team", "confidence": 0.95, "reps_compared": 5,
+        "rep_confidence": pytest.approx(0.95 ** 0.2), "text": result.rule.text(),
+    }
     assert set(payload["reps"][0]) == {
         "rep", "engagement", "close_ratio", "close_ratio_low", "close_ratio_high",
         "shrunk_close_ratio", "won", "lost", "quadrant",
@@ -284,19 +307,42 @@ def test_json_payload_shape(result: quad.QuadrantResult) -> None:
 def test_export_frame_has_readable_headers(result: quad.QuadrantResult) -> None:
     frame = quad.export_frame(result)
     assert list(frame.columns)[:4] == ["Rep", "Team", "Activities per working day", "Close ratio"]
-    assert frame.loc[frame["Rep"] == "Bob", "Quadrant"].item() == "Needs coaching"
+    assert frame.loc[frame["Rep"] == "Bob", "Quadrant"].item() == "Too close to call"
+    assert list(frame.columns)[4:7] == ["Close ratio low", "Close ratio high",
+                                        "Interval confidence"]
+    assert (frame["Interval confidence"] == round(0.95 ** 0.2, 4)).all()
     assert len(frame) == len(result.reps)
 
 
 def test_funnel_plot_limits(result: quad.QuadrantResult) -> None:
     limits = quad.funnel_plot_limits(result)
-    assert set(limits["level"]) == {"95.0%", "99.8%"}
+    rule, warning = "Rule: 99% per rep, 95% for the team", "Warning: 95% for one rep"
+    assert [label for _, label in quad.funnel_plot_levels(result)] == [rule, warning]
+    assert list(dict.fromkeys(limits["level"])) == [rule, warning]
     assert limits["closed"].max() == 8  # Ann has the most closed deals
-    # Drawn around the close-ratio line (the median, 60%), not the team rate (17/31).
-    assert quad.funnel_plot_line(result) == pytest.approx(0.6)
-    assert (limits["low"] <= 0.6).all() and (limits["high"] >= 0.6).all()
-    at_8 = limits[(limits["closed"] == 8) & (limits["level"] == "95.0%")]
-    assert at_8["low"].item() == pytest.approx(0.6 - 1.959964 * (0.24 / 8) ** 0.5)
+    # Drawn around the close-ratio line, the team's close ratio (17/31).
+    line = 17 / 31
+    assert quad.funnel_plot_line(result) == pytest.approx(line)
+    assert (limits["low"] <= line).all() and (limits["high"] >= line).all()
+    at_8 = limits[limits["closed"] == 8].set_index("level")
+    # The rule's curve at the per-rep confidence of five reps (z 2.569), the warning at 1.96.
+    spread = (line * (1 - line) / 8) ** 0.5
+    assert at_8.loc[rule, "low"] == pytest.approx(line - 2.568763 * spread)
+    assert at_8.loc[warning, "low"] == pytest.approx(line - 1.959964 * spread)
+
+
+def test_warning_curves_are_drawn_only_inside_the_rule_s() -> None:
+    # One rep compared: the rule is 95% for that rep, the warning would be the same curve.
+    alone = quad.classify_reps(_team({"Ada": (12, 8, 20)}), PERIOD)
+    assert [label for _, label in quad.funnel_plot_levels(alone)] == [
+        "Rule: 95% per rep, 95% for the team"]
+    assert "warning" not in quad.funnel_plot_note(alone)
+    team = quad.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0, close_target=0.4)
+    note = quad.funnel_plot_note(team)
+    assert note.startswith("Close ratio against the number of closed deals, around the "
+                           "close-ratio line (your target).")
+    assert "(99.4% for each rep, so 95% for the team as a whole)" in note
+    assert "warning curves (95% for one rep alone)" in note
 
 
 def test_funnel_plot_limits_pass_through_every_rep_s_own_sample_size() -> None:
@@ -306,17 +352,19 @@ def test_funnel_plot_limits_pass_through_every_rep_s_own_sample_size() -> None:
     team = {**TEAM, "Ivy": (30, 111, 20)}
     result = quad.classify_reps(_team(team), PERIOD, engagement_target=1.0, close_target=0.4)
     limits = quad.funnel_plot_limits(result).set_index(["level", "closed"])
+    rule = quad.funnel_plot_levels(result)[0][1]
     for row in result.reps:
-        ((low, high),) = stats.funnel_limits(0.4, [row.closed], 0.95)
-        assert limits.loc[("95.0%", row.closed), "low"] == pytest.approx(low)
-        assert limits.loc[("95.0%", row.closed), "high"] == pytest.approx(high)
+        ((low, high),) = stats.funnel_limits(0.4, [row.closed], result.rule.rep_confidence)
+        assert limits.loc[(rule, row.closed), "low"] == pytest.approx(low)
+        assert limits.loc[(rule, row.closed), "high"] == pytest.approx(high)
 
 
 def test_movement_between_periods(dataset: Dataset) -> None:
     # Period A holds one December loss and one activity per rep: 0.1/day, 0% on one deal, which
     # cannot be told from the 50% target: too close to call. In January Ann (2.0/day, 75%) and
-    # Gus (1.5/day, 100%) are Stars; the quiet reps' ratios on five deals stay within 50% ± 44%,
-    # and busy Bob's 1 of 6 (17%) within 50% ± 40% (10%–90%): too close to call.
+    # Gus (1.5/day, 100%) are Stars; six reps are compared (z 2.63 each): the quiet reps' ratios
+    # on five deals stay within 50% ± 59%, and busy Bob's 1 of 6 (17%) within 50% ± 54%: too
+    # close to call.
     december = (dt.date(2025, 11, 24), dt.date(2025, 12, 5))
     options = {"min_deals": 1, "engagement_target": 1.0, "close_target": 0.5}
     movement = quad.compare_periods(dataset, Filters(), december, (START, END), **options)
@@ -392,15 +440,19 @@ def test_every_rep_gets_exactly_one_quadrant(
 
 
 def _assert_label_agrees_with_funnel_plot(result: quad.QuadrantResult, row: quad.RepRow) -> None:
-    """A placed rep's label says what the funnel plot's 95% limits around the line show.
+    """A placed rep's label says what the funnel plot's rule limits around the line show.
 
     Weak (needs coaching, performance plan) exactly when below the lower limit; check the data
     only above the upper limit; too close to call only inside the limits; a star never below.
+    The limits are the funnel plot's own rows at the rep's sample size.
     """
     line = quad.funnel_plot_line(result)
     if row.quadrant == "not_enough_data" or line is None:
         return
-    ((low, high),) = stats.funnel_limits(line, [row.closed], 0.95)
+    limits = quad.funnel_plot_limits(result)
+    rule = quad.funnel_plot_levels(result)[0][1]
+    at_n = limits[(limits["closed"] == row.closed) & (limits["level"] == rule)]
+    low, high = at_n["low"].item(), at_n["high"].item()
     assert row.close_ratio is not None
     weak = row.quadrant in ("performance_plan", "needs_coaching")
     assert weak == (row.close_ratio < low)
@@ -456,10 +508,11 @@ def test_exports_neutralise_formula_names() -> None:
 
 def test_display_frame_shows_dashes(result: quad.QuadrantResult) -> None:
     frame = quad.display_frame(result).set_index("Rep")
-    assert frame.loc["Eve", "Close ratio"] == "—" and frame.loc["Eve", "95% interval"] == "—"
+    # The header names the rule's confidence per rep: 0.95^(1/5) = 98.98%, shown as 99%.
+    assert frame.loc["Eve", "Close ratio"] == "—" and frame.loc["Eve", "99% interval"] == "—"
     assert frame.loc["Ann", "Close ratio"] == "75%"
-    assert frame.loc["Ann", "95% interval"] == "41%–93%"
-    assert frame.loc["Bob", "Quadrant"] == "Needs coaching"
+    assert frame.loc["Ann", "99% interval"] == "32%–95%"
+    assert frame.loc["Bob", "Quadrant"] == "Too close to call"
 
 
 def test_default_periods_are_back_to_back() -> None:
@@ -493,18 +546,22 @@ def test_cli_prints_hand_checked_json(tmp_path: Path, capsys: pytest.CaptureFixt
                      "--from", "2026-01-05", "--to", "2026-01-09", "--min-deals", "4", "--json"])
     assert code == 0
     payload = json.loads(capsys.readouterr().out)
-    # Engagement 10, 20 and 2 activities over 5 days; medians of Ann and Bob (4+ closed deals).
-    assert payload["thresholds"] == {"engagement": 3.0, "close_ratio": pytest.approx(0.475),
-                                     "basis": "median"}
+    # Engagement 10, 20 and 2 activities over 5 days; median of Ann and Bob (4+ closed deals).
+    # Close-ratio line: the team's, 5 won of 10 closed (Cy's deal counts too).
+    assert payload["thresholds"] == {"engagement": 3.0, "close_ratio": pytest.approx(0.5),
+                                     "basis": "team"}
+    assert payload["rule"]["reps_compared"] == 2  # Ann and Bob: 0.95^(1/2) = 97.5% each, z 2.24
     reps = {r["rep"]: r for r in payload["reps"]}
     assert {k: (v["engagement"], v["won"], v["lost"], v["quadrant"]) for k, v in reps.items()} == {
-        # Ann: quiet, 75% on 4 deals vs a 47.5% line (limits 0%–96%): too close to call.
+        # Ann: quiet, 75% on 4 deals vs a 50% line (limits 50% ± 2.24·√(0.25/4), 0%–100%):
+        # too close to call.
         "Ann": (2.0, 3, 1, "too_close"),
-        # Bob: busy, 20% on 5 deals vs 47.5% (limits 3.7%–91.3%): too close, not coaching.
+        # Bob: busy, 20% on 5 deals vs 50% (limits 0%–100%): too close, not coaching.
         "Bob": (4.0, 1, 4, "too_close"),
         "Cy": (0.4, 1, 0, "not_enough_data"),
     }
-    assert reps["Bob"]["close_ratio_low"] == pytest.approx(0.0362, abs=1e-4)
+    # Bob's interval is the rule's: Wilson at 97.5%.
+    assert reps["Bob"]["close_ratio_low"] == pytest.approx(0.0298, abs=1e-4)
     assert payload["period"]["working_days"] == 5
 
 
@@ -520,7 +577,7 @@ def test_cli_targets_and_meetings(tmp_path: Path, capsys: pytest.CaptureFixture[
     quadrants = {r["rep"]: r["quadrant"] for r in payload["reps"]}
     # Meetings: Ann 5, Bob 10, Cy 1 over 5 days.
     # Cy: 1 win of 1 against 50% cannot be told from the line; nor can busy Bob's 1 of 5
-    # (20%; the limits around 50% at n = 5 are 6%–94%).
+    # (20%; three reps compared, z 2.39: the limits around 50% at n = 5 are 0%–100%).
     assert quadrants == {"Ann": "star", "Bob": "too_close", "Cy": "too_close"}
 
 
@@ -535,11 +592,17 @@ def test_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 def test_summary_sentence(result: quad.QuadrantResult, dataset: Dataset) -> None:
     assert result.summary() == (
-        "10 working days, 05 Jan 2026 – 18 Jan 2026. Split lines at team medians: "
-        "0.80 activities/day, close ratio 60%. Team close ratio 55%."
+        "10 working days, 05 Jan 2026 – 18 Jan 2026. Engagement line: team median, "
+        "0.80 activities/day. Close-ratio line: team close ratio, 54.8%."
     )
     weekend = quad.classify_reps(dataset, Filters(start=SATURDAY, end=SATURDAY), close_target=0.3)
-    assert "a target and a median: — activities/day, close ratio 30%" in weekend.summary()
+    assert weekend.summary().endswith(
+        "Engagement line: team median, — activities/day. Close-ratio line: your target, 30.0%. "
+        "Team close ratio —.")
+    busy = quad.classify_reps(dataset, PERIOD, engagement_target=1.0)
+    assert busy.summary().endswith(
+        "Engagement line: your target, 1.00 activities/day. Close-ratio line: team close ratio, "
+        "54.8%.")
 
 
 def test_activity_rollup_belongs_to_its_dataset() -> None:
@@ -577,7 +640,7 @@ def test_rollup_and_raw_activity_paths_agree(dataset: Dataset, result: quad.Quad
     assert meetings["rep"].tolist() == [1, 10]  # the December meeting, then 10 in January
 
 
-# ---- placement by evidence: the whole 95% interval against the line --------------------------
+# ---- placement by evidence: the whole interval against the line, allowing for the reps -------
 
 
 def _team(reps: dict[str, tuple[int, int, int]]) -> Dataset:
@@ -594,16 +657,17 @@ def _team(reps: dict[str, tuple[int, int, int]]) -> Dataset:
     return build_dataset(pd.DataFrame(opps), STAGES, activities=pd.DataFrame(acts), as_of=END)
 
 
-# Targets: 1 activity a day, 40% close. On 20 closed deals the 95% limits around 40% are
-# 40% ± 1.96·√(0.4·0.6/20) = 18.5%–61.5%.
+# Targets: 1 activity a day, 40% close. Eight reps are compared, so each is tested at
+# 0.95^(1/8) = 99.36% (z 2.727): on 20 closed deals the limits around 40% are
+# 40% ± 2.727·√(0.4·0.6/20) = 10.1%–69.9% (for one rep alone, at 95%: 18.5%–61.5%).
 TEAM = {
     "Ada": (12, 8, 20),   # 2/day, 60%: star
-    "Bea": (3, 17, 20),   # 2/day, 15% < 18.5%: the whole interval is below → needs coaching
-    "Ben": (4, 16, 20),   # 2/day, 20%: within the limits → too close to call (busy side)
+    "Bea": (1, 19, 20),   # 2/day, 5% < 10.1%: the whole interval is below → needs coaching
+    "Ben": (3, 17, 20),   # 2/day, 15%: below one rep's 95% limit, within the rule's → too close
     "Hal": (8, 12, 20),   # 2/day, exactly 40%: at the line → star
-    "Cal": (1, 19, 5),    # 0.5/day, 5% < 18.5%: the whole interval is below → performance plan
+    "Cal": (1, 19, 5),    # 0.5/day, 5% < 10.1%: the whole interval is below → performance plan
     "Dee": (6, 14, 5),    # 0.5/day, 30%: within the limits → too close to call
-    "Eli": (18, 2, 5),    # 0.5/day, 90% > 61.5%: clearly above → check the data
+    "Eli": (18, 2, 5),    # 0.5/day, 90% > 69.9%: clearly above → check the data
     "Fox": (8, 12, 5),    # 0.5/day, exactly 40%: on the line → too close, never settled
 }
 
@@ -611,10 +675,10 @@ TEAM = {
 @pytest.mark.parametrize(
     ("rep", "quadrant", "settle"),
     [("Ada", "star", None), ("Bea", "needs_coaching", None),
-     # Ben: n must exceed 1.96² × 0.24 / 0.2² = 23.05 → 24 deals, 4 more than his 20.
-     ("Ben", "too_close", 4), ("Hal", "star", None), ("Cal", "performance_plan", None),
-     # Dee: n must exceed 1.96² × 0.24 / 0.1² = 92.2 → 93 deals, 73 more than her 20.
-     ("Dee", "too_close", 73), ("Eli", "check_data", None), ("Fox", "too_close", None)],
+     # Ben: n must exceed 2.727² × 0.24 / 0.25² = 28.56 → 29 deals, 9 more than his 20.
+     ("Ben", "too_close", 9), ("Hal", "star", None), ("Cal", "performance_plan", None),
+     # Dee: n must exceed 2.727² × 0.24 / 0.1² = 178.5 → 179 deals, 159 more than her 20.
+     ("Dee", "too_close", 159), ("Eli", "check_data", None), ("Fox", "too_close", None)],
 )
 def test_interval_based_placement(rep: str, quadrant: str, settle: int | None) -> None:
     result = quad.classify_reps(_team(TEAM), PERIOD, engagement_target=1.0, close_target=0.4)
@@ -698,3 +762,130 @@ def test_check_the_data_is_explained_when_it_is_not_rare() -> None:
     assert note.startswith("2 of 9 placed reps (22%) have low engagement")
     assert "1 of them logged no activity at all" in note
     assert "your targets" in note
+
+
+# ---- the rule on noise: a team of identical reps is (almost) never judged ------------------
+
+TRUE_RATE = 0.35
+PERIODS = 400
+
+
+def _period(rng: np.random.Generator, reps: int) -> list[tuple[int, int]]:
+    """Return (won, lost) per rep for one period: 30 to 300 closed deals each, all at 35%."""
+    closed = rng.integers(30, 301, size=reps)
+    won = rng.binomial(closed, TRUE_RATE)
+    return [(int(w), int(n - w)) for w, n in zip(won, closed, strict=True)]
+
+
+def _flags(won_lost: list[tuple[int, int]]) -> int:
+    """Return how many reps the quadrant's rule puts clearly below or above its line."""
+    rule = quad.close_rule(won_lost, len(won_lost))
+    return sum(rule.side(w, w + lost) != 0 for w, lost in won_lost)
+
+
+@pytest.mark.parametrize("reps", [3, 7, 20, 40])
+def test_identical_reps_are_almost_never_judged(reps: int) -> None:
+    """Every rep closes at 35%: over 400 simulated periods almost nobody is flagged.
+
+    The bound: the rule holds 95% for the team as a whole, so a period flags anyone with chance
+    at most 5% (Šidák over the reps compared; the team line includes the rep, which only makes a
+    flag rarer). The periods with a flag are then at most Binomial(400, 0.05): mean 20, sd 4.4,
+    and 40 (10%) is 4.5 sd above it. A rep is flagged with chance about 5%/k, so the share of
+    flagged reps stays below 2% for any team size. Seeds are fixed: the test is deterministic.
+    """
+    flagged = [_flags(_period(np.random.default_rng(seed), reps)) for seed in range(PERIODS)]
+    periods_with_a_flag = sum(f > 0 for f in flagged)
+    assert periods_with_a_flag <= 0.10 * PERIODS
+    assert sum(flagged) <= 0.02 * PERIODS * reps
+
+
+def test_the_rule_it_replaced_judged_identical_reps_in_most_periods() -> None:
+    """The same simulation catches the old rule: median line, 95% interval for each rep.
+
+    With 7 reps a median line and a 95% interval per rep flag someone in about a third of the
+    periods (137 of these 400; the case reported: one of seven identical reps on "Needs
+    coaching"), against at most 10% asserted of the rule above.
+    """
+    flagged = 0
+    for seed in range(PERIODS):
+        won_lost = _period(np.random.default_rng(seed), 7)
+        median = float(np.median([w / (w + lost) for w, lost in won_lost]))
+        flagged += any(stats.side_of_line(w, w + lost, median, 0.95) != 0
+                       for w, lost in won_lost)
+    assert flagged >= 0.25 * PERIODS
+
+
+def test_a_truly_weak_rep_is_still_flagged() -> None:
+    """One rep closes at 15% against six at 35%, 200 closed deals each: flagged in ≥ 97.5%.
+
+    The bound: the team rate is about 32%, the rule's lower limit at n = 200 with 7 reps
+    32% - 2.68·√(0.32·0.68/200) ≈ 23%, and the weak rep's ratio is 15% ± 2.5% (one sd): it
+    clears 23% with chance below 0.1%. No 35% rep is put below the line because of the weak
+    one beyond the 5% of periods the rule allows (the weak rep pulls the line down, so it is
+    rarer still). They do sit above it, truly: some come out clearly above it, which is right.
+    """
+    weak_flagged, others_flagged = 0, 0
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        won = rng.binomial(200, [0.15] + [TRUE_RATE] * 6)
+        won_lost = [(int(w), 200 - int(w)) for w in won]
+        rule = quad.close_rule(won_lost, len(won_lost))
+        sides = [rule.side(w, w + lost) for w, lost in won_lost]
+        weak_flagged += sides[0] == -1
+        others_flagged += any(s == -1 for s in sides[1:])
+    assert weak_flagged >= 195
+    assert others_flagged <= 10
+
+
+# The case reported on a 3,000-deal export: seven reps with the same true close rate. With the
+# median line (36.1%) and a 95% interval each, the first rep (74 of 251, 29.5%, interval 24–35%)
+# was put on "Needs coaching". (won, lost, activities over the 10 working days)
+IDENTICAL = {"Ana": (74, 177, 40), "Bo": (109, 176, 41), "Cy": (91, 161, 39),
+             "Di": (85, 178, 39), "Ed": (14, 16, 5), "Flo": (94, 159, 40), "Gil": (82, 176, 37)}
+
+
+def test_seven_identical_reps_get_no_judgement() -> None:
+    result = quad.classify_reps(_team(IDENTICAL), PERIOD)
+    # The line is the team's close ratio, 549 of 1,592 = 34.5%; seven reps at 99.27% each
+    # (z 2.683): Ana's lower limit at n = 251 is 34.5% - 2.683·√(0.345·0.655/251) = 26.4%.
+    assert result.thresholds.close_ratio == pytest.approx(549 / 1592)
+    assert result.rule.compared == 7
+    ana = _row(result, "Ana")
+    assert ana.quadrant == "too_close"
+    assert ana.close_ratio_low is not None and ana.close_ratio_low < 549 / 1592
+    judged = {r.rep for r in result.reps
+              if r.quadrant in ("needs_coaching", "performance_plan", "check_data")}
+    assert judged == set()
+    # How many more deals would settle Ana at 29.5%: n > 2.683² × 0.2259 / 0.0500² = 649.9.
+    assert ana.deals_to_settle == 650 - 251
+
+
+def test_a_weak_rep_among_identical_ones_is_flagged() -> None:
+    # Six reps at 35% of 200 closed deals, one busy and one quiet rep at 15%: the team rate is
+    # (6·70 + 2·30) / 1,600 = 30%, the rule's lower limit at n = 200 with 8 reps
+    # 30% - 2.727·√(0.3·0.7/200) = 21.2%: both weak reps are clearly below it.
+    team = {f"R{i}": (70, 130, 20) for i in range(6)}
+    team |= {"Busy": (30, 170, 30), "Quiet": (30, 170, 5)}
+    result = quad.classify_reps(_team(team), PERIOD)
+    assert result.thresholds.close_ratio == pytest.approx(0.3)
+    assert _row(result, "Busy").quadrant == "needs_coaching"
+    assert _row(result, "Quiet").quadrant == "performance_plan"
+    for row in result.reps:
+        _assert_label_agrees_with_funnel_plot(result, row)
+    assert result.counts()["check_data"] == 0
+
+
+def test_check_the_data_names_reps_just_under_the_engagement_line() -> None:
+    # Engagement over 10 working days: four reps at 2.0/day, two at 1.9 and one silent rep; the
+    # median is 2.0, so 1.9 is "low" by two activities. Team close ratio 194/440 = 44%; the
+    # three 95% closers (40 deals each) are clearly above it even at 7 reps compared.
+    team = {f"R{i}": (20, 60, 20) for i in range(4)}
+    team |= {"Near1": (38, 2, 19), "Near2": (38, 2, 19), "Silent": (38, 2, 0)}
+    result = quad.classify_reps(_team(team), PERIOD)
+    assert {r.rep for r in result.reps if r.quadrant == "check_data"} == {
+        "Near1", "Near2", "Silent"}
+    assert result.check_data_note() == (
+        "3 of 7 placed reps (43%) have low engagement and a close ratio clearly above the line, "
+        "where only a few are expected. 1 of them logged no activity at all in the period, which "
+        "points to activities kept outside the CRM; 2 of them sit within 10% of the engagement "
+        "line, where a few more activities would make them Stars.")

@@ -54,6 +54,27 @@ def test_z_for(confidence: float, z: float) -> None:
     assert stats.z_for(confidence) == pytest.approx(z, abs=1e-6)
 
 
+# Šidák: c ** (1/k). 0.95 ** (1/7) = exp(ln 0.95 / 7) = exp(-0.0073277) = 0.992699; its
+# two-sided z is 2.6828 (the 0.99635 quantile; tables: P(Z > 2.68) = 0.00368, P(Z > 2.69) =
+# 0.00357), against 1.96 for a single comparison.
+@pytest.mark.parametrize(
+    ("comparisons", "each", "z"),
+    [(0, 0.95, 1.959964), (1, 0.95, 1.959964), (2, 0.974679, 2.236477),
+     (7, 0.992699, 2.682801), (38, 0.998651, 3.205365)],
+)
+def test_sidak_confidence(comparisons: int, each: float, z: float) -> None:
+    confidence = stats.sidak_confidence(0.95, comparisons)
+    assert confidence == pytest.approx(each, abs=1e-6)
+    assert stats.z_for(confidence) == pytest.approx(z, abs=1e-5)
+    # All k hold together with the confidence asked for, when the tests are independent.
+    assert confidence ** max(1, comparisons) == pytest.approx(0.95)
+
+
+def test_sidak_rejects_a_confidence_outside_0_1() -> None:
+    with pytest.raises(ValueError):
+        stats.sidak_confidence(1.0, 3)
+
+
 @given(st.integers(min_value=1, max_value=5000).flatmap(
     lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n))
 ))
