@@ -167,7 +167,10 @@ def funnel_plot_chart(
                 x="closed:Q",
                 y="limit:Q",
                 detail="side:N",
-                strokeDash=alt.StrokeDash("level:N", title="Control limits"),
+                # The levels say what each curve is ("Rule: 99.3% per rep, 95% for the team"):
+                # room for them rather than an ellipsis.
+                strokeDash=alt.StrokeDash("level:N", title="Control limits",
+                                          legend=alt.Legend(labelLimit=320)),
             )
         )
     if line is not None:

@@ -120,6 +120,7 @@ def test_funnel_plot_chart() -> None:
     assert spec["layer"][3]["mark"]["shape"] == "diamond"
     line = spec["layer"][0]["encoding"]
     assert line["strokeDash"]["field"] == "level" and line["detail"]["field"] == "side"
+    assert line["strokeDash"]["legend"]["labelLimit"] >= 300  # the rule's label is long
     assert sorted(_rows(spec)) == [1, 3, 8]  # the line, reps with a ratio, limits low+high
     empty = charts.funnel_plot_chart(_reps(), limits.iloc[0:0], None, COLOURS).to_dict()
     assert _marks(empty) == ["circle", "point"]
