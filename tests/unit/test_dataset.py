@@ -6,6 +6,7 @@ import datetime as dt
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from diagnostics import dataset as dataset_module
@@ -185,6 +186,42 @@ def test_text_with_many_distinct_values_stays_plain(monkeypatch: pytest.MonkeyPa
     assert ds.con.execute("SELECT list(rep ORDER BY rep) FROM opportunities").fetchall() == [
         (["Ann", "Bo", "Cy"],)]
 
+
+
+def _coded_text(chunks: list[tuple[list[int | None], list[str]]]) -> pa.ChunkedArray:
+    """Return text read as codes: each chunk its own codes into its own list of values."""
+    return pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()),
+                                                            pa.array(values))
+                             for codes, values in chunks])
+
+
+def test_text_read_as_codes_is_stored_by_its_codes_with_the_same_values() -> None:
+    # Two chunks with their own value lists (as Arrow's CSV reader makes them), a missing rep,
+    # and a segment list repeating a value, which no ENUM can hold: it is read as text instead.
+    rep = _coded_text([([0, 1, None], ["Ann", "Bo"]), ([0, 1, 0], ["Cy", "Ann"])])
+    segment = _coded_text([([0, 1, 0, 2, 2, 2], ["SMB", "SMB", "Ent"])])
+    opp = pa.table({
+        "opp_id": [str(i) for i in range(6)], "rep": rep, "segment": segment,
+        "stage": ["Demo", "Won", "Lost", "Demo", "Trial", "Won"],
+        "created_date": pa.array([D(2025, 1, 1)] * 6, pa.date32()),
+    })
+    act = pa.table({"rep": _coded_text([([1, 0], ["Bo", "Ann"])]), "type": ["Demo call", "Email"],
+                    "activity_date": pa.array([D(2025, 1, 2)] * 2, pa.date32()),
+                    "opp_id": ["0", "1"]})
+    ds = build_dataset(opp, STAGES, activities=act)
+    rows = ds.con.execute("SELECT opp_id, rep, segment FROM opportunities ORDER BY opp_id"
+                          ).fetchall()
+    assert rows == [("0", "Ann", "SMB"), ("1", "Bo", "SMB"), ("2", None, "SMB"),
+                    ("3", "Cy", "Ent"), ("4", "Ann", "Ent"), ("5", "Cy", "Ent")]
+    assert ds.con.execute("SELECT list(rep ORDER BY activity_date, rep) FROM activities"
+                          ).fetchall() == [(["Ann", "Bo"],)]
+    stored = _stored_types(ds.con, "_opportunities_store")
+    assert stored["rep"] == stored["segment"] == "ENUM"
+    assert _stored_types(ds.con, "_activities_store")["rep"] == "ENUM"
+    assert dataset_module._codes(segment) is None  # the repeated value: looked up as text
+    assert ds.con.execute("SELECT rep, count(*) FROM opportunities WHERE rep IS NOT NULL "
+                          "GROUP BY rep ORDER BY rep").fetchall() == [
+        ("Ann", 2), ("Bo", 1), ("Cy", 2)]
 
 def test_building_again_on_the_same_connection_replaces_the_tables() -> None:
     con = connect_locked()
