@@ -38,6 +38,14 @@ def test_production_looks_like_development() -> None:
     development = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert PRODUCTION["theme"] == development["theme"]
     assert PRODUCTION["client"]["showErrorDetails"] == development["client"]["showErrorDetails"]
+    assert PRODUCTION["runner"] == development["runner"]
+
+
+def test_script_runs_end_without_a_full_garbage_collection() -> None:
+    # The collection Streamlit runs after each script run delays the end of every click's run.
+    development = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert "runner.postScriptGC" in config._config_options_template
+    assert development["runner"]["postScriptGC"] is False
 
 
 def _run_lines(dockerfile: str) -> list[str]:
