@@ -109,15 +109,24 @@ class TableMapping:
         }
 
 
+@functools.lru_cache(maxsize=256)
+def _comparable(
+    name: str, synonyms: tuple[str, ...]
+) -> tuple[str, tuple[str, ...], frozenset[str]]:
+    """Return a field's name and synonyms in comparable form, and the synonyms without spaces
+    (worked out once per field, not once per header and field)."""
+    forms = tuple(normalise_header(s) for s in synonyms)
+    return normalise_header(name), forms, frozenset(s.replace(" ", "") for s in forms)
+
+
 def _match_score(header: str, spec: FieldSpec) -> int:
     norm = normalise_header(header)
-    synonyms = [normalise_header(s) for s in spec.synonyms]
-    if norm == normalise_header(spec.name):
+    name, synonyms, squashed = _comparable(spec.name, tuple(spec.synonyms))
+    if norm == name:
         return 100
     if norm in synonyms:
         return 90 - synonyms.index(norm)  # earlier synonyms are the more specific ones
-    squashed = norm.replace(" ", "")
-    if squashed in (s.replace(" ", "") for s in synonyms):
+    if norm.replace(" ", "") in squashed:
         return 60
     return 0
 

@@ -124,12 +124,29 @@ def column_date_order(raw: RawTable, header: str) -> tuple[DateOrder, bool]:
     return order, unsure
 
 
+def _may_hold_separator(column: pa.ChunkedArray) -> bool:
+    """Return False when no cell of a text column holds "." or "," (read from the bytes the
+    cells are stored in, without a pass over the cells).
+
+    A chunk cut from a larger one keeps the larger one's bytes, so this may say True for a
+    column without a separator, never False for one with one.
+    """
+    for chunk in column.chunks:
+        data = chunk.buffers()[2]
+        stored = data.to_pybytes() if data is not None else b""
+        if b"." in stored or b"," in stored:
+            return True
+    return False
+
+
 def _separator_votes(column: pa.ChunkedArray) -> tuple[int, int]:
     """Return how many cells read as decimal-comma amounts and how many as decimal-point ones."""
     weights = None
     if pa.types.is_dictionary(column.type):  # each distinct cell votes with its rows
         column, weights = _distinct_cells(column)
     else:  # only a cell with a separator can vote: plain whole numbers skip the patterns
+        if not _may_hold_separator(column):
+            return 0, 0
         column = column.filter(pc.or_(pc.match_substring(column, "."),
                                       pc.match_substring(column, ",")))
 

@@ -129,3 +129,16 @@ def test_cells_read_as_codes_decide_formats_as_plain_text_does(
         assert formats.column_date_order(raw, header) == formats.column_date_order(plain, header)
         assert sorted(formats._date_prefix_counts(raw, header, None)) == sorted(
             formats._date_prefix_counts(plain, header, None))
+
+
+def test_a_column_without_separators_is_told_from_its_bytes_and_never_wrongly() -> None:
+    whole = pa.chunked_array([pa.array(["500", None, "20"]), pa.array(["7", "1200"])])
+    assert formats._may_hold_separator(whole) is False
+    assert formats._separator_votes(whole) == (0, 0)
+    later = pa.chunked_array([pa.array(["500", "20"]), pa.array(["7", "1.250,50 €"])])
+    assert formats._may_hold_separator(later) is True
+    assert formats._separator_votes(later) == (1, 0)  # the late European amount still votes
+    # A cut keeps the bytes of the cells left out: it may say "maybe", and the cells decide.
+    cut = pa.chunked_array([pa.array(["500", "1,5"]).slice(0, 1)])
+    assert formats._may_hold_separator(cut) is True
+    assert formats._separator_votes(cut) == (0, 0)
