@@ -372,6 +372,10 @@ class QuadrantResult:
     min_deals: int
     team_close_ratio: float | None
     rule: CloseRule
+    # Closed deals (in the filters, with a rep) that have no close date, and whether they count:
+    # over the whole data range they do; a period cannot hold them.
+    undated_closed: int = 0
+    undated_counted: bool = True
 
     @property
     def engagement_label(self) -> str:
@@ -393,6 +397,21 @@ class QuadrantResult:
             f"{self.working_days} working days, {format_period(self.start, self.end)}. "
             f"Engagement line: {engagement}. Close-ratio line: {close}.{team}"
         )
+
+    def undated_note(self) -> str | None:
+        """Say how the closed deals without a close date were treated (None when there are none)."""
+        n = self.undated_closed
+        if not n:
+            return None
+        one = n == 1
+        deals = f"{n:,} closed deal{'' if one else 's'} without a close date"
+        them = "it" if one else "them"
+        if self.undated_counted:
+            return (f"{deals} {'counts' if one else 'count'} in the close ratios: the whole data "
+                    f"range is shown. A shorter period leaves {them} out: no date places "
+                    f"{them} in it.")
+        return (f"{deals} {'is' if one else 'are'} left out of this period's close ratios: no "
+                f"date places {them} in it. The whole data range counts {them}.")
 
     def check_data_note(self) -> str | None:
         """Return why "Check the data" holds more than a few reps, or None when it stays rare.
@@ -475,6 +494,7 @@ class QuadrantResult:
             "team_close_ratio": self.team_close_ratio,
             "counts": self.counts(),
             "rule": self.rule.to_dict(),
+            "undated_closed": {"deals": self.undated_closed, "counted": self.undated_counted},
         }
 
 
@@ -662,6 +682,11 @@ def _activity_counts(
     return {str(rep): (int(n), int(meetings)) for rep, n, meetings in rows}
 
 
+def _whole(filters: Filters) -> bool:
+    """Whether the filters ask for the whole data range (no period ends)."""
+    return filters.start is None and filters.end is None
+
+
 def _rep_counts(
     dataset: Dataset, filters: Filters, start: dt.date, end: dt.date
 ) -> list[tuple[str, str | None, int, int, int, int, int]]:
@@ -672,7 +697,7 @@ def _rep_counts(
     where, params, _, _ = _category_filter(filters)
     # Over the whole range, closed deals without a close date count too: nothing vanishes, and
     # the totals are the funnel's.
-    whole = filters.start is None and filters.end is None
+    whole = _whole(filters)
     sql = _OPP_SQL.format(where=where).replace("$whole", "TRUE" if whole else "FALSE")
     opp_rows = dataset.con.execute(sql, [start, end, start, end, end, start, *params]).fetchall()
     acts: dict[str, tuple[int, int]] = {}
@@ -810,7 +835,17 @@ def classify_reps(
     return QuadrantResult(
         thresholds=thresholds, reps=tuple(rows), engagement=measure, start=start, end=end,
         working_days=days, min_deals=min_deals, team_close_ratio=team_rate, rule=rule,
+        undated_closed=_undated_closed(dataset, filters), undated_counted=_whole(filters),
     )
+
+
+def _undated_closed(dataset: Dataset, filters: Filters) -> int:
+    """Return how many closed deals in the filters (with a rep) have no close date."""
+    where, params, _, _ = _category_filter(filters)
+    row = dataset.con.execute(
+        f"SELECT count(*) FROM opportunities o WHERE {where} AND o.rep IS NOT NULL "
+        "AND o.status <> 'open' AND o.close_date IS NULL", params).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _action(content: QuadrantContent, quadrant: str, settle: int | None) -> str:

@@ -34,6 +34,8 @@ for col, key in zip(st.columns(len(quad.QUADRANTS)), quad.QUADRANTS, strict=True
                help=escape_markdown(content.quadrants[key].action))
 st.caption(escape_markdown(result.summary()))
 st.caption("**Rule.** " + escape_markdown(result.rule.text()))
+if undated := result.undated_note():
+    st.caption(escape_markdown(undated))
 if note := result.check_data_note():
     st.warning(escape_markdown(note))
 

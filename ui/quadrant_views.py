@@ -73,7 +73,12 @@ def settings_bar(
     y_field = opts[3].radio("Plot close ratio", list(Y_FIELDS), format_func=Y_FIELDS.get,
                             horizontal=True, **keep("y_field", "close_ratio", Y_FIELDS))
     start, end = (period[0], period[1]) if len(period) == 2 else (first_day, last_day)
-    filters = Filters(start=start, end=end, **chosen)
+    if (start, end) == (first_day, last_day):
+        # The whole range is asked for as such, as the CLI does without --from/--to: closed
+        # deals without a close date then count, and the page and the CLI agree.
+        filters = Filters(**chosen)
+    else:
+        filters = Filters(start=start, end=end, **chosen)
     return QuadrantChoice(filters, {"min_deals": int(min_deals), "engagement": measure,
                                     **targets}, y_field)
 

@@ -216,3 +216,25 @@ def test_a_rerun_reuses_the_sessions_quadrant_results(open_page: OpenPage,
     at.run()
     assert not at.exception
     assert calls == first  # nothing worked out again
+
+
+def test_whole_range_counts_closed_deals_without_a_close_date_as_the_cli_does(
+        open_page: OpenPage) -> None:
+    from diagnostics.dataset import Filters
+    from diagnostics.quadrant import classify_reps
+
+    base = _dataset()
+    frame = base.con.execute("SELECT * FROM opportunities").df()
+    undated = frame[frame["rep"] == "Bob"].iloc[[0]].assign(opp_id="U1", status="lost",
+                                                            stage="Lost", close_date=None)
+    stages = StageConfig(funnel=("Lead", "Demo"), won=("Won",), lost=("Lost",))
+    data = build_dataset(pd.concat([frame, undated]), stages, source="test",
+                         activities=base.con.execute("SELECT * FROM activities").df())
+    at = open_page("pages/quadrant.py", session={DATASET: data})
+    assert not at.exception
+    table = at.dataframe[0].value
+    cli = {r.rep: r.lost for r in classify_reps(data, Filters()).reps}
+    assert cli["Bob"] == 6  # five dated losses and the undated one
+    assert dict(zip(table["Rep"], table["Lost"], strict=True)) == cli
+    captions = shown(" ".join(c.value for c in at.caption))
+    assert "1 closed deal without a close date counts in the close ratios" in captions

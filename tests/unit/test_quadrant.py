@@ -252,6 +252,25 @@ def test_whole_range_when_no_period(dataset: Dataset) -> None:
     assert _row(result, "Ann").lost == 3  # the deal closed before January counts now
 
 
+def test_closed_deals_without_a_close_date_count_only_over_the_whole_range() -> None:
+    opps, acts = _frames()
+    undated = opps[opps["rep"] == "Ann"].iloc[[0]].assign(opp_id="U1", status="lost",
+                                                          stage="Lead", close_date=None)
+    data = build_dataset(pd.concat([opps, undated]), STAGES, activities=acts, source="test")
+    whole = quad.classify_reps(data, Filters())
+    assert (_row(whole, "Ann").lost, whole.undated_closed, whole.undated_counted) == (4, 1, True)
+    assert "1 closed deal without a close date count" in (whole.undated_note() or "")
+    period = quad.classify_reps(data, PERIOD)
+    assert (_row(period, "Ann").lost, period.undated_closed, period.undated_counted) == (
+        2, 1, False)
+    assert "1 closed deal without a close date is left out of this period's" in (
+        period.undated_note() or "")
+    assert period.to_dict()["undated_closed"] == {"deals": 1, "counted": False}
+    # A team filter that leaves Ann out leaves her undated deal out too.
+    west = quad.classify_reps(data, Filters(team=("West",)))
+    assert west.undated_closed == 0 and west.undated_note() is None
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
