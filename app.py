@@ -3,7 +3,7 @@
 import streamlit as st
 
 from diagnostics.memory import use_system_allocator
-from ui.frame import FAVICON, render_sidebar
+from ui.frame import FAVICON, collect_garbage, render_sidebar
 
 use_system_allocator()
 st.set_page_config(page_title="Make Your Number", page_icon=FAVICON, layout="wide")
@@ -28,3 +28,4 @@ navigation = st.navigation(
 )
 render_sidebar()
 navigation.run()
+collect_garbage()

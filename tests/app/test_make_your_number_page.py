@@ -387,3 +387,21 @@ def test_the_statements_not_answered_are_listed_when_their_list_is_opened(
     listed = shown(_unanswered_box(at).markdown[0].value)
     assert BANK.questions[1].statement not in listed
     assert listed.startswith(f"{len(BANK.questions) - 2} statements")
+
+
+def test_garbage_is_collected_after_a_full_run_not_after_an_answer(
+    open_page: OpenPage, monkeypatch
+) -> None:
+    """Streamlit's collection after every run is off (it slowed each answer click): the app
+    collects at the end of its full runs, and an answer's fragment reruns skip it."""
+    import gc
+
+    calls: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda *args: calls.append(1) or 0)
+    at = open_page(PAGE)
+    assert calls, "a full run collects"
+    calls.clear()
+    at.radio(key=state.MYN_WIDGET_PREFIX + BANK.questions[0].id).set_value(3).run()
+    assert not at.exception
+    assert _verdict(at).startswith("**")
+    assert calls == []

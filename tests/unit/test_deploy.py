@@ -42,7 +42,8 @@ def test_production_looks_like_development() -> None:
 
 
 def test_script_runs_end_without_a_full_garbage_collection() -> None:
-    # The collection Streamlit runs after each script run delays the end of every click's run.
+    # Streamlit's collection after every run delays each answer click's fragment runs; the app
+    # collects after its full runs instead (ui.frame.collect_garbage).
     development = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert "runner.postScriptGC" in config._config_options_template
     assert development["runner"]["postScriptGC"] is False
