@@ -7,6 +7,7 @@ page named, every page is retaken.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,22 +22,30 @@ OUT = ROOT / "docs" / "screenshots"
 PAGES = {"home": "", "data": "data", "make_your_number": "make_your_number",
          "leadership": "leadership", "funnel": "funnel", "quadrant": "quadrant",
          "workshop": "workshop", "forecast": "forecast"}
-PORT = 8599
+
+
+def _free_port() -> int:
+    """A port nobody listens on now: two people retaking screenshots do not collide."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
 
 
 def main() -> None:
     """Save one PNG per page (those named on the command line, else all) into docs/screenshots/."""
     wanted = {name: PAGES[name] for name in sys.argv[1:]} or PAGES
+    port = _free_port()
     OUT.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "MYN_WORKSHOP_DB": str(Path(tempfile.mkdtemp()) / "ws.duckdb")}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-         f"--server.port={PORT}", "--server.address=127.0.0.1", "--server.fileWatcherType=none"],
+         f"--server.port={port}", "--server.address=127.0.0.1", "--server.fileWatcherType=none"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/_stcore/health") as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health") as r:
                     if r.read() == b"ok":
                         break
             except OSError:
@@ -46,7 +55,7 @@ def main() -> None:
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             for name, path in wanted.items():
-                page.goto(f"http://127.0.0.1:{PORT}/{path}")
+                page.goto(f"http://127.0.0.1:{port}/{path}")
                 page.wait_for_selector(
                     "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
                 page.wait_for_timeout(2500)
