@@ -881,6 +881,8 @@ def funnel_plot_levels(result: QuadrantResult) -> list[tuple[float, str]]:
     rule's is within what chance gives somewhere in a team of this size.
     """
     rule = result.rule
+    if rule.compared == 0:  # nobody is judged: the curves are one rep's range, not a rule
+        return [(rule.rep_confidence, f"{_level(rule.rep_confidence)} for one rep")]
     levels = [(rule.rep_confidence, f"Rule: {_level(rule.rep_confidence)} per rep, "
                                     f"{_level(rule.confidence)} for the team")]
     for warning in sorted(_content().defaults.warning_limits):
@@ -894,8 +896,14 @@ def funnel_plot_note(result: QuadrantResult) -> str:
     levels = funnel_plot_levels(result)
     rule = result.rule
     what = "the team's close ratio" if rule.source == "team" else "your target"
+    start = (f"Close ratio against the number of closed deals, around the close-ratio line "
+             f"({what}). ")
+    if rule.compared == 0:
+        return (start + f"No rep has enough closed deals to be judged against the line; the "
+                f"curves show the range chance alone gives one rep closing at it "
+                f"({_level(rule.rep_confidence)}).")
     text = (
-        f"Close ratio against the number of closed deals, around the close-ratio line ({what}). "
+        start +
         f"The rule's curves ({_level(rule.rep_confidence)} for each rep, so "
         f"{_level(rule.confidence)} for the team as a whole) mark the range chance alone gives "
         "a rep closing at the line: a rep outside them is labelled below or above the line, a "

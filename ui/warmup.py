@@ -37,8 +37,8 @@ def warm_up() -> None:
         dataset.con.close()
     prepare_spare_connection()  # the first upload's locked connection, made ahead
     # What is loaded by now lives as long as the process: frozen, it is left out of Python's
-    # garbage collections, which then walk only what sessions add. (Streamlit's own full
-    # collection after every script run is switched off in .streamlit/config.toml.)
+    # garbage collections, which then walk only what sessions add (the app collects after each
+    # full run: ui.frame.collect_garbage).
     gc.freeze()
 
 

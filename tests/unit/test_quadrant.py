@@ -364,6 +364,16 @@ def test_warning_curves_are_drawn_only_inside_the_rule_s() -> None:
     assert "warning curves (95% for one rep alone)" in note
 
 
+def test_funnel_plot_claims_no_rule_when_nobody_is_judged() -> None:
+    # Three closed deals each, below the default minimum: nobody is placed against the line.
+    few = quad.classify_reps(_team({"Ada": (2, 1, 5), "Bo": (1, 2, 5)}), PERIOD)
+    assert few.rule.compared == 0
+    assert [label for _, label in quad.funnel_plot_levels(few)] == ["95% for one rep"]
+    note = quad.funnel_plot_note(few)
+    assert "No rep has enough closed deals to be judged against the line" in note
+    assert "Rule" not in note and "for the team as a whole" not in note
+
+
 def test_funnel_plot_limits_pass_through_every_rep_s_own_sample_size() -> None:
     # Ivy has 141 closed deals, so the grid steps by 2 from 1 (1, 3, …, 141): without rows of
     # their own, the others' 20 deals would fall between two rows, where a straight segment is
