@@ -283,9 +283,14 @@ def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content)
                     width="stretch")
     st.markdown("#### Perception gaps: role × dimension")
     if any(g.mean is not None for g in summary.gaps):
-        st.caption("Each cell shows the group's mean (1–5); red is below the room, blue above.")
+        st.caption("Each cell shows the group's mean (1–5); red is below the room, blue above. "
+                   f"A cell is blank when fewer than {summary.min_group} of the group rated the "
+                   "dimension, or when, beside the room's mean, it would give such a cell away.")
         st.altair_chart(_chart("gaps", charts.perception_gap_chart, summary.gaps,
                                bank.dimensions), width="stretch")
+    elif summary.grouping.covering:
+        st.caption("Nothing is shown by role: beside the room's results, any role shown would "
+                   f"give away the answers of a role with fewer than {summary.min_group} people.")
     else:
         st.caption(f"No role has {summary.min_group} or more people who answered yet: nothing "
                    "is shown by role.")

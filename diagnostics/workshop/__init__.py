@@ -73,6 +73,7 @@ from diagnostics.workshop._groups import (
     Group,
     Grouping,
     group_roles,
+    shown_groups,
 )
 from diagnostics.workshop._lifecycle import (
     CLOSED,
@@ -215,6 +216,7 @@ __all__ = [
     "set_max_participants",
     "set_min_group",
     "set_plan_item",
+    "shown_groups",
     "summarise",
     "summarise_answers",
     "vote_candidates",

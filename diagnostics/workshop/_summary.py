@@ -2,7 +2,9 @@
 
 Per-role numbers go through :mod:`diagnostics.workshop._groups`: a role with fewer people than the
 workshop's smallest group is pooled with the other small roles or left out, and a cell resting on
-fewer answers than that is not shown, so no result on the projector is one person's answers.
+fewer answers than that is not shown, so no result on the projector is one person's answers. Nor
+can one be worked out from what is shown: beside each team number, the people outside the shown
+groups' cells are none or at least the smallest group (``shown_groups``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from diagnostics.workshop._codes import role_label
 from diagnostics.workshop._content import Content, TeamVerdict
-from diagnostics.workshop._groups import Grouping, group_roles
+from diagnostics.workshop._groups import Grouping, group_roles, shown_groups
 from diagnostics.workshop._lifecycle import MIN_GROUP, Workshop
 
 if TYPE_CHECKING:  # only for annotations: these modules import this one
@@ -279,12 +281,19 @@ def _dimensions_and_gaps(
     for dim_id, dim_name in content.dimensions.items():
         team = [s[dim_id] for s in scores.values() if dim_id in s]
         team_mean = _mean_or_none(team)
+        group_values = {
+            group.id: [s[dim_id] for pid, s in scores.items()
+                       if group_of.get(pid) == group.id and dim_id in s]
+            for group in grouping.groups
+        }
+        # A cell resting on too few answers is not shown, nor one that beside the team's mean
+        # would give such a cell away.
+        shown = shown_groups({g: len(v) for g, v in group_values.items()}, len(team),
+                             grouping.min_group)
         group_means: dict[str, float | None] = {}
         for group in grouping.groups:
-            values = [s[dim_id] for pid, s in scores.items()
-                      if group_of.get(pid) == group.id and dim_id in s]
-            # A cell resting on fewer answers than the smallest group is not shown.
-            mean = _mean_or_none(values) if len(values) >= grouping.min_group else None
+            values = group_values[group.id]
+            mean = _mean_or_none(values) if group.id in shown else None
             group_means[group.id] = mean
             gaps.append(GapCell(
                 role=group.id, dimension=dim_id, mean=mean,
@@ -330,6 +339,7 @@ def _widest_statements(
     group_of: Mapping[str, str],
     members: Mapping[str, str],
     min_group: int,
+    group_order: Sequence[str],
 ) -> list[StatementGap]:
     """Return up to five statements with the largest spread (ties: larger group gap first).
 
@@ -342,11 +352,12 @@ def _widest_statements(
                   if statement.id in a and pid in members]
         if len(values) < 2 or pstdev(values) == 0:
             continue
-        by_group: dict[str, list[int]] = defaultdict(list)
+        by_group: dict[str, list[int]] = {g: [] for g in group_order}
         for pid, a in levels.items():
             if statement.id in a and pid in group_of:
                 by_group[group_of[pid]].append(a[statement.id])
-        means = {g: fmean(v) for g, v in by_group.items() if len(v) >= min_group}
+        shown = shown_groups({g: len(v) for g, v in by_group.items()}, len(values), min_group)
+        means = {g: fmean(v) for g, v in by_group.items() if g in shown}
         has_gap = len(means) >= 2
         low = min(means, key=lambda g: (means[g], g)) if has_gap else None
         high = max(means, key=lambda g: (means[g], g)) if has_gap else None
@@ -397,18 +408,25 @@ def summarise_answers(
         pid: content.fit(dict(answers)) for pid, answers in options.items()
         if answers and pid in role_of
     }
-    role_results = []
-    for group in grouping.groups:
-        members = [pid for pid, g in group_of.items() if g == group.id]
-        member_levels = [levels[pid] for pid in members if levels.get(pid)]
-        member_fits = [fits[pid] for pid in members if pid in fits]
-        role_results.append(RoleResult(
+    members = {g.id: [pid for pid, gid in group_of.items() if gid == g.id]
+               for g in grouping.groups}
+    member_levels = {g: [levels[pid] for pid in ids if levels.get(pid)]
+                     for g, ids in members.items()}
+    member_fits = {g: [fits[pid] for pid in ids if pid in fits] for g, ids in members.items()}
+    with_verdict = shown_groups({g: len(v) for g, v in member_levels.items()}, len(team_levels),
+                                grouping.min_group)
+    with_fit = shown_groups({g: len(v) for g, v in member_fits.items()}, len(fits),
+                            grouping.min_group)
+    role_results = [
+        RoleResult(
             role=group.id, responses=group.people,
-            verdict=(content.score(_team_answers(member_levels), None)
-                     if len(member_levels) >= grouping.min_group else None),
-            fit=_mean_fit(member_fits) if len(member_fits) >= grouping.min_group else {},
+            verdict=(content.score(_team_answers(member_levels[group.id]), None)
+                     if group.id in with_verdict else None),
+            fit=_mean_fit(member_fits[group.id]) if group.id in with_fit else {},
             label=group.label,
-        ))
+        )
+        for group in grouping.groups
+    ]
     return WorkshopSummary(
         workshop=workshop,
         joined=len(participants),
@@ -419,7 +437,8 @@ def summarise_answers(
         verdict=verdict,
         dimensions=dimensions,
         gaps=gaps,
-        widest=_widest_statements(content, levels, group_of, role_of, grouping.min_group),
+        widest=_widest_statements(content, levels, group_of, role_of, grouping.min_group,
+                                  [g.id for g in grouping.groups]),
         roles=role_results,
         leadership_team=_mean_fit(list(fits.values())),
         grouping=grouping,

@@ -219,9 +219,12 @@ def test_dashboard_shows_gaps_for_large_roles_and_reveal_hides_names(store: Duck
     at = _open({"workshop": created.code, "key": created.key})
     headings = [shown(m.value) for m in at.markdown]
     assert "#### Perception gaps: role × dimension" in headings
+    # Marketing's one person would be the room minus sales and sales ops: sales ops (the later
+    # of two equal roles) is shown with marketing, not on its own.
     assert any(content.statements[0].text.split()[0] in h
-               and "lowest: Sales ops / RevOps, highest: Sales team" in h for h in headings)
-    assert "Left out of the per-role results" in _texts(at) and "Marketing" in _texts(at)
+               and "lowest: Other roles together, highest: Sales team" in h for h in headings)
+    assert "shown together as one group: Marketing." in _texts(at)
+    assert "Sales ops / RevOps is in that group too" in _texts(at)
     progress = at.dataframe[0].value
     assert progress["Participant"].tolist()[:2] == ["Ann", "Bob"]
     reveal = at.toggle(key=state.WORKSHOP_REVEAL)
@@ -240,6 +243,19 @@ def test_dashboard_shows_gaps_for_large_roles_and_reveal_hides_names(store: Duck
     assert [d.label for d in at.get("download_button")][:3] == [
         "Responses (CSV)", "Responses (Excel)", "Action plan (CSV)"
     ]
+
+
+def test_one_role_beside_one_person_shows_nothing_by_role(store: DuckDBStore) -> None:
+    """Sales beside the room would give the one marketing person's answers away."""
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    _answer_room(store, created.code, [("Ann", "sales", 5)] * 4 + [("Cy", "marketing", 1)])
+    at = _open({"workshop": created.code, "key": created.key})
+    texts = _texts(at)
+    assert "· lowest:" not in texts and "#### Verdict by role" not in texts
+    assert "Nothing is shown by role: beside the room's results" in texts
+    assert "Sales team is left out too" in texts
+    summary = ws.summarise(store, ws.load_content(), created.code, created.key)
+    assert all(g.mean is None for g in summary.gaps) and summary.roles == []
 
 
 def test_facilitator_raises_the_smallest_group(store: DuckDBStore) -> None:

@@ -15,29 +15,55 @@ T0 = datetime(2026, 11, 23, 9, 0, 0)
 
 
 @pytest.mark.parametrize(
-    ("people", "min_group", "groups", "pooled", "left_out"),
+    ("people", "min_group", "groups", "pooled", "left_out", "covering"),
     [
-        ({"sales": 1, "marketing": 1, "finance": 1}, 3, [], (), ("sales", "marketing", "finance")),
-        ({"sales": 3}, 3, [("sales", 3)], (), ()),
+        ({"sales": 1, "marketing": 1, "finance": 1}, 3, [], (), ("sales", "marketing", "finance"),
+         ()),
+        ({"sales": 3}, 3, [("sales", 3)], (), (), ()),
         ({"sales": 4, "marketing": 2, "finance": 1}, 3,
-         [("sales", 4), ("pooled", 3)], ("marketing", "finance"), ()),
-        ({"sales": 4, "marketing": 1, "finance": 1}, 3, [("sales", 4)], (),
-         ("marketing", "finance")),
-        ({"sales": 2, "marketing": 2}, 3, [], (), ("sales", "marketing")),  # a pool alone = team
+         [("sales", 4), ("pooled", 3)], ("marketing", "finance"), (), ()),
+        # Sales shown beside the team would give the two others away (team minus sales): it is
+        # left out with them.
+        ({"sales": 4, "marketing": 1, "finance": 1}, 3, [], (),
+         ("sales", "marketing", "finance"), ("sales",)),
+        # Finance alone would be the team minus sales and marketing: the smaller of the two
+        # (the later on a tie) joins finance in the pool.
+        ({"sales": 5, "marketing": 3, "finance": 1}, 3,
+         [("sales", 5), ("pooled", 4)], ("marketing", "finance"), (), ("marketing",)),
+        ({"sales": 3, "marketing": 3, "finance": 1}, 3,
+         [("sales", 3), ("pooled", 4)], ("marketing", "finance"), (), ("marketing",)),
+        ({"sales": 2, "marketing": 2}, 3, [], (), ("sales", "marketing"), ()),  # pool alone = team
         ({"sales": 4, "cro": 4, "marketing": 2, "finance": 2}, 5, [], (),
-         ("cro", "sales", "marketing", "finance")),
+         ("cro", "sales", "marketing", "finance"), ()),
         ({"sales": 5, "cro": 4, "marketing": 2}, 5,
-         [("sales", 5), ("pooled", 6)], ("cro", "marketing"), ()),
-        ({"sales": 0, "finance": 3}, 3, [("finance", 3)], (), ()),
+         [("sales", 5), ("pooled", 6)], ("cro", "marketing"), (), ()),
+        ({"sales": 0, "finance": 3}, 3, [("finance", 3)], (), (), ()),
     ],
 )
 def test_group_roles(
     people: dict[str, int], min_group: int, groups: list[tuple[str, int]],
-    pooled: tuple[str, ...], left_out: tuple[str, ...],
+    pooled: tuple[str, ...], left_out: tuple[str, ...], covering: tuple[str, ...],
 ) -> None:
     grouping = ws.group_roles(people, min_group)
     assert [(g.id, g.people) for g in grouping.groups] == groups
-    assert (grouping.pooled, grouping.left_out) == (pooled, left_out)
+    assert (grouping.pooled, grouping.left_out, grouping.covering) == (pooled, left_out, covering)
+
+
+@pytest.mark.parametrize(
+    ("counts", "total", "shown"),
+    [
+        ({"sales": 3, "marketing": 3}, 6, {"sales", "marketing"}),
+        ({"sales": 3, "marketing": 3}, 7, {"sales"}),  # the seventh would be team minus both
+        ({"sales": 3, "marketing": 3}, 9, {"sales", "marketing"}),  # three outside: enough
+        ({"sales": 5, "marketing": 2}, 7, set()),  # marketing's 2 = team minus sales
+        ({"sales": 5, "marketing": 4, "pooled": 3}, 13, {"sales", "marketing"}),
+        ({"sales": 2}, 2, set()),
+    ],
+)
+def test_shown_groups_never_leave_fewer_than_the_minimum_outside(
+    counts: dict[str, int], total: int, shown: set[str]
+) -> None:
+    assert ws.shown_groups(counts, total, 3) == shown
 
 
 def test_note_names_pooled_and_left_out_roles() -> None:
@@ -46,6 +72,9 @@ def test_note_names_pooled_and_left_out_roles() -> None:
     assert "Marketing, Finance" in pooled.note()
     assert pooled.label("pooled") == "Other roles together" and pooled.group_of("finance") == (
         "pooled")
+    covered = ws.group_roles({"sales": 5, "marketing": 3, "finance": 1}, 3).note()
+    assert "Finance." in covered and "Marketing is in that group too" in covered
+    assert "would give away the answers of fewer than 3 people" in covered
     left = ws.group_roles({"sales": 1}, 3)
     assert "Left out" in left.note() and "Sales team" in left.note()
     assert left.group_of("sales") is None
@@ -61,6 +90,9 @@ def test_every_shown_group_reaches_the_minimum_and_each_role_is_in_one_place(
     assert all(g.people >= min_group for g in grouping.groups)
     placed = [r for g in grouping.groups for r in g.roles] + list(grouping.left_out)
     assert sorted(placed) == sorted(r for r, n in people.items() if n > 0)
+    # Beside shown groups, the people left out are none or enough not to be worked out.
+    outside = sum(people[r] for r in grouping.left_out)
+    assert not grouping.groups or outside == 0 or outside >= min_group
     assert len(grouping.groups) != 1 or grouping.groups[0].id != ws.POOLED
 
 
@@ -83,16 +115,57 @@ def _summary(room: list[tuple[str, dict[str, int]]], min_group: int = 3) -> ws.W
 
 
 def test_one_person_in_a_role_is_never_shown_on_their_own() -> None:
-    s = _summary([("sales", {"s1": 5, "s2": 5})] * 3 + [("marketing", {"s1": 1, "s2": 2})])
-    assert [r.role for r in s.roles] == ["sales"]
-    assert {g.role for g in s.gaps} == {"sales"}
-    assert all(w.lowest_role in (None, "sales") for w in s.widest)
+    s = _summary([("sales", {"s1": 5, "s2": 5})] * 4 + [("marketing", {"s1": 1, "s2": 2})] * 3
+                 + [("finance", {"s1": 1, "s2": 2})])
+    assert [r.role for r in s.roles] == ["sales", "pooled"]
+    assert {g.role for g in s.gaps} == {"sales", "pooled"}
+    assert all(w.lowest_role in (None, "sales", "pooled") for w in s.widest)
     payload = s.to_json()
-    assert payload["left_out_roles"] == ["marketing"] and payload["min_group"] == 3
-    assert all(g["role"] != "marketing" for g in payload["gaps"])
-    assert all(r["role"] != "marketing" for r in payload["roles"])
-    # The team still counts the marketing answers: s1 mean (5 + 5 + 5 + 1) / 4.
-    assert s.statement_means["s1"] == 4.0
+    assert payload["pooled_roles"] == ["marketing", "finance"] and payload["min_group"] == 3
+    assert all(g["role"] not in ("marketing", "finance") for g in payload["gaps"])
+    assert all(r["role"] not in ("marketing", "finance") for r in payload["roles"])
+    # The team still counts the finance answers: s1 mean (4 * 5 + 3 * 1 + 1) / 8.
+    assert s.statement_means["s1"] == 3.0
+
+
+def test_one_person_cannot_be_worked_out_as_the_team_minus_the_shown_roles() -> None:
+    # Three sales people and one marketing person: showing sales beside the team's mean
+    # would give marketing's answer away (4 * team mean - 3 * sales mean).
+    s = _summary([("sales", {"s1": 5, "s2": 5})] * 3 + [("marketing", {"s1": 1, "s2": 2})])
+    assert s.roles == [] and all(g.mean is None for g in s.gaps)
+    assert all(w.lowest_role is None and w.role_gap is None for w in s.widest)
+    assert s.grouping.left_out == ("sales", "marketing") and s.grouping.covering == ("sales",)
+    assert s.dimensions[0].mean == 4.0  # the team's own numbers are still there
+
+
+def test_a_cell_is_held_back_when_the_team_minus_the_shown_cells_is_too_few() -> None:
+    # Sales and marketing have three people each, but only two marketing people rated B: the
+    # marketing B cell is held back (two answers), and so is sales' B cell, which beside the
+    # team's B mean would give those two away.
+    room = ([("sales", {"s1": 4, "s2": 4})] * 3 + [("marketing", {"s1": 2, "s2": 1})] * 2
+            + [("marketing", {"s1": 2})])
+    s = _summary(room)
+    cells = {(g.role, g.dimension): g for g in s.gaps}
+    assert cells[("sales", "A")].mean == 4.0 and cells[("marketing", "A")].mean == 2.0
+    assert cells[("marketing", "B")].mean is None and cells[("sales", "B")].mean is None
+    assert s.dimensions[1].role_gap is None and s.dimensions[0].role_gap == 2.0
+    assert {w.question_id: w.role_gap for w in s.widest}["s2"] is None
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.tuples(st.sampled_from(["sales", "marketing", "finance", "cro"]),
+                          st.dictionaries(st.sampled_from(["s1", "s2"]), st.integers(1, 5),
+                                          min_size=1)),
+                max_size=14))
+def test_no_role_cell_leaves_fewer_than_three_answers_outside_the_shown_cells(
+    room: list[tuple[str, dict[str, int]]]
+) -> None:
+    s = _summary(room)
+    for d in s.dimensions:
+        shown = [g.participants for g in s.gaps if g.dimension == d.id and g.mean is not None]
+        outside = d.participants - sum(shown)
+        assert all(n >= 3 for n in shown)
+        assert not shown or outside == 0 or outside >= 3
 
 
 def test_small_roles_pooled_show_as_one_group_with_their_mean() -> None:
