@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from ui.prefetch import start_prefetch
 from ui.state import DATASET, ROUTED
 from ui.text import escape_markdown
 from ui.warmup import start_warmup
@@ -34,7 +35,11 @@ def require_router() -> None:
 
 
 def render_sidebar() -> None:
-    """Show which dataset the analyses use, without loading it (the process warms it up)."""
+    """Show which dataset the analyses use, without loading it (the process warms it up).
+
+    A session's first run also has the browser load, when idle, the element code of the other
+    pages (ui.prefetch).
+    """
     start_warmup()
     dataset = st.session_state.get(DATASET)
     with st.sidebar:
@@ -42,6 +47,7 @@ def render_sidebar() -> None:
             st.caption("Data: bundled sample (40 reps, 18 months)")
         else:
             st.caption(f"Data: {escape_markdown(dataset.source)} · as of {dataset.as_of:%d %b %Y}")
+    start_prefetch()  # the browser loads the other pages' element code while this one is read
 
 
 def collect_garbage() -> None:
