@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from diagnostics.forecast._deals import LOST, NO_DATE, WON, Deals, day_number
+from diagnostics.forecast._deals import LOST, NO_DATE, WON, Deals, day_number, pipeline_amounts
 from diagnostics.forecast._model import (
     learn_history,
     new_pipeline_wins,
@@ -91,7 +91,7 @@ def forecast_mean(deals: Deals, as_of: int, start: int, end: int) -> float:
     window = (start - 1, end)
     view = open_view_at(deals, evidence, as_of)
     probabilities = open_probabilities(history, view, as_of, window)
-    amounts = np.nan_to_num(deals.amount[view.index])
+    amounts = pipeline_amounts(deals, view.index)  # as the forecast itself counts them
     won = deals.status == WON
     closed = won & (deals.closed >= start) & (deals.closed <= min(as_of, end))
     new = new_pipeline_wins(history, as_of, window)

@@ -22,6 +22,12 @@ NO_DATE = 2**30
 EPOCH = dt.date(1970, 1, 1)
 OPEN, WON, LOST, PARKED = 0, 1, 2, 3
 
+# No sales deal is worth this much in any currency's units (a billion billion): an amount beyond
+# it is a typo or a placeholder, and a few of them add up past what a float holds (1e308 + 1e308
+# is infinite), which would leave the forecast with no range at all. Such amounts are left out
+# and counted, as missing ones are.
+MAX_AMOUNT = 1e18
+
 Evidence = Literal["history", "stages", "none"]
 # A stage model needs stage evidence on at least this share of the closed deals.
 _EVIDENCE_SHARE = 0.5
@@ -42,6 +48,33 @@ def from_day_number(days: int) -> dt.date:
 
 
 @dataclass(frozen=True)
+class AmountGaps:
+    """Deals of one group whose amount the forecast could not use, by why."""
+
+    missing: int = 0  # no amount
+    unusable: int = 0  # infinite, or beyond MAX_AMOUNT
+    negative: int = 0  # below zero (a credit or refund?): counted for open deals only
+
+    @property
+    def total(self) -> int:
+        """Return how many deals of the group were left out."""
+        return self.missing + self.unusable + self.negative
+
+    def reasons(self) -> str:
+        """Return why, in words ("2 without an amount, 1 with a negative amount")."""
+        parts = [(self.missing, "without an amount"),
+                 (self.negative, "with a negative amount (a credit or refund?)"),
+                 (self.unusable, "with an amount no deal can have (infinite, or more than a "
+                                 "billion billion)")]
+        return ", ".join(f"{n:,} {why}" for n, why in parts if n)
+
+    def to_json(self) -> dict[str, int]:
+        """Return the counts with the command line's keys."""
+        return {"deals": self.total, "no_amount": self.missing,
+                "unusable_amount": self.unusable, "negative_amount": self.negative}
+
+
+@dataclass(frozen=True)
 class Deals:
     """One row per deal (arrays of equal length) plus the funnel they move through.
 
@@ -50,6 +83,8 @@ class Deals:
     won rank for won deals, 0 when not known). ``lost_at_stage`` says a lost deal's stage names
     where it was lost (Pipedrive keeps it), which tells how far it got without a history;
     ``parked_since`` is when a deal now in an excluded stage (on hold) went there, when known.
+    ``amount`` is finite and within ±:data:`MAX_AMOUNT`, or NaN: missing, or unusable where
+    ``unusable_amount`` says so (an amount was there, infinite or too large).
     """
 
     stages: tuple[str, ...]
@@ -62,6 +97,7 @@ class Deals:
     parked_since: IntArray
     has_history: BoolArray
     lost_at_stage: BoolArray
+    unusable_amount: BoolArray
     key: npt.NDArray[np.uint64]  # hash of opp_id: finds a listed deal's details again
     as_of: dt.date
 
@@ -81,6 +117,17 @@ class Deals:
             ).to_arrow_table().to_pylist()
         by_key = {row.pop("key"): row for row in found}
         return [by_key.get(int(k), {}) for k in self.key[rows]]
+
+    def amount_gaps(self, rows: IntArray | BoolArray, *, negative: bool = False) -> AmountGaps:
+        """Return how many of the deals at ``rows`` have no usable amount, by why.
+
+        With ``negative``, amounts below zero count as unusable too (see
+        :func:`pipeline_amounts`).
+        """
+        amount, unusable = self.amount[rows], self.unusable_amount[rows]
+        return AmountGaps(missing=int((np.isnan(amount) & ~unusable).sum()),
+                          unusable=int(unusable.sum()),
+                          negative=int((amount < 0).sum()) if negative else 0)
 
     @property
     def won_rank(self) -> int:
@@ -105,6 +152,25 @@ def _days(column: pa.ChunkedArray) -> IntArray:
     """Return a date column as day numbers, ``NO_DATE`` where empty."""
     ints = pc.cast(column, pa.int32()).fill_null(NO_DATE)
     return np.asarray(ints.to_numpy(), dtype=np.int32)
+
+
+def usable_amounts(raw: FloatArray) -> tuple[FloatArray, BoolArray]:
+    """Return the amounts with every unusable one as NaN, and where an amount was unusable.
+
+    Unusable: infinite, or beyond ±:data:`MAX_AMOUNT`. Missing amounts stay NaN, not flagged.
+    """
+    unusable = ~np.isnan(raw) & ~(np.abs(raw) <= MAX_AMOUNT)
+    return np.where(unusable, np.nan, raw), unusable
+
+
+def pipeline_amounts(deals: Deals, rows: IntArray) -> FloatArray:
+    """Return what the open deals at ``rows`` are worth to the forecast: 0 where unusable.
+
+    A missing, unusable or negative amount counts as 0: a credit is not pipeline, and the range
+    (which adds deals that close) could not hold it. :meth:`Deals.amount_gaps` counts them.
+    """
+    amount = deals.amount[rows]
+    return np.where(amount > 0, amount, 0.0)
 
 
 def load_deals(dataset: Dataset) -> Deals:
@@ -142,13 +208,14 @@ def load_deals(dataset: Dataset) -> Deals:
         # Entering the first stage is being created, when the history does not say otherwise.
         entered[0] = np.minimum(entered[0], created)
     status = np.asarray(table.column("code").to_numpy(), dtype=np.int8)
+    amount, unusable = usable_amounts(np.asarray(
+        pc.cast(table.column("amount"), pa.float64()).to_numpy(zero_copy_only=False),
+        dtype=np.float64,
+    ))
     return Deals(
         stages=tuple(dataset.stages.display_name(s) for s in dataset.stages.funnel),
         status=status,
-        amount=np.asarray(
-            pc.cast(table.column("amount"), pa.float64()).to_numpy(zero_copy_only=False),
-            dtype=np.float64,
-        ),
+        amount=amount,
         created=created,
         closed=_days(table.column("close_date")),
         rank=np.asarray(table.column("rank").to_numpy(), dtype=np.int32),
@@ -159,6 +226,7 @@ def load_deals(dataset: Dataset) -> Deals:
         lost_at_stage=np.asarray(
             table.column("lost_at_stage").to_numpy(zero_copy_only=False), dtype=bool
         ),
+        unusable_amount=unusable,
         key=np.asarray(table.column("key").to_numpy(), dtype=np.uint64),
         as_of=dataset.as_of,
     )

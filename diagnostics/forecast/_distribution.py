@@ -15,7 +15,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from diagnostics.forecast._deals import FloatArray
+from diagnostics.forecast._deals import MAX_AMOUNT, FloatArray
 
 GRID = 4096
 # The deals with the largest spread (amount² · p · (1 − p)) convolved exactly, one by one.
@@ -84,6 +84,16 @@ def _normal_on_grid(mean: float, sd: float, step: float) -> FloatArray:
     return normalised
 
 
+def _check_finite(
+    amounts: FloatArray, probabilities: FloatArray, new_wins: float, new_amounts: FloatArray
+) -> None:
+    for name, values in (("amounts", amounts), ("new_amounts", new_amounts)):
+        if not bool((np.abs(values) <= MAX_AMOUNT).all()):
+            raise ValueError(f"{name} must be finite and within ±{MAX_AMOUNT:g}")
+    if not bool(np.isfinite(probabilities).all()) or not math.isfinite(new_wins):
+        raise ValueError("probabilities and new_wins must be finite")
+
+
 def bookings_distribution(
     amounts: FloatArray, probabilities: FloatArray, new_wins: float, new_amounts: FloatArray
 ) -> Distribution:
@@ -91,7 +101,12 @@ def bookings_distribution(
 
     ``amounts[i]`` is won with probability ``probabilities[i]``, independently; ``new_wins``
     is the expected number of new deals won, each worth one of ``new_amounts`` (equally likely).
+    Deals with a zero or negative amount or chance add nothing.
+
+    Raises ValueError on a value that is NaN, infinite or beyond ±``MAX_AMOUNT`` (a range
+    cannot be computed from it): the caller leaves such deals out and says how many.
     """
+    _check_finite(amounts, probabilities, new_wins, new_amounts)
     keep = (probabilities > 0) & (amounts > 0)
     a, q = amounts[keep], probabilities[keep]
     if new_amounts.size == 0:

@@ -20,12 +20,14 @@ from diagnostics.forecast._deals import (
     OPEN,
     PARKED,
     WON,
+    AmountGaps,
     Deals,
     Evidence,
     FloatArray,
     IntArray,
     day_number,
     load_deals,
+    pipeline_amounts,
 )
 from diagnostics.forecast._distribution import Distribution, bookings_distribution
 from diagnostics.forecast._model import (
@@ -102,6 +104,37 @@ class Lever:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """Deals whose amount the forecast left out (counted as 0), for each part they would be in."""
+
+    open_pipeline: AmountGaps = AmountGaps()  # open deals: the open pipeline and the range
+    closed_so_far: AmountGaps = AmountGaps()  # won deals of the period up to the as-of date
+    average_won: AmountGaps = AmountGaps()  # won deals behind new pipeline's average amount
+
+    @property
+    def deals(self) -> int:
+        """Return how many open or won deals of the period count as 0 in expected bookings."""
+        return self.open_pipeline.total + self.closed_so_far.total
+
+    def notes(self) -> list[str]:
+        """Return one sentence per part that left deals out: how many, and why."""
+        parts = [
+            (self.open_pipeline, "open deal{}", "the open pipeline and the range"),
+            (self.closed_so_far, "won deal{} of the period", "closed so far"),
+            (self.average_won, "won deal{}", "the average won amount (what a new deal won adds)"),
+        ]
+        return [f"{gaps.total:,} {what.format('' if gaps.total == 1 else 's')} "
+                f"{'is' if gaps.total == 1 else 'are'} left out of {where}: {gaps.reasons()}."
+                for gaps, what, where in parts if gaps.total]
+
+    def to_json(self) -> dict[str, dict[str, int]]:
+        """Return the counts with the command line's keys."""
+        return {"open_pipeline": self.open_pipeline.to_json(),
+                "closed_so_far": self.closed_so_far.to_json(),
+                "average_won": self.average_won.to_json()}
+
+
+@dataclass(frozen=True)
 class Forecast:
     """The forecast of bookings in [period_start, period_end] as of a date."""
 
@@ -122,6 +155,7 @@ class Forecast:
     evidence: Evidence
     method: str
     notes: tuple[str, ...] = field(default=())
+    left_out: LeftOut = LeftOut()
 
     @property
     def expected_bookings(self) -> float:
@@ -160,6 +194,8 @@ class Forecast:
             "by_stage": [line.to_json() for line in self.by_stage],
             "backtest": backtest.to_json(),
             "method": self.method,
+            "left_out": self.left_out.to_json(),
+            "notes": list(self.notes),
         }
 
     def stage_frame(self) -> pd.DataFrame:
@@ -370,16 +406,15 @@ def _levers(fc_gap: float, deals: Deals, history: History, view: OpenView,
     return tuple(out)
 
 
-def _notes(deals: Deals, history: History, view: OpenView) -> tuple[str, ...]:
+def _notes(deals: Deals, history: History, view: OpenView, left_out: LeftOut
+           ) -> tuple[str, ...]:
     notes = []
     parked = deals.status == PARKED
     if parked.any():
         worth = format_amount(float(np.nansum(deals.amount[parked])))
         notes.append(f"{int(parked.sum()):,} open deals parked in an excluded stage (on hold…), "
                      f"worth {worth}, are left out.")
-    no_amount = int(np.isnan(deals.amount[view.index]).sum())
-    if no_amount:
-        notes.append(f"{no_amount:,} open deals have no amount: they count as 0.")
+    notes += left_out.notes()
     closed = (deals.status == WON) | (deals.status == LOST)
     undated = int((closed & (deals.closed >= NO_DATE)).sum())
     if undated:
@@ -426,11 +461,13 @@ def forecast_bookings(
         view = open_view_at(deals, history.evidence, today)
     window = (day_number(period_start) - 1, day_number(period_end))
     probabilities = open_probabilities(history, view, today, window)
-    amounts = np.nan_to_num(deals.amount[view.index])
+    amounts = pipeline_amounts(deals, view.index)
     expected = amounts * probabilities
     won = (deals.status == WON) & (deals.closed >= window[0] + 1) & (
         deals.closed <= min(today, window[1]))
     closed_so_far = float(np.nansum(deals.amount[won]))
+    left_out = LeftOut(deals.amount_gaps(view.index, negative=True), deals.amount_gaps(won),
+                       history.won_amount_gaps)
     new_wins = new_pipeline_wins(history, today, window)
     average_won = float(history.won_amounts.mean()) if history.won_amounts.size else 0.0
     distribution = bookings_distribution(amounts, probabilities, new_wins, history.won_amounts)
@@ -462,7 +499,8 @@ def forecast_bookings(
         ),
         evidence=history.evidence,
         method=_method(history.evidence, history),
-        notes=_notes(deals, history, view),
+        notes=_notes(deals, history, view, left_out),
+        left_out=left_out,
     )
 
 
@@ -497,6 +535,7 @@ class ForecastCheck:
     expected_bookings: float
     p_target: float
     evidence: Evidence
+    left_out: int = 0  # open or won deals of the period whose amount counts as 0
 
     @property
     def numbers(self) -> dict[str, float]:
@@ -511,7 +550,14 @@ class ForecastCheck:
         return (f"Forecast from the data for {when}: expected bookings "
                 f"{format_amount(self.expected_bookings)} against a "
                 f"{format_amount(self.target)} target, a {format_rate(self.p_target)} chance of "
-                "reaching it.")
+                "reaching it." + self._left_out_clause())
+
+    def _left_out_clause(self) -> str:
+        n = self.left_out
+        if not n:
+            return ""
+        return (f" {n:,} deal{' has' if n == 1 else 's have'} no usable amount and "
+                f"count{'s' if n == 1 else ''} as 0 (the Forecast page says why).")
 
 
 def forecast_check(
@@ -531,4 +577,4 @@ def forecast_check(
     goal = target if target is not None and target > 0 else suggested_target(deals, start, end)
     fc = forecast_bookings(dataset, goal, start, end, deals=deals)
     return ForecastCheck(start, end, goal, fc.closed_so_far, fc.expected_bookings, fc.p_target,
-                         fc.evidence)
+                         fc.evidence, fc.left_out.deals)

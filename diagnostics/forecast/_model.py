@@ -23,6 +23,7 @@ from diagnostics.forecast._deals import (
     OPEN,
     PARKED,
     WON,
+    AmountGaps,
     BoolArray,
     Deals,
     Evidence,
@@ -210,6 +211,7 @@ class History:
     created_per_day: float
     creation_days: int
     closed_deals: int
+    won_amount_gaps: AmountGaps  # won deals left out of ``won_amounts`` (no usable amount)
 
     def model(self, rank: int) -> StageModel:
         """Return the model of a funnel rank, or the overall one without stage evidence."""
@@ -346,6 +348,7 @@ def learn_history(deals: Deals, evidence: Evidence, as_of: int, mask: BoolArray)
         created_per_day=recent / days,
         creation_days=days,
         closed_deals=n_closed,
+        won_amount_gaps=deals.amount_gaps(won),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
@@ -15,9 +16,9 @@ D = dt.date
 AS_OF = D(2026, 3, 31)
 
 
-def _dataset(won: bool = True) -> Dataset:
+def _dataset(won: bool = True, extra: tuple[dict[str, object], ...] = ()) -> Dataset:
     """Eight closed deals a month for a year (one in four won, 20 days each), two open deals."""
-    rows = []
+    rows: list[dict[str, object]] = [*extra]
     for i in range(96):
         created = D(2025, 3, 1) + dt.timedelta(days=3 * i)
         rows.append({"opp_id": f"C{i}", "rep": "Ann", "amount": 1000.0,
@@ -95,3 +96,20 @@ def test_data_that_cannot_support_a_forecast_shows_a_message_not_a_traceback(
     at = open_page("pages/forecast.py", session={DATASET: _dataset(won=False)})
     assert "no won deal" in at.error[0].value
     assert not at.metric
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_deals_whose_amount_cannot_be_used_are_counted_under_the_headline(
+    open_page: OpenPage
+) -> None:
+    bad = tuple({"opp_id": f"BAD{i}", "rep": "Bob", "stage": "Proposal", "amount": amount,
+                 "created_date": AS_OF - dt.timedelta(days=5), "close_date": AS_OF}
+                for i, amount in enumerate([float("inf"), 1e308, float("nan")]))
+    at = open_page("pages/forecast.py", session={DATASET: _dataset(extra=bad)})
+    assert not at.exception
+    assert at.title[0].value == "Forecast"
+    assert "–" in _metric(at, "Range (P10 – P90)") and "—" not in _metric(at, "Range (P10 – P90)")
+    (note,) = [c.value.replace("\\", "") for c in at.caption  # notes are escaped Markdown
+               if "left out of the open pipeline" in c.value]
+    assert "3 open deals are left out of the open pipeline and the range: 1 without an amount, " \
+        "2 with an amount no deal can have" in note

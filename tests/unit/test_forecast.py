@@ -26,7 +26,7 @@ from diagnostics.forecast import (
     run_backtest,
 )
 from diagnostics.forecast._backtest import forecast_mean
-from diagnostics.forecast._deals import WON, day_number
+from diagnostics.forecast._deals import MAX_AMOUNT, WON, day_number, usable_amounts
 from diagnostics.forecast._model import estimate_timing
 
 D = dt.date
@@ -326,6 +326,117 @@ def test_unusable_inputs_raise_a_readable_error(
         forecast_bookings(_dataset(rows), target, start, end)
 
 
+# ---------------------------------------------------------------------------- unusable amounts
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept", "unusable"),
+    [
+        (NAN, NAN, False),  # missing: NaN, counted as "no amount" by the caller
+        (INF, NAN, True),
+        (-INF, NAN, True),
+        (1e308, NAN, True),  # finite, but five of them add up to infinity
+        (-2 * MAX_AMOUNT, NAN, True),
+        (MAX_AMOUNT, MAX_AMOUNT, False),
+        (-500.0, -500.0, False),
+        (0.0, 0.0, False),
+    ],
+)
+def test_usable_amounts_turn_infinite_and_absurd_amounts_into_missing_ones(
+    raw: float, kept: float, unusable: bool
+) -> None:
+    amounts, flags = usable_amounts(np.array([raw]))
+    assert (math.isnan(amounts[0]) and math.isnan(kept)) or amounts[0] == kept
+    assert bool(flags[0]) is unusable
+
+
+def _open_pair(amount: float) -> list[dict[str, object]]:
+    """Return a closed history, an open 1,000 deal and an open deal of ``amount``."""
+    rows = _closed_process(200, 0.5, 1 / 20, AS_OF)
+    for opp_id, value in (("GOOD", 1000.0), ("OTHER", amount)):
+        rows.append({"opp_id": opp_id, "stage": "Open", "amount": value,
+                     "created_date": AS_OF - dt.timedelta(days=5), "close_date": AS_OF})
+    return rows
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize(
+    ("amount", "reason", "why"),
+    [
+        (INF, "unusable_amount", "an amount no deal can have"),
+        (1e308, "unusable_amount", "an amount no deal can have"),
+        (NAN, "no_amount", "without an amount"),
+        (-500.0, "negative_amount", "a negative amount"),
+    ],
+)
+def test_an_open_deal_without_a_usable_amount_is_left_out_counted_and_said(
+    amount: float, reason: str, why: str
+) -> None:
+    period = (AS_OF + dt.timedelta(days=1), AS_OF + dt.timedelta(days=90))
+    clean = forecast_bookings(_dataset(_open_pair(0.0)), 1e6, *period)  # a deal worth nothing
+    fc = forecast_bookings(_dataset(_open_pair(amount)), 1e6, *period)
+    # The range is the one without the deal, and its mean is still the expected bookings.
+    assert fc.from_open_pipeline == pytest.approx(clean.from_open_pipeline)
+    for q in (0.1, 0.5, 0.9):
+        assert fc.percentile(q) == pytest.approx(clean.percentile(q))
+    dist = fc.distribution
+    assert float((dist.values * dist.probabilities).sum()) == pytest.approx(fc.expected_bookings)
+    assert fc.by_stage[0].open_amount == 1000.0
+    gaps = fc.left_out.open_pipeline.to_json()
+    assert gaps == {"deals": 1, "no_amount": 0, "unusable_amount": 0, "negative_amount": 0,
+                    reason: 1}
+    (note,) = [n for n in fc.notes if n.startswith("1 open deal is left out")]
+    assert why in note
+    assert not clean.left_out.deals and not any("left out of" in n for n in clean.notes)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_won_deals_with_absurd_amounts_do_not_overflow_closed_so_far() -> None:
+    """Five won deals at 1e308 each (as in a hostile upload) summed to infinity: no range."""
+    rows = _closed_process(100, 0.5, 1 / 20, AS_OF)
+    rows += [{"opp_id": f"HUGE{i}", "stage": "Won", "amount": 1e308,
+              "created_date": D(2026, 1, 5), "close_date": D(2026, 2, 1)} for i in range(5)]
+    rows += [{"opp_id": "NONE", "stage": "Won", "amount": NAN, "created_date": D(2026, 1, 5),
+              "close_date": D(2026, 2, 1)},
+             {"opp_id": "IN", "stage": "Won", "amount": 700.0, "created_date": D(2026, 1, 5),
+              "close_date": D(2026, 2, 1)}]
+    dataset = _dataset(rows)
+    fc = forecast_bookings(dataset, 1000.0, D(2026, 1, 1), D(2026, 3, 31))
+    assert fc.closed_so_far == 700.0
+    assert fc.percentile(0.1) == fc.percentile(0.9) == 700.0
+    assert fc.left_out.closed_so_far.to_json() == {
+        "deals": 6, "no_amount": 1, "unusable_amount": 5, "negative_amount": 0}
+    # The average won amount is that of the 51 won deals with an amount (50 × 1,000 and 700).
+    assert fc.left_out.average_won.to_json()["deals"] == 6
+    assert "6 won deals of the period are left out of closed so far: 1 without an amount, 5 " \
+        "with an amount no deal can have" in " ".join(fc.notes)
+    backtest = run_backtest(load_deals(dataset), AS_OF)
+    assert all(math.isfinite(p.forecast) and math.isfinite(p.actual) for p in backtest.points)
+
+
+@pytest.mark.parametrize(
+    ("amounts", "probabilities", "new_wins", "new_amounts"),
+    [
+        ([100.0, INF], [0.5, 0.5], 0.0, []),
+        ([100.0, NAN], [0.5, 0.5], 0.0, []),
+        ([100.0, 1e308], [0.5, 0.5], 0.0, []),
+        ([100.0, 200.0], [0.5, NAN], 0.0, []),
+        ([100.0, 200.0], [0.5, INF], 0.0, []),
+        ([100.0], [0.5], 2.0, [10.0, NAN]),
+        ([100.0], [0.5], 2.0, [10.0, 1e308]),
+        ([100.0], [0.5], NAN, [10.0]),
+    ],
+)
+def test_the_range_is_never_computed_from_nan_or_infinite_values(
+    amounts: list[float], probabilities: list[float], new_wins: float, new_amounts: list[float]
+) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        bookings_distribution(np.array(amounts), np.array(probabilities), new_wins,
+                              np.array(new_amounts))
+
+
 # ---------------------------------------------------------------------------- the range
 
 
@@ -459,13 +570,26 @@ def test_forecast_check_gives_other_pages_the_numbers_of_the_quarter_being_playe
                              "expected_bookings": round(full.expected_bookings, 2),
                              "p_target": round(full.p_target, 4)}
     assert "01 Apr – 30 Jun 2026" in check.sentence()
+    assert check.left_out == 0 and "usable amount" not in check.sentence()
     # Without a target, what was won the quarter before stands in (none here: 1,000,000).
     assert forecast_check(dataset).target == 1_000_000.0
 
 
+def test_forecast_check_says_how_many_deals_count_as_0() -> None:
+    from diagnostics.forecast import forecast_check
+
+    rows = _closed_process(400, 0.25, 1 / 10, AS_OF)
+    rows += [{"opp_id": f"OPEN{i}", "stage": "Open", "amount": amount, "created_date": AS_OF,
+              "close_date": AS_OF} for i, amount in enumerate([10_000.0, NAN, INF])]
+    check = forecast_check(_dataset(rows), 2_000.0)
+    assert check.left_out == 2
+    assert check.sentence().endswith(
+        " 2 deals have no usable amount and count as 0 (the Forecast page says why).")
+
+
 CLI_KEYS = {"as_of", "period_start", "period_end", "target", "closed_so_far",
             "expected_bookings", "p10", "p50", "p90", "p_target", "from_open_pipeline",
-            "from_new_pipeline", "by_stage", "backtest", "method"}
+            "from_new_pipeline", "by_stage", "backtest", "method", "left_out", "notes"}
 
 
 def test_forecast_command_prints_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
@@ -482,6 +606,10 @@ def test_forecast_command_prints_the_documented_keys(capsys: pytest.CaptureFixtu
     assert set(payload["backtest"]["points"][0]) == {"as_of", "period_start", "period_end",
                                                      "forecast", "actual"}
     assert payload["p10"] <= payload["p50"] <= payload["p90"]
+    assert set(payload["left_out"]) == {"open_pipeline", "closed_so_far", "average_won"}
+    assert set(payload["left_out"]["open_pipeline"]) == {"deals", "no_amount",
+                                                         "unusable_amount", "negative_amount"}
+    assert any("parked" in note for note in payload["notes"])
 
 
 def test_forecast_command_as_of_an_earlier_date(capsys: pytest.CaptureFixture[str]) -> None:
@@ -492,6 +620,26 @@ def test_forecast_command_as_of_an_earlier_date(capsys: pytest.CaptureFixture[st
     payload = json.loads(capsys.readouterr().out)
     assert payload["as_of"] == "2026-05-15"
     assert 0 < payload["closed_so_far"] < payload["expected_bookings"]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_forecast_command_counts_the_deals_whose_amount_it_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Amounts as a hostile upload has them: "inf" cannot be read, 1e308 is read but absurd."""
+    path = tmp_path / "deals.csv"
+    amounts = ["1000", "1e308", "inf", "1e308", "", "2000"]
+    path.write_text("opportunity_id,deal_stage,amount,created_date,close_date\n" + "".join(
+        f"W{i},Closed Won,{a},2026-01-0{i + 1},2026-02-0{i + 1}\n" for i, a in enumerate(amounts)))
+    code = main(["forecast", str(path), "--target", "1000", "--period-start", "2026-01-01",
+                 "--period-end", "2026-03-31", "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["closed_so_far"] == 3000.0
+    assert payload["p10"] <= payload["p50"] <= payload["p90"]
+    assert payload["left_out"]["closed_so_far"] == {
+        "deals": 4, "no_amount": 2, "unusable_amount": 2, "negative_amount": 0}
+    assert payload["notes"][0].startswith("4 won deals of the period are left out of closed so far")
 
 
 def test_forecast_command_exits_2_when_the_files_cannot_support_it(
