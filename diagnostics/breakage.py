@@ -6,7 +6,8 @@ toward the team's first), the same filters over the previous period, or target r
 A step loses ``entered × (reference − actual)`` deals against its reference, valued at what they
 would have become (conversion from the next stage to Won × the average won deal), but only when
 the shortfall is beyond chance for the deals behind it (a 95% score test): smaller differences
-read as noise and are not priced. The weakest step (the lowest conversion) is named beside.
+read as noise and are not priced. The weakest step (the lowest conversion) is named beside, among
+the steps with enough deals where a deal has been seen to stop (not only deals still open).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from diagnostics.funnel import (
     PROVISIONAL_OPEN_SHARE,
     FunnelResult,
     Rule,
+    StageCount,
     compute_funnel,
     headline_metrics,
     quarter_number,
@@ -38,6 +40,7 @@ from diagnostics.funnel import (
 __all__ = [
     "MIN_KNOWN_LOST_SHARE",
     "MIN_QUARTER_DEALS",
+    "MIN_WEAKEST_DEALS",
     "NOISE_CONFIDENCE",
     "PRIOR_DEALS",
     "REFERENCES",
@@ -75,6 +78,9 @@ MIN_QUARTER_DEALS = 20
 # "Where it breaks" names a step only when at least this share of the lost deals in scope have a
 # known stage: otherwise the unplaced ones could have dropped out at any step.
 MIN_KNOWN_LOST_SHARE = 0.8
+# The weakest step is named among steps that at least this many deals entered: one deal at a
+# step converts 0% or 100%, which says nothing about the step.
+MIN_WEAKEST_DEALS = 5
 
 
 def best_rep_rates(reps: pd.DataFrame, prior_deals: int = PRIOR_DEALS) -> list[float | None]:
@@ -144,6 +150,8 @@ class BreakageReport:
     breakages: tuple[Breakage, ...]
     note: str = ""
     weakest: Breakage | None = None
+    # Why no step is named the weakest although the funnel has steps ("" when one is named).
+    weakest_note: str = ""
 
     @property
     def biggest(self) -> Breakage | None:
@@ -198,10 +206,10 @@ class BreakageReport:
         """
         w = self.weakest
         if w is None or w.actual_rate is None:
-            return ""
+            return self.weakest_note
         stop = 1 - w.actual_rate
-        return (f"Weakest step: {w.from_stage} → {w.to_stage}. Of the deals that reach "
-                f"{w.from_stage}, {format_rate(w.actual_rate)} get to {w.to_stage} and "
+        return (f"Weakest step: {w.from_stage} → {w.to_stage}. Of the {w.entered:,} deals that "
+                f"reach {w.from_stage}, {format_rate(w.actual_rate)} get to {w.to_stage} and "
                 f"{format_rate(stop)} do not (or not yet), the lowest conversion of any step.")
 
     def to_frame(self) -> pd.DataFrame:
@@ -269,11 +277,35 @@ def rank_breakages(
             Breakage(stages[i].stage, stages[i + 1].stage, stages[i].reached, actual, ref, lost,
                      revenue, beyond, stages[i].open_here, pending)
         )
-    rated = [b for b in items if b.actual_rate is not None and b.entered > 0]
-    weakest = min(rated, key=lambda b: b.actual_rate or 0.0, default=None)
+    weakest, weakest_note = _weakest(items, stages)
     items.sort(key=lambda b: math.inf if b.lost_opportunities is None else -b.lost_opportunities)
     return BreakageReport(reference=reference, breakages=tuple(items), note=note,
-                          weakest=weakest)
+                          weakest=weakest, weakest_note=weakest_note)
+
+
+def _weakest(items: Sequence[Breakage],
+             stages: Sequence[StageCount]) -> tuple[Breakage | None, str]:
+    """Return the step converting least among those the data can judge, or why there is none.
+
+    A step is judged when at least :data:`MIN_WEAKEST_DEALS` deals entered it and at least one
+    of those that did not move on has stopped there (lost or won at the stage), not merely
+    still open: a step whose "losses" are all deals still open has not been seen to lose any.
+    """
+    rated = [b for b in items if b.actual_rate is not None and b.entered > 0]
+    if not rated:
+        return None, ""
+    sized = [b for b in rated if b.entered >= MIN_WEAKEST_DEALS]
+    judged = [b for b, here, after in zip(items, stages, stages[1:], strict=False)
+              if b.actual_rate is not None and b.entered >= MIN_WEAKEST_DEALS
+              and here.reached - after.reached - here.open_here > 0]
+    if judged:
+        return min(judged, key=lambda b: b.actual_rate or 0.0), ""
+    if not sized:
+        return None, (f"No step is named the weakest: none has {MIN_WEAKEST_DEALS} or more deals "
+                      "entering it, too few to compare conversions.")
+    return None, (f"No step is named the weakest: at every step with {MIN_WEAKEST_DEALS} or more "
+                  "deals, those that did not move on are all still open, so none has been seen "
+                  "to stop there yet.")
 
 
 def _is_noise(b: Breakage) -> bool:

@@ -199,8 +199,27 @@ def test_headline_names_the_weakest_step_beside_the_breakage(open_page: OpenPage
     # quarter for one, and says so. Lead → Demo converts 9 in 20 (45%), the lowest.
     assert _breakage(at).startswith("Where it breaks: No quarter has 20 or more deals")
     assert _headline(at).endswith(
-        "Weakest step: Lead → Demo. Of the deals that reach Lead, 45% get to Demo and 55% do "
+        "Weakest step: Lead → Demo. Of the 20 deals that reach Lead, 45% get to Demo and 55% do "
         "not (or not yet), the lowest conversion of any step.")
+
+
+def _all_open() -> Dataset:
+    """Eight deals, none closed yet: three open at Lead, three at Demo, two at Proposal."""
+    stages = ["Lead"] * 3 + ["Demo"] * 3 + ["Proposal"] * 2
+    opps = [{"opp_id": f"O{i}", "rep": "Ann", "stage": stage, "amount": 1000.0,
+             "created_date": D(2026, 3, 1 + i), "close_date": None}
+            for i, stage in enumerate(stages)]
+    return build_dataset(pd.DataFrame(opps), STAGES, source="test", as_of=D(2026, 3, 20))
+
+
+def test_no_weakest_step_is_blamed_when_no_deal_has_stopped(open_page: OpenPage) -> None:
+    # Demo → Proposal converts 2 of 5 (40%) and Proposal → Won 0 of 2, but every deal that did
+    # not move on is still open: no step has lost a deal, and none is named the weakest.
+    at = open_page("pages/funnel.py", session={DATASET: _all_open()})
+    assert "Weakest step" not in _headline(at)
+    assert _headline(at).endswith(
+        "No step is named the weakest: at every step with 5 or more deals, those that did not "
+        "move on are all still open, so none has been seen to stop there yet.")
 
 
 def test_planner_inputs_drive_the_reverse_funnel(open_page: OpenPage) -> None:

@@ -37,7 +37,7 @@ def test_uploaded_hubspot_export_drives_the_funnel(page: Page, app_url: str) -> 
         "Demo → Trial loses 173 more deals than the team's own best quarter would "
         "(50% converting instead of 56%)")
     expect(breakage).to_contain_text(
-        "Weakest step: Demo → Trial. Of the deals that reach Demo, 50% get to Trial")
+        "Weakest step: Demo → Trial. Of the 3,078 deals that reach Demo, 50% get to Trial")
     counts = [_metric(page, label) for label in ("Won", "Lost", "Open")]
     for count in counts:
         expect(count).to_have_text(re.compile(r"^[\d,]+$"))

@@ -221,11 +221,37 @@ def test_the_weakest_step_is_named_in_plain_words() -> None:
     report = bk.rank_breakages(_result([100, 50, 20, 10]), [None, None, None], None, "target")
     assert report.weakest is not None and report.weakest.from_stage == "Demo"
     assert report.weakest_sentence() == (
-        "Weakest step: Demo → Proposal. Of the deals that reach Demo, 40% get to Proposal and "
+        "Weakest step: Demo → Proposal. Of the 50 deals that reach Demo, 40% get to Proposal and "
         "60% do not (or not yet), the lowest conversion of any step."
     )
     nothing = bk.BreakageReport(reference="target", breakages=())
     assert nothing.weakest_sentence() == ""
+
+
+def test_a_step_with_too_few_deals_is_not_the_weakest_however_low() -> None:
+    # Proposal → Won: 0 of 1 (0%), the lowest rate, on one deal. Demo → Proposal: 1 of 6
+    # (17%) with 5 seen to stop is the weakest the data can name.
+    report = bk.rank_breakages(_result([10, 6, 1, 0]), [None, None, None], None, "target")
+    assert report.weakest is not None
+    assert (report.weakest.from_stage, report.weakest.entered) == ("Demo", 6)
+    assert report.weakest_sentence().startswith(
+        "Weakest step: Demo → Proposal. Of the 6 deals that reach Demo, 17% get to Proposal")
+
+
+def test_no_weakest_step_is_named_when_every_deal_that_stayed_is_still_open() -> None:
+    # Nothing closed: 8 at Lead, 5 moved on and 3 are open; 5 at Demo, 2 moved on, 3 open. The
+    # 0% of the one deal at Proposal and the 40% at Demo are deals not moved yet, not losses.
+    report = bk.rank_breakages(_result([8, 5, 2, 1], [3, 3, 1, 1]), [None, None, None], None,
+                               "target")
+    assert report.weakest is None
+    assert report.weakest_sentence() == (
+        "No step is named the weakest: at every step with 5 or more deals, those that did not "
+        "move on are all still open, so none has been seen to stop there yet.")
+    few = bk.rank_breakages(_result([4, 2, 1, 1]), [None, None, None], None, "target")
+    assert few.weakest is None
+    assert few.weakest_sentence() == (
+        "No step is named the weakest: none has 5 or more deals entering it, too few to compare "
+        "conversions.")
 
 
 def test_target_rates_start_from_the_team_s_best_not_the_actual_rates() -> None:
@@ -291,7 +317,7 @@ def test_best_reps_name_a_spread_while_the_team_s_best_quarter_names_the_shared_
     # Whatever the reference, the weakest step is Lead → Demo (30% against 50% and 100%).
     for r in (report, by_reps):
         assert r.weakest_sentence() == (
-            "Weakest step: Lead → Demo. Of the deals that reach Lead, 30% get to Demo and 70% "
+            "Weakest step: Lead → Demo. Of the 160 deals that reach Lead, 30% get to Demo and 70% "
             "do not (or not yet), the lowest conversion of any step.")
 
 

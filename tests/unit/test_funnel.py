@@ -365,8 +365,10 @@ def test_funnel_command_prints_the_documented_json(
         "from_stage": "Lead", "to_stage": "Demo", "lost_opportunities": 4, "lost_revenue": None,
         "actual_rate": 0.4, "reference_rate": 0.8, "beyond_noise": True, "pending": False,
     }
-    # Lead → Demo converts 40%, Demo → Proposal 0%: the weakest step, named in plain words.
-    assert out["weakest_step"].startswith("Weakest step: Demo → Proposal.")
+    # Lead → Demo converts 4 of 10, Demo → Proposal 0 of 4: too few deals to be named, so the
+    # weakest step the data can judge is Lead → Demo, named in plain words with its count.
+    assert out["weakest_step"].startswith(
+        "Weakest step: Lead → Demo. Of the 10 deals that reach Lead, 40% get to Demo")
     assert out["rule"]["counting"] == "furthest" and out["rule"]["cohort"] == "created"
     assert "furthest stage reached" in out["rule"]["description"]
     assert out["caveat"] is None  # nothing was lost
