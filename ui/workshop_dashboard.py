@@ -284,8 +284,10 @@ def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content)
     st.markdown("#### Perception gaps: role × dimension")
     if any(g.mean is not None for g in summary.gaps):
         st.caption("Each cell shows the group's mean (1–5); red is below the room, blue above. "
-                   f"A cell is blank when fewer than {summary.min_group} of the group rated the "
-                   "dimension, or when, beside the room's mean, it would give such a cell away.")
+                   "A starred mean (3.2*) rests on fewer than half the ratings its people could "
+                   "give there: the gap between roles leaves it out. A cell is blank when fewer "
+                   f"than {summary.min_group} of the group rated the dimension, or when, beside "
+                   "the room's mean, it would give such a cell away.")
         st.altair_chart(_chart("gaps", charts.perception_gap_chart, summary.gaps,
                                bank.dimensions), width="stretch")
     elif summary.grouping.covering:
@@ -296,7 +298,8 @@ def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content)
                    "is shown by role.")
     st.dataframe(
         pd.DataFrame([{"Dimension": d.name, "Mean": _fmt(d.mean), "Spread": _fmt(d.spread, ".2f"),
-                       "Gap between roles": _fmt(d.role_gap)} for d in summary.dimensions]),
+                       "Gap between roles": _fmt(d.role_gap), "About the gap": d.gap_note}
+                      for d in summary.dimensions]),
         hide_index=True, width="stretch",
     )
     _render_evidence(summary, bank)
@@ -308,7 +311,8 @@ def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content)
                  f"{summary.group_label(w.highest_role)}" if w.lowest_role and w.highest_role
                  else "")
         st.markdown(f"- {escape_markdown(w.statement)}  \n  mean {_fmt(w.mean)} · spread "
-                    f"{_fmt(w.spread, '.2f')} · {w.answers} answers{escape_markdown(roles)}")
+                    f"{_fmt(w.spread, '.2f')} · {summary.rated_text(w.question_id)}"
+                    f"{escape_markdown(roles)}")
     rows = [{"Role": r.role_label, "Responses": r.responses,
              "Verdict": r.verdict.label if r.verdict else "—",
              "Score": _fmt(r.verdict.score if r.verdict else None, ".0f")} for r in summary.roles]
@@ -326,6 +330,7 @@ def _render_evidence(summary: ws.WorkshopSummary, bank: ws.Content) -> None:
     st.dataframe(pd.DataFrame([
         {"Statement": (s.text if (s := bank.statement(e.question_id)) else e.question_id),
          "Room (1–5)": _fmt(summary.statement_means.get(e.question_id)),
+         "Rated by": summary.rated_text(e.question_id),
          "The data says": e.finding, "From": e.source}
         for e in summary.evidence
     ]), hide_index=True, width="stretch")

@@ -92,7 +92,8 @@ def perception_gap_chart(
 ) -> alt.LayerChart:
     """Return the role × dimension heatmap: colour = role mean minus room mean, text = role mean.
 
-    Cells the summary holds back (too few people) are left out; a pooled group comes last.
+    Cells the summary holds back (too few people) are left out; a pooled group comes last. A
+    mean resting on fewer than half the ratings its people could give is starred (``3.2*``).
     """
     order = list(dimension_names)
     rows: list[dict[str, Any]] = [
@@ -102,6 +103,9 @@ def perception_gap_chart(
             "mean": round(g.mean, 2),
             "gap": round(g.gap, 2),
             "participants": g.participants,
+            "ratings": f"{g.answers} of {g.possible}",
+            # A mean resting on fewer than half its people's possible ratings is starred.
+            "label": f"{g.mean:.1f}" + ("*" if g.is_thin else ""),
             "role_order": list(ROLES).index(g.role) if g.role in ROLES else len(ROLES),
             "dimension_order": order.index(g.dimension) if g.dimension in order else len(order),
         }
@@ -110,8 +114,8 @@ def perception_gap_chart(
     ]
     data = pd.DataFrame(
         rows,
-        columns=["role", "dimension", "mean", "gap", "participants", "role_order",
-                 "dimension_order"],
+        columns=["role", "dimension", "mean", "gap", "participants", "ratings", "label",
+                 "role_order", "dimension_order"],
     )
     # Dimensions down the side (their names are long), roles across the top (short).
     base = alt.Chart(data).encode(
@@ -119,7 +123,7 @@ def perception_gap_chart(
                 axis=alt.Axis(labelLimit=320)),
         x=alt.X("role:N", title=None, sort=alt.EncodingSortField("role_order"),
                 axis=alt.Axis(orient="top", labelAngle=0)),
-        tooltip=["role:N", "dimension:N", "mean:Q", "gap:Q", "participants:Q"],
+        tooltip=["role:N", "dimension:N", "mean:Q", "gap:Q", "participants:Q", "ratings:N"],
     )
     cells = base.mark_rect().encode(
         color=alt.Color(
@@ -130,7 +134,7 @@ def perception_gap_chart(
     )
     dark = f"datum.gap <= {WHITE_TEXT_GAP[0]} || datum.gap >= {WHITE_TEXT_GAP[1]}"
     text = base.mark_text(fontSize=13).encode(
-        text=alt.Text("mean:Q", format=".1f"),
+        text=alt.Text("label:N"),
         color=alt.condition(dark, alt.value("white"), alt.value("black")),
     )
     # The widest gaps first: what the room should talk about.

@@ -65,13 +65,18 @@ def _verdict(summary: WorkshopSummary) -> ReportSection:
 def _gaps(summary: WorkshopSummary) -> ReportSection:
     lines = []
     for d in summary.dimensions:
-        cells = [g for g in summary.gaps if g.dimension == d.id and g.mean is not None]
+        # The cells the gap compares: a starred (thin) cell is left out of it, as the note says.
+        cells = [g for g in summary.gaps
+                 if g.dimension == d.id and g.mean is not None and not g.is_thin]
         if len(cells) < 2:
+            if d.gap_note:
+                lines.append(f"{d.name}: no gap between roles. {d.gap_note}")
             continue
         low = min(cells, key=lambda g: g.mean or 0.0)
         high = max(cells, key=lambda g: g.mean or 0.0)
         lines.append(f"{d.name}: {high.role_label} {_fmt(high.mean)} vs "
-                     f"{low.role_label} {_fmt(low.mean)} (gap {_fmt(d.role_gap)})")
+                     f"{low.role_label} {_fmt(low.mean)} (gap {_fmt(d.role_gap)})"
+                     + (f". {d.gap_note}" if d.gap_note else ""))
     return ReportSection(
         title="Perception gaps between roles",
         paragraphs=() if lines else (
@@ -85,7 +90,8 @@ def _widest(summary: WorkshopSummary) -> ReportSection:
         title="Statements to discuss (widest disagreement)",
         paragraphs=() if summary.widest else ("No disagreement yet.",),
         bullets=tuple(
-            f"“{w.statement}” mean {_fmt(w.mean)}, spread {_fmt(w.spread, '.2f')}"
+            f"“{w.statement}” mean {_fmt(w.mean)}, spread {_fmt(w.spread, '.2f')} "
+            f"({summary.rated_text(w.question_id)})"
             + (f"; {summary.group_label(w.lowest_role)} lowest, "
                f"{summary.group_label(w.highest_role)} highest"
                if w.lowest_role and w.highest_role else "")
@@ -101,7 +107,8 @@ def _evidence(summary: WorkshopSummary, content: Content) -> ReportSection | Non
     for e in summary.evidence:
         statement = content.statement(e.question_id)
         text = statement.text if statement else e.question_id
-        lines.append(f"“{text}” room {_fmt(summary.statement_means.get(e.question_id))}/5; "
+        lines.append(f"“{text}” room {_fmt(summary.statement_means.get(e.question_id))}/5 "
+                     f"({summary.rated_text(e.question_id)}); "
                      f"data: {e.finding} ({e.source})")
     return ReportSection(title="The room's view beside the data", bullets=tuple(lines))
 

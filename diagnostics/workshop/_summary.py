@@ -41,7 +41,8 @@ class DimensionStat:
     mean: float | None
     spread: float | None
     participants: int
-    role_gap: float | None  # highest group mean minus lowest
+    role_gap: float | None  # highest group mean minus lowest (over the well-rated cells)
+    gap_note: str = ""  # what the gap leaves out or compares unlike with unlike ("" when neither)
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,18 @@ class GapCell:
     gap: float | None
     participants: int
     label: str = ""
+    answers: int = 0  # ratings the cell's people gave in the dimension
+    possible: int = 0  # the cell's people times the dimension's statements
 
     @property
     def role_label(self) -> str:
         """Return the group's label as shown to people."""
         return self.label or role_label(self.role)
+
+    @property
+    def is_thin(self) -> bool:
+        """True when the cell rests on fewer than half the ratings its people could give."""
+        return self.answers < LOW_ANSWERED_SHARE * self.possible
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,7 @@ class StatementGap:
     role_gap: float | None
     lowest_role: str | None
     highest_role: str | None
+    not_applicable: int = 0  # people who answered "not applicable / don't know"
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,15 @@ class WorkshopSummary:
     baseline: Change | None = None
     evidence: tuple[Evidence, ...] = ()
     statement_means: dict[str, float] = field(default_factory=dict)  # over the whole room
+    # Per statement: how many rated it and how many said "not applicable / don't know".
+    statement_ratings: dict[str, int] = field(default_factory=dict)
+    statement_not_applicable: dict[str, int] = field(default_factory=dict)
+
+    def rated_text(self, question_id: str) -> str:
+        """Return ``"4 rated, 9 don't know"`` for a statement (the second part only when any)."""
+        rated = self.statement_ratings.get(question_id, 0)
+        na = self.statement_not_applicable.get(question_id, 0)
+        return f"{rated} rated" + (f", {na} don't know" if na else "")
 
     @property
     def min_group(self) -> int:
@@ -170,18 +188,21 @@ class WorkshopSummary:
             "verdict_notes": list(self.verdict_notes),
             "dimensions": [
                 {"id": d.id, "name": d.name, "mean": _num(d.mean), "spread": _num(d.spread),
-                 "participants": d.participants, "role_gap": _num(d.role_gap)}
+                 "participants": d.participants, "role_gap": _num(d.role_gap),
+                 "gap_note": d.gap_note}
                 for d in self.dimensions
             ],
             "gaps": [
                 {"role": g.role, "label": g.role_label, "dimension": g.dimension,
-                 "mean": _num(g.mean), "gap": _num(g.gap), "participants": g.participants}
+                 "mean": _num(g.mean), "gap": _num(g.gap), "participants": g.participants,
+                 "answers": g.answers, "possible": g.possible}
                 for g in self.gaps
             ],
             "widest_gaps": [
                 {"question_id": w.question_id, "statement": w.statement,
                  "dimension": w.dimension, "mean": _num(w.mean), "spread": _num(w.spread),
-                 "answers": w.answers, "role_gap": _num(w.role_gap),
+                 "answers": w.answers, "not_applicable": w.not_applicable,
+                 "role_gap": _num(w.role_gap),
                  "lowest_role": w.lowest_role, "highest_role": w.highest_role}
                 for w in self.widest
             ],
@@ -196,6 +217,12 @@ class WorkshopSummary:
             "plan": [item.to_json() for item in self.plan],
             "baseline": None if self.baseline is None else self.baseline.to_json(),
             "evidence": [e.to_json() for e in self.evidence],
+            "statements": [
+                {"question_id": q, "mean": _num(self.statement_means.get(q)),
+                 "rated": self.statement_ratings.get(q, 0),
+                 "not_applicable": self.statement_not_applicable.get(q, 0)}
+                for q in sorted(set(self.statement_ratings) | set(self.statement_not_applicable))
+            ],
         }
 
 
@@ -270,40 +297,70 @@ def _dimension_scores(
     return scores
 
 
+def _gap_note(
+    dim_statements: Sequence[str], thin: Sequence[GapCell], rated: Mapping[str, set[str]],
+    labels: Mapping[str, str],
+) -> str:
+    """Return what a dimension's gap between roles leaves out or compares unlike ("" if neither)."""
+    parts = []
+    if thin:
+        parts.append("Leaves out " + ", ".join(
+            f"{c.role_label} ({c.answers} of {c.possible} possible ratings)" for c in thin
+        ) + ": fewer than half rated.")
+    if len({frozenset(r) for r in rated.values()}) > 1:
+        parts.append("The roles rated different statements: " + ", ".join(
+            f"{labels[g]} {len(r)} of {len(dim_statements)}" for g, r in rated.items()) + ".")
+    return " ".join(parts)
+
+
 def _dimensions_and_gaps(
     content: Content,
     scores: Mapping[str, Mapping[str, float]],
+    levels: Mapping[str, Mapping[str, int]],
     group_of: Mapping[str, str],
     grouping: Grouping,
 ) -> tuple[list[DimensionStat], list[GapCell]]:
     dimensions: list[DimensionStat] = []
     gaps: list[GapCell] = []
+    labels = {g.id: g.label for g in grouping.groups}
     for dim_id, dim_name in content.dimensions.items():
+        dim_statements = [q.id for q in content.statements if q.dimension == dim_id]
         team = [s[dim_id] for s in scores.values() if dim_id in s]
         team_mean = _mean_or_none(team)
-        group_values = {
-            group.id: [s[dim_id] for pid, s in scores.items()
-                       if group_of.get(pid) == group.id and dim_id in s]
-            for group in grouping.groups
-        }
+        members = {group.id: [pid for pid, s in scores.items()
+                              if group_of.get(pid) == group.id and dim_id in s]
+                   for group in grouping.groups}
         # A cell resting on too few answers is not shown, nor one that beside the team's mean
         # would give such a cell away.
-        shown = shown_groups({g: len(v) for g, v in group_values.items()}, len(team),
+        shown = shown_groups({g: len(v) for g, v in members.items()}, len(team),
                              grouping.min_group)
-        group_means: dict[str, float | None] = {}
+        gap_means: dict[str, float] = {}  # the shown cells the gap between roles compares
+        rated: dict[str, set[str]] = {}
+        thin: list[GapCell] = []
         for group in grouping.groups:
-            values = group_values[group.id]
-            mean = _mean_or_none(values) if group.id in shown else None
-            group_means[group.id] = mean
-            gaps.append(GapCell(
+            pids = members[group.id]
+            mean = _mean_or_none([scores[pid][dim_id] for pid in pids]) if group.id in shown \
+                else None
+            answered = [q for pid in pids for q in levels[pid] if q in dim_statements]
+            cell = GapCell(
                 role=group.id, dimension=dim_id, mean=mean,
                 gap=None if mean is None or team_mean is None else mean - team_mean,
-                participants=len(values), label=group.label,
-            ))
+                participants=len(pids), label=group.label,
+                answers=len(answered), possible=len(pids) * len(dim_statements),
+            )
+            gaps.append(cell)
+            if mean is None:
+                continue
+            if cell.is_thin:  # its mean rests on a few of its people's ratings
+                thin.append(cell)
+            else:
+                gap_means[group.id] = mean
+                rated[group.id] = set(answered)
         dimensions.append(DimensionStat(
             id=dim_id, name=dim_name, mean=team_mean,
             spread=pstdev(team) if team else None, participants=len(team),
-            role_gap=_range_or_none(group_means.values()),
+            role_gap=_range_or_none(gap_means.values()),
+            gap_note=_gap_note(dim_statements, thin, rated if len(rated) >= 2 else {}, labels),
         ))
     return dimensions, gaps
 
@@ -311,6 +368,7 @@ def _dimensions_and_gaps(
 def _verdict_notes(
     content: Content, verdict: TeamVerdict | None, rated_by: int, min_group: int,
     team_answers: Mapping[str, float | None], numbers: Mapping[str, float] | None,
+    ratings: Mapping[str, int], not_applicable: Mapping[str, int],
 ) -> tuple[str, ...]:
     """Return what the team verdict rests on, when that is little (few people, few answers)."""
     if verdict is None:
@@ -328,6 +386,14 @@ def _verdict_notes(
         notes.append("Nobody rated " + ", ".join(verdict.unanswered_dimensions)
                      + ": the score leaves " + ("it" if len(verdict.unanswered_dimensions) == 1
                                                 else "them") + " out.")
+    unsure = [s.text for s in content.statements
+              if not_applicable.get(s.id, 0) > ratings.get(s.id, 0) and ratings.get(s.id, 0)]
+    if unsure:
+        notes.append(
+            f"Mostly “don't know” ({len(unsure)} statement{'s' if len(unsure) != 1 else ''}: "
+            + "; ".join(unsure) + "): more people said they don't know than rated "
+            + ("it" if len(unsure) == 1 else "them") + ", and the score counts only the ratings."
+        )
     if numbers:
         notes.append("The coverage and capacity checks use the numbers from the loaded data.")
     return tuple(notes)
@@ -340,6 +406,7 @@ def _widest_statements(
     members: Mapping[str, str],
     min_group: int,
     group_order: Sequence[str],
+    not_applicable: Mapping[str, int],
 ) -> list[StatementGap]:
     """Return up to five statements with the largest spread (ties: larger group gap first).
 
@@ -367,6 +434,7 @@ def _widest_statements(
             mean=fmean(values), spread=pstdev(values), answers=len(values),
             role_gap=means[high] - means[low] if low and high else None,
             lowest_role=low, highest_role=high,
+            not_applicable=not_applicable.get(statement.id, 0),
         ))
     found.sort(key=lambda g: (-g.spread, -(g.role_gap or 0.0), g.question_id))
     return found[:WIDEST_LIMIT]
@@ -399,7 +467,14 @@ def summarise_answers(
     group_of = {pid: g for pid, r in role_of.items() if (g := grouping.group_of(r)) is not None}
 
     scores = _dimension_scores(content, levels, role_of)
-    dimensions, gaps = _dimensions_and_gaps(content, scores, group_of, grouping)
+    dimensions, gaps = _dimensions_and_gaps(content, scores, levels, group_of, grouping)
+    ratings: dict[str, int] = defaultdict(int)
+    unsure: dict[str, int] = defaultdict(int)
+    for pid in role_of:
+        for qid in levels.get(pid, {}):
+            ratings[qid] += 1
+        for qid in na.get(pid, ()):
+            unsure[qid] += 1
     team_levels = [a for pid, a in levels.items() if a and pid in role_of]
     team_answers = _team_answers(team_levels)
     verdict = content.score(team_answers, numbers) if team_levels else None
@@ -438,11 +513,13 @@ def summarise_answers(
         dimensions=dimensions,
         gaps=gaps,
         widest=_widest_statements(content, levels, group_of, role_of, grouping.min_group,
-                                  [g.id for g in grouping.groups]),
+                                  [g.id for g in grouping.groups], unsure),
         roles=role_results,
         leadership_team=_mean_fit(list(fits.values())),
         grouping=grouping,
         verdict_notes=_verdict_notes(content, verdict, len(team_levels), grouping.min_group,
-                                     team_answers, numbers),
+                                     team_answers, numbers, ratings, unsure),
         statement_means={q: v for q, v in team_answers.items() if v is not None},
+        statement_ratings=dict(ratings),
+        statement_not_applicable=dict(unsure),
     )

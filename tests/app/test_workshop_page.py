@@ -258,6 +258,34 @@ def test_one_role_beside_one_person_shows_nothing_by_role(store: DuckDBStore) ->
     assert all(g.mean is None for g in summary.gaps) and summary.roles == []
 
 
+def test_dashboard_says_what_a_gap_and_a_mean_rest_on(store: DuckDBStore) -> None:
+    """Marketing rated one statement of a dimension; most of the room did not know another."""
+    created = ws.create_workshop(store, "Acme", "Kick-off", [ws.MAKE_YOUR_NUMBER])
+    content = ws.load_content()
+    dim = next(iter(content.dimensions))
+    ids = [s.id for s in content.statements if s.dimension == dim]
+    for i, (role, rated) in enumerate([("sales", ids)] * 3 + [("marketing", ids[:1])] * 4):
+        joined = ws.join_workshop(store, created.code, "x", role)
+        for qid in rated:
+            level = 1 if role == "marketing" else 2 if (i, qid) == (0, ids[1]) else 4
+            ws.answer(store, content, created.code, joined.token, qid, level)
+        if role == "marketing":
+            ws.answer(store, content, created.code, joined.token, ids[1], "na")
+    at = _open({"workshop": created.code, "key": created.key})
+    dims = next(d.value for d in at.dataframe if "About the gap" in d.value.columns)
+    row = dims[dims["Dimension"] == content.dimensions[dim]].iloc[0]
+    assert row["Gap between roles"] == "—"
+    assert row["About the gap"] == (
+        f"Leaves out Marketing (4 of {4 * len(ids)} possible ratings): fewer than half rated.")
+    assert "A starred mean (3.2*) rests on fewer than half" in _texts(at)
+    statement = content.statement(ids[1])
+    assert statement is not None
+    assert any(f"Mostly “don't know” (1 statement: {statement.text})" in shown(w.value)
+               for w in at.warning)
+    assert any(statement.text.split()[0] in shown(m.value) and "3 rated, 4 don't know"
+               in shown(m.value) for m in at.markdown)
+
+
 def test_facilitator_raises_the_smallest_group(store: DuckDBStore) -> None:
     created = ws.create_workshop(store, "Acme", "Kick-off")
     _answer_room(store, created.code, [("Ann", "sales", 5), ("Bob", "sales_ops", 1)] * 3)

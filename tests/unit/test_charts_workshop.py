@@ -57,8 +57,17 @@ def test_perception_gap_chart_cells_colour_and_text() -> None:
     assert cells["mark"]["type"] == "rect"
     assert cells["encoding"]["color"]["field"] == "gap"
     assert cells["encoding"]["color"]["scale"]["domain"] == [-2.0, 2.0]
-    assert text["encoding"]["text"]["field"] == "mean"
+    assert text["encoding"]["text"]["field"] == "label"
+    assert [r["label"] for r in rows] == ["4.0", "1.0"]
     assert "name" not in str(rows)  # aggregates only: no participant names reach the chart
+
+
+def test_perception_gap_chart_stars_a_mean_resting_on_few_ratings() -> None:
+    # Three people, four statements: 3 of 12 possible ratings is thin, 6 of 12 is not.
+    gaps = [GapCell("sales", "a", 2.0, -1.0, 3, answers=3, possible=12),
+            GapCell("marketing", "a", 4.0, 1.0, 3, answers=6, possible=12)]
+    rows = _values(charts.perception_gap_chart(gaps, {"a": "Alpha"}).to_dict())
+    assert [(r["label"], r["ratings"]) for r in rows] == [("2.0*", "3 of 12"), ("4.0", "6 of 12")]
 
 
 def test_leadership_fit_chart_adds_the_whole_room_row() -> None:

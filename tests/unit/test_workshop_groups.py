@@ -191,3 +191,69 @@ def test_verdict_notes_say_when_it_rests_on_little() -> None:
     assert any("rests on 1 person's answers" in n for n in s.verdict_notes)
     full = _summary([("sales", {"s1": 4, "s2": 4})] * 3)
     assert full.verdict_notes == ()
+
+
+WIDE = ws.Content(
+    statements=tuple(ws.Statement(f"a{i}", "A", f"Alpha {i}", (1, 2, 3, 4, 5)) for i in range(4)),
+    dimensions={"A": "Alpha"},
+    choices=(),
+    score=lambda answers, numbers=None: ws.TeamVerdict("likely", "Likely", 80.0, None, None),
+    fit=lambda answers: {},
+)
+
+
+def _wide(room: list[tuple[str, dict[str, int], set[str]]]) -> ws.WorkshopSummary:
+    workshop = ws.Workshop("ABCD2345", "C", "T", (ws.MAKE_YOUR_NUMBER,), "open", T0)
+    participants = [ParticipantRecord("ABCD2345", f"p{i}", f"n{i}", role, T0)
+                    for i, (role, _, _) in enumerate(room)]
+    levels = {f"p{i}": answers for i, (_, answers, _) in enumerate(room)}
+    na = {f"p{i}": unsure for i, (_, _, unsure) in enumerate(room)}
+    return ws.summarise_answers(workshop, WIDE, participants, levels, {}, not_applicable=na)
+
+
+ALL_FOUR = {"a0": 4, "a1": 4, "a2": 4, "a3": 4}
+
+
+def test_a_gap_resting_on_a_few_ratings_is_left_out_and_said() -> None:
+    # Marketing's three people each rated one of the four statements (3 of 12 possible):
+    # its mean is shown, starred, but the gap between roles does not compare it.
+    s = _wide([("sales", ALL_FOUR, set())] * 3 + [("marketing", {"a0": 1}, set())] * 3)
+    cells = {g.role: g for g in s.gaps}
+    assert cells["marketing"].mean == 1.0 and cells["marketing"].is_thin
+    assert (cells["marketing"].answers, cells["marketing"].possible) == (3, 12)
+    assert not cells["sales"].is_thin
+    assert s.dimensions[0].role_gap is None
+    assert s.dimensions[0].gap_note == (
+        "Leaves out Marketing (3 of 12 possible ratings): fewer than half rated.")
+    payload = s.to_json()
+    assert payload["gaps"][1]["answers"] == 3 and payload["gaps"][1]["possible"] == 12
+    assert payload["dimensions"][0]["gap_note"].startswith("Leaves out Marketing")
+    report = " ".join(b for sec in ws.report_sections(s, WIDE) for b in sec.bullets)
+    assert "Alpha: no gap between roles. Leaves out Marketing" in report
+
+
+def test_a_gap_over_different_statements_says_so() -> None:
+    half = {"a0": 2, "a1": 2}
+    s = _wide([("sales", ALL_FOUR, set())] * 3 + [("marketing", half, set())] * 3)
+    assert s.dimensions[0].role_gap == 2.0
+    assert s.dimensions[0].gap_note == (
+        "The roles rated different statements: Sales team 4 of 4, Marketing 2 of 4.")
+    same = _wide([("sales", ALL_FOUR, set())] * 3 + [("marketing", {**ALL_FOUR, "a0": 1}, set())]
+                 * 3)
+    assert same.dimensions[0].gap_note == "" and same.dimensions[0].role_gap == 0.75
+
+
+def test_a_statement_mostly_answered_dont_know_says_so() -> None:
+    # a3: one rating of 1 and five "don't know": its mean is one person's 1.
+    room = [("sales", {"a0": 4, "a1": 4, "a2": 4, "a3": 1}, set())] + [
+        ("sales", {"a0": 4, "a1": 5, "a2": 3}, {"a3"})] * 5
+    s = _wide(room)
+    assert s.statement_means["a3"] == 1.0
+    assert (s.statement_ratings["a3"], s.statement_not_applicable["a3"]) == (1, 5)
+    assert s.rated_text("a3") == "1 rated, 5 don't know" and s.rated_text("a0") == "6 rated"
+    assert any(n.startswith("Mostly “don't know” (1 statement: Alpha 3)") for n in s.verdict_notes)
+    widest = {w.question_id: w for w in s.widest}
+    assert widest["a1"].not_applicable == 0 and widest["a1"].answers == 6
+    statements = {row["question_id"]: row for row in s.to_json()["statements"]}
+    assert statements["a3"] == {"question_id": "a3", "mean": 1.0, "rated": 1,
+                                "not_applicable": 5}
