@@ -387,12 +387,20 @@ class QuadrantResult:
         th, rule = self.thresholds, self.rule
         engagement_target = th.basis == "target" or (th.basis == "mixed" and rule.source == "team")
         short = _content().engagement[self.engagement].short
-        engagement = ("your target" if engagement_target else "team median") + (
-            f", {format_number(th.engagement, '.2f')} {short}")
-        close = ("team close ratio" if rule.source == "team" else "your target") + (
-            f", {format_rate(th.close_ratio, 1)}")
-        team = ("" if rule.source == "team"
-                else f" Team close ratio {format_rate(self.team_close_ratio, 1)}.")
+        if th.engagement is None:  # only the team median can be missing: it needs placed reps
+            engagement = (f"none, as no rep is placed (the team median is taken over reps with "
+                          f"{self.min_deals} or more closed deals and an engagement figure)")
+        else:
+            engagement = ("your target" if engagement_target else "team median") + (
+                f", {format_number(th.engagement, '.2f')} {short}")
+        if th.close_ratio is None:  # only the team's ratio can be missing: nothing closed
+            close = "none, as no deal closed in the period"
+        else:
+            close = ("team close ratio" if rule.source == "team" else "your target") + (
+                f", {format_rate(th.close_ratio, 1)}")
+        team = ("" if rule.source == "team" else
+                " No team close ratio: no deal closed in the period." if self.team_close_ratio
+                is None else f" Team close ratio {format_rate(self.team_close_ratio, 1)}.")
         return (
             f"{self.working_days} working days, {format_period(self.start, self.end)}. "
             f"Engagement line: {engagement}. Close-ratio line: {close}.{team}"
@@ -495,6 +503,7 @@ class QuadrantResult:
             "counts": self.counts(),
             "rule": self.rule.to_dict(),
             "undated_closed": {"deals": self.undated_closed, "counted": self.undated_counted},
+            "summary": self.summary(),
         }
 
 

@@ -118,6 +118,17 @@ def test_funnel_page_marks_a_young_cohort_provisional(workshop_db: Path) -> None
     assert "Provisional: 7 of 8 deals in this cohort are still open" in _texts(at)
 
 
+def test_quadrant_page_says_there_is_no_engagement_line_when_no_rep_is_placed(
+    workshop_db: Path
+) -> None:
+    at = _uploaded("young_cohort.csv")
+    at.switch_page("pages/quadrant.py").run()
+    assert at.title[0].value == "Rep quadrant"
+    assert not at.exception
+    assert "Engagement line: none, as no rep is placed" in _texts(at)
+    assert "team median, —" not in _texts(at)
+
+
 @pytest.mark.parametrize("name", ["pipedrive_deals.csv", "pipedrive_closed_at_stage.csv"])
 def test_pipedrive_reads_outcomes_from_status_and_keeps_every_stage_a_step(
     name: str, workshop_db: Path

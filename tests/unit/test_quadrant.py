@@ -30,6 +30,7 @@ PERIOD = Filters(start=START, end=END)
 IN_PERIOD = dt.date(2026, 1, 8)
 BEFORE = dt.date(2025, 12, 1)
 SATURDAY = dt.date(2026, 1, 10)
+EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
 # rep: (team, won, lost, activities, meetings)
 REPS = {
@@ -625,13 +626,35 @@ def test_summary_sentence(result: quad.QuadrantResult, dataset: Dataset) -> None
         "0.80 activities/day. Close-ratio line: team close ratio, 54.8%."
     )
     weekend = quad.classify_reps(dataset, Filters(start=SATURDAY, end=SATURDAY), close_target=0.3)
+    # No working day: no rep has an engagement figure, so none is placed and there is no
+    # median to draw; no deal closed on that Saturday either.
     assert weekend.summary().endswith(
-        "Engagement line: team median, — activities/day. Close-ratio line: your target, 30.0%. "
-        "Team close ratio —.")
+        "Engagement line: none, as no rep is placed (the team median is taken over reps with 5 "
+        "or more closed deals and an engagement figure). Close-ratio line: your target, 30.0%. "
+        "No team close ratio: no deal closed in the period.")
+    nobody = quad.classify_reps(dataset, Filters(start=SATURDAY, end=SATURDAY))
+    assert nobody.summary().endswith(
+        "Close-ratio line: none, as no deal closed in the period.")
     busy = quad.classify_reps(dataset, PERIOD, engagement_target=1.0)
     assert busy.summary().endswith(
         "Engagement line: your target, 1.00 activities/day. Close-ratio line: team close ratio, "
         "54.8%.")
+
+
+@pytest.mark.parametrize("name", ["young_cohort.csv", "hubspot_no_history.csv"])
+def test_with_no_rep_placed_the_summary_says_there_is_no_engagement_line(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every rep has fewer than 5 closed deals: no median, and no "—" posing as a line."""
+    assert cli_main(["quadrant", str(EXPORTS / name), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["counts"]["not_enough_data"] == len(payload["reps"]) > 0
+    assert payload["thresholds"]["engagement"] is None
+    assert payload["thresholds"]["close_ratio"] is not None
+    assert "Engagement line: none, as no rep is placed (the team median is taken over reps " \
+        "with 5 or more closed deals and an engagement figure). Close-ratio line: team close " \
+        "ratio, " in payload["summary"]
+    assert "—" not in payload["summary"]
 
 
 def test_activity_rollup_belongs_to_its_dataset() -> None:
