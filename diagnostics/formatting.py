@@ -75,6 +75,12 @@ def format_per_day(value: float | None) -> str:
     return format_number(value, ",.2f")
 
 
+def none_has_amount(count: int, noun: str) -> str:
+    """Return "none of the 3 open deals has an amount" ("the one open deal has no amount")."""
+    return (f"the one {noun} has no amount" if count == 1
+            else f"none of the {count:,} {noun}s has an amount")
+
+
 def format_date(day: dt.date) -> str:
     """Return a date as "01 Apr 2026": day first and the month spelt, unambiguous everywhere."""
     return f"{day:%d %b %Y}"

@@ -212,6 +212,16 @@ class HeadlineMetrics:
     open_with_amount: int | None = None  # open deals carrying an amount (None: not counted)
     won_with_amount: int | None = None
 
+    @property
+    def pipeline_known(self) -> float | None:
+        """Return the open pipeline, or None when open deals exist and none carries an amount.
+
+        Their sum would read 0, as if nothing were open: the pipeline is unknown, not empty.
+        """
+        if self.open and self.open_with_amount == 0:
+            return None
+        return self.open_pipeline
+
     def _amounts(self, n: int, known: int | None) -> str:
         if known is None or known == n:
             return ""
@@ -231,9 +241,7 @@ class HeadlineMetrics:
             ),
             ("Average won deal", format_amount(self.avg_won_amount),
              "won deals" + self._amounts(self.won, self.won_with_amount)),
-            ("Open pipeline",
-             DASH if self.open and self.open_with_amount == 0 else format_amount(
-                 self.open_pipeline),
+            ("Open pipeline", format_amount(self.pipeline_known),
              "open deals in the funnel" + self._amounts(self.open, self.open_with_amount)),
             (
                 "Velocity per day",
@@ -259,10 +267,11 @@ class HeadlineMetrics:
             "win_rate": self.win_rate,
             "median_cycle_days": self.median_cycle_days,
             "avg_won_amount": self.avg_won_amount,
-            "open_pipeline": self.open_pipeline,
+            "open_pipeline": self.pipeline_known,
             "velocity_per_day": self.velocity_per_day,
             "stale_open": self.stale_open,
             "open_with_amount": self.open_with_amount,
+            "won_with_amount": self.won_with_amount,
             "stale_days": self.stale_days,
         }
 

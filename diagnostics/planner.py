@@ -21,7 +21,7 @@ from diagnostics.breakage import MIN_KNOWN_LOST_SHARE
 from diagnostics.cohorts import RateCohort, rate_cohort
 from diagnostics.dataset import MEETING_WORDS, Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
-from diagnostics.formatting import DASH, format_amount, format_per_day, format_rate
+from diagnostics.formatting import DASH, format_amount, format_per_day, format_rate, none_has_amount
 from diagnostics.funnel import (
     FunnelResult,
     HeadlineMetrics,
@@ -470,7 +470,8 @@ class PlanInputs:
     rates: tuple[float | None, ...]
     deal_size: float | None
     win_rate: float | None
-    pipeline: float
+    # None when open deals exist but none carries an amount: unknown, not 0.
+    pipeline: float | None
     reps: int
     activity_rate: float | None
     description: str
@@ -478,6 +479,11 @@ class PlanInputs:
     rate_cohort: RateCohort | None = None
     # Why the steps between the first stage and the won deal were left out (None when kept).
     steps_note: str | None = None
+    # The deals behind the deal size and the pipeline (None: not counted).
+    won: int | None = None
+    won_with_amount: int | None = None
+    open_deals: int | None = None
+    open_with_amount: int | None = None
 
     def rates_caption(self) -> str:
         """Return the sentence naming where the rates, deal size and pipeline come from."""
@@ -486,7 +492,37 @@ class PlanInputs:
         else:
             caption = (f"{self.rate_cohort.sentence()} Deal size and open pipeline: "
                        f"{self.description}")
-        return f"{caption} {self.steps_note}" if self.steps_note else caption
+        notes = [caption, *self.amount_notes(), self.steps_note or ""]
+        return " ".join(n for n in notes if n)
+
+    def amount_notes(self) -> list[str]:
+        """Return how many deals the deal size and the pipeline rest on, where it is not all.
+
+        Says so when no won deal has an amount (the deal size must be typed) and when no open
+        deal has one (the pipeline is unknown, not 0).
+        """
+        notes = []
+        won, priced = self.won, self.won_with_amount
+        if self.deal_size is None:
+            notes.append(self.missing_deal_size())
+        elif won and priced is not None and priced < won:
+            notes.append(f"Average deal size from the {priced:,} of {won:,} won deals that "
+                         "have an amount.")
+        open_, known = self.open_deals, self.open_with_amount
+        if open_ and known is not None and known < open_:
+            notes.append(
+                f"{none_has_amount(open_, 'open deal').capitalize()}, so the open pipeline is "
+                "unknown (not 0): type it to check coverage." if not known else
+                f"Open pipeline sums the {known:,} of {open_:,} open deals that have an amount; "
+                "the others add nothing to it, so it reads low.")
+        return notes
+
+    def missing_deal_size(self) -> str:
+        """Return why the data gives no average deal size (only meaningful when it gives none)."""
+        if self.won:
+            return (f"{none_has_amount(self.won, 'won deal').capitalize()}, so the data gives "
+                    "no deal size.")
+        return "No deal is won here, so the data gives no deal size."
 
     def step_labels(self) -> list[str]:
         """Return "From → To" for every step, top first."""
@@ -560,12 +596,16 @@ def plan_inputs_from_data(
         rates=rates,
         deal_size=metrics.avg_won_amount,
         win_rate=rated_metrics.win_rate,
-        pipeline=metrics.open_pipeline,
+        pipeline=metrics.pipeline_known,
         reps=reps,
         activity_rate=activity_rate,
         description=result.description,
         rate_cohort=cohort,
         steps_note=steps_note,
+        won=metrics.won,
+        won_with_amount=metrics.won_with_amount,
+        open_deals=metrics.open,
+        open_with_amount=metrics.open_with_amount,
     )
 
 

@@ -66,6 +66,8 @@ __all__ = [
     "load_bank_from_text",
     "numbers_from_dataset",
     "numbers_source",
+    "numbers_with_sources",
+    "sources_still_filled",
     "parse_answers_file",
     "score_answers",
     "score_text",
@@ -1186,26 +1188,55 @@ def numbers_from_dataset(dataset: Dataset, target: float | None = None) -> dict[
     is their won deals in those 90 days ÷ 3. The forecast of the quarter still being played
     adds closed so far, expected bookings and the chance of ``target`` (without one, the
     bookings of the quarter before stand in as the target); data that cannot support a
-    forecast leaves them out.
+    forecast leaves them out. A number the data cannot back is left out, not filled as 0: the
+    pipeline when no open deal has an amount, the forecast when no won deal has one.
+    """
+    return numbers_with_sources(dataset, target)[0]
+
+
+def numbers_with_sources(
+    dataset: Dataset, target: float | None = None
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Return :func:`numbers_from_dataset`'s numbers and, by number, the deals each comes from.
+
+    The sentences name how many deals stand behind each number (and say when a number was left
+    out because the data cannot back it); a page shows them beside the numbers.
     """
     from diagnostics.cohorts import rate_cohort
     from diagnostics.dataset import Filters
     from diagnostics.forecast import forecast_check
+    from diagnostics.formatting import format_date, none_has_amount
     from diagnostics.funnel import headline_metrics
 
     metrics = headline_metrics(dataset, Filters())
-    rated = rate_cohort(dataset, Filters()).filters
+    cohort = rate_cohort(dataset, Filters())
     out: dict[str, Any] = {}
-    win_rate = _get(metrics if rated == Filters() else headline_metrics(dataset, rated),
-                    "win_rate")
+    sources: dict[str, str] = {}
+    win_rate = _get(metrics if cohort.filters == Filters() else
+                    headline_metrics(dataset, cohort.filters), "win_rate")
     if win_rate is not None:
         out["win_rate"] = round(win_rate, 4)
+        sources["win_rate"] = cohort.sentence("Win rate")
     avg = _get(metrics, "avg_won_amount")
+    priced = metrics.won_with_amount or 0
     if avg is not None:
         out["average_deal_size"] = round(avg, 2)
-    pipeline = _get(metrics, "open_pipeline")
-    if pipeline is not None:
+        sources["average_deal_size"] = (
+            f"Average deal size: the mean of {_deals(priced, 'won deal')} with an amount"
+            + (f" (of {metrics.won:,} won)." if priced < metrics.won else "."))
+    pipeline = metrics.pipeline_known
+    known = metrics.open_with_amount or 0
+    unpriced = metrics.open - known
+    if pipeline is None:
+        sources["open_pipeline"] = ("Open pipeline left blank: "
+                                    f"{none_has_amount(metrics.open, 'open deal')}.")
+    else:
         out["open_pipeline"] = round(pipeline, 2)
+        sources["open_pipeline"] = (
+            f"Open pipeline: the amounts of {known:,} open deals at any stage of the funnel, "
+            "qualified or not" + (f"; {_deals(unpriced, 'more open deal')} without an amount "
+                                  f"add{'s' if unpriced == 1 else ''} nothing." if unpriced
+                                  else "."))
     row = dataset.con.execute(
         """
         SELECT count(DISTINCT rep), count(*)
@@ -1219,9 +1250,47 @@ def numbers_from_dataset(dataset: Dataset, target: float | None = None) -> dict[
     if reps:
         out["ramped_reps"] = float(reps)
         out["deals_per_rep_month"] = round(won / reps / 3, 2)
-    with contextlib.suppress(DiagnosticsError):  # no won deal to learn from: the rest stands
-        out.update(forecast_check(dataset, target).numbers)
-    return clean_numbers(out)
+        sources["ramped_reps"] = (
+            f"Ramped reps: the {reps:,} rep{'s' if reps != 1 else ''} with a win in the 90 days "
+            f"to {format_date(dataset.as_of)}; deals per rep per month: their {won:,} wins in "
+            f"those days ÷ {reps:,} ÷ 3.")
+    if metrics.won and not priced:
+        sources["forecast"] = ("Forecast numbers left blank: no won deal has an amount to value "
+                               "bookings with.")
+    else:
+        with contextlib.suppress(DiagnosticsError):  # no won deal to learn from: the rest stands
+            check = forecast_check(dataset, target)
+            out.update(check.numbers)
+            sources["forecast"] = f"Target and forecast numbers: {check.sentence()}"
+    return clean_numbers(out), sources
+
+
+# The numbers each source sentence of numbers_with_sources speaks for.
+_SOURCE_NUMBERS: dict[str, tuple[str, ...]] = {
+    "win_rate": ("win_rate",),
+    "average_deal_size": ("average_deal_size",),
+    "open_pipeline": ("open_pipeline",),
+    "ramped_reps": ("ramped_reps", "deals_per_rep_month"),
+    "forecast": ("target", "closed_so_far", "expected_bookings", "p_target"),
+}
+
+
+def sources_still_filled(sources: Mapping[str, str], filled: Mapping[str, float],
+                         numbers: Mapping[str, float]) -> list[str]:
+    """Return the source sentences whose numbers still hold the values filled from the data.
+
+    A number typed over no longer comes from the data, so its sentence goes; a sentence saying
+    why a number was left blank stays while that number is still blank.
+    """
+    shown = []
+    for key, text in sources.items():
+        names = _SOURCE_NUMBERS.get(key, ())
+        taken = [n for n in names if n in filled]
+        still = (any(numbers.get(n) == filled[n] for n in taken) if taken
+                 else not any(n in numbers for n in names))
+        if still:
+            shown.append(text)
+    return shown
 
 
 def numbers_source(dataset: Dataset) -> str:
@@ -1230,6 +1299,11 @@ def numbers_source(dataset: Dataset) -> str:
     from diagnostics.dataset import Filters
 
     return rate_cohort(dataset, Filters()).sentence("Win rate")
+
+
+def _deals(count: int, noun: str) -> str:
+    """Return "1 more open deal" / "3 more open deals"."""
+    return f"{count:,} {noun}{'s' if count != 1 else ''}"
 
 
 def _get(metrics: Any, name: str) -> float | None:

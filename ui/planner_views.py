@@ -81,22 +81,28 @@ def render(
     )
     days = pl.working_days_between(*plan_period) if len(plan_period) == 2 else None
     n_reps = p3.number_input("Reps", 1, None, **_seeded("reps", max(inputs.reps, 1)))
+    # No invented figure: without a won deal that has an amount the field starts empty.
     size = p4.number_input(
-        "Average deal size", 1.0, None, **money, **_seeded("deal_size", inputs.deal_size or 1e4)
+        "Average deal size", 1.0, None, **money, **_seeded("deal_size", inputs.deal_size)
     )
     q1, q2, q3 = st.columns(3)
     pipeline = q1.number_input("Open pipeline", 0.0, None, **money,
                                **_seeded("pipeline", inputs.pipeline))
     win_pct = q2.number_input(
-        "Win rate (%)", 0.0, 100.0, **_seeded("win_rate", round((inputs.win_rate or 0) * 100, 1))
+        "Win rate (%)", 0.0, 100.0,
+        **_seeded("win_rate", None if inputs.win_rate is None else round(inputs.win_rate * 100, 1))
     )
     booked = q3.number_input("Already booked", 0.0, None, **money, **_seeded("booked", 0.0))
     rates = st.data_editor(
         fn.rates_frame(inputs.step_labels(), inputs.rates, "Conversion (%)"),
         disabled=["Step"], hide_index=True, key=state.FUNNEL_WIDGET_PREFIX + "plan_rates",
     )
+    if size is None:
+        st.info(f"{escape_markdown(inputs.missing_deal_size())} Type an average deal size to "
+                "work back from the target.")
+        return
     try:
-        win_rate, reread = pl.read_win_rate(win_pct)
+        win_rate, reread = (None, None) if win_pct is None else pl.read_win_rate(win_pct)
         typed = fn.rates_from_frame(rates, "Conversion (%)")
         doubts = pl.implausible_rates(inputs.step_labels(), typed)
         plan = pl.plan_reverse_funnel(

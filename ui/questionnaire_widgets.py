@@ -256,14 +256,12 @@ def _store_number(name: str) -> None:
 def _fill_from_data() -> None:
     try:
         target = state.session_dict(state.MYN_NUMBERS).get("target")
-        found = q.numbers_from_dataset(state.active_dataset(), target)
+        found, sources = q.numbers_with_sources(state.active_dataset(), target)
     except (DiagnosticsError, ImportError) as err:
         _flash("error", f"Could not read numbers from the data: {err}", "numbers")
         return
     state.session_dict(state.MYN_NUMBERS).update(found)
-    if "win_rate" in found:
-        st.session_state[state.MYN_RATES_FROM] = (
-            q.numbers_source(state.active_dataset()), found["win_rate"])
+    st.session_state[state.MYN_RATES_FROM] = (sources, found)
     _sync_widgets()
     names = ", ".join(q.NUMBER_FIELDS[n][0].lower() for n in found)
     _flash("success", f"Filled from the data: {names or 'nothing (no closed deals)'}.", "numbers")
@@ -280,9 +278,11 @@ def numbers_inputs() -> None:
                    "quarter's bookings stand in). The coverage check then uses the forecast. "
                    "The win rate comes from deals old enough to have closed: young deals, "
                    "still mostly open, would read far lower than they will end.")
-    source = st.session_state.get(state.MYN_RATES_FROM)
-    if source and state.session_dict(state.MYN_NUMBERS).get("win_rate") == source[1]:
-        st.caption(escape_markdown(source[0]))
+    held = st.session_state.get(state.MYN_RATES_FROM)
+    if held:
+        shown = q.sources_still_filled(*held, state.session_dict(state.MYN_NUMBERS))
+        if shown:
+            st.caption(escape_markdown(" ".join(shown)))
     columns = st.columns(2)
     for i, (name, (label, help_text)) in enumerate(q.NUMBER_FIELDS.items()):
         key = state.MYN_NUMBER_PREFIX + name

@@ -192,12 +192,9 @@ def run_plan(args: argparse.Namespace) -> int:
         pipeline = args.pipeline if args.pipeline is not None else inputs.pipeline
         reps = args.reps or inputs.reps or None
         activity_rate = inputs.activity_rate
-        sentences = [inputs.rate_cohort.sentence() if inputs.rate_cohort else None,
-                     inputs.steps_note]
-        rates_from = " ".join(s for s in sentences if s) or None
+        rates_from = inputs.rates_caption()  # the sentence the Funnel page's planner shows
         if deal_size is None:
-            raise DiagnosticsError("The data has no won deal to take a deal size from.",
-                                   "Give --deal-size.")
+            raise DiagnosticsError(inputs.missing_deal_size(), "Give --deal-size.")
     else:
         if args.deal_size is None or args.stages is None or args.rates is None:
             raise DiagnosticsError(

@@ -239,6 +239,35 @@ def test_planner_inputs_drive_the_reverse_funnel(open_page: OpenPage) -> None:
     assert _metric(at, "Bookings from the same 47 at Lead") != before
 
 
+def test_planner_invents_no_deal_size_or_pipeline_the_amounts_cannot_back(
+    open_page: OpenPage,
+) -> None:
+    data = _dataset()
+    frame = data.con.execute("SELECT * FROM opportunities").df()
+    assert len(frame) == 20
+    opps = pd.DataFrame({"opp_id": frame["opp_id"], "rep": frame["rep"], "stage": frame["stage"],
+                         "amount": [None] * 20, "created_date": frame["created_date"],
+                         "close_date": frame["close_date"]})
+    unpriced = build_dataset(opps, STAGES, source="test")
+    at = open_page("pages/funnel.py", session={DATASET: unpriced})
+    _view(at, "Planner: make your number")
+    # 6 won and 3 open deals, none with an amount: no deal size of 10,000 made up, no pipeline
+    # of 0 that reads "unlikely"; both fields wait for a figure and the page says why.
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "deal_size").value is None
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "pipeline").value is None
+    assert any(shown(i.value).startswith(
+        "None of the 6 won deals has an amount, so the data gives no deal size. Type an average "
+        "deal size") for i in at.info)
+    assert "None of the 3 open deals has an amount, so the open pipeline is unknown" in \
+        _captions(at)
+    assert not [m for m in at.metric if m.label == "Deals needed"]
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "deal_size").set_value(10_000.0).run()
+    assert not at.exception
+    assert _metric(at, "Deals needed") == "100"  # the 1.0M default target ÷ 10,000
+    assert not any(shown(e.value).startswith("Unlikely:") for e in at.error)
+    assert any(shown(i.value).startswith("Enter the open pipeline") for i in at.info)
+
+
 def test_planner_shows_the_forecast_gap_beside_the_reverse_funnel(open_page: OpenPage) -> None:
     from diagnostics.forecast import forecast_check
     from diagnostics.sample import load_sample_dataset
@@ -314,7 +343,12 @@ def test_no_deals_shows_dashes_not_errors(open_page: OpenPage) -> None:
     assert _metric(at, "Win rate") == "—" and _metric(at, "Velocity per day") == "—"
     for view in ("Where it breaks", "Reps", "Planner: make your number"):
         _view(at, view)
-    # Nothing entered any step: the planner asks for the rates instead of failing.
+    # No deal won: no deal size is made up, the planner asks for one.
+    assert any(shown(i.value).startswith("No deal is won here, so the data gives no deal size.")
+               for i in at.info)
+    # Nothing entered any step: the planner then asks for the rates instead of failing.
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "deal_size").set_value(10_000.0).run()
+    assert not at.exception
     assert any("is blank" in str(e.value) for e in at.error)
 
 

@@ -205,6 +205,35 @@ def test_fill_numbers_from_data(open_page: OpenPage) -> None:
     assert at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate").value == 50.0
 
 
+def test_fill_from_data_says_how_many_deals_each_number_rests_on(open_page: OpenPage) -> None:
+    opps = pd.DataFrame(
+        {
+            "opp_id": ["1", "2", "3", "4"],
+            "rep": ["ann", "ann", "bob", "bob"],
+            "stage": ["Won", "Won", "Lost", "Demo"],
+            "amount": [100.0, None, 50.0, None],
+            "created_date": [dt.date(2026, 1, 1)] * 4,
+            "close_date": [dt.date(2026, 3, 1), dt.date(2026, 3, 5), dt.date(2026, 3, 1), None],
+        }
+    )
+    dataset = build_dataset(opps, StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",)))
+    at = open_page(PAGE, session={state.DATASET: dataset})
+    at.button(key=state.MYN_FILL_FROM_DATA).click().run()
+    assert not at.exception
+    numbers = at.session_state[state.MYN_NUMBERS]
+    # The one open deal has no amount: the pipeline stays blank rather than reading 0.
+    assert "open_pipeline" not in numbers
+    assert at.number_input(key=state.MYN_NUMBER_PREFIX + "open_pipeline").value is None
+    captions = " ".join(shown(c.value) for c in at.caption)
+    assert "Average deal size: the mean of 1 won deal with an amount (of 2 won)." in captions
+    assert "Open pipeline left blank: the one open deal has no amount." in captions
+    assert "Win rate from " in captions and "Fewer than 20 closed deals" in captions
+    # Typed over, the deal size no longer comes from the data, and its sentence goes.
+    at.number_input(key=state.MYN_NUMBER_PREFIX + "average_deal_size").set_value(500.0).run()
+    captions = " ".join(shown(c.value) for c in at.caption)
+    assert "Average deal size: the mean" not in captions and "Win rate from " in captions
+
+
 def test_own_question_bank_upload(open_page: OpenPage) -> None:
     from tests.unit.test_questionnaire import TINY
 

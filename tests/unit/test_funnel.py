@@ -335,6 +335,25 @@ def test_funnel_matches_plain_pandas_and_stays_in_bounds(
     assert sum(s.lost_here for s in result.stages) + unknown == m.lost  # nothing vanishes
 
 
+def test_open_deals_without_amounts_leave_the_pipeline_unknown_not_zero() -> None:
+    opps = pd.DataFrame({"opp_id": ["W", "V", "O1", "O2"], "rep": ["Ann"] * 4,
+                         "stage": ["Won", "Won", "Lead", "Demo"],
+                         "amount": [800.0, None, None, None],
+                         "created_date": [D(2026, 1, 5)] * 4,
+                         "close_date": [D(2026, 2, 5), D(2026, 2, 9), None, None]})
+    data = build_dataset(opps, STAGES, as_of=AS_OF)
+    m = fn.headline_metrics(data, Filters())
+    assert (m.open, m.open_with_amount, m.open_pipeline) == (2, 0, 0.0)
+    assert m.pipeline_known is None
+    items = {label: (value, note) for label, value, note in m.display_items()}
+    assert items["Open pipeline"][0] == "—"
+    assert items["Average won deal"] == ("800", "won deals; amounts known for 1 of 2 deals")
+    # The CLI's JSON says the same as the page: unknown, and from how many won deals.
+    out = m.to_json()
+    assert out["open_pipeline"] is None
+    assert (out["won_with_amount"], out["open_with_amount"]) == (1, 0)
+
+
 # ---------------------------------------------------------------- command line
 
 

@@ -385,3 +385,64 @@ def test_plan_from_file_names_the_deals_its_rates_come_from(
     assert out["win_rate"] == 0.5
     assert str(out["rates_from"]).startswith(
         "Win rate and step rates from Deals created up to 20 Apr 2025: 6 deals, 6 of them closed.")
+
+
+def _unpriced() -> pd.DataFrame:
+    """Two reps: 4 won (one with an amount, 9,000), 2 lost, 3 open with no amount at all."""
+    rows = [("W1", "Won", 9000.0), ("W2", "Won", None), ("W3", "Won", None), ("W4", "Won", None),
+            ("L1", "Lost", 500.0), ("L2", "Lost", None),
+            ("O1", "Lead", None), ("O2", "Demo", None), ("O3", "Demo", None)]
+    return pd.DataFrame([
+        {"opp_id": key, "rep": "Ann" if i % 2 else "Bob", "stage": stage, "amount": amount,
+         "created_date": D(2025, 1, 2 + i),
+         "close_date": None if stage not in ("Won", "Lost") else D(2025, 2, 2 + i)}
+        for i, (key, stage, amount) in enumerate(rows)])
+
+
+def test_plan_inputs_say_what_amounts_they_rest_on_and_leave_an_unpriced_pipeline_unknown() -> None:
+    data = build_dataset(_unpriced(), StageConfig(funnel=("Lead", "Demo"), won=("Won",),
+                                                  lost=("Lost",)), as_of=D(2025, 6, 30))
+    inputs = pl.plan_inputs_from_data(data, Filters())
+    # Three open deals and not one amount: the pipeline is unknown, not 0, so the coverage
+    # verdict waits for a typed figure instead of reading "unlikely".
+    assert inputs.pipeline is None
+    assert inputs.deal_size == 9000.0  # the one won deal with an amount
+    assert inputs.amount_notes() == [
+        "Average deal size from the 1 of 4 won deals that have an amount.",
+        "None of the 3 open deals has an amount, so the open pipeline is unknown (not 0): type "
+        "it to check coverage.",
+    ]
+    assert "Average deal size from the 1 of 4 won deals" in inputs.rates_caption()
+    plan = pl.plan_reverse_funnel(90_000, inputs.deal_size, inputs.stages,
+                                  [r or 0.5 for r in inputs.rates], pipeline=inputs.pipeline,
+                                  win_rate=inputs.win_rate)
+    assert plan.verdict_level == "unknown"
+
+
+def test_plan_inputs_without_a_priced_win_give_no_deal_size() -> None:
+    frame = _unpriced()
+    frame.loc[frame["opp_id"] == "W1", "amount"] = None
+    data = build_dataset(frame, StageConfig(funnel=("Lead", "Demo"), won=("Won",),
+                                            lost=("Lost",)), as_of=D(2025, 6, 30))
+    inputs = pl.plan_inputs_from_data(data, Filters())
+    assert inputs.deal_size is None
+    assert inputs.missing_deal_size() == (
+        "None of the 4 won deals has an amount, so the data gives no deal size.")
+    assert inputs.amount_notes()[0] == inputs.missing_deal_size()
+
+
+def test_plan_command_says_the_won_deals_have_no_amount(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = _unpriced()
+    frame.loc[frame["opp_id"] == "W1", "amount"] = None
+    data = build_dataset(frame, StageConfig(funnel=("Lead", "Demo"), won=("Won",),
+                                            lost=("Lost",)), as_of=D(2025, 6, 30))
+    monkeypatch.setattr(cli_funnel, "_load", lambda files, mapping: data)
+    with pytest.raises(DiagnosticsError, match="None of the 4 won deals has an amount"):
+        _run(["plan", "--target", "100000", "--from-file", "deals.csv", "--json"], capsys)
+    # Given a deal size, the plan runs, with no pipeline invented for the coverage check.
+    out = _run(["plan", "--target", "100000", "--from-file", "deals.csv", "--deal-size", "5000",
+                "--json"], capsys)
+    assert out["pipeline"] is None and out["verdict_level"] == "unknown"
+    assert "None of the 3 open deals has an amount" in str(out["rates_from"])

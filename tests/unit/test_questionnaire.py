@@ -495,6 +495,49 @@ def test_numbers_from_dataset_without_a_won_deal_leave_the_forecast_out() -> Non
     assert "expected_bookings" not in numbers and numbers["open_pipeline"] == 200.0
 
 
+def test_numbers_from_dataset_name_their_deals_and_leave_out_what_amounts_cannot_back() -> None:
+    from diagnostics.questionnaire import numbers_with_sources, sources_still_filled
+
+    day = dt.date(2026, 6, 30)
+    # 2 won (one with an amount), 1 lost, 2 open deals without an amount.
+    opps = pd.DataFrame({"opp_id": ["1", "2", "3", "4", "5"],
+                         "rep": ["ann", "ann", "bob", "bob", "cy"],
+                         "stage": ["Won", "Won", "Lost", "Demo", "Demo"],
+                         "amount": [300.0, None, 50.0, None, None],
+                         "created_date": [dt.date(2026, 1, 1)] * 5,
+                         "close_date": [day, dt.date(2026, 5, 1), day, None, None]})
+    stages = StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",))
+    numbers, sources = numbers_with_sources(build_dataset(opps, stages))
+    # Two open deals and no amount: the pipeline is not filled as 0 (which would read "no
+    # pipeline" and sink the coverage check), and the page says why it stays blank.
+    assert "open_pipeline" not in numbers
+    assert sources["open_pipeline"] == (
+        "Open pipeline left blank: none of the 2 open deals has an amount.")
+    assert numbers["average_deal_size"] == 300.0
+    assert sources["average_deal_size"] == (
+        "Average deal size: the mean of 1 won deal with an amount (of 2 won).")
+    assert sources["ramped_reps"] == (
+        "Ramped reps: the 1 rep with a win in the 90 days to 30 Jun 2026; deals per rep per "
+        "month: their 2 wins in those days ÷ 1 ÷ 3.")
+    assert sources["win_rate"].startswith("Win rate from ") and "3 of them closed" in \
+        sources["win_rate"]
+    # A number typed over drops its sentence; a blank one keeps the reason it is blank.
+    typed = {**numbers, "average_deal_size": 250.0}
+    shown = sources_still_filled(sources, numbers, typed)
+    assert sources["average_deal_size"] not in shown
+    assert sources["open_pipeline"] in shown and sources["win_rate"] in shown
+    assert sources["open_pipeline"] not in sources_still_filled(
+        sources, numbers, {**numbers, "open_pipeline": 9_000.0})
+
+    # No won deal with an amount: nothing to value bookings with, so no forecast numbers
+    # (they read a 0% chance of a made-up target).
+    opps.loc[0, "amount"] = None
+    numbers, sources = numbers_with_sources(build_dataset(opps, stages))
+    assert not {"target", "expected_bookings", "p_target"} & set(numbers)
+    assert sources["forecast"] == ("Forecast numbers left blank: no won deal has an amount to "
+                                   "value bookings with.")
+
+
 @pytest.mark.parametrize(
     ("expected", "verdict"),
     [(1_000_000, "likely"), (900_000, "at_risk"), (500_000, "unlikely")],
