@@ -253,9 +253,14 @@ def _dashboard(code: str, key: str) -> None:
                       width="stretch")
     right.dataframe(
         pd.DataFrame([{"Participant": p.label(reveal), "Role": ws.role_label(p.role),
-                       "Answered": p.answered_text()} for p in summary.progress]),
+                       "Answered": p.answered_text(), "Counted": p.counted_text()}
+                      for p in summary.progress]),
         hide_index=True, width="stretch",
     )
+    if summary.not_counted:
+        st.caption(f"{summary.not_counted} left out of every result (you chose it below); "
+                   "their answers stay in the exports.")
+    _render_counted(code, key, summary, reveal)
     st.caption(f"Results by role are shown for groups of at least {summary.min_group} people.")
     note = summary.grouping.note()
     if note:
@@ -269,6 +274,38 @@ def _dashboard(code: str, key: str) -> None:
                    "each participant's fit, 0–100). A conversation starter, not a decision.")
         st.altair_chart(_chart("leadership", charts.leadership_fit_chart, summary.roles,
                                summary.leadership_team, bank.model_names), width="stretch")
+
+
+def _set_counted(code: str, key: str) -> None:
+    wanted = set(st.session_state.get(P + "left_out") or [])
+    held = set(st.session_state.get(P + "left_out_stored") or [])
+    try:
+        for number in sorted(wanted ^ held):
+            ws.set_counted(store(), code, key, number, counted=number not in wanted)
+    except DiagnosticsError as err:
+        st.session_state[state.WORKSHOP_NOTICE] = str(err)
+
+
+def _render_counted(code: str, key: str, summary: ws.WorkshopSummary, reveal: bool) -> None:
+    """The facilitator leaves out someone who joined twice (or a test join), and can undo it."""
+    stored = [p.number for p in summary.progress if not p.counted]
+    # The store is the source: another session (or the command line) may have changed it.
+    if st.session_state.get(P + "left_out_stored") != stored:
+        st.session_state[P + "left_out_stored"] = stored
+        st.session_state[P + "left_out"] = stored
+    # Numbered: the one who joined twice shows twice with the same name, and a choice's label
+    # must tell them apart.
+    labels = {p.number: (f"Participant {p.number}" + ("" if reveal else f": {p.name}")
+                         + f" ({ws.role_label(p.role)}, {p.answered_text()})")
+              for p in summary.progress}
+    with st.expander("Joined twice? Leave a participant out of the results"):
+        st.multiselect(
+            "Left out of every result", list(labels), format_func=lambda n: labels.get(n, str(n)),
+            key=P + "left_out", on_change=_set_counted, args=(code, key),
+            help="For a second device, a test join or a wrong role joined again: their answers "
+                 "stop counting in every number and download of results (the responses export "
+                 "keeps them, marked). Remove them from this list to count them again.",
+        )
 
 
 def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content) -> None:

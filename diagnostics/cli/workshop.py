@@ -3,7 +3,9 @@
 ``python -m diagnostics workshop create --client NAME --title TITLE --json`` prints code and key;
 ``workshop import CODE --key KEY RESPONSES.csv`` adds one participant per valid row;
 ``workshop export CODE --key KEY [--format csv|json|xlsx] [--output FILE]`` writes every response;
-``workshop summary CODE --key KEY --json`` prints the facilitator summary.
+``workshop summary CODE --key KEY --json`` prints the facilitator summary;
+``workshop count CODE --key KEY N [--out]`` leaves participant N out of the results (or counts
+them again).
 
 The commands use the store the app uses (``$MYN_WORKSHOP_DB``: a ``postgresql://`` URL or a file,
 default ``./data/workshops.duckdb``). With PostgreSQL they work while the app runs; DuckDB lets one
@@ -68,6 +70,14 @@ def register(sub: Any) -> None:
 
     summary = with_key("summary", "print the facilitator summary", run_summary)
     summary.add_argument("--json", action="store_true", help="print compact JSON")
+
+    count = with_key("count", "leave a participant out of the results, or count them again",
+                     run_count)
+    count.add_argument("participant", type=int,
+                       help="the participant's number in joining order (Participant N)")
+    count.add_argument("--out", action="store_true",
+                       help="leave them out (a second device, a test join); without it: count")
+    count.add_argument("--json", action="store_true", help="print compact JSON")
 
 
 def _store() -> WorkshopStore:
@@ -148,4 +158,15 @@ def run_summary(args: argparse.Namespace) -> int:
     finally:
         store.close()
     emit(summary.to_json(), args.json)
+    return 0
+
+
+def run_count(args: argparse.Namespace) -> int:
+    """Count participant N in the results again, or leave them out (``--out``)."""
+    store = _store()
+    try:
+        label = ws.set_counted(store, args.code, args.key, args.participant, not args.out)
+    finally:
+        store.close()
+    emit({"participant": label, "counted": not args.out}, args.json)
     return 0

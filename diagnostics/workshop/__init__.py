@@ -18,7 +18,8 @@ How team numbers are computed (the app's own rules, shown to users):
 
 The package's private modules each do one job: ``_content`` (the two instruments), ``_codes``
 (codes, keys, links and roles), ``_lifecycle`` (create, join, answer, close), ``_summary``,
-``_exchange`` (export and import) and ``_report``. Import from ``diagnostics.workshop`` only.
+``_exchange`` (export and import), ``_roster`` (who counts) and ``_report``. Import from
+``diagnostics.workshop`` only.
 """
 
 from __future__ import annotations
@@ -122,6 +123,10 @@ from diagnostics.workshop._report import (
     report_pdf,
     report_sections,
 )
+from diagnostics.workshop._roster import (
+    excluded_ids,
+    set_counted,
+)
 from diagnostics.workshop._summary import (
     WIDEST_LIMIT,
     DimensionStat,
@@ -185,6 +190,7 @@ __all__ = [
     "create_workshop",
     "dashboard_path",
     "evidence_for",
+    "excluded_ids",
     "export_frame",
     "export_records",
     "facilitator_path",
@@ -212,6 +218,7 @@ __all__ = [
     "report_sections",
     "resume",
     "role_label",
+    "set_counted",
     "set_done",
     "set_max_participants",
     "set_min_group",

@@ -32,6 +32,7 @@ from diagnostics.workshop._lifecycle import (
     authorise,
     join_workshop,
 )
+from diagnostics.workshop._roster import excluded_ids
 from diagnostics.workshop._summary import WorkshopSummary
 from diagnostics.workshop_store import (
     AnswerRecord,
@@ -39,14 +40,18 @@ from diagnostics.workshop_store import (
 )
 
 # Columns of an exported file that an import accepts and ignores.
-_IGNORED_COLUMNS = {"participant", "joined_at", "answered"}
+_IGNORED_COLUMNS = {"participant", "joined_at", "answered", "counted"}
 
 
 def export_frame(
     store: WorkshopStore, content: Content, raw_code: object, key: str, reveal: bool = False
 ) -> pd.DataFrame:
-    """Return one row per participant (name, role, joined_at, one column per question id)."""
+    """Return one row per participant (name, role, joined_at, counted, one column per question).
+
+    ``counted`` is "no" for a participant the facilitator left out of the results.
+    """
     workshop = authorise(store, raw_code, key)
+    excluded = excluded_ids(store.list_settings(workshop.code))
     question_ids = content.question_ids(workshop.instruments)
     answers: dict[str, dict[str, str]] = defaultdict(dict)
     for a in store.list_answers(workshop.code):
@@ -58,6 +63,7 @@ def export_frame(
             "name": f"Participant {i}" if reveal else p.name,
             "role": role_label(p.role),
             "joined_at": p.joined_at.isoformat(timespec="seconds"),
+            "counted": "no" if p.participant_id in excluded else "yes",
         }
         for qid in question_ids:
             value = answers[p.participant_id].get(qid)
@@ -66,7 +72,7 @@ def export_frame(
                 value = "n/a"  # an import reads it back as not applicable
             row[qid] = int(value) if value not in (None, "n/a") and statement else value
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=["name", "role", "joined_at", *question_ids])
+    frame = pd.DataFrame(rows, columns=["name", "role", "joined_at", "counted", *question_ids])
     for qid in question_ids:
         if content.statement(qid) is not None and not (frame[qid] == "n/a").any():
             frame[qid] = frame[qid].astype("Int64")

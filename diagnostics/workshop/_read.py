@@ -17,6 +17,7 @@ from diagnostics.workshop._content import (
 from diagnostics.workshop._evidence import Evidence
 from diagnostics.workshop._lifecycle import MIN_GROUP, Workshop, _public, authorise, get_workshop
 from diagnostics.workshop._plan import candidate_actions, done_flags, read_plan, vote_tally
+from diagnostics.workshop._roster import excluded_ids
 from diagnostics.workshop._summary import WorkshopSummary, summarise_answers
 from diagnostics.workshop_store import AnswerRecord, WorkshopStore
 
@@ -28,14 +29,20 @@ def _min_group(settings: Mapping[str, str]) -> int:
 
 def _summary_of(
     store: WorkshopStore, content: Content, workshop: Workshop, min_group: int,
-    numbers: Mapping[str, float] | None = None,
+    numbers: Mapping[str, float] | None = None, excluded: set[str] | None = None,
 ) -> tuple[WorkshopSummary, list[AnswerRecord]]:
+    """Return the summary and the answer records of the counted participants."""
+    left_out = excluded if excluded is not None else excluded_ids(
+        store.list_settings(workshop.code))
     participants = store.list_participants(workshop.code)
     levels: dict[str, dict[str, int]] = defaultdict(dict)
     options: dict[str, dict[str, str]] = defaultdict(dict)
     not_applicable: dict[str, set[str]] = defaultdict(set)
-    records = store.list_answers(workshop.code)
-    for a in records:
+    every = store.list_answers(workshop.code)
+    # The summary leaves the excluded out itself (it still lists them with their progress); the
+    # records returned (for the vote's tally) hold only the counted participants'.
+    records = [a for a in every if a.participant_id not in left_out]
+    for a in every:
         if a.instrument == MAKE_YOUR_NUMBER and content.statement(a.question_id):
             if a.value == NOT_APPLICABLE:
                 not_applicable[a.participant_id].add(a.question_id)
@@ -45,7 +52,7 @@ def _summary_of(
             options[a.participant_id][a.question_id] = a.value
     summary = summarise_answers(workshop, content, participants, levels, options,
                                 not_applicable=not_applicable, min_group=min_group,
-                                numbers=numbers)
+                                numbers=numbers, excluded=left_out)
     return summary, records
 
 
@@ -66,7 +73,8 @@ def summarise(
     workshop = authorise(store, raw_code, key)
     settings = store.list_settings(workshop.code)
     min_group = _min_group(settings)
-    summary, records = _summary_of(store, content, workshop, min_group, numbers)
+    excluded = excluded_ids(settings)
+    summary, records = _summary_of(store, content, workshop, min_group, numbers, excluded)
     plan = read_plan(content, settings, vote_tally(records))
     change = None
     earlier_code = baseline_code(settings)
@@ -78,7 +86,7 @@ def summarise(
         strict = max(min_group, _min_group(earlier_settings))
         before, before_records = _summary_of(store, content, earlier, strict)
         after = summary if strict == min_group else _summary_of(
-            store, content, workshop, strict, numbers)[0]
+            store, content, workshop, strict, numbers, excluded)[0]
         actions = read_plan(content, earlier_settings, vote_tally(before_records),
                             done_flags(settings))
         change = compare(before, after, actions)

@@ -95,10 +95,15 @@ class ParticipantProgress:
     answered: int  # statements and questions answered, "not applicable" included
     total: int
     not_applicable: int = 0
+    counted: bool = True  # False once the facilitator left them out of the results
 
     def label(self, reveal: bool) -> str:
         """Return the name, or ``Participant N`` in reveal (projector) mode."""
         return f"Participant {self.number}" if reveal else self.name
+
+    def counted_text(self) -> str:
+        """Return ``"yes"``, or ``"no (left out)"`` for a participant the facilitator left out."""
+        return "yes" if self.counted else "no (left out)"
 
     def answered_text(self) -> str:
         """Return ``"12 of 43"`` (with how many were "not applicable", when any)."""
@@ -127,8 +132,8 @@ class WorkshopSummary:
     """Everything the facilitator dashboard, report and ``summary`` command show."""
 
     workshop: Workshop
-    joined: int
-    responses: int
+    joined: int  # every participant, counted or not
+    responses: int  # counted participants with at least one answer
     by_role: dict[str, int]
     progress: list[ParticipantProgress]
     verdict: TeamVerdict | None
@@ -146,6 +151,7 @@ class WorkshopSummary:
     # Per statement: how many rated it and how many said "not applicable / don't know".
     statement_ratings: dict[str, int] = field(default_factory=dict)
     statement_not_applicable: dict[str, int] = field(default_factory=dict)
+    not_counted: int = 0  # participants the facilitator left out of every result
 
     def rated_text(self, question_id: str) -> str:
         """Return ``"4 rated, 9 don't know"`` for a statement (the second part only when any)."""
@@ -179,6 +185,7 @@ class WorkshopSummary:
             "status": self.workshop.status,
             "instruments": list(self.workshop.instruments),
             "joined": self.joined,
+            "not_counted": self.not_counted,
             "responses": self.responses,
             "by_role": self.by_role,
             "min_group": self.min_group,
@@ -271,13 +278,15 @@ def _progress(
     options: Mapping[str, Mapping[str, str]],
     not_applicable: Mapping[str, set[str]],
     total: int,
+    excluded: set[str],
 ) -> list[ParticipantProgress]:
     rows = []
     for i, p in enumerate(participants, start=1):
         na = len(not_applicable.get(p.participant_id, ()))
         answered = (len(levels.get(p.participant_id, {})) + len(options.get(p.participant_id, {}))
                     + na)
-        rows.append(ParticipantProgress(i, p.name, p.role, answered, total, na))
+        rows.append(ParticipantProgress(i, p.name, p.role, answered, total, na,
+                                        counted=p.participant_id not in excluded))
     return rows
 
 
@@ -450,16 +459,20 @@ def summarise_answers(
     not_applicable: Mapping[str, set[str]] | None = None,
     min_group: int = MIN_GROUP,
     numbers: Mapping[str, float] | None = None,
+    excluded: set[str] | None = None,
 ) -> WorkshopSummary:
     """Return the summary of answers already read (participant id -> question id -> value).
 
     ``not_applicable`` holds, per participant, the statements they marked "not applicable";
-    ``numbers`` are the data's numbers (coverage, capacity) the team verdict checks.
+    ``numbers`` are the data's numbers (coverage, capacity) the team verdict checks;
+    ``excluded`` the participants left out of every result (still listed in the progress).
     """
     na = not_applicable or {}
-    role_of = {p.participant_id: p.role for p in participants}
-    responding = [p for p in participants if levels.get(p.participant_id)
-                  or options.get(p.participant_id) or na.get(p.participant_id)]
+    left_out = excluded or set()
+    role_of = {p.participant_id: p.role for p in participants
+               if p.participant_id not in left_out}
+    responding = [p for p in participants if p.participant_id in role_of and (
+        levels.get(p.participant_id) or options.get(p.participant_id) or na.get(p.participant_id))]
     by_role: dict[str, int] = {}
     for p in responding:
         by_role[p.role] = by_role.get(p.role, 0) + 1
@@ -508,7 +521,7 @@ def summarise_answers(
         responses=len(responding),
         by_role=by_role,
         progress=_progress(participants, levels, options, na,
-                           len(content.question_ids(workshop.instruments))),
+                           len(content.question_ids(workshop.instruments)), left_out),
         verdict=verdict,
         dimensions=dimensions,
         gaps=gaps,
@@ -522,4 +535,5 @@ def summarise_answers(
         statement_means={q: v for q, v in team_answers.items() if v is not None},
         statement_ratings=dict(ratings),
         statement_not_applicable=dict(unsure),
+        not_counted=sum(1 for p in participants if p.participant_id in left_out),
     )

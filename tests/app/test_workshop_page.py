@@ -286,6 +286,27 @@ def test_dashboard_says_what_a_gap_and_a_mean_rest_on(store: DuckDBStore) -> Non
                in shown(m.value) for m in at.markdown)
 
 
+def test_facilitator_leaves_out_a_second_join_and_counts_it_again(store: DuckDBStore) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    _answer_room(store, created.code, [("Ann", "sales", 5)] * 3 + [("Cy", "marketing", 1)] * 3)
+    at = _open({"workshop": created.code, "key": created.key})
+    assert any("lowest: Marketing, highest: Sales team" in shown(m.value) for m in at.markdown)
+    left_out = at.multiselect(key=state.WORKSHOP_PLAN_PREFIX + "left_out")
+    assert left_out.label == "Left out of every result" and left_out.value == []
+    assert left_out.options[4].startswith("Participant 5: Cy (Marketing, ")
+    left_out.set_value([5, 6]).run()
+    assert not at.exception
+    assert at.multiselect(key=state.WORKSHOP_PLAN_PREFIX + "left_out").value == [5, 6]
+    summary = ws.summarise(store, ws.load_content(), created.code, created.key)
+    assert summary.not_counted == 2 and summary.by_role == {"sales": 3, "marketing": 1}
+    assert at.dataframe[0].value["Counted"].tolist() == ["yes"] * 4 + ["no (left out)"] * 2
+    assert "2 left out of every result" in _texts(at)
+    assert {m.label: m.value for m in at.metric}["Responses"] == "4"
+    assert not any("· lowest:" in shown(m.value) for m in at.markdown)
+    at.multiselect(key=state.WORKSHOP_PLAN_PREFIX + "left_out").set_value([6]).run()
+    assert ws.summarise(store, ws.load_content(), created.code, created.key).not_counted == 1
+
+
 def test_facilitator_raises_the_smallest_group(store: DuckDBStore) -> None:
     created = ws.create_workshop(store, "Acme", "Kick-off")
     _answer_room(store, created.code, [("Ann", "sales", 5), ("Bob", "sales_ops", 1)] * 3)

@@ -94,7 +94,7 @@ def test_each_participant_votes_for_up_to_three_actions(store: DuckDBStore) -> N
     assert ws.vote_tally(store.list_answers(created.code)) == {"s2": 2, "s1": 1}
     # Votes are not answers: they change no response and no export column.
     assert ws.participant_answers(store, created.code, tokens[0])["s2"] == 4
-    assert list(ws.export_frame(store, CONTENT, created.code, created.key).columns)[3:] == [
+    assert list(ws.export_frame(store, CONTENT, created.code, created.key).columns)[4:] == [
         "s1", "s2", "s3", "s4"]
     with pytest.raises(DiagnosticsError, match="not an action"):
         ws.cast_vote(store, CONTENT, created.code, tokens[0], "nope", True)
