@@ -18,7 +18,8 @@ The rule, for a cohort of deals created in a period:
 5. When no view holds enough closed deals, the first of them (in that order) holding any closed
    deal is used, and the rates are said to be rough.
 
-A cohort of deals closed in a period has no open deal and is used as it is.
+A cohort of deals closed in a period has no open deal and is used as it is (said to be rough
+below ``MIN_CLOSED`` closed deals).
 """
 
 from __future__ import annotations
@@ -155,7 +156,10 @@ def rate_cohort(dataset: Dataset, filters: Filters, min_closed: int = MIN_CLOSED
     See the module docstring for the rule. A closed-in-period view is returned as it is.
     """
     if filters.cohort == "closed":
-        return _cohort(dataset, "closed", filters, None, None)
+        closed = _cohort(dataset, "closed", filters, None, None)
+        # Nothing better to take: the view is used, but a handful of deals is said to be rough.
+        return closed if closed.closed >= min_closed else replace(
+            closed, enough=False, min_closed=min_closed)
     candidates = _candidates(dataset, filters)
     for cohort, reason in candidates:
         if cohort.closed >= min_closed:

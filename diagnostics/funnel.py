@@ -31,9 +31,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from diagnostics.cohorts import MIN_CLOSED
 from diagnostics.dataset import Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
 from diagnostics.formatting import DASH, format_amount, format_days, format_rate
+from diagnostics.stats import wilson_interval
 
 __all__ = [
     "RULES",
@@ -56,6 +58,7 @@ __all__ = [
     "rates_frame",
     "rates_from_frame",
     "rep_transitions",
+    "small_sample_note",
 ]
 
 Rule = Literal["furthest", "strict", "any"]
@@ -222,6 +225,15 @@ class HeadlineMetrics:
             return None
         return self.open_pipeline
 
+    def _win_rate_range(self) -> str:
+        """Return "; 6 closed deals: 95% interval 19%–81%" ("" with no closed deal)."""
+        closed = self.won + self.lost
+        low, high = wilson_interval(self.won, closed)
+        if low is None or high is None:
+            return ""
+        return (f"; {closed:,} closed deal{'s' if closed != 1 else ''}: 95% interval "
+                f"{format_rate(low)}–{format_rate(high)}")
+
     def _amounts(self, n: int, known: int | None) -> str:
         if known is None or known == n:
             return ""
@@ -230,7 +242,8 @@ class HeadlineMetrics:
     def display_items(self) -> list[tuple[str, str, str]]:
         """Return (label, value, help) for each headline figure, "—" where undefined."""
         return [
-            ("Win rate", format_rate(self.win_rate), "won ÷ (won + lost), closed deals only"),
+            ("Win rate", format_rate(self.win_rate),
+             "won ÷ (won + lost), closed deals only" + self._win_rate_range()),
             ("Won", f"{self.won:,}", "deals won"),
             ("Lost", f"{self.lost:,}", "deals lost"),
             ("Open", f"{self.open:,}", "open deals in the funnel (placeholder stages left out)"),
@@ -594,6 +607,24 @@ def provisional_note(metrics: HeadlineMetrics, filters: Filters) -> str | None:
         f"Provisional: {metrics.open:,} of {total:,} deals in this cohort are still open, so its "
         f"win rate ({format_rate(metrics.win_rate)}) and step rates will move as they close. "
         "For rates to plan with, pick an older period or “Closed in period”."
+    )
+
+
+def small_sample_note(metrics: HeadlineMetrics, min_closed: int = MIN_CLOSED) -> str | None:
+    """Return a warning when the win rate rests on fewer than ``min_closed`` closed deals.
+
+    A handful of closed deals fits a wide range of true rates: the note gives the 95% Wilson
+    interval, so "50%" on 6 deals is read as "somewhere from 19% to 81%".
+    """
+    closed = metrics.won + metrics.lost
+    if not closed or closed >= min_closed:
+        return None
+    low, high = wilson_interval(metrics.won, closed)
+    return (
+        f"Few closed deals: the win rate of {format_rate(metrics.win_rate)} rests on "
+        f"{metrics.won:,} won of {closed:,} closed, and any rate from {format_rate(low)} to "
+        f"{format_rate(high)} fits them (95% interval). Below {min_closed} closed deals, read "
+        "it and the step conversions as rough."
     )
 
 

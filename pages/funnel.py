@@ -24,7 +24,7 @@ with stop_on_error():
                                                                 choice.rule, choice.stale_days))
 st.caption(f"Every number on this page: {escape_markdown(result.description)}")
 for caveat in (fn.counting_caveat(dataset, choice.filters, result),
-               fn.provisional_note(metrics, choice.filters)):
+               fn.provisional_note(metrics, choice.filters), fn.small_sample_note(metrics)):
     if caveat:
         st.caption(f":material/warning: {escape_markdown(caveat)}")
 sentence_box = st.empty()

@@ -21,7 +21,13 @@ from diagnostics.breakage import Reference, find_breakages
 from diagnostics.cli import emit
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.errors import DiagnosticsError
-from diagnostics.funnel import RULES, counting_caveat, funnel_with_metrics, provisional_note
+from diagnostics.funnel import (
+    RULES,
+    counting_caveat,
+    funnel_with_metrics,
+    provisional_note,
+    small_sample_note,
+)
 from diagnostics.planner import plan_inputs_from_data, plan_reverse_funnel
 
 __all__ = ["register"]
@@ -155,6 +161,7 @@ def run_funnel(args: argparse.Namespace) -> int:
         "breakage_sentence": report.sentence(),
         "caveat": counting_caveat(dataset, filters, result),
         "provisional": provisional_note(metrics, filters),
+        "small_sample": small_sample_note(metrics),
         "rule": {
             "counting": args.rule,
             "cohort": filters.cohort,

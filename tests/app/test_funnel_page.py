@@ -74,6 +74,11 @@ def test_page_shows_the_funnel_the_rule_and_the_breakage(open_page: OpenPage) ->
     at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     assert _counts(at) == ("6", "11", "3")
     assert _metric(at, "Win rate") == "35%"
+    # 17 closed deals: the 35% comes with the range it could be, not as a firm figure.
+    assert ("Few closed deals: the win rate of 35% rests on 6 won of 17 closed, and any rate "
+            "from 17% to 59% fits them (95% interval).") in _captions(at)
+    assert next(m.help for m in at.metric if m.label == "Win rate").endswith(
+        "17 closed deals: 95% interval 17%–59%")
     # The default period is the whole range: deals without a date stay in it.
     assert "Every number on this page: Counting rule: furthest stage reached. Cohort: Deals " \
            "created at any time." in _captions(at)

@@ -161,6 +161,18 @@ def test_a_closed_in_period_view_is_used_as_it_is() -> None:
     assert inputs.win_rate == pytest.approx(16 / 50)
 
 
+def test_a_closed_in_period_view_of_few_deals_is_said_to_be_rough() -> None:
+    data = _young_and_old()
+    # March 2025 closed the 16 won deals (60 days after 2–17 Jan) and the last 2 lost ones
+    # (20 days after 9–10 Feb): 18 closed deals, fewer than 20.
+    march = Filters(start=D(2025, 3, 1), end=D(2025, 3, 31), cohort="closed")
+    cohort = co.rate_cohort(data, march)
+    assert (cohort.kind, cohort.closed, cohort.enough) == ("closed", 18, False)
+    assert cohort.sentence().endswith(
+        "Fewer than 20 closed deals: treat these rates as rough and edit them if you know better.")
+    assert co.rate_cohort(data, Filters(cohort="closed")).enough  # 50 closed
+
+
 def test_category_filters_carry_over_to_the_rate_cohort() -> None:
     data = _young_and_old()
     cohort = co.rate_cohort(data, Filters(rep=("Ana",)))

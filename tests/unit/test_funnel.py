@@ -354,6 +354,29 @@ def test_open_deals_without_amounts_leave_the_pipeline_unknown_not_zero() -> Non
     assert (out["won_with_amount"], out["open_with_amount"]) == (1, 0)
 
 
+def _closed(won: int, lost: int) -> fn.HeadlineMetrics:
+    return fn.HeadlineMetrics(won=won, lost=lost, open=0,
+                              win_rate=won / (won + lost) if won + lost else None,
+                              median_cycle_days=None, avg_won_amount=None, open_pipeline=0.0,
+                              velocity_per_day=None, stale_open=None, stale_days=60)
+
+
+def test_a_win_rate_on_few_closed_deals_is_given_with_its_range() -> None:
+    # 3 won of 6: the 95% Wilson interval is 18.8%–81.2% (hand-checked: centre 0.5, half-width
+    # 1.96 × sqrt(0.25 / 6 + 1.96² / 144) / (1 + 1.96² / 6)).
+    assert fn.small_sample_note(_closed(3, 3)) == (
+        "Few closed deals: the win rate of 50% rests on 3 won of 6 closed, and any rate from "
+        "19% to 81% fits them (95% interval). Below 20 closed deals, read it and the step "
+        "conversions as rough.")
+    assert fn.small_sample_note(_closed(10, 10)) is None  # 20 closed: enough to plan with
+    assert fn.small_sample_note(_closed(0, 0)) is None  # no rate at all: "—" says it
+    help_text = {label: note for label, _, note in _closed(3, 3).display_items()}["Win rate"]
+    assert help_text == ("won ÷ (won + lost), closed deals only; 6 closed deals: 95% interval "
+                         "19%–81%")
+    assert {label: note for label, _, note in _closed(0, 0).display_items()}["Win rate"] == (
+        "won ÷ (won + lost), closed deals only")
+
+
 # ---------------------------------------------------------------- command line
 
 
@@ -391,6 +414,10 @@ def test_funnel_command_prints_the_documented_json(
     assert out["rule"]["counting"] == "furthest" and out["rule"]["cohort"] == "created"
     assert "furthest stage reached" in out["rule"]["description"]
     assert out["caveat"] is None  # nothing was lost
+    # Ten closed deals: the page's warning, word for word.
+    assert out["small_sample"] == fn.small_sample_note(_closed(0, 10))
+    assert out["small_sample"].startswith("Few closed deals: the win rate of 0% rests on 0 won "
+                                          "of 10 closed, and any rate from 0% to 28%")
 
 
 def test_funnel_command_rejects_reversed_dates(monkeypatch: pytest.MonkeyPatch) -> None:
