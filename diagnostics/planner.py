@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from diagnostics.breakage import MIN_KNOWN_LOST_SHARE
-from diagnostics.cohorts import RateCohort, rate_cohort
+from diagnostics.cohorts import RateCohort, maturity_days, rate_cohort
 from diagnostics.dataset import MEETING_WORDS, Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
 from diagnostics.formatting import DASH, format_amount, format_per_day, format_rate, none_has_amount
@@ -37,6 +37,7 @@ __all__ = [
     "PlanStage",
     "Verdict",
     "WhatIf",
+    "aged_pipeline_warning",
     "plan_inputs_from_data",
     "plan_reverse_funnel",
     "format_per_day",
@@ -484,6 +485,11 @@ class PlanInputs:
     won_with_amount: int | None = None
     open_deals: int | None = None
     open_with_amount: int | None = None
+    # Open deals created longer ago than 4 in 5 won deals took to close (``aged_days``), and
+    # their amounts: the pipeline counts them, though few of them will close.
+    aged_deals: int = 0
+    aged_pipeline: float = 0.0
+    aged_days: int | None = None
 
     def rates_caption(self) -> str:
         """Return the sentence naming where the rates, deal size and pipeline come from."""
@@ -582,6 +588,7 @@ def plan_inputs_from_data(
         if activities and result.stages[0].reached:
             activity_rate = result.stages[0].reached / activities
     cohort = rate_cohort(dataset, filters)
+    aged_days, aged_deals, aged_pipeline = _aged_open_deals(dataset, filters)
     rated, rated_metrics = result, metrics
     if cohort.filters != filters:
         rated = compute_funnel(dataset, cohort.filters, rule)
@@ -606,6 +613,55 @@ def plan_inputs_from_data(
         won_with_amount=metrics.won_with_amount,
         open_deals=metrics.open,
         open_with_amount=metrics.open_with_amount,
+        aged_deals=aged_deals,
+        aged_pipeline=aged_pipeline,
+        aged_days=aged_days,
+    )
+
+
+def _aged_open_deals(dataset: Dataset, filters: Filters) -> tuple[int | None, int, float]:
+    """Return (maturity age, open deals older than it, their amounts) among the open deals.
+
+    The open deals are those the headline pipeline sums: in the funnel, in the filters' cohort
+    (open today for a closed-in-period view). A deal without a created date has no known age.
+    """
+    days = maturity_days(dataset, filters)
+    if days is None:
+        return None, 0, 0.0
+    if filters.cohort == "closed":
+        filters = replace(filters, start=None, end=None, cohort="created")
+    where, params = opportunity_filter_sql(filters, "o")
+    row = dataset.con.execute(
+        f"""SELECT count(*), coalesce(sum(o.amount), 0) FROM opportunities o
+            WHERE o.status = 'open' AND o.reached_rank IS NOT NULL
+              AND o.created_date < CAST(? AS DATE) - ?::INTEGER AND {where}""",
+        [dataset.as_of, days, *params],
+    ).fetchall()[0]
+    return days, int(row[0]), float(row[1])
+
+
+def aged_pipeline_warning(inputs: PlanInputs, plan: Plan) -> str | None:
+    """Return a warning when the plan's verdict rests on open deals older than won deals take.
+
+    An open deal created longer ago than 4 in 5 won deals took to close is past the age by
+    which deals are usually won, yet the coverage check counts it at the full win rate. Only
+    said when the plan uses the data's pipeline and the verdict would differ without those
+    deals; the warning then gives that verdict too.
+    """
+    if (not inputs.aged_deals or not inputs.aged_pipeline or inputs.aged_days is None
+            or plan.pipeline is None or plan.pipeline != inputs.pipeline
+            or plan.verdict_level in ("made", "unknown")):
+        return None
+    rest = max(plan.pipeline - inputs.aged_pipeline, 0.0)
+    level, sentence, _, _, _ = _verdict(plan.remaining, rest, plan.win_rate)
+    if level == plan.verdict_level:
+        return None
+    return (
+        f"{inputs.aged_deals:,} of the {inputs.open_deals or inputs.aged_deals:,} open deals, "
+        f"{format_amount(inputs.aged_pipeline)} of the {format_amount(plan.pipeline)} pipeline, "
+        f"were created more than {inputs.aged_days:,} days ago and are still open; only 1 in 5 "
+        "won deals took that long to close, yet the check above counts them at the full win "
+        f"rate. Without them — {sentence}"
     )
 
 

@@ -119,6 +119,8 @@ def render(
         st.warning(escape_markdown(doubt))
     show = {"likely": st.success, "at_risk": st.warning, "unlikely": st.error}
     show.get(plan.verdict_level, st.info)(escape_markdown(plan.verdict))
+    if aged := pl.aged_pipeline_warning(inputs, plan):
+        st.warning(escape_markdown(aged), icon=":material/hourglass_bottom:")
     for col, (label, value, note) in zip([*st.columns(3), *st.columns(3)], plan.display_items(),
                                          strict=True):
         col.metric(escape_markdown(label), value, help=escape_markdown(note))

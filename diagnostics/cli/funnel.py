@@ -28,7 +28,7 @@ from diagnostics.funnel import (
     provisional_note,
     small_sample_note,
 )
-from diagnostics.planner import plan_inputs_from_data, plan_reverse_funnel
+from diagnostics.planner import aged_pipeline_warning, plan_inputs_from_data, plan_reverse_funnel
 
 __all__ = ["register"]
 
@@ -224,5 +224,6 @@ def run_plan(args: argparse.Namespace) -> int:
     payload = plan.to_json()
     if rates_from is not None:
         payload["rates_from"] = rates_from
+        payload["aged_pipeline"] = aged_pipeline_warning(inputs, plan)
     emit(payload, args.json)
     return 0

@@ -273,6 +273,22 @@ def test_planner_invents_no_deal_size_or_pipeline_the_amounts_cannot_back(
     assert any(shown(i.value).startswith("Enter the open pipeline") for i in at.info)
 
 
+def test_planner_questions_a_likely_verdict_that_rests_on_old_open_deals(
+    open_page: OpenPage,
+) -> None:
+    from tests.unit.test_planner import _aged_pipeline
+
+    data = build_dataset(_aged_pipeline(), STAGES, source="test", as_of=D(2025, 6, 30))
+    at = open_page("pages/funnel.py", session={DATASET: data})
+    _view(at, "Planner: make your number")
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").set_value(100_000.0).run()
+    assert not at.exception
+    assert any(shown(s.value).startswith("Likely:") for s in at.success)
+    assert any(shown(w.value).startswith(
+        "5 of the 7 open deals, 500k of the 502k pipeline, were created more than 30 days ago")
+        and "Without them — Unlikely:" in shown(w.value) for w in at.warning)
+
+
 def test_planner_shows_the_forecast_gap_beside_the_reverse_funnel(open_page: OpenPage) -> None:
     from diagnostics.forecast import forecast_check
     from diagnostics.sample import load_sample_dataset

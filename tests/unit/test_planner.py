@@ -446,3 +446,47 @@ def test_plan_command_says_the_won_deals_have_no_amount(
                 "--json"], capsys)
     assert out["pipeline"] is None and out["verdict_level"] == "unknown"
     assert "None of the 3 open deals has an amount" in str(out["rates_from"])
+
+
+def _aged_pipeline() -> pd.DataFrame:
+    """10 won in 30 days and 10 lost (Jan–Feb 2025); 5 open since January at 100,000 each and
+    2 open since June at 1,000 each; the data ends on 30 June 2025."""
+    rows = []
+    for i in range(10):
+        created = D(2025, 1, 2 + i)
+        rows.append((f"W{i}", "Won", 1000.0, created, created + dt.timedelta(days=30)))
+        rows.append((f"L{i}", "Lost", 1000.0, created, created + dt.timedelta(days=10)))
+    rows += [(f"A{i}", "Demo", 100_000.0, D(2025, 1, 15 + i), None) for i in range(5)]
+    rows += [(f"F{i}", "Lead", 1000.0, D(2025, 6, 20 + i), None) for i in range(2)]
+    return pd.DataFrame([{"opp_id": k, "rep": "Ann", "stage": st_, "amount": a,
+                          "created_date": c, "close_date": x} for k, st_, a, c, x in rows])
+
+
+def test_a_verdict_resting_on_open_deals_older_than_won_deals_take_is_questioned(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = build_dataset(_aged_pipeline(), StageConfig(funnel=("Lead", "Demo"), won=("Won",),
+                                                      lost=("Lost",)), as_of=D(2025, 6, 30))
+    inputs = pl.plan_inputs_from_data(data, Filters())
+    # Every won deal took 30 days: the five January deals still open are 5 months old.
+    assert (inputs.aged_days, inputs.aged_deals, inputs.aged_pipeline) == (30, 5, 500_000.0)
+    plan = pl.plan_reverse_funnel(100_000, 1000, ["Lead", "Won"], [0.5],
+                                  pipeline=inputs.pipeline, win_rate=inputs.win_rate)
+    assert plan.verdict_level == "likely"  # 502,000 × 50% = 251,000 against 100,000
+    assert pl.aged_pipeline_warning(inputs, plan) == (
+        "5 of the 7 open deals, 500k of the 502k pipeline, were created more than 30 days ago "
+        "and are still open; only 1 in 5 won deals took that long to close, yet the check above "
+        "counts them at the full win rate. Without them — Unlikely: the open pipeline of 2,000 "
+        "at a 50% win rate should bring about 1,000, 1% of the 100k still to book (coverage "
+        "0.0× against the 2.0× this win rate needs). About 198k more pipeline would close it.")
+    # A pipeline typed in is the user's own: nothing to say about the data's old deals.
+    typed = pl.plan_reverse_funnel(100_000, 1000, ["Lead", "Won"], [0.5], pipeline=400_000,
+                                   win_rate=inputs.win_rate)
+    assert pl.aged_pipeline_warning(inputs, typed) is None
+    # A verdict the old deals do not change is left alone (1,000 to book: likely either way).
+    small = pl.plan_reverse_funnel(1_000, 1000, ["Lead", "Won"], [0.5],
+                                   pipeline=inputs.pipeline, win_rate=inputs.win_rate)
+    assert pl.aged_pipeline_warning(inputs, small) is None
+    monkeypatch.setattr(cli_funnel, "_load", lambda files, mapping: data)
+    out = _run(["plan", "--target", "100000", "--from-file", "deals.csv", "--json"], capsys)
+    assert str(out["aged_pipeline"]).startswith("5 of the 7 open deals, 500k of the 502k")
