@@ -427,7 +427,7 @@ def _render_plan_editor(code: str, key: str) -> None:
     st.markdown("#### Make the plan")
     # The dashboard above refreshes itself; this form does not (typing would be interrupted).
     st.button("Refresh the actions and votes", key=P + "refresh")
-    tally = ws.vote_tally(store().list_answers(code))
+    tally = summary.votes  # a participant left out of the results has no vote either
     candidates = [s.id for s in ws.candidate_actions(bank, summary.statement_means)]
     choices = [*tally, *(q for q in candidates if q not in tally)]
     if not choices:

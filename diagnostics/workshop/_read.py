@@ -75,7 +75,8 @@ def summarise(
     min_group = _min_group(settings)
     excluded = excluded_ids(settings)
     summary, records = _summary_of(store, content, workshop, min_group, numbers, excluded)
-    plan = read_plan(content, settings, vote_tally(records))
+    votes = vote_tally(records)  # the counted participants' only
+    plan = read_plan(content, settings, votes)
     change = None
     earlier_code = baseline_code(settings)
     earlier_record = store.get_workshop(earlier_code) if earlier_code else None
@@ -90,7 +91,7 @@ def summarise(
         actions = read_plan(content, earlier_settings, vote_tally(before_records),
                             done_flags(settings))
         change = compare(before, after, actions)
-    return replace(summary, plan=plan, baseline=change, evidence=tuple(evidence))
+    return replace(summary, plan=plan, baseline=change, evidence=tuple(evidence), votes=votes)
 
 
 def vote_candidates(store: WorkshopStore, content: Content, raw_code: object) -> list[Statement]:

@@ -152,6 +152,7 @@ class WorkshopSummary:
     statement_ratings: dict[str, int] = field(default_factory=dict)
     statement_not_applicable: dict[str, int] = field(default_factory=dict)
     not_counted: int = 0  # participants the facilitator left out of every result
+    votes: dict[str, int] = field(default_factory=dict)  # the counted participants' votes
 
     def rated_text(self, question_id: str) -> str:
         """Return ``"4 rated, 9 don't know"`` for a statement (the second part only when any)."""
@@ -222,6 +223,7 @@ class WorkshopSummary:
             "leadership_fit": {m: _num(v) for m, v in self.leadership_team.items()},
             "recommended_model": self.recommended_model,
             "plan": [item.to_json() for item in self.plan],
+            "votes": self.votes,
             "baseline": None if self.baseline is None else self.baseline.to_json(),
             "evidence": [e.to_json() for e in self.evidence],
             "statements": [

@@ -289,22 +289,31 @@ def test_dashboard_says_what_a_gap_and_a_mean_rest_on(store: DuckDBStore) -> Non
 def test_facilitator_leaves_out_a_second_join_and_counts_it_again(store: DuckDBStore) -> None:
     created = ws.create_workshop(store, "Acme", "Kick-off")
     _answer_room(store, created.code, [("Ann", "sales", 5)] * 3 + [("Cy", "marketing", 1)] * 3)
+    content = ws.load_content()
+    action = content.statements[0]
+    # The last one to join votes, then is left out: the vote stops counting too.
+    last = ws.join_workshop(store, created.code, "Cy", "marketing")
+    ws.answer(store, content, created.code, last.token, action.id, 1)
+    ws.cast_vote(store, content, created.code, last.token, action.id, True)
+    ws.set_counted(store, created.code, created.key, 7, counted=False)
     at = _open({"workshop": created.code, "key": created.key})
+    assert at.selectbox(key=state.WORKSHOP_PLAN_PREFIX + "action").options[0] == (
+        f"{action.action} (0 votes)")
     assert any("lowest: Marketing, highest: Sales team" in shown(m.value) for m in at.markdown)
     left_out = at.multiselect(key=state.WORKSHOP_PLAN_PREFIX + "left_out")
-    assert left_out.label == "Left out of every result" and left_out.value == []
+    assert left_out.label == "Left out of every result" and left_out.value == [7]
     assert left_out.options[4].startswith("Participant 5: Cy (Marketing, ")
-    left_out.set_value([5, 6]).run()
+    left_out.set_value([5, 6, 7]).run()
     assert not at.exception
-    assert at.multiselect(key=state.WORKSHOP_PLAN_PREFIX + "left_out").value == [5, 6]
+    assert at.multiselect(key=state.WORKSHOP_PLAN_PREFIX + "left_out").value == [5, 6, 7]
     summary = ws.summarise(store, ws.load_content(), created.code, created.key)
-    assert summary.not_counted == 2 and summary.by_role == {"sales": 3, "marketing": 1}
-    assert at.dataframe[0].value["Counted"].tolist() == ["yes"] * 4 + ["no (left out)"] * 2
-    assert "2 left out of every result" in _texts(at)
+    assert summary.not_counted == 3 and summary.by_role == {"sales": 3, "marketing": 1}
+    assert at.dataframe[0].value["Counted"].tolist() == ["yes"] * 4 + ["no (left out)"] * 3
+    assert "3 left out of every result" in _texts(at)
     assert {m.label: m.value for m in at.metric}["Responses"] == "4"
     assert not any("· lowest:" in shown(m.value) for m in at.markdown)
-    at.multiselect(key=state.WORKSHOP_PLAN_PREFIX + "left_out").set_value([6]).run()
-    assert ws.summarise(store, ws.load_content(), created.code, created.key).not_counted == 1
+    at.multiselect(key=state.WORKSHOP_PLAN_PREFIX + "left_out").set_value([6, 7]).run()
+    assert ws.summarise(store, ws.load_content(), created.code, created.key).not_counted == 2
 
 
 def test_facilitator_raises_the_smallest_group(store: DuckDBStore) -> None:

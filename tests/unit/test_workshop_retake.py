@@ -217,3 +217,17 @@ def test_evidence_from_the_sample_data_sits_beside_the_room(store: DuckDBStore) 
     assert any("numbers from the loaded data" in n for n in s.verdict_notes)
     html = ws.report_html(s, content)
     assert "The room&#x27;s view beside the data" in html and "room 4.0/5" in html
+
+
+def test_the_votes_of_a_participant_left_out_do_not_count(store: DuckDBStore) -> None:
+    created = ws.create_workshop(store, "Acme", "K", [ws.MAKE_YOUR_NUMBER], now=T0)
+    tokens = _room(store, created.code, 4, 2)
+    for token in tokens[:2]:
+        ws.cast_vote(store, CONTENT, created.code, token, "s2", True)
+    ws.set_plan_item(store, CONTENT, created.code, created.key, "s2", "Ann", None)
+    summary = ws.summarise(store, CONTENT, created.code, created.key)
+    assert summary.votes == {"s2": 2} and summary.plan[0].votes == 2
+    ws.set_counted(store, created.code, created.key, 2, counted=False)  # tokens[1] joined 2nd
+    after = ws.summarise(store, CONTENT, created.code, created.key)
+    assert after.votes == {"s2": 1} and after.plan[0].votes == 1
+    assert after.to_json()["votes"] == {"s2": 1}
