@@ -40,6 +40,7 @@ __all__ = [
     "ACTIVITY_COLUMNS",
     "Dataset",
     "HISTORY_COLUMNS",
+    "MAX_AMOUNT",
     "OPPORTUNITY_COLUMNS",
     "OPPORTUNITY_INPUTS",
     "Coverage",
@@ -92,6 +93,12 @@ HISTORY_COLUMNS: dict[str, str] = {
     "stage": "VARCHAR",
     "entered_date": "DATE",
 }
+
+# No sales deal is worth this much in any currency's units (a billion billion): an amount beyond
+# it is a typo or a placeholder, and a few of them add up past what a float holds (1e308 + 1e308
+# is infinite), which would leave a sum or an average with no value at all. Reading a file keeps
+# such amounts as missing and counts them; the forecast leaves them out too.
+MAX_AMOUNT = 1e18
 
 # Activity types that count as a meeting for the "meetings per day" engagement measure.
 MEETING_WORDS = ("meeting", "demo", "visit", "presentation", "appointment")

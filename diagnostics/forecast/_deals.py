@@ -15,18 +15,12 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from diagnostics.dataset import Dataset
+from diagnostics.dataset import MAX_AMOUNT, Dataset
 
 # A day number later than any real date: "not known" for dates, "never" for stage entries.
 NO_DATE = 2**30
 EPOCH = dt.date(1970, 1, 1)
 OPEN, WON, LOST, PARKED = 0, 1, 2, 3
-
-# No sales deal is worth this much in any currency's units (a billion billion): an amount beyond
-# it is a typo or a placeholder, and a few of them add up past what a float holds (1e308 + 1e308
-# is infinite), which would leave the forecast with no range at all. Such amounts are left out
-# and counted, as missing ones are.
-MAX_AMOUNT = 1e18
 
 Evidence = Literal["history", "stages", "none"]
 # A stage model needs stage evidence on at least this share of the closed deals.

@@ -15,7 +15,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-from diagnostics.forecast._deals import MAX_AMOUNT, FloatArray
+from diagnostics.dataset import MAX_AMOUNT
+from diagnostics.forecast._deals import FloatArray
 
 GRID = 4096
 # The deals with the largest spread (amount² · p · (1 − p)) convolved exactly, one by one.

@@ -9,6 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from diagnostics.dataset import MAX_AMOUNT
+
 
 def clean_edges(chunk: pa.Array) -> bool:
     """Return True when no cell is empty or starts or ends with whitespace (a byte-level check).
@@ -76,14 +78,17 @@ _YEARS = (dt.date(1950, 1, 1), dt.date(2200, 12, 31))  # outside: a typo, read a
 def plain_typed(column: pa.ChunkedArray, kind: str) -> pa.ChunkedArray | None:
     """Return the column typed by Arrow's strict cast when every cell is plain, else None.
 
-    Plain cells are finite numbers like ``1234.5`` and ISO dates between 1950 and 2200: the
-    full reading in DuckDB gives exactly the same values for them, only slower. Any other
-    cell (``$1,234``, ``05/02/2025``, a typo) sends the whole column to the full reading.
+    Plain cells are finite numbers like ``1234.5`` (amounts within ±``MAX_AMOUNT``) and ISO
+    dates between 1950 and 2200: the full reading in DuckDB gives exactly the same values for
+    them, only slower. Any other cell (``$1,234``, ``05/02/2025``, ``1e308``, a typo) sends the
+    whole column to the full reading, which says what it could not read.
     """
     try:
         if kind in ("amount", "number"):
             numbers = cast_cells(column, pa.float64())
-            return numbers if pc.all(pc.is_finite(numbers)).as_py() in (True, None) else None
+            usable = (pc.less_equal(pc.abs(numbers), MAX_AMOUNT) if kind == "amount"  # NaN: False
+                      else pc.is_finite(numbers))
+            return numbers if pc.all(usable).as_py() in (True, None) else None
         if kind == "date":
             dates = cast_cells(column, pa.date32())
             low, high = (v.as_py() for v in pc.min_max(dates).values())

@@ -45,7 +45,7 @@ from diagnostics.ingest._report import (
     LoadedTable,
     ValidationReport,
 )
-from diagnostics.ingest._sql import RowsQuery, ValueKind, typed_rows_sql
+from diagnostics.ingest._sql import RowsQuery, ValueKind, typed_rows_sql, unread_why_sql
 from diagnostics.mapping import (
     KIND_LABELS,
     DateOrder,
@@ -335,13 +335,17 @@ def _problem_counts(
         if not n:
             continue
         if what == "bad":
+            column = f"r.{plan.column_of[name]}"
+            why = unread_why_sql(column, query.typed[name], mapping.decimal_comma.get(name, False))
             sample = con.execute(
-                f"SELECT t._line, r.{plan.column_of[name]} FROM _parse_typed t JOIN _parse_raw r "
+                f"SELECT t._line, {column}, {why} FROM _parse_typed t JOIN _parse_raw r "
                 f"USING (_line) WHERE t._reason IS NULL AND t.{name}__bad ORDER BY t._line "
                 "LIMIT 3"
             ).fetchall()
+            reasons = tuple(str(reason or "") for _line, _value, reason in sample)
             problems.append(ColumnProblem(name, mapping.columns[name], int(n), tuple(
-                (int(line), str(value).strip()[:60]) for line, value in sample)))
+                (int(line), str(value).strip()[:60]) for line, value, _reason in sample),
+                reasons if any(reasons) else ()))
         elif what == "future":
             future[name] = int(n)
         else:

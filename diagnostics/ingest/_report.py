@@ -21,6 +21,9 @@ class ColumnProblem:
     header: str
     count: int
     examples: tuple[tuple[int, str], ...]
+    # Why each example could not be read ("too large to be an amount"), "" when the value
+    # itself says it ("lots"); empty when no example needs a word.
+    why: tuple[str, ...] = ()
 
 
 @dataclass
@@ -51,7 +54,9 @@ class ValidationReport:
         for reason, count in sorted(self.rejected_by_reason.items(), key=lambda kv: -kv[1]):
             out.append(f"{count:,} row{'s' if count != 1 else ''} left out: {reason}.")
         for p in self.unparseable:
-            sample = "; ".join(f"line {line}: “{value}”" for line, value in p.examples)
+            why = p.why or ("",) * len(p.examples)
+            sample = "; ".join(f"line {line}: “{value}”" + (f" ({reason})" if reason else "")
+                               for (line, value), reason in zip(p.examples, why, strict=True))
             out.append(
                 f"{p.count:,} value{'s' if p.count != 1 else ''} in “{p.header}” could not be "
                 f"read as {p.field.replace('_', ' ')} (kept as missing), e.g. {sample}."

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from diagnostics.dataset import MAX_AMOUNT
 from diagnostics.mapping import DateOrder, Kind, field_specs
 
 ValueKind = Literal["amount", "date", "number", "status"]
@@ -153,9 +154,27 @@ def _value_sql(name: str, kind: ValueKind, query: RowsQuery) -> str:
 def _checked_sql(name: str, kind: ValueKind) -> str:
     if kind == "date":
         return date_fix_sql(name, f"{name}__raw")
-    if kind in ("amount", "number"):
-        return f"(CASE WHEN isfinite({name}) THEN {name} END)"  # "inf" and "nan" are not amounts
+    if kind == "amount":
+        # "inf", "nan" and 1e308 are not amounts; one comparison does for all three, as DuckDB
+        # orders NaN above every number (and infinity).
+        return f"(CASE WHEN abs({name}) <= {MAX_AMOUNT!r} THEN {name} END)"
+    if kind == "number":
+        return f"(CASE WHEN isfinite({name}) THEN {name} END)"  # "inf" and "nan" are not numbers
     return name
+
+
+def unread_why_sql(col: str, kind: ValueKind, decimal_comma: bool = False) -> str:
+    """Return SQL saying why a cell the typed-rows query kept as missing could not be read.
+
+    ``col`` is the cell's text. The answer is NULL when the cell does not read as a number at
+    all (``lots``): the value itself says why.
+    """
+    if kind not in ("amount", "number"):
+        return "NULL::VARCHAR"
+    text = f"trim({col})"
+    value = amount_sql(text, decimal_comma) if kind == "amount" else number_sql(text)
+    return (f"CASE WHEN isnan({value}) THEN 'not a number' WHEN isinf({value}) THEN 'infinite' "
+            f"WHEN {value} IS NOT NULL THEN 'too large to be an amount' END")
 
 
 def _layers(query: RowsQuery) -> tuple[list[str], list[str]]:

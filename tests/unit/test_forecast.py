@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diagnostics.cli import main
-from diagnostics.dataset import Dataset, StageConfig, build_dataset
+from diagnostics.dataset import MAX_AMOUNT, Dataset, StageConfig, build_dataset
 from diagnostics.errors import DiagnosticsError
 from diagnostics.forecast import (
     bookings_distribution,
@@ -26,7 +26,7 @@ from diagnostics.forecast import (
     run_backtest,
 )
 from diagnostics.forecast._backtest import forecast_mean
-from diagnostics.forecast._deals import MAX_AMOUNT, WON, day_number, usable_amounts
+from diagnostics.forecast._deals import WON, day_number, usable_amounts
 from diagnostics.forecast._model import estimate_timing
 
 D = dt.date
@@ -626,7 +626,8 @@ def test_forecast_command_as_of_an_earlier_date(capsys: pytest.CaptureFixture[st
 def test_forecast_command_counts_the_deals_whose_amount_it_left_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Amounts as a hostile upload has them: "inf" cannot be read, 1e308 is read but absurd."""
+    """Amounts as a hostile upload has them: neither "inf" nor 1e308 (more than a billion
+    billion) is read as an amount, so each counts as a deal without one."""
     path = tmp_path / "deals.csv"
     amounts = ["1000", "1e308", "inf", "1e308", "", "2000"]
     path.write_text("opportunity_id,deal_stage,amount,created_date,close_date\n" + "".join(
@@ -638,7 +639,7 @@ def test_forecast_command_counts_the_deals_whose_amount_it_left_out(
     assert payload["closed_so_far"] == 3000.0
     assert payload["p10"] <= payload["p50"] <= payload["p90"]
     assert payload["left_out"]["closed_so_far"] == {
-        "deals": 4, "no_amount": 2, "unusable_amount": 2, "negative_amount": 0}
+        "deals": 4, "no_amount": 4, "unusable_amount": 0, "negative_amount": 0}
     assert payload["notes"][0].startswith("4 won deals of the period are left out of closed so far")
 
 

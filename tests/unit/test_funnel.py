@@ -498,3 +498,23 @@ def test_quarterly_stages_count_each_quarter_as_its_own_funnel(rule: fn.Rule,
         else:
             assert fn.quarter_number(start) not in by_quarter
     assert seen >= 4 and len(by_quarter) == seen
+
+
+def test_absurd_amounts_are_counted_and_left_out_of_the_average_won_deal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Two won deals of 1e308 add up to infinity: kept, they left no average at all.
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Opportunity ID,Stage,Amount\n1,Won,1e308\n2,Won,1e308\n3,Won,100\n"
+                     '4,Won,"$1,000"\n5,Lost,5\n')
+    args = _parser().parse_args(["funnel", str(deals), "--json"])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["won"] == 4 and out["avg_won_amount"] == pytest.approx(550.0)
+    from diagnostics.cli import main
+
+    assert main(["inspect", str(deals), "--json"]) == 0
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert problems == ["2 values in “Amount” could not be read as amount (kept as missing), "
+                        "e.g. line 2: “1e308” (too large to be an amount); line 3: “1e308” "
+                        "(too large to be an amount)."]

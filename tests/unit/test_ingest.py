@@ -356,6 +356,30 @@ def test_plain_dates_outside_the_sane_years_are_reported_not_kept() -> None:
     assert loaded.table.column("amount").to_pylist() == [5.0, None]  # "inf" is no amount
 
 
+@pytest.mark.parametrize("cell", ["5", "$5.00"])  # a plain column (Arrow) and a formatted one
+def test_amounts_beyond_a_billion_billion_are_reported_not_kept(cell: str) -> None:
+    loaded = _load("Opportunity ID,Stage,Amount\n"
+                   f'1,Won,"{cell}"\n2,Won,1e308\n3,Won,-2e18\n4,Won,1e18\n'
+                   '5,Won,"$100,000,000,000,000,000,000"\n6,Won,nan\n7,Won,1e309\n')
+    assert loaded.table.column("amount").to_pylist() == [5.0, None, None, 1e18, None, None, None]
+    (problem,) = loaded.report.unparseable
+    assert (problem.field, problem.count) == ("amount", 5)
+    assert problem.examples == ((3, "1e308"), (4, "-2e18"), (6, "$100,000,000,000,000,000,000"))
+    assert problem.why == ("too large to be an amount",) * 3
+    assert ("5 values in “Amount” could not be read as amount (kept as missing), e.g. line 3: "
+            "“1e308” (too large to be an amount); line 4: “-2e18” (too large to be an amount); "
+            "line 6: “$100,000,000,000,000,000,000” (too large to be an amount).") in (
+        loaded.report.problems())
+
+
+def test_an_unreadable_amount_says_why_only_when_the_value_does_not() -> None:
+    loaded = _load("Opportunity ID,Stage,Amount\n1,Won,lots\n2,Won,NaN\n3,Won,-inf\n")
+    (problem,) = loaded.report.unparseable
+    assert problem.why == ("", "not a number", "infinite")
+    assert problem.count == 3 and "line 2: “lots”; line 3: “NaN” (not a number); line 4: " \
+        "“-inf” (infinite)." in loaded.report.problems()[0]
+
+
 def test_activities_without_ids_are_not_duplicates_of_each_other() -> None:
     loaded = _load("Activity ID,Assigned To,Activity Type,Date\n,Ann,Call,2025-03-01\n"
                    ",Ann,Email,2025-03-02\nA1,Bo,Call,2025-03-03\nA1,Bo,Call,2025-03-04\n",
@@ -394,6 +418,10 @@ _OPP = RowsQuery(
           "close_date__raw": ["01/01/1900"], "status__raw": [None], "_blank": [False]},
          {"amount": None, "amount__bad": True, "close_date": None, "close_date__bad": True,
           "_reason": None}),
+        (_OPP,  # finite, but more than a billion billion: a typo, not an amount
+         {"opp_id": ["4"], "stage": ["Demo"], "amount__raw": ["1e308"],
+          "close_date__raw": [None], "status__raw": [None], "_blank": [False]},
+         {"amount": None, "amount__bad": True, "_reason": None}),
         (_OPP,  # a totals line
          {"opp_id": [None], "stage": [None], "amount__raw": ["9,999"],
           "close_date__raw": [None], "status__raw": [None], "_blank": [False],
