@@ -168,6 +168,15 @@ class BreakageReport:
             return b
         return None
 
+    @property
+    def is_measured(self) -> bool:
+        """Return True when at least one step has both a rate and a reference to measure it by.
+
+        Without one, a chart or table of the steps would show nothing but dashes and an empty
+        axis; the sentence says why instead.
+        """
+        return any(b.lost_opportunities is not None for b in self.breakages)
+
     def sentence(self) -> str:
         """Return one sentence naming the biggest breakage (or why there is none)."""
         b = self.biggest

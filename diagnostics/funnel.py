@@ -59,6 +59,7 @@ __all__ = [
     "rates_from_frame",
     "rep_transitions",
     "small_sample_note",
+    "unrated_reps_note",
 ]
 
 Rule = Literal["furthest", "strict", "any"]
@@ -700,6 +701,18 @@ def rep_transitions(
     out["team_rate"] = [None if np.isnan(t) else float(t) for t in team_rate]
     out = out.sort_values(["rep", "order"], kind="stable").reset_index(drop=True)
     return out[columns]
+
+
+def unrated_reps_note(reps: pd.DataFrame, min_count: int) -> str | None:
+    """Return why no rep can be compared when none has ``min_count`` deals at any step, else None.
+
+    ``reps`` is :func:`rep_transitions`' table. Every cell would be grey, and a colour scale
+    over no value says nothing (its legend reads "NaN").
+    """
+    if reps.empty or bool(reps["enough"].any()):
+        return None
+    return (f"No rep has {min_count:,} or more deals entering any step, so no rep is compared "
+            "with the team. Lower the minimum to see rough rates.")
 
 
 def compare_funnels(a: FunnelResult, b: FunnelResult, labels: tuple[str, str]) -> pd.DataFrame:

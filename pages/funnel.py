@@ -40,7 +40,7 @@ sentence_box.info(f"Where it breaks: {escape_markdown(report.sentence())}  \n"
                   f"{escape_markdown(report.weakest_sentence())}",
                   icon=":material/troubleshoot:")
 
-if view == "Where it breaks" and result.total and report.breakages:
+if view == "Where it breaks" and result.total and report.is_measured:
     views.breakage_view(dataset, report)
 elif view == "Funnel":
     views.funnel_view(dataset, choice, result, metrics, keep)

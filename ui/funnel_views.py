@@ -226,6 +226,8 @@ def reps_view(dataset: Dataset, choice: FunnelChoice, keep: KeptWidgets) -> pd.D
     st.caption(charts.HEATMAP_CAPTION)
     if reps.empty:
         st.info("No rep has deals with these filters.")
+    elif note := fn.unrated_reps_note(reps, min_count):
+        st.info(note)
     else:
         show_chart(dataset, ("rep_heatmap", *key), lambda: charts.rep_heatmap(reps),
                    width="stretch")

@@ -129,7 +129,12 @@ def test_reps_view_shows_the_heatmap(open_page: OpenPage) -> None:
     _view(at, "Reps")
     assert at.slider(key=FUNNEL_WIDGET_PREFIX + "min_count").value == 5
     assert "Grey cells had too few deals" in _captions(at)
+    assert len(at.get("vega_lite_chart")) == 1
     at.slider(key=FUNNEL_WIDGET_PREFIX + "min_count").set_value(50).run()
+    # Nobody has 50 deals at a step: no all-grey grid with an empty colour scale, a sentence.
+    assert any(shown(i.value) == "No rep has 50 or more deals entering any step, so no rep is "
+               "compared with the team. Lower the minimum to see rough rates." for i in at.info)
+    assert not at.get("vega_lite_chart")
     _view(at, "Where it breaks")
     at.radio(key=FUNNEL_WIDGET_PREFIX + "reference").set_value("best_reps").run()
     # Nobody has 50 deals: the best-quartile reference has nothing to compare with.
@@ -174,8 +179,10 @@ def test_breakage_against_the_previous_quarter(open_page: OpenPage) -> None:
     at = open_page("pages/funnel.py", session={DATASET: _dataset()})
     _view(at, "Where it breaks")
     at.radio(key=FUNNEL_WIDGET_PREFIX + "reference").set_value("previous").run()
-    # The whole range has no period before it.
+    # The whole range has no period before it: nothing to measure, so no empty chart or table
+    # of dashes, only the sentence.
     assert "Pick a start and an end date" in _breakage(at)
+    assert not at.get("vega_lite_chart") and not at.dataframe
     at.date_input(key=FUNNEL_WIDGET_PREFIX + "period").set_value((D(2026, 4, 1), D(2026, 6, 30)))
     at.run()
     # 10 leads in Q2 × (70% − 20%) = 5 more deals lost at Lead → Demo than in Q1.
@@ -183,6 +190,7 @@ def test_breakage_against_the_previous_quarter(open_page: OpenPage) -> None:
         "Where it breaks: Lead → Demo loses 5 more deals than the previous period "
         "(01 Jan 2026 – 31 Mar 2026) would (20% converting instead of 70%)"
     )
+    assert len(at.get("vega_lite_chart")) == 1 and len(at.dataframe) == 1
 
 
 def test_breakage_against_typed_targets(open_page: OpenPage) -> None:

@@ -228,6 +228,13 @@ def test_the_weakest_step_is_named_in_plain_words() -> None:
     assert nothing.weakest_sentence() == ""
 
 
+def test_a_report_without_any_reference_rate_measures_nothing() -> None:
+    assert not bk.rank_breakages(_result([10, 6, 3, 2]), [None, None, None], None,
+                                 "target").is_measured
+    assert bk.rank_breakages(_result([10, 6, 3, 2]), [None, 0.9, None], None,
+                             "target").is_measured
+
+
 def test_a_step_with_too_few_deals_is_not_the_weakest_however_low() -> None:
     # Proposal → Won: 0 of 1 (0%), the lowest rate, on one deal. Demo → Proposal: 1 of 6
     # (17%) with 5 seen to stop is the weakest the data can name.

@@ -377,6 +377,15 @@ def test_a_win_rate_on_few_closed_deals_is_given_with_its_range() -> None:
         "won ÷ (won + lost), closed deals only")
 
 
+def test_reps_with_too_few_deals_everywhere_are_said_not_compared(hand: Dataset) -> None:
+    assert fn.unrated_reps_note(fn.rep_transitions(hand, Filters(), min_count=1), 1) is None
+    reps = fn.rep_transitions(hand, Filters(), min_count=50)
+    assert not reps.empty and not reps["enough"].any()
+    assert fn.unrated_reps_note(reps, 50) == (
+        "No rep has 50 or more deals entering any step, so no rep is compared with the team. "
+        "Lower the minimum to see rough rates.")
+
+
 # ---------------------------------------------------------------- command line
 
 
