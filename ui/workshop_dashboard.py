@@ -403,7 +403,8 @@ def _render_change(summary: ws.WorkshopSummary) -> None:
             for r in change.roles
         ]), hide_index=True, width="stretch")
     else:
-        st.caption("No role was large enough in both workshops to compare by role.")
+        st.caption("No role was large enough in both workshops to compare by role (or its "
+                   "people rated fewer than half the statements of a dimension in one of them).")
     if change.actions:
         st.caption(f"{change.done} of {len(change.actions)} planned actions done.")
 

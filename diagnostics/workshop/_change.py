@@ -1,7 +1,8 @@
 """A retake: a later workshop linked to an earlier one, and the change between the two.
 
 The change per dimension compares the team means; per role, only groups shown in both workshops
-(each under the stricter of the two smallest-group settings); and the earlier plan's actions with
+(each under the stricter of the two smallest-group settings), with cells resting on at least half
+their people's possible ratings on both sides; and the earlier plan's actions with
 whether the later workshop's facilitator marked them done.
 """
 
@@ -92,12 +93,15 @@ def compare(
         DimensionChange(d.id, d.name, earlier[d.id].mean if d.id in earlier else None, d.mean)
         for d in after.dimensions
     )
-    old_cells = {(g.role, g.dimension): g for g in before.gaps if g.mean is not None}
+    # Only cells that rest on at least half their people's possible ratings on both sides: a
+    # starred (thin) mean moves with whichever few statements were rated, not with the team.
+    old_cells = {(g.role, g.dimension): g for g in before.gaps
+                 if g.mean is not None and not g.is_thin}
     roles = tuple(
         RoleChange(g.role, g.role_label, g.dimension, old_cells[(g.role, g.dimension)].mean or 0.0,
                    g.mean)
         for g in after.gaps
-        if g.mean is not None and (g.role, g.dimension) in old_cells
+        if g.mean is not None and not g.is_thin and (g.role, g.dimension) in old_cells
     )
     return Change(before.workshop.code, before.workshop.title, dimensions, roles, actions)
 

@@ -12,7 +12,7 @@ import pytest
 from diagnostics import workshop as ws
 from diagnostics.errors import DiagnosticsError
 from diagnostics.workshop._evidence import last_full_quarter
-from diagnostics.workshop_store import DuckDBStore
+from diagnostics.workshop_store import DuckDBStore, ParticipantRecord
 
 T0 = dt.datetime(2026, 6, 1, 9, 0, 0)
 T1 = dt.datetime(2026, 11, 23, 9, 0, 0)
@@ -231,3 +231,29 @@ def test_the_votes_of_a_participant_left_out_do_not_count(store: DuckDBStore) ->
     after = ws.summarise(store, CONTENT, created.code, created.key)
     assert after.votes == {"s2": 1} and after.plan[0].votes == 1
     assert after.to_json()["votes"] == {"s2": 1}
+
+
+def test_a_role_mean_resting_on_few_ratings_has_no_role_change() -> None:
+    wide = ws.Content(
+        statements=tuple(ws.Statement(f"a{i}", "A", f"Alpha {i}", (1, 2, 3, 4, 5))
+                         for i in range(4)),
+        dimensions={"A": "Alpha"}, choices=(), score=_score, fit=lambda answers: {},
+    )
+    every = {f"a{i}": 3 for i in range(4)}
+
+    def summary(code: str, sales: dict[str, int]) -> ws.WorkshopSummary:
+        room = [("sales", sales)] * 3 + [("marketing", every)] * 3
+        people = [ParticipantRecord(code, f"p{i}", "x", role, T0)
+                  for i, (role, _) in enumerate(room)]
+        workshop = ws.Workshop(code, "C", "T", (ws.MAKE_YOUR_NUMBER,), "open", T0)
+        return ws.summarise_answers(workshop, wide, people,
+                                    {f"p{i}": a for i, (_, a) in enumerate(room)}, {})
+
+    before = summary("ABCD2345", every)
+    # After, each sales person rated one of the four statements (3 of 12 possible ratings):
+    # their 1.0 is starred, and "sales fell 2 points" would compare one statement with four.
+    after = summary("EFGH2345", {"a0": 1})
+    assert {g.role: g.is_thin for g in after.gaps} == {"sales": True, "marketing": False}
+    change = ws.compare(before, after)
+    assert [(r.role, r.change) for r in change.roles] == [("marketing", 0.0)]
+    assert change.dimensions[0].before == 3.0
