@@ -115,6 +115,8 @@ def render(
         return
     if reread:
         q2.caption(escape_markdown(reread))
+    if thin := inputs.thin_steps_note():
+        st.warning(escape_markdown(thin))
     for doubt in doubts:
         st.warning(escape_markdown(doubt))
     show = {"likely": st.success, "at_risk": st.warning, "unlikely": st.error}

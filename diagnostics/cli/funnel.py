@@ -225,5 +225,6 @@ def run_plan(args: argparse.Namespace) -> int:
     if rates_from is not None:
         payload["rates_from"] = rates_from
         payload["aged_pipeline"] = aged_pipeline_warning(inputs, plan)
+        payload["thin_steps"] = inputs.thin_steps_note()
     emit(payload, args.json)
     return 0

@@ -297,6 +297,21 @@ def test_planner_questions_a_likely_verdict_that_rests_on_old_open_deals(
         and "Without them — Unlikely:" in shown(w.value) for w in at.warning)
 
 
+def test_planner_warns_of_step_rates_on_a_handful_of_deals(open_page: OpenPage) -> None:
+    from pathlib import Path
+
+    from diagnostics.uploads import load_dataset_from_paths
+
+    export = (Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+              / "pipedrive_closed_at_stage.csv")
+    at = open_page("pages/funnel.py", session={DATASET: load_dataset_from_paths([export])})
+    _view(at, "Planner: make your number")
+    assert not at.exception
+    assert any(shown(w.value).startswith(
+        "Few deals behind these step rates: Proposal Made → Negotiations Started 3 of 4 (75%); "
+        "Negotiations Started → Won 3 of 3 (100%).") for w in at.warning)
+
+
 def test_planner_shows_the_forecast_gap_beside_the_reverse_funnel(open_page: OpenPage) -> None:
     from diagnostics.forecast import forecast_check
     from diagnostics.sample import load_sample_dataset

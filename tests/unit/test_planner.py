@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from diagnostics import planner as pl
 from diagnostics.cli import funnel as cli_funnel
-from diagnostics.dataset import Filters, StageConfig, build_dataset
+from diagnostics.dataset import Dataset, Filters, StageConfig, build_dataset
 from diagnostics.errors import DiagnosticsError
 
 WORKED_STAGES = ["Calls", "First meeting", "Meeting", "Proposal", "Won"]
@@ -490,3 +490,32 @@ def test_a_verdict_resting_on_open_deals_older_than_won_deals_take_is_questioned
     monkeypatch.setattr(cli_funnel, "_load", lambda files, mapping: data)
     out = _run(["plan", "--target", "100000", "--from-file", "deals.csv", "--json"], capsys)
     assert str(out["aged_pipeline"]).startswith("5 of the 7 open deals, 500k of the 502k")
+
+
+def test_step_rates_resting_on_a_handful_of_deals_are_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pathlib import Path
+
+    from diagnostics.uploads import load_dataset_from_paths
+
+    export = (Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+              / "pipedrive_closed_at_stage.csv")
+    inputs = pl.plan_inputs_from_data(load_dataset_from_paths([export]), Filters())
+    # Of the matured deals, 4 reached Proposal Made and 3 of them Negotiations Started, which
+    # all 3 won: 75% and 100% on 4 and 3 deals.
+    assert inputs.thin_steps == (("Proposal Made → Negotiations Started", 4, 3),
+                                 ("Negotiations Started → Won", 3, 3))
+    assert inputs.thin_steps_note() == (
+        "Few deals behind these step rates: Proposal Made → Negotiations Started 3 of 4 (75%); "
+        "Negotiations Started → Won 3 of 3 (100%). With fewer than 5 deals, one deal going the "
+        "other way moves a rate by 25 points or more: edit it if you know better.")
+    out = _run(["plan", "--target", "100000", "--from-file", str(export), "--json"], capsys)
+    assert out["thin_steps"] == inputs.thin_steps_note()
+    # Steps with 5 or more deals each say nothing.
+    assert pl.plan_inputs_from_data(_aged_data(), Filters()).thin_steps_note() is None
+
+
+def _aged_data() -> Dataset:
+    return build_dataset(_aged_pipeline(), StageConfig(funnel=("Lead", "Demo"), won=("Won",),
+                                                      lost=("Lost",)), as_of=D(2025, 6, 30))
