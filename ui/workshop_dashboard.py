@@ -350,9 +350,12 @@ def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content)
         st.markdown(f"- {escape_markdown(w.statement)}  \n  mean {_fmt(w.mean)} · spread "
                     f"{_fmt(w.spread, '.2f')} · {summary.rated_text(w.question_id)}"
                     f"{escape_markdown(roles)}")
+    total = len(bank.statements)
     rows = [{"Role": r.role_label, "Responses": r.responses,
              "Verdict": r.verdict.label if r.verdict else "—",
-             "Score": _fmt(r.verdict.score if r.verdict else None, ".0f")} for r in summary.roles]
+             "Score": _fmt(r.verdict.score if r.verdict else None, ".0f"),
+             "Rests on": f"{r.rated} of {total} statements" if r.verdict else "—"}
+            for r in summary.roles]
     if rows:
         st.markdown("#### Verdict by role")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -120,6 +120,7 @@ class RoleResult:
     verdict: TeamVerdict | None
     fit: dict[str, float]
     label: str = ""
+    rated: int = 0  # statements its verdict rests on (rated by at least one of the group)
 
     @property
     def role_label(self) -> str:
@@ -217,6 +218,7 @@ class WorkshopSummary:
             "roles": [
                 {"role": r.role, "label": r.role_label, "responses": r.responses,
                  "verdict": None if r.verdict is None else _verdict_json(r.verdict),
+                 "statements_rated": r.rated,
                  "leadership_fit": {m: _num(v) for m, v in r.fit.items()}}
                 for r in self.roles
             ],
@@ -514,6 +516,8 @@ def summarise_answers(
                      if group.id in with_verdict else None),
             fit=_mean_fit(member_fits[group.id]) if group.id in with_fit else {},
             label=group.label,
+            rated=(len({q for a in member_levels[group.id] for q in a})
+                   if group.id in with_verdict else 0),
         )
         for group in grouping.groups
     ]

@@ -278,6 +278,10 @@ def test_dashboard_says_what_a_gap_and_a_mean_rest_on(store: DuckDBStore) -> Non
     assert row["About the gap"] == (
         f"Leaves out Marketing (4 of {4 * len(ids)} possible ratings): fewer than half rated.")
     assert "A starred mean (3.2*) rests on fewer than half" in _texts(at)
+    by_role = next(d.value for d in at.dataframe if "Rests on" in d.value.columns)
+    total = len(content.statements)
+    assert by_role["Rests on"].tolist() == [f"{len(ids)} of {total} statements",
+                                            f"1 of {total} statements"]
     statement = content.statement(ids[1])
     assert statement is not None
     assert any(f"Mostly “don't know” (1 statement: {statement.text})" in shown(w.value)

@@ -238,6 +238,8 @@ def test_a_gap_over_different_statements_says_so() -> None:
     assert s.dimensions[0].role_gap == 2.0
     assert s.dimensions[0].gap_note == (
         "The roles rated different statements: Sales team 4 of 4, Marketing 2 of 4.")
+    assert [(r.role, r.rated) for r in s.roles] == [("sales", 4), ("marketing", 2)]
+    assert s.to_json()["roles"][1]["statements_rated"] == 2
     same = _wide([("sales", ALL_FOUR, set())] * 3 + [("marketing", {**ALL_FOUR, "a0": 1}, set())]
                  * 3)
     assert same.dimensions[0].gap_note == "" and same.dimensions[0].role_gap == 0.75
