@@ -600,7 +600,8 @@ def plan_inputs_from_data(
         if activities and result.stages[0].reached:
             activity_rate = result.stages[0].reached / activities
     cohort = rate_cohort(dataset, filters)
-    aged_days, aged_deals, aged_pipeline = _aged_open_deals(dataset, filters)
+    aged_days, aged_deals, aged_pipeline = _aged_open_deals(dataset, filters,
+                                                            cohort.maturity_days)
     rated, rated_metrics = result, metrics
     if cohort.filters != filters:
         rated = compute_funnel(dataset, cohort.filters, rule)
@@ -635,13 +636,18 @@ def plan_inputs_from_data(
     )
 
 
-def _aged_open_deals(dataset: Dataset, filters: Filters) -> tuple[int | None, int, float]:
+def _aged_open_deals(
+    dataset: Dataset, filters: Filters, days: int | None
+) -> tuple[int | None, int, float]:
     """Return (maturity age, open deals older than it, their amounts) among the open deals.
 
     The open deals are those the headline pipeline sums: in the funnel, in the filters' cohort
     (open today for a closed-in-period view). A deal without a created date has no known age.
+    ``days`` is the rate cohort's maturity age, worked out once; a closed-in-period cohort does
+    not carry one, and it is worked out here.
     """
-    days = maturity_days(dataset, filters)
+    if days is None and filters.cohort == "closed":
+        days = maturity_days(dataset, filters)
     if days is None:
         return None, 0, 0.0
     if filters.cohort == "closed":
