@@ -97,13 +97,17 @@ def summarise(
 def vote_candidates(store: WorkshopStore, content: Content, raw_code: object) -> list[Statement]:
     """Return the actions a participant may vote for: those of the lowest-rated statements.
 
-    Anyone holding the code may ask: it reveals the order of the room's means, never a person's.
+    The means are the summary's: over the counted participants only, so a participant the
+    facilitator left out moves nothing the room is offered. Anyone holding the code may ask: it
+    reveals the order of the room's means, never a person's.
     """
     workshop = get_workshop(store, raw_code)
+    counted = {p.participant_id for p in store.list_participants(workshop.code)}
+    counted -= excluded_ids(store.list_settings(workshop.code))
     collected: dict[str, list[int]] = defaultdict(list)
     for a in store.list_answers(workshop.code):
-        if (a.instrument == MAKE_YOUR_NUMBER and a.value != NOT_APPLICABLE
-                and content.statement(a.question_id)):
+        if (a.participant_id in counted and a.instrument == MAKE_YOUR_NUMBER
+                and a.value != NOT_APPLICABLE and content.statement(a.question_id)):
             collected[a.question_id].append(int(a.value))
     means = {qid: sum(v) / len(v) for qid, v in collected.items()}
     return candidate_actions(content, means)

@@ -414,3 +414,27 @@ def test_dashboard_charts_are_built_again_only_when_the_room_changes(store: Duck
     changed = at.session_state[charts_key]
     assert changed["responses"][1] is not first["responses"][1]  # one more role answered
     assert changed["dimensions"][1] is not first["dimensions"][1]
+
+
+def test_participants_vote_on_what_the_counted_room_rated(store: DuckDBStore) -> None:
+    """A participant the facilitator left out moves nothing the room is offered to vote on."""
+    created = ws.create_workshop(store, "Acme", "Kick-off", [ws.MAKE_YOUR_NUMBER])
+    content = ws.load_content()
+    counted, other = [s for s in content.statements if s.action][:2]
+    tokens = []
+    for name in ("Ann", "Bob", "Cy"):
+        joined = ws.join_workshop(store, created.code, name, "sales")
+        ws.answer(store, content, created.code, joined.token, counted.id, 3)
+        tokens.append(joined.token)
+    twice = ws.join_workshop(store, created.code, "Ann", "sales")  # her laptop: participant 4
+    ws.answer(store, content, created.code, twice.token, other.id, 1)
+    ws.set_counted(store, created.code, created.key, 4, counted=False)
+    at = _open({"workshop": created.code, "p": tokens[0]})
+    offered = [c.key.removeprefix(state.WORKSHOP_VOTE_PREFIX) for c in at.checkbox
+               if c.key and c.key.startswith(state.WORKSHOP_VOTE_PREFIX)]
+    assert offered == [counted.id]
+    # Counted again, the second join's rating is offered too (lowest first).
+    ws.set_counted(store, created.code, created.key, 4, counted=True)
+    again = _open({"workshop": created.code, "p": tokens[0]})
+    assert [c.key.removeprefix(state.WORKSHOP_VOTE_PREFIX) for c in again.checkbox
+            if c.key and c.key.startswith(state.WORKSHOP_VOTE_PREFIX)] == [other.id, counted.id]

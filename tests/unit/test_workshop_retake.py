@@ -233,6 +233,24 @@ def test_the_votes_of_a_participant_left_out_do_not_count(store: DuckDBStore) ->
     assert after.to_json()["votes"] == {"s2": 1}
 
 
+def test_a_participant_left_out_does_not_choose_the_actions_offered(store: DuckDBStore) -> None:
+    created = ws.create_workshop(store, "Acme", "K", [ws.MAKE_YOUR_NUMBER], now=T0)
+    _room(store, created.code, 4, 2)  # every statement 3.0: offered in id order
+    twice = ws.join_workshop(store, created.code, "Ann again", "sales",
+                             now=dt.datetime.now() + dt.timedelta(hours=1))  # joined 7th
+    ws.answer(store, CONTENT, created.code, twice.token, "s4", 1)
+    ws.answer(store, CONTENT, created.code, twice.token, "s3", 2)
+    offered = [s.id for s in ws.vote_candidates(store, CONTENT, created.code)]
+    assert offered == ["s4", "s3", "s1", "s2"]  # counted, they lower s4 and s3
+    ws.set_counted(store, created.code, created.key, 7, counted=False)
+    summary = ws.summarise(store, CONTENT, created.code, created.key)
+    offered = [s.id for s in ws.vote_candidates(store, CONTENT, created.code)]
+    assert offered == ["s1", "s2", "s3", "s4"]
+    # The participants are offered what the facilitator's plan editor lists.
+    assert offered == [s.id for s in ws.candidate_actions(CONTENT, summary.statement_means)]
+    assert summary.statement_means == {"s1": 3.0, "s2": 3.0, "s3": 3.0, "s4": 3.0}
+
+
 def test_a_role_mean_resting_on_few_ratings_has_no_role_change() -> None:
     wide = ws.Content(
         statements=tuple(ws.Statement(f"a{i}", "A", f"Alpha {i}", (1, 2, 3, 4, 5))
