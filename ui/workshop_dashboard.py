@@ -319,20 +319,14 @@ def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content)
     st.altair_chart(_chart("dimensions", charts.dimension_chart, summary.dimensions),
                     width="stretch")
     st.markdown("#### Perception gaps: role × dimension")
+    # The words come from the summary: the report says the same.
     if any(g.mean is not None for g in summary.gaps):
         st.caption("Each cell shows the group's mean (1–5); red is below the room, blue above. "
-                   "A starred mean (3.2*) rests on fewer than half the ratings its people could "
-                   "give there: the gap between roles leaves it out. A cell is blank when fewer "
-                   f"than {summary.min_group} of the group rated the dimension, or when, beside "
-                   "the room's mean, it would give such a cell away.")
+                   + summary.by_role_note())
         st.altair_chart(_chart("gaps", charts.perception_gap_chart, summary.gaps,
                                bank.dimensions), width="stretch")
-    elif summary.grouping.covering:
-        st.caption("Nothing is shown by role: beside the room's results, any role shown would "
-                   f"give away the answers of a role with fewer than {summary.min_group} people.")
     else:
-        st.caption(f"No role has {summary.min_group} or more people who answered yet: nothing "
-                   "is shown by role.")
+        st.caption(summary.by_role_note())
     st.dataframe(
         pd.DataFrame([{"Dimension": d.name, "Mean": _fmt(d.mean), "Spread": _fmt(d.spread, ".2f"),
                        "Gap between roles": _fmt(d.role_gap), "About the gap": d.gap_note}
@@ -350,15 +344,16 @@ def _render_questionnaire_results(summary: ws.WorkshopSummary, bank: ws.Content)
         st.markdown(f"- {escape_markdown(w.statement)}  \n  mean {_fmt(w.mean)} · spread "
                     f"{_fmt(w.spread, '.2f')} · {summary.rated_text(w.question_id)}"
                     f"{escape_markdown(roles)}")
-    total = len(bank.statements)
     rows = [{"Role": r.role_label, "Responses": r.responses,
              "Verdict": r.verdict.label if r.verdict else "—",
              "Score": _fmt(r.verdict.score if r.verdict else None, ".0f"),
-             "Rests on": f"{r.rated} of {total} statements" if r.verdict else "—"}
+             "Rests on": summary.rests_on_text(r)}
             for r in summary.roles]
     if rows:
         st.markdown("#### Verdict by role")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        if summary.roles_note():
+            st.caption(summary.roles_note())
     _render_votes(summary, bank)
     _render_change(summary)
 

@@ -105,7 +105,7 @@ def perception_gap_chart(
             "participants": g.participants,
             "ratings": f"{g.answers} of {g.possible}",
             # A mean resting on fewer than half its people's possible ratings is starred.
-            "label": f"{g.mean:.1f}" + ("*" if g.is_thin else ""),
+            "label": g.mean_text,
             "role_order": list(ROLES).index(g.role) if g.role in ROLES else len(ROLES),
             "dimension_order": order.index(g.dimension) if g.dimension in order else len(order),
         }

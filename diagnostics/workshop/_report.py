@@ -16,7 +16,7 @@ from diagnostics.report import (
 )
 from diagnostics.workshop._codes import format_code, role_label
 from diagnostics.workshop._content import LEADERSHIP, MAKE_YOUR_NUMBER, Content
-from diagnostics.workshop._summary import WorkshopSummary
+from diagnostics.workshop._summary import DimensionStat, WorkshopSummary
 
 _VERDICT_COLOURS = {"likely": "#2E7D32", "at_risk": "#B26A00", "unlikely": "#B3261E"}
 
@@ -27,12 +27,16 @@ def _signed(value: float | None) -> str:
 
 def _room(summary: WorkshopSummary) -> ReportSection:
     note = summary.grouping.note()
+    left_out = summary.not_counted
     return ReportSection(
         title="The room",
         paragraphs=(
             f"{summary.responses} of {summary.joined} participants answered. Status: "
             f"{summary.workshop.status}. Results by role are shown for groups of at least "
             f"{summary.min_group} people.",
+            *((f"{left_out} participant{'s' if left_out != 1 else ''} left out of every result "
+               "by the facilitator (joined twice, or a test join): nothing of theirs counts in "
+               "this report.",) if left_out else ()),
             *((note,) if note else ()),
         ),
         bullets=tuple(f"{role_label(r)}: {n}" for r, n in summary.by_role.items()),
@@ -47,40 +51,49 @@ def _verdict(summary: WorkshopSummary) -> ReportSection:
         + (f" ({v.band})" if v.band else "")
         + (f"; binding constraint: {v.binding_constraint}." if v.binding_constraint else ".")
     )
+    roles_note = summary.roles_note()
     return ReportSection(
         title="Team verdict",
         paragraphs=(
             verdict_text,
             "The team verdict scores each statement's mean answer over the room.",
             *summary.verdict_notes,
+            *(("Verdict by role, and the statements each rests on:",) if summary.roles else ()),
         ),
-        bullets=tuple(
-            f"{r.role_label} ({r.responses}): {r.verdict.label}, "
-            f"score {_fmt(r.verdict.score, '.0f')}"
-            for r in summary.roles if r.verdict is not None
+        bullets=(
+            *(f"{r.role_label} ({r.responses}): {r.verdict.label}, "
+              f"score {_fmt(r.verdict.score, '.0f')}; rests on {summary.rests_on_text(r)}"
+              if r.verdict is not None else f"{r.role_label} ({r.responses}): no verdict shown"
+              for r in summary.roles),
+            *((roles_note,) if roles_note else ()),
         ),
     )
 
 
+def _gap_line(summary: WorkshopSummary, d: DimensionStat) -> str | None:
+    """Return a dimension's line: its gap between roles, what that leaves out, each mean."""
+    row = [g for g in summary.gaps if g.dimension == d.id]
+    # The cells the gap compares: a starred (thin) cell is left out of it, as the note says.
+    cells = [g for g in row if g.mean is not None and not g.is_thin]
+    means = ("Means by role: " + ", ".join(f"{g.role_label} {g.mean_text}" for g in row) + "."
+             if any(g.mean is not None for g in row) else "")
+    if len(cells) < 2:
+        if not d.gap_note and not means:
+            return None
+        return " ".join(p for p in (f"{d.name}: no gap between roles.", d.gap_note, means) if p)
+    low = min(cells, key=lambda g: g.mean or 0.0)
+    high = max(cells, key=lambda g: g.mean or 0.0)
+    return " ".join(p for p in (
+        f"{d.name}: {high.role_label} {_fmt(high.mean)} vs {low.role_label} {_fmt(low.mean)} "
+        f"(gap {_fmt(d.role_gap)}).", d.gap_note, means) if p)
+
+
 def _gaps(summary: WorkshopSummary) -> ReportSection:
-    lines = []
-    for d in summary.dimensions:
-        # The cells the gap compares: a starred (thin) cell is left out of it, as the note says.
-        cells = [g for g in summary.gaps
-                 if g.dimension == d.id and g.mean is not None and not g.is_thin]
-        if len(cells) < 2:
-            if d.gap_note:
-                lines.append(f"{d.name}: no gap between roles. {d.gap_note}")
-            continue
-        low = min(cells, key=lambda g: g.mean or 0.0)
-        high = max(cells, key=lambda g: g.mean or 0.0)
-        lines.append(f"{d.name}: {high.role_label} {_fmt(high.mean)} vs "
-                     f"{low.role_label} {_fmt(low.mean)} (gap {_fmt(d.role_gap)})"
-                     + (f". {d.gap_note}" if d.gap_note else ""))
+    lines = [line for d in summary.dimensions if (line := _gap_line(summary, d))]
     return ReportSection(
         title="Perception gaps between roles",
-        paragraphs=() if lines else (
-            f"Fewer than two groups of {summary.min_group} or more people have answered.",),
+        # The dashboard's words on starred and held-back means (a held-back mean shows as —).
+        paragraphs=(summary.by_role_note("shown as —"),),
         bullets=tuple(lines),
     )
 

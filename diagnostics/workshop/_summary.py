@@ -68,6 +68,13 @@ class GapCell:
         """True when the cell rests on fewer than half the ratings its people could give."""
         return self.answers < LOW_ANSWERED_SHARE * self.possible
 
+    @property
+    def mean_text(self) -> str:
+        """Return the mean as shown: ``3.2``, starred when thin (``3.2*``), ``—`` when held back."""
+        if self.mean is None:
+            return "—"
+        return f"{self.mean:.1f}" + ("*" if self.is_thin else "")
+
 
 @dataclass(frozen=True)
 class StatementGap:
@@ -154,6 +161,43 @@ class WorkshopSummary:
     statement_not_applicable: dict[str, int] = field(default_factory=dict)
     not_counted: int = 0  # participants the facilitator left out of every result
     votes: dict[str, int] = field(default_factory=dict)  # the counted participants' votes
+    statement_count: int = 0  # the statements of the questionnaire (a verdict rests on some)
+
+    def rests_on_text(self, role: RoleResult) -> str:
+        """Return what a role's verdict rests on (``"12 of 20 statements"``), ``"—"`` if none."""
+        if role.verdict is None:
+            return "—"
+        return f"{role.rated} of {self.statement_count} statements"
+
+    def by_role_note(self, blank: str = "blank") -> str:
+        """Return what the role × dimension means leave out and why, in the dashboard's words.
+
+        ``blank`` says how a held-back mean looks where it is read (a blank heatmap cell, a —).
+        """
+        m = self.min_group
+        if any(g.mean is not None for g in self.gaps):
+            return ("A starred mean (3.2*) rests on fewer than half the ratings its people could "
+                    f"give there: the gap between roles leaves it out. A cell is {blank} when "
+                    f"fewer than {m} of the group rated the dimension, or when, beside the room's "
+                    "mean, it would give such a cell away.")
+        if self.grouping.covering:
+            return ("Nothing is shown by role: beside the room's results, any role shown would "
+                    f"give away the answers of a role with fewer than {m} people.")
+        if self.grouping.groups:
+            return (f"Nothing is shown by role: no group has {m} or more people who rated a "
+                    "dimension, or, beside the room's mean, a group shown would give away the "
+                    f"answers of fewer than {m} people.")
+        return f"No role has {m} or more people who answered yet: nothing is shown by role."
+
+    def roles_note(self) -> str:
+        """Return why some groups have no verdict by role ("" when every group has one)."""
+        held = [r.role_label for r in self.roles if r.verdict is None]
+        if not held:
+            return ""
+        return (f"No verdict for {', '.join(held)}: fewer than {self.min_group} of "
+                f"{'that group' if len(held) == 1 else 'each of those groups'} rated a "
+                "statement, or, beside the room's verdict, it would give away the answers of "
+                f"fewer than {self.min_group} people.")
 
     def rated_text(self, question_id: str) -> str:
         """Return ``"4 rated, 9 don't know"`` for a statement (the second part only when any)."""
@@ -542,4 +586,5 @@ def summarise_answers(
         statement_ratings=dict(ratings),
         statement_not_applicable=dict(unsure),
         not_counted=sum(1 for p in participants if p.participant_id in left_out),
+        statement_count=len(content.statements),
     )

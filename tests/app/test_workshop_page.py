@@ -438,3 +438,36 @@ def test_participants_vote_on_what_the_counted_room_rated(store: DuckDBStore) ->
     again = _open({"workshop": created.code, "p": tokens[0]})
     assert [c.key.removeprefix(state.WORKSHOP_VOTE_PREFIX) for c in again.checkbox
             if c.key and c.key.startswith(state.WORKSHOP_VOTE_PREFIX)] == [other.id, counted.id]
+
+
+def test_the_report_says_what_the_dashboard_says_by_role(store: DuckDBStore) -> None:
+    """Rests on, starred means and the note on held-back roles: on screen and in the report."""
+    created = ws.create_workshop(store, "Acme", "Kick-off", [ws.MAKE_YOUR_NUMBER])
+    content = ws.load_content()
+    dim = next(iter(content.dimensions))
+    ids = [s.id for s in content.statements if s.dimension == dim]
+    for role, rated in [("sales", ids)] * 3 + [("marketing", ids[:1])] * 3:
+        joined = ws.join_workshop(store, created.code, "x", role)
+        for qid in rated:
+            ws.answer(store, content, created.code, joined.token, qid, 4)
+    # Three finance people only say "don't know": finance is a group with no verdict.
+    for _ in range(3):
+        unsure = ws.join_workshop(store, created.code, "y", "finance")
+        ws.answer(store, content, created.code, unsure.token, ids[1], "na")
+    at = _open({"workshop": created.code, "key": created.key})
+    summary = ws.summarise(store, content, created.code, created.key)
+    by_role = next(d.value for d in at.dataframe if "Rests on" in d.value.columns)
+    total = len(content.statements)
+    assert by_role["Rests on"].tolist() == [f"{len(ids)} of {total} statements",
+                                            f"1 of {total} statements", "—"]
+    held = ("No verdict for Finance: fewer than 3 of that group rated a statement, or, beside "
+            "the room's verdict, it would give away the answers of fewer than 3 people.")
+    assert held in _texts(at) and summary.by_role_note() in _texts(at)
+    # The report (the download builds it from the same summary) says the same.
+    page = ws.report_html(summary, content).replace("&#x27;", "'")
+    assert held in page and summary.by_role_note("shown as —") in page
+    assert f"rests on {len(ids)} of {total} statements" in page
+    assert f"rests on 1 of {total} statements" in page
+    assert "Finance (3): no verdict shown" in page
+    assert f"{content.dimensions[dim]}: no gap between roles." in page
+    assert "Means by role: Sales team 4.0, Marketing 4.0*, Finance —." in page

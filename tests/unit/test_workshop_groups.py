@@ -259,3 +259,53 @@ def test_a_statement_mostly_answered_dont_know_says_so() -> None:
     statements = {row["question_id"]: row for row in s.to_json()["statements"]}
     assert statements["a3"] == {"question_id": "a3", "mean": 1.0, "rated": 1,
                                 "not_applicable": 5}
+
+
+def _report(s: ws.WorkshopSummary) -> list[str]:
+    return [t for sec in ws.report_sections(s, WIDE) for t in (*sec.paragraphs, *sec.bullets)]
+
+
+def test_the_report_says_what_the_dashboard_says_about_each_role() -> None:
+    # Marketing rated one statement of four: its verdict rests on it, its mean is starred.
+    s = _wide([("sales", ALL_FOUR, set())] * 3 + [("marketing", {"a0": 1}, set())] * 3)
+    assert [s.rests_on_text(r) for r in s.roles] == ["4 of 4 statements", "1 of 4 statements"]
+    report = _report(s)
+    assert "Sales team (3): Likely, score 80; rests on 4 of 4 statements" in report
+    assert "Marketing (3): Likely, score 80; rests on 1 of 4 statements" in report
+    (alpha,) = [t for t in report if t.startswith("Alpha:")]
+    assert alpha.endswith("Means by role: Sales team 4.0, Marketing 1.0*.")
+    assert s.by_role_note("shown as —") in report
+    assert "A starred mean (3.2*) rests on fewer than half" in s.by_role_note()
+    assert s.roles_note() == ""
+
+
+def test_the_report_says_which_roles_are_held_back_and_why() -> None:
+    # Three marketing people answered, one rated: no marketing verdict or mean, and beside the
+    # room's (four raters) sales's would give that one away, so sales's is held back too.
+    room = ([("sales", ALL_FOUR, set())] * 3 + [("marketing", {"a0": 1}, set())]
+            + [("marketing", {}, {"a0", "a1", "a2", "a3"})] * 2)
+    s = _wide(room)
+    assert [r.verdict for r in s.roles] == [None, None]
+    assert [s.rests_on_text(r) for r in s.roles] == ["—", "—"]
+    note = ("No verdict for Sales team, Marketing: fewer than 3 of each of those groups rated a "
+            "statement, or, beside the room's verdict, it would give away the answers of fewer "
+            "than 3 people.")
+    assert s.roles_note() == note
+    report = _report(s)
+    assert note in report
+    assert "Marketing (3): no verdict shown" in report
+    assert s.by_role_note("shown as —") == (
+        "Nothing is shown by role: no group has 3 or more people who rated a dimension, or, "
+        "beside the room's mean, a group shown would give away the answers of fewer than 3 "
+        "people.")
+    assert s.by_role_note("shown as —") in report
+    assert not any("Means by role" in t for t in report)
+
+
+def test_the_report_counts_who_was_left_out() -> None:
+    workshop = ws.Workshop("ABCD2345", "C", "T", (ws.MAKE_YOUR_NUMBER,), "open", T0)
+    people = [ParticipantRecord("ABCD2345", f"p{i}", f"n{i}", "sales", T0) for i in range(4)]
+    s = ws.summarise_answers(workshop, WIDE, people, {f"p{i}": ALL_FOUR for i in range(4)}, {},
+                             excluded={"p3"})
+    assert any(t.startswith("1 participant left out of every result by the facilitator")
+               for t in _report(s))
