@@ -163,13 +163,17 @@ def detect_kind(headers: Sequence[str]) -> tuple[Kind, dict[Kind, int]]:
     return best, scores
 
 
-def mapping_to_json(tables: Sequence[TableMapping], stages: Mapping[str, Any] | None) -> str:
-    """Return a saved-mapping document (JSON text) for these tables and stage settings."""
+def mapping_to_json(
+    tables: Sequence[TableMapping], stages: Mapping[str, Any] | None, pipeline: str | None = None
+) -> str:
+    """Return a saved-mapping document (JSON text) for these tables, stage settings and the
+    pipeline read (stage settings belong to one pipeline)."""
     return json.dumps(
         {
             "version": MAPPING_VERSION,
             "tables": {t.kind: t.to_dict() for t in tables},
             "stages": dict(stages) if stages else None,
+            **({"pipeline": pipeline} if pipeline is not None else {}),
         },
         indent=2,
         ensure_ascii=False,
@@ -201,6 +205,7 @@ class _SavedMapping(BaseModel):
     version: int
     tables: dict[Kind, _SavedTable] = {}
     stages: _SavedStages | None = None
+    pipeline: str | None = None
 
 
 @dataclass
@@ -209,6 +214,7 @@ class SavedMapping:
 
     tables: dict[Kind, TableMapping]
     stages: dict[str, Any] | None
+    pipeline: str | None = None  # the pipeline the stage settings belong to
 
 
 def mapping_from_json(text: str | bytes) -> SavedMapping:
@@ -246,7 +252,8 @@ def mapping_from_json(text: str | bytes) -> SavedMapping:
             )
         tables[kind] = TableMapping(kind, dict(t.columns), dict(t.date_orders),
                                     dict(t.decimal_comma))
-    return SavedMapping(tables, parsed.stages.model_dump() if parsed.stages else None)
+    return SavedMapping(tables, parsed.stages.model_dump() if parsed.stages else None,
+                        parsed.pipeline)
 
 
 def read_mapping(path: Path) -> SavedMapping:

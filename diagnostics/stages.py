@@ -14,7 +14,8 @@ from diagnostics.dataset import StageConfig
 
 __all__ = ["classify_stage", "propose_stages"]
 
-_WON = re.compile(r"(\bwon\b|closed\s*-?\s*won|closedwon|\bsigned\b|\bbooked\b|\bwin\b)", re.I)
+_WON = re.compile(
+    r"(\bwon\b|closed\s*-?\s*won|closedwon|\bsigned\b|\bbooked\b|\bwin\b|\brenewed\b)", re.I)
 _LOST = re.compile(
     r"(\blost\b|closed\s*-?\s*lost|closedlost|\bdead\b|disqualified|\bchurn|\brejected\b|"
     r"no\s+decision|closed\s*-?\s*no)",

@@ -90,6 +90,7 @@ class UploadWorkspace:
     result: IngestResult | None = None
     problem: DiagnosticsError | None = None
     source: str | None = None
+    pipeline: str | None = None  # the pipeline to read when the deals span several
 
     @classmethod
     def read(
@@ -97,9 +98,11 @@ class UploadWorkspace:
         files: Sequence[tuple[str, bytes]],
         saved: SavedMapping | None = None,
         kinds: Mapping[str, Kind] | None = None,
+        pipeline: str | None = None,
     ) -> UploadWorkspace:
-        """Return a workspace holding these files, mapped by ``saved`` where it says how."""
-        uploads = cls(saved=saved)
+        """Return a workspace holding these files, mapped by ``saved`` where it says how, reading
+        ``pipeline`` (else the saved one, else the largest) when the deals span several."""
+        uploads = cls(saved=saved, pipeline=pipeline or (saved.pipeline if saved else None))
         if saved is not None and saved.stages:
             uploads.stages = StageConfig.from_dict(saved.stages)
         uploads.add_files(files, [name for name, _ in files])
@@ -204,6 +207,16 @@ class UploadWorkspace:
         if mapping is not None:
             mapping.decimal_comma[field_name] = comma
 
+    def set_pipeline(self, pipeline: str) -> None:
+        """Read the deals of this pipeline as the funnel (the others are left out).
+
+        Stage settings belong to one pipeline's stages: another pipeline starts from the stages
+        proposed for it.
+        """
+        if pipeline != self.pipeline:
+            self.pipeline = pipeline
+            self.stages = None
+
     def set_stages(self, config: StageConfig) -> None:
         """Use these stage settings (order, names, won/lost/excluded) from now on."""
         self.stages = config
@@ -218,6 +231,7 @@ class UploadWorkspace:
             kind = state.mapping.kind if state.mapping else self._guess_kind(state.raw)
             state.mapping = propose_table_mapping(state.raw, kind, saved.tables.get(kind))
         self.stages = StageConfig.from_dict(saved.stages) if saved.stages else self.stages
+        self.pipeline = saved.pipeline or self.pipeline
 
     # ---------------------------------------------------------------- results
 
@@ -247,7 +261,8 @@ class UploadWorkspace:
             self.result = None
             return None
         try:
-            self.result = assemble_dataset(loaded, self.stages, self.source, con=con)
+            self.result = assemble_dataset(loaded, self.stages, self.source, con=con,
+                                           pipeline=self.pipeline)
         except DiagnosticsError as exc:
             con.close()
             self.problem = exc
@@ -260,20 +275,22 @@ class UploadWorkspace:
         """Return the current mappings and stage settings as a saved-mapping document."""
         mappings = [s.mapping for s in self.files.values() if s.mapping is not None]
         stages = self.stages.to_dict() if self.stages else None
-        return mapping_to_json(mappings, stages)
+        chosen = self.result.pipelines if self.result is not None else None
+        return mapping_to_json(mappings, stages, chosen.used if chosen else None)
 
 
 def load_files(
     files: Sequence[tuple[str, bytes]],
     saved: SavedMapping | None = None,
     kinds: Mapping[str, Kind] | None = None,
+    pipeline: str | None = None,
 ) -> IngestResult:
     """Return the Dataset for these (name, bytes) files, mapped automatically or by ``saved``.
 
     The files go through the Data page's steps; raises DiagnosticsError with the first file's
     problem, or the whole set's, when anything cannot be used.
     """
-    uploads = UploadWorkspace.read(files, saved, kinds)
+    uploads = UploadWorkspace.read(files, saved, kinds, pipeline)
     result = uploads.rebuild()
     problem = next((s.problem for s in uploads.files.values() if s.problem), uploads.problem)
     if problem is not None or result is None:
@@ -284,7 +301,7 @@ def load_files(
 
 
 def load_dataset_from_paths(
-    paths: Sequence[Path], mapping: SavedMapping | None = None
+    paths: Sequence[Path], mapping: SavedMapping | None = None, pipeline: str | None = None
 ) -> Dataset:
     """Return the Dataset for files on disk (used by the command line)."""
     files = []
@@ -293,4 +310,4 @@ def load_dataset_from_paths(
             files.append((Path(path).name, Path(path).read_bytes()))
         except OSError as exc:
             raise DiagnosticsError(f"Cannot read {path}: {exc.strerror}.") from exc
-    return load_files(files, mapping).dataset
+    return load_files(files, mapping, pipeline=pipeline).dataset

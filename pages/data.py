@@ -10,6 +10,7 @@ from ui.data_views import (
     render_active_files,
     render_deals_by_month,
     render_file,
+    render_pipeline_choice,
     render_stages,
 )
 from ui.frame import require_router
@@ -110,6 +111,7 @@ else:
     if workspace.result is not None:
         st.success(f"Using {escape_markdown(workspace.result.dataset.source)}. Every page now "
                    "shows this data.")
+        render_pipeline_choice(workspace)
     else:
         st.warning("None of these files can be used yet, so every page shows the bundled "
                    "sample. Fix the problems below or remove the files.")

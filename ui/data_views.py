@@ -151,6 +151,33 @@ def render_active_files(
                       on_click=on_remove, args=(uploads, state.name))
 
 
+def _on_pipeline(uploads: UploadWorkspace, key: str) -> None:
+    uploads.set_pipeline(st.session_state[key])
+    # Another pipeline's stages: edits kept by row in the stage editor must not apply to them.
+    st.session_state[STAGE_EDITOR_VERSION] = st.session_state.get(STAGE_EDITOR_VERSION, 0) + 1
+    rebuild_dataset(uploads)
+
+
+def render_pipeline_choice(uploads: UploadWorkspace) -> None:
+    """When the deals belong to several pipelines, let the user pick the one read as the funnel.
+
+    The others are left out of every page (the data notes say how many deals); each pipeline has
+    its own stages, so the stage settings start afresh on another pipeline.
+    """
+    choice = uploads.result.pipelines if uploads.result is not None else None
+    if choice is None:
+        return
+    names = list(choice.counts)
+    key = f"pipeline_{st.session_state.get(UPLOAD_BATCH, 0)}"
+    st.selectbox(  # options are plain text, never Markdown
+        "Pipeline read as the funnel", names, index=names.index(choice.used), key=key,
+        format_func=lambda name: f"{name} ({choice.counts[name]:,} deals)",
+        on_change=_on_pipeline, args=(uploads, key),
+        help="Each pipeline has its own stages, so one is read at a time. The deals of the "
+             "others are left out of every page; the stage settings start afresh for another "
+             "pipeline.")
+
+
 def render_file(uploads: UploadWorkspace, state: FileState) -> None:
     """Show one file: how it was read (counts, problems, the columns used) and, on demand or
     when it cannot be used, the mapping and value formats to change and its first rows."""

@@ -16,7 +16,15 @@ from typing import Any
 
 from diagnostics.errors import DiagnosticsError
 
-__all__ = ["emit", "finite", "main"]
+__all__ = ["add_pipeline_argument", "emit", "finite", "main"]
+
+
+def add_pipeline_argument(cmd: argparse.ArgumentParser) -> None:
+    """Add ``--pipeline-name``: which pipeline to read when the deals span several."""
+    cmd.add_argument(
+        "--pipeline-name", dest="pipeline_name", metavar="NAME",
+        help="when the deals belong to several pipelines (each with its own stages), read this "
+             "one; default: the one with most deals (the others are left out and counted)")
 
 
 def finite(value: Any) -> Any:

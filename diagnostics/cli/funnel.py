@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics.breakage import Reference, find_breakages
-from diagnostics.cli import emit
+from diagnostics.cli import add_pipeline_argument, emit
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.errors import DiagnosticsError
 from diagnostics.funnel import (
@@ -60,6 +60,7 @@ def _stages(text: str) -> list[str]:
 
 def _add_data_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--mapping", metavar="MAPPING.json", help="saved column and stage mapping")
+    add_pipeline_argument(cmd)
     cmd.add_argument("--from", dest="start", type=_date, metavar="DATE", help="first day")
     cmd.add_argument("--to", dest="end", type=_date, metavar="DATE", help="last day")
     cmd.add_argument(
@@ -120,12 +121,12 @@ def register(sub: Any) -> None:
     plan.set_defaults(func=run_plan)
 
 
-def _load(files: list[str], mapping_path: str | None) -> Dataset:
+def _load(files: list[str], args: argparse.Namespace) -> Dataset:
     from diagnostics.mapping import read_mapping
     from diagnostics.uploads import load_dataset_from_paths
 
-    mapping = read_mapping(Path(mapping_path)) if mapping_path else None
-    return load_dataset_from_paths([Path(f) for f in files], mapping)
+    mapping = read_mapping(Path(args.mapping)) if args.mapping else None
+    return load_dataset_from_paths([Path(f) for f in files], mapping, args.pipeline_name)
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -145,7 +146,7 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 def run_funnel(args: argparse.Namespace) -> int:
     """Print the funnel, headline metrics and biggest breakage; return the exit code."""
-    dataset = _load(args.files, args.mapping)
+    dataset = _load(args.files, args)
     filters = _filters(args)
     result, metrics = funnel_with_metrics(dataset, filters, args.rule, args.stale_days)
     reference: Reference = args.reference or "history"
@@ -162,6 +163,7 @@ def run_funnel(args: argparse.Namespace) -> int:
         "caveat": counting_caveat(dataset, filters, result),
         "provisional": provisional_note(metrics, filters),
         "small_sample": small_sample_note(metrics),
+        "data_notes": list(dataset.notes),
         "rule": {
             "counting": args.rule,
             "cohort": filters.cohort,
@@ -184,7 +186,7 @@ def run_plan(args: argparse.Namespace) -> int:
                 "--stages and --rates come from the data when --from-file is given.",
                 "Drop them, or drop --from-file.",
             )
-        inputs = plan_inputs_from_data(_load(args.from_file, args.mapping), _filters(args))
+        inputs = plan_inputs_from_data(_load(args.from_file, args), _filters(args))
         missing = [f"{a} → {b}" for a, b, r in zip(inputs.stages, inputs.stages[1:], inputs.rates,
                                                    strict=False) if r is None]
         if missing:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from diagnostics.cli import emit
+from diagnostics.cli import add_pipeline_argument, emit
 from diagnostics.errors import DiagnosticsError
 
 
@@ -15,11 +15,14 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("inspect", help="show how a CRM export is read and what is wrong")
     parser.add_argument("file", type=Path, help="CSV, TSV, .xlsx or Parquet export")
     parser.add_argument("--mapping", type=Path, help="saved mapping JSON to apply")
+    add_pipeline_argument(parser)
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.set_defaults(func=run)
 
 
-def inspect_file(path: Path, mapping: Path | None = None) -> dict[str, Any]:
+def inspect_file(
+    path: Path, mapping: Path | None = None, pipeline: str | None = None
+) -> dict[str, Any]:
     """Return the inspection report of one file; raise DiagnosticsError when it is unusable."""
     from diagnostics.mapping import read_mapping
     from diagnostics.uploads import UploadWorkspace
@@ -29,7 +32,7 @@ def inspect_file(path: Path, mapping: Path | None = None) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as exc:
         raise DiagnosticsError(f"Cannot read {path}: {exc.strerror}.") from exc
-    uploads = UploadWorkspace.read([(path.name, data)], saved)  # as the Data page reads it
+    uploads = UploadWorkspace.read([(path.name, data)], saved, pipeline=pipeline)  # as the page
     result = uploads.rebuild()
     state = uploads.files[path.name]
     if state.problem is not None or state.loaded is None or state.mapping is None:
@@ -38,7 +41,10 @@ def inspect_file(path: Path, mapping: Path | None = None) -> dict[str, Any]:
     stages: list[str] = []
     won: list[str] = []
     lost: list[str] = []
+    data_notes: list[str] = []
+    pipelines = None
     if result is not None:
+        data_notes, pipelines = list(result.dataset.notes), result.pipelines
         config = result.stages
         stages, won, lost = list(config.funnel), list(config.won), list(config.lost)
         result.dataset.con.close()
@@ -58,7 +64,8 @@ def inspect_file(path: Path, mapping: Path | None = None) -> dict[str, Any]:
         "lost_stages": lost,
         "date_format": dict(table_mapping.date_orders),
         "encoding": loaded.raw.encoding,
-        "notes": list(report.notes),
+        "notes": list(report.notes) + data_notes,
+        "pipelines": pipelines.to_dict() if pipelines is not None else None,
         "problems": report.problems() + [
             f"Dates in “{table_mapping.columns[f]}” fit both month/day and day/month orders."
             for f in loaded.ambiguous_dates
@@ -68,5 +75,5 @@ def inspect_file(path: Path, mapping: Path | None = None) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the inspection report; exit 2 (via DiagnosticsError) when the file is unusable."""
-    emit(inspect_file(args.file, args.mapping), args.json)
+    emit(inspect_file(args.file, args.mapping, args.pipeline_name), args.json)
     return 0

@@ -15,7 +15,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from diagnostics.cli import emit
+from diagnostics.cli import add_pipeline_argument, emit
 from diagnostics.dataset import Filters
 from diagnostics.errors import DiagnosticsError
 from diagnostics.quadrant import ENGAGEMENTS, classify_reps
@@ -57,6 +57,7 @@ def register(sub: Any) -> None:
     cmd.add_argument("file", metavar="FILE", help="opportunities export (CSV, XLSX or Parquet)")
     cmd.add_argument("--activities", metavar="FILE", help="activities export")
     cmd.add_argument("--mapping", metavar="MAPPING.json", help="saved column and stage mapping")
+    add_pipeline_argument(cmd)
     cmd.add_argument("--from", dest="start", type=_date, metavar="DATE", help="first day")
     cmd.add_argument("--to", dest="end", type=_date, metavar="DATE", help="last day")
     cmd.add_argument("--min-deals", type=int, default=5, metavar="N",
@@ -84,7 +85,7 @@ def run_quadrant(args: argparse.Namespace) -> int:
         raise DiagnosticsError("--to is before --from.", "Swap the two dates.")
     mapping = read_mapping(Path(args.mapping)) if args.mapping else None
     paths = [Path(args.file), *([Path(args.activities)] if args.activities else [])]
-    dataset = load_dataset_from_paths(paths, mapping)
+    dataset = load_dataset_from_paths(paths, mapping, args.pipeline_name)
     if args.activities and not dataset.has_activities:
         raise DiagnosticsError(
             f"No activity was read from {args.activities}.",
@@ -98,5 +99,5 @@ def run_quadrant(args: argparse.Namespace) -> int:
         dataset, filters, min_deals=args.min_deals, engagement=args.engagement,
         engagement_target=args.engagement_target, close_target=args.close_target,
     )
-    emit(result.to_dict(), args.json)
+    emit({**result.to_dict(), "data_notes": list(dataset.notes)}, args.json)
     return 0

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from diagnostics.dataset import StageConfig, build_dataset, connect_locked, coverage
 from diagnostics.errors import DiagnosticsError
+from diagnostics.ingest._pipelines import keep_one_pipeline
 from diagnostics.ingest._report import IngestResult, LoadedTable
 from diagnostics.mapping import Kind
 from diagnostics.stages import propose_stages
@@ -108,10 +109,12 @@ def assemble_dataset(
     stages: StageConfig | None = None,
     source: str | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    pipeline: str | None = None,
 ) -> IngestResult:
     """Return the Dataset built from typed tables, proposing stage settings unless given.
 
-    ``con`` is the locked connection the Dataset will live in (a new one when not given).
+    ``con`` is the locked connection the Dataset will live in (a new one when not given). When
+    the deals belong to several pipelines, only ``pipeline`` (else the largest) is used.
 
     Raises DiagnosticsError when no opportunities table is among them.
     """
@@ -127,6 +130,7 @@ def assemble_dataset(
     if derived:
         parts = ([history] if history is not None else []) + derived
         history = concat_tables(parts)
+    opportunities, history, pipelines = keep_one_pipeline(opportunities, history, pipeline)
     con = con or connect_locked()  # becomes the session's Dataset connection
     names, counts, position, probability, won_only, lost_only = _stage_evidence(
         con, opportunities, history)
@@ -134,11 +138,12 @@ def assemble_dataset(
         names, counts=counts, history_position=position or None,
         probability=probability or None, status_won=won_only, status_lost=lost_only,
     )
-    notes: list[str] = []
+    notes: list[str] = [pipelines.note()] if pipelines is not None else []
     if stages is None:
         config = proposed
     else:
-        config, notes = reconcile_stages(proposed, stages)
+        config, reconciled = reconcile_stages(proposed, stages)
+        notes += reconciled
         how = "Stage settings as chosen."
     activities = _concat(tables, "activities")
     if not config.funnel:
@@ -157,9 +162,10 @@ def assemble_dataset(
         config,
         activities=activities,
         stage_history=history,
-        source=source or ", ".join(t.raw.name for t in tables),
+        source=(source or ", ".join(t.raw.name for t in tables))
+        + (pipelines.source_suffix() if pipelines is not None else ""),
         notes=notes,
         con=con,
     )
     dataset.notes.extend(coverage(dataset).notes())
-    return IngestResult(dataset, list(tables), config, how)
+    return IngestResult(dataset, list(tables), config, how, pipelines)

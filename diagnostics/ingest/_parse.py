@@ -56,8 +56,9 @@ from diagnostics.mapping import (
 )
 from diagnostics.readers import RawTable, RejectedRow
 
-CANONICAL: dict[Kind, dict[str, str]] = {  # probability only orders the stages
-    "opportunities": {**OPPORTUNITY_INPUTS, "probability": "DOUBLE"},
+# Probability only orders the stages; pipeline only picks the deals read as one funnel.
+CANONICAL: dict[Kind, dict[str, str]] = {
+    "opportunities": {**OPPORTUNITY_INPUTS, "probability": "DOUBLE", "pipeline": "VARCHAR"},
     "activities": ACTIVITY_COLUMNS,
     "stage_history": HISTORY_COLUMNS,
 }

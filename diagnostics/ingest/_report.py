@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from diagnostics.dataset import Dataset, StageConfig
+from diagnostics.ingest._pipelines import PipelineChoice
 from diagnostics.mapping import Kind, TableMapping
 from diagnostics.readers import RawTable, RejectedRow
 
@@ -96,3 +97,4 @@ class IngestResult:
     tables: list[LoadedTable]
     stages: StageConfig
     stage_note: str
+    pipelines: PipelineChoice | None = None  # the pipeline used when the deals span several

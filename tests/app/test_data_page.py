@@ -274,3 +274,37 @@ def test_a_first_funnel_view_never_started_is_worked_out_by_the_page(
     stages = [shown(s) for s in at.table[0].value["Stage"]]
     assert stages[:len(dataset.stages.funnel)] == [
         dataset.stages.display_name(s) for s in dataset.stages.funnel]
+
+
+def test_an_export_with_several_pipelines_reads_one_and_lets_the_user_pick(
+        open_page: OpenPage) -> None:
+    path = ROOT / "tests" / "fixtures" / "exports" / "hubspot_two_pipelines.csv"
+    at = open_page("pages/data.py")
+    _upload(at, (path.name, path.read_bytes()))
+    assert not at.exception
+    picker = at.selectbox(key="pipeline_1")
+    assert picker.label == "Pipeline read as the funnel"
+    assert picker.value == "Sales Pipeline"
+    assert picker.options == ["Sales Pipeline (36 deals)", "Renewals (20 deals)",
+                              "(no pipeline) (2 deals)"]
+    dataset = at.session_state[DATASET]
+    assert dataset.con.execute("SELECT count(*) FROM opportunities").fetchone() == (36,)
+    assert any("the 22 deals of Renewals (20), (no pipeline) (2) are left out of every page"
+               in shown(i.value) for i in at.info)
+    assert any("pipeline Sales Pipeline" in shown(s.value) for s in at.success)
+
+    picker.set_value("Renewals").run()
+    assert not at.exception
+    dataset = at.session_state[DATASET]
+    assert dataset.con.execute("SELECT count(*) FROM opportunities").fetchone() == (20,)
+    assert at.session_state[WORKSPACE].stages.funnel == ("Renewal due", "Negotiating renewal")
+    assert any("the 38 deals of Sales Pipeline (36), (no pipeline) (2) are left out"
+               in shown(i.value) for i in at.info)
+
+
+def test_an_export_with_one_pipeline_offers_no_choice(open_page: OpenPage) -> None:
+    at = open_page("pages/data.py")
+    _upload(at, ("hubspot_deals.csv", (SAMPLE / "hubspot_deals.csv").read_bytes()))
+    assert not at.exception
+    assert at.session_state[DATASET].source == "hubspot_deals.csv"
+    assert not [s for s in at.selectbox if s.label == "Pipeline read as the funnel"]

@@ -589,7 +589,8 @@ def test_forecast_check_says_how_many_deals_count_as_0() -> None:
 
 CLI_KEYS = {"as_of", "period_start", "period_end", "target", "closed_so_far",
             "expected_bookings", "p10", "p50", "p90", "p_target", "from_open_pipeline",
-            "from_new_pipeline", "by_stage", "backtest", "method", "left_out", "notes"}
+            "from_new_pipeline", "by_stage", "backtest", "method", "left_out", "notes",
+            "data_notes"}
 
 
 def test_forecast_command_prints_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
