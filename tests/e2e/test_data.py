@@ -99,3 +99,26 @@ def test_a_new_upload_replaces_the_data_and_its_cross_removes_it(
     expect(_in_use(page, "deals_b.csv")).to_have_count(0)
     expect(sidebar.get_by_text("bundled sample", exact=False)).to_be_visible()
     assert_no_exception(page)
+
+
+def test_an_export_with_two_pipelines_reads_one_and_switches(page: Page, app_url: str) -> None:
+    export = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / \
+        "hubspot_two_pipelines.csv"
+    page.goto(f"{app_url}/data")
+    wait_idle(page)
+    _choose(page, export)
+    expect(page.get_by_text("the 22 deals of Renewals (20), (no pipeline) (2) are left out",
+                            exact=False)).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("pipeline Sales Pipeline", exact=False)).to_be_visible()
+    picker = page.get_by_role("combobox", name="Pipeline read as the funnel")
+    expect(picker).to_have_value("Sales Pipeline (36 deals)")
+    picker.click()
+    page.get_by_role("option", name="Renewals (20 deals)").click()
+    expect(page.get_by_text("the 38 deals of Sales Pipeline (36), (no pipeline) (2) are left out",
+                            exact=False)).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    expect(sidebar.get_by_text("pipeline Renewals", exact=False)).to_be_visible()
+    expect(page.get_by_text("Renewal due → Negotiating renewal", exact=False)).to_be_visible()
+    assert_no_exception(page)
