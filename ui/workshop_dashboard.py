@@ -260,6 +260,8 @@ def _dashboard(code: str, key: str) -> None:
     if summary.not_counted:
         st.caption(f"{summary.not_counted} left out of every result (you chose it below); "
                    "their answers stay in the exports.")
+    if summary.role_changes:
+        st.caption(summary.role_changes_text())
     _render_counted(code, key, summary, reveal)
     st.caption(f"Results by role are shown for groups of at least {summary.min_group} people.")
     note = summary.grouping.note()

@@ -34,6 +34,8 @@ LAST_SAVED = F + "last_saved"  # (code, question id, value) of the answer saved 
 JUST_SAVED = F + "just_saved"  # the question whose fragment reruns after its save
 FULL_RUN = F + "full_run"  # True while the whole question list is being drawn
 SHOWN_CANDIDATES = F + "shown_candidates"  # the vote's actions (ids) as last drawn
+NEW_ROLE = F + "new_role"  # the role a participant chooses to change to
+ROLE_CHANGED = F + "role_changed"  # the role just changed to (its confirmation shows once)
 
 
 # One store per process, shared by every session. It holds no answers or names in memory (each
@@ -206,7 +208,35 @@ def render_participant(raw_code: str, token: str | None) -> None:
         st.error(escape_markdown(notice))  # it quotes the workshop title, the facilitator's text
     if not workshop.is_open:
         st.warning("This workshop is closed: it takes no more answers. Thank you for taking part.")
+    else:
+        _render_role_change(workshop.code, token, participant.role)
     _render_questions(workshop, token)
+
+
+def _change_role(code: str, token: str) -> None:
+    role = st.session_state.get(NEW_ROLE)
+    try:
+        changed = ws.change_role(store(), code, token, str(role or ""))
+    except DiagnosticsError as err:
+        st.session_state[state.WORKSHOP_NOTICE] = str(err)
+    else:
+        st.session_state[ROLE_CHANGED] = changed.role
+
+
+def _render_role_change(code: str, token: str, role: str) -> None:
+    """A participant who picked the wrong role changes it here, answers and all."""
+    changed = st.session_state.pop(ROLE_CHANGED, None)
+    if changed:
+        st.success(f"Your role is now {ws.role_label(changed)}. Your answers moved with you.")
+    roles = list(ws.ROLES)
+    with st.expander("Picked the wrong role? Change it here"):
+        st.selectbox("Your role", roles, index=roles.index(role) if role in roles else None,
+                     format_func=ws.role_label, key=NEW_ROLE)
+        st.button("Change my role", key=F + "change_role", on_click=_change_role,
+                  args=(code, token))
+        st.caption("Your answers and votes stay yours and count under the new role: no need to "
+                   "join again. The facilitator sees how many role changes were made, and "
+                   "results by role still show only groups large enough.")
 
 
 def _render_join(workshop: ws.Workshop) -> None:

@@ -18,8 +18,8 @@ How team numbers are computed (the app's own rules, shown to users):
 
 The package's private modules each do one job: ``_content`` (the two instruments), ``_codes``
 (codes, keys, links and roles), ``_lifecycle`` (create, join, answer, close), ``_summary``,
-``_exchange`` (export and import), ``_roster`` (who counts) and ``_report``. Import from
-``diagnostics.workshop`` only.
+``_exchange`` (export and import), ``_roster`` (who counts, and as what) and ``_report``.
+Import from ``diagnostics.workshop`` only.
 """
 
 from __future__ import annotations
@@ -124,6 +124,7 @@ from diagnostics.workshop._report import (
     report_sections,
 )
 from diagnostics.workshop._roster import (
+    change_role,
     excluded_ids,
     set_counted,
 )
@@ -185,6 +186,7 @@ __all__ = [
     "authorise",
     "candidate_actions",
     "cast_vote",
+    "change_role",
     "close_workshop",
     "compare",
     "create_workshop",

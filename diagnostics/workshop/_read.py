@@ -91,7 +91,8 @@ def summarise(
         actions = read_plan(content, earlier_settings, vote_tally(before_records),
                             done_flags(settings))
         change = compare(before, after, actions)
-    return replace(summary, plan=plan, baseline=change, evidence=tuple(evidence), votes=votes)
+    return replace(summary, plan=plan, baseline=change, evidence=tuple(evidence), votes=votes,
+                   role_changes=store.count_role_changes(workshop.code))
 
 
 def vote_candidates(store: WorkshopStore, content: Content, raw_code: object) -> list[Statement]:

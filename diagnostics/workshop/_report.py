@@ -37,6 +37,7 @@ def _room(summary: WorkshopSummary) -> ReportSection:
             *((f"{left_out} participant{'s' if left_out != 1 else ''} left out of every result "
                "by the facilitator (joined twice, or a test join): nothing of theirs counts in "
                "this report.",) if left_out else ()),
+            *((summary.role_changes_text(),) if summary.role_changes else ()),
             *((note,) if note else ()),
         ),
         bullets=tuple(f"{role_label(r)}: {n}" for r, n in summary.by_role.items()),

@@ -162,6 +162,16 @@ class WorkshopSummary:
     not_counted: int = 0  # participants the facilitator left out of every result
     votes: dict[str, int] = field(default_factory=dict)  # the counted participants' votes
     statement_count: int = 0  # the statements of the questionnaire (a verdict rests on some)
+    role_changes: int = 0  # times participants changed their own role (their answers moved)
+
+    def role_changes_text(self) -> str:
+        """Return what the facilitator is told of role changes ("" when there were none)."""
+        n = self.role_changes
+        if not n:
+            return ""
+        return (f"{n} role change{'s' if n != 1 else ''} by participants themselves: their answers "
+                "moved with them, and every result by role is worked out from the roles as they "
+                "are now.")
 
     def rests_on_text(self, role: RoleResult) -> str:
         """Return what a role's verdict rests on (``"12 of 20 statements"``), ``"—"`` if none."""
@@ -232,6 +242,7 @@ class WorkshopSummary:
             "instruments": list(self.workshop.instruments),
             "joined": self.joined,
             "not_counted": self.not_counted,
+            "role_changes": self.role_changes,
             "responses": self.responses,
             "by_role": self.by_role,
             "min_group": self.min_group,

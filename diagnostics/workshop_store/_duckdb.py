@@ -116,6 +116,20 @@ class DuckDBStore(SqlStore):
         for op in batch:
             op.done = True
 
+    def _write_together(self, code: str, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        # Its own transaction under the write lock (so one at a time, whatever the workshop):
+        # writes queued meanwhile wait for the next holder.
+        with self._write_lock:
+            cur = self._cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                for sql, params in statements:
+                    cur.execute(sql, list(params))
+                cur.execute("COMMIT")
+            except duckdb.Error:
+                cur.execute("ROLLBACK")
+                raise
+
     def _insert_workshop(self, params: Sequence[Any]) -> bool:
         with self._write_lock:
             cur = self._cursor()

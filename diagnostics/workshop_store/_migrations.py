@@ -87,6 +87,22 @@ MIGRATIONS: tuple[tuple[str | Dialects, ...], ...] = (
         )
         """,
     ),
+    (
+        # A participant who picked the wrong role changes it themselves: ``participants.role``
+        # is updated and the change logged here in the same transaction, so the facilitator can
+        # count the changes (and see when each was made).
+        "CREATE SEQUENCE role_change_seq",
+        """
+        CREATE TABLE role_changes (
+            seq BIGINT NOT NULL DEFAULT nextval('role_change_seq'),
+            workshop_code VARCHAR NOT NULL,
+            participant_id VARCHAR NOT NULL,
+            from_role VARCHAR NOT NULL,
+            to_role VARCHAR NOT NULL,
+            changed_at TIMESTAMP NOT NULL
+        )
+        """,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

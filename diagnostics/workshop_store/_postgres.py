@@ -31,6 +31,8 @@ CONNECT_TIMEOUT_S = 10
 _MIGRATION_LOCK = 727_001
 # The first half of the two-part lock a workshop's joins take (the second is the code's hash).
 _JOIN_LOCK = 727_002
+# The same for a workshop's multi-statement writes (a role change and its log row).
+_TOGETHER_LOCK = 727_003
 
 _UNREACHABLE = DiagnosticsError(
     "The workshop database server cannot be reached.",
@@ -95,6 +97,18 @@ class PostgresStore(SqlStore):
         try:
             with self._pool.connection() as conn:
                 conn.execute(_pg(sql), list(params))
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            raise _copy(_LOST) from exc
+
+    def _write_together(self, code: str, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        # Read committed would let two such transactions both pass a check before either
+        # writes: a transaction-scoped advisory lock per workshop runs them one after the other.
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                             [_TOGETHER_LOCK, code])
+                for sql, params in statements:
+                    conn.execute(_pg(sql), list(params))
         except (PoolTimeout, psycopg.OperationalError) as exc:
             raise _copy(_LOST) from exc
 

@@ -119,6 +119,15 @@ class WorkshopStore(Protocol):
         """Return a workshop's current answers (or one participant's)."""
         ...
 
+    def change_role(self, code: str, participant_id: str, role: str, at: datetime) -> bool:
+        """Set a participant's role and log the change in one transaction; return whether it
+        changed (False for an unknown participant or the role they already have)."""
+        ...
+
+    def count_role_changes(self, code: str) -> int:
+        """Return how many times a workshop's participants changed their role."""
+        ...
+
     def count_answer_rows(self, code: str) -> int:
         """Return how many rows the answer log holds for a workshop (changes included)."""
         ...

@@ -33,6 +33,11 @@ class SqlStore(ABC):
     def _write(self, sql: str, params: Sequence[Any]) -> None:
         """Run one statement; it is committed when this returns."""
 
+    @abstractmethod
+    def _write_together(self, code: str, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Run several statements in one transaction (all committed, or none), one such
+        transaction for ``code`` at a time."""
+
     def _write_one_at_a_time(self, code: str, sql: str, params: Sequence[Any]) -> None:
         """Run one statement that no other such statement for ``code`` runs beside.
 
@@ -155,6 +160,32 @@ class SqlStore(ABC):
             [code],
         )
         return [ParticipantRecord(*row) for row in rows]
+
+    def change_role(self, code: str, participant_id: str, role: str, at: datetime) -> bool:
+        """Set a participant's role and log the change in one transaction; return whether it
+        changed (False for an unknown participant or the role they already have)."""
+        current = self.get_participant(code, participant_id)
+        if current is None or current.role == role:
+            return False
+        # The log row names the role it replaced and both apply only from that role; the
+        # transactions for a workshop run one after the other, so of two changes made at once
+        # from the same role the second finds it gone and neither logs nor updates anything.
+        self._write_together(code, [
+            ("INSERT INTO role_changes (workshop_code, participant_id, from_role, to_role, "
+             "changed_at) SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM participants "
+             "WHERE workshop_code = ? AND participant_id = ? AND role = ?)",
+             [code, participant_id, current.role, role, at, code, participant_id,
+              current.role]),
+            ("UPDATE participants SET role = ? WHERE workshop_code = ? AND participant_id = ? "
+             "AND role = ?", [role, code, participant_id, current.role]),
+        ])
+        changed = self.get_participant(code, participant_id)
+        return changed is not None and changed.role == role
+
+    def count_role_changes(self, code: str) -> int:
+        """Return how many times a workshop's participants changed their role."""
+        rows = self._rows("SELECT count(*) FROM role_changes WHERE workshop_code = ?", [code])
+        return int(rows[0][0]) if rows else 0
 
     # -- answers --------------------------------------------------------------------------------
 

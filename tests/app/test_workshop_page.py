@@ -471,3 +471,35 @@ def test_the_report_says_what_the_dashboard_says_by_role(store: DuckDBStore) -> 
     assert "Finance (3): no verdict shown" in page
     assert f"{content.dimensions[dim]}: no gap between roles." in page
     assert "Means by role: Sales team 4.0, Marketing 4.0*, Finance —." in page
+
+
+def test_a_participant_changes_their_own_role_and_the_facilitator_sees_the_count(
+    store: DuckDBStore,
+) -> None:
+    created = ws.create_workshop(store, "Acme", "Kick-off")
+    content = ws.load_content()
+    first = content.statements[0].id
+    _answer_room(store, created.code, [("Ann", "sales", 5)] * 3 + [("Cy", "marketing", 1)] * 2)
+    joined = ws.join_workshop(store, created.code, "Dee", "marketing")  # meant sales
+    ws.answer(store, content, created.code, joined.token, first, 5)
+    at = _open({"workshop": created.code, "p": joined.token})
+    assert "answering as **Dee** (Marketing)" in _texts(at)
+    role = at.selectbox(key=F + "new_role")
+    assert role.label == "Your role" and role.value == "marketing"
+    role.select("sales")
+    at.button(key=F + "change_role").click().run()
+    assert not at.exception
+    assert "answering as **Dee** (Sales team)" in _texts(at)
+    assert any("Your role is now Sales team. Your answers moved with you." in s.value
+               for s in at.success)
+    assert at.radio(key=A + first).value == 5  # the answer stayed
+    assert ws.resume(store, created.code, joined.token).role == "sales"  # type: ignore[union-attr]
+    summary = ws.summarise(store, content, created.code, created.key)
+    assert summary.by_role == {"sales": 4, "marketing": 2} and summary.role_changes == 1
+    dashboard = _open({"workshop": created.code, "key": created.key})
+    assert "1 role change by participants themselves" in _texts(dashboard)
+    assert dashboard.dataframe[0].value["Role"].tolist()[-1] == "Sales team"
+    # Closed, the role can no longer change (nor is it offered).
+    ws.close_workshop(store, created.code, created.key)
+    closed = _open({"workshop": created.code, "p": joined.token})
+    assert not [s for s in closed.selectbox if s.key == F + "new_role"]

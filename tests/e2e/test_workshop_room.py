@@ -151,3 +151,29 @@ def test_retake_against_a_baseline(app_url: str, page: Any, browser: Any) -> Non
     expect(page.get_by_text("No role was large enough in both workshops", exact=False)
            ).to_be_visible()
     assert_no_exception(page)
+
+
+def test_a_participant_changes_their_own_role(app_url: str, page: Any, browser: Any) -> None:
+    code, _ = _create(page, app_url, "Wrong role")
+    context = browser.new_context()
+    try:
+        dee = _join(context, app_url, code, "Dee", "Marketing")
+        _rate(dee, FIRST.text, FIRST.level_text(4), 1)
+        dee.get_by_text("Picked the wrong role? Change it here").click()
+        change = dee.get_by_test_id("stExpander").filter(has_text="Change my role")
+        change.get_by_test_id("stSelectbox").click()
+        dee.get_by_role("option", name="Sales team", exact=True).click()
+        change.get_by_role("button", name="Change my role").click()
+        wait_idle(dee)
+        expect(dee.get_by_text("Your role is now Sales team", exact=False)).to_be_visible()
+        expect(dee.get_by_text("You are answering as Dee (Sales team)", exact=False)
+               ).to_be_visible()
+        expect(dee.get_by_text(f"1 of {TOTAL} answered", exact=True)).to_be_visible()  # kept
+        assert_no_exception(dee)
+    finally:
+        context.close()
+    expect(page.get_by_text("1 role change by participants themselves", exact=False)
+           ).to_be_visible(timeout=15_000)
+    progress = page.get_by_test_id("stDataFrame").first
+    expect(progress).to_be_visible()
+    assert_no_exception(page)

@@ -605,3 +605,89 @@ def test_a_participant_who_joined_twice_is_left_out_and_counted_again(
     with pytest.raises(DiagnosticsError):
         ws.set_counted(store, created.code, "wrong", 1, counted=False)
     store.close()
+
+
+def _rated(store: DuckDBStore, code: str, role: str, level: int) -> str:
+    joined = ws.join_workshop(store, code, role, role)
+    for qid in ("s1", "s2", "s3"):
+        ws.answer(store, CONTENT, code, joined.token, qid, level)
+    return joined.token
+
+
+def test_a_participant_changes_their_role_and_their_answers_move_with_them(
+    workshop_db: Path,
+) -> None:
+    store = DuckDBStore(workshop_db)
+    created = ws.create_workshop(store, "Acme", "Kick-off", now=T0)
+    for _ in range(3):
+        _rated(store, created.code, "sales", 4)
+    for _ in range(3):
+        _rated(store, created.code, "marketing", 1)
+    wrong = _rated(store, created.code, "marketing", 4)  # a sales person who picked marketing
+    before = ws.summarise(store, CONTENT, created.code, created.key)
+    cells = {g.role: g for g in before.gaps if g.dimension == "A"}
+    assert cells["marketing"].mean == pytest.approx(7 / 4) and before.role_changes == 0
+    moved = ws.change_role(store, created.code, wrong, "Sales team", now=T0)
+    assert (moved.role, moved.name) == ("sales", "marketing")
+    assert ws.resume(store, created.code, wrong) == moved
+    assert ws.participant_answers(store, created.code, wrong) == {"s1": 4, "s2": 4, "s3": 4}
+    after = ws.summarise(store, CONTENT, created.code, created.key)
+    assert after.by_role == {"sales": 4, "marketing": 3}
+    cells = {g.role: g for g in after.gaps if g.dimension == "A"}
+    assert (cells["sales"].mean, cells["marketing"].mean) == (4.0, 1.0)
+    assert after.role_changes == 1 and after.to_json()["role_changes"] == 1
+    assert after.role_changes_text().startswith("1 role change by participants themselves")
+    assert after.statement_means == before.statement_means  # the team's numbers do not move
+    # The role they already have is no change; a second real change counts again.
+    ws.change_role(store, created.code, wrong, "sales")
+    assert store.count_role_changes(created.code) == 1
+    ws.change_role(store, created.code, wrong, "finance")
+    assert store.count_role_changes(created.code) == 2
+    # Saved like an answer: a new store on the same file (a restarted app) reads it.
+    store.close()
+    store = DuckDBStore(workshop_db)
+    assert ws.resume(store, created.code, wrong).role == "finance"  # type: ignore[union-attr]
+    assert ws.summarise(store, CONTENT, created.code, created.key).role_changes == 2
+    html = ws.report_html(ws.summarise(store, CONTENT, created.code, created.key), CONTENT)
+    assert "2 role changes by participants themselves" in html
+    store.close()
+
+
+def test_a_role_change_is_refused_with_a_reason(
+    store: DuckDBStore, created: ws.CreatedWorkshop
+) -> None:
+    token = _rated(store, created.code, "sales", 4)
+    with pytest.raises(DiagnosticsError, match="Unknown role “astronaut”"):
+        ws.change_role(store, created.code, token, "astronaut")
+    with pytest.raises(DiagnosticsError, match="not joined"):
+        ws.change_role(store, created.code, "never-joined-token", "finance")
+    with pytest.raises(DiagnosticsError, match="No workshop has the code"):
+        ws.change_role(store, "ZZZZ2345", token, "finance")
+    ws.close_workshop(store, created.code, created.key)
+    with pytest.raises(DiagnosticsError, match="is closed"):
+        ws.change_role(store, created.code, token, "finance")
+    assert ws.resume(store, created.code, token).role == "sales"  # type: ignore[union-attr]
+    assert store.count_role_changes(created.code) == 0
+
+
+def test_a_role_change_recomputes_who_may_be_shown(
+    store: DuckDBStore, created: ws.CreatedWorkshop
+) -> None:
+    """Three and three are shown; after one moves, marketing's two would be the room minus
+    sales, so neither is shown (and nothing by role gives the two away)."""
+    for _ in range(3):
+        _rated(store, created.code, "sales", 4)
+    tokens = [_rated(store, created.code, "marketing", level) for level in (1, 2, 3)]
+    before = ws.summarise(store, CONTENT, created.code, created.key)
+    assert [r.role for r in before.roles] == ["sales", "marketing"]
+    ws.change_role(store, created.code, tokens[0], "sales")
+    after = ws.summarise(store, CONTENT, created.code, created.key)
+    assert after.by_role == {"sales": 4, "marketing": 2}
+    assert after.roles == [] and all(g.mean is None for g in after.gaps)
+    assert all(w.lowest_role is None for w in after.widest)
+    assert after.grouping.covering == ("sales",)
+    # Back to three and three: shown again.
+    ws.change_role(store, created.code, tokens[0], "marketing")
+    again = ws.summarise(store, CONTENT, created.code, created.key)
+    assert [r.role for r in again.roles] == ["sales", "marketing"]
+    assert again.role_changes == 2

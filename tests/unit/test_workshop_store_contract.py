@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -177,6 +178,55 @@ def test_status_participants_and_answer_log(store: WorkshopStore) -> None:
     store.save_answer(_answer("p1", "q1", "1"))  # answered again after clearing
     assert [a.value for a in store.list_answers(CODE, "p1")] == ["1"]
     assert store.count_answer_rows(CODE) == 5  # the log keeps every change
+
+
+def test_a_role_change_updates_the_participant_and_is_logged_together(
+    store: WorkshopStore,
+) -> None:
+    store.create_workshop(_workshop())
+    store.create_workshop(_workshop("EFGH2345"))
+    store.add_participant(_participant("p1"))
+    store.add_participant(_participant("p2"))
+    store.add_participant(_participant("p1", "EFGH2345"))
+    store.save_answer(_answer("p1", "q1", "4"))
+    assert store.change_role(CODE, "p1", "marketing", T1) is True
+    assert store.get_participant(CODE, "p1").role == "marketing"  # type: ignore[union-attr]
+    assert store.change_role(CODE, "p1", "marketing", T1) is False  # already that role
+    assert store.change_role(CODE, "p9", "marketing", T1) is False  # nobody
+    assert [p.role for p in store.list_participants(CODE)] == ["marketing", "sales"]
+    assert store.get_participant("EFGH2345", "p1").role == "sales"  # type: ignore[union-attr]
+    assert [a.value for a in store.list_answers(CODE, "p1")] == ["4"]  # answers stay theirs
+    assert (store.count_role_changes(CODE), store.count_role_changes("EFGH2345")) == (1, 0)
+    assert store.change_role(CODE, "p1", "sales", T1) is True
+    assert store.count_role_changes(CODE) == 2
+
+
+def test_concurrent_role_changes_each_count_once(location: str) -> None:
+    """Two devices of one participant change the role at once: each logged change happened."""
+    with closing(open_store(location)) as setup:
+        setup.create_workshop(_workshop())
+        setup.add_participant(_participant("p1"))
+    stores = [open_store(location)] if "://" not in location else [
+        open_store(location) for _ in range(2)]
+    try:
+        def change(i: int) -> None:
+            s = stores[i % len(stores)]
+            s.change_role(CODE, "p1", "marketing" if i % 2 else "finance", T1)
+
+        threads = [threading.Thread(target=change, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        final = stores[0].get_participant(CODE, "p1")
+        changes = stores[0].count_role_changes(CODE)
+    finally:
+        for s in stores:
+            s.close()
+    # Every logged change moved the role away from the one before it: never more changes than
+    # attempts, at least one, and the role is one of those asked for.
+    assert final is not None and final.role in {"marketing", "finance"}
+    assert 1 <= changes <= 8
 
 
 def test_workshop_with_participant_in_one_read(store: WorkshopStore) -> None:
