@@ -85,8 +85,16 @@ _VERDICT_ORDER: dict[str, int] = {"likely": 0, "at_risk": 1, "unlikely": 2}
 NUMBER_FIELDS: dict[str, tuple[str, str]] = {
     "target": ("Target for the period", "The number you have to make, in your currency."),
     "closed_so_far": ("Closed so far", "Bookings already won in the period."),
-    "open_pipeline": ("Open qualified pipeline", "Value of open, qualified deals due to close."),
-    "win_rate": ("Win rate", "Share of qualified deals that end won (0.25 = 25%)."),
+    # Named for what "Fill from my data" can back: every open deal with an amount, at any stage
+    # (an export rarely says which deals are qualified), with the win rate of all closed deals.
+    "open_pipeline": (
+        "Open pipeline",
+        "Value of the open deals due to close, at any stage (Fill from my data sums every open "
+        "deal in the funnel that has an amount). Typing qualified deals only? Then type the win "
+        "rate of qualified deals too.",
+    ),
+    "win_rate": ("Win rate", "Share of closed deals that ended won, won ÷ (won + lost) "
+                             "(0.25 = 25%), for the same deals as the pipeline."),
     "average_deal_size": ("Average deal size", "Average value of a won deal."),
     "ramped_reps": ("Ramped reps", "Sellers at full productivity."),
     "months_left": ("Months left", "Months remaining in the period."),
@@ -718,12 +726,12 @@ def _coverage_gap(pipeline: float, win_rate: float, needed: float) -> str:
     """Return what closes a coverage gap: more pipeline, or a higher win rate on today's."""
     if win_rate <= 0:
         if pipeline <= 0:
-            return (f"Build qualified pipeline and win some of it: {_money(needed)} of bookings "
+            return (f"Build pipeline and win some of it: {_money(needed)} of bookings "
                     "are needed and there is no pipeline or win rate to expect them from.")
         return (f"Win deals from today's pipeline: at a 0% win rate nothing is expected; "
                 f"{needed / pipeline:.0%} of {_money(pipeline)} would be needed.")
     more = needed / win_rate - pipeline
-    text = (f"Add {_money(more)} of qualified pipeline (to {_money(needed / win_rate)} at your "
+    text = (f"Add {_money(more)} of open pipeline (to {_money(needed / win_rate)} at your "
             f"{win_rate:.0%} win rate)")
     if pipeline > 0 and needed / pipeline <= 1:
         text += f", or lift the win rate on today's pipeline from {win_rate:.0%} to " \

@@ -113,7 +113,9 @@ def register(sub: Any) -> None:
     plan.add_argument("--rates", type=_rates, help="conversion of each step, e.g. 0.10,0.35")
     plan.add_argument("--reps", type=int, metavar="N", help="reps sharing the target")
     plan.add_argument("--working-days", type=int, metavar="D", help="working days in the period")
-    plan.add_argument("--pipeline", type=float, metavar="AMOUNT", help="open qualified pipeline")
+    plan.add_argument("--pipeline", type=float, metavar="AMOUNT",
+                      help="open pipeline (every open deal, or qualified ones with their own "
+                           "--win-rate)")
     plan.add_argument("--win-rate", type=float, metavar="RATE", help="win rate of that pipeline")
     plan.add_argument("--booked", type=float, default=0.0, metavar="AMOUNT",
                       help="already booked in the period")

@@ -112,7 +112,7 @@ def test_numbers_can_decide_the_verdict(open_page: OpenPage) -> None:
     # The first action is the pipeline the coverage check needs: 1M at 20% needs 5M, 4M more.
     head = "**Three actions that would move the verdict most**\n\n"
     actions = [shown(m.value).split(head, 1)[1] for m in at.markdown if head in m.value]
-    assert actions and actions[0].startswith("1. **Add 4,000,000 of qualified pipeline")
+    assert actions and actions[0].startswith("1. **Add 4,000,000 of open pipeline")
 
 
 def test_fill_from_the_sample_brings_the_forecast_and_the_coverage_check_uses_it(
@@ -203,6 +203,13 @@ def test_fill_numbers_from_data(open_page: OpenPage) -> None:
     numbers = at.session_state[state.MYN_NUMBERS]
     assert numbers["win_rate"] == 0.5 and numbers["open_pipeline"] == 400.0
     assert at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate").value == 50.0
+    # The field filled with every open deal is not labelled as qualified pipeline: its label,
+    # the value filled and the caption naming the deals behind it say the same thing.
+    field = at.number_input(key=state.MYN_NUMBER_PREFIX + "open_pipeline")
+    assert field.value == 400.0 and field.label == "Open pipeline"
+    assert "qualified" not in field.label.lower()
+    captions = " ".join(shown(c.value) for c in at.caption)
+    assert "Open pipeline: the amounts of 1 open deals at any stage of the funnel" in captions
 
 
 def test_fill_from_data_says_how_many_deals_each_number_rests_on(open_page: OpenPage) -> None:

@@ -96,7 +96,7 @@ def test_fill_and_clear_are_not_undone_by_the_next_click(app_url: str, page: Any
     first, second = BANK.questions[0], BANK.questions[1]
     page.get_by_text(f"4 · {first.levels[3]}").click()
     wait_idle(page)
-    pipeline = page.get_by_label("Open qualified pipeline", exact=True)
+    pipeline = page.get_by_label("Open pipeline", exact=True)
     pipeline.fill("123")
     pipeline.press("Enter")
     wait_idle(page)

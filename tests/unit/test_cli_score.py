@@ -44,7 +44,7 @@ def test_score_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Every statement is at 5: the only action is the coverage gap, with the figure it needs
     # (5,000 of pipeline at a 20% win rate to expect the 1,000 left: 4,000 more).
     assert [a["source"] for a in out["actions"]] == ["coverage"]
-    assert out["actions"][0]["action"].startswith("Add 4,000 of qualified pipeline")
+    assert out["actions"][0]["action"].startswith("Add 4,000 of open pipeline")
 
 
 def test_score_with_own_bank(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -725,7 +725,7 @@ def test_when_coverage_decides_the_first_action_is_the_pipeline_it_needs(bank) -
     assert result.decided_by == "coverage"
     first = result.actions[0]
     assert first.source == "coverage"
-    assert first.action == ("Add 2,000,000 of qualified pipeline (to 3,200,000 at your 25% "
+    assert first.action == ("Add 2,000,000 of open pipeline (to 3,200,000 at your 25% "
                             "win rate), or lift the win rate on today's pipeline from 25% to "
                             "67%.")
     assert len(result.actions) == 3
@@ -779,3 +779,23 @@ def test_verdict_follows_the_score_as_shown(values) -> None:
         assert shown >= 70
     if shown < 45:
         assert result.verdict == "unlikely"
+
+
+def test_the_pipeline_field_is_named_for_what_fill_from_my_data_puts_in_it() -> None:
+    from diagnostics.questionnaire import NUMBER_FIELDS, numbers_with_sources
+
+    # Filled with every open deal, qualified or not (an export rarely says which are): a label
+    # or help promising "qualified" pipeline would not be backed by the figure filled in.
+    label, help_text = NUMBER_FIELDS["open_pipeline"]
+    assert label == "Open pipeline"
+    assert "at any stage" in help_text and "qualified deals only" in help_text
+    assert "closed deals" in NUMBER_FIELDS["win_rate"][1]
+    opps = pd.DataFrame({"opp_id": ["1", "2", "3"], "rep": ["ann", "ann", "bob"],
+                         "stage": ["Won", "Lead", "Demo"], "amount": [100.0, 30.0, 70.0],
+                         "created_date": [dt.date(2026, 1, 1)] * 3,
+                         "close_date": [dt.date(2026, 2, 1), None, None]})
+    stages = StageConfig(funnel=("Lead", "Demo"), won=("Won",), lost=("Lost",))
+    numbers, sources = numbers_with_sources(build_dataset(opps, stages))
+    assert numbers["open_pipeline"] == 100.0  # the Lead deal counts too
+    assert sources["open_pipeline"].startswith(
+        "Open pipeline: the amounts of 2 open deals at any stage of the funnel, qualified or not")
