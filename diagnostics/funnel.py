@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from diagnostics.cohorts import MIN_CLOSED
+from diagnostics.cohorts import MIN_CLOSED, maturity_days
 from diagnostics.dataset import Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
 from diagnostics.formatting import DASH, format_amount, format_days, format_rate
@@ -215,6 +215,14 @@ class HeadlineMetrics:
     stale_days: int
     open_with_amount: int | None = None  # open deals carrying an amount (None: not counted)
     won_with_amount: int | None = None
+    # The age by which 4 in 5 won deals were won (cohorts.maturity_days; None: no won deal with
+    # both dates), and the open deals created longer ago than that: velocity leaves them out.
+    live_days: int | None = None
+    aged_open: int = 0
+    # Open deals without a created date: their age is unknown, so they count as live.
+    undated_open: int = 0
+    # True when nothing but the created date says when a deal last changed (stale = old).
+    stale_from_created: bool = False
 
     @property
     def pipeline_known(self) -> float | None:
@@ -240,6 +248,53 @@ class HeadlineMetrics:
             return ""
         return f"; amounts known for {known:,} of {n:,} deals"
 
+    @property
+    def live_open(self) -> int:
+        """Return the open deals velocity counts: all but those older than won deals take."""
+        return self.open - self.aged_open
+
+    def velocity_note(self) -> str | None:
+        """Return which open deals velocity counts, when it leaves some out (else None)."""
+        if not self.aged_open or self.live_days is None:
+            return None
+        days = f"{self.live_days:,} day{'s' if self.live_days != 1 else ''}"
+        undated = (f"; {self.undated_open:,} of the {self.live_open:,} counted have no created "
+                   "date (age unknown)" if self.undated_open else "")
+        return (f"Counts {self.live_open:,} of {self.open:,} open deals: {self.aged_open:,} "
+                f"created more than {days} ago are left out, since 4 in 5 won deals closed "
+                f"within {days}{undated}.")
+
+    def stale_note(self) -> str | None:
+        """Return what "stale" rests on when only created dates age the deals (else None)."""
+        if self.stale_open is None or not self.stale_from_created:
+            return None
+        undated = (f"; {self.undated_open:,} with no created date are not counted"
+                   if self.undated_open else "")
+        return (f"From created dates: no activity or change dates in the data, so an open deal "
+                f"created more than {self.stale_days:,} days ago counts as stale (it may have "
+                f"moved since){undated}.")
+
+    def display_notes(self) -> dict[str, str]:
+        """Return, by label of :meth:`display_items`, a note to show beside the figure."""
+        labels = [label for label, _, _ in self.display_items()]
+        notes = {labels[7]: self.velocity_note(), labels[8]: self.stale_note()}
+        return {label: note for label, note in notes.items() if note}
+
+    def _velocity_help(self) -> str:
+        base = "open deals × win rate × average won deal ÷ median cycle days"
+        note = self.velocity_note()
+        return base if note is None else f"{base}. {note}"
+
+    def _stale_help(self) -> str:
+        if self.stale_open is None:
+            return ("unknown: the data has no last-activity or last-modified date, no "
+                    "activities and no stage history, and no open deal here has a created date, "
+                    "so nothing says when a deal last changed")
+        if self.stale_from_created:
+            return (f"open deals created more than {self.stale_days} days ago. "
+                    f"{self.stale_note()}")
+        return f"open deals with no change or activity for more than {self.stale_days} days"
+
     def display_items(self) -> list[tuple[str, str, str]]:
         """Return (label, value, help) for each headline figure, "—" where undefined."""
         return [
@@ -257,18 +312,11 @@ class HeadlineMetrics:
              "won deals" + self._amounts(self.won, self.won_with_amount)),
             ("Open pipeline", format_amount(self.pipeline_known),
              "open deals in the funnel" + self._amounts(self.open, self.open_with_amount)),
-            (
-                "Velocity per day",
-                format_amount(self.velocity_per_day),
-                "open deals × win rate × average won deal ÷ median cycle days",
-            ),
+            ("Velocity per day", format_amount(self.velocity_per_day), self._velocity_help()),
             (
                 f"Stale open (> {self.stale_days} d)",
                 DASH if self.stale_open is None else f"{self.stale_open:,}",
-                f"open deals with no change or activity for more than {self.stale_days} days"
-                if self.stale_open is not None else
-                "unknown: the data has no last-activity or last-modified date, no activities "
-                "and no stage history, so nothing says when a deal last changed",
+                self._stale_help(),
             ),
         ]
 
@@ -283,7 +331,15 @@ class HeadlineMetrics:
             "avg_won_amount": self.avg_won_amount,
             "open_pipeline": self.pipeline_known,
             "velocity_per_day": self.velocity_per_day,
+            "velocity_open_deals": self.live_open,
+            "velocity_left_out": self.aged_open,
+            "live_days": self.live_days,
+            "velocity_note": self.velocity_note(),
             "stale_open": self.stale_open,
+            "stale_basis": (None if self.stale_open is None
+                            else "created" if self.stale_from_created else "activity"),
+            "stale_note": self.stale_note(),
+            "open_undated": self.undated_open,
             "open_with_amount": self.open_with_amount,
             "won_with_amount": self.won_with_amount,
             "stale_days": self.stale_days,
@@ -482,32 +538,41 @@ def _lost_stage_unknown(dataset: Dataset, filters: Filters) -> int:
         f"AND o.reached_rank IS NULL AND {where}", params).fetchall()[0][0])
 
 
-def _outcome_groups(dataset: Dataset, filters: Filters, stale_days: int) -> pd.DataFrame:
+def _outcome_groups(
+    dataset: Dataset, filters: Filters, stale_days: int, live_days: int | None = None
+) -> pd.DataFrame:
     """Return one row per (furthest rank, status) with counts, amounts, stale deals and cycle.
 
-    Won deals all sit at the last rank, so the won row's median cycle is the median of every won
-    deal: the funnel and the headline metrics come out of this single scan.
+    ``aged`` counts the deals created more than ``live_days`` days before the data's last date
+    (none without ``live_days``), ``undated`` those without a created date. Won deals all sit at
+    the last rank, so the won row's median cycle is the median of every won deal: the funnel
+    and the headline metrics come out of this single scan.
     """
     if stale_days < 0:
         raise DiagnosticsError("The number of days for a stale deal cannot be negative.")
     where, params = opportunity_filter_sql(filters, "o")
     cutoff = dataset.as_of - dt.timedelta(days=stale_days)
+    # The same test as the planner's aged pipeline (planner._aged_open_deals).
+    born_before = None if live_days is None else dataset.as_of - dt.timedelta(days=live_days)
     return dataset.query_df(
         f"""
         SELECT o.reached_rank AS rank, o.status, count(*) AS n,
                sum(coalesce(o.amount, 0)) AS amount, count(o.amount) AS n_amount,
                count(*) FILTER (WHERE o.last_touch < ?) AS stale,
+               count(*) FILTER (WHERE o.created_date < CAST(? AS DATE)) AS aged,
+               count(*) FILTER (WHERE o.created_date IS NULL) AS undated,
                median(date_diff('day', o.created_date, o.close_date)) FILTER (
                    WHERE o.status = 'won' AND o.close_date >= o.created_date) AS cycle
         FROM opportunities o WHERE {where}
         GROUP BY ALL
         """,
-        [cutoff, *params],
+        [cutoff, born_before, *params],
     )
 
 
 def _open_today(
-    dataset: Dataset, filters: Filters, stale_days: int, groups: pd.DataFrame
+    dataset: Dataset, filters: Filters, stale_days: int, groups: pd.DataFrame,
+    live_days: int | None = None,
 ) -> pd.DataFrame:
     """Return ``groups`` with its open rows replaced by the deals open today, for a closed cohort.
 
@@ -517,14 +582,21 @@ def _open_today(
     if filters.cohort != "closed":
         return groups
     today = _outcome_groups(dataset, replace(filters, start=None, end=None, cohort="created"),
-                            stale_days)
+                            stale_days, live_days)
     return pd.concat([groups[groups["status"] != "open"], today[today["status"] == "open"]],
                      ignore_index=True)
 
 
 def _metrics_from_groups(
-    groups: pd.DataFrame, stale_days: int, has_last_touch: bool = True
+    groups: pd.DataFrame, stale_days: int, has_last_touch: bool = True,
+    live_days: int | None = None,
 ) -> HeadlineMetrics:
+    """Return the headline metrics of :func:`_outcome_groups`' rows.
+
+    Velocity counts the open deals still live: those created more than ``live_days`` ago (the
+    age by which 4 in 5 won deals were won) are past the age deals are won at, and left out.
+    Without a last-activity or change date, stale deals are aged from their created date.
+    """
     status = groups["status"]
     in_funnel = groups["rank"].notna()
     won_rows = groups[status == "won"]
@@ -536,9 +608,15 @@ def _metrics_from_groups(
     cycles = won_rows["cycle"].dropna()
     cycle_days = float(cycles.iloc[0]) if len(cycles) == 1 else None
     avg_won_amount = _ratio(float(won_rows["amount"].sum()), float(won_rows["n_amount"].sum()))
+    aged = int(open_rows["aged"].sum()) if live_days is not None else 0
     velocity = None
     if win_rate is not None and avg_won_amount is not None and cycle_days:
-        velocity = open_ * win_rate * avg_won_amount / cycle_days
+        velocity = (open_ - aged) * win_rate * avg_won_amount / cycle_days
+    undated = int(open_rows["undated"].sum())
+    # Without any date of change, last_touch is the created date: "stale" then means "old",
+    # and deals without a created date have no age (stale unknown when none has one).
+    stale = (int(open_rows["stale"].sum()) if has_last_touch or undated < open_
+             else 0 if not open_ else None)
     return HeadlineMetrics(
         won=won,
         lost=lost,
@@ -548,10 +626,14 @@ def _metrics_from_groups(
         avg_won_amount=avg_won_amount,
         open_pipeline=float(open_rows["amount"].sum()),
         velocity_per_day=velocity,
-        stale_open=int(open_rows["stale"].sum()) if has_last_touch else None,
+        stale_open=stale,
         open_with_amount=int(open_rows["n_amount"].sum()),
         won_with_amount=int(won_rows["n_amount"].sum()),
         stale_days=stale_days,
+        live_days=live_days,
+        aged_open=aged,
+        undated_open=undated,
+        stale_from_created=not has_last_touch and stale is not None,
     )
 
 
@@ -559,23 +641,27 @@ def headline_metrics(dataset: Dataset, filters: Filters, stale_days: int = 60) -
     """Return won/lost/open counts, win rate, cycle, deal size, pipeline, velocity and stale deals.
 
     Win rate = won / (won + lost); the cycle is the median of days from created to closed for won
-    deals; velocity = open deals × win rate × average won amount ÷ median cycle (revenue per day).
+    deals; velocity = live open deals × win rate × average won amount ÷ median cycle (revenue per
+    day), an open deal being live unless created longer ago than 4 in 5 won deals took to close.
     Open deals are those in the funnel (placeholder stages left out); a deal is stale when nothing
-    happened to it for more than ``stale_days`` days before the data's last date. For deals
+    happened to it for more than ``stale_days`` days before the data's last date (from its
+    created date when the data has no date of activity or change). For deals
     closed in a period, open deals, pipeline, velocity and stale deals are those open today.
     """
+    live_days = maturity_days(dataset, filters)
     groups = _open_today(dataset, filters, stale_days,
-                         _outcome_groups(dataset, filters, stale_days))
-    return _metrics_from_groups(groups, stale_days, dataset.has_last_touch)
+                         _outcome_groups(dataset, filters, stale_days, live_days), live_days)
+    return _metrics_from_groups(groups, stale_days, dataset.has_last_touch, live_days)
 
 
 def funnel_with_metrics(
     dataset: Dataset, filters: Filters, rule: Rule = "furthest", stale_days: int = 60
 ) -> tuple[FunnelResult, HeadlineMetrics]:
     """Return the funnel and the headline metrics together, in one scan for the furthest rule."""
-    groups = _outcome_groups(dataset, filters, stale_days)
-    metrics = _metrics_from_groups(_open_today(dataset, filters, stale_days, groups), stale_days,
-                                   dataset.has_last_touch)
+    live_days = maturity_days(dataset, filters)
+    groups = _outcome_groups(dataset, filters, stale_days, live_days)
+    metrics = _metrics_from_groups(_open_today(dataset, filters, stale_days, groups, live_days),
+                                   stale_days, dataset.has_last_touch, live_days)
     if rule != "furthest":
         return compute_funnel(dataset, filters, rule), metrics
     _rank_count(dataset)

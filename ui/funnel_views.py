@@ -280,9 +280,12 @@ def breakage_view(dataset: Dataset, report: bk.BreakageReport) -> None:
 def funnel_view(dataset: Dataset, choice: FunnelChoice, result: fn.FunnelResult,
                 metrics: fn.HeadlineMetrics, keep: KeptWidgets) -> None:
     """Show the headline figures, the funnel chart and table, and a comparison on demand."""
+    beside = metrics.display_notes()
     for col, (label, value, note) in zip([*st.columns(5), *st.columns(5)],
                                          metrics.display_items(), strict=False):
         col.metric(label, value, help=note or None)
+        if label in beside:  # what the figure rests on, where it is not the obvious
+            col.caption(beside[label])
     if result.total:  # an empty chart says nothing; the sentence above says why
         show_chart(dataset, funnel_chart_key(choice), lambda: charts.funnel_chart(result),
                    width="stretch")

@@ -463,3 +463,22 @@ def test_planner_skips_the_steps_when_lost_deals_have_no_known_stage(
     at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").set_value(60_000.0).run()
     assert _metric(at, "Deals needed") == "6"
     assert _metric(at, "Lead needed") == "17"  # 6 won ÷ 35.3%
+
+
+def test_velocity_and_stale_say_what_they_rest_on_beside_the_figures(
+    open_page: OpenPage,
+) -> None:
+    # Without stage history nothing but the created date ages a deal; the 3 open deals were
+    # created on 10 Jan, 171 days before the data's last date, while 4 in 5 won deals closed
+    # within 31 days: they are not live pipeline, so velocity counts none of them.
+    at = open_page("pages/funnel.py", session={DATASET: _dataset(with_history=False)})
+    assert at.title[0].value == "Funnel"
+    assert _metric(at, "Velocity per day") == "0"
+    assert _metric(at, "Stale open (> 60 d)") == "3"
+    captions = _captions(at)
+    assert ("Counts 0 of 3 open deals: 3 created more than 31 days ago are left out, since 4 in "
+            "5 won deals closed within 31 days.") in captions
+    assert ("From created dates: no activity or change dates in the data, so an open deal "
+            "created more than 60 days ago counts as stale") in captions
+    help_text = next(m.help for m in at.metric if m.label == "Velocity per day")
+    assert help_text.startswith("open deals × win rate × average won deal ÷ median cycle days.")

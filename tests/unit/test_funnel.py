@@ -119,12 +119,15 @@ def test_lost_deals_without_evidence_are_charged_to_no_step() -> None:
 @pytest.mark.parametrize(
     ("filters", "stale_days", "expected"),
     [
-        # won, lost, open, win rate, median cycle, avg won, pipeline, velocity, stale
-        (Filters(), 60, (2, 2, 2, 0.5, 20.0, 200.0, 1050.0, 10.0, 1)),
-        (Filters(), 10, (2, 2, 2, 0.5, 20.0, 200.0, 1050.0, 10.0, 2)),
-        (Filters(rep=("Bob",)), 60, (0, 2, 1, 0.0, None, None, 1000.0, None, 1)),
-        (Filters(segment=("Nope",)), 60, (0, 0, 0, None, None, None, 0.0, None, 0)),
-        (Filters(segment=("SMB",)), 60, (1, 0, 1, 1.0, 30.0, 300.0, 50.0, 300 / 30, 0)),
+        # won, lost, open, win rate, median cycle, avg won, pipeline, velocity, stale, and the
+        # open deals velocity leaves out. 4 in 5 won deals (A1 in 10 days, A2 in 30) closed
+        # within 30 days: B3, open since 3 Jan, is past that age on 31 Mar and not live
+        # pipeline, so velocity counts C1 alone (1 × 0.5 × 200 ÷ 20 = 5).
+        (Filters(), 60, (2, 2, 2, 0.5, 20.0, 200.0, 1050.0, 5.0, 1, 1)),
+        (Filters(), 10, (2, 2, 2, 0.5, 20.0, 200.0, 1050.0, 5.0, 2, 1)),
+        (Filters(rep=("Bob",)), 60, (0, 2, 1, 0.0, None, None, 1000.0, None, 1, 0)),  # no won
+        (Filters(segment=("Nope",)), 60, (0, 0, 0, None, None, None, 0.0, None, 0, 0)),
+        (Filters(segment=("SMB",)), 60, (1, 0, 1, 1.0, 30.0, 300.0, 50.0, 300 / 30, 0, 0)),
     ],
 )
 def test_headline_metrics(
@@ -132,7 +135,7 @@ def test_headline_metrics(
 ) -> None:
     m = fn.headline_metrics(hand, filters, stale_days)
     got = (m.won, m.lost, m.open, m.win_rate, m.median_cycle_days, m.avg_won_amount,
-           m.open_pipeline, m.velocity_per_day, m.stale_open)
+           m.open_pipeline, m.velocity_per_day, m.stale_open, m.aged_open)
     assert got == pytest.approx(expected)
     result, same = fn.funnel_with_metrics(hand, filters, stale_days=stale_days)
     assert same == m
@@ -457,14 +460,71 @@ def test_closed_in_period_shows_the_pipeline_open_today(hand: Dataset) -> None:
     assert same == m
 
 
-def test_stale_is_unknown_without_any_date_of_change() -> None:
-    opps = [_opp("O1", "Ann", "Demo", 10, D(2025, 1, 1), None)]
+def test_stale_is_aged_from_created_dates_without_any_date_of_change() -> None:
+    # No activity, history or last-activity column: the created date is all that ages a deal.
+    opps = [_opp("O1", "Ann", "Demo", 10, D(2025, 1, 1), None),
+            _opp("O2", "Ann", "Lead", 10, D(2026, 3, 20), None),
+            _opp("O3", "Ann", "Lead", 10, None, None)]  # type: ignore[arg-type]
     data = build_dataset(pd.DataFrame(opps), STAGES, as_of=AS_OF)
     assert data.has_last_touch is False
     m = fn.headline_metrics(data, Filters())
-    assert m.stale_open is None
+    assert (m.open, m.stale_open, m.undated_open, m.stale_from_created) == (3, 1, 1, True)
     stale = [item for item in m.display_items() if item[0].startswith("Stale")][0]
-    assert stale[1] == "—" and "no last-activity" in stale[2]
+    assert stale[1] == "1"
+    note = ("From created dates: no activity or change dates in the data, so an open deal "
+            "created more than 60 days ago counts as stale (it may have moved since); 1 with "
+            "no created date are not counted.")
+    assert m.stale_note() == note and stale[2].endswith(note)
+    assert m.display_notes()["Stale open (> 60 d)"] == note
+    out = m.to_json()
+    assert (out["stale_open"], out["stale_basis"], out["stale_note"]) == (1, "created", note)
+
+
+def test_stale_is_unknown_when_no_open_deal_has_a_date() -> None:
+    opps = [_opp("O1", "Ann", "Demo", 10, None, None)]  # type: ignore[arg-type]
+    data = build_dataset(pd.DataFrame(opps), STAGES, as_of=AS_OF)
+    m = fn.headline_metrics(data, Filters())
+    assert m.stale_open is None and m.to_json()["stale_basis"] is None
+    stale = [item for item in m.display_items() if item[0].startswith("Stale")][0]
+    assert stale[1] == "—" and "no last-activity" in stale[2] and "created date" in stale[2]
+
+
+def test_stale_rests_on_activity_when_the_data_has_it(hand: Dataset) -> None:
+    m = fn.headline_metrics(hand, Filters())  # hand has a stage history
+    assert not m.stale_from_created and m.stale_note() is None
+    assert m.to_json()["stale_basis"] == "activity"
+
+
+def test_velocity_leaves_out_open_deals_older_than_won_deals_take(hand: Dataset) -> None:
+    m = fn.headline_metrics(hand, Filters())
+    assert (m.live_days, m.open, m.aged_open, m.live_open) == (30, 2, 1, 1)
+    note = ("Counts 1 of 2 open deals: 1 created more than 30 days ago are left out, since 4 in "
+            "5 won deals closed within 30 days.")
+    assert m.velocity_note() == note
+    items = {label: (value, text) for label, value, text in m.display_items()}
+    assert items["Velocity per day"] == (
+        "5", f"open deals × win rate × average won deal ÷ median cycle days. {note}")
+    assert m.display_notes() == {"Velocity per day": note}
+    out = m.to_json()
+    assert (out["velocity_open_deals"], out["velocity_left_out"], out["live_days"],
+            out["velocity_note"]) == (1, 1, 30, note)
+    # Nothing left out: no note, and the help text is the formula alone.
+    smb = fn.headline_metrics(hand, Filters(segment=("SMB",)))
+    assert smb.velocity_note() is None and "Velocity per day" not in smb.display_notes()
+    # The closed-in-period view ages the deals open today the same way.
+    closed = fn.headline_metrics(hand, Filters(start=D(2026, 1, 15), end=D(2026, 2, 28),
+                                               cohort="closed"))
+    assert (closed.open, closed.aged_open) == (2, 1)
+
+
+def test_velocity_and_the_planner_leave_out_the_same_old_deals(hand: Dataset) -> None:
+    from diagnostics.planner import plan_inputs_from_data
+
+    for filters in (Filters(), Filters(rep=("Bob",)),
+                    Filters(start=D(2026, 1, 15), end=D(2026, 2, 28), cohort="closed")):
+        m = fn.headline_metrics(hand, filters)
+        inputs = plan_inputs_from_data(hand, filters, metrics=m)
+        assert (inputs.aged_deals, inputs.aged_days) == (m.aged_open, m.live_days)
 
 
 def test_funnel_command_reads_a_stage_history_beside_the_deals(
