@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from diagnostics.breakage import MIN_KNOWN_LOST_SHARE, MIN_WEAKEST_DEALS
-from diagnostics.cohorts import RateCohort, maturity_days, rate_cohort
+from diagnostics.cohorts import MIN_CLOSED, RateCohort, maturity_days, rate_cohort
 from diagnostics.dataset import MEETING_WORDS, Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
 from diagnostics.formatting import DASH, format_amount, format_per_day, format_rate, none_has_amount
@@ -29,6 +29,7 @@ from diagnostics.funnel import (
     compute_funnel,
     headline_metrics,
 )
+from diagnostics.stats import wilson_interval
 
 __all__ = [
     "AT_RISK_SHARE",
@@ -48,7 +49,8 @@ __all__ = [
     "working_days_between",
 ]
 
-Verdict = Literal["likely", "at_risk", "unlikely", "made", "unknown"]
+# "uncertain": the win rate rests on too few closed deals to tell whether the pipeline makes it.
+Verdict = Literal["likely", "at_risk", "unlikely", "made", "unknown", "uncertain"]
 # Expected bookings covering at least this share of the remaining target read as "at risk"
 # rather than "unlikely": a gap a good quarter can still close.
 AT_RISK_SHARE = 0.75
@@ -91,6 +93,21 @@ class Plan:
     expected_bookings: float | None
     verdict_level: Verdict
     verdict: str
+    # (won, closed) deals the win rate was measured on; None when typed or not from the data.
+    win_rate_basis: tuple[int, int] | None = None
+
+    @property
+    def win_rate_range(self) -> tuple[float, float] | None:
+        """Return the 95% range of win rates its few closed deals fit (None: enough, or typed)."""
+        return _rate_band(self.win_rate_basis)
+
+    @property
+    def expected_range(self) -> tuple[float, float] | None:
+        """Return the expected bookings at the two ends of :attr:`win_rate_range`, else None."""
+        band = self.win_rate_range
+        if band is None or self.pipeline is None:
+            return None
+        return self.pipeline * band[0], self.pipeline * band[1]
 
     @property
     def remaining(self) -> float:
@@ -130,12 +147,16 @@ class Plan:
                 DASH if self.required_coverage is None else f"{self.required_coverage:.1f}×",
                 "1 ÷ win rate",
             ),
-            (
-                "Expected bookings",
-                format_amount(self.expected_bookings),
-                "open pipeline × win rate",
-            ),
+            ("Expected bookings", format_amount(self.expected_bookings), self._expected_help()),
         ]
+
+    def _expected_help(self) -> str:
+        spread = self.expected_range
+        if spread is None or self.win_rate_basis is None:
+            return "open pipeline × win rate"
+        return (f"open pipeline × win rate; from {format_amount(spread[0])} to "
+                f"{format_amount(spread[1])} over the win rates its "
+                f"{_deals(self.win_rate_basis[1])} fit")
 
     def meeting_standard(self) -> str | None:
         """Return a sentence comparing the meetings each rep needs a day with one a day."""
@@ -190,6 +211,11 @@ class Plan:
             "expected_bookings": self.expected_bookings,
             "verdict_level": self.verdict_level,
             "verdict": self.verdict,
+            "win_rate_closed_deals": (None if self.win_rate_basis is None
+                                      else self.win_rate_basis[1]),
+            "win_rate_range": None if self.win_rate_range is None else list(self.win_rate_range),
+            "expected_bookings_range": (None if self.expected_range is None
+                                        else list(self.expected_range)),
         }
 
 
@@ -235,6 +261,51 @@ def _verdict(
     return "unlikely", f"Unlikely: {lands}.{gap}", coverage, required, expected
 
 
+def _deals(closed: int) -> str:
+    return f"{closed:,} closed deal{'s' if closed != 1 else ''}"
+
+
+def _rate_band(basis: tuple[int, int] | None, scale: float = 1.0) -> tuple[float, float] | None:
+    """Return the 95% range of win rates ``basis`` = (won, closed) fits, when it holds fewer than
+    MIN_CLOSED closed deals (None otherwise): the funnel's small-sample rule. ``scale`` moves
+    the range with a what-if's change of the win rate (capped at 100%)."""
+    if basis is None or not 0 < basis[1] < MIN_CLOSED:
+        return None
+    low, high = wilson_interval(basis[0], basis[1])
+    if low is None or high is None:
+        return None
+    return min(low * scale, 1.0), min(high * scale, 1.0)
+
+
+def _judge(
+    remaining: float, pipeline: float | None, win_rate: float | None,
+    basis: tuple[int, int] | None = None, scale: float = 1.0,
+) -> tuple[Verdict, str, float | None, float | None, float | None]:
+    """Return :func:`_verdict`, said with the range of outcomes when the win rate rests on few
+    closed deals, and "uncertain" (no firm verdict) when that range straddles the target."""
+    level, text, coverage, required, expected = _verdict(remaining, pipeline, win_rate)
+    band = _rate_band(basis, scale)
+    if band is None or basis is None or pipeline is None or level in ("made", "unknown"):
+        return level, text, coverage, required, expected
+    low, high = pipeline * band[0], pipeline * band[1]
+    moved = "" if scale == 1.0 else ", moved with this change"
+    fits = (f"the win rate rests on {_deals(basis[1])}, which fit any rate from "
+            f"{format_rate(band[0])} to {format_rate(band[1])} (95% interval{moved}), and the "
+            f"open pipeline would then bring from {format_amount(low)} to {format_amount(high)}")
+    if low < remaining <= high:
+        return "uncertain", (
+            f"Cannot tell on {_deals(basis[1])}: at a {format_rate(win_rate)} win rate the open "
+            f"pipeline of {format_amount(pipeline)} should bring about "
+            f"{format_amount(expected)} against the {format_amount(remaining)} still to book, "
+            f"but {fits}, either side of the target. More closed deals, or a win rate you "
+            "know, would settle it."), coverage, required, expected
+    side = "short of" if high < remaining else "above"
+    head, _, rest = text.partition(":")
+    return level, (f"{head} (win rate from only {_deals(basis[1])}):{rest} Rough: {fits}, "
+                   f"{side} the {format_amount(remaining)} still to book either way."
+                   ), coverage, required, expected
+
+
 def plan_reverse_funnel(
     target: float,
     deal_size: float,
@@ -248,13 +319,17 @@ def plan_reverse_funnel(
     pipeline: float | None = None,
     win_rate: float | None = None,
     booked: float = 0.0,
+    win_rate_basis: tuple[int, int] | None = None,
 ) -> Plan:
     """Return the reverse funnel that makes ``target`` and whether the pipeline can make it.
 
     ``stages`` run from the top of the funnel to the won deal; ``rates[i]`` converts
     ``stages[i]`` into ``stages[i + 1]``. Without ``activity_rate`` the top stage counts as the
     activity (e.g. calls); with it, an ``activity_label`` step is added on top, ``activity_rate``
-    being first-stage records per activity. Raises DiagnosticsError on unusable numbers.
+    being first-stage records per activity. ``win_rate_basis`` = (won, closed) deals behind a
+    win rate read from the data: below MIN_CLOSED closed deals the verdict gives the range of
+    outcomes the range of rates allows, or none when it straddles the target. Raises
+    DiagnosticsError on unusable numbers.
     """
     _check_positive("revenue target", target)
     _check_positive("average deal size", deal_size)
@@ -309,7 +384,8 @@ def plan_reverse_funnel(
     meeting = _meeting_stage(names)
     per_day = {s.stage: s.per_rep_per_day for s in plan_stages}
     remaining = max(target - booked, 0.0)
-    level, sentence, coverage, required, expected = _verdict(remaining, pipeline, win_rate)
+    level, sentence, coverage, required, expected = _judge(remaining, pipeline, win_rate,
+                                                           win_rate_basis)
     return Plan(
         target=target,
         deal_size=deal_size,
@@ -328,6 +404,7 @@ def plan_reverse_funnel(
         expected_bookings=expected,
         verdict_level=level,
         verdict=sentence,
+        win_rate_basis=win_rate_basis,
     )
 
 
@@ -393,10 +470,12 @@ def what_if(
     names = [s.stage for s in plan.stages]
     replanned = plan_reverse_funnel(plan.target, new_size, names, new_rates)
     win_rate = plan.win_rate
-    if win_rate is not None and rates:
-        win_rate = min(1.0, win_rate * float(np.prod(new_rates)) / float(np.prod(rates)))
+    scale = float(np.prod(new_rates)) / float(np.prod(rates)) if rates else 1.0
+    if win_rate is not None:
+        win_rate = min(1.0, win_rate * scale)
     pipeline = None if plan.pipeline is None else plan.pipeline * (1 + deal_size_pct / 100)
-    level, sentence, _, _, expected = _verdict(plan.remaining, pipeline, win_rate)
+    level, sentence, _, _, expected = _judge(plan.remaining, pipeline, win_rate,
+                                             plan.win_rate_basis, scale)
     return WhatIf(
         bookings_before=before,
         bookings_after=after,
@@ -492,6 +571,8 @@ class PlanInputs:
     aged_days: int | None = None
     # Steps whose rate rests on fewer than MIN_WEAKEST_DEALS deals: (label, entered, moved on).
     thin_steps: tuple[tuple[str, int, int], ...] = ()
+    # (won, closed) deals of the rate cohort behind ``win_rate`` (None: not counted).
+    win_rate_basis: tuple[int, int] | None = None
 
     def thin_steps_note(self) -> str | None:
         """Return a warning naming the step rates that rest on too few deals, else None."""
@@ -633,6 +714,7 @@ def plan_inputs_from_data(
         aged_pipeline=aged_pipeline,
         aged_days=aged_days,
         thin_steps=thin,
+        win_rate_basis=(rated_metrics.won, rated_metrics.won + rated_metrics.lost),
     )
 
 
@@ -672,10 +754,10 @@ def aged_pipeline_warning(inputs: PlanInputs, plan: Plan) -> str | None:
     """
     if (not inputs.aged_deals or not inputs.aged_pipeline or inputs.aged_days is None
             or plan.pipeline is None or plan.pipeline != inputs.pipeline
-            or plan.verdict_level in ("made", "unknown")):
+            or plan.verdict_level in ("made", "unknown", "uncertain")):
         return None
     rest = max(plan.pipeline - inputs.aged_pipeline, 0.0)
-    level, sentence, _, _, _ = _verdict(plan.remaining, rest, plan.win_rate)
+    level, sentence, _, _, _ = _judge(plan.remaining, rest, plan.win_rate, plan.win_rate_basis)
     if level == plan.verdict_level:
         return None
     return (

@@ -88,10 +88,10 @@ def render(
     q1, q2, q3 = st.columns(3)
     pipeline = q1.number_input("Open pipeline", 0.0, None, **money,
                                **_seeded("pipeline", inputs.pipeline))
-    win_pct = q2.number_input(
-        "Win rate (%)", 0.0, 100.0,
-        **_seeded("win_rate", None if inputs.win_rate is None else round(inputs.win_rate * 100, 1))
-    )
+    data_pct = None if inputs.win_rate is None else round(inputs.win_rate * 100, 1)
+    win_pct = q2.number_input("Win rate (%)", 0.0, 100.0, **_seeded("win_rate", data_pct))
+    # The closed deals behind the data's win rate judge the verdict's certainty, until typed over.
+    basis = inputs.win_rate_basis if win_pct is not None and win_pct == data_pct else None
     booked = q3.number_input("Already booked", 0.0, None, **money, **_seeded("booked", 0.0))
     rates = st.data_editor(
         fn.rates_frame(inputs.step_labels(), inputs.rates, "Conversion (%)"),
@@ -108,7 +108,7 @@ def render(
         plan = pl.plan_reverse_funnel(
             target, size, inputs.stages, typed,
             activity_rate=inputs.activity_rate, reps=int(n_reps), working_days=days,
-            pipeline=pipeline, win_rate=win_rate, booked=booked,
+            pipeline=pipeline, win_rate=win_rate, booked=booked, win_rate_basis=basis,
         )
     except DiagnosticsError as err:
         show_error(err)

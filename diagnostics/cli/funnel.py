@@ -182,6 +182,7 @@ def run_plan(args: argparse.Namespace) -> int:
     """Print the reverse funnel and the pipeline verdict; return the exit code."""
     activity_rate = None
     rates_from: str | None = None
+    basis: tuple[int, int] | None = None
     if args.from_file:
         if args.stages or args.rates:
             raise DiagnosticsError(
@@ -200,6 +201,7 @@ def run_plan(args: argparse.Namespace) -> int:
         rates = [float(r or 0) for r in inputs.rates]
         deal_size = args.deal_size or inputs.deal_size
         win_rate = args.win_rate if args.win_rate is not None else inputs.win_rate
+        basis = inputs.win_rate_basis if args.win_rate is None else None
         pipeline = args.pipeline if args.pipeline is not None else inputs.pipeline
         reps = args.reps or inputs.reps or None
         activity_rate = inputs.activity_rate
@@ -224,6 +226,7 @@ def run_plan(args: argparse.Namespace) -> int:
         pipeline=pipeline,
         win_rate=win_rate,
         booked=args.booked,
+        win_rate_basis=basis,
     )
     payload = plan.to_json()
     if rates_from is not None:

@@ -482,3 +482,30 @@ def test_velocity_and_stale_say_what_they_rest_on_beside_the_figures(
             "created more than 60 days ago counts as stale") in captions
     help_text = next(m.help for m in at.metric if m.label == "Velocity per day")
     assert help_text.startswith("open deals × win rate × average won deal ÷ median cycle days.")
+
+
+def test_planner_verdict_on_few_closed_deals_gives_its_range_or_no_verdict(
+    open_page: OpenPage,
+) -> None:
+    # 6 won of 17 closed (35%): any rate from 17% to 59% fits them.
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
+    assert at.title[0].value == "Funnel"
+    _view(at, "Planner: make your number")
+    assert at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").value == 35.3
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "deal_size").set_value(10_000.0)
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "target").set_value(140_000.0)
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "pipeline").set_value(100_000.0).run()
+    assert not at.exception
+    unlikely = [shown(e.value) for e in at.error]
+    assert any(text.startswith("Unlikely (win rate from only 17 closed deals):")
+               and "which fit any rate from 17% to 59% (95% interval)" in text
+               and "short of the 140k still to book either way" in text for text in unlikely)
+    # 400k × 17% to 59% = 70k to 236k: either side of 140k, so no firm verdict.
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "pipeline").set_value(400_000.0).run()
+    assert not at.error and not at.success
+    assert any(shown(i.value).startswith("Cannot tell on 17 closed deals: at a 35% win rate")
+               for i in at.info)
+    # A win rate typed over is the user's own: the plain verdict comes back.
+    at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").set_value(40.0).run()
+    assert any(shown(s.value).startswith("Likely: the open pipeline of 400k at a 40% win rate")
+               for s in at.success)

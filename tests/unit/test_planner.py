@@ -519,3 +519,91 @@ def test_step_rates_resting_on_a_handful_of_deals_are_named(
 def _aged_data() -> Dataset:
     return build_dataset(_aged_pipeline(), StageConfig(funnel=("Lead", "Demo"), won=("Won",),
                                                       lost=("Lost",)), as_of=D(2025, 6, 30))
+
+
+# 2 won of 5 closed: the 95% Wilson interval is 11.8%–76.9% (hand-checked: centre
+# (0.4 + 1.96² / 10) / (1 + 1.96² / 5) = 0.4434, half-width
+# 1.96 × sqrt(0.24 / 5 + 1.96² / 100) / (1 + 1.96² / 5) = 0.3259).
+FEW = (2, 5)
+
+
+def test_a_verdict_on_a_win_rate_from_few_closed_deals_gives_the_range_of_outcomes() -> None:
+    plan = pl.plan_reverse_funnel(200_000, 10_000, ["Proposal", "Won"], [0.4],
+                                  pipeline=100_000, win_rate=0.4, win_rate_basis=FEW)
+    # 100k × 11.8% to 100k × 76.9%: short of the 200k at either end, so still "unlikely", but
+    # the verdict itself says on how few deals and what range of outcomes they allow.
+    assert plan.verdict_level == "unlikely"
+    assert plan.verdict.startswith("Unlikely (win rate from only 5 closed deals): the open "
+                                   "pipeline of 100k at a 40% win rate should bring about 40k")
+    assert plan.verdict.endswith(
+        "Rough: the win rate rests on 5 closed deals, which fit any rate from 12% to 77% (95% "
+        "interval), and the open pipeline would then bring from 12k to 77k, short of the 200k "
+        "still to book either way.")
+    assert plan.win_rate_range == pytest.approx((0.1176, 0.7693), abs=1e-4)
+    assert plan.expected_range == pytest.approx((11_762, 76_928), abs=1)
+    items = {label: note for label, _, note in plan.display_items()}
+    assert items["Expected bookings"] == ("open pipeline × win rate; from 12k to 77k over the "
+                                          "win rates its 5 closed deals fit")
+    out = plan.to_json()
+    assert out["win_rate_closed_deals"] == 5
+    assert out["win_rate_range"] == pytest.approx([0.1176, 0.7693], abs=1e-4)
+    assert out["expected_bookings_range"] == pytest.approx([11_762, 76_928], abs=1)
+
+
+def test_no_firm_verdict_when_the_range_of_outcomes_straddles_the_target() -> None:
+    plan = pl.plan_reverse_funnel(200_000, 10_000, ["Proposal", "Won"], [0.4],
+                                  pipeline=400_000, win_rate=0.4, win_rate_basis=FEW)
+    # 47k to 308k against 200k: the point estimate (160k, "at risk") means little.
+    assert plan.verdict_level == "uncertain"
+    assert plan.verdict == (
+        "Cannot tell on 5 closed deals: at a 40% win rate the open pipeline of 400k should "
+        "bring about 160k against the 200k still to book, but the win rate rests on 5 closed "
+        "deals, which fit any rate from 12% to 77% (95% interval), and the open pipeline would "
+        "then bring from 47k to 308k, either side of the target. More closed deals, or a win "
+        "rate you know, would settle it.")
+    # Without the basis (a win rate typed in) the same numbers give the plain verdict.
+    typed = pl.plan_reverse_funnel(200_000, 10_000, ["Proposal", "Won"], [0.4],
+                                   pipeline=400_000, win_rate=0.4)
+    assert typed.verdict_level == "at_risk" and typed.to_json()["win_rate_range"] is None
+
+
+@pytest.mark.parametrize(("basis", "hedged"), [((8, 20), False), ((2, 19), True),
+                                               ((0, 0), False), (None, False)])
+def test_the_range_is_given_below_20_closed_deals_only(
+    basis: tuple[int, int] | None, hedged: bool
+) -> None:
+    plan = pl.plan_reverse_funnel(200_000, 10_000, ["Proposal", "Won"], [0.4],
+                                  pipeline=100_000, win_rate=0.4, win_rate_basis=basis)
+    assert ("Rough:" in plan.verdict) is hedged
+    assert (plan.win_rate_range is not None) is hedged
+
+
+def test_what_if_and_the_aged_pipeline_check_keep_the_range() -> None:
+    plan = pl.plan_reverse_funnel(200_000, 10_000, ["Lead", "Proposal", "Won"], [0.5, 0.4],
+                                  pipeline=100_000, win_rate=0.4, win_rate_basis=FEW)
+    change = pl.what_if(plan, 0, 10)  # Lead → Proposal 50% → 60%: win rate × 1.2 = 48%
+    assert change.verdict_level == "unlikely"
+    assert "from 14% to 92% (95% interval, moved with this change)" in change.verdict
+    straddling = pl.what_if(pl.plan_reverse_funnel(
+        200_000, 10_000, ["Lead", "Proposal", "Won"], [0.5, 0.4], pipeline=400_000,
+        win_rate=0.4, win_rate_basis=FEW), 0, 0)
+    assert straddling.verdict_level == "uncertain"
+
+
+def test_plan_inputs_carry_the_closed_deals_behind_the_win_rate(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _aged_data()
+    inputs = pl.plan_inputs_from_data(data, Filters())
+    cohort = inputs.rate_cohort
+    assert cohort is not None and inputs.win_rate_basis is not None
+    won, closed = inputs.win_rate_basis
+    assert closed == cohort.closed and inputs.win_rate == pytest.approx(won / closed)
+    monkeypatch.setattr(cli_funnel, "_load", lambda files, mapping: data)
+    out = _run(["plan", "--target", "100000", "--from-file", "deals.csv", "--json"], capsys)
+    assert out["win_rate_closed_deals"] == closed
+    assert (out["win_rate_range"] is None) is (closed >= 20)
+    # A win rate given on the command line is the user's own: no range from the data's deals.
+    typed = _run(["plan", "--target", "100000", "--from-file", "deals.csv", "--win-rate", "0.5",
+                  "--json"], capsys)
+    assert typed["win_rate_closed_deals"] is None and typed["win_rate_range"] is None
