@@ -25,6 +25,7 @@ from diagnostics.dataset import Dataset, Filters
 from diagnostics.errors import DiagnosticsError
 from diagnostics.formatting import format_amount, format_count, format_rate
 from diagnostics.funnel import (
+    MIN_STEP_DEALS,
     NO_DEALS,
     PROVISIONAL_OPEN_SHARE,
     FunnelResult,
@@ -79,8 +80,9 @@ MIN_QUARTER_DEALS = 20
 # known stage: otherwise the unplaced ones could have dropped out at any step.
 MIN_KNOWN_LOST_SHARE = 0.8
 # The weakest step is named among steps that at least this many deals entered: one deal at a
-# step converts 0% or 100%, which says nothing about the step.
-MIN_WEAKEST_DEALS = 5
+# step converts 0% or 100%, which says nothing about the step. The same bound flags a step rate
+# as resting on few deals on the Funnel and in the planner.
+MIN_WEAKEST_DEALS = MIN_STEP_DEALS
 
 
 def best_rep_rates(reps: pd.DataFrame, prior_deals: int = PRIOR_DEALS) -> list[float | None]:

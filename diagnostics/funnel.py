@@ -59,6 +59,10 @@ __all__ = [
     "rates_from_frame",
     "rep_transitions",
     "small_sample_note",
+    "FEW_DEALS",
+    "MIN_STEP_DEALS",
+    "few_deals_sentence",
+    "thin_steps_note",
     "unrated_reps_note",
 ]
 
@@ -74,6 +78,10 @@ LOST_STAGE_UNKNOWN = "Lost, stage unknown"
 # A cohort of created deals with more than this share still open has rates that will move.
 PROVISIONAL_OPEN_SHARE = 0.25
 FILTER_COLUMNS = ("segment", "product", "region", "team", "rep")
+# A step rate resting on fewer deals than this moves 25 points or more with one deal: it is
+# shown with its counts and flagged "few deals" (the planner's thin steps, the weakest-step rule).
+MIN_STEP_DEALS = 5
+FEW_DEALS = "few deals"
 # Bit masks live in a BIGINT: bit 0 is unused and bit 63 is the sign.
 _MAX_RANKS = 62
 
@@ -127,6 +135,27 @@ class StageCount:
         """Return how many of the opportunities counted here also count at the next stage."""
         return self.reached - self.open_here - self.lost_here - self.won_here
 
+    @property
+    def advanced(self) -> int:
+        """Return the deals behind the next-step conversion's numerator (0 when undefined).
+
+        Under "any stage touched" a deal can skip the next stage: it moved on without advancing.
+        """
+        rate = self.next_step_conversion
+        return 0 if rate is None else round(rate * self.reached)
+
+    @property
+    def is_thin(self) -> bool:
+        """Return whether its next-step conversion rests on fewer than MIN_STEP_DEALS deals."""
+        return self.next_step_conversion is not None and self.reached < MIN_STEP_DEALS
+
+    def rests_on(self) -> str:
+        """Return "1,199 of 1,482" behind the next-step rate ("3 of 3 · few deals"; "" if none)."""
+        if self.next_step_conversion is None:
+            return ""
+        text = f"{self.advanced:,} of {self.reached:,}"
+        return f"{text} · {FEW_DEALS}" if self.is_thin else text
+
 
 @dataclass(frozen=True)
 class FunnelResult:
@@ -159,6 +188,12 @@ class FunnelResult:
         """Return the next-step conversion of every transition, top first."""
         return [s.next_step_conversion for s in self.stages[:-1]]
 
+    def thin_steps(self) -> tuple[tuple[str, int, int], ...]:
+        """Return (label, entered, advanced) of each step whose rate rests on few deals."""
+        return tuple((label, s.reached, s.advanced)
+                     for label, s in zip(self.transition_labels(), self.stages, strict=False)
+                     if s.is_thin)
+
     def to_frame(self) -> pd.DataFrame:
         """Return the funnel as a display table (undefined rates shown as "—").
 
@@ -169,6 +204,8 @@ class FunnelResult:
                 "Stage": [s.stage for s in self.stages],
                 "Reached": [s.reached for s in self.stages],
                 "Next-step conversion": [format_rate(s.next_step_conversion) for s in self.stages],
+                # The counts behind each next-step rate, flagged when they are few.
+                "Step rests on": [s.rests_on() for s in self.stages],
                 "Cumulative conversion": [
                     format_rate(s.cumulative_conversion) for s in self.stages
                 ],
@@ -178,7 +215,7 @@ class FunnelResult:
             }
         )
         if self.lost_stage_unknown:
-            frame.loc[len(frame)] = [LOST_STAGE_UNKNOWN, None, DASH, DASH, None,
+            frame.loc[len(frame)] = [LOST_STAGE_UNKNOWN, None, DASH, "", DASH, None,
                                      self.lost_stage_unknown, None]
             frame = frame.astype({c: "Int64" for c in ("Reached", "Open here", "Won")})
         return frame
@@ -190,6 +227,8 @@ class FunnelResult:
                 "stage": s.stage,
                 "reached": s.reached,
                 "next_step_conversion": s.next_step_conversion,
+                "next_step_deals": s.advanced if s.next_step_conversion is not None else None,
+                "few_deals": s.is_thin,
                 "cumulative_conversion": s.cumulative_conversion,
                 "open": s.open_here,
                 "lost": s.lost_here,
@@ -713,6 +752,24 @@ def small_sample_note(metrics: HeadlineMetrics, min_closed: int = MIN_CLOSED) ->
         f"{format_rate(high)} fits them (95% interval). Below {min_closed} closed deals, read "
         "it and the step conversions as rough."
     )
+
+
+def few_deals_sentence(thin: Sequence[tuple[str, int, int]]) -> str | None:
+    """Return "Few deals behind these step rates: …" naming each (label, entered, advanced)."""
+    if not thin:
+        return None
+    steps = "; ".join(f"{label} {on:,} of {n:,} ({format_rate(on / n)})" for label, n, on in thin)
+    return (f"Few deals behind these step rates: {steps}. With fewer than {MIN_STEP_DEALS} "
+            "deals, one deal going the other way moves a rate by 25 points or more")
+
+
+def thin_steps_note(result: FunnelResult) -> str | None:
+    """Return the Funnel's warning naming the step rates that rest on few deals, else None."""
+    sentence = few_deals_sentence(result.thin_steps())
+    if sentence is None:
+        return None
+    return (f"{sentence}: read them as rough (lighter bars in the chart, “{FEW_DEALS}” in the "
+            "table).")
 
 
 def counting_caveat(

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from diagnostics.breakage import MIN_KNOWN_LOST_SHARE, MIN_WEAKEST_DEALS
+from diagnostics.breakage import MIN_KNOWN_LOST_SHARE
 from diagnostics.cohorts import MIN_CLOSED, RateCohort, maturity_days, rate_cohort
 from diagnostics.dataset import MEETING_WORDS, Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
@@ -27,6 +27,7 @@ from diagnostics.funnel import (
     HeadlineMetrics,
     Rule,
     compute_funnel,
+    few_deals_sentence,
     headline_metrics,
 )
 from diagnostics.stats import wilson_interval
@@ -569,20 +570,18 @@ class PlanInputs:
     aged_deals: int = 0
     aged_pipeline: float = 0.0
     aged_days: int | None = None
-    # Steps whose rate rests on fewer than MIN_WEAKEST_DEALS deals: (label, entered, moved on).
+    # Steps whose rate rests on fewer than MIN_STEP_DEALS deals: (label, entered, advanced).
     thin_steps: tuple[tuple[str, int, int], ...] = ()
     # (won, closed) deals of the rate cohort behind ``win_rate`` (None: not counted).
     win_rate_basis: tuple[int, int] | None = None
 
     def thin_steps_note(self) -> str | None:
-        """Return a warning naming the step rates that rest on too few deals, else None."""
-        if not self.thin_steps:
-            return None
-        steps = "; ".join(f"{label} {on:,} of {n:,} ({format_rate(on / n)})"
-                          for label, n, on in self.thin_steps)
-        return (f"Few deals behind these step rates: {steps}. With fewer than "
-                f"{MIN_WEAKEST_DEALS} deals, one deal going the other way moves a rate by 25 "
-                "points or more: edit it if you know better.")
+        """Return a warning naming the step rates that rest on too few deals, else None.
+
+        The Funnel flags the same steps (:func:`diagnostics.funnel.thin_steps_note`).
+        """
+        sentence = few_deals_sentence(self.thin_steps)
+        return None if sentence is None else f"{sentence}: edit it if you know better."
 
     def rates_caption(self) -> str:
         """Return the sentence naming where the rates, deal size and pipeline come from."""
@@ -690,9 +689,7 @@ def plan_inputs_from_data(
     stages = tuple(s.stage for s in result.stages)
     rates = tuple(rated.next_rates())
     steps_note = _unplaced_steps_note(rated, rated_metrics.win_rate)
-    thin = tuple((f"{a.stage} → {b.stage}", a.reached, b.reached)
-                 for a, b in zip(rated.stages, rated.stages[1:], strict=False)
-                 if 0 < a.reached < MIN_WEAKEST_DEALS) if steps_note is None else ()
+    thin = rated.thin_steps() if steps_note is None else ()
     if steps_note is not None:
         stages, rates = (stages[0], stages[-1]), (rated_metrics.win_rate,)
     return PlanInputs(

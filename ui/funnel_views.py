@@ -292,6 +292,8 @@ def funnel_view(dataset: Dataset, choice: FunnelChoice, result: fn.FunnelResult,
     frame = remembered(dataset, ("funnel_frame", *funnel_key(choice)), lambda: table_frame(result))
     # A handful of rows: a plain table, drawn at once (a grid loads and lays out far more).
     st.table(frame, hide_index=True)
+    if thin := fn.thin_steps_note(result):  # stage names come from the data
+        st.caption(f":material/warning: {escape_markdown(thin)}")
     if not st.toggle("Compare with another period", **keep("compare_on", False)):
         return
     filters = choice.filters

@@ -9,7 +9,13 @@ from diagnostics.breakage import BreakageReport
 from diagnostics.charts.describe import listing
 from diagnostics.charts.palette import PALETTE
 from diagnostics.formatting import format_rate
-from diagnostics.funnel import LOST_STAGE_UNKNOWN, FunnelResult
+from diagnostics.funnel import (
+    FEW_DEALS,
+    LOST_STAGE_UNKNOWN,
+    MIN_STEP_DEALS,
+    FunnelResult,
+    StageCount,
+)
 from diagnostics.planner import Plan
 
 __all__ = [
@@ -29,6 +35,9 @@ SEGMENTS: dict[str, str] = {
     "Won": PALETTE["won"],
 }
 GREY = PALETTE["too_few"]
+# A stage bar whose next-step rate rests on few deals is drawn this light (a legend-free cue the
+# label spells out).
+FEW_OPACITY = 0.4
 # Past this share of the way to the colour scale's extreme, a heatmap cell takes white text.
 DARK_SHARE = 0.6
 HEATMAP_CAPTION = (
@@ -48,17 +57,31 @@ def _funnel_rows(result: FunnelResult) -> pd.DataFrame:
         }
         for segment, value in parts.items():
             if value:
-                rows.append({"stage": s.stage, "rank": s.rank, "segment": segment, "count": value})
+                rows.append({"stage": s.stage, "rank": s.rank, "segment": segment, "count": value,
+                             "few": s.is_thin})
     if result.lost_stage_unknown:  # a bar of its own, under the funnel: charged to no step
         rows.append({"stage": LOST_STAGE_UNKNOWN, "rank": len(result.stages) + 1,
-                     "segment": "Lost here", "count": result.lost_stage_unknown})
-    return pd.DataFrame(rows, columns=["stage", "rank", "segment", "count"])
+                     "segment": "Lost here", "count": result.lost_stage_unknown, "few": False})
+    return pd.DataFrame(rows, columns=["stage", "rank", "segment", "count", "few"])
+
+
+def _stage_label(s: StageCount, last: bool) -> str:
+    """Return "1,482 · 81% of top · 78% go on", with the counts when the rate rests on few deals."""
+    text = f"{s.reached:,} · {format_rate(s.cumulative_conversion)} of top"
+    if last:
+        return text
+    if s.is_thin:  # the counts beside the rate, and the flag the table and planner use
+        return (f"{text} · {format_rate(s.next_step_conversion)} go on ({s.advanced:,} of "
+                f"{s.reached:,}: {FEW_DEALS})")
+    return f"{text} · {format_rate(s.next_step_conversion)} go on"
 
 
 def funnel_chart(result: FunnelResult) -> alt.LayerChart:
     """Return stacked bars of the opportunities reaching each stage, labelled with the numbers.
 
-    Each bar splits into those that moved on, are still open there, were lost there, or won.
+    Each bar splits into those that moved on, are still open there, were lost there, or won. A
+    stage whose next-step rate rests on fewer than MIN_STEP_DEALS deals is drawn lighter, and its
+    label gives the counts behind the rate and says "few deals".
     """
     order = [s.stage for s in result.stages]
     unknown = [LOST_STAGE_UNKNOWN] if result.lost_stage_unknown else []
@@ -78,7 +101,9 @@ def funnel_chart(result: FunnelResult) -> alt.LayerChart:
                 legend=alt.Legend(title=None, orient="bottom"),
             ),
             order=alt.Order("segment_order:Q"),
-            tooltip=["stage:N", "segment:N", alt.Tooltip("count:Q", format=",")],
+            opacity=alt.condition("datum.few", alt.value(FEW_OPACITY), alt.value(1.0)),
+            tooltip=["stage:N", "segment:N", alt.Tooltip("count:Q", format=","),
+                     alt.Tooltip("few:N", title=f"rate on < {MIN_STEP_DEALS} deals")],
         )
         .transform_calculate(
             segment_order=(
@@ -91,11 +116,8 @@ def funnel_chart(result: FunnelResult) -> alt.LayerChart:
             "stage": order + unknown,
             "reached": [s.reached for s in result.stages] + [result.lost_stage_unknown] * len(
                 unknown),
-            "label": [
-                f"{s.reached:,} · {format_rate(s.cumulative_conversion)} of top"
-                + (f" · {format_rate(s.next_step_conversion)} go on" if s is not last else "")
-                for s in result.stages
-            ] + [f"{result.lost_stage_unknown:,} lost, at no step"] * len(unknown),
+            "label": [_stage_label(s, s is last) for s in result.stages]
+            + [f"{result.lost_stage_unknown:,} lost, at no step"] * len(unknown),
         }
     )
     text = (
@@ -108,6 +130,9 @@ def funnel_chart(result: FunnelResult) -> alt.LayerChart:
     if result.lost_stage_unknown:
         steps.append(f"{result.lost_stage_unknown:,} lost at no known step")
     description = f"Funnel: {listing(steps)}."
+    if thin := result.thin_steps():
+        description += (" Few deals behind the rate of "
+                        + listing([f"{label} ({on:,} of {n:,})" for label, n, on in thin]) + ".")
     return alt.LayerChart(layer=[bars, text]).properties(height=alt.Step(34),
                                                         description=description)
 

@@ -27,6 +27,7 @@ from diagnostics.funnel import (
     funnel_with_metrics,
     provisional_note,
     small_sample_note,
+    thin_steps_note,
 )
 from diagnostics.planner import aged_pipeline_warning, plan_inputs_from_data, plan_reverse_funnel
 
@@ -166,6 +167,7 @@ def run_funnel(args: argparse.Namespace) -> int:
         "provisional": provisional_note(metrics, filters),
         "small_sample": small_sample_note(metrics),
         "data_notes": list(dataset.notes),
+        "few_deals": thin_steps_note(result),
         "rule": {
             "counting": args.rule,
             "cohort": filters.cohort,

@@ -509,3 +509,23 @@ def test_planner_verdict_on_few_closed_deals_gives_its_range_or_no_verdict(
     at.number_input(key=FUNNEL_WIDGET_PREFIX + "win_rate").set_value(40.0).run()
     assert any(shown(s.value).startswith("Likely: the open pipeline of 400k at a 40% win rate")
                for s in at.success)
+
+
+def test_funnel_table_flags_step_rates_on_few_deals(open_page: OpenPage) -> None:
+    # _dataset(): 20 at Lead, 9 at Demo, 6 at Proposal and Won: every rate on 5 or more deals.
+    at = open_page("pages/funnel.py", session={DATASET: _dataset()})
+    assert at.title[0].value == "Funnel"
+    assert list(at.table[0].value["Step rests on"])[:3] == ["9 of 20", "6 of 9", "6 of 6"]
+    assert "Few deals behind these step rates" not in _captions(at)
+    # Bob's SMB deals: 5 at Lead, 4 at Demo (2 lost there), 2 at Proposal, both won.
+    at.session_state[FUNNEL_FILTERS_OPEN] = True
+    at.run()
+    at.multiselect(key=FUNNEL_WIDGET_PREFIX + "segment").select("SMB")
+    at.multiselect(key=FUNNEL_WIDGET_PREFIX + "rep").select("Bob").run()
+    assert not at.exception
+    assert list(at.table[0].value["Step rests on"])[:3] == [
+        "4 of 5", "2 of 4 · few deals", "2 of 2 · few deals"]
+    assert ("Few deals behind these step rates: Demo → Proposal 2 of 4 (50%); Proposal → Won "
+            "2 of 2 (100%).") in _captions(at)
+    assert "read them as rough (lighter bars in the chart, “few deals” in the table)" in \
+        _captions(at)

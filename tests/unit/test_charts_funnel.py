@@ -134,7 +134,8 @@ def test_every_chart_describes_its_numbers_for_screen_readers() -> None:
     result = fn.compute_funnel(dataset, Filters())
     assert charts.funnel_chart(result).to_dict()["description"] == (
         "Funnel: 10 reached Lead (100% of top); 6 reached Demo (60% of top); "
-        "3 reached Proposal (30% of top); 2 reached Won (20% of top).")
+        "3 reached Proposal (30% of top); 2 reached Won (20% of top). Few deals behind the "
+        "rate of Proposal → Won (2 of 3).")
     report = rank_breakages(result, [0.9, 0.1, None], 50.0, "targets")
     described = charts.breakage_chart(report).to_dict()["description"]
     assert described.startswith("Deals lost at each step against targets: Lead → Demo ")
@@ -154,3 +155,23 @@ def test_heatmap_description_names_each_steps_highest_and_lowest_rep() -> None:
     assert charts.rep_heatmap(reps).to_dict()["description"] == (
         "Conversion of 3 reps at 2 steps, against the team: Lead → Demo: highest Ann 50%, "
         "lowest Bo 20%; Demo → Won: too few deals for every rep.")
+
+
+def test_a_step_rate_on_few_deals_is_drawn_lighter_with_its_counts() -> None:
+    # 10 at Lead, 6 at Demo, 3 at Proposal (2 of them won): Proposal → Won rests on 3 deals.
+    stage = ["Lead"] * 4 + ["Demo"] * 3 + ["Proposal"] + ["Won"] * 2
+    dataset = build_dataset(
+        pd.DataFrame({"opp_id": [f"O{i}" for i in range(10)], "rep": ["Ann", "Bo"] * 5,
+                      "stage": stage, "amount": [10.0] * 10,
+                      "created_date": pd.Timestamp("2026-01-05"),
+                      "close_date": pd.Timestamp("2026-03-01")}),
+        STAGES, as_of=dt.date(2026, 6, 30))
+    spec = charts.funnel_chart(fn.compute_funnel(dataset, Filters())).to_dict()
+    bars, labels = (rows for rows in _rows(spec).values())
+    assert {r["stage"] for r in bars if r["few"]} == {"Proposal"}
+    assert [r["label"] for r in labels] == [
+        "10 · 100% of top · 60% go on", "6 · 60% of top · 50% go on",
+        "3 · 30% of top · 67% go on (2 of 3: few deals)", "2 · 20% of top"]
+    opacity = spec["layer"][0]["encoding"]["opacity"]
+    assert opacity["condition"] == {"test": "datum.few", "value": charts.FEW_OPACITY}
+    assert opacity["value"] == 1.0 and charts.FEW_OPACITY < 1.0

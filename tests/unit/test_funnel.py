@@ -410,8 +410,15 @@ def test_funnel_command_prints_the_documented_json(
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert [s["stage"] for s in out["stages"]] == ["Lead", "Demo", "Proposal", "Won"]
+    # 0 of the 4 deals at Demo went on: a rate on fewer than 5 deals, flagged as the page does.
     assert out["stages"][1] == {"stage": "Demo", "reached": 4, "next_step_conversion": 0.0,
+                                "next_step_deals": 0, "few_deals": True,
                                 "cumulative_conversion": 0.4, "open": 0, "lost": 4, "won": 0}
+    assert out["stages"][0]["few_deals"] is False and out["stages"][0]["next_step_deals"] == 4
+    assert out["few_deals"] == (
+        "Few deals behind these step rates: Demo → Proposal 0 of 4 (0%). With fewer than 5 "
+        "deals, one deal going the other way moves a rate by 25 points or more: read them as "
+        "rough (lighter bars in the chart, “few deals” in the table).")
     assert (out["won"], out["lost"], out["open"], out["win_rate"]) == (0, 10, 0, 0.0)
     for key in ("median_cycle_days", "avg_won_amount", "velocity_per_day", "stale_open"):
         assert key in out
@@ -587,3 +594,23 @@ def test_absurd_amounts_are_counted_and_left_out_of_the_average_won_deal(
     assert problems == ["2 values in “Amount” could not be read as amount (kept as missing), "
                         "e.g. line 2: “1e308” (too large to be an amount); line 3: “1e308” "
                         "(too large to be an amount)."]
+
+
+def test_step_rates_on_few_deals_show_their_counts_and_are_flagged(hand: Dataset) -> None:
+    # Lead → Demo 4 of 5, Demo → Proposal 3 of 4, Proposal → Won 2 of 3 (hand-worked above).
+    result = fn.compute_funnel(hand, Filters())
+    assert result.thin_steps() == (("Demo → Proposal", 4, 3), ("Proposal → Won", 3, 2))
+    table = result.to_frame()
+    assert list(table["Step rests on"]) == ["4 of 5", "3 of 4 · few deals",
+                                            "2 of 3 · few deals", "", ""]
+    assert list(table.columns[:4]) == ["Stage", "Reached", "Next-step conversion",
+                                       "Step rests on"]
+    assert fn.thin_steps_note(result) == (
+        "Few deals behind these step rates: Demo → Proposal 3 of 4 (75%); Proposal → Won 2 of 3 "
+        "(67%). With fewer than 5 deals, one deal going the other way moves a rate by 25 points "
+        "or more: read them as rough (lighter bars in the chart, “few deals” in the table).")
+    assert [s["few_deals"] for s in result.to_json()] == [False, True, True, False]
+    # Nothing entered a step: its rate is undefined ("—"), not a rate on few deals.
+    empty = fn.compute_funnel(hand, Filters(segment=("Nope",)))
+    assert empty.thin_steps() == () and fn.thin_steps_note(empty) is None
+
