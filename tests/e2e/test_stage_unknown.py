@@ -25,7 +25,12 @@ def test_lost_deals_without_stage_evidence_are_shown_apart_and_blame_no_step(
     table = page.get_by_test_id("stTable").first
     row = table.locator("tr").filter(has_text="Lost, stage unknown")
     expect(row).to_have_count(1)
-    expect(row.locator("td").nth(5)).to_have_text("4")  # "Lost here"
+    expect(row.locator("td").nth(6)).to_have_text("4")  # "Lost here"
+    # 3 of the 4 deals at Proposal/Price Quote won: a rate on few deals, given with its counts.
+    proposal = table.locator("tr").filter(has_text="Proposal/Price Quote")
+    expect(proposal.locator("td").nth(3)).to_have_text("3 of 4 · few deals")  # "Step rests on"
+    expect(page.get_by_text("Few deals behind these step rates: Proposal/Price Quote → Won 3 of "
+                            "4 (75%).", exact=False)).to_be_visible()
     expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
     # "Where it breaks" says what it cannot tell and which data would tell it; no step named.
     breakage = page.get_by_text("Where it breaks:", exact=False)
