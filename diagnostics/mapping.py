@@ -98,15 +98,21 @@ class TableMapping:
     columns: dict[str, str] = field(default_factory=dict)
     date_orders: dict[str, DateOrder] = field(default_factory=dict)
     decimal_comma: dict[str, bool] = field(default_factory=dict)
+    # Amount field → the currency kept when its column holds several ("" keeps the amounts
+    # without a mark); a field not named here keeps the most common currency.
+    currency: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready form."""
-        return {
+        """Return the JSON-ready form (``currency`` only when one was chosen)."""
+        out: dict[str, Any] = {
             "kind": self.kind,
             "columns": dict(self.columns),
             "date_orders": dict(self.date_orders),
             "decimal_comma": dict(self.decimal_comma),
         }
+        if self.currency:
+            out["currency"] = dict(self.currency)
+        return out
 
 
 @functools.lru_cache(maxsize=256)
@@ -187,6 +193,7 @@ class _SavedTable(BaseModel):
     columns: dict[str, str] = {}
     date_orders: dict[str, DateOrder] = {}
     decimal_comma: dict[str, bool] = {}
+    currency: dict[str, str] = {}
 
 
 class _SavedStages(BaseModel):
@@ -251,7 +258,7 @@ def mapping_from_json(text: str | bytes) -> SavedMapping:
                 f"Known fields are: {', '.join(sorted(valid[kind]))}.",
             )
         tables[kind] = TableMapping(kind, dict(t.columns), dict(t.date_orders),
-                                    dict(t.decimal_comma))
+                                    dict(t.decimal_comma), dict(t.currency))
     return SavedMapping(tables, parsed.stages.model_dump() if parsed.stages else None,
                         parsed.pipeline)
 

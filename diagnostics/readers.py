@@ -145,7 +145,8 @@ def _utf16_without_bom(head: bytes) -> str | None:
 def _oddness(text: str) -> int:
     """Return how many characters look mis-decoded.
 
-    Counted: symbols inside words ("£ukasz" from cp1250 bytes), scripts mixed in one word, and
+    Counted: symbols inside words ("£ukasz" from cp1250 bytes; a currency sign beside digits is
+    not odd), scripts mixed in one word, and
     words made mostly of accented Latin letters ("Èâàí", which is Cyrillic read as cp1252).
     """
     odd = 0
@@ -156,7 +157,9 @@ def _oddness(text: str) -> int:
             if c.isascii():
                 continue
             if not c.isalpha():
-                odd += 1
+                # A currency sign beside a number ("51.766,06 €") is what an amount holds;
+                # inside a word ("£ukasz") it is a letter read from the wrong code page.
+                odd += latin or unicodedata.category(c) != "Sc"
             elif not unicodedata.name(c, "").startswith("LATIN"):
                 odd += latin
             else:

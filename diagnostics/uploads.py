@@ -30,6 +30,7 @@ from diagnostics.mapping import (
     SavedMapping,
     TableMapping,
     detect_kind,
+    field_specs,
     mapping_from_json,
     mapping_to_json,
 )
@@ -38,6 +39,8 @@ from diagnostics.readers import RawTable, read_raw
 __all__ = [
     "FileState",
     "UploadWorkspace",
+    "amount_fields",
+    "currency_not_found",
     "file_signature",
     "load_dataset_from_paths",
     "load_files",
@@ -64,6 +67,29 @@ class FileState:
     def error(self) -> str | None:
         """Return the message saying why this file cannot be used (None when it can)."""
         return None if self.problem is None else str(self.problem)
+
+
+def amount_fields(mapping: TableMapping | None) -> list[str]:
+    """Return the mapped amount fields of a file (none when it has no mapping)."""
+    if mapping is None:
+        return []
+    return [s.name for s in field_specs()[mapping.kind]
+            if s.kind == "amount" and s.name in mapping.columns]
+
+
+def currency_not_found(files: Iterable[FileState]) -> DiagnosticsError | None:
+    """Return the error naming a currency asked for that an amount column does not hold."""
+    for state in files:
+        for report in state.loaded.report.amounts if state.loaded else ():
+            if report.chosen_absent is not None:
+                held = ", ".join(c or "no currency mark" for c in (
+                    report.choices() or report.currencies)) or "no currency mark"
+                return DiagnosticsError(
+                    f"“{report.header}” in {state.name} holds no amount in "
+                    f"{report.chosen_absent or 'no currency mark'} (it holds: {held}).",
+                    "Ask for one of the currencies it holds, or leave the currency out to "
+                    "keep the most common one.")
+    return None
 
 
 def _history_stages(files: Iterable[FileState]) -> list[str]:
@@ -99,15 +125,21 @@ class UploadWorkspace:
         saved: SavedMapping | None = None,
         kinds: Mapping[str, Kind] | None = None,
         pipeline: str | None = None,
+        currency: str | None = None,
     ) -> UploadWorkspace:
         """Return a workspace holding these files, mapped by ``saved`` where it says how, reading
-        ``pipeline`` (else the saved one, else the largest) when the deals span several."""
+        ``pipeline`` (else the saved one, else the largest) when the deals span several, and
+        keeping the amounts in ``currency`` where an amount column holds several."""
         uploads = cls(saved=saved, pipeline=pipeline or (saved.pipeline if saved else None))
         if saved is not None and saved.stages:
             uploads.stages = StageConfig.from_dict(saved.stages)
         uploads.add_files(files, [name for name, _ in files])
         for name, kind in (kinds or {}).items():
             uploads.set_kind(name, kind)
+        if currency is not None:
+            for state in uploads.files.values():
+                for field_name in amount_fields(state.mapping):
+                    uploads.set_currency(state.name, field_name, currency)
         return uploads
 
     # ---------------------------------------------------------------- files
@@ -190,7 +222,7 @@ class UploadWorkspace:
         fresh = propose_table_mapping(
             state.raw, state.mapping.kind,
             TableMapping(state.mapping.kind, columns, state.mapping.date_orders,
-                         state.mapping.decimal_comma),
+                         state.mapping.decimal_comma, state.mapping.currency),
         )
         fresh.columns = columns  # exactly the user's choice, nothing re-proposed
         state.mapping = fresh
@@ -216,6 +248,17 @@ class UploadWorkspace:
         if pipeline != self.pipeline:
             self.pipeline = pipeline
             self.stages = None
+
+    def set_currency(self, name: str, field_name: str, currency: str | None) -> None:
+        """Keep the amounts of one currency ("" for those without a mark; None: the most
+        common) when the column holds several; the others count as missing amounts."""
+        mapping = self.files[name].mapping
+        if mapping is None:
+            return
+        if currency is None:
+            mapping.currency.pop(field_name, None)
+        else:
+            mapping.currency[field_name] = currency
 
     def set_stages(self, config: StageConfig) -> None:
         """Use these stage settings (order, names, won/lost/excluded) from now on."""
@@ -284,15 +327,21 @@ def load_files(
     saved: SavedMapping | None = None,
     kinds: Mapping[str, Kind] | None = None,
     pipeline: str | None = None,
+    currency: str | None = None,
 ) -> IngestResult:
     """Return the Dataset for these (name, bytes) files, mapped automatically or by ``saved``.
+
+    ``currency`` is kept where an amount column holds several (the command line's
+    ``--currency``); asking for one a column does not hold is an error.
 
     The files go through the Data page's steps; raises DiagnosticsError with the first file's
     problem, or the whole set's, when anything cannot be used.
     """
-    uploads = UploadWorkspace.read(files, saved, kinds, pipeline)
+    uploads = UploadWorkspace.read(files, saved, kinds, pipeline, currency)
     result = uploads.rebuild()
     problem = next((s.problem for s in uploads.files.values() if s.problem), uploads.problem)
+    if problem is None and currency is not None:
+        problem = currency_not_found(uploads.files.values())
     if problem is not None or result is None:
         if result is not None:
             result.dataset.con.close()
@@ -301,7 +350,8 @@ def load_files(
 
 
 def load_dataset_from_paths(
-    paths: Sequence[Path], mapping: SavedMapping | None = None, pipeline: str | None = None
+    paths: Sequence[Path], mapping: SavedMapping | None = None, pipeline: str | None = None,
+    currency: str | None = None,
 ) -> Dataset:
     """Return the Dataset for files on disk (used by the command line)."""
     files = []
@@ -310,4 +360,4 @@ def load_dataset_from_paths(
             files.append((Path(path).name, Path(path).read_bytes()))
         except OSError as exc:
             raise DiagnosticsError(f"Cannot read {path}: {exc.strerror}.") from exc
-    return load_files(files, mapping, pipeline=pipeline).dataset
+    return load_files(files, mapping, pipeline=pipeline, currency=currency).dataset

@@ -16,7 +16,8 @@ from typing import Any
 
 from diagnostics.errors import DiagnosticsError
 
-__all__ = ["add_pipeline_argument", "emit", "finite", "main"]
+__all__ = ["add_currency_argument", "add_pipeline_argument", "currency_code", "emit", "finite",
+           "main"]
 
 
 def add_pipeline_argument(cmd: argparse.ArgumentParser) -> None:
@@ -36,6 +37,26 @@ def finite(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [finite(v) for v in value]
     return value
+
+
+def currency_code(text: str) -> str:
+    """Return a currency as given on the command line: a code (EUR), a sign (€), or "none"
+    for the amounts without a currency mark."""
+    from diagnostics.ingest import CURRENCIES
+
+    cleaned = text.strip()
+    if cleaned.lower() == "none":
+        return ""
+    return CURRENCIES.get(cleaned.upper(), cleaned.upper())
+
+
+def add_currency_argument(cmd: argparse.ArgumentParser) -> None:
+    """Add ``--currency``: the amounts kept when an amount column holds several currencies."""
+    cmd.add_argument(
+        "--currency", type=currency_code, metavar="CODE",
+        help="when an amount column mixes currencies, keep this one (EUR, USD, €, or 'none' "
+             "for amounts without a mark); the others count as deals without an amount. "
+             "Default: the most common")
 
 
 def emit(payload: Any, as_json: bool) -> None:

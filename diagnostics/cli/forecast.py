@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from diagnostics.cli import add_pipeline_argument, emit
+from diagnostics.cli import add_currency_argument, add_pipeline_argument, emit
 from diagnostics.forecast import forecast_bookings, load_deals, run_backtest
 
 __all__ = ["register", "run"]
@@ -49,6 +49,7 @@ def register(sub: Any) -> None:
                      help="forecast as of this date (default: the data's latest date)")
     cmd.add_argument("--mapping", metavar="MAPPING.json", help="saved column and stage mapping")
     add_pipeline_argument(cmd)
+    add_currency_argument(cmd)
     cmd.add_argument("--json", action="store_true", help="print one line of JSON")
     cmd.set_defaults(func=run)
 
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     from diagnostics.uploads import load_dataset_from_paths
 
     mapping = read_mapping(Path(args.mapping)) if args.mapping else None
-    dataset = load_dataset_from_paths([Path(f) for f in args.files], mapping, args.pipeline_name)
+    dataset = load_dataset_from_paths([Path(f) for f in args.files], mapping, args.pipeline_name,
+                                      args.currency)
     deals = load_deals(dataset)
     result = forecast_bookings(dataset, args.target, args.period_start, args.period_end,
                                args.as_of, deals=deals)

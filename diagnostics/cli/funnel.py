@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics.breakage import Reference, find_breakages
-from diagnostics.cli import add_pipeline_argument, emit
+from diagnostics.cli import add_currency_argument, add_pipeline_argument, emit
 from diagnostics.dataset import Dataset, Filters
 from diagnostics.errors import DiagnosticsError
 from diagnostics.funnel import (
@@ -62,6 +62,7 @@ def _stages(text: str) -> list[str]:
 def _add_data_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--mapping", metavar="MAPPING.json", help="saved column and stage mapping")
     add_pipeline_argument(cmd)
+    add_currency_argument(cmd)
     cmd.add_argument("--from", dest="start", type=_date, metavar="DATE", help="first day")
     cmd.add_argument("--to", dest="end", type=_date, metavar="DATE", help="last day")
     cmd.add_argument(
@@ -129,7 +130,8 @@ def _load(files: list[str], args: argparse.Namespace) -> Dataset:
     from diagnostics.uploads import load_dataset_from_paths
 
     mapping = read_mapping(Path(args.mapping)) if args.mapping else None
-    return load_dataset_from_paths([Path(f) for f in files], mapping, args.pipeline_name)
+    return load_dataset_from_paths([Path(f) for f in files], mapping, args.pipeline_name,
+                                   args.currency)
 
 
 def _filters(args: argparse.Namespace) -> Filters:

@@ -15,7 +15,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from diagnostics.cli import add_pipeline_argument, emit
+from diagnostics.cli import add_currency_argument, add_pipeline_argument, emit
 from diagnostics.dataset import Filters
 from diagnostics.errors import DiagnosticsError
 from diagnostics.quadrant import ENGAGEMENTS, classify_reps
@@ -58,6 +58,7 @@ def register(sub: Any) -> None:
     cmd.add_argument("--activities", metavar="FILE", help="activities export")
     cmd.add_argument("--mapping", metavar="MAPPING.json", help="saved column and stage mapping")
     add_pipeline_argument(cmd)
+    add_currency_argument(cmd)
     cmd.add_argument("--from", dest="start", type=_date, metavar="DATE", help="first day")
     cmd.add_argument("--to", dest="end", type=_date, metavar="DATE", help="last day")
     cmd.add_argument("--min-deals", type=int, default=5, metavar="N",
@@ -85,7 +86,7 @@ def run_quadrant(args: argparse.Namespace) -> int:
         raise DiagnosticsError("--to is before --from.", "Swap the two dates.")
     mapping = read_mapping(Path(args.mapping)) if args.mapping else None
     paths = [Path(args.file), *([Path(args.activities)] if args.activities else [])]
-    dataset = load_dataset_from_paths(paths, mapping, args.pipeline_name)
+    dataset = load_dataset_from_paths(paths, mapping, args.pipeline_name, args.currency)
     if args.activities and not dataset.has_activities:
         raise DiagnosticsError(
             f"No activity was read from {args.activities}.",

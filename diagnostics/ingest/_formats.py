@@ -283,4 +283,6 @@ def propose_table_mapping(
                 mapping.decimal_comma[name] = saved.decimal_comma[name]
             else:
                 mapping.decimal_comma[name] = column_decimal_comma(raw, header)
+            if saved and name in saved.currency:
+                mapping.currency[name] = saved.currency[name]
     return mapping

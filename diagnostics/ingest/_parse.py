@@ -25,6 +25,7 @@ from diagnostics.dataset import (
     null_column,
 )
 from diagnostics.errors import DiagnosticsError
+from diagnostics.ingest._amounts import read_amounts
 from diagnostics.ingest._arrow import (
     all_blank,
     has_repeats,
@@ -41,6 +42,7 @@ from diagnostics.ingest._formats import (
 )
 from diagnostics.ingest._report import (
     MAX_EXAMPLES,
+    AmountFormats,
     ColumnProblem,
     LoadedTable,
     ValidationReport,
@@ -382,11 +384,32 @@ def _canonical_table(
 _COUNTED_BLANKS = ("amount", "created_date", "rep")  # a blank one takes a deal out of a figure
 
 
+def _read_amounts(
+    raw: RawTable, mapping: TableMapping, text: dict[str, pa.ChunkedArray]
+) -> list[AmountFormats]:
+    """Return what each mapped amount column holds, its cells in ``text`` made ready to read:
+    amounts in a currency not kept are missing, amounts written in the other number format
+    than the column's are re-read by their own."""
+    reports = []
+    for spec in field_specs()[mapping.kind]:
+        if spec.kind == "amount" and spec.name in text:
+            text[spec.name], report = read_amounts(
+                text[spec.name], raw.table.column("_line"), spec.name,
+                mapping.columns[spec.name], mapping.decimal_comma.get(spec.name, False),
+                mapping.currency.get(spec.name))
+            reports.append(report)
+    return reports
+
+
 def _blanks(
-    table: pa.Table, plan: ColumnPlan, problems: Sequence[ColumnProblem]
+    table: pa.Table, plan: ColumnPlan, problems: Sequence[ColumnProblem],
+    amounts: Sequence[AmountFormats] = (),
 ) -> dict[str, int]:
-    """Return, per mapped field a figure needs, how many kept rows leave it blank."""
+    """Return, per mapped field a figure needs, how many kept rows leave it blank (amounts left
+    out for their currency are counted apart, not as blanks)."""
     unreadable = {p.field: p.count for p in problems}
+    for report in amounts:
+        unreadable[report.field] = unreadable.get(report.field, 0) + report.left_out_count
     out = {}
     for name in _COUNTED_BLANKS:
         if name in plan.column_of and name in table.column_names:
@@ -432,6 +455,7 @@ def parse_table(
     text = {n: trimmed(raw.table.column(f"c{raw.headers.index(h)}"))
             for n, h in mapping.columns.items()}
     stages = pc.unique(text["stage"]).drop_null().to_pylist() if "stage" in text else []
+    amounts = _read_amounts(raw, mapping, text)
     plan = plan_columns(raw, mapping, [*stages, *known_stages])
     cells, query = _arrow_cells(raw, mapping, plan, text)
     with _working(con) as work:
@@ -448,8 +472,9 @@ def parse_table(
         file=raw.name, kind=plan.kind, rows_read=raw.rows + len(raw.rejected),
         rows_kept=table.num_rows, rejected=rejected, rejected_by_reason=by_reason,
         unparseable=problems, duplicate_ids=duplicate_ids, future_dates=future,
-        negative_amounts=negative, notes=list(raw.notes),
-        blanks=_blanks(table, plan, problems),
+        negative_amounts=negative,
+        notes=[*raw.notes, *(note for report in amounts for note in report.notes())],
+        blanks=_blanks(table, plan, problems, amounts), amounts=amounts,
     )
     if table.num_rows == 0:
         raise DiagnosticsError(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 
 from diagnostics.dataset import Dataset, StageConfig
+from diagnostics.ingest._currencies import CURRENCIES
 from diagnostics.ingest._pipelines import PipelineChoice
 from diagnostics.mapping import Kind, TableMapping
 from diagnostics.readers import RawTable, RejectedRow
@@ -27,6 +29,147 @@ class ColumnProblem:
     why: tuple[str, ...] = ()
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class AmountFormats:
+    """What the cells of one amount column hold: currency marks and number formats, counted.
+
+    ``currencies`` counts the cells marked with each currency (``EUR``; ``kr`` for a mark
+    naming several), ``marks`` each mark as written (``€``, ``EUR``), ``unmarked`` the numbers
+    without a currency mark. Over the cells kept: ``formats`` counts each way of writing
+    numbers, named by an example (``1.234,56``); ``decimals`` those with a decimal point or
+    comma ("point", "comma"; 1,234,567 counts as "point"); ``ambiguous`` those fitting both
+    formats (``1.234``), by how the column's format read them ("thousands", "decimals");
+    ``reread`` those read by their own format against the column's. With several currencies
+    only ``kept`` (a code, or "" for the cells without a mark) is used: ``left_out`` counts
+    the others by currency ("" for no mark), ``examples`` names the first with their line.
+    ``chosen_absent`` is a currency asked for that the column does not hold.
+    """
+
+    field: str
+    header: str
+    decimal_comma: bool
+    currencies: dict[str, int] = dataclasses.field(default_factory=dict)
+    marks: dict[str, int] = dataclasses.field(default_factory=dict)
+    unmarked: int = 0
+    formats: dict[str, int] = dataclasses.field(default_factory=dict)
+    decimals: dict[str, int] = dataclasses.field(default_factory=dict)
+    ambiguous: dict[str, int] = dataclasses.field(default_factory=dict)
+    reread: int = 0
+    kept: str | None = None
+    left_out: dict[str, int] = dataclasses.field(default_factory=dict)
+    examples: tuple[tuple[int, str], ...] = ()
+    chosen_absent: str | None = None
+
+    def with_examples(self, examples: tuple[tuple[int, str], ...]) -> AmountFormats:
+        """Return the same report naming these cells left out."""
+        return replace(self, examples=examples)
+
+    @property
+    def left_out_count(self) -> int:
+        """Return how many amounts were left out as missing (another currency)."""
+        return sum(self.left_out.values())
+
+    @property
+    def is_mixed_format(self) -> bool:
+        """Return True when the amounts kept write decimals both with a point and a comma."""
+        return len(self.decimals) > 1
+
+    def choices(self) -> list[str]:
+        """Return the currencies one could keep, most common first ("" for no mark)."""
+        if len(self.currencies) < 2:
+            return []
+        ranked = sorted(self.currencies, key=lambda c: (-self.currencies[c], c))
+        return ranked + ([""] if self.unmarked else [])
+
+    def currency_label(self, currency: str) -> str:
+        """Return a currency with its cells and the marks seen: "EUR, 51 amounts (€, EUR)"."""
+        if currency == "":
+            return f"no currency mark, {_plural(self.unmarked, 'amount')}"
+        seen = [m for m in self.marks if CURRENCIES.get(m.upper()) == currency]
+        return (f"{currency}, {_plural(self.currencies.get(currency, 0), 'amount')}"
+                + (f" ({', '.join(seen)})" if seen else ""))
+
+    def _currency_problem(self) -> str | None:
+        if self.kept is None:
+            return None
+        held = "; ".join(self.currency_label(c) for c in self.choices())
+        gone = ", ".join(f"{'no mark' if c == '' else c} {n:,}"
+                         for c, n in sorted(self.left_out.items(), key=lambda kv: -kv[1]))
+        sample = "; ".join(f"line {line}: “{text}”" for line, text in self.examples)
+        kept = "the amounts without a currency mark" if self.kept == "" else (
+            f"only the {self.kept} amounts")
+        return (f"“{self.header}” holds amounts in {len(self.currencies)} currencies: "
+                f"{held}. Amounts in different currencies cannot be added up, so {kept} "
+                f"are used; {_plural(self.left_out_count, 'amount')} ({gone}) are left out "
+                "and count as deals without an amount" + (f", e.g. {sample}" if sample else "")
+                + ". Choose the currency to keep under “Currency kept” (--currency on the "
+                "command line).")
+
+    def _format_problem(self) -> str | None:
+        if not self.is_mixed_format:
+            return None
+        written = ", ".join(f"{_plural(n, 'value')} written {style}" for style, n in
+                            sorted(self.formats.items(), key=lambda kv: -kv[1])
+                            if style not in ("1.234", "1,234"))
+        own = "1.234,56" if self.decimal_comma else "1,234.56"
+        one = self.reread == 1
+        return (f"The amounts used in “{self.header}” mix number formats ({written}). The "
+                f"column reads as {own}; {_plural(self.reread, 'value')} written the other "
+                f"way {'is' if one else 'are'} read by {'its' if one else 'their'} own format, "
+                "so nothing is left out.")
+
+    def problems(self) -> list[str]:
+        """Return the sentences to check: several currencies, mixed number formats."""
+        return [p for p in (self._currency_problem(), self._format_problem()) if p]
+
+    def notes(self) -> list[str]:
+        """Return the sentences for the record: the currency, values that read two ways."""
+        out = []
+        if self.kept is None and self.currencies:
+            (currency,) = self.currencies
+            also = (f"; {_plural(self.unmarked, 'amount')} without a mark are taken as "
+                    f"{currency} too" if self.unmarked else "")
+            out.append(f"Amounts in “{self.header}” are in {self.currency_label(currency)}"
+                       f"{also}.")
+        if self.chosen_absent is not None:
+            asked = "no currency mark" if self.chosen_absent == "" else self.chosen_absent
+            out.append(f"The currency asked for ({asked}) is not in “{self.header}”, so it "
+                       "was not applied.")
+        if self.reread and not self.is_mixed_format:
+            own = "1.234,56" if self.decimal_comma else "1,234.56"
+            out.append(f"The amounts used in “{self.header}” are written "
+                       f"{'1,234.56' if self.decimal_comma else '1.234,56'}, unlike "
+                       f"the column as a whole ({own}): {_plural(self.reread, 'value')} read "
+                       "by their own format.")
+        if self.ambiguous:
+            total = sum(self.ambiguous.values())
+            how = " and ".join(f"{n:,} as {way}" for way, n in sorted(self.ambiguous.items()))
+            own = "1.234,56" if self.decimal_comma else "1,234.56"
+            out.append(f"{_plural(total, 'value')} in “{self.header}” (such as 1.234 or 1,234) "
+                       f"{'fits' if total == 1 else 'fit'} both number formats; read with the "
+                       f"column's format ({own}): {how}.")
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON-ready form (the command line's load report)."""
+        return {
+            "field": self.field, "header": self.header,
+            "decimal_separator": "," if self.decimal_comma else ".",
+            "currencies": dict(self.currencies), "marks": dict(self.marks),
+            "unmarked": self.unmarked, "formats": dict(self.formats),
+            "ambiguous": dict(self.ambiguous), "read_by_own_format": self.reread,
+            "currency_kept": self.kept, "left_out": dict(self.left_out),
+            "left_out_total": self.left_out_count,
+            "left_out_examples": [{"line": line, "value": text}
+                                  for line, text in self.examples],
+            "currency_not_found": self.chosen_absent,
+        }
+
+
 @dataclass
 class ValidationReport:
     """What happened to every row of one file."""
@@ -43,6 +186,7 @@ class ValidationReport:
     negative_amounts: int = 0
     notes: list[str] = field(default_factory=list)
     blanks: dict[str, int] = field(default_factory=dict)  # field → kept rows with a blank cell
+    amounts: list[AmountFormats] = field(default_factory=list)  # per amount column read
 
     @property
     def rows_rejected(self) -> int:
@@ -66,6 +210,8 @@ class ValidationReport:
             out.append(f"{count:,} {name.replace('_', ' ')} value(s) are in the future.")
         if self.negative_amounts:
             out.append(f"{self.negative_amounts:,} negative amount(s) (credits or refunds?).")
+        for amounts in self.amounts:
+            out.extend(amounts.problems())
         for name, count in self.blanks.items():
             out.append(f"{count:,} of {self.rows_kept:,} rows have no {name.replace('_', ' ')} "
                        "(blank; kept as missing).")
