@@ -734,6 +734,18 @@ def _engagement_value(
     return worked / (days / 5)
 
 
+def activities_name_reps(dataset: Dataset) -> bool:
+    """Return True when an activity file was loaded and some activity names a rep who owns a
+    deal: engagement by activities is measured only then (else every rep with deals would sit
+    at zero activity, and the quadrant would judge them on nothing)."""
+    if not dataset.has_activities:
+        return False
+    row = dataset.con.execute(
+        "SELECT EXISTS (SELECT 1 FROM activities WHERE rep IN "
+        "(SELECT rep FROM opportunities WHERE rep IS NOT NULL))").fetchone()
+    return bool(row and row[0])
+
+
 def _check_options(
     dataset: Dataset,
     min_deals: int,
@@ -742,7 +754,7 @@ def _check_options(
     close_target: float | None,
 ) -> Engagement:
     if engagement is None:
-        engagement = "activities" if dataset.has_activities else "opportunities"
+        engagement = "activities" if activities_name_reps(dataset) else "opportunities"
     if engagement not in ENGAGEMENTS:
         raise DiagnosticsError(
             f"Unknown engagement measure {engagement!r}.", f"Use one of {', '.join(ENGAGEMENTS)}."
@@ -751,6 +763,13 @@ def _check_options(
         raise DiagnosticsError(
             f"Engagement by {engagement} needs an activity file, and none was loaded.",
             "Load an activity export, or use opportunities worked per week.",
+        )
+    if _content().engagement[engagement].needs_activities and not activities_name_reps(dataset):
+        raise DiagnosticsError(
+            f"Engagement by {engagement} cannot be measured: no activity names a rep who owns a "
+            "deal.",
+            "Make the rep names match in both files (the Data page lists them), or use "
+            "opportunities worked per week.",
         )
     if min_deals < 1:
         raise DiagnosticsError("The minimum number of closed deals must be at least 1.")

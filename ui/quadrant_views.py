@@ -48,8 +48,14 @@ def settings_bar(
     first_day, last_day = remembered(dataset, ("date_range",), dataset.date_range)[0], dataset.as_of
     choices = remembered(dataset, ("filter_values", FILTERS),
                          lambda: {n: dataset.filter_values(n) for n in FILTERS})
+    usable = remembered(dataset, ("activities_name_reps",),
+                        lambda: quad.activities_name_reps(dataset))
     measures = [m for m in quad.ENGAGEMENTS
-                if dataset.has_activities or not content.engagement[m].needs_activities]
+                if usable or not content.engagement[m].needs_activities]
+    if dataset.has_activities and not usable:
+        st.warning("No activity in the activity file names a rep who owns a deal, so engagement "
+                   "is measured by opportunities worked. Make the rep names match in both files "
+                   "(the Data page lists the names it could not match).")
     top = st.columns([2, 2, 1])
     period = top[0].date_input("Period", min_value=first_day, max_value=last_day, **keep(
         "period", (first_day, last_day), valid=lambda v: all(first_day <= d <= last_day

@@ -12,6 +12,7 @@ from diagnostics.dataset import StageConfig, build_dataset, connect_locked, cove
 from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest._pipelines import keep_one_pipeline
 from diagnostics.ingest._report import IngestResult, LoadedTable
+from diagnostics.ingest._reps import merge_rep_spellings, unmatched_activities_note
 from diagnostics.mapping import Kind
 from diagnostics.stages import propose_stages
 
@@ -146,6 +147,8 @@ def assemble_dataset(
         notes += reconciled
         how = "Stage settings as chosen."
     activities = _concat(tables, "activities")
+    opportunities, activities, merged = merge_rep_spellings(opportunities, activities)
+    notes += [n for n in (merged, unmatched_activities_note(opportunities, activities)) if n]
     if not config.funnel:
         notes.append(
             "No open pipeline stage was found (every stage is won, lost or excluded), so the "

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from diagnostics.dataset import Dataset, StageConfig, build_dataset
 from diagnostics.quadrant import NOTHING_TO_DRAW
+from diagnostics.quadrant import content as quad_content
 from tests.app.conftest import OpenPage, shown
 from ui.state import DATASET, QUADRANT_FILTERS_OPEN, QUADRANT_SETTINGS, QUADRANT_WIDGET
 
@@ -238,3 +239,21 @@ def test_whole_range_counts_closed_deals_without_a_close_date_as_the_cli_does(
     assert dict(zip(table["Rep"], table["Lost"], strict=True)) == cli
     captions = shown(" ".join(c.value for c in at.caption))
     assert "1 closed deal without a close date counts in the close ratios" in captions
+
+
+def test_activities_of_people_without_deals_are_not_taken_as_engagement(
+        open_page: OpenPage) -> None:
+    dataset = _dataset(with_activities=False)
+    strangers = pd.DataFrame([{"activity_id": f"x{i}", "rep": "Zed Stranger",
+                               "activity_date": DAY, "type": "Call"} for i in range(9)])
+    dataset = build_dataset(dataset.query_df("SELECT * FROM opportunities"), dataset.stages,
+                            source="test", activities=strangers)
+    at = open_page("pages/quadrant.py", session={DATASET: dataset})
+    assert not at.exception
+    assert any("No activity in the activity file names a rep who owns a deal" in w.value
+               for w in at.warning)
+    engagement = at.selectbox(key=QUADRANT_WIDGET + "engagement")
+    assert engagement.value == "opportunities"
+    labels = {m: quad_content().engagement[m].label for m in ("activities", "opportunities")}
+    assert labels["opportunities"] in engagement.options
+    assert labels["activities"] not in engagement.options
