@@ -1245,6 +1245,12 @@ def numbers_with_sources(
             "qualified or not" + (f"; {_deals(unpriced, 'more open deal')} without an amount "
                                   f"add{'s' if unpriced == 1 else ''} nothing." if unpriced
                                   else "."))
+        if metrics.aged_open and metrics.live_days is not None:
+            # Counted in full, as on the Funnel, though past the age deals are won at.
+            sources["open_pipeline"] += (
+                f" {metrics.aged_open:,} of the {metrics.open:,} open deals were created more "
+                f"than {metrics.live_days:,} days ago, longer than 4 in 5 won deals took to "
+                "close: few of them will.")
     row = dataset.con.execute(
         """
         SELECT count(DISTINCT rep), count(*)

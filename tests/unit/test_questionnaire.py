@@ -797,5 +797,15 @@ def test_the_pipeline_field_is_named_for_what_fill_from_my_data_puts_in_it() -> 
     stages = StageConfig(funnel=("Lead", "Demo"), won=("Won",), lost=("Lost",))
     numbers, sources = numbers_with_sources(build_dataset(opps, stages))
     assert numbers["open_pipeline"] == 100.0  # the Lead deal counts too
-    assert sources["open_pipeline"].startswith(
-        "Open pipeline: the amounts of 2 open deals at any stage of the funnel, qualified or not")
+    assert sources["open_pipeline"] == (
+        "Open pipeline: the amounts of 2 open deals at any stage of the funnel, qualified or "
+        "not.")
+    # Open deals older than won deals take to close are in the figure, and the sentence says so.
+    old = pd.concat([opps, pd.DataFrame({"opp_id": ["4"], "rep": ["bob"], "stage": ["Demo"],
+                                         "amount": [50.0], "created_date": [dt.date(2025, 6, 1)],
+                                         "close_date": [None]})], ignore_index=True)
+    numbers, sources = numbers_with_sources(build_dataset(old, stages))
+    assert numbers["open_pipeline"] == 150.0
+    assert sources["open_pipeline"].endswith(
+        " 1 of the 3 open deals were created more than 31 days ago, longer than 4 in 5 won deals "
+        "took to close: few of them will.")
