@@ -859,19 +859,33 @@ def unrated_reps_note(reps: pd.DataFrame, min_count: int) -> str | None:
 
 
 def compare_funnels(a: FunnelResult, b: FunnelResult, labels: tuple[str, str]) -> pd.DataFrame:
-    """Return two funnels side by side with the change in next-step conversion (in points)."""
+    """Return two funnels side by side with the change in next-step conversion (in points).
+
+    A rate on fewer than MIN_STEP_DEALS deals carries its counts ("100% (3 of 3: few deals)"),
+    and so does a change resting on one.
+    """
     rows = []
     for sa, sb in zip(a.stages, b.stages, strict=False):
         ra, rb = sa.next_step_conversion, sb.next_step_conversion
         change = f"{(ra - rb) * 100:+.0f} pts" if ra is not None and rb is not None else DASH
+        if change != DASH and (sa.is_thin or sb.is_thin):
+            change += f" ({FEW_DEALS})"
         rows.append(
             {
                 "Stage": sa.stage,
                 f"Reached ({labels[0]})": sa.reached,
-                f"Next step ({labels[0]})": format_rate(ra),
+                f"Next step ({labels[0]})": _rate_with_counts(sa),
                 f"Reached ({labels[1]})": sb.reached,
-                f"Next step ({labels[1]})": format_rate(rb),
+                f"Next step ({labels[1]})": _rate_with_counts(sb),
                 "Change": change,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _rate_with_counts(stage: StageCount) -> str:
+    """Return the next-step rate, with its counts when it rests on few deals."""
+    rate = format_rate(stage.next_step_conversion)
+    if not stage.is_thin:
+        return rate
+    return f"{rate} ({stage.advanced:,} of {stage.reached:,}: {FEW_DEALS})"

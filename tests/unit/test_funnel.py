@@ -268,6 +268,11 @@ def test_compare_two_periods_side_by_side() -> None:
     row = table.iloc[0]
     assert (row["Reached (Q2)"], row["Reached (Q1)"], row["Change"]) == (10, 10, "-40 pts")
     assert table.iloc[-1]["Change"] == "—"
+    # Q2's 4 deals at Demo all stopped there: a rate on few deals, with its counts.
+    demo = table.iloc[1]
+    assert demo["Next step (Q2)"] == "0% (0 of 4: few deals)"
+    assert demo["Change"].endswith(" pts (few deals)")
+    assert row["Next step (Q2)"] == "40%"  # 10 deals: no counts needed
 
 
 def test_rates_round_trip_through_an_editable_table() -> None:
