@@ -26,6 +26,7 @@ NOT_MAPPED = "— not in this file —"
 FEW_ROWS = 10  # left-out rows shown as a plain table up to this many, as a grid beyond
 EDIT_MAPPING = "edit_mapping::"  # + file name: toggle that shows the file's mapping editor
 EDIT_STAGES = "edit_stages"  # toggle that shows the stage editor
+CURRENCY_KEPT = "currency::"  # + file name + "::" + field: the currency an amount column keeps
 DATE_ORDERS = {"ymd": "Year-month-day (2025-03-31)", "mdy": "Month/day/year (03/31/2025)",
                "dmy": "Day/month/year (31/03/2025)"}
 
@@ -92,6 +93,32 @@ def _on_date_order(uploads: UploadWorkspace, name: str, field_name: str, key: st
 def _on_decimal(uploads: UploadWorkspace, name: str, field_name: str, key: str) -> None:
     uploads.set_decimal_comma(name, field_name, st.session_state[key] == "1.234,56")
     rebuild_dataset(uploads)
+
+
+def _on_currency(uploads: UploadWorkspace, name: str, field_name: str, key: str) -> None:
+    uploads.set_currency(name, field_name, st.session_state[key])
+    rebuild_dataset(uploads)
+
+
+def render_currencies(uploads: UploadWorkspace, state: FileState) -> None:
+    """For each amount column holding several currencies: what each holds, which is used,
+    and the choice of the currency kept (the others count as deals without an amount)."""
+    if state.loaded is None:
+        return
+    for report in state.loaded.report.amounts:
+        choices = report.choices()
+        if report.kept not in choices:
+            continue
+        rows = pd.DataFrame(report.currency_rows())
+        # A table's cells are read as Markdown: the marks are written as in the file.
+        st.table(rows.assign(marks=rows["marks"].map(escape_markdown)), hide_index=True)
+        key = f"{CURRENCY_KEPT}{state.name}::{report.field}"
+        st.selectbox(
+            f"Currency kept for “{escape_markdown(report.header)}”", choices,
+            index=choices.index(report.kept), format_func=report.currency_label, key=key,
+            on_change=_on_currency, args=(uploads, state.name, report.field, key),
+            help="Amounts in different currencies cannot be added up. Every page uses the "
+                 "amounts in this currency; the others count as deals without an amount.")
 
 
 def render_report(report: ValidationReport) -> None:
@@ -195,6 +222,7 @@ def render_file(uploads: UploadWorkspace, state: FileState) -> None:
                 st.info(f"Dates in “{column}” fit both month/day and day/month; "
                         f"they are read as {DATE_ORDERS[state.mapping.date_orders[name]]}.")
             render_report(state.loaded.report)
+            render_currencies(uploads, state)
         st.caption(mapping_line(state))
         # The editor is many widgets: drawn when asked for, or at once when the file needs it.
         if state.error is None and not st.toggle(

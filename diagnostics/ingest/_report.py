@@ -93,6 +93,20 @@ class AmountFormats:
         return (f"{currency}, {_plural(self.currencies.get(currency, 0), 'amount')}"
                 + (f" ({', '.join(seen)})" if seen else ""))
 
+    def currency_rows(self) -> list[dict[str, object]]:
+        """Return one row per currency one could keep: its amounts, the marks seen as written
+        and whether it is used or left out (empty when the column holds one currency)."""
+        rows: list[dict[str, object]] = []
+        for currency in self.choices():
+            marks = [m for m in self.marks if currency and CURRENCIES.get(m.upper()) == currency]
+            rows.append({
+                "currency": currency or "no currency mark",
+                "amounts": self.currencies.get(currency, 0) if currency else self.unmarked,
+                "marks": ", ".join(marks),
+                "used": "used" if currency == self.kept else "left out",
+            })
+        return rows
+
     def _currency_problem(self) -> str | None:
         if self.kept is None:
             return None

@@ -308,3 +308,31 @@ def test_an_export_with_one_pipeline_offers_no_choice(open_page: OpenPage) -> No
     assert not at.exception
     assert at.session_state[DATASET].source == "hubspot_deals.csv"
     assert not [s for s in at.selectbox if s.label == "Pipeline read as the funnel"]
+MIXED = ROOT / "tests" / "fixtures" / "exports" / "european_mixed_currencies.csv"
+
+
+def test_an_amount_column_mixing_currencies_is_shown_and_the_currency_kept_chosen(
+    open_page: OpenPage,
+) -> None:
+    at = open_page("pages/data.py")
+    _upload(at, (MIXED.name, MIXED.read_bytes()))
+    assert not at.exception
+    warned = " ".join(shown(w.value) for w in at.warning)
+    assert "“Amount” holds amounts in 3 currencies" in warned
+    assert "5 amounts (USD 3, no mark 1, GBP 1) are left out" in warned
+    assert "line 6: “$1,234.00”" in warned
+    # What each currency holds, and which is used, as a table.
+    held = at.table[0].value
+    assert held["currency"].tolist() == ["EUR", "USD", "GBP", "no currency mark"]
+    assert held["amounts"].tolist() == [10, 3, 1, 1]
+    assert held["used"].tolist() == ["used", "left out", "left out", "left out"]
+    kept = at.selectbox(key=f"currency::{MIXED.name}::amount")
+    assert kept.value == "EUR"
+    total = "SELECT count(amount) AS n, sum(amount) AS s FROM opportunities"
+    assert at.session_state[DATASET].query_df(total)["n"][0] == 10
+    kept.set_value("USD").run()
+    assert not at.exception
+    assert at.session_state[DATASET].query_df(total).to_dict("records") == [
+        {"n": 3, "s": 1234.0 + 4500.0 + 12000.0}]
+    assert "only the USD amounts are used" in " ".join(shown(w.value) for w in at.warning)
+    assert at.selectbox(key=f"currency::{MIXED.name}::amount").value == "USD"

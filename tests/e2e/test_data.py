@@ -122,3 +122,26 @@ def test_an_export_with_two_pipelines_reads_one_and_switches(page: Page, app_url
     expect(sidebar.get_by_text("pipeline Renewals", exact=False)).to_be_visible()
     expect(page.get_by_text("Renewal due → Negotiating renewal", exact=False)).to_be_visible()
     assert_no_exception(page)
+
+
+def test_an_amount_column_mixing_currencies_keeps_one_and_switches(
+    page: Page, app_url: str
+) -> None:
+    export = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / \
+        "european_mixed_currencies.csv"
+    page.goto(f"{app_url}/data")
+    wait_idle(page)
+    _choose(page, export)
+    expect(page.get_by_text("“Amount” holds amounts in 3 currencies", exact=False)
+           ).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("only the EUR amounts are used", exact=False)).to_be_visible()
+    wait_idle(page)
+    picker = page.get_by_role("combobox", name="Currency kept for “Amount”")
+    expect(picker).to_have_value("EUR, 10 amounts (€)")
+    picker.click()
+    page.get_by_role("option", name="USD, 3 amounts ($, USD)").click()
+    expect(page.get_by_text("only the USD amounts are used", exact=False)
+           ).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    expect(picker).to_have_value("USD, 3 amounts ($, USD)")
+    assert_no_exception(page)

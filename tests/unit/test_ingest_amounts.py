@@ -85,6 +85,18 @@ def test_the_user_chooses_the_currency_kept() -> None:
     assert _amounts(cells, "") == [None, 1465.0, None, None]
 
 
+def test_each_currency_held_is_a_row_saying_whether_it_is_used() -> None:
+    raw = _raw(["51.766,06 €", "1465,00", "$1,234.00", "USD 5.00", "12.000,00 €"])
+    (report,) = parse_table(raw, propose_table_mapping(raw)).report.amounts
+    assert report.currency_rows() == [
+        {"currency": "EUR", "amounts": 2, "marks": "€", "used": "used"},
+        {"currency": "USD", "amounts": 2, "marks": "$, USD", "used": "left out"},
+        {"currency": "no currency mark", "amounts": 1, "marks": "", "used": "left out"},
+    ]
+    one = parse_table(_raw(["5 €", "6 €"]), propose_table_mapping(_raw(["5 €", "6 €"])))
+    assert one.report.amounts[0].currency_rows() == []
+
+
 def test_one_currency_with_unmarked_amounts_keeps_them_all_and_says_so() -> None:
     raw = _raw(["1.200,00 €", "800,00", "2.500,00 EUR"])
     loaded = parse_table(raw, propose_table_mapping(raw))
