@@ -258,7 +258,8 @@ class HeadlineMetrics:
     # both dates), and the open deals created longer ago than that: velocity leaves them out.
     live_days: int | None = None
     aged_open: int = 0
-    # Open deals without a created date: their age is unknown, so they count as live.
+    # Open deals without a created date: their age is unknown, so velocity cannot count them
+    # as live when it ages the others (live_days known).
     undated_open: int = 0
     # True when nothing but the created date says when a deal last changed (stale = old).
     stale_from_created: bool = False
@@ -289,19 +290,27 @@ class HeadlineMetrics:
 
     @property
     def live_open(self) -> int:
-        """Return the open deals velocity counts: all but those older than won deals take."""
-        return self.open - self.aged_open
+        """Return the open deals velocity counts: those known to be younger than won deals take
+        to close (every open deal when no won deal gives that age)."""
+        if self.live_days is None:
+            return self.open
+        return self.open - self.aged_open - self.undated_open
 
     def velocity_note(self) -> str | None:
         """Return which open deals velocity counts, when it leaves some out (else None)."""
-        if not self.aged_open or self.live_days is None:
+        if not (self.aged_open or self.undated_open) or self.live_days is None:
             return None
         days = f"{self.live_days:,} day{'s' if self.live_days != 1 else ''}"
-        undated = (f"; {self.undated_open:,} of the {self.live_open:,} counted have no created "
-                   "date (age unknown)" if self.undated_open else "")
-        return (f"Counts {self.live_open:,} of {self.open:,} open deals: {self.aged_open:,} "
-                f"created more than {days} ago are left out, since 4 in 5 won deals closed "
-                f"within {days}{undated}.")
+        left = []
+        if self.aged_open:
+            left.append(f"{self.aged_open:,} created more than {days} ago are left out, since 4 "
+                        f"in 5 won deals closed within {days}")
+        if self.undated_open:
+            left.append(f"{self.undated_open:,} with no created date are left out too (their age "
+                        "is unknown)" if self.aged_open else
+                        f"{self.undated_open:,} with no created date are left out (their age is "
+                        f"unknown, and 4 in 5 won deals closed within {days})")
+        return f"Counts {self.live_open:,} of {self.open:,} open deals: {'; '.join(left)}."
 
     def stale_note(self) -> str | None:
         """Return what "stale" rests on when only created dates age the deals (else None)."""
@@ -371,7 +380,7 @@ class HeadlineMetrics:
             "open_pipeline": self.pipeline_known,
             "velocity_per_day": self.velocity_per_day,
             "velocity_open_deals": self.live_open,
-            "velocity_left_out": self.aged_open,
+            "velocity_left_out": self.open - self.live_open,
             "live_days": self.live_days,
             "velocity_note": self.velocity_note(),
             "stale_open": self.stale_open,
@@ -648,10 +657,13 @@ def _metrics_from_groups(
     cycle_days = float(cycles.iloc[0]) if len(cycles) == 1 else None
     avg_won_amount = _ratio(float(won_rows["amount"].sum()), float(won_rows["n_amount"].sum()))
     aged = int(open_rows["aged"].sum()) if live_days is not None else 0
-    velocity = None
-    if win_rate is not None and avg_won_amount is not None and cycle_days:
-        velocity = (open_ - aged) * win_rate * avg_won_amount / cycle_days
     undated = int(open_rows["undated"].sum())
+    # Velocity counts the deals known to be live: when deals are aged, one without a created
+    # date is of unknown age and left out (counted in the note) rather than taken as live.
+    live = open_ - aged - (undated if live_days is not None else 0)
+    velocity = None
+    if win_rate is not None and avg_won_amount is not None and cycle_days and (live or not undated):
+        velocity = live * win_rate * avg_won_amount / cycle_days
     # Without any date of change, last_touch is the created date: "stale" then means "old",
     # and deals without a created date have no age (stale unknown when none has one).
     stale = (int(open_rows["stale"].sum()) if has_last_touch or undated < open_

@@ -619,3 +619,32 @@ def test_step_rates_on_few_deals_show_their_counts_and_are_flagged(hand: Dataset
     empty = fn.compute_funnel(hand, Filters(segment=("Nope",)))
     assert empty.thin_steps() == () and fn.thin_steps_note(empty) is None
 
+
+
+def test_velocity_leaves_out_open_deals_of_unknown_age_and_is_unknown_on_them_alone() -> None:
+    # Won deals close within 10 and 20 days; as of 31 March, O-young is 11 days old, O-old
+    # 90 days and O-undated has no created date: its age is unknown, so it is not taken as live.
+    won = [_opp("W1", "Ann", "Won", 100, D(2026, 1, 1), D(2026, 1, 11)),
+           _opp("W2", "Ann", "Won", 100, D(2026, 1, 1), D(2026, 1, 21)),
+           _opp("L1", "Ann", "Lost", 100, D(2026, 1, 1), D(2026, 1, 21))]
+    young = _opp("O-young", "Ann", "Lead", 50, D(2026, 3, 20), None)
+    old = _opp("O-old", "Ann", "Lead", 50, D(2025, 12, 31), None)
+    undated = _opp("O-undated", "Ann", "Lead", 50, None, None)  # type: ignore[arg-type]
+    data = build_dataset(pd.DataFrame([*won, young, old, undated]), STAGES, as_of=AS_OF)
+    m = fn.headline_metrics(data, Filters())
+    assert (m.open, m.aged_open, m.undated_open, m.live_open) == (3, 1, 1, 1)
+    assert m.velocity_note() == (
+        "Counts 1 of 3 open deals: 1 created more than 20 days ago are left out, since 4 in 5 "
+        "won deals closed within 20 days; 1 with no created date are left out too (their age "
+        "is unknown).")
+    assert m.velocity_per_day == pytest.approx(1 * (2 / 3) * 100 / 15)
+    assert m.to_json()["velocity_left_out"] == 2
+    # With only deals of unknown age left, velocity is unknown, not a figure resting on them.
+    alone = build_dataset(pd.DataFrame([*won, old, undated]), STAGES, as_of=AS_OF)
+    m = fn.headline_metrics(alone, Filters())
+    assert (m.live_open, m.velocity_per_day) == (0, None)
+    assert m.velocity_note() is not None and "1 with no created date" in m.velocity_note()
+    # Every open deal aged past the age deals are won at: no live pipeline, velocity 0.
+    aged = fn.headline_metrics(build_dataset(pd.DataFrame([*won, old]), STAGES, as_of=AS_OF),
+                               Filters())
+    assert (aged.live_open, aged.velocity_per_day) == (0, 0.0)
