@@ -140,6 +140,8 @@ def assemble_dataset(
         probability=probability or None, status_won=won_only, status_lost=lost_only,
     )
     notes: list[str] = [pipelines.note()] if pipelines is not None else []
+    notes += [note for t in tables for amounts in t.report.amounts
+              if (note := amounts.data_note(t.raw.name)) is not None]
     if stages is None:
         config = proposed
     else:

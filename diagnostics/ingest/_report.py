@@ -136,6 +136,18 @@ class AmountFormats:
                 f"way {'is' if one else 'are'} read by {'its' if one else 'their'} own format, "
                 "so nothing is left out.")
 
+    def data_note(self, file: str) -> str | None:
+        """Return what every figure over the data should know: the one currency its amounts
+        are in and the amounts left out (None when nothing was left out)."""
+        if self.kept is None:
+            return None
+        kept = "without a currency mark" if self.kept == "" else f"in {self.kept}"
+        gone = ", ".join(f"{'no mark' if c == '' else c} {n:,}"
+                         for c, n in sorted(self.left_out.items(), key=lambda kv: -kv[1]))
+        return (f"Money figures use the amounts {kept} only (“{self.header}” in {file} mixes "
+                f"currencies): {_plural(self.left_out_count, 'deal')} in other currencies "
+                f"({gone}) count as deals without an amount.")
+
     def problems(self) -> list[str]:
         """Return the sentences to check: several currencies, mixed number formats."""
         return [p for p in (self._currency_problem(), self._format_problem()) if p]

@@ -321,6 +321,7 @@ def test_an_amount_column_mixing_currencies_is_shown_and_the_currency_kept_chose
     assert "“Amount” holds amounts in 3 currencies" in warned
     assert "5 amounts (USD 3, no mark 1, GBP 1) are left out" in warned
     assert "line 6: “$1,234.00”" in warned
+    assert any("Money figures use the amounts in EUR only" in shown(i.value) for i in at.info)
     # What each currency holds, and which is used, as a table.
     held = at.table[0].value
     assert held["currency"].tolist() == ["EUR", "USD", "GBP", "no currency mark"]

@@ -162,6 +162,10 @@ def test_the_fixture_export_keeps_euros_and_every_page_sees_the_others_as_missin
         51766.06 + 12500 + 8900.5 + 23400 + 7250 + 980 + 15000 + 3300 + 2750 + 9999.99)}]
     _funnel, metrics = fn.funnel_with_metrics(result.dataset, Filters())
     assert metrics.won == 6
+    # Every figure's caveats (the Data page, the commands' data_notes) say which currency.
+    assert ("Money figures use the amounts in EUR only (“Amount” in "
+            "european_mixed_currencies.csv mixes currencies): 5 deals in other currencies "
+            "(USD 3, no mark 1, GBP 1) count as deals without an amount.") in result.dataset.notes
 
 
 def test_the_currency_choice_is_saved_with_the_mapping() -> None:
@@ -190,5 +194,9 @@ def test_the_command_line_reports_amounts_and_takes_a_currency(
     assert cli_main(["inspect", str(EXPORT), "--json", "--currency", "$"]) == 0
     (amounts,) = json.loads(capsys.readouterr().out)["amounts"]
     assert (amounts["currency_kept"], amounts["left_out_total"]) == ("USD", 12)
+    assert cli_main(["funnel", str(EXPORT), "--json", "--currency", "GBP"]) == 0
+    notes = json.loads(capsys.readouterr().out)["data_notes"]
+    assert any("amounts in GBP only" in n and "14 deals in other currencies" in n
+               for n in notes)
     assert cli_main(["funnel", str(EXPORT), "--json", "--currency", "CHF"]) == 2
     assert "holds no amount in CHF" in capsys.readouterr().err
