@@ -30,6 +30,7 @@ from typing import Literal
 
 from diagnostics.dataset import Dataset, Filters, opportunity_filter_sql
 from diagnostics.formatting import format_date
+from diagnostics.stats import wilson_interval
 
 __all__ = [
     "MATURITY_QUANTILE",
@@ -37,6 +38,7 @@ __all__ = [
     "RateCohort",
     "maturity_days",
     "rate_cohort",
+    "rough_rate_range",
 ]
 
 # The share of won deals that closed within the maturity age: a cohort that old has had time
@@ -46,6 +48,18 @@ MATURITY_QUANTILE = 0.8
 MIN_CLOSED = 20
 
 Kind = Literal["matured", "closed", "shown"]
+
+
+def rough_rate_range(won: int, closed: int) -> tuple[float, float] | None:
+    """Return the 95% range of rates ``won`` of ``closed`` deals fit (Wilson), when ``closed``
+    is fewer than MIN_CLOSED; None with enough closed deals, or none. A verdict on such a rate
+    gives the range of outcomes this allows (the planner's and the questionnaire's coverage)."""
+    if not 0 < closed < MIN_CLOSED:
+        return None
+    low, high = wilson_interval(won, closed)
+    if low is None or high is None:
+        return None
+    return low, high
 
 
 @dataclass(frozen=True)

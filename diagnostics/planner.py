@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from diagnostics.breakage import MIN_KNOWN_LOST_SHARE
-from diagnostics.cohorts import MIN_CLOSED, RateCohort, maturity_days, rate_cohort
+from diagnostics.cohorts import (
+    RateCohort,
+    maturity_days,
+    rate_cohort,
+    rough_rate_range,
+)
 from diagnostics.dataset import MEETING_WORDS, Dataset, Filters, opportunity_filter_sql
 from diagnostics.errors import DiagnosticsError
 from diagnostics.formatting import DASH, format_amount, format_per_day, format_rate, none_has_amount
@@ -30,7 +35,6 @@ from diagnostics.funnel import (
     few_deals_sentence,
     headline_metrics,
 )
-from diagnostics.stats import wilson_interval
 
 __all__ = [
     "AT_RISK_SHARE",
@@ -270,12 +274,10 @@ def _rate_band(basis: tuple[int, int] | None, scale: float = 1.0) -> tuple[float
     """Return the 95% range of win rates ``basis`` = (won, closed) fits, when it holds fewer than
     MIN_CLOSED closed deals (None otherwise): the funnel's small-sample rule. ``scale`` moves
     the range with a what-if's change of the win rate (capped at 100%)."""
-    if basis is None or not 0 < basis[1] < MIN_CLOSED:
+    band = None if basis is None else rough_rate_range(*basis)
+    if band is None:
         return None
-    low, high = wilson_interval(basis[0], basis[1])
-    if low is None or high is None:
-        return None
-    return min(low * scale, 1.0), min(high * scale, 1.0)
+    return min(band[0] * scale, 1.0), min(band[1] * scale, 1.0)
 
 
 def _judge(

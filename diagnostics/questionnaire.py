@@ -26,7 +26,7 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -95,6 +95,13 @@ NUMBER_FIELDS: dict[str, tuple[str, str]] = {
     ),
     "win_rate": ("Win rate", "Share of closed deals that ended won, won ÷ (won + lost) "
                              "(0.25 = 25%), for the same deals as the pipeline."),
+    "win_rate_closed_deals": (
+        "Closed deals behind the win rate",
+        "How many closed deals (won + lost) the win rate was measured on; Fill from my data "
+        "fills it. With fewer than 20 the coverage check gives the range of outcomes the win "
+        "rate's 95% range allows, and no verdict when that range lies on both sides of the "
+        "target. Leave it blank for a win rate you know: it is then taken as given.",
+    ),
     "average_deal_size": ("Average deal size", "Average value of a won deal."),
     "ramped_reps": ("Ramped reps", "Sellers at full productivity."),
     "months_left": ("Months left", "Months remaining in the period."),
@@ -395,6 +402,8 @@ def clean_numbers(numbers: Mapping[str, Any]) -> dict[str, float]:
             raise DiagnosticsError(
                 f"Number {name!r} is {value!r}; give it as a share from 0 to 1 (0.25 = 25%)."
             )
+        if name == "win_rate_closed_deals" and not number.is_integer():
+            raise DiagnosticsError(f"Number {name!r} is {value!r}; it must be a whole number.")
         out[name] = number
     return out
 
@@ -610,6 +619,13 @@ class Check:
     detail: str
     action: str | None = None
     label: str = ""
+    # A win rate from fewer than MIN_CLOSED closed deals: how many, the 95% range of rates they
+    # fit and the expected bookings at its ends; ``cannot_tell`` when those lie either side of
+    # the target (``verdict`` is then None: the check gives none).
+    win_rate_closed_deals: int | None = None
+    win_rate_range: tuple[float, float] | None = None
+    expected_range: tuple[float, float] | None = None
+    cannot_tell: bool = False
 
     @property
     def title(self) -> str:
@@ -618,8 +634,22 @@ class Check:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form of the check (None ratio → null)."""
-        return {"name": self.name, "verdict": self.verdict, "ratio": self.ratio,
-                "detail": self.detail, "action": self.action}
+        return {"name": self.name, "title": self.title, "verdict": self.verdict,
+                "ratio": self.ratio, "detail": self.detail, "action": self.action,
+                "cannot_tell": self.cannot_tell,
+                "win_rate_closed_deals": self.win_rate_closed_deals,
+                "win_rate_range": _listed(self.win_rate_range),
+                "expected_bookings_range": _listed(self.expected_range)}
+
+
+def _cannot_tell(check: Check) -> str:
+    """Return "the coverage check cannot tell on 5 closed deals" for a check without a verdict."""
+    deals = _closed_deals(check.win_rate_closed_deals or 0)
+    return f"the {check.name} check cannot tell on {deals}"
+
+
+def _listed(pair: tuple[float, float] | None) -> list[float] | None:
+    return None if pair is None else list(pair)
 
 
 @dataclass(frozen=True)
@@ -669,10 +699,12 @@ class ScoreResult:
     @property
     def decider(self) -> str:
         """Return what decided the verdict, in words ("the score", "the coverage check")."""
+        unsure = "".join(f"; {_cannot_tell(c)}" for c in self.checks if c.cannot_tell)
         if self.decided_by == "score":
-            return "the score"
+            return "the score" + unsure
         check = next((c for c in self.checks if c.name == self.decided_by), None)
-        return f"the {check.title[0].lower()}{check.title[1:]}" if check else "the score"
+        return (f"the {check.title[0].lower()}{check.title[1:]}" if check else "the score") \
+            + unsure
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form used by ``python -m diagnostics score --json``."""
@@ -796,7 +828,44 @@ def _coverage_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
     action = None
     if verdict != "likely":
         action = _coverage_gap(pipeline, win_rate, remaining * rule.likely_min_ratio)
-    return Check("coverage", verdict, ratio, detail, action)
+    check = Check("coverage", verdict, ratio, detail, action)
+    return _rough_coverage(check, numbers, remaining * rule.likely_min_ratio)
+
+
+def _closed_deals(closed: int) -> str:
+    return f"{closed:,} closed deal{'s' if closed != 1 else ''}"
+
+
+def _rough_coverage(check: Check, numbers: Mapping[str, float], bar: float) -> Check:
+    """Return the coverage ``check`` said with the range of outcomes its win rate allows when it
+    rests on fewer than MIN_CLOSED closed deals (the planner's rule), with no verdict ("cannot
+    tell") when that range lies on both sides of ``bar`` (what a likely verdict needs).
+
+    The count comes with the numbers (``win_rate_closed_deals``, filled from the data): a win
+    rate without it was typed, and is taken as given.
+    """
+    from diagnostics.cohorts import rough_rate_range
+
+    closed = int(numbers.get("win_rate_closed_deals", 0))
+    win_rate, pipeline = numbers["win_rate"], numbers["open_pipeline"]
+    band = rough_rate_range(min(round(win_rate * closed), closed), closed)
+    if band is None:
+        return check
+    low, high = pipeline * band[0], pipeline * band[1]
+    deals = _closed_deals(closed)
+    fits = (f"the win rate rests on {deals}, which fit any rate from {band[0]:.0%} to "
+            f"{band[1]:.0%} (95% interval), and the open pipeline would then bring from "
+            f"{_money(low)} to {_money(high)}")
+    rough = replace(check, label=f"Coverage check (win rate from only {deals})",
+                    win_rate_closed_deals=closed, win_rate_range=band, expected_range=(low, high))
+    if low < bar <= high:
+        return replace(rough, verdict=None, action=None, cannot_tell=True, detail=(
+            f"cannot tell. {check.detail} But {fits}, either side of the {_money(bar)} a "
+            "likely verdict needs, so this check gives no verdict. More closed deals, or a win "
+            "rate you know, would settle it."))
+    side = "short of" if high < bar else "above"
+    return replace(rough, detail=(f"{check.detail} Rough: {fits}, {side} the {_money(bar)} "
+                                  "a likely verdict needs either way."))
 
 
 def _capacity_gap(numbers: Mapping[str, float], capacity: float, needed: float) -> str:
@@ -1179,7 +1248,10 @@ def _rule_lines(bank: Bank, dims: Sequence[DimensionScore], s: _Steps) -> tuple[
         tail = (f"; the answers say {VERDICT_LABELS[s.answers_verdict].lower()} but cannot "
                 "raise what the numbers show")
     provisional = " (provisional)" if s.provisional else ""
-    lines.append(f"Verdict: {VERDICT_LABELS[s.verdict]}{provisional}, decided by {decider}{tail}.")
+    unsure = "".join(f"; {_cannot_tell(c)}, so it does not decide" for c in s.checks
+                     if c.cannot_tell)
+    lines.append(f"Verdict: {VERDICT_LABELS[s.verdict]}{provisional}, decided by {decider}{tail}"
+                 f"{unsure}.")
     return tuple(lines)
 
 
@@ -1220,10 +1292,12 @@ def numbers_with_sources(
     cohort = rate_cohort(dataset, Filters())
     out: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    win_rate = _get(metrics if cohort.filters == Filters() else
-                    headline_metrics(dataset, cohort.filters), "win_rate")
+    rated = metrics if cohort.filters == Filters() else headline_metrics(dataset, cohort.filters)
+    win_rate = _get(rated, "win_rate")
     if win_rate is not None:
         out["win_rate"] = round(win_rate, 4)
+        # What the win rate rests on: the coverage check gives a range below MIN_CLOSED.
+        out["win_rate_closed_deals"] = rated.won + rated.lost
         sources["win_rate"] = cohort.sentence("Win rate")
     avg = _get(metrics, "avg_won_amount")
     priced = metrics.won_with_amount or 0
@@ -1281,7 +1355,7 @@ def numbers_with_sources(
 
 # The numbers each source sentence of numbers_with_sources speaks for.
 _SOURCE_NUMBERS: dict[str, tuple[str, ...]] = {
-    "win_rate": ("win_rate",),
+    "win_rate": ("win_rate", "win_rate_closed_deals"),
     "average_deal_size": ("average_deal_size",),
     "open_pipeline": ("open_pipeline",),
     "ramped_reps": ("ramped_reps", "deals_per_rep_month"),

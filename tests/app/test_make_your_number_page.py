@@ -441,3 +441,43 @@ def test_garbage_is_collected_after_a_full_run_not_after_an_answer(
     assert not at.exception
     assert _verdict(at).startswith("**")
     assert calls == []
+
+
+def test_a_win_rate_filled_from_six_closed_deals_gives_no_coverage_verdict_until_typed(
+    open_page: OpenPage,
+) -> None:
+    day = dt.date(2026, 3, 31)
+    opps = pd.DataFrame({
+        "opp_id": [str(i) for i in range(1, 10)],
+        "rep": ["ann", "ann", "bob", "bob", "cy", "cy", "ann", "bob", "cy"],
+        "stage": ["Won", "Won", "Lost", "Lost", "Lost", "Lost", "Demo", "Demo", "Demo"],
+        "amount": [100.0, 300.0, 200.0, 50.0, 80.0, 10.0, 1000.0, 2000.0, 3000.0],
+        "created_date": [dt.date(2025, 10, 1)] * 9,
+        "close_date": [dt.date(2026, 1, 10), dt.date(2026, 2, 10), dt.date(2026, 1, 20),
+                       dt.date(2026, 2, 1), dt.date(2026, 3, 1), day, None, None, None],
+    })
+    dataset = build_dataset(opps, StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",)))
+    at = open_page(PAGE, session={state.DATASET: dataset})
+    at.number_input(key=state.MYN_NUMBER_PREFIX + "target").set_value(2_000).run()
+    at.button(key=state.MYN_FILL_FROM_DATA).click().run()
+    assert not at.exception
+    count = at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate_closed_deals")
+    assert count.label == "Closed deals behind the win rate" and count.value == 6.0
+    # Without the forecast, coverage is open pipeline × win rate: 2 won of 6 closed.
+    at.number_input(key=state.MYN_NUMBER_PREFIX + "expected_bookings").set_value(None).run()
+    _answer_all(at, 5)
+    verdict = shown(_verdict(at))
+    assert verdict.startswith("**Likely to make the number**")
+    assert "decided by the score; the coverage check cannot tell on 6 closed deals" in verdict
+    rule = shown("\n".join(m.value for m in at.markdown))
+    assert "Coverage check (win rate from only 6 closed deals): cannot tell." in rule
+    assert "from 10% to 70% (95% interval)" in rule
+    assert "either side of the 2,000 a likely verdict needs" in rule
+    assert "myn_num" in at.query_params and "win_rate_closed_deals:6" in str(
+        at.query_params["myn_num"])
+    # A win rate typed over is taken as given: the count filled for the old rate goes.
+    at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate").set_value(40.0).run()
+    assert "win_rate_closed_deals" not in at.session_state[state.MYN_NUMBERS]
+    assert at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate_closed_deals").value is None
+    verdict = _verdict(at)
+    assert "cannot tell" not in verdict and "decided by the coverage check" in verdict

@@ -472,6 +472,7 @@ def test_numbers_from_dataset_by_hand() -> None:
     # last 90 days: 2 deals / 1 rep / 3 months.
     assert numbers == {
         "win_rate": 0.6,
+        "win_rate_closed_deals": 5.0,  # what the win rate rests on
         "average_deal_size": 200.0,
         "open_pipeline": 1000.0,
         "ramped_reps": 1.0,
