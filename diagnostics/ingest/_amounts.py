@@ -177,16 +177,14 @@ def _kept_currency(currencies: dict[str, int], unmarked: int,
 
 
 def _currencies(
-    totals: dict[str, int], read: dict[str, _Shape | None]
+    totals: dict[str, int], read: dict[str, _Shape]
 ) -> tuple[dict[str, int], dict[str, int], int]:
     """Return the cells per currency, per mark as written, and the numbers without a mark."""
     currencies: dict[str, int] = {}
     marks: dict[str, int] = {}
     unmarked = 0
-    for shape, n in totals.items():
-        what = read[shape]
-        if what is None:
-            continue
+    for shape, what in read.items():
+        n = totals[shape]
         if what.mark:
             marks[what.mark] = marks.get(what.mark, 0) + n
         if what.currency is None:
@@ -216,37 +214,43 @@ def scan_amounts(
                              formats={"1234.56": plain} if plain else {}), _Plan(
                                  frozenset(), frozenset())
     totals = _shape_counts(column)
-    read = {shape: read_shape(shape) for shape in totals}
+    read = {shape: what for shape in totals if (what := read_shape(shape)) is not None}
     currencies, marks, unmarked = _currencies(totals, read)
     kept, absent = _kept_currency(currencies, unmarked, chosen)
+    used = {s: w for s, w in read.items() if kept is None or (w.currency or NO_MARK) == kept}
+    left_out: dict[str, int] = {}
+    for shape in (s for s in read if s not in used):  # in the column's order, not a set's
+        _add(left_out, read[shape].currency or NO_MARK, totals[shape])
+    decimals: dict[str, int] = {}
+    for shape, what in used.items():
+        if what.decimal in ("point", "comma"):
+            _add(decimals, what.decimal, totals[shape])
     column_decimal = "comma" if decimal_comma else "point"
+    # With one currency kept out of several, a value fitting both formats follows the kept
+    # amounts' own majority: the column's vote counted the other currencies' values too.
+    either_decimal = column_decimal
+    if kept is not None and decimals.get("point", 0) != decimals.get("comma", 0):
+        either_decimal = max(decimals, key=decimals.__getitem__)
     formats: dict[str, int] = {}
     either: dict[str, int] = {}
-    decimals: dict[str, int] = {}
-    left_out: dict[str, int] = {}
-    drop: set[str] = set()
     swap: set[str] = set()
-    for shape, n in totals.items():
-        what = read[shape]
-        if what is None:
-            continue
-        if kept is not None and (what.currency or NO_MARK) != kept:
-            drop.add(shape)
-            _add(left_out, what.currency or NO_MARK, n)
-            continue
+    for shape, what in used.items():
+        n = totals[shape]
         _add(formats, what.style, n)
-        if what.decimal in ("point", "comma"):
-            _add(decimals, what.decimal, n)
         if what.decimal == "either":
-            _add(either, "thousands" if (what.style == "1.234") == decimal_comma
+            _add(either, "thousands" if (what.style == "1.234") == (either_decimal == "comma")
                  else "decimals", n)
+            if either_decimal != column_decimal:
+                swap.add(shape)
         elif what.decimal and what.decimal != column_decimal:
             swap.add(shape)
     report = AmountFormats(
         field, header, decimal_comma, currencies=currencies, marks=marks, unmarked=unmarked,
         formats=formats, decimals=decimals, ambiguous=either,
-        reread=sum(totals[s] for s in swap), kept=kept, left_out=left_out, chosen_absent=absent)
-    return report, _Plan(frozenset(drop), frozenset(swap))
+        either_comma=either_decimal == "comma",
+        reread=sum(totals[s] for s in swap if read[s].decimal != "either"), kept=kept,
+        left_out=left_out, chosen_absent=absent)
+    return report, _Plan(frozenset(read.keys() - used.keys()), frozenset(swap))
 
 
 def _rewritten(values: pa.Array, plan: _Plan) -> pa.Array:

@@ -59,6 +59,7 @@ class AmountFormats:
     decimals: dict[str, int] = dataclasses.field(default_factory=dict)
     ambiguous: dict[str, int] = dataclasses.field(default_factory=dict)
     reread: int = 0
+    either_comma: bool | None = None  # the format values fitting both were read with
     kept: str | None = None
     left_out: dict[str, int] = dataclasses.field(default_factory=dict)
     examples: tuple[tuple[int, str], ...] = ()
@@ -174,10 +175,12 @@ class AmountFormats:
         if self.ambiguous:
             total = sum(self.ambiguous.values())
             how = " and ".join(f"{n:,} as {way}" for way, n in sorted(self.ambiguous.items()))
-            own = "1.234,56" if self.decimal_comma else "1,234.56"
+            comma = self.decimal_comma if self.either_comma is None else self.either_comma
+            whose = ("the column's format" if comma == self.decimal_comma else
+                     f"the format of the {self.kept or 'unmarked'} amounts")
             out.append(f"{_plural(total, 'value')} in “{self.header}” (such as 1.234 or 1,234) "
-                       f"{'fits' if total == 1 else 'fit'} both number formats; read with the "
-                       f"column's format ({own}): {how}.")
+                       f"{'fits' if total == 1 else 'fit'} both number formats; read with "
+                       f"{whose} ({'1.234,56' if comma else '1,234.56'}): {how}.")
         return out
 
     def to_dict(self) -> dict[str, object]:

@@ -97,6 +97,24 @@ def test_each_currency_held_is_a_row_saying_whether_it_is_used() -> None:
     assert one.report.amounts[0].currency_rows() == []
 
 
+def test_values_fitting_both_formats_follow_the_kept_currencys_own_format() -> None:
+    # The column reads as 1.234,56 (most values are euros); the dollars kept are written
+    # 1,234.56, so "$1,500" is fifteen hundred dollars, not one and a half.
+    cells = ["51.766,06 €", "12.000,00 €", "3.500,00 €", "$1,234.50", "$1,500"]
+    assert _amounts(cells, "USD") == [None, None, None, 1234.5, 1500.0]
+    raw = _raw(cells)
+    mapping = propose_table_mapping(raw)
+    mapping.currency["amount"] = "USD"
+    loaded = parse_table(raw, mapping)
+    (report,) = loaded.report.amounts
+    assert (report.ambiguous, report.reread, report.either_comma) == (
+        {"thousands": 1}, 1, False)
+    assert any("read with the format of the USD amounts (1,234.56): 1 as thousands" in n
+               for n in loaded.report.notes)
+    # Euros kept (the default): the column's own format, as before.
+    assert _amounts(cells) == [51766.06, 12000.0, 3500.0, None, None]
+
+
 def test_one_currency_with_unmarked_amounts_keeps_them_all_and_says_so() -> None:
     raw = _raw(["1.200,00 €", "800,00", "2.500,00 EUR"])
     loaded = parse_table(raw, propose_table_mapping(raw))
