@@ -6,10 +6,11 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from playwright.sync_api import expect
 
-from diagnostics.questionnaire import load_bank
+from diagnostics.questionnaire import Answers, answers_to_query_params, load_bank
 from tests.e2e.conftest import assert_no_exception, wait_idle
 
 BANK = load_bank()
@@ -123,4 +124,32 @@ def test_fill_and_clear_are_not_undone_by_the_next_click(app_url: str, page: Any
     expect(page.locator("[data-testid='stRadio'] input:checked")).to_have_count(1)
     expect(pipeline).to_have_value("")
     expect(page.get_by_text(f"1 of {len(BANK.questions)} answered")).to_be_visible()
+    assert_no_exception(page)
+
+
+def test_a_win_rate_from_five_closed_deals_gives_no_coverage_verdict_until_typed(
+    app_url: str, page: Any,
+) -> None:
+    """A link holding a win rate from 5 closed deals: the coverage check cannot tell, and says so
+    in the verdict line; typing the win rate over takes it as given and clears the count."""
+    numbers = {"target": 200_000.0, "closed_so_far": 0.0, "open_pipeline": 500_000.0,
+               "win_rate": 0.4, "win_rate_closed_deals": 5.0}
+    params = answers_to_query_params(Answers("cro", {q.id: 5 for q in BANK.questions}, numbers),
+                                     BANK)
+    page.goto(f"{app_url}/make_your_number?{urlencode(params)}")
+    wait_idle(page)
+    expect(page.get_by_text("Answers restored from the share link.")).to_be_visible()
+    expect(_verdict(page)).to_contain_text(
+        "decided by the score; the coverage check cannot tell on 5 closed deals")
+    expect(page.get_by_text("either side of the 200,000 a likely verdict needs")).to_be_visible()
+    count = page.get_by_label("Closed deals behind the win rate", exact=True)
+    expect(count).to_have_value("5")
+    rate = page.get_by_label("Win rate (%)", exact=True)
+    rate.fill("30")
+    rate.press("Enter")
+    wait_idle(page)
+    expect(count).to_have_value("")
+    expect(_verdict(page)).to_contain_text("Unlikely to make the number")
+    expect(_verdict(page)).to_contain_text("decided by the coverage check")
+    expect(_verdict(page)).not_to_contain_text("cannot tell")
     assert_no_exception(page)
