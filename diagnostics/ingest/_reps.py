@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -42,13 +43,24 @@ def _other_key(name: str) -> str | None:
 
 
 def _counts(column: pa.ChunkedArray | None) -> Counter[str]:
+    """Return the rows per name; a column read as codes is counted by its codes, without
+    spelling every row out (a 1M-deal upload would pay ~50 ms per count)."""
+    counts: Counter[str] = Counter()
     if column is None:
-        return Counter()
-    text = column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
-    counted = pc.value_counts(text.drop_null())
-    return Counter({str(v): int(n) for v, n in zip(counted.field("values").to_pylist(),
-                                                    counted.field("counts").to_pylist(),
-                                                    strict=True)})
+        return counts
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            codes = pc.drop_null(chunk.indices).to_numpy(zero_copy_only=False)
+            per_code = np.bincount(codes, minlength=len(chunk.dictionary))
+            pairs = zip(chunk.dictionary.to_pylist(), per_code.tolist(), strict=True)
+        else:
+            counted = pc.value_counts(pc.drop_null(chunk))
+            pairs = zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(),
+                        strict=True)
+        for name, n in pairs:
+            if n and name is not None:
+                counts[str(name)] += int(n)
+    return counts
 
 
 def _shown_name(variants: Iterable[str], deals: Counter[str], activities: Counter[str]) -> str:
