@@ -85,26 +85,26 @@ def read_shape(shape: str) -> _Shape | None:
     return _Shape(CURRENCIES.get(mark.upper()), mark, style, decimal)
 
 
-def _shapes(values: pa.Array) -> pa.Array:
-    """Return each cell's shape: the same text with every digit 1–9 written 9."""
+def _translated(values: pa.Array, table: np.ndarray) -> pa.Array:
+    """Return the cells with every byte replaced through ``table`` (a 256-entry lookup), in one
+    vectorised pass over the array's data buffer (lengths and offsets unchanged)."""
     validity, offsets, data = values.buffers()[:3]
     if data is None:
         return values
-    bytes_ = _DIGITS[np.frombuffer(data, dtype=np.uint8)]
+    bytes_ = table[np.frombuffer(data, dtype=np.uint8)]
     return pa.Array.from_buffers(values.type, len(values),
                                  [validity, offsets, pa.py_buffer(bytes_)],
                                  values.null_count, values.offset)
+
+
+def _shapes(values: pa.Array) -> pa.Array:
+    """Return each cell's shape: the same text with every digit 1–9 written 9."""
+    return _translated(values, _DIGITS)
 
 
 def _swapped(values: pa.Array) -> pa.Array:
     """Return the cells with every "." written "," and every "," written "."."""
-    validity, offsets, data = values.buffers()[:3]
-    if data is None:
-        return values
-    bytes_ = _SWAP[np.frombuffer(data, dtype=np.uint8)]
-    return pa.Array.from_buffers(values.type, len(values),
-                                 [validity, offsets, pa.py_buffer(bytes_)],
-                                 values.null_count, values.offset)
+    return _translated(values, _SWAP)
 
 
 def _cells(chunk: pa.Array) -> pa.Array:
