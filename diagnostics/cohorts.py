@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from diagnostics.dataset import Dataset, Filters, opportunity_filter_sql
-from diagnostics.formatting import format_date
+from diagnostics.formatting import format_date, format_rate
 from diagnostics.stats import wilson_interval
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "maturity_days",
     "rate_cohort",
     "rough_rate_range",
+    "rate_rests_on",
 ]
 
 # The share of won deals that closed within the maturity age: a cohort that old has had time
@@ -60,6 +61,21 @@ def rough_rate_range(won: int, closed: int) -> tuple[float, float] | None:
     if low is None or high is None:
         return None
     return low, high
+
+
+def rate_rests_on(won: int, closed: int) -> str:
+    """Return what a rate of ``won`` of ``closed`` deals rests on, for a sentence.
+
+    "on 1,234 closed deals" with enough of them; below MIN_CLOSED, "on only 5 closed deals
+    (few deals: any rate from 12% to 77% fits them, 95% interval)", the range of
+    :func:`rough_rate_range`.
+    """
+    deals = f"{closed:,} closed deal{'s' if closed != 1 else ''}"
+    band = rough_rate_range(won, closed)
+    if band is None:
+        return f"on {deals}"
+    return (f"on only {deals} (few deals: any rate from {format_rate(band[0])} to "
+            f"{format_rate(band[1])} fits them, 95% interval)")
 
 
 @dataclass(frozen=True)

@@ -503,3 +503,43 @@ def test_a_participant_changes_their_own_role_and_the_facilitator_sees_the_count
     ws.close_workshop(store, created.code, created.key)
     closed = _open({"workshop": created.code, "p": joined.token})
     assert not [s for s in closed.selectbox if s.key == F + "new_role"]
+
+
+def test_the_data_beside_the_room_says_when_it_rests_on_few_deals(store: DuckDBStore) -> None:
+    """A win rate from 6 closed deals is given with its count and range, not as a bare rate."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from diagnostics.dataset import StageConfig, build_dataset
+
+    opps = pd.DataFrame({
+        "opp_id": [str(i) for i in range(7)],
+        "rep": ["ann"] * 7,
+        "stage": ["Won", "Won", "Won", "Won", "Lost", "Lost", "Demo"],
+        "amount": [100.0] * 6 + [10_000.0],
+        "created_date": [dt.date(2025, 9, 1)] * 7,
+        "close_date": [dt.date(2026, 2, 10)] * 6 + [None],
+    })
+    dataset = build_dataset(opps, StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",)),
+                            as_of=dt.date(2026, 4, 15))
+    created = ws.create_workshop(store, "Acme", "Autumn", [ws.MAKE_YOUR_NUMBER])
+    joined = ws.join_workshop(store, created.code, "Ann", "finance")
+    ws.answer(store, ws.load_content(), created.code, joined.token, "plan_forecast", 4)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state[state.DATASET] = dataset
+    at.run()
+    at.switch_page(PAGE)
+    at.query_params["workshop"] = created.code
+    at.query_params["key"] = created.key
+    at.run()
+    at.toggle(key=state.WORKSHOP_USE_DATA).set_value(True).run()
+    assert not at.exception
+    (table,) = [d.value for d in at.dataframe if "The data says" in d.value.columns]
+    says = dict(zip(table["From"] + ":" + table["Statement"], table["The data says"],
+                    strict=True))
+    finding = next(v for k, v in says.items() if v.startswith("The data's win rate"))
+    assert finding == ("The data's win rate is 67%, on only 6 closed deals (few deals: any rate "
+                       "from 30% to 90% fits them, 95% interval).")
+    pipeline = next(v for v in says.values() if v.startswith("Open pipeline"))
+    assert pipeline.endswith(", anywhere from 3,000 to 9,032 at the rates those deals fit.")
