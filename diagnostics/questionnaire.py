@@ -42,7 +42,9 @@ __all__ = [
     "LINK_KEY",
     "LINK_NUMBERS_KEY",
     "LINK_ROLE_KEY",
+    "COUNT_FIELDS",
     "NUMBER_FIELDS",
+    "RESTS_ON",
     "VERDICT_LABELS",
     "Action",
     "Answers",
@@ -119,6 +121,25 @@ NUMBER_FIELDS: dict[str, tuple[str, str]] = {
         "Forecast: chance of the target",
         "From the Forecast: the probability that the period's bookings reach the target.",
     ),
+    "forecast_closed_deals": (
+        "Forecast: closed deals it learned from",
+        "How many closed deals (won + lost) the forecast learned its rates from; Fill from my "
+        "data fills it. With fewer than 20 the coverage check gives the range of bookings the "
+        "95% range of their win rate allows, and no verdict when that range lies on both sides "
+        "of the target. Blank: the forecast is taken as given.",
+    ),
+    "forecast_won_deals": (
+        "Forecast: won deals among them",
+        "How many of those closed deals were won (with the count above, the win rate the "
+        "forecast rests on).",
+    ),
+}
+# Numbers that count deals: whole numbers.
+COUNT_FIELDS = ("win_rate_closed_deals", "forecast_closed_deals", "forecast_won_deals")
+# The numbers that say what another number rests on: typed over, it no longer rests on them.
+RESTS_ON: dict[str, tuple[str, ...]] = {
+    "win_rate": ("win_rate_closed_deals",),
+    "expected_bookings": ("forecast_closed_deals", "forecast_won_deals"),
 }
 
 _ID = r"^[a-z][a-z0-9_]{0,39}$"
@@ -402,9 +423,13 @@ def clean_numbers(numbers: Mapping[str, Any]) -> dict[str, float]:
             raise DiagnosticsError(
                 f"Number {name!r} is {value!r}; give it as a share from 0 to 1 (0.25 = 25%)."
             )
-        if name == "win_rate_closed_deals" and not number.is_integer():
+        if name in COUNT_FIELDS and not number.is_integer():
             raise DiagnosticsError(f"Number {name!r} is {value!r}; it must be a whole number.")
         out[name] = number
+    if out.get("forecast_won_deals", 0.0) > out.get("forecast_closed_deals", math.inf):
+        raise DiagnosticsError(
+            f"Number 'forecast_won_deals' is {out['forecast_won_deals']:g}, more than the "
+            f"{out['forecast_closed_deals']:g} closed deals it is counted among.")
     return out
 
 
@@ -775,7 +800,10 @@ def _forecast_coverage(numbers: Mapping[str, float], rule: VerdictRule) -> Check
     """Return the coverage check from a forecast learned from the data (see diagnostics.forecast).
 
     The forecast times each open deal to the period end and adds new pipeline, which pipeline ×
-    win rate cannot: when it is given, it is the evidence.
+    win rate cannot: when it is given, it is the evidence. With the deals it learned from
+    (``forecast_closed_deals``, ``forecast_won_deals``) the check says what it rests on, and
+    below MIN_CLOSED closed deals gives the range of bookings the 95% range of their win rate
+    allows, with no verdict when that range lies on both sides of what a likely verdict needs.
     """
     target, closed = numbers["target"], numbers.get("closed_so_far", 0.0)
     label = "Coverage check (forecast from your data)"
@@ -786,12 +814,17 @@ def _forecast_coverage(numbers: Mapping[str, float], rule: VerdictRule) -> Check
     expected = numbers["expected_bookings"]
     ratio = round(max(expected - closed, 0.0) / remaining, 3)
     chance = numbers.get("p_target")
+    basis = _forecast_basis(numbers)
+    # Below MIN_CLOSED the range says what it learned from; otherwise the count does.
+    learned = "" if basis is None or _is_rough(basis) else \
+        f" It learned from {_closed_deals(basis[1])}."
     detail = (
         f"The forecast from your data expects {_money(expected)} by the period end (closed so "
         f"far {_money(closed)} plus each open deal's chance of closing in time and new "
         f"pipeline) against a target of {_money(target)}: {ratio:.1%} of what is left"
         + (f", a {chance:.0%} chance of reaching it" if chance is not None else "")
-        + ". It replaces open pipeline × win rate, which counts deals that cannot close in time."
+        + f".{learned} It replaces open pipeline × win rate, which counts deals that cannot "
+        "close in time."
     )
     verdict = _ratio_verdict(ratio, rule)
     action = None
@@ -799,7 +832,66 @@ def _forecast_coverage(numbers: Mapping[str, float], rule: VerdictRule) -> Check
         gap = closed + remaining * rule.likely_min_ratio - expected
         action = (f"Close the forecast gap of {_money(gap)}: the Forecast page says how much "
                   "more pipeline at which stage, or which step's conversion, would do it.")
-    return Check("coverage", verdict, ratio, detail, action, label=label)
+    check = Check("coverage", verdict, ratio, detail, action, label=label)
+    if basis is None:
+        return check
+    return _rough_forecast(check, numbers, basis, closed + remaining * rule.likely_min_ratio)
+
+
+def _forecast_basis(numbers: Mapping[str, float]) -> tuple[int, int] | None:
+    """Return (won, closed) deals the forecast learned from, None when not given (typed)."""
+    if "forecast_closed_deals" not in numbers or "forecast_won_deals" not in numbers:
+        return None
+    return int(numbers["forecast_won_deals"]), int(numbers["forecast_closed_deals"])
+
+
+def _is_rough(basis: tuple[int, int]) -> bool:
+    from diagnostics.cohorts import rough_rate_range
+
+    return rough_rate_range(*basis) is not None
+
+
+def _rough_forecast(check: Check, numbers: Mapping[str, float], basis: tuple[int, int],
+                    bar: float) -> Check:
+    """Return the forecast's coverage ``check`` with the range of bookings its few deals allow.
+
+    The win rate its closed deals fit (:func:`diagnostics.cohorts.rough_rate_range`, the
+    planner's rule) moves every chance the forecast gives in proportion: what it expects still
+    to come scales from the low end of that range to the high end. ``bar`` is the bookings a
+    likely verdict needs.
+    """
+    from diagnostics.cohorts import rough_rate_range
+
+    won, closed = basis
+    band = rough_rate_range(won, closed)
+    if band is None or won <= 0:
+        return check
+    booked = numbers.get("closed_so_far", 0.0)
+    to_come = max(numbers["expected_bookings"] - booked, 0.0)
+    rate = won / closed
+    low, high = booked + to_come * band[0] / rate, booked + to_come * band[1] / rate
+    fits = (f"the forecast learned from {_closed_deals(closed)} ({won:,} won), which fit any "
+            f"win rate from {band[0]:.0%} to {band[1]:.0%} (95% interval), and at those rates "
+            f"it would expect from {_money(low)} to {_money(high)} by the period end")
+    return _rough(check, f"forecast from only {_closed_deals(closed)}", closed, band,
+                  (low, high), bar, fits)
+
+
+def _rough(check: Check, label: str, closed: int, band: tuple[float, float],
+           outcomes: tuple[float, float], bar: float, fits: str) -> Check:
+    """Return a coverage ``check`` resting on few closed deals said with its range of
+    ``outcomes``, with no verdict ("cannot tell") when they lie on both sides of ``bar``."""
+    low, high = outcomes
+    rough = replace(check, label=f"Coverage check ({label})", win_rate_closed_deals=closed,
+                    win_rate_range=band, expected_range=(low, high))
+    if low < bar <= high:
+        return replace(rough, verdict=None, action=None, cannot_tell=True, detail=(
+            f"cannot tell. {check.detail} But {fits}, either side of the {_money(bar)} a "
+            "likely verdict needs, so this check gives no verdict. More closed deals, or a win "
+            "rate you know, would settle it."))
+    side = "short of" if high < bar else "above"
+    return replace(rough, detail=(f"{check.detail} Rough: {fits}, {side} the {_money(bar)} "
+                                  "a likely verdict needs either way."))
 
 
 def _coverage_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
@@ -856,16 +948,7 @@ def _rough_coverage(check: Check, numbers: Mapping[str, float], bar: float) -> C
     fits = (f"the win rate rests on {deals}, which fit any rate from {band[0]:.0%} to "
             f"{band[1]:.0%} (95% interval), and the open pipeline would then bring from "
             f"{_money(low)} to {_money(high)}")
-    rough = replace(check, label=f"Coverage check (win rate from only {deals})",
-                    win_rate_closed_deals=closed, win_rate_range=band, expected_range=(low, high))
-    if low < bar <= high:
-        return replace(rough, verdict=None, action=None, cannot_tell=True, detail=(
-            f"cannot tell. {check.detail} But {fits}, either side of the {_money(bar)} a "
-            "likely verdict needs, so this check gives no verdict. More closed deals, or a win "
-            "rate you know, would settle it."))
-    side = "short of" if high < bar else "above"
-    return replace(rough, detail=(f"{check.detail} Rough: {fits}, {side} the {_money(bar)} "
-                                  "a likely verdict needs either way."))
+    return _rough(check, f"win rate from only {deals}", closed, band, (low, high), bar, fits)
 
 
 def _capacity_gap(numbers: Mapping[str, float], capacity: float, needed: float) -> str:
@@ -1359,7 +1442,8 @@ _SOURCE_NUMBERS: dict[str, tuple[str, ...]] = {
     "average_deal_size": ("average_deal_size",),
     "open_pipeline": ("open_pipeline",),
     "ramped_reps": ("ramped_reps", "deals_per_rep_month"),
-    "forecast": ("target", "closed_so_far", "expected_bookings", "p_target"),
+    "forecast": ("target", "closed_so_far", "expected_bookings", "p_target",
+                 "forecast_closed_deals", "forecast_won_deals"),
 }
 
 

@@ -36,7 +36,6 @@ REASONS_FRAGMENT = "myn_reasons"  # how the verdict was reached, chart, constrai
 UNANSWERED_FRAGMENT = "myn_unanswered"  # the statements not answered or not applicable
 SHARE_FRAGMENT = "myn_share"  # share link and downloads
 _PERCENT = {"win_rate", "p_target"}  # numbers shown as a percentage, stored as a share
-_COUNT = "win_rate_closed_deals"  # a whole number of deals
 
 
 def active_bank() -> q.Bank:
@@ -251,14 +250,16 @@ def _store_number(name: str) -> None:
     before = numbers.get(name)
     if value is None:
         numbers.pop(name, None)
-    elif name == _COUNT:
+    elif name in q.COUNT_FIELDS:
         numbers[name] = float(round(value))
     else:
         numbers[name] = float(value) / 100 if name in _PERCENT else float(value)
-    if name == "win_rate" and before is not None and numbers.get(name) != before:
-        # The count was the old win rate's (filled from the data): a typed rate is taken as given.
-        numbers.pop(_COUNT, None)
-        st.session_state[state.MYN_NUMBER_PREFIX + _COUNT] = None
+    if before is not None and numbers.get(name) != before:
+        # The counts were the old number's (filled from the data): a typed number is taken as
+        # given (a win rate, the forecast's expected bookings).
+        for count in q.RESTS_ON.get(name, ()):
+            numbers.pop(count, None)
+            st.session_state[state.MYN_NUMBER_PREFIX + count] = None
 
 
 def _fill_from_data() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diagnostics.cohorts import rate_rests_on
 from diagnostics.dataset import Dataset
 from diagnostics.errors import DiagnosticsError
 from diagnostics.forecast._backtest import Backtest, quarter_of
@@ -156,6 +157,8 @@ class Forecast:
     method: str
     notes: tuple[str, ...] = field(default=())
     left_out: LeftOut = LeftOut()
+    closed_deals: int = 0  # the closed deals it learned from (won + lost by the as-of date)
+    won_deals: int = 0  # how many of them were won
 
     @property
     def expected_bookings(self) -> float:
@@ -194,6 +197,8 @@ class Forecast:
             "by_stage": [line.to_json() for line in self.by_stage],
             "backtest": backtest.to_json(),
             "method": self.method,
+            "closed_deals": self.closed_deals,
+            "won_deals": self.won_deals,
             "left_out": self.left_out.to_json(),
             "notes": list(self.notes),
         }
@@ -501,6 +506,8 @@ def forecast_bookings(
         method=_method(history.evidence, history),
         notes=_notes(deals, history, view, left_out),
         left_out=left_out,
+        closed_deals=history.closed_deals,
+        won_deals=history.overall.won,
     )
 
 
@@ -536,21 +543,34 @@ class ForecastCheck:
     p_target: float
     evidence: Evidence
     left_out: int = 0  # open or won deals of the period whose amount counts as 0
+    closed_deals: int = 0  # the closed deals the forecast learned from
+    won_deals: int = 0  # how many of them were won
+    p10: float | None = None  # the range of bookings: reached 9 times in 10
+    p90: float | None = None  # ... and once in 10
 
     @property
     def numbers(self) -> dict[str, float]:
-        """Return the numbers a questionnaire takes from it."""
+        """Return the numbers a questionnaire takes from it, with the deals it learned from."""
         return {"target": self.target, "closed_so_far": self.closed_so_far,
                 "expected_bookings": round(self.expected_bookings, 2),
-                "p_target": round(self.p_target, 4)}
+                "p_target": round(self.p_target, 4),
+                "forecast_closed_deals": float(self.closed_deals),
+                "forecast_won_deals": float(self.won_deals)}
 
     def sentence(self) -> str:
-        """Return one sentence naming the period, the forecast and the chance of the target."""
+        """Return one sentence naming the period, the forecast, its range and the chance of the
+        target, and the closed deals it learned from ("few deals" with the range of win rates
+        they fit, below the planner's small-sample rule)."""
         when = f"{self.period_start:%d %b} – {self.period_end:%d %b %Y}"
+        spread = ("" if self.p10 is None or self.p90 is None else
+                  f" (P10 {format_amount(self.p10)} – P90 {format_amount(self.p90)})")
         return (f"Forecast from the data for {when}: expected bookings "
-                f"{format_amount(self.expected_bookings)} against a "
+                f"{format_amount(self.expected_bookings)}{spread} against a "
                 f"{format_amount(self.target)} target, a {format_rate(self.p_target)} chance of "
-                "reaching it." + self._left_out_clause())
+                f"reaching it. It learned from a win rate of "
+                f"{format_rate(self.won_deals / self.closed_deals if self.closed_deals else None)}"
+                f" {rate_rests_on(self.won_deals, self.closed_deals)}."
+                + self._left_out_clause())
 
     def _left_out_clause(self) -> str:
         n = self.left_out
@@ -577,4 +597,5 @@ def forecast_check(
     goal = target if target is not None and target > 0 else suggested_target(deals, start, end)
     fc = forecast_bookings(dataset, goal, start, end, deals=deals)
     return ForecastCheck(start, end, goal, fc.closed_so_far, fc.expected_bookings, fc.p_target,
-                         fc.evidence, fc.left_out.deals)
+                         fc.evidence, fc.left_out.deals, fc.closed_deals, fc.won_deals,
+                         fc.percentile(0.1), fc.percentile(0.9))

@@ -481,3 +481,50 @@ def test_a_win_rate_filled_from_six_closed_deals_gives_no_coverage_verdict_until
     assert at.number_input(key=state.MYN_NUMBER_PREFIX + "win_rate_closed_deals").value is None
     verdict = _verdict(at)
     assert "cannot tell" not in verdict and "decided by the coverage check" in verdict
+
+
+def _eight_closed_deals() -> pd.DataFrame:
+    """8 closed deals (3 won, in about 20 days) and 6 young open deals worth 1,000 each."""
+    d = dt.date
+    rows = [("Won", 1000.0, d(2026, 1, 1 + i), d(2026, 1, 21 + i)) for i in range(3)]
+    rows += [("Lost", 1000.0, d(2026, 1, 5 + i), d(2026, 1, 25 + i)) for i in range(4)]
+    rows += [("Demo", 1000.0, d(2026, 3, 20 + i), None) for i in range(6)]
+    rows.append(("Lost", 10.0, d(2026, 3, 1), d(2026, 3, 31)))
+    return pd.DataFrame({
+        "opp_id": [str(i) for i in range(len(rows))], "rep": ["ann"] * len(rows),
+        "stage": [r[0] for r in rows], "amount": [r[1] for r in rows],
+        "created_date": [r[2] for r in rows], "close_date": [r[3] for r in rows]})
+
+
+def test_a_forecast_filled_from_eight_closed_deals_says_so_and_gives_no_verdict_until_typed(
+    open_page: OpenPage,
+) -> None:
+    dataset = build_dataset(_eight_closed_deals(),
+                            StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",)))
+    at = open_page(PAGE, session={state.DATASET: dataset})
+    at.number_input(key=state.MYN_NUMBER_PREFIX + "target").set_value(3_000).run()
+    at.button(key=state.MYN_FILL_FROM_DATA).click().run()
+    assert not at.exception
+    closed = at.number_input(key=state.MYN_NUMBER_PREFIX + "forecast_closed_deals")
+    won = at.number_input(key=state.MYN_NUMBER_PREFIX + "forecast_won_deals")
+    assert closed.label == "Forecast: closed deals it learned from" and closed.value == 8.0
+    assert won.label == "Forecast: won deals among them" and won.value == 3.0
+    # Under the button: the forecast's range and the few deals it rests on.
+    caption = shown("\n".join(c.value for c in at.caption))
+    assert "expected bookings 6,392 (P10 " in caption
+    assert ("It learned from a win rate of 38% on only 8 closed deals (few deals: any rate from "
+            "14% to 69% fits them, 95% interval).") in caption
+    _answer_all(at, 5)
+    rule = shown("\n".join(m.value for m in at.markdown))
+    assert "Coverage check (forecast from only 8 closed deals): cannot tell." in rule
+    assert "it would expect from 2,332 to 11,833 by the period end, either side of the " \
+           "3,000 a likely verdict needs" in rule
+    assert "forecast_closed_deals:8" in str(at.query_params["myn_num"])
+    # A forecast typed over is taken as given: the counts filled for the old one go.
+    at.number_input(key=state.MYN_NUMBER_PREFIX + "expected_bookings").set_value(9_000).run()
+    numbers = at.session_state[state.MYN_NUMBERS]
+    assert "forecast_closed_deals" not in numbers and "forecast_won_deals" not in numbers
+    assert at.number_input(key=state.MYN_NUMBER_PREFIX + "forecast_closed_deals").value is None
+    rule = shown("\n".join(m.value for m in at.markdown))
+    assert "Coverage check (forecast from your data) says likely." in rule
+    assert "decided by the coverage check" in _verdict(at)

@@ -568,7 +568,10 @@ def test_forecast_check_gives_other_pages_the_numbers_of_the_quarter_being_playe
     assert check.expected_bookings == pytest.approx(full.expected_bookings)
     assert check.numbers == {"target": 2_000.0, "closed_so_far": 0.0,
                              "expected_bookings": round(full.expected_bookings, 2),
-                             "p_target": round(full.p_target, 4)}
+                             "p_target": round(full.p_target, 4),
+                             "forecast_closed_deals": 400.0, "forecast_won_deals": 100.0}
+    assert (full.closed_deals, full.won_deals) == (400, 100)
+    assert "It learned from a win rate of 25% on 400 closed deals." in check.sentence()
     assert "01 Apr – 30 Jun 2026" in check.sentence()
     assert check.left_out == 0 and "usable amount" not in check.sentence()
     # Without a target, what was won the quarter before stands in (none here: 1,000,000).
@@ -590,7 +593,7 @@ def test_forecast_check_says_how_many_deals_count_as_0() -> None:
 CLI_KEYS = {"as_of", "period_start", "period_end", "target", "closed_so_far",
             "expected_bookings", "p10", "p50", "p90", "p_target", "from_open_pipeline",
             "from_new_pipeline", "by_stage", "backtest", "method", "left_out", "notes",
-            "data_notes"}
+            "data_notes", "closed_deals", "won_deals"}
 
 
 def test_forecast_command_prints_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:

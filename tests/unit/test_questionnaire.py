@@ -466,8 +466,9 @@ def test_numbers_from_dataset_by_hand() -> None:
     )
     stages = StageConfig(funnel=("Demo",), won=("Won",), lost=("Lost",))
     numbers = numbers_from_dataset(build_dataset(opps, stages))
-    forecast = {name: numbers.pop(name) for name in ("target", "closed_so_far",
-                                                      "expected_bookings", "p_target")}
+    forecast = {name: numbers.pop(name) for name in (
+        "target", "closed_so_far", "expected_bookings", "p_target", "forecast_closed_deals",
+        "forecast_won_deals")}
     # 3 won / 5 closed; won deals average 200; one open deal worth 1000; ann alone won in the
     # last 90 days: 2 deals / 1 rep / 3 months.
     assert numbers == {
@@ -481,8 +482,9 @@ def test_numbers_from_dataset_by_hand() -> None:
     # The forecast of Q3 2026 (the data ends on 30 June): no target given, so Q2's bookings
     # (100 + 300) stand in; nothing is closed in Q3 yet. The open deal has been open 180 days,
     # as long as the slowest deal ever closed, and no deal was created lately: nothing expected.
+    # It learned from the 5 closed deals, 3 of them won.
     assert forecast == {"target": 400.0, "closed_so_far": 0.0, "expected_bookings": 0.0,
-                        "p_target": 0.0}
+                        "p_target": 0.0, "forecast_closed_deals": 5.0, "forecast_won_deals": 3.0}
     with_target = numbers_from_dataset(build_dataset(opps, stages), target=5_000.0)
     assert with_target["target"] == 5_000.0
 
