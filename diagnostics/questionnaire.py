@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import math
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -49,6 +50,7 @@ __all__ = [
     "Action",
     "Answers",
     "Band",
+    "Outcome",
     "Bank",
     "Check",
     "Dimension",
@@ -76,10 +78,15 @@ __all__ = [
 ]
 
 Verdict = Literal["likely", "at_risk", "unlikely"]
+# The overall verdict may also be "cannot_tell": a numbers check that cannot tell (a win rate or
+# a forecast from few closed deals) could move it either way, so neither the answers nor the
+# other checks settle it.
+Outcome = Literal["likely", "at_risk", "unlikely", "cannot_tell"]
 VERDICT_LABELS: dict[str, str] = {
     "likely": "Likely",
     "at_risk": "At risk",
     "unlikely": "Unlikely",
+    "cannot_tell": "Cannot tell",
 }
 _VERDICT_ORDER: dict[str, int] = {"likely": 0, "at_risk": 1, "unlikely": 2}
 
@@ -651,6 +658,8 @@ class Check:
     win_rate_range: tuple[float, float] | None = None
     expected_range: tuple[float, float] | None = None
     cannot_tell: bool = False
+    # With ``cannot_tell``: the verdict it would give at the low and at the high end of that range.
+    verdict_range: tuple[Verdict, Verdict] | None = None
 
     @property
     def title(self) -> str:
@@ -664,7 +673,8 @@ class Check:
                 "cannot_tell": self.cannot_tell,
                 "win_rate_closed_deals": self.win_rate_closed_deals,
                 "win_rate_range": _listed(self.win_rate_range),
-                "expected_bookings_range": _listed(self.expected_range)}
+                "expected_bookings_range": _listed(self.expected_range),
+                "verdict_range": _listed(self.verdict_range)}
 
 
 def _cannot_tell(check: Check) -> str:
@@ -673,7 +683,7 @@ def _cannot_tell(check: Check) -> str:
     return f"the {check.name} check cannot tell on {deals}"
 
 
-def _listed(pair: tuple[float, float] | None) -> list[float] | None:
+def _listed(pair: tuple[Any, Any] | None) -> list[Any] | None:
     return None if pair is None else list(pair)
 
 
@@ -684,9 +694,11 @@ class ScoreResult:
     ``score_verdict`` is what the answers alone say (score, weakest link, provisional cap);
     ``low_confidence`` is True when the verdict is provisional (too few statements answered, or
     a whole dimension without an answer) and ``next_to_answer`` lists what to answer first.
+    ``verdict`` is "cannot_tell" when a numbers check that cannot tell could move it either way;
+    ``verdict_range`` then gives the best and the worst verdict its range allows.
     """
 
-    verdict: Verdict
+    verdict: Outcome
     score: float
     band: str
     band_label: str
@@ -705,6 +717,7 @@ class ScoreResult:
     next_to_answer: tuple[str, ...] = ()
     weakest_link: DimensionScore | None = None
     lowered_by_answers: bool = False
+    verdict_range: tuple[Verdict, Verdict] | None = None
 
     @property
     def provisional(self) -> bool:
@@ -718,13 +731,42 @@ class ScoreResult:
 
     @property
     def verdict_label(self) -> str:
-        """Return the verdict as shown to people ("Likely", "At risk", "Unlikely")."""
+        """Return the verdict as shown to people ("Likely", "At risk", "Unlikely", "Cannot
+        tell")."""
         return VERDICT_LABELS[self.verdict]
+
+    @property
+    def title(self) -> str:
+        """Return the verdict's headline ("Likely (provisional) to make the number")."""
+        if self.verdict == "cannot_tell" and self.verdict_range is not None:
+            # Every verdict the range allows, in order: "likely, at risk or unlikely".
+            low, high = (_VERDICT_ORDER[v] for v in self.verdict_range)
+            names = [VERDICT_LABELS[v].lower() for v in ("likely", "at_risk", "unlikely")]
+            allowed = names[low:high + 1]
+            return (f"Cannot tell: {', '.join(allowed[:-1])} or {allowed[-1]} to make the "
+                    "number")
+        provisional = " (provisional)" if self.provisional else ""
+        return f"{self.verdict_label}{provisional} to make the number"
+
+    @property
+    def decided_text(self) -> str:
+        """Return what decided the verdict, for the line beside it ("decided by the score").
+
+        With no verdict ("cannot_tell"), which check cannot tell, the verdicts its range allows,
+        and what the answers alone say, which the numbers cannot confirm.
+        """
+        if self.verdict != "cannot_tell" or self.verdict_range is None:
+            return f"decided by {self.decider}"
+        unsure = "; ".join(_cannot_tell(c) for c in self.checks if c.cannot_tell)
+        return (f"{unsure}; the answers alone say {VERDICT_LABELS[self.score_verdict].lower()}, "
+                "which the numbers cannot confirm")
 
     @property
     def decider(self) -> str:
         """Return what decided the verdict, in words ("the score", "the coverage check")."""
         unsure = "".join(f"; {_cannot_tell(c)}" for c in self.checks if c.cannot_tell)
+        if self.verdict == "cannot_tell":
+            return unsure.removeprefix("; ")
         if self.decided_by == "score":
             return "the score" + unsure
         check = next((c for c in self.checks if c.name == self.decided_by), None)
@@ -753,6 +795,7 @@ class ScoreResult:
             "next_to_answer": list(self.next_to_answer),
             "score_verdict": self.score_verdict,
             "lowered_by_answers": self.lowered_by_answers,
+            "verdict_range": _listed(self.verdict_range),
             "role": self.role,
         }
 
@@ -835,7 +878,9 @@ def _forecast_coverage(numbers: Mapping[str, float], rule: VerdictRule) -> Check
     check = Check("coverage", verdict, ratio, detail, action, label=label)
     if basis is None:
         return check
-    return _rough_forecast(check, numbers, basis, closed + remaining * rule.likely_min_ratio)
+    return _rough_forecast(
+        check, numbers, basis, closed + remaining * rule.likely_min_ratio,
+        lambda booked: _ratio_verdict(round(max(booked - closed, 0.0) / remaining, 3), rule))
 
 
 def _forecast_basis(numbers: Mapping[str, float]) -> tuple[int, int] | None:
@@ -852,13 +897,13 @@ def _is_rough(basis: tuple[int, int]) -> bool:
 
 
 def _rough_forecast(check: Check, numbers: Mapping[str, float], basis: tuple[int, int],
-                    bar: float) -> Check:
+                    bar: float, judge: Callable[[float], Verdict]) -> Check:
     """Return the forecast's coverage ``check`` with the range of bookings its few deals allow.
 
     The win rate its closed deals fit (:func:`diagnostics.cohorts.rough_rate_range`, the
     planner's rule) moves every chance the forecast gives in proportion: what it expects still
     to come scales from the low end of that range to the high end. ``bar`` is the bookings a
-    likely verdict needs.
+    likely verdict needs; ``judge`` the verdict a period's bookings give.
     """
     from diagnostics.cohorts import rough_rate_range
 
@@ -874,18 +919,21 @@ def _rough_forecast(check: Check, numbers: Mapping[str, float], basis: tuple[int
             f"win rate from {band[0]:.0%} to {band[1]:.0%} (95% interval), and at those rates "
             f"it would expect from {_money(low)} to {_money(high)} by the period end")
     return _rough(check, f"forecast from only {_closed_deals(closed)}", closed, band,
-                  (low, high), bar, fits)
+                  (low, high), bar, fits, judge)
 
 
 def _rough(check: Check, label: str, closed: int, band: tuple[float, float],
-           outcomes: tuple[float, float], bar: float, fits: str) -> Check:
+           outcomes: tuple[float, float], bar: float, fits: str,
+           judge: Callable[[float], Verdict]) -> Check:
     """Return a coverage ``check`` resting on few closed deals said with its range of
-    ``outcomes``, with no verdict ("cannot tell") when they lie on both sides of ``bar``."""
+    ``outcomes``, with no verdict ("cannot tell") when they lie on both sides of ``bar``; it then
+    keeps the verdict ``judge`` gives at either end, for the overall verdict to weigh."""
     low, high = outcomes
     rough = replace(check, label=f"Coverage check ({label})", win_rate_closed_deals=closed,
                     win_rate_range=band, expected_range=(low, high))
     if low < bar <= high:
-        return replace(rough, verdict=None, action=None, cannot_tell=True, detail=(
+        return replace(rough, verdict=None, action=None, cannot_tell=True,
+                       verdict_range=(judge(low), judge(high)), detail=(
             f"cannot tell. {check.detail} But {fits}, either side of the {_money(bar)} a "
             "likely verdict needs, so this check gives no verdict. More closed deals, or a win "
             "rate you know, would settle it."))
@@ -921,14 +969,16 @@ def _coverage_check(numbers: Mapping[str, float], rule: VerdictRule) -> Check:
     if verdict != "likely":
         action = _coverage_gap(pipeline, win_rate, remaining * rule.likely_min_ratio)
     check = Check("coverage", verdict, ratio, detail, action)
-    return _rough_coverage(check, numbers, remaining * rule.likely_min_ratio)
+    return _rough_coverage(check, numbers, remaining * rule.likely_min_ratio,
+                           lambda expected: _ratio_verdict(round(expected / remaining, 3), rule))
 
 
 def _closed_deals(closed: int) -> str:
     return f"{closed:,} closed deal{'s' if closed != 1 else ''}"
 
 
-def _rough_coverage(check: Check, numbers: Mapping[str, float], bar: float) -> Check:
+def _rough_coverage(check: Check, numbers: Mapping[str, float], bar: float,
+                    judge: Callable[[float], Verdict]) -> Check:
     """Return the coverage ``check`` said with the range of outcomes its win rate allows when it
     rests on fewer than MIN_CLOSED closed deals (the planner's rule), with no verdict ("cannot
     tell") when that range lies on both sides of ``bar`` (what a likely verdict needs).
@@ -948,7 +998,8 @@ def _rough_coverage(check: Check, numbers: Mapping[str, float], bar: float) -> C
     fits = (f"the win rate rests on {deals}, which fit any rate from {band[0]:.0%} to "
             f"{band[1]:.0%} (95% interval), and the open pipeline would then bring from "
             f"{_money(low)} to {_money(high)}")
-    return _rough(check, f"win rate from only {deals}", closed, band, (low, high), bar, fits)
+    return _rough(check, f"win rate from only {deals}", closed, band, (low, high), bar, fits,
+                  judge)
 
 
 def _capacity_gap(numbers: Mapping[str, float], capacity: float, needed: float) -> str:
@@ -1070,6 +1121,32 @@ def _combine(answers_verdict: Verdict, checks: Sequence[Check]) -> tuple[Verdict
     return worst.verdict, worst.name, False
 
 
+def _settle(
+    answers_verdict: Verdict, checks: Sequence[Check]
+) -> tuple[Outcome, str, bool, tuple[Verdict, Verdict] | None]:
+    """Return :func:`_combine`'s verdict, or "cannot_tell" when a check that cannot tell could
+    move it: the verdict is worked out at either end of each such check's range and, when the
+    ends differ, the numbers cannot settle it (the last item gives the best and the worst).
+
+    When they agree, that verdict stands whatever the check would find.
+    """
+    verdict, decided_by, lowered = _combine(answers_verdict, checks)
+    unsure = [c for c in checks if c.cannot_tell and c.verdict_range is not None]
+    if not unsure:
+        return verdict, decided_by, lowered, None
+    ends: list[tuple[Verdict, str, bool]] = []
+    for picked in itertools.product(*(c.verdict_range or () for c in unsure)):
+        chosen = dict(zip((id(c) for c in unsure), picked, strict=True))
+        ends.append(_combine(answers_verdict, [
+            replace(c, verdict=chosen[id(c)]) if id(c) in chosen else c for c in checks]))
+    found = sorted({end[0] for end in ends}, key=_VERDICT_ORDER.__getitem__)
+    if len(found) > 1:
+        return "cannot_tell", unsure[0].name, False, (found[0], found[-1])
+    if found[0] == verdict:
+        return verdict, decided_by, lowered, None
+    return ends[0][0], ends[0][1], ends[0][2], None
+
+
 def _binding(scored: Sequence[DimensionScore]) -> tuple[DimensionScore | None, str]:
     """Return the binding constraint (largest weight × points missing) and why it was chosen."""
     binding = max(scored, key=lambda d: (d.weight * (100 - (d.score or 0.0)), -(d.score or 0.0)))
@@ -1155,16 +1232,19 @@ def score_answers(
     answers_verdict = by_score
     if weakest is not None or provisional:
         answers_verdict = _capped(answers_verdict, "at_risk")
-    band = bank.shown_band(overall, weakest is not None or provisional)
 
     checks = (_coverage_check(clean, rule), _capacity_check(clean, rule), *evidence)
-    verdict, decided_by, lowered = _combine(answers_verdict, checks)
+    verdict, decided_by, lowered, possible = _settle(answers_verdict, checks)
+    # The band is held below "likely" too when the numbers cannot tell: "the number is a
+    # managed outcome" beside "cannot tell" would claim what they cannot confirm.
+    band = bank.shown_band(overall, weakest is not None or provisional
+                           or verdict == "cannot_tell")
     binding, reason = _binding(scored)
     decider = next((c for c in checks if c.name == decided_by), None)
     actions = _top_actions(bank, values, dims, weight_sum, binding, decider)
     next_up = _next_to_answer(bank, answers, values, dims) if provisional else ()
     steps = _Steps(overall, by_score, weakest, share, provisional, next_up, answers_verdict,
-                   tuple(checks), verdict, decided_by, lowered)
+                   tuple(checks), verdict, decided_by, lowered, possible)
     return ScoreResult(
         verdict=verdict,
         score=overall,
@@ -1185,6 +1265,7 @@ def score_answers(
         next_to_answer=next_up,
         weakest_link=weakest,
         lowered_by_answers=lowered,
+        verdict_range=possible,
     )
 
 
@@ -1250,9 +1331,10 @@ class _Steps:
     next_up: tuple[str, ...]
     answers_verdict: Verdict
     checks: tuple[Check, ...]
-    verdict: Verdict
+    verdict: Outcome
     decided_by: str
     lowered: bool
+    possible: tuple[Verdict, Verdict] | None = None
 
 
 def _answers_lines(bank: Bank, dims: Sequence[DimensionScore], s: _Steps) -> list[str]:
@@ -1287,11 +1369,15 @@ def _answers_lines(bank: Bank, dims: Sequence[DimensionScore], s: _Steps) -> lis
             "Provisional: " + "; ".join(why) + ". Until then the verdict is at best at risk. "
             f"Answer next: {_next_text(bank, s.next_up)}."
         )
-    shown = bank.shown_band(s.score, s.weakest is not None or s.provisional)
+    held = s.weakest is not None or s.provisional or s.verdict == "cannot_tell"
+    shown = bank.shown_band(s.score, held)
     if shown != bank.band_for(s.score):
+        because = ("the numbers cannot tell whether the number is made"
+                   if s.verdict == "cannot_tell" and s.weakest is None and not s.provisional
+                   else "the verdict is held from likely")
         lines.append(
             f"Band: {shown.label}, not {bank.band_for(s.score).label} as the score alone would "
-            "read, since the verdict is held from likely."
+            f"read, since {because}."
         )
     return lines
 
@@ -1321,6 +1407,22 @@ def _rule_lines(bank: Bank, dims: Sequence[DimensionScore], s: _Steps) -> tuple[
         else:
             lines.append(f"{check.title} says {VERDICT_LABELS[check.verdict].lower()}. "
                          f"{check.detail}")
+    lines.append(_verdict_line(s))
+    return tuple(lines)
+
+
+def _verdict_line(s: _Steps) -> str:
+    """Return the last step: the verdict, what decided it, and any check that cannot tell."""
+    provisional = " (provisional)" if s.provisional else ""
+    unsure = [c for c in s.checks if c.cannot_tell]
+    if s.verdict == "cannot_tell" and s.possible is not None:
+        ends = " and ".join(
+            f"{_cannot_tell(c)}: at the low end of its range the verdict would be "
+            f"{VERDICT_LABELS[_low_end(s, c)].lower()}, at the high end "
+            f"{VERDICT_LABELS[_high_end(s, c)].lower()}" for c in unsure if c.verdict_range)
+        return (f"Verdict: Cannot tell. {ends[0].upper()}{ends[1:]}. The answers alone say "
+                f"{VERDICT_LABELS[s.answers_verdict].lower()}{provisional}, which the numbers "
+                "can neither confirm nor rule out.")
     decider = "the answers" if s.decided_by == "score" else next(
         f"the {c.title[0].lower()}{c.title[1:]}" for c in s.checks if c.name == s.decided_by)
     tail = ""
@@ -1330,12 +1432,27 @@ def _rule_lines(bank: Bank, dims: Sequence[DimensionScore], s: _Steps) -> tuple[
     elif s.decided_by != "score" and s.answers_verdict != s.verdict:
         tail = (f"; the answers say {VERDICT_LABELS[s.answers_verdict].lower()} but cannot "
                 "raise what the numbers show")
-    provisional = " (provisional)" if s.provisional else ""
-    unsure = "".join(f"; {_cannot_tell(c)}, so it does not decide" for c in s.checks
-                     if c.cannot_tell)
-    lines.append(f"Verdict: {VERDICT_LABELS[s.verdict]}{provisional}, decided by {decider}{tail}"
-                 f"{unsure}.")
-    return tuple(lines)
+    either = "".join(
+        f"; {_cannot_tell(c)}, but at either end of its range the verdict would be "
+        f"{VERDICT_LABELS[s.verdict].lower()}" for c in unsure)
+    return (f"Verdict: {VERDICT_LABELS[s.verdict]}{provisional}, decided by {decider}{tail}"
+            f"{either}.")
+
+
+def _low_end(s: _Steps, check: Check) -> Verdict:
+    """Return the overall verdict were ``check`` to give what the low end of its range gives."""
+    return _at_end(s, check, 0)
+
+
+def _high_end(s: _Steps, check: Check) -> Verdict:
+    """Return the overall verdict were ``check`` to give what the high end of its range gives."""
+    return _at_end(s, check, 1)
+
+
+def _at_end(s: _Steps, check: Check, end: int) -> Verdict:
+    assert check.verdict_range is not None
+    picked = replace(check, verdict=check.verdict_range[end])
+    return _combine(s.answers_verdict, [picked if c is check else c for c in s.checks])[0]
 
 
 # --------------------------------------------------------------------------------------------

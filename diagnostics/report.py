@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from diagnostics.questionnaire import VERDICT_LABELS, Action, ScoreResult, score_text
+from diagnostics.questionnaire import Action, ScoreResult, score_text
 
 __all__ = [
     "BarRow",
@@ -65,7 +65,8 @@ class Headline:
     colour: str = "#1F4E79"
 
 
-_VERDICT_COLOURS = {"likely": "#2E7D32", "at_risk": "#B26A00", "unlikely": "#B3261E"}
+_VERDICT_COLOURS = {"likely": "#2E7D32", "at_risk": "#B26A00", "unlikely": "#B3261E",
+                    "cannot_tell": "#5F6B7A"}
 _BAR_COLOUR = "#1F4E79"
 _HIGHLIGHT_COLOUR = "#B3261E"
 
@@ -128,11 +129,9 @@ def _action_text(action: Action) -> str:
 
 def result_headline(result: ScoreResult) -> Headline:
     """Return the headline of a questionnaire result: verdict, score, band and decider."""
-    provisional = " (provisional)" if result.provisional else ""
     return Headline(
-        f"{VERDICT_LABELS[result.verdict]}{provisional} to make the number",
-        f"Score {score_text(result.score)}/100 ({result.band_label}) · decided by "
-        f"{result.decider}",
+        result.title,
+        f"Score {score_text(result.score)}/100 ({result.band_label}) · {result.decided_text}",
         _VERDICT_COLOURS[result.verdict],
     )
 

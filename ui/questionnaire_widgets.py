@@ -423,11 +423,11 @@ def render_verdict(result: q.ScoreResult | DiagnosticsError) -> None:
     if isinstance(result, DiagnosticsError):
         st.info(escape_markdown(result))
         return
-    provisional = " (provisional)" if result.provisional else ""
-    _BOX[result.verdict](
-        f"**{result.verdict_label}{provisional} to make the number** · score "
-        f"{q.score_text(result.score)}/100 ({escape_markdown(result.band_label)}) · decided by "
-        f"{escape_markdown(result.decider)}"
+    # No verdict when the numbers cannot tell: a neutral box, not the answers' colour.
+    _BOX.get(result.verdict, st.info)(
+        f"**{result.title}** · score "  # the app's own words: no user text
+        f"{q.score_text(result.score)}/100 ({escape_markdown(result.band_label)}) · "
+        f"{escape_markdown(result.decided_text)}"
     )
 
 

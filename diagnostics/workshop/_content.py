@@ -53,7 +53,7 @@ class Choice:
 class TeamVerdict:
     """A verdict for a set of answers as the questionnaire scores it."""
 
-    verdict: str  # likely / at_risk / unlikely
+    verdict: str  # likely / at_risk / unlikely, or cannot_tell (the numbers cannot settle it)
     label: str  # as shown to people
     score: float | None
     band: str | None
@@ -61,6 +61,14 @@ class TeamVerdict:
     decided_by: str = "score"  # score, or the numbers check (coverage, capacity) that decided
     unanswered_dimensions: tuple[str, ...] = ()  # dimension names nobody rated
     actions: tuple[str, ...] = ()  # question ids of the statements that would move it most
+    title: str = ""  # the headline ("Cannot tell: likely or at risk to make the number")
+    # With no verdict ("cannot_tell"): which check cannot tell and what the answers alone say.
+    reason: str = ""
+
+    @property
+    def headline(self) -> str:
+        """Return the headline shown for it ("Likely to make the number")."""
+        return self.title or f"{self.label} to make the number"
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,8 @@ def load_content() -> Content:
             decided_by=str(result.decided_by),
             unanswered_dimensions=tuple(d.name for d in result.dimensions if d.score is None),
             actions=tuple(a.question_id for a in result.actions),
+            title=result.title,
+            reason=result.decided_text if result.verdict == "cannot_tell" else "",
         )
 
     # A participant's answers rarely change between two dashboard refreshes, so fits are

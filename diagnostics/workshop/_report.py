@@ -48,7 +48,7 @@ def _verdict(summary: WorkshopSummary) -> ReportSection:
     v = summary.verdict
     verdict_text = (
         "No statement answered yet." if v is None else
-        f"{v.label} to make the number: score {_fmt(v.score, '.0f')}/100"
+        f"{v.headline}: score {_fmt(v.score, '.0f')}/100"
         + (f" ({v.band})" if v.band else "")
         + (f"; binding constraint: {v.binding_constraint}." if v.binding_constraint else ".")
     )
@@ -214,7 +214,7 @@ def _headline(summary: WorkshopSummary) -> Headline | None:
     v = summary.verdict
     if v is None or MAKE_YOUR_NUMBER not in summary.workshop.instruments:
         return None
-    return Headline(f"{v.label} to make the number",
+    return Headline(v.headline,
                     f"Team score {_fmt(v.score, '.0f')}/100 over {summary.responses} participants",
                     _VERDICT_COLOURS.get(v.verdict, "#1F4E79"))
 

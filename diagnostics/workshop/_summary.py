@@ -301,7 +301,7 @@ def _num(value: float | None) -> float | None:
 def _verdict_json(verdict: TeamVerdict) -> dict[str, Any]:
     return {"verdict": verdict.verdict, "label": verdict.label, "score": _num(verdict.score),
             "band": verdict.band, "binding_constraint": verdict.binding_constraint,
-            "decided_by": verdict.decided_by,
+            "decided_by": verdict.decided_by, "title": verdict.headline,
             "unanswered_dimensions": list(verdict.unanswered_dimensions)}
 
 
@@ -464,6 +464,8 @@ def _verdict_notes(
         )
     if numbers:
         notes.append("The coverage and capacity checks use the numbers from the loaded data.")
+    if verdict.reason:
+        notes.append(f"No verdict: {verdict.reason}.")
     return tuple(notes)
 
 

@@ -20,7 +20,7 @@ BANK = load_bank()
 
 
 def _verdict(at: AppTest) -> str:
-    boxes = [*at.success, *at.warning, *at.error]
+    boxes = [*at.success, *at.warning, *at.error, *at.info]
     texts = [b.value for b in boxes if "to make the number" in b.value]
     assert len(texts) == 1, texts
     return texts[0]
@@ -467,8 +467,11 @@ def test_a_win_rate_filled_from_six_closed_deals_gives_no_coverage_verdict_until
     at.number_input(key=state.MYN_NUMBER_PREFIX + "expected_bookings").set_value(None).run()
     _answer_all(at, 5)
     verdict = shown(_verdict(at))
-    assert verdict.startswith("**Likely to make the number**")
-    assert "decided by the score; the coverage check cannot tell on 6 closed deals" in verdict
+    # Nor does the verdict read as the answers' "likely": the numbers cannot tell.
+    assert verdict.startswith("**Cannot tell: likely, at risk or unlikely to make the number**")
+    assert ("the coverage check cannot tell on 6 closed deals; the answers alone say likely, "
+            "which the numbers cannot confirm") in verdict
+    assert at.info and _verdict(at) in [b.value for b in at.info]  # a neutral box
     rule = shown("\n".join(m.value for m in at.markdown))
     assert "Coverage check (win rate from only 6 closed deals): cannot tell." in rule
     assert "from 10% to 70% (95% interval)" in rule
@@ -520,6 +523,7 @@ def test_a_forecast_filled_from_eight_closed_deals_says_so_and_gives_no_verdict_
     assert "it would expect from 2,332 to 11,833 by the period end, either side of the " \
            "3,000 a likely verdict needs" in rule
     assert "forecast_closed_deals:8" in str(at.query_params["myn_num"])
+    assert shown(_verdict(at)).startswith("**Cannot tell: likely, at risk or unlikely to make")
     # A forecast typed over is taken as given: the counts filled for the old one go.
     at.number_input(key=state.MYN_NUMBER_PREFIX + "expected_bookings").set_value(9_000).run()
     numbers = at.session_state[state.MYN_NUMBERS]

@@ -130,8 +130,9 @@ def test_fill_and_clear_are_not_undone_by_the_next_click(app_url: str, page: Any
 def test_a_win_rate_from_five_closed_deals_gives_no_coverage_verdict_until_typed(
     app_url: str, page: Any,
 ) -> None:
-    """A link holding a win rate from 5 closed deals: the coverage check cannot tell, and says so
-    in the verdict line; typing the win rate over takes it as given and clears the count."""
+    """A link holding a win rate from 5 closed deals: the coverage check cannot tell, and the
+    verdict line says there is no verdict (not the answers' "likely"); typing the win rate over
+    takes it as given, clears the count, and the coverage check decides."""
     numbers = {"target": 200_000.0, "closed_so_far": 0.0, "open_pipeline": 500_000.0,
                "win_rate": 0.4, "win_rate_closed_deals": 5.0}
     params = answers_to_query_params(Answers("cro", {q.id: 5 for q in BANK.questions}, numbers),
@@ -139,8 +140,13 @@ def test_a_win_rate_from_five_closed_deals_gives_no_coverage_verdict_until_typed
     page.goto(f"{app_url}/make_your_number?{urlencode(params)}")
     wait_idle(page)
     expect(page.get_by_text("Answers restored from the share link.")).to_be_visible()
+    # Nor does the verdict read as the answers' "likely": the numbers cannot tell.
     expect(_verdict(page)).to_contain_text(
-        "decided by the score; the coverage check cannot tell on 5 closed deals")
+        "Cannot tell: likely, at risk or unlikely to make the number")
+    expect(_verdict(page)).to_contain_text(
+        "the coverage check cannot tell on 5 closed deals; the answers alone say likely, which "
+        "the numbers cannot confirm")
+    expect(_verdict(page)).not_to_contain_text("Likely to make the number")
     expect(page.get_by_text("either side of the 200,000 a likely verdict needs")).to_be_visible()
     count = page.get_by_label("Closed deals behind the win rate", exact=True)
     expect(count).to_have_value("5")

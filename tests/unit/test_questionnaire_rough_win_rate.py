@@ -72,11 +72,10 @@ def test_a_range_on_both_sides_of_the_target_gives_no_coverage_verdict() -> None
     # ... but 58,810 to 384,638 lie either side of 200,000: the check does not decide.
     assert "from 12% to 77% (95% interval)" in coverage.detail
     assert "from 58,810 to 384,638, either side of the 200,000" in coverage.detail
-    assert result.decided_by == "score" and result.verdict == "likely"
-    assert result.decider == "the score; the coverage check cannot tell on 5 closed deals"
-    assert result.rule_lines[-1] == (
-        "Verdict: Likely, decided by the answers; the coverage check cannot tell on 5 closed "
-        "deals, so it does not decide.")
+    # Nor does the overall verdict read as the answers' "likely": the numbers cannot tell.
+    assert result.verdict == "cannot_tell" and result.score_verdict == "likely"
+    assert result.verdict_range == ("likely", "unlikely")
+    assert result.decider == "the coverage check cannot tell on 5 closed deals"
     assert any(line.startswith("Coverage check (win rate from only 5 closed deals): cannot tell.")
                for line in result.rule_lines)
     # No action from a check that gives no verdict.
@@ -153,7 +152,7 @@ def test_cli_score_json_says_what_the_page_says(tmp_path: Path,
     assert coverage["win_rate_closed_deals"] == 5
     assert coverage["win_rate_range"] == list(wilson_interval(2, 5))
     assert coverage["title"] == "Coverage check (win rate from only 5 closed deals)"
-    assert out["decided_by"] == "score" and out["verdict"] == "likely"
+    assert out["verdict"] == "cannot_tell" and out["score_verdict"] == "likely"
     assert out == score_answers(BANK, ALL_FIVE, STRADDLE).to_dict()
 
 
