@@ -15,6 +15,10 @@ rated 1–5 with an anchor per level, roles, score bands and the verdict thresho
   target; capacity: ramped reps × deals per rep per month × months left × average deal; or a
   check passed in as ``evidence``), the worst check sets the verdict and the answers can lower
   it by one step at most, never raise it. ``decided_by`` names that check, else "score";
+* a check resting on few closed deals whose range of outcomes lies on both sides of what a
+  likely verdict needs gives no verdict of its own; the overall verdict is worked out at both
+  ends of that range and is "cannot_tell" when they differ (never the answers' verdict read as
+  confirmed by the numbers);
 * scores are kept to one decimal and compared as stored, so what is shown is what is judged.
 """
 
@@ -50,11 +54,11 @@ __all__ = [
     "Action",
     "Answers",
     "Band",
-    "Outcome",
     "Bank",
     "Check",
     "Dimension",
     "DimensionScore",
+    "Outcome",
     "Question",
     "Role",
     "ScoreResult",
@@ -737,7 +741,9 @@ class ScoreResult:
 
     @property
     def title(self) -> str:
-        """Return the verdict's headline ("Likely (provisional) to make the number")."""
+        """Return the verdict's headline ("Likely (provisional) to make the number"; with no
+        verdict, the verdicts the numbers allow: "Cannot tell: likely or at risk to make the
+        number")."""
         if self.verdict == "cannot_tell" and self.verdict_range is not None:
             # Every verdict the range allows, in order: "likely, at risk or unlikely".
             low, high = (_VERDICT_ORDER[v] for v in self.verdict_range)
