@@ -1570,12 +1570,18 @@ _SOURCE_NUMBERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A sentence that goes as soon as this one of its numbers no longer holds what was filled.
+_SOURCE_LEAD: dict[str, str] = {"forecast": "expected_bookings"}
+
+
 def sources_still_filled(sources: Mapping[str, str], filled: Mapping[str, float],
                          numbers: Mapping[str, float]) -> list[str]:
     """Return the source sentences whose numbers still hold the values filled from the data.
 
     A number typed over no longer comes from the data, so its sentence goes; a sentence saying
-    why a number was left blank stays while that number is still blank.
+    why a number was left blank stays while that number is still blank. The forecast's sentence
+    goes once its expected bookings are typed over or cleared: it describes them (their range,
+    the deals they rest on), and would no longer describe the number beside it.
     """
     shown = []
     for key, text in sources.items():
@@ -1583,6 +1589,9 @@ def sources_still_filled(sources: Mapping[str, str], filled: Mapping[str, float]
         taken = [n for n in names if n in filled]
         still = (any(numbers.get(n) == filled[n] for n in taken) if taken
                  else not any(n in numbers for n in names))
+        lead = _SOURCE_LEAD.get(key, "")
+        if lead in filled and numbers.get(lead) != filled[lead]:
+            still = False
         if still:
             shown.append(text)
     return shown

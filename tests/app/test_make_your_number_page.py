@@ -529,6 +529,7 @@ def test_a_forecast_filled_from_eight_closed_deals_says_so_and_gives_no_verdict_
     numbers = at.session_state[state.MYN_NUMBERS]
     assert "forecast_closed_deals" not in numbers and "forecast_won_deals" not in numbers
     assert at.number_input(key=state.MYN_NUMBER_PREFIX + "forecast_closed_deals").value is None
+    assert "It learned from" not in shown("\n".join(c.value for c in at.caption))
     rule = shown("\n".join(m.value for m in at.markdown))
     assert "Coverage check (forecast from your data) says likely." in rule
     assert "decided by the coverage check" in _verdict(at)

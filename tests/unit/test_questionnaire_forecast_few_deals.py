@@ -124,8 +124,13 @@ def test_fill_from_my_data_records_the_deals_the_forecast_learned_from() -> None
             "from 14% to 69% fits them, 95% interval).") in sources["forecast"]
     result = score_answers(BANK, ALL_FIVE, numbers)
     assert result.checks[0].cannot_tell
-    # The sentence stays while the forecast's numbers hold what was filled.
+    # The sentence stays while the forecast's numbers hold what was filled, and goes once its
+    # expected bookings are typed over: it would describe a number no longer shown.
     assert sources["forecast"] in sources_still_filled(sources, numbers, numbers)
+    typed = {k: v for k, v in numbers.items() if not k.startswith("forecast_")}
+    typed["expected_bookings"] = 9_000.0
+    assert sources["forecast"] not in sources_still_filled(sources, numbers, typed)
+    assert sources["win_rate"] in sources_still_filled(sources, numbers, typed)
 
 
 def test_forecast_json_says_what_it_learned_from() -> None:
