@@ -78,6 +78,7 @@ def field_specs() -> dict[Kind, tuple[FieldSpec, ...]]:
     return {k: getattr(parsed, k) for k in KINDS}
 
 
+_CONVERTED = re.compile(r"\bconverted\b|\b(company|corporate|home) currency\b")
 _PREFIX = re.compile(r"^(deal|opportunity|opp|activity|task)\s*-\s*")
 
 
@@ -151,6 +152,10 @@ def propose_mapping(headers: Sequence[str], kind: Kind) -> dict[str, str]:
         if name not in mapping and header not in used:
             mapping[name] = header
             used.add(header)
+    # An amount converted to the company's currency ("Amount (converted)") is not in the
+    # currency a deal's currency column names: that column does not describe it.
+    if "currency" in mapping and _CONVERTED.search(normalise_header(mapping.get("amount", ""))):
+        del mapping["currency"]
     return mapping
 
 

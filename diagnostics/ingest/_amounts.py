@@ -13,22 +13,33 @@ rewritten in Arrow, never row by row:
 
 A column of plain numbers (only digits, ``.`` and ``-``, the usual export) is recognised from
 its bytes and left as it is.
+
+When a currency column is mapped (Pipedrive's ``Deal - Currency``, Salesforce's
+``CurrencyIsoCode``), each cell's key is its shape joined to the currency its row names (an ISO
+code, ``""`` when blank, ``"?"`` when not a currency): a cell without a mark takes its row's
+currency, a cell with one keeps its own (a different row currency is counted as a conflict).
+The keys are made and matched in Arrow, so a million deals still have a few dozen keys.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from diagnostics.ingest._currencies import CURRENCIES
-from diagnostics.ingest._report import AmountFormats
+from diagnostics.ingest._currencies import CURRENCIES, CURRENCY_NAMES
+from diagnostics.ingest._report import AmountFormats, CurrencyColumn
 
 NO_MARK = ""  # the "currency" of cells without a mark, when it is the one chosen
+_JOIN = "\x1f"  # between a cell's shape and its row's currency, in a key
+_UNKNOWN = "?"  # a currency cell naming no currency known
+_NAMES = pa.array(list(CURRENCY_NAMES), pa.string())
+_CODES = pa.array(list(CURRENCY_NAMES.values()), pa.string())
 
 # A shape: some text, a number (digits, with separators between them), some text.
 _SHAPE = re.compile(r"^(?P<pre>[^09]*?)(?P<num>[09](?:[09.,'’ \u00a0\u202f]*[09])?)"
@@ -38,6 +49,7 @@ _SIGNS = re.compile(r"[\s()+\-\u2212]")
 # never starts with 0, so 0.125 is a decimal).
 _AMBIGUOUS = re.compile(r"^9[09]{0,2}[.,][09]{3}$")
 _PLAIN_BYTES = b"0123456789.-"
+_Cells: TypeAlias = pa.Array | pa.ChunkedArray
 
 _DIGITS = np.arange(256, dtype=np.uint8)
 _DIGITS[ord("1"):ord("9") + 1] = ord("9")
@@ -53,6 +65,9 @@ class _Shape:
     mark: str
     style: str  # how the number is written, as an example: "1.234,56"
     decimal: str  # "point", "comma", "" (a whole number), "either" (1.234: both fit)
+    # The currency the row's currency column names: a code, "" (blank), "?" (unknown); None
+    # without a currency column.
+    column: str | None = None
 
 
 def _style(num: str) -> tuple[str, str]:
@@ -83,6 +98,33 @@ def read_shape(shape: str) -> _Shape | None:
     mark = " ".join(_SIGNS.sub(" ", f"{match['pre']} {match['post']}").split())
     style, decimal = _style(match["num"])
     return _Shape(CURRENCIES.get(mark.upper()), mark, style, decimal)
+
+
+def read_key(key: str) -> _Shape | None:
+    """Return what a cell's key says: its shape, and its row's currency when the key carries one
+    (the currency of a cell without a mark of its own)."""
+    shape, joined, column = key.partition(_JOIN)
+    what = read_shape(shape)
+    if what is None or not joined:
+        return what
+    known = column not in (NO_MARK, _UNKNOWN)
+    return replace(what, column=column,
+                   currency=what.currency or (column if known else None))
+
+
+def currency_codes(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return the currency each cell of a currency column names: a code (``EUR`` for ``eur``,
+    ``€`` or ``Euro``), "" when blank, "?" when it names no currency known. Each distinct
+    value is looked up once, in Arrow."""
+    chunks = []
+    for chunk in column.chunks:
+        coded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+        names = pc.utf8_upper(pc.replace_substring_regex(
+            pc.utf8_trim_whitespace(coded.dictionary), r"\s+", " "))
+        codes = pc.if_else(pc.equal(names, ""), NO_MARK, pc.fill_null(
+            pc.take(_CODES, pc.index_in(names, value_set=_NAMES)), _UNKNOWN))
+        chunks.append(pc.fill_null(pc.take(codes, coded.indices), NO_MARK))
+    return pa.chunked_array(chunks, pa.string())
 
 
 def _translated(values: pa.Array, table: np.ndarray) -> pa.Array:
@@ -156,10 +198,20 @@ def _shape_counts(column: pa.ChunkedArray) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class _Plan:
-    """Which shapes of a column are left out (another currency) and which are re-read."""
+    """Which shapes (or keys) of a column are left out (another currency) and which are
+    re-read; ``conflicts`` the keys whose mark and row currency differ."""
 
     drop: frozenset[str]
     swap: frozenset[str]
+    conflicts: frozenset[str] = frozenset()
+    unknown: frozenset[str] = frozenset()  # keys of amounts whose row names no currency known
+
+
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return the column's cells as text (spelled out when they are read as codes)."""
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column
 
 
 def _kept_currency(currencies: dict[str, int], unmarked: int,
@@ -198,39 +250,59 @@ def _add(counts: dict[str, int], key: str, n: int) -> None:
     counts[key] = counts.get(key, 0) + n
 
 
-def scan_amounts(
-    column: pa.ChunkedArray, field: str, header: str, decimal_comma: bool,
-    chosen: str | None = None,
-) -> tuple[AmountFormats, _Plan]:
-    """Return what an amount column holds (currencies, formats, counted) and what to rewrite.
+def _row_keys(column: pa.ChunkedArray, codes: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return each cell's key: its shape joined to its row's currency (missing where the cell
+    is). ``column`` holds text, not codes."""
+    shapes = pa.chunked_array([_shapes(chunk) for chunk in column.chunks], column.type)
+    return pc.binary_join_element_wise(shapes, codes.cast(column.type), _JOIN)
 
-    ``chosen`` is the currency the user keeps (a code, or ``NO_MARK``); by default the most
-    common one, with cells without a mark only when the marked ones are all one currency.
-    Formats are counted over the cells kept.
-    """
-    if not decimal_comma and _is_plain(column):
-        plain = len(column) - column.null_count
-        return AmountFormats(field, header, decimal_comma,
-                             formats={"1234.56": plain} if plain else {}), _Plan(
-                                 frozenset(), frozenset())
-    totals = _shape_counts(column)
-    read = {shape: what for shape in totals if (what := read_shape(shape)) is not None}
-    currencies, marks, unmarked = _currencies(totals, read)
-    kept, absent = _kept_currency(currencies, unmarked, chosen)
-    used = {s: w for s, w in read.items() if kept is None or (w.currency or NO_MARK) == kept}
-    left_out: dict[str, int] = {}
-    for shape in (s for s in read if s not in used):  # in the column's order, not a set's
-        _add(left_out, read[shape].currency or NO_MARK, totals[shape])
-    decimals: dict[str, int] = {}
-    for shape, what in used.items():
-        if what.decimal in ("point", "comma"):
-            _add(decimals, what.decimal, totals[shape])
-    column_decimal = "comma" if decimal_comma else "point"
-    # With one currency kept out of several, a value fitting both formats follows the kept
-    # amounts' own majority: the column's vote counted the other currencies' values too.
-    either_decimal = column_decimal
-    if kept is not None and decimals.get("point", 0) != decimals.get("comma", 0):
-        either_decimal = max(decimals, key=decimals.__getitem__)
+
+def _key_counts(keys: pa.ChunkedArray) -> dict[str, int]:
+    """Return each distinct key with the cells that have it."""
+    counted = pc.value_counts(keys)
+    return {key: n for key, n in zip(counted.field("values").to_pylist(),
+                                     counted.field("counts").to_pylist(), strict=True)
+            if key is not None and n}
+
+
+@dataclass(frozen=True)
+class _ColumnCounts:
+    """What a currency column said of the amounts: the currency it gave the amounts without a
+    mark, the keys whose mark it contradicts, the amounts it left without a currency."""
+
+    given: dict[str, int]
+    conflicts: frozenset[str]
+    conflicting: int
+    blank: int
+    unknown: int
+    unknown_keys: frozenset[str]
+
+
+def _column_counts(totals: dict[str, int], read: dict[str, _Shape]) -> _ColumnCounts:
+    given: dict[str, int] = {}
+    conflicts: set[str] = set()
+    unknown: set[str] = set()
+    blank = 0
+    for key, what in read.items():
+        n = totals[key]
+        if what.column is None or what.column in (NO_MARK, _UNKNOWN):
+            if what.currency is None and what.column == NO_MARK:
+                blank += n
+            elif what.currency is None and what.column == _UNKNOWN:
+                unknown.add(key)
+        elif not what.mark or CURRENCIES.get(what.mark.upper()) is None:
+            _add(given, what.column, n)
+        elif what.currency != what.column:
+            conflicts.add(key)
+    return _ColumnCounts(given, frozenset(conflicts), sum(totals[k] for k in conflicts),
+                         blank, sum(totals[k] for k in unknown), frozenset(unknown))
+
+
+def _formats(
+    used: dict[str, _Shape], totals: dict[str, int], column_decimal: str, either_decimal: str
+) -> tuple[dict[str, int], dict[str, int], set[str]]:
+    """Return the formats of the cells kept, those fitting both formats (by how they are read)
+    and the keys whose separators are swapped."""
     formats: dict[str, int] = {}
     either: dict[str, int] = {}
     swap: set[str] = set()
@@ -244,61 +316,140 @@ def scan_amounts(
                 swap.add(shape)
         elif what.decimal and what.decimal != column_decimal:
             swap.add(shape)
+    return formats, either, swap
+
+
+def scan_amounts(
+    column: pa.ChunkedArray, field: str, header: str, decimal_comma: bool,
+    chosen: str | None = None, keys: pa.ChunkedArray | None = None,
+    currency_header: str | None = None,
+) -> tuple[AmountFormats, _Plan]:
+    """Return what an amount column holds (currencies, formats, counted) and what to rewrite.
+
+    ``chosen`` is the currency the user keeps (a code, or ``NO_MARK``); by default the most
+    common one, with cells without a mark only when the marked ones are all one currency.
+    Formats are counted over the cells kept. ``keys`` are the cells' keys when a currency
+    column (``currency_header``) names each row's currency; the plan then names keys.
+    """
+    if keys is None and not decimal_comma and _is_plain(column):
+        plain = len(column) - column.null_count
+        return AmountFormats(field, header, decimal_comma,
+                             formats={"1234.56": plain} if plain else {}), _Plan(
+                                 frozenset(), frozenset())
+    totals = _shape_counts(column) if keys is None else _key_counts(keys)
+    read = {shape: what for shape in totals if (what := read_key(shape)) is not None}
+    currencies, marks, unmarked = _currencies(totals, read)
+    kept, absent = _kept_currency(currencies, unmarked, chosen)
+    used = {s: w for s, w in read.items() if kept is None or (w.currency or NO_MARK) == kept}
+    left_out: dict[str, int] = {}
+    for shape in (s for s in read if s not in used):  # in the column's order, not a set's
+        _add(left_out, read[shape].currency or NO_MARK, totals[shape])
+    decimals: dict[str, int] = {}
+    for shape, what in used.items():
+        if what.decimal in ("point", "comma"):
+            _add(decimals, what.decimal, totals[shape])
+    column_decimal = "comma" if decimal_comma else "point"
+    # With one currency kept out of several, a value fitting both formats follow the kept
+    # amounts' own majority: the column's vote counted the other currencies' values too.
+    either_decimal = column_decimal
+    if kept is not None and decimals.get("point", 0) != decimals.get("comma", 0):
+        either_decimal = max(decimals, key=decimals.__getitem__)
+    formats, either, swap = _formats(used, totals, column_decimal, either_decimal)
+    by_column = _column_counts(totals, read) if keys is not None else None
     report = AmountFormats(
         field, header, decimal_comma, currencies=currencies, marks=marks, unmarked=unmarked,
         formats=formats, decimals=decimals, ambiguous=either,
         either_comma=either_decimal == "comma",
         reread=sum(totals[s] for s in swap if read[s].decimal != "either"), kept=kept,
-        left_out=left_out, chosen_absent=absent)
-    return report, _Plan(frozenset(read.keys() - used.keys()), frozenset(swap))
+        left_out=left_out, chosen_absent=absent,
+        currency_column=None if by_column is None else CurrencyColumn(
+            currency_header or "", by_column.given, by_column.conflicting, by_column.blank,
+            by_column.unknown))
+    return report, _Plan(frozenset(read.keys() - used.keys()), frozenset(swap),
+                         by_column.conflicts if by_column else frozenset(),
+                         by_column.unknown_keys if by_column else frozenset())
 
 
-def _rewritten(values: pa.Array, plan: _Plan) -> pa.Array:
+def _rewritten(values: _Cells, keys: _Cells, plan: _Plan) -> _Cells:
     """Return text values with the plan applied: cells left out missing, others re-read."""
-    shapes = _shapes(values)
     if plan.swap:
-        swap = pc.is_in(shapes, value_set=pa.array(sorted(plan.swap), values.type))
-        values = pc.if_else(swap, _swapped(values), values)
+        swap = pc.is_in(keys, value_set=pa.array(sorted(plan.swap), keys.type))
+        swapped = (pa.chunked_array([_swapped(c) for c in values.chunks], values.type)
+                   if isinstance(values, pa.ChunkedArray) else _swapped(values))
+        values = pc.if_else(swap, swapped, values)
     if plan.drop:
-        drop = pc.is_in(shapes, value_set=pa.array(sorted(plan.drop), values.type))
+        drop = pc.is_in(keys, value_set=pa.array(sorted(plan.drop), keys.type))
         values = pc.if_else(drop, pa.scalar(None, values.type), values)
     return values
 
 
-def apply_plan(column: pa.ChunkedArray, plan: _Plan) -> pa.ChunkedArray:
-    """Return the column with the plan applied (the column itself when there is nothing to do)."""
+def apply_plan(
+    column: pa.ChunkedArray, plan: _Plan, keys: pa.ChunkedArray | None = None
+) -> pa.ChunkedArray:
+    """Return the column with the plan applied (the column itself when there is nothing to do).
+
+    ``keys`` are the cells' keys when the plan names keys (a currency column), row for row.
+    """
     if not plan.drop and not plan.swap:
         return column
+    if keys is not None:
+        return _rewritten(_as_text(column), keys, plan)
     chunks = []
     for chunk in column.chunks:
         if pa.types.is_dictionary(chunk.type):
             chunks.append(pa.DictionaryArray.from_arrays(
-                chunk.indices, _rewritten(chunk.dictionary, plan)))
+                chunk.indices, _rewritten(chunk.dictionary, _shapes(chunk.dictionary), plan)))
         else:
-            chunks.append(_rewritten(chunk, plan))
+            chunks.append(_rewritten(chunk, _shapes(chunk), plan))
     return pa.chunked_array(chunks, column.type)
 
 
 EXAMPLES = 3  # cells left out shown with their line
 
 
+def _examples(
+    where: pa.ChunkedArray, lines: pa.ChunkedArray, column: pa.ChunkedArray,
+    currency: pa.ChunkedArray | None,
+) -> tuple[tuple[int, str], ...]:
+    """Return the first cells where ``where`` holds, with their line; with a currency column,
+    each followed by its row's currency as written (``8000 (USD)``)."""
+    rows = pc.indices_nonzero(pc.fill_null(where, False)).slice(0, EXAMPLES)
+    texts = [str(text or "").strip() for text in pc.take(column, rows).to_pylist()]
+    if currency is not None:
+        texts = [f"{text} ({str(code).strip()})" if code and str(code).strip() else text
+                 for text, code in zip(texts, pc.take(currency, rows).to_pylist(), strict=True)]
+    return tuple((int(line), text[:60]) for line, text in zip(
+        pc.take(lines, rows).to_pylist(), texts, strict=True))
+
+
 def read_amounts(
     column: pa.ChunkedArray, lines: pa.ChunkedArray, field: str, header: str,
     decimal_comma: bool, chosen: str | None = None,
+    currency: pa.ChunkedArray | None = None, currency_header: str | None = None,
 ) -> tuple[pa.ChunkedArray, AmountFormats]:
     """Return an amount column ready to be read, and the report of what it holds.
 
     Cells in a currency other than the one kept become missing (``report.left_out`` counts
     them, ``report.examples`` names the first with their line); cells written in the other
-    number format than the column's have their separators swapped.
+    number format than the column's have their separators swapped. ``currency`` is the
+    currency column (``currency_header``), row for row, when one is mapped: the currency of
+    the cells without a mark of their own.
     """
-    report, plan = scan_amounts(column, field, header, decimal_comma, chosen)
-    rewritten = apply_plan(column, plan)
+    keys = None if currency is None else _row_keys(_as_text(column), currency_codes(currency))
+    report, plan = scan_amounts(column, field, header, decimal_comma, chosen, keys,
+                                currency_header)
+    rewritten = apply_plan(column, plan, keys)
     if plan.drop:
         gone = pc.and_(pc.is_valid(column), pc.is_null(rewritten))
-        where = pc.indices_nonzero(gone).slice(0, EXAMPLES)
-        report = report.with_examples(tuple(
-            (int(line), str(text).strip()[:60]) for line, text in zip(
-                pc.take(lines, where).to_pylist(), pc.take(column, where).to_pylist(),
-                strict=True)))
+        report = report.with_examples(_examples(gone, lines, column, currency))
+    by_column = report.currency_column
+    if keys is not None and by_column is not None and (plan.conflicts or plan.unknown):
+        def where(found: frozenset[str]) -> pa.ChunkedArray:
+            return pc.is_in(keys, value_set=pa.array(sorted(found), keys.type))
+        report = replace(report, currency_column=replace(
+            by_column,
+            conflict_examples=_examples(where(plan.conflicts), lines, column, currency)
+            if plan.conflicts else (),
+            unknown_examples=_examples(where(plan.unknown), lines, column, currency)
+            if plan.unknown else ()))
     return rewritten, report

@@ -68,6 +68,7 @@ CANONICAL: dict[Kind, dict[str, str]] = {
 _LOOKED_AT: dict[Kind, tuple[str, ...]] = {
     "opportunities": ("opp_id", "stage"), "activities": ("rep",),
     "stage_history": ("opp_id", "stage")}
+CURRENCY_FIELD = "currency"  # read with the amounts, not kept in the canonical table
 _EMPTY_TYPES = {"amount": pa.float64(), "date": pa.date32(), "number": pa.float64()}
 
 # Reader reasons reported as they are; others ("has 3 fields where…") are grouped.
@@ -391,12 +392,14 @@ def _read_amounts(
     amounts in a currency not kept are missing, amounts written in the other number format
     than the column's are re-read by their own."""
     reports = []
+    currency = text.get(CURRENCY_FIELD)  # the currency of each row's amounts without a mark
     for spec in field_specs()[mapping.kind]:
         if spec.kind == "amount" and spec.name in text:
             text[spec.name], report = read_amounts(
                 text[spec.name], raw.table.column("_line"), spec.name,
                 mapping.columns[spec.name], mapping.decimal_comma.get(spec.name, False),
-                mapping.currency.get(spec.name))
+                mapping.currency.get(spec.name), currency,
+                mapping.columns.get(CURRENCY_FIELD))
             reports.append(report)
     return reports
 

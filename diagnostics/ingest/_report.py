@@ -33,6 +33,73 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def _examples(examples: tuple[tuple[int, str], ...]) -> str:
+    return "; ".join(f"line {line}: “{text}”" for line, text in examples)
+
+
+@dataclass(frozen=True)
+class CurrencyColumn:
+    """What a currency column (``header``: Pipedrive's "Deal - Currency") said of the amounts.
+
+    ``given`` counts, per currency, the amounts without a mark of their own that take their
+    row's currency; ``conflicts`` the amounts whose own mark names another currency than their
+    row (the mark is used); ``blank`` and ``unknown`` the amounts without a mark whose row's
+    currency is blank or names no currency known (read as amounts without a currency mark).
+    """
+
+    header: str
+    given: dict[str, int] = dataclasses.field(default_factory=dict)
+    conflicts: int = 0
+    blank: int = 0
+    unknown: int = 0
+    conflict_examples: tuple[tuple[int, str], ...] = ()
+    unknown_examples: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def unread(self) -> int:
+        """Return how many amounts the column gave no currency (blank or unknown)."""
+        return self.blank + self.unknown
+
+    def conflict_problem(self, amounts: str) -> str | None:
+        """Return the sentence counting the amounts whose mark contradicts their row."""
+        if not self.conflicts:
+            return None
+        sample = _examples(self.conflict_examples)
+        one = self.conflicts == 1
+        return (f"{_plural(self.conflicts, 'amount')} in “{amounts}” "
+                f"{'carries' if one else 'carry'} a currency mark other than the currency "
+                f"“{self.header}” gives {'its' if one else 'their'} row"
+                + (f" (e.g. {sample})" if sample else "")
+                + f": {'it is' if one else 'they are'} read in the currency of "
+                f"{'its' if one else 'their'} own mark.")
+
+    def unread_note(self, treated: str) -> str | None:
+        """Return the sentence counting the amounts left without a currency, and how they were
+        read (``treated``: "taken as EUR", "left out"…)."""
+        if not self.unread:
+            return None
+        parts = ([f"{self.blank:,} blank"] if self.blank else []) + (
+            [f"{self.unknown:,} naming no currency known"
+             + (f", e.g. {_examples(self.unknown_examples)}" if self.unknown_examples else "")]
+            if self.unknown else [])
+        one = self.unread == 1
+        return (f"{_plural(self.unread, 'amount')} without a currency mark "
+                f"{'has' if one else 'have'} no usable currency in “{self.header}” "
+                f"({'; '.join(parts)}): {'it is' if one else 'they are'} read as "
+                f"{'an amount' if one else 'amounts'} without a currency mark, {treated}.")
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON-ready form."""
+        return {
+            "header": self.header, "currencies": dict(self.given),
+            "conflicts": self.conflicts, "blank": self.blank, "unknown": self.unknown,
+            "conflict_examples": [{"line": line, "value": text}
+                                  for line, text in self.conflict_examples],
+            "unknown_examples": [{"line": line, "value": text}
+                                 for line, text in self.unknown_examples],
+        }
+
+
 @dataclass(frozen=True)
 class AmountFormats:
     """What the cells of one amount column hold: currency marks and number formats, counted.
@@ -47,6 +114,8 @@ class AmountFormats:
     only ``kept`` (a code, or "" for the cells without a mark) is used: ``left_out`` counts
     the others by currency ("" for no mark), ``examples`` names the first with their line.
     ``chosen_absent`` is a currency asked for that the column does not hold.
+    ``currency_column`` says what a mapped currency column gave (None without one): the
+    amounts without a mark of their own are counted under their row's currency.
     """
 
     field: str
@@ -64,6 +133,7 @@ class AmountFormats:
     left_out: dict[str, int] = dataclasses.field(default_factory=dict)
     examples: tuple[tuple[int, str], ...] = ()
     chosen_absent: str | None = None
+    currency_column: CurrencyColumn | None = None
 
     def with_examples(self, examples: tuple[tuple[int, str], ...]) -> AmountFormats:
         """Return the same report naming these cells left out."""
@@ -89,19 +159,35 @@ class AmountFormats:
     def currency_label(self, currency: str) -> str:
         """Return a currency with its cells and the marks seen: "EUR, 51 amounts (€, EUR)"."""
         if currency == "":
-            return f"no currency mark, {_plural(self.unmarked, 'amount')}"
-        seen = [m for m in self.marks if CURRENCIES.get(m.upper()) == currency]
+            return f"{self._none_label()}, {_plural(self.unmarked, 'amount')}"
+        seen = self._written(currency)
         return (f"{currency}, {_plural(self.currencies.get(currency, 0), 'amount')}"
                 + (f" ({', '.join(seen)})" if seen else ""))
+
+    def _none_label(self, short: bool = False) -> str:
+        """Return what the amounts without a currency are called: without a mark, or, with a
+        currency column, without a mark or a currency in that column."""
+        if self.currency_column is None:
+            return "no mark" if short else "no currency mark"
+        return "no currency" if short else "no currency (no mark, no code)"
+
+    def _written(self, currency: str) -> list[str]:
+        """Return how a currency was seen: its marks as written, and the currency column when
+        it gave amounts this currency (``from “Deal - Currency”``)."""
+        seen = [m for m in self.marks if currency and CURRENCIES.get(m.upper()) == currency]
+        column = self.currency_column
+        if column is not None and column.given.get(currency):
+            seen.append(f"from “{column.header}”")
+        return seen
 
     def currency_rows(self) -> list[dict[str, object]]:
         """Return one row per currency one could keep: its amounts, the marks seen as written
         and whether it is used or left out (empty when the column holds one currency)."""
         rows: list[dict[str, object]] = []
         for currency in self.choices():
-            marks = [m for m in self.marks if currency and CURRENCIES.get(m.upper()) == currency]
+            marks = self._written(currency)
             rows.append({
-                "currency": currency or "no currency mark",
+                "currency": currency or self._none_label(),
                 "amounts": self.currencies.get(currency, 0) if currency else self.unmarked,
                 "marks": ", ".join(marks),
                 "used": "used" if currency == self.kept else "left out",
@@ -112,7 +198,7 @@ class AmountFormats:
         if self.kept is None:
             return None
         held = "; ".join(self.currency_label(c) for c in self.choices())
-        gone = ", ".join(f"{'no mark' if c == '' else c} {n:,}"
+        gone = ", ".join(f"{self._none_label(short=True) if c == '' else c} {n:,}"
                          for c, n in sorted(self.left_out.items(), key=lambda kv: -kv[1]))
         sample = "; ".join(f"line {line}: “{text}”" for line, text in self.examples)
         kept = "the amounts without a currency mark" if self.kept == "" else (
@@ -143,15 +229,29 @@ class AmountFormats:
         if self.kept is None:
             return None
         kept = "without a currency mark" if self.kept == "" else f"in {self.kept}"
-        gone = ", ".join(f"{'no mark' if c == '' else c} {n:,}"
+        gone = ", ".join(f"{self._none_label(short=True) if c == '' else c} {n:,}"
                          for c, n in sorted(self.left_out.items(), key=lambda kv: -kv[1]))
+        per = (f", per “{self.currency_column.header}”" if self.currency_column is not None
+               else "")
         return (f"Money figures use the amounts {kept} only (“{self.header}” in {file} mixes "
-                f"currencies): {_plural(self.left_out_count, 'deal')} in other currencies "
+                f"currencies{per}): {_plural(self.left_out_count, 'deal')} in other currencies "
                 f"({gone}) count as deals without an amount.")
 
     def problems(self) -> list[str]:
         """Return the sentences to check: several currencies, mixed number formats."""
-        return [p for p in (self._currency_problem(), self._format_problem()) if p]
+        conflicts = (self.currency_column.conflict_problem(self.header)
+                     if self.currency_column is not None else None)
+        return [p for p in (self._currency_problem(), conflicts, self._format_problem()) if p]
+
+    def _unmarked_treatment(self) -> str:
+        """Return what became of the amounts without a currency mark."""
+        if self.kept is None:
+            if self.currencies:
+                return f"taken as {next(iter(self.currencies))} like the others"
+            return "used as they are (no amount has a known currency)"
+        if self.kept == "":
+            return "used (the currency kept)"
+        return f"left out with the other amounts not in {self.kept}"
 
     def notes(self) -> list[str]:
         """Return the sentences for the record: the currency, values that read two ways."""
@@ -162,6 +262,9 @@ class AmountFormats:
                     f"{currency} too" if self.unmarked else "")
             out.append(f"Amounts in “{self.header}” are in {self.currency_label(currency)}"
                        f"{also}.")
+        if self.currency_column is not None and (
+                unread := self.currency_column.unread_note(self._unmarked_treatment())):
+            out.append(unread)
         if self.chosen_absent is not None:
             asked = "no currency mark" if self.chosen_absent == "" else self.chosen_absent
             out.append(f"The currency asked for ({asked}) is not in “{self.header}”, so it "
@@ -196,6 +299,8 @@ class AmountFormats:
             "left_out_examples": [{"line": line, "value": text}
                                   for line, text in self.examples],
             "currency_not_found": self.chosen_absent,
+            "currency_column": (self.currency_column.to_dict()
+                                if self.currency_column is not None else None),
         }
 
 

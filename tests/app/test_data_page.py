@@ -337,3 +337,34 @@ def test_an_amount_column_mixing_currencies_is_shown_and_the_currency_kept_chose
         {"n": 3, "s": 1234.0 + 4500.0 + 12000.0}]
     assert "only the USD amounts are used" in " ".join(shown(w.value) for w in at.warning)
     assert at.selectbox(key=f"currency::{MIXED.name}::amount").value == "USD"
+
+
+PIPEDRIVE = ROOT / "tests" / "fixtures" / "exports" / "pipedrive_currencies.csv"
+
+
+def test_a_currency_column_splits_the_amounts_and_the_currency_kept_is_chosen(
+    open_page: OpenPage,
+) -> None:
+    at = open_page("pages/data.py")
+    _upload(at, (PIPEDRIVE.name, PIPEDRIVE.read_bytes()))
+    assert not at.exception
+    warned = " ".join(shown(w.value) for w in at.warning)
+    assert "“Deal - Value” holds amounts in 2 currencies" in warned
+    assert "5 amounts (USD 4, no currency 1) are left out" in warned
+    assert "line 4: “15000 (USD)”" in warned
+    assert any("Money figures use the amounts in EUR only" in shown(i.value)
+               and "per “Deal - Currency”" in shown(i.value) for i in at.info)
+    assert any("1 amount without a currency mark has no usable currency in “Deal - Currency” "
+               "(1 blank)" in shown(c.value) for c in at.caption)
+    held = at.table[0].value
+    assert held["currency"].tolist() == ["EUR", "USD", "no currency (no mark, no code)"]
+    assert held["amounts"].tolist() == [8, 4, 1]
+    assert shown(held["marks"].tolist()[0]) == "from “Deal - Currency”"
+    kept = at.selectbox(key=f"currency::{PIPEDRIVE.name}::amount")
+    assert kept.value == "EUR"
+    kept.set_value("USD").run()
+    assert not at.exception
+    total = "SELECT count(amount) AS n, sum(amount) AS s FROM opportunities"
+    assert at.session_state[DATASET].query_df(total).to_dict("records") == [
+        {"n": 4, "s": 48000.0}]
+    assert any("Money figures use the amounts in USD only" in shown(i.value) for i in at.info)

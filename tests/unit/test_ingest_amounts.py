@@ -11,9 +11,15 @@ import pytest
 from diagnostics import funnel as fn
 from diagnostics.cli import main as cli_main
 from diagnostics.dataset import Filters
-from diagnostics.ingest import parse_table, propose_table_mapping, read_amounts, scan_amounts
-from diagnostics.ingest._amounts import read_shape
-from diagnostics.mapping import mapping_from_json, mapping_to_json
+from diagnostics.ingest import (
+    LoadedTable,
+    parse_table,
+    propose_table_mapping,
+    read_amounts,
+    scan_amounts,
+)
+from diagnostics.ingest._amounts import currency_codes, read_shape
+from diagnostics.mapping import mapping_from_json, mapping_to_json, propose_mapping
 from diagnostics.readers import RawTable, read_raw
 from diagnostics.uploads import UploadWorkspace, load_files
 
@@ -218,3 +224,140 @@ def test_the_command_line_reports_amounts_and_takes_a_currency(
                for n in notes)
     assert cli_main(["funnel", str(EXPORT), "--json", "--currency", "CHF"]) == 2
     assert "holds no amount in CHF" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------- a currency column of its own
+
+PIPEDRIVE = EXPORT.parent / "pipedrive_currencies.csv"
+
+
+def _with_currency(rows: list[tuple[str, str]], currency: str | None = None) -> LoadedTable:
+    text = '"Deal - ID","Deal - Stage","Deal - Value","Deal - Currency"\n' + "".join(
+        f'{i},Won,"{amount}","{code}"\n' for i, (amount, code) in enumerate(rows, start=1))
+    raw = read_raw(text.encode(), "deals.csv")
+    mapping = propose_table_mapping(raw)
+    assert mapping.columns["currency"] == "Deal - Currency"
+    if currency is not None:
+        mapping.currency["amount"] = currency
+    return parse_table(raw, mapping)
+
+
+@pytest.mark.parametrize("header", ["Deal - Currency", "Opportunity Currency", "Currency",
+                                    "CurrencyIsoCode", "Deal currency code"])
+def test_a_currency_column_is_recognised_by_its_crms_names(header: str) -> None:
+    assert propose_mapping(["Opportunity ID", "Stage", "Amount", header],
+                           "opportunities")["currency"] == header
+
+
+def test_an_amount_converted_to_the_company_currency_takes_no_currency_column() -> None:
+    # Salesforce's "Amount (converted)" is in the company's currency, whatever the deal's.
+    mapping = propose_mapping(["Opportunity ID", "Stage", "Amount (converted)",
+                               "Opportunity Currency"], "opportunities")
+    assert "currency" not in mapping
+
+
+def test_currency_cells_are_read_whatever_their_case_spacing_or_sign() -> None:
+    cells = pa.chunked_array([pa.array(["EUR", "eur", " usd ", "€", "US $", "Euro", "THB",
+                                        "", None, "Bitcoin"])])
+    assert currency_codes(cells).to_pylist() == [
+        "EUR", "EUR", "USD", "EUR", "USD", "EUR", "THB", "", "", "?"]
+
+
+def test_a_currency_column_keeps_one_currency_of_plain_amounts() -> None:
+    # Before, these were all summed as one currency: 1000 + 2000 + 3000 + ... in EUR and USD.
+    loaded = _with_currency([("1000", "EUR"), ("2000", "eur"), ("3000", "USD"),
+                             ("4000", "EUR"), ("5000", "USD"), ("", "USD")])
+    assert loaded.table.column("amount").to_pylist() == [1000.0, 2000.0, None, 4000.0, None,
+                                                         None]
+    (report,) = loaded.report.amounts
+    assert (report.currencies, report.kept, report.left_out) == (
+        {"EUR": 3, "USD": 2}, "EUR", {"USD": 2})
+    assert report.examples == ((4, "3000 (USD)"), (6, "5000 (USD)"))
+    assert report.currency_column is not None
+    assert report.currency_column.given == {"EUR": 3, "USD": 2}
+    assert report.currency_rows()[0] == {"currency": "EUR", "amounts": 3,
+                                         "marks": "from “Deal - Currency”", "used": "used"}
+    problems = " ".join(loaded.report.problems())
+    assert "“Deal - Value” holds amounts in 2 currencies" in problems
+    assert "2 amounts (USD 2) are left out" in problems and "line 4: “3000 (USD)”" in problems
+    assert loaded.report.blanks == {"amount": 1}  # the blank amount, not the USD ones
+    assert report.data_note("deals.csv") == (
+        "Money figures use the amounts in EUR only (“Deal - Value” in deals.csv mixes "
+        "currencies, per “Deal - Currency”): 2 deals in other currencies (USD 2) count as "
+        "deals without an amount.")
+    # The same choice as for marked amounts: keep the dollars instead.
+    chosen = _with_currency([("1000", "EUR"), ("3000", "USD"), ("5000", "usd")], "USD")
+    assert chosen.table.column("amount").to_pylist() == [None, 3000.0, 5000.0]
+
+
+def test_a_cells_own_mark_wins_over_its_rows_currency_and_the_conflict_is_counted() -> None:
+    loaded = _with_currency([("1000", "EUR"), ("2000", "EUR"), ("$4,000.00", "EUR"),
+                             ("€ 500", "EUR"), ("3000", "USD")])
+    (report,) = loaded.report.amounts
+    assert report.currencies == {"EUR": 3, "USD": 2}
+    assert loaded.table.column("amount").to_pylist() == [1000.0, 2000.0, None, 500.0, None]
+    assert report.currency_column is not None
+    assert (report.currency_column.conflicts, report.currency_column.conflict_examples) == (
+        1, ((4, "$4,000.00 (EUR)"),))
+    assert ("1 amount in “Deal - Value” carries a currency mark other than the currency "
+            "“Deal - Currency” gives its row (e.g. line 4: “$4,000.00 (EUR)”): it is read "
+            "in the currency of its own mark.") in loaded.report.problems()
+
+
+def test_blank_and_unknown_currencies_are_counted_and_said_how_they_were_read() -> None:
+    one = _with_currency([("1000", "EUR"), ("2000", ""), ("3000", "Bitcoin"), ("4000", "EUR")])
+    assert one.table.column("amount").to_pylist() == [1000.0, 2000.0, 3000.0, 4000.0]
+    (report,) = one.report.amounts
+    assert report.currency_column is not None
+    assert (report.currency_column.blank, report.currency_column.unknown) == (1, 1)
+    assert ("2 amounts without a currency mark have no usable currency in “Deal - Currency” "
+            "(1 blank; 1 naming no currency known, e.g. line 4: “3000 (Bitcoin)”): they are "
+            "read as amounts without a currency mark, taken as EUR like the others."
+            ) in one.report.notes
+    # With two currencies, they are left out with the currency not kept, and say so.
+    two = _with_currency([("1000", "EUR"), ("2000", ""), ("3000", "USD"), ("4000", "EUR")])
+    assert two.table.column("amount").to_pylist() == [1000.0, None, None, 4000.0]
+    (report,) = two.report.amounts
+    assert report.left_out == {"": 1, "USD": 1}
+    assert any("left out with the other amounts not in EUR" in n for n in two.report.notes)
+    assert "2 deals in other currencies (no currency 1, USD 1)" in (
+        report.data_note("deals.csv") or "")
+
+
+def test_cells_read_as_codes_take_their_rows_currency() -> None:
+    amounts = pa.chunked_array([pa.array(["10", "20", "10", "30"]).dictionary_encode()])
+    codes = pa.chunked_array([pa.array(["EUR", "USD", "USD", "EUR"]).dictionary_encode()])
+    lines = pa.chunked_array([pa.array([2, 3, 4, 5])])
+    column, report = read_amounts(amounts, lines, "amount", "Amount", False, None, codes,
+                                  "Currency")
+    assert column.to_pylist() == ["10", None, None, "30"]
+    assert report.currencies == {"EUR": 2, "USD": 2}
+
+
+def test_the_pipedrive_export_with_a_currency_column_keeps_euros() -> None:
+    result = load_files([(PIPEDRIVE.name, PIPEDRIVE.read_bytes())])
+    total = "SELECT count(*) AS n, count(amount) AS priced, sum(amount) AS s FROM opportunities"
+    # 14 deals: 8 in EUR, 4 in USD, one with an amount and no currency, one with neither.
+    assert result.dataset.query_df(total).to_dict("records") == [
+        {"n": 14, "priced": 8, "s": 80000.0}]
+    assert ("Money figures use the amounts in EUR only (“Deal - Value” in "
+            "pipedrive_currencies.csv mixes currencies, per “Deal - Currency”): 5 deals in "
+            "other currencies (USD 4, no currency 1) count as deals without an amount."
+            ) in result.dataset.notes
+    dollars = load_files([(PIPEDRIVE.name, PIPEDRIVE.read_bytes())], currency="USD")
+    assert dollars.dataset.query_df(total).to_dict("records") == [
+        {"n": 14, "priced": 4, "s": 48000.0}]
+
+
+def test_the_command_line_reports_the_currency_column(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli_main(["inspect", str(PIPEDRIVE), "--json"]) == 0
+    (amounts,) = json.loads(capsys.readouterr().out)["amounts"]
+    assert (amounts["currencies"], amounts["currency_kept"]) == ({"EUR": 8, "USD": 4}, "EUR")
+    assert amounts["currency_column"]["header"] == "Deal - Currency"
+    assert (amounts["currency_column"]["blank"], amounts["left_out_total"]) == (1, 5)
+    assert cli_main(["funnel", str(PIPEDRIVE), "--json", "--currency", "usd"]) == 0
+    notes = json.loads(capsys.readouterr().out)["data_notes"]
+    assert any("amounts in USD only" in n and "9 deals in other currencies" in n
+               for n in notes)
