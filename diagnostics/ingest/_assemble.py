@@ -17,10 +17,23 @@ from diagnostics.mapping import Kind
 from diagnostics.stages import propose_stages
 
 
-def _stage_evidence(
-    con: duckdb.DuckDBPyConnection, opportunities: pa.Table, history: pa.Table | None
-) -> tuple[list[str], dict[str, int], dict[str, float], dict[str, float], list[str], list[str]]:
-    """Return stage names, counts, history positions, probabilities and status-only stages."""
+def _blank(table: pa.Table, name: str) -> bool:
+    """Return True when the table has no value in column ``name`` (or no such column)."""
+    return name not in table.column_names or table.column(name).null_count == table.num_rows
+
+
+def _stage_rows(
+    con: duckdb.DuckDBPyConnection, opportunities: pa.Table
+) -> list[tuple[str, int, float | None, bool | None, bool | None]]:
+    """Return per stage: deals, average probability, and whether every status is won / lost.
+
+    Without probabilities and statuses (most exports) the stages are only counted, in Arrow.
+    """
+    if _blank(opportunities, "probability") and _blank(opportunities, "status"):
+        counted = pc.value_counts(opportunities.column("stage"))
+        return [(str(stage), int(n), None, None, None) for stage, n in zip(
+            counted.field("values").to_pylist(), counted.field("counts").to_pylist(),
+            strict=True) if stage is not None]
     con.register("_evidence_o", opportunities)
     try:
         rows = con.execute(
@@ -30,13 +43,24 @@ def _stage_evidence(
                    bool_and(status = 'lost') FILTER (WHERE status IS NOT NULL)
             FROM _evidence_o WHERE stage IS NOT NULL GROUP BY 1
             """).fetchall()
-        counts = {stage: int(n) for stage, n, *_ in rows}
-        probability = {stage: p for stage, _n, p, *_ in rows if p is not None}
-        won_only = [stage for stage, _n, _p, won, _lost in rows if won]
-        lost_only = [stage for stage, _n, _p, _won, lost in rows if lost]
-        position: dict[str, float] = {}
-        if history is not None and history.num_rows:
-            con.register("_evidence_h", history)
+    finally:
+        con.unregister("_evidence_o")
+    return [(str(stage), int(n), p, won, lost) for stage, n, p, won, lost in rows]
+
+
+def _stage_evidence(
+    con: duckdb.DuckDBPyConnection, opportunities: pa.Table, history: pa.Table | None
+) -> tuple[list[str], dict[str, int], dict[str, float], dict[str, float], list[str], list[str]]:
+    """Return stage names, counts, history positions, probabilities and status-only stages."""
+    rows = _stage_rows(con, opportunities)
+    counts = {stage: n for stage, n, *_ in rows}
+    probability = {stage: p for stage, _n, p, *_ in rows if p is not None}
+    won_only = [stage for stage, _n, _p, won, _lost in rows if won]
+    lost_only = [stage for stage, _n, _p, _won, lost in rows if lost]
+    position: dict[str, float] = {}
+    if history is not None and history.num_rows:
+        con.register("_evidence_h", history)
+        try:
             position = dict(con.execute(
                 """
                 SELECT stage, avg(pos) FROM (
@@ -46,11 +70,10 @@ def _stage_evidence(
                     FROM _evidence_h WHERE stage IS NOT NULL
                 ) GROUP BY 1
                 """).fetchall())
+        finally:
             con.unregister("_evidence_h")
-            for stage in position:
-                counts.setdefault(stage, 0)  # a stage deals passed through but none sit in now
-    finally:
-        con.unregister("_evidence_o")
+        for stage in position:
+            counts.setdefault(stage, 0)  # a stage deals passed through but none sit in now
     names = sorted(counts, key=lambda s: (-counts[s], s))
     return names, counts, position, probability, won_only, lost_only
 
