@@ -422,6 +422,21 @@ def _examples(
         pc.take(lines, rows).to_pylist(), texts, strict=True))
 
 
+def _cell_keys(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return each cell's shape, row for row (through the distinct values of coded cells)."""
+    return pa.chunked_array(
+        [pc.take(_shapes(chunk.dictionary), chunk.indices) if pa.types.is_dictionary(chunk.type)
+         else _shapes(chunk) for chunk in column.chunks], _as_text(column).type)
+
+
+def _left_out_by_row(keys: pa.ChunkedArray, plan: _Plan) -> pa.ChunkedArray:
+    """Return, row for row, the currency of each amount left out ("" for none), else null."""
+    drop = sorted(plan.drop)
+    currencies = pa.array([(what.currency if (what := read_key(key)) else None) or NO_MARK
+                           for key in drop], pa.string())
+    return pc.take(currencies, pc.index_in(keys, value_set=pa.array(drop, keys.type)))
+
+
 def read_amounts(
     column: pa.ChunkedArray, lines: pa.ChunkedArray, field: str, header: str,
     decimal_comma: bool, chosen: str | None = None,
@@ -435,6 +450,19 @@ def read_amounts(
     currency column (``currency_header``), row for row, when one is mapped: the currency of
     the cells without a mark of their own.
     """
+    column, report, _rows = read_amounts_by_row(column, lines, field, header, decimal_comma,
+                                                chosen, currency, currency_header)
+    return column, report
+
+
+def read_amounts_by_row(
+    column: pa.ChunkedArray, lines: pa.ChunkedArray, field: str, header: str,
+    decimal_comma: bool, chosen: str | None = None,
+    currency: pa.ChunkedArray | None = None, currency_header: str | None = None,
+    by_row: bool = False,
+) -> tuple[pa.ChunkedArray, AmountFormats, pa.ChunkedArray | None]:
+    """Return what :func:`read_amounts` does, and with ``by_row`` the currency of each amount
+    left out, row for row (null for the others; None when none is left out)."""
     keys = None if currency is None else _row_keys(_as_text(column), currency_codes(currency))
     report, plan = scan_amounts(column, field, header, decimal_comma, chosen, keys,
                                 currency_header)
@@ -452,4 +480,7 @@ def read_amounts(
             if plan.conflicts else (),
             unknown_examples=_examples(where(plan.unknown), lines, column, currency)
             if plan.unknown else ()))
-    return rewritten, report
+    rows = None
+    if by_row and plan.drop:
+        rows = _left_out_by_row(keys if keys is not None else _cell_keys(column), plan)
+    return rewritten, report, rows

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from diagnostics.dataset import StageConfig, build_dataset, connect_locked, coverage
 from diagnostics.errors import DiagnosticsError
 from diagnostics.ingest._pipelines import keep_one_pipeline
-from diagnostics.ingest._report import IngestResult, LoadedTable
+from diagnostics.ingest._report import IngestResult, LoadedTable, amount_notes
 from diagnostics.ingest._reps import merge_rep_spellings, unmatched_activities_note
 from diagnostics.mapping import Kind
 from diagnostics.stages import propose_stages
@@ -163,8 +163,7 @@ def assemble_dataset(
         probability=probability or None, status_won=won_only, status_lost=lost_only,
     )
     notes: list[str] = [pipelines.note()] if pipelines is not None else []
-    notes += [note for t in tables for amounts in t.report.amounts
-              if (note := amounts.data_note(t.raw.name)) is not None]
+    notes += amount_notes(list(tables), pipelines)
     if stages is None:
         config = proposed
     else:

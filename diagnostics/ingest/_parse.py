@@ -25,7 +25,7 @@ from diagnostics.dataset import (
     null_column,
 )
 from diagnostics.errors import DiagnosticsError
-from diagnostics.ingest._amounts import read_amounts
+from diagnostics.ingest._amounts import read_amounts_by_row
 from diagnostics.ingest._arrow import (
     all_blank,
     has_repeats,
@@ -69,6 +69,7 @@ _LOOKED_AT: dict[Kind, tuple[str, ...]] = {
     "opportunities": ("opp_id", "stage"), "activities": ("rep",),
     "stage_history": ("opp_id", "stage")}
 CURRENCY_FIELD = "currency"  # read with the amounts, not kept in the canonical table
+PIPELINE_FIELD = "pipeline"
 _EMPTY_TYPES = {"amount": pa.float64(), "date": pa.date32(), "number": pa.float64()}
 
 # Reader reasons reported as they are; others ("has 3 fields where…") are grouped.
@@ -387,21 +388,45 @@ _COUNTED_BLANKS = ("amount", "created_date", "rep")  # a blank one takes a deal 
 
 def _read_amounts(
     raw: RawTable, mapping: TableMapping, text: dict[str, pa.ChunkedArray]
-) -> list[AmountFormats]:
+) -> tuple[list[AmountFormats], pa.ChunkedArray | None]:
     """Return what each mapped amount column holds, its cells in ``text`` made ready to read:
     amounts in a currency not kept are missing, amounts written in the other number format
-    than the column's are re-read by their own."""
+    than the column's are re-read by their own. With a pipeline column, also the currency of
+    each deal's amount left out, row for row (None when none is): the deals of the pipeline
+    read are counted apart."""
     reports = []
     currency = text.get(CURRENCY_FIELD)  # the currency of each row's amounts without a mark
+    left_out = None
     for spec in field_specs()[mapping.kind]:
         if spec.kind == "amount" and spec.name in text:
-            text[spec.name], report = read_amounts(
+            text[spec.name], report, rows = read_amounts_by_row(
                 text[spec.name], raw.table.column("_line"), spec.name,
                 mapping.columns[spec.name], mapping.decimal_comma.get(spec.name, False),
                 mapping.currency.get(spec.name), currency,
-                mapping.columns.get(CURRENCY_FIELD))
+                mapping.columns.get(CURRENCY_FIELD), by_row=PIPELINE_FIELD in mapping.columns)
             reports.append(report)
-    return reports
+            left_out = rows if spec.name == "amount" else left_out
+    return reports, left_out
+
+
+def _amount_gaps(
+    rows: pa.Table, left_out: pa.ChunkedArray | None, mapping: TableMapping
+) -> pa.Table | None:
+    """Return, for the rows kept, the currency of each amount left out and whether the amount
+    could not be read; None without a pipeline column or when there is neither."""
+    if PIPELINE_FIELD not in mapping.columns:
+        return None
+    unreadable = "amount__bad" in rows.column_names and pc.any(
+        rows.column("amount__bad")).as_py()
+    if left_out is None and not unreadable:
+        return None
+    gaps = pa.table({
+        "left_out": left_out if left_out is not None else pa.nulls(rows.num_rows, pa.string()),
+        "unreadable": rows.column("amount__bad") if unreadable else pa.repeat(
+            False, rows.num_rows)})
+    if rows.column("_reason").null_count != rows.num_rows:
+        gaps = gaps.filter(pc.is_null(rows.column("_reason")))
+    return gaps
 
 
 def _blanks(
@@ -458,7 +483,7 @@ def parse_table(
     text = {n: trimmed(raw.table.column(f"c{raw.headers.index(h)}"))
             for n, h in mapping.columns.items()}
     stages = pc.unique(text["stage"]).drop_null().to_pylist() if "stage" in text else []
-    amounts = _read_amounts(raw, mapping, text)
+    amounts, left_out = _read_amounts(raw, mapping, text)
     plan = plan_columns(raw, mapping, [*stages, *known_stages])
     cells, query = _arrow_cells(raw, mapping, plan, text)
     with _working(con) as work:
@@ -467,6 +492,7 @@ def parse_table(
         by_reason, rejected = _rejections(work, raw)
         problems, future, negative = _problem_counts(work, query, plan, mapping, today)
     table, history = _split_history(_canonical_table(raw, plan, text, rows), plan)
+    gaps = _amount_gaps(rows, left_out, mapping)
     # The typed rows' working columns (reasons, key hashes, flags) are done with: hand their
     # memory back now, before the Dataset is built (a 1M-row upload holds ~10 MB less).
     del rows, cells
@@ -492,4 +518,4 @@ def parse_table(
             f"Stage history read from {len(plan.entered)} column"
             f"{'s' if len(plan.entered) != 1 else ''} dating when deals reached a stage "
             f"({headers}): {history.num_rows:,} stage entries.")
-    return LoadedTable(raw, mapping, table, report, ambiguous_dates(raw, mapping), history)
+    return LoadedTable(raw, mapping, table, report, ambiguous_dates(raw, mapping), history, gaps)

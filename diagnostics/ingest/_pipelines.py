@@ -73,6 +73,18 @@ def pipeline_counts(opportunities: pa.Table) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] == BLANK, kv[0])))
 
 
+def in_pipeline(opportunities: pa.Table, used: str) -> pa.ChunkedArray:
+    """Return which deals belong to the pipeline ``used`` (``BLANK``: those without one)."""
+    column = opportunities.column(COLUMN)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(pa.string())
+    if used == BLANK:
+        keep = pc.or_kleene(pc.is_null(column), pc.equal(pc.utf8_trim_whitespace(column), ""))
+    else:
+        keep = pc.equal(column, used)
+    return pc.fill_null(keep, False)
+
+
 def keep_one_pipeline(
     opportunities: pa.Table, history: pa.Table | None, wanted: str | None = None
 ) -> tuple[pa.Table, pa.Table | None, PipelineChoice | None]:
@@ -88,14 +100,7 @@ def keep_one_pipeline(
         return opportunities.drop_columns([COLUMN]), history, None
     used = wanted if wanted in counts else next(iter(counts))
     choice = PipelineChoice(counts, used, wanted if wanted and wanted not in counts else None)
-    column = opportunities.column(COLUMN)
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(pa.string())
-    if used == BLANK:
-        keep = pc.or_kleene(pc.is_null(column), pc.equal(pc.utf8_trim_whitespace(column), ""))
-    else:
-        keep = pc.equal(column, used)
-    kept = opportunities.filter(pc.fill_null(keep, False)).drop_columns([COLUMN])
+    kept = opportunities.filter(in_pipeline(opportunities, used)).drop_columns([COLUMN])
     if history is not None and "opp_id" in history.column_names \
             and "opp_id" in kept.column_names:
         ids = kept.column("opp_id")

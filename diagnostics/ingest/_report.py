@@ -6,10 +6,11 @@ import dataclasses
 from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from diagnostics.dataset import Dataset, StageConfig
 from diagnostics.ingest._currencies import CURRENCIES
-from diagnostics.ingest._pipelines import PipelineChoice
+from diagnostics.ingest._pipelines import PipelineChoice, in_pipeline
 from diagnostics.mapping import Kind, TableMapping
 from diagnostics.readers import RawTable, RejectedRow
 
@@ -223,19 +224,35 @@ class AmountFormats:
                 f"way {'is' if one else 'are'} read by {'its' if one else 'their'} own format, "
                 "so nothing is left out.")
 
-    def data_note(self, file: str) -> str | None:
+    def _gone(self, left_out: dict[str, int]) -> str:
+        return ", ".join(f"{self._none_label(short=True) if c == '' else c} {n:,}"
+                         for c, n in sorted(left_out.items(), key=lambda kv: -kv[1]))
+
+    def data_note(
+        self, file: str, read: dict[str, int] | None = None, pipeline: str | None = None
+    ) -> str | None:
         """Return what every figure over the data should know: the one currency its amounts
-        are in and the amounts left out (None when nothing was left out)."""
+        are in and the amounts left out (None when nothing was left out).
+
+        ``read`` counts the amounts left out among the deals read, when only the deals of
+        ``pipeline`` are: the file's own counts cover every pipeline."""
         if self.kept is None:
             return None
         kept = "without a currency mark" if self.kept == "" else f"in {self.kept}"
-        gone = ", ".join(f"{self._none_label(short=True) if c == '' else c} {n:,}"
-                         for c, n in sorted(self.left_out.items(), key=lambda kv: -kv[1]))
         per = (f", per “{self.currency_column.header}”" if self.currency_column is not None
                else "")
-        return (f"Money figures use the amounts {kept} only (“{self.header}” in {file} mixes "
-                f"currencies{per}): {_plural(self.left_out_count, 'deal')} in other currencies "
-                f"({gone}) count as deals without an amount.")
+        head = (f"Money figures use the amounts {kept} only (“{self.header}” in {file} mixes "
+                f"currencies{per}): ")
+        if read is None:
+            return (head + f"{_plural(self.left_out_count, 'deal')} in other currencies "
+                    f"({self._gone(self.left_out)}) count as deals without an amount.")
+        n = sum(read.values())
+        of = f"of the deals of pipeline {pipeline} read, " if pipeline else ""
+        said = (f"1 is in another currency ({self._gone(read)}) and counts as a deal without "
+                "an amount" if n == 1 else f"{n:,} are in other currencies ({self._gone(read)}) "
+                "and count as deals without an amount" if n else "none is in another currency")
+        return (head + of + said
+                + f" (the file holds {self.left_out_count:,} over every pipeline).")
 
     def problems(self) -> list[str]:
         """Return the sentences to check: several currencies, mixed number formats."""
@@ -362,6 +379,9 @@ class LoadedTable:
     report: ValidationReport
     ambiguous_dates: tuple[str, ...] = ()
     history: pa.Table | None = None  # stage history found in "Date entered <stage>" columns
+    # Row for row with ``table`` when the file has a pipeline column: the currency of each
+    # amount left out ("left_out", null when kept) and whether it could not be read.
+    amount_gaps: pa.Table | None = None
 
     @property
     def kind(self) -> Kind:
@@ -378,3 +398,40 @@ class IngestResult:
     stages: StageConfig
     stage_note: str
     pipelines: PipelineChoice | None = None  # the pipeline used when the deals span several
+
+
+def _read_gaps(table: LoadedTable, used: str) -> tuple[dict[str, int], int] | None:
+    """Return the amounts left out per currency, and those that could not be read, among the
+    deals of pipeline ``used`` in one file (None when the file has no pipeline column)."""
+    gaps = table.amount_gaps
+    if gaps is None:
+        return None
+    read = gaps.filter(in_pipeline(table.table, used))
+    counted = pc.value_counts(read.column("left_out").drop_null())
+    left_out = {str(c): int(n) for c, n in zip(counted.field("values").to_pylist(),
+                                                counted.field("counts").to_pylist(),
+                                                strict=True)}
+    return left_out, int(pc.sum(read.column("unreadable")).as_py() or 0)
+
+
+def amount_notes(tables: list[LoadedTable], pipelines: PipelineChoice | None) -> list[str]:
+    """Return the data notes on the amounts: the currency money figures use and the deals
+    whose amount was left out, counted among the deals read when one pipeline is."""
+    notes = []
+    for t in tables:
+        for amounts in t.report.amounts:
+            read = (_read_gaps(t, pipelines.used) if pipelines is not None
+                    and amounts.field == "amount" else None)
+            note = amounts.data_note(t.raw.name, *((read[0], pipelines.used)
+                                                   if read and pipelines else ()))
+            if note is not None:
+                notes.append(note)
+            unread = next((p.count for p in t.report.unparseable if p.field == amounts.field), 0)
+            if read is not None and pipelines is not None and unread:
+                one = read[1] == 1
+                notes.append(
+                    f"{_plural(read[1], 'amount')} of the deals of pipeline {pipelines.used} "
+                    f"in “{amounts.header}” ({t.raw.name}) could not be read and "
+                    f"{'counts as a deal' if one else 'count as deals'} without an amount (the "
+                    f"file's report counts {unread:,} over every pipeline).")
+    return notes

@@ -127,3 +127,35 @@ def test_command_line_names_the_pipeline_and_the_deals_left_out(
     funnel = json.loads(capsys.readouterr().out)
     assert [s["stage"] for s in funnel["stages"]][:4] == list(SALES)
     assert any("left out of every page" in n for n in funnel["data_notes"])
+
+
+def _two_pipelines_with_currencies() -> bytes:
+    rows = [  # id, pipeline, amount: Sales holds 6 deals, Renewals 3
+        ("1", "Sales", "1.000,00 €"), ("2", "Sales", "2.000,00 €"), ("3", "Sales", "$500.00"),
+        ("4", "Sales", "lots"), ("5", "Renewals", "$700.00"), ("6", "Renewals", "$800.00"),
+        ("7", "Renewals", "tbd"), ("8", "Sales", "3.000,00 €"), ("9", "Sales", "4.000,00 €")]
+    return ("Deal ID;Pipeline;Deal Stage;Amount\n" + "".join(
+        f"{i};{pipeline};Demo;{amount}\n" for i, pipeline, amount in rows)).encode()
+
+
+def test_amounts_left_out_are_counted_among_the_deals_of_the_pipeline_read() -> None:
+    result = load_files([("deals.csv", _two_pipelines_with_currencies())])
+    assert result.pipelines is not None and result.pipelines.used == "Sales"
+    # The file: 3 amounts in USD left out (1 in Sales, 2 in Renewals), 2 unreadable (1 each).
+    (amounts,) = result.tables[0].report.amounts
+    assert amounts.left_out == {"USD": 3}
+    notes = result.dataset.notes
+    assert ("Money figures use the amounts in EUR only (“Amount” in deals.csv mixes "
+            "currencies): of the deals of pipeline Sales read, 1 is in another currency (USD 1) "
+            "and counts as a deal without an amount (the file holds 3 over every pipeline)."
+            ) in notes
+    assert ("1 amount of the deals of pipeline Sales in “Amount” (deals.csv) could not be read "
+            "and counts as a deal without an amount (the file's report counts 2 over every "
+            "pipeline).") in notes
+    assert result.dataset.query_df(
+        "SELECT count(*) AS n, count(amount) AS priced FROM opportunities").to_dict(
+            "records") == [{"n": 6, "priced": 4}]
+    renewals = load_files([("deals.csv", _two_pipelines_with_currencies())],
+                          pipeline="Renewals")
+    assert any("of the deals of pipeline Renewals read, 2 are in other currencies (USD 2)"
+               in n for n in renewals.dataset.notes)
