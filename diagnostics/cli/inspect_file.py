@@ -79,6 +79,8 @@ def inspect_file(
         "notes": list(report.notes) + data_notes,
         "pipelines": pipelines.to_dict() if pipelines is not None else None,
         "amounts": [amounts.to_dict() for amounts in report.amounts],
+        "product_lines": (report.product_lines.to_dict()
+                          if report.product_lines is not None else None),
         "problems": report.problems() + [
             f"Dates in “{table_mapping.columns[f]}” fit both month/day and day/month orders."
             for f in loaded.ambiguous_dates

@@ -40,6 +40,7 @@ from diagnostics.ingest._formats import (
     sample_values,
     stage_date_columns,
 )
+from diagnostics.ingest._lines import product_lines
 from diagnostics.ingest._report import (
     MAX_EXAMPLES,
     AmountFormats,
@@ -489,6 +490,8 @@ def parse_table(
     with _working(con) as work:
         rows = _typed_rows(work, raw, cells, query, today)
         rows, duplicate_ids = _mark_duplicates(work, rows, plan.key_field)
+        lines = product_lines(work, raw.headers, plan.key_field, frozenset(mapping.columns)) if (
+            duplicate_ids and plan.key_field and plan.kind == "opportunities") else None
         by_reason, rejected = _rejections(work, raw)
         problems, future, negative = _problem_counts(work, query, plan, mapping, today)
     table, history = _split_history(_canonical_table(raw, plan, text, rows), plan)
@@ -504,6 +507,8 @@ def parse_table(
         negative_amounts=negative,
         notes=[*raw.notes, *(note for report in amounts for note in report.notes())],
         blanks=_blanks(table, plan, problems, amounts), amounts=amounts,
+        product_lines=lines,
+        line_fields=(mapping.columns.get("amount"), mapping.columns.get("product")),
     )
     if table.num_rows == 0:
         raise DiagnosticsError(

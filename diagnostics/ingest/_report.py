@@ -321,6 +321,52 @@ class AmountFormats:
         }
 
 
+def _opportunities(n: int) -> str:
+    return f"{n:,} {'opportunity' if n == 1 else 'opportunities'}"
+
+
+@dataclass(frozen=True)
+class ProductLines:
+    """An export with one row per product line: ``rows`` rows hold the lines of
+    ``opportunities`` opportunities (each seen more than once), told apart by the product
+    columns ``headers``; ``amounts_differ`` counts the opportunities whose amount is not the
+    same on every line."""
+
+    rows: int
+    opportunities: int
+    headers: tuple[str, ...]
+    amounts_differ: int = 0
+
+    def sentence(self, amount: str | None, product: str | None) -> str:
+        """Return what the repeated rows are and what is kept of them; ``amount`` and
+        ``product`` are the headers mapped to those fields."""
+        shown = ", ".join(f"“{h}”" for h in self.headers[:6]) + (
+            "…" if len(self.headers) > 6 else "")
+        left = self.rows - self.opportunities
+        out = (f"The export holds one row per product line: {self.rows:,} rows are the lines "
+               f"of {_opportunities(self.opportunities)}, "
+               f"which repeat the opportunity's id and stage while the product columns "
+               f"({shown}) change. The first row of each opportunity is kept and the "
+               f"{_plural(left, 'other line')} {'is' if left == 1 else 'are'} left out "
+               "(counted as duplicate ids).")
+        if amount is not None and not self.amounts_differ:
+            out += (f" “{amount}” is the same on every line of an opportunity, so the row kept "
+                    "carries the opportunity's amount, not a sum of its lines.")
+        elif amount is not None:
+            out += (f" “{amount}” differs from line to line in "
+                    f"{_opportunities(self.amounts_differ)}"
+                    ": only the first line's is kept there, which may not be the opportunity's "
+                    "total; map the opportunity's own amount column if the export has one.")
+        if product is not None and product in self.headers:
+            out += f" “{product}” is read from the first line only."
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON-ready form."""
+        return {"rows": self.rows, "opportunities": self.opportunities,
+                "columns": list(self.headers), "amounts_differ": self.amounts_differ}
+
+
 @dataclass
 class ValidationReport:
     """What happened to every row of one file."""
@@ -338,6 +384,9 @@ class ValidationReport:
     notes: list[str] = field(default_factory=list)
     blanks: dict[str, int] = field(default_factory=dict)  # field → kept rows with a blank cell
     amounts: list[AmountFormats] = field(default_factory=list)  # per amount column read
+    product_lines: ProductLines | None = None  # when the duplicate ids are product lines
+    # The headers of the amount and product fields, for the product lines' sentence.
+    line_fields: tuple[str | None, str | None] = (None, None)
 
     @property
     def rows_rejected(self) -> int:
@@ -348,6 +397,9 @@ class ValidationReport:
         """Return human-readable sentences, one per kind of problem found."""
         out: list[str] = []
         for reason, count in sorted(self.rejected_by_reason.items(), key=lambda kv: -kv[1]):
+            if reason == "duplicate id" and self.product_lines is not None:
+                out.append(self.product_lines.sentence(*self.line_fields))
+                continue
             out.append(f"{count:,} row{'s' if count != 1 else ''} left out: {reason}.")
         for p in self.unparseable:
             why = p.why or ("",) * len(p.examples)

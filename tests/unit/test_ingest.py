@@ -600,3 +600,59 @@ def test_files_read_as_codes_and_as_plain_text_load_together() -> None:
     assert counts == {"Demo": 21, "Closed Won": 10}
     assert pa.types.is_dictionary(result.tables[0].table.column("stage").type)
     assert result.tables[1].table.column("stage").type == pa.string()
+
+
+LINES = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / (
+    "salesforce_opportunity_products.csv")
+
+
+def test_an_export_of_product_lines_says_so_and_keeps_each_opportunitys_amount_once() -> None:
+    result = load_files([(LINES.name, LINES.read_bytes())])
+    report = result.tables[0].report
+    assert (report.duplicate_ids, report.rejected_by_reason) == (5, {"duplicate id": 5})
+    assert report.product_lines is not None
+    assert (report.product_lines.rows, report.product_lines.opportunities) == (8, 3)
+    said = report.problems()
+    assert said[0] == (
+        "The export holds one row per product line: 8 rows are the lines of 3 opportunities, "
+        "which repeat the opportunity's id and stage while the product columns (“Product "
+        "Name”, “Product Code”, “Quantity”, “Sales Price”, “Total Price”) change. The first "
+        "row of each opportunity is kept and the 5 other lines are left out (counted as "
+        "duplicate ids). “Amount” is the same on every line of an opportunity, so the row kept "
+        "carries the opportunity's amount, not a sum of its lines. “Product Name” is read "
+        "from the first line only.")
+    assert not any("left out: duplicate id" in p for p in said)
+    # Each opportunity once, with its own amount (the sum of its lines, not counted twice).
+    rows = result.dataset.query_df(
+        "SELECT count(*) AS n, sum(amount) AS s FROM opportunities").to_dict("records")
+    assert rows == [{"n": 7, "s": 18000 + 9500 + 27500 + 14400 + 21000 + 4200 + 7200}]
+
+
+def test_repeated_ids_that_are_not_product_lines_stay_plain_duplicates() -> None:
+    text = ("Opportunity ID,Stage,Amount,Product Name\n"
+            "A,Demo,100,Widget\nA,Won,100,Gadget\nB,Demo,50,Widget\nB,Demo,50,Widget\n")
+    raw = read_raw(text.encode(), "deals.csv")
+    report = parse_table(raw, propose_table_mapping(raw)).report
+    assert report.product_lines is None  # A changes stage; B's rows are the same line twice
+    assert "2 rows left out: duplicate id." in report.problems()
+
+
+def test_inspect_reports_product_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    from diagnostics.cli import main as cli_main
+
+    assert cli_main(["inspect", str(LINES), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["product_lines"] == {
+        "rows": 8, "opportunities": 3, "amounts_differ": 0,
+        "columns": ["Product Name", "Product Code", "Quantity", "Sales Price", "Total Price"]}
+
+
+def test_product_lines_whose_amount_changes_say_only_the_first_lines_is_kept() -> None:
+    text = ("Opportunity ID,Stage,Total Price,Product Name\n"
+            "A,Demo,100,Widget\nA,Demo,250,Gadget\nB,Won,80,Widget\n")
+    raw = read_raw(text.encode(), "lines.csv")
+    mapping = propose_table_mapping(raw)
+    mapping.columns["amount"] = "Total Price"
+    report = parse_table(raw, mapping).report
+    assert report.product_lines is not None and report.product_lines.amounts_differ == 1
+    assert ("“Total Price” differs from line to line in 1 opportunity: only the first line's "
+            "is kept there, which may not be the opportunity's total") in report.problems()[0]
