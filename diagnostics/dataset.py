@@ -469,6 +469,50 @@ def _coded(
     return table, values
 
 
+_LookupRow = tuple[str, int | None, str, str]  # source stage, rank, name shown, role
+_ROLES = ("open", "won", "lost", "excluded")
+
+
+def _stages_by_code(
+    table: pa.Table, lookup_rows: Sequence[_LookupRow]
+) -> tuple[pa.Table, tuple[str, ...]] | None:
+    """Return the deals with their stages as codes into the names shown, with each deal's
+    ``stage_rank`` and ``stage_role`` beside them, and the names shown in code order; None when
+    the stages are not read as codes (see :func:`_codes`).
+
+    The settings are applied once per distinct stage, not joined on every deal: a 1M-deal
+    upload no longer looks every deal's stage up, nor turns the name shown into an ENUM value
+    row by row.
+    """
+    if len({row[0] for row in lookup_rows}) != len(lookup_rows):
+        return None  # a stage listed twice: the join (one row per listing) decides
+    found = _codes(table.column("stage"))
+    if found is None:
+        return None
+    codes, values = found
+    known = {src: (rank, shown, role) for src, rank, shown, role in lookup_rows}
+    shown = [known[v][1] if v in known else v for v in values]
+    names = tuple(dict.fromkeys(shown))  # two stages renamed alike share a name
+    position = {name: i for i, name in enumerate(names)}
+    each = codes.combine_chunks()  # one byte a deal: the columns below come out in one piece
+    per_stage = {
+        "stage": pa.array([position[name] for name in shown], codes.type),
+        "stage_rank": pa.array([known[v][0] if v in known else None for v in values],
+                               pa.int32()),
+        # The role as codes too (one byte a deal): DuckDB reads it as text.
+        "stage_role": pa.DictionaryArray.from_arrays(
+            pa.array([_ROLES.index(known[v][2]) if v in known else None for v in values],
+                     pa.int8()), pa.array(_ROLES)),
+    }
+    for name, per in per_stage.items():
+        column = pc.take(per, each)
+        if name in table.column_names:
+            table = table.set_column(table.schema.get_field_index(name), name, column)
+        else:
+            table = table.append_column(name, column)
+    return table, names
+
+
 def _create_compact(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -611,11 +655,22 @@ def build_dataset(
         [meeting_pattern],
         values=act_text, coded=set(act_coded),
     )
-    # Columns the query passes through unchanged go in as codes (stage is renamed: as text).
+    # Columns the query passes through unchanged go in as codes, and so do the stages (as codes
+    # into the names shown) when they are read as codes; else stages are looked up by name.
     opp_in, opp_coded = _coded(opp, ["rep", "team", "segment", "product", "region"])
+    by_code = _stages_by_code(opp_in, lookup_rows)
+    if by_code is not None:
+        opp_in, opp_coded["stage"] = by_code
     opp_text = {**_distinct_text(opp, [c for c in ("rep", "team", "stage", "segment", "product",
                                                    "region") if c not in opp_coded]),
                 **opp_coded}
+    if by_code is None:
+        opp_text["stage"] = tuple(_shown_stages(opp_text.get("stage", ()), lookup_rows))
+        looked_up = ("l.rank AS stage_rank, l.role AS stage_role, l.shown AS shown_stage",
+                     "LEFT JOIN _in_lookup l ON l.src = o.stage",
+                     "coalesce(t.shown_stage, t.stage)")
+    else:
+        looked_up = ("NULL AS shown_stage", "", "t.stage")
     # A column without any value (no status, won or lost date in the file…) goes in as a
     # constant instead of being read row by row (ids and stages are joined on, so they stay):
     # its missing values came in blocks of their own, which cut every batch DuckDB stores into
@@ -642,9 +697,8 @@ def build_dataset(
             SELECT opp_id, max(activity_date) AS last_activity
             FROM activities WHERE opp_id IS NOT NULL GROUP BY opp_id
         ), base AS (
-            SELECT o.*, l.rank AS stage_rank, l.role AS stage_role,
-                   l.shown AS shown_stage{blanks}
-            FROM _in_opp o LEFT JOIN _in_lookup l ON l.src = o.stage
+            SELECT o.*, {looked_up[0]}{blanks}
+            FROM _in_opp o {looked_up[1]}
         ), typed AS (
             SELECT b.*,
                    CASE
@@ -655,7 +709,7 @@ def build_dataset(
                    END AS status_clean
             FROM base b
         )
-        SELECT t.opp_id, t.rep, t.team, coalesce(t.shown_stage, t.stage) AS stage,
+        SELECT t.opp_id, t.rep, t.team, {looked_up[2]} AS stage,
                t.status_clean AS status, t.amount, t.created_date,
                CASE t.status_clean WHEN 'won' THEN coalesce(t.won_date, t.close_date)
                                    WHEN 'lost' THEN coalesce(t.lost_date, t.close_date)
@@ -676,11 +730,7 @@ def build_dataset(
         LEFT JOIN act a ON a.opp_id = t.opp_id
         """,
         [won_rank, won_rank],
-        values={
-            **opp_text,
-            "stage": _shown_stages(opp_text.get("stage", ()), lookup_rows),
-            "status": ("won", "lost", "open"),
-        },
+        values={**opp_text, "status": ("won", "lost", "open")},
         coded=set(opp_coded),
     )
     for name in ("_in_opp", "_in_act", "_in_hist", "_in_lookup", "_in_funnel"):

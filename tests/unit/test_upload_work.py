@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 from diagnostics import dataset as dataset_module
-from diagnostics.dataset import connect_locked
+from diagnostics.dataset import StageConfig, build_dataset, connect_locked
 from diagnostics.ingest import _assemble
+
+D = dt.date
 
 
 class _Counting:
@@ -81,3 +85,57 @@ def test_stage_evidence_counted_in_arrow_matches_duckdb() -> None:
     slow = _assemble._stage_evidence(con, given, None)
     assert fast[:2] == slow[:2]
     assert slow[3] == {"Lost": 0.0}
+
+
+_STAGES = StageConfig(funnel=("Lead", "Demo", "Trial"), won=("Won", "Closed Won"),
+                      lost=("Lost",), excluded=("On hold",),
+                      renames=(("Trial", "Pilot"), ("Closed Won", "Won")))
+
+
+def test_stages_read_as_codes_carry_their_settings_per_deal() -> None:
+    stage = pa.chunked_array([_coded([0, 1, None], ["Trial", "Closed Won"]),
+                              _coded([0, 1, 2, 3], ["Won", "Mystery", "Lead", "On hold"])])
+    table, names = dataset_module._stages_by_code(pa.table({"stage": stage}), [
+        (s, r, _STAGES.display_name(s), role) for s, r, role in (
+            ("Lead", 1, "open"), ("Trial", 3, "open"), ("Won", 4, "won"),
+            ("Closed Won", 4, "won"), ("On hold", None, "excluded"))]) or (None, ())
+    assert table is not None
+    # "Closed Won" is shown as "Won": one name, one code; a stage no setting names keeps its own.
+    assert names == ("Pilot", "Won", "Mystery", "Lead", "On hold")
+    shown = [None if code is None else names[code] for code in table["stage"].to_pylist()]
+    assert shown == ["Pilot", "Won", None, "Won", "Mystery", "Lead", "On hold"]
+    assert table["stage_rank"].to_pylist() == [3, 4, None, 4, None, 1, None]
+    assert table["stage_role"].to_pylist() == [
+        "open", "won", None, "won", None, "open", "excluded"]
+
+
+def test_stages_not_read_as_codes_or_listed_twice_are_looked_up_by_name() -> None:
+    rows = [("Lead", 1, "Lead", "open")]
+    assert dataset_module._stages_by_code(pa.table({"stage": ["Lead"]}), rows) is None
+    coded = pa.table({"stage": pa.chunked_array([_coded([0], ["Lead"])])})
+    assert dataset_module._stages_by_code(coded, rows * 2) is None
+
+
+def test_deals_stored_by_stage_codes_read_as_deals_looked_up_by_name() -> None:
+    stages = ["Trial", "Closed Won", None, "Won", "Mystery", "Lead", "On hold", "Lost", "Lost"]
+    ids = [str(i) for i in range(len(stages))]
+    deals = pd.DataFrame({
+        "opp_id": ids, "stage": stages,
+        "status": [None, None, "lost", None, None, "won", None, None, "open"],
+        "amount": [float(i) for i in range(len(stages))],
+        "created_date": [D(2025, 1, i + 1) for i in range(len(stages))],
+        "close_date": [D(2025, 3, i + 1) for i in range(len(stages))],
+        "won_date": [None] * 3 + [D(2025, 2, 1)] + [None] * 5})
+    history = pd.DataFrame({"opp_id": ["7", "7"], "stage": ["Lead", "Trial"],
+                            "entered_date": [D(2025, 1, 1), D(2025, 1, 5)]})
+    coded = pa.Table.from_pandas(deals, preserve_index=False)
+    coded = coded.set_column(coded.schema.get_field_index("stage"), "stage",
+                             coded["stage"].cast(pa.string()).dictionary_encode())
+    by_name = build_dataset(deals, _STAGES, stage_history=history)
+    by_code = build_dataset(coded, _STAGES, stage_history=history)
+    query = "SELECT * FROM opportunities ORDER BY opp_id"
+    assert by_code.con.execute(query).fetchall() == by_name.con.execute(query).fetchall()
+    assert by_code.con.execute(
+        "SELECT stage, status, reached_rank FROM opportunities WHERE opp_id IN ('1', '7', '8') "
+        "ORDER BY opp_id").fetchall() == [("Won", "won", 4), ("Lost", "lost", 3),
+                                          ("Lost", "open", 1)]
