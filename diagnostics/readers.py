@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -476,7 +477,13 @@ def _read_part(utf8: bytes, start: int, first_line: int, names: dict[str, pa.Dat
     """
     view = memoryview(utf8)[start:]
     header = first_line == 1
-    parsed = _parse(view, names, delim, multiline, 1 if header else 0, name)
+    # Only a quote can make a record span lines. The lines are counted while Arrow reads (the
+    # count needs only the bytes; it was a wait of its own after the reading).
+    quoted = utf8.find(b'"', start) != -1
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(_line_breaks, utf8, start) if quoted else None
+        parsed = _parse(view, names, delim, multiline, 1 if header else 0, name)
+        breaks = counting.result() if counting is not None else 0
     table = parsed.table
     records = table.num_rows + len(parsed.bad)
     # Arrow numbers records from 1 (the header, in the first part); lines follow records
@@ -490,8 +497,8 @@ def _read_part(utf8: bytes, start: int, first_line: int, names: dict[str, pa.Dat
     # The physical line of each record number, needed only where it is not the number + shift.
     physical: np.ndarray | None = None
     broken_at = None
-    # Only a quote can make a record span lines: without one, records and lines agree.
-    if records and utf8.find(b'"', start) != -1 and records + header < _line_breaks(utf8, start) + (
+    # Without a quote, records and lines agree.
+    if records and quoted and records + header < breaks + (
             0 if utf8[-1:] in (b"\n", b"\r") else 1):
         physical = np.arange(first + records + 1, dtype=np.int64) + shift
         extra = np.zeros(physical.size, dtype=np.int64)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from diagnostics import dataset as dataset_module
+from diagnostics import readers
 from diagnostics.dataset import StageConfig, build_dataset, connect_locked
 from diagnostics.ingest import _assemble
+from diagnostics.readers import read_raw
 
 D = dt.date
 
@@ -139,3 +143,19 @@ def test_deals_stored_by_stage_codes_read_as_deals_looked_up_by_name() -> None:
         "SELECT stage, status, reached_rank FROM opportunities WHERE opp_id IN ('1', '7', '8') "
         "ORDER BY opp_id").fetchall() == [("Won", "won", 4), ("Lost", "lost", 3),
                                           ("Lost", "open", 1)]
+
+
+def test_lines_of_a_quoted_file_are_counted_while_arrow_reads_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    counted_on: list[str] = []
+    count = readers._line_breaks
+
+    def recorded(data: bytes | str, start: int = 0) -> int:
+        if isinstance(data, bytes):
+            counted_on.append(threading.current_thread().name)
+        return count(data, start)
+
+    monkeypatch.setattr(readers, "_line_breaks", recorded)
+    raw = read_raw(b'id,stage,note\n1,Demo,"two\nlines"\n2,Won,plain\n', "deals.csv")
+    assert counted_on and threading.main_thread().name not in counted_on
+    assert raw.table.column("_line").to_pylist() == [2, 4]  # the quoted cell spans lines 2-3
