@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from diagnostics import funnel as fn
 from tests.app.conftest import OpenPage, shown
-from ui.data_views import EDIT_MAPPING, EDIT_STAGES
+from ui.data_views import EDIT_MAPPING, EDIT_STAGES, NOT_MAPPED
 from ui.state import DATASET, FUNNEL_PREFETCH, WORKSPACE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -368,3 +368,12 @@ def test_a_currency_column_splits_the_amounts_and_the_currency_kept_is_chosen(
     assert at.session_state[DATASET].query_df(total).to_dict("records") == [
         {"n": 4, "s": 48000.0}]
     assert any("Money figures use the amounts in USD only" in shown(i.value) for i in at.info)
+    # The currency column is a field of the mapping like any other: set aside, the amounts
+    # are one currency again (the user's choice).
+    _edit_mapping(at, PIPEDRIVE.name)
+    column = at.selectbox(key=f"col::{PIPEDRIVE.name}::currency")
+    assert column.value == "Deal - Currency"
+    column.set_value(NOT_MAPPED).run()
+    assert not at.exception
+    assert at.session_state[DATASET].query_df(total)["n"][0] == 13
+    assert not [s for s in at.selectbox if s.key == f"currency::{PIPEDRIVE.name}::amount"]
