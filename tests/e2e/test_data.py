@@ -151,3 +151,28 @@ def test_an_amount_column_mixing_currencies_keeps_one_and_switches(
     wait_idle(page)
     expect(picker).to_have_value("USD, 3 amounts ($, USD)")
     assert_no_exception(page)
+
+
+def test_a_currency_column_splits_the_amounts_and_switches(page: Page, app_url: str) -> None:
+    export = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / \
+        "pipedrive_currencies.csv"
+    page.goto(f"{app_url}/data")
+    wait_idle(page)
+    _choose(page, export)
+    expect(page.get_by_text("“Deal - Value” holds amounts in 2 currencies", exact=False)
+           ).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("per “Deal - Currency”", exact=False)).to_be_visible()
+    wait_idle(page)
+    # The label is Markdown: its accessible name keeps the escape of the "-" (“Deal \- Value”).
+    picker = page.get_by_role("combobox", name="Currency kept for “Deal")
+    expect(picker).to_have_value("EUR, 8 amounts (from “Deal - Currency”)")
+    picker.click()
+    picker.press_sequentially("USD")
+    expect(page.get_by_role("option", name="USD, 4 amounts (from “Deal - Currency”)")
+           ).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("only the USD amounts are used", exact=False)
+           ).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    expect(picker).to_have_value("USD, 4 amounts (from “Deal - Currency”)")
+    assert_no_exception(page)
