@@ -470,15 +470,15 @@ def _coded(
 
 
 _LookupRow = tuple[str, int | None, str, str]  # source stage, rank, name shown, role
-_ROLES = ("open", "won", "lost", "excluded")
 
 
 def _stages_by_code(
     table: pa.Table, lookup_rows: Sequence[_LookupRow]
-) -> tuple[pa.Table, tuple[str, ...]] | None:
-    """Return the deals with their stages as codes into the names shown, with each deal's
-    ``stage_rank`` and ``stage_role`` beside them, and the names shown in code order; None when
-    the stages are not read as codes (see :func:`_codes`).
+) -> tuple[pa.Table, tuple[str, ...], list[Any]] | None:
+    """Return the deals with their stages as codes, the names shown in the order of the codes
+    the query gives them, and what the query reads per stage code (in its parameters' order:
+    funnel rank, role, code of the name shown); None when the stages are not read as codes
+    (see :func:`_codes`).
 
     The settings are applied once per distinct stage, not joined on every deal: a 1M-deal
     upload no longer looks every deal's stage up, nor turns the name shown into an ENUM value
@@ -494,23 +494,11 @@ def _stages_by_code(
     shown = [known[v][1] if v in known else v for v in values]
     names = tuple(dict.fromkeys(shown))  # two stages renamed alike share a name
     position = {name: i for i, name in enumerate(names)}
-    each = codes.combine_chunks()  # one byte a deal: the columns below come out in one piece
-    per_stage = {
-        "stage": pa.array([position[name] for name in shown], codes.type),
-        "stage_rank": pa.array([known[v][0] if v in known else None for v in values],
-                               pa.int32()),
-        # The role as codes too (one byte a deal): DuckDB reads it as text.
-        "stage_role": pa.DictionaryArray.from_arrays(
-            pa.array([_ROLES.index(known[v][2]) if v in known else None for v in values],
-                     pa.int8()), pa.array(_ROLES)),
-    }
-    for name, per in per_stage.items():
-        column = pc.take(per, each)
-        if name in table.column_names:
-            table = table.set_column(table.schema.get_field_index(name), name, column)
-        else:
-            table = table.append_column(name, column)
-    return table, names
+    per_code = [[known[v][0] if v in known else None for v in values],
+                [known[v][2] if v in known else None for v in values],
+                [position[name] for name in shown]]
+    table = table.set_column(table.schema.get_field_index("stage"), "stage", codes)
+    return table, names, per_code
 
 
 def _create_compact(
@@ -659,8 +647,9 @@ def build_dataset(
     # into the names shown) when they are read as codes; else stages are looked up by name.
     opp_in, opp_coded = _coded(opp, ["rep", "team", "segment", "product", "region"])
     by_code = _stages_by_code(opp_in, lookup_rows)
+    per_stage: list[Any] = []
     if by_code is not None:
-        opp_in, opp_coded["stage"] = by_code
+        opp_in, opp_coded["stage"], per_stage = by_code
     opp_text = {**_distinct_text(opp, [c for c in ("rep", "team", "stage", "segment", "product",
                                                    "region") if c not in opp_coded]),
                 **opp_coded}
@@ -669,8 +658,10 @@ def build_dataset(
         looked_up = ("l.rank AS stage_rank, l.role AS stage_role, l.shown AS shown_stage",
                      "LEFT JOIN _in_lookup l ON l.src = o.stage",
                      "coalesce(t.shown_stage, t.stage)")
-    else:
-        looked_up = ("NULL AS shown_stage", "", "t.stage")
+    else:  # each stage code picks its rank, role and name shown from a list parameter
+        looked_up = ("(?::INTEGER[])[o.stage::INTEGER + 1] AS stage_rank, "
+                     "(?::VARCHAR[])[o.stage::INTEGER + 1] AS stage_role, "
+                     "(?::USMALLINT[])[o.stage::INTEGER + 1] AS shown_stage", "", "t.shown_stage")
     # A column without any value (no status, won or lost date in the file…) goes in as a
     # constant instead of being read row by row (ids and stages are joined on, so they stay):
     # its missing values came in blocks of their own, which cut every batch DuckDB stores into
@@ -729,7 +720,7 @@ def build_dataset(
         LEFT JOIN hist h ON h.opp_id = t.opp_id
         LEFT JOIN act a ON a.opp_id = t.opp_id
         """,
-        [won_rank, won_rank],
+        [*per_stage, won_rank, won_rank],
         values={**opp_text, "status": ("won", "lost", "open")},
         coded=set(opp_coded),
     )

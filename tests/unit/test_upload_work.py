@@ -96,21 +96,21 @@ _STAGES = StageConfig(funnel=("Lead", "Demo", "Trial"), won=("Won", "Closed Won"
                       renames=(("Trial", "Pilot"), ("Closed Won", "Won")))
 
 
-def test_stages_read_as_codes_carry_their_settings_per_deal() -> None:
+def test_stages_read_as_codes_carry_their_settings_per_code() -> None:
     stage = pa.chunked_array([_coded([0, 1, None], ["Trial", "Closed Won"]),
                               _coded([0, 1, 2, 3], ["Won", "Mystery", "Lead", "On hold"])])
-    table, names = dataset_module._stages_by_code(pa.table({"stage": stage}), [
+    found = dataset_module._stages_by_code(pa.table({"stage": stage}), [
         (s, r, _STAGES.display_name(s), role) for s, r, role in (
             ("Lead", 1, "open"), ("Trial", 3, "open"), ("Won", 4, "won"),
-            ("Closed Won", 4, "won"), ("On hold", None, "excluded"))]) or (None, ())
-    assert table is not None
-    # "Closed Won" is shown as "Won": one name, one code; a stage no setting names keeps its own.
-    assert names == ("Pilot", "Won", "Mystery", "Lead", "On hold")
-    shown = [None if code is None else names[code] for code in table["stage"].to_pylist()]
-    assert shown == ["Pilot", "Won", None, "Won", "Mystery", "Lead", "On hold"]
-    assert table["stage_rank"].to_pylist() == [3, 4, None, 4, None, 1, None]
-    assert table["stage_role"].to_pylist() == [
-        "open", "won", None, "won", None, "open", "excluded"]
+            ("Closed Won", 4, "won"), ("On hold", None, "excluded"))])
+    assert found is not None
+    table, names, (ranks, roles, shown) = found
+    codes = table["stage"].to_pylist()
+    assert [None if c is None else (ranks[c], roles[c], names[shown[c]]) for c in codes] == [
+        (3, "open", "Pilot"), (4, "won", "Won"), None, (4, "won", "Won"),
+        (None, None, "Mystery"), (1, "open", "Lead"), (None, "excluded", "On hold")]
+    # "Closed Won" is shown as "Won": one name; a stage no setting names keeps its own.
+    assert sorted(names) == ["Lead", "Mystery", "On hold", "Pilot", "Won"]
 
 
 def test_stages_not_read_as_codes_or_listed_twice_are_looked_up_by_name() -> None:
