@@ -283,20 +283,20 @@ def _mark_duplicates(
 
 
 def _rejections(
-    con: duckdb.DuckDBPyConnection, raw: RawTable
+    con: duckdb.DuckDBPyConnection, raw: RawTable, rows: pa.Table
 ) -> tuple[dict[str, int], list[RejectedRow]]:
     """Return rows left out counted by reason, and the first ones with their line and reason."""
-    by_reason: dict[str, int] = {
-        str(reason): int(n) for reason, n in con.execute(
+    by_reason: dict[str, int] = {}
+    examples: list[RejectedRow] = []
+    if rows.column("_reason").null_count != rows.num_rows:  # else no query: none is left out
+        by_reason = {str(reason): int(n) for reason, n in con.execute(
             "SELECT regexp_replace(_reason, ' \\(first seen on line \\d+\\)', ''), count(*) "
-            "FROM _parse_typed WHERE _reason IS NOT NULL GROUP BY 1"
-        ).fetchall()
-    }
-    examples = [RejectedRow(int(line), str(reason)) for line, reason in con.execute(
-        "SELECT _line, _reason FROM _parse_typed WHERE _reason IS NOT NULL ORDER BY _line "
-        "LIMIT ?",
-        [MAX_EXAMPLES],
-    ).fetchall()]
+            "FROM _parse_typed WHERE _reason IS NOT NULL GROUP BY 1").fetchall()}
+        examples = [RejectedRow(int(line), str(reason)) for line, reason in con.execute(
+            "SELECT _line, _reason FROM _parse_typed WHERE _reason IS NOT NULL ORDER BY _line "
+            "LIMIT ?",
+            [MAX_EXAMPLES],
+        ).fetchall()]
     for row in raw.rejected:
         reason = row.reason if row.reason.startswith(_KEPT_REASONS) else "wrong number of fields"
         by_reason[reason] = by_reason.get(reason, 0) + 1
@@ -492,7 +492,7 @@ def parse_table(
         rows, duplicate_ids = _mark_duplicates(work, rows, plan.key_field)
         lines = product_lines(work, raw.headers, plan.key_field, frozenset(mapping.columns)) if (
             duplicate_ids and plan.key_field and plan.kind == "opportunities") else None
-        by_reason, rejected = _rejections(work, raw)
+        by_reason, rejected = _rejections(work, raw, rows)
         problems, future, negative = _problem_counts(work, query, plan, mapping, today)
     table, history = _split_history(_canonical_table(raw, plan, text, rows), plan)
     gaps = _amount_gaps(rows, left_out, mapping)

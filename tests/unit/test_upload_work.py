@@ -14,7 +14,7 @@ import pytest
 from diagnostics import dataset as dataset_module
 from diagnostics import readers
 from diagnostics.dataset import StageConfig, build_dataset, connect_locked
-from diagnostics.ingest import _assemble
+from diagnostics.ingest import _assemble, _parse
 from diagnostics.readers import read_raw
 
 D = dt.date
@@ -159,3 +159,16 @@ def test_lines_of_a_quoted_file_are_counted_while_arrow_reads_it(
     raw = read_raw(b'id,stage,note\n1,Demo,"two\nlines"\n2,Won,plain\n', "deals.csv")
     assert counted_on and threading.main_thread().name not in counted_on
     assert raw.table.column("_line").to_pylist() == [2, 4]  # the quoted cell spans lines 2-3
+
+
+def test_rows_of_which_none_is_left_out_are_not_queried_for_reasons() -> None:
+    raw = read_raw(b"id,stage\n1,Demo\n2,Won\n", "deals.csv")
+    rows = pa.table({"_line": [2, 3], "_reason": pa.nulls(2, pa.string())})
+    con = _Counting(connect_locked())
+    assert _parse._rejections(con, raw, rows) == ({}, [])  # type: ignore[arg-type]
+    assert con.calls == []
+    left_out = rows.set_column(1, "_reason", pa.array([None, "no stage and no status"]))
+    con.con.register("_parse_typed", left_out)
+    by_reason, examples = _parse._rejections(con, raw, left_out)  # type: ignore[arg-type]
+    assert by_reason == {"no stage and no status": 1}
+    assert [(r.line, r.reason) for r in examples] == [(3, "no stage and no status")]
