@@ -28,7 +28,7 @@ __all__ = ["RawTable", "RejectedRow", "read_raw"]
 
 DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 256 * 1024
-_COUNT_BYTES = 4 << 20  # bytes counted at a time
+_COUNT_BYTES = 1 << 20  # bytes counted at a time
 _CONTENT = re.compile(rb"[^ \t\r\n\x00\xef\xbb\xbf]")
 _FOOTER = re.compile(
     r"(grand\s+totals?|^\W*totals?\b|record\s*count|\brecords?\)|confidential|copyright|"
