@@ -282,6 +282,7 @@ class Dataset:
     has_stage_history: bool = False
     notes: list[str] = field(default_factory=list)
     has_last_touch: bool = True  # activities, stage history or a last-activity column: "stale"
+    as_of_reason: str = "the latest date in the data"  # why ``as_of`` is that date, as shown
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run fixed SQL with parameters on the dataset and return a (small) DataFrame."""
@@ -564,6 +565,28 @@ def _shown_stages(
         s for s in stored if s not in renamed]
 
 
+def _as_of(
+    latest: dt.date | None, today: dt.date, notes: list[str]
+) -> tuple[dt.date, str]:
+    """Return the as-of date and why: the data's latest date, never after today.
+
+    A created date, a closed deal's close date, an activity or a stage change after today is an
+    error in the export (the validation counts them); reading the data as of that date would make
+    periods, ages and "the quarter being played" start in the future. Such data is read as of
+    today, and a note in ``notes`` says so.
+    """
+    if latest is None:
+        return today, "today: the data holds no dates"
+    if latest <= today:
+        return latest, "the latest date in the data"
+    notes.append(
+        f"The data holds dates after today (the latest {latest:%d %b %Y}: a created date, a closed "
+        f"deal's close date, an activity or a stage change): it is read as of today, "
+        f"{today:%d %b %Y}, so that periods and ages do not start in the future."
+    )
+    return today, "today (the data holds later dates, counted in its notes)"
+
+
 def build_dataset(
     opportunities: pd.DataFrame | pa.Table,
     stages: StageConfig,
@@ -727,6 +750,8 @@ def build_dataset(
     for name in ("_in_opp", "_in_act", "_in_hist", "_in_lookup", "_in_funnel"):
         con.unregister(name)
 
+    notes = list(notes)
+    as_of_reason = "the latest date in the data"
     if as_of is None:
         row = con.execute(
             """
@@ -737,7 +762,7 @@ def build_dataset(
                 (SELECT max(entered_date) FROM stage_history))
             """
         ).fetchall()[0]
-        as_of = row[0] or dt.date.today()
+        as_of, as_of_reason = _as_of(row[0], dt.date.today(), notes)
     touched = opp.column("last_activity").null_count < opp.num_rows
     return Dataset(
         con=con,
@@ -748,6 +773,7 @@ def build_dataset(
         has_stage_history=hist.num_rows > 0,
         notes=list(notes),
         has_last_touch=touched or act.num_rows > 0 or hist.num_rows > 0,
+        as_of_reason=as_of_reason,
     )
 
 

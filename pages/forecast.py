@@ -25,7 +25,7 @@ period = views.period_of(chosen)
 if period is None:
     st.info("Pick the last day of the period.")
     st.stop()
-st.caption(f"As of {dataset.as_of:%d %b %Y}, the latest date in the data. The period starts as "
+st.caption(f"As of {dataset.as_of:%d %b %Y}, {dataset.as_of_reason}. The period starts as "
            "the quarter still being played; the target starts as what was won the period before.")
 with stop_on_error():
     fc = views.forecast(dataset, deals, float(target), period)

@@ -113,3 +113,22 @@ def test_deals_whose_amount_cannot_be_used_are_counted_under_the_headline(
                if "left out of the open pipeline" in c.value]
     assert "3 open deals are left out of the open pipeline and the range: 1 without an amount, " \
         "2 with an amount no deal can have" in note
+
+
+def test_an_export_with_closed_deals_dated_after_today_is_read_as_of_today(
+    open_page: OpenPage,
+) -> None:
+    today = dt.date.today()
+    rows = [{"opp_id": f"C{i}", "rep": "Ann", "amount": 1000.0,
+             "stage": "Won" if i % 3 == 0 else "Lost",
+             "created_date": today - dt.timedelta(days=200 - i),
+             "close_date": today - dt.timedelta(days=150 - i)} for i in range(60)]
+    rows.append({"opp_id": "TYPO", "rep": "Ann", "amount": 1000.0, "stage": "Won",
+                 "created_date": today - dt.timedelta(days=30),
+                 "close_date": today + dt.timedelta(days=400)})  # a closed deal in the future
+    stages = StageConfig(funnel=("Lead", "Proposal"), won=("Won",), lost=("Lost",))
+    at = open_page("pages/forecast.py",
+                   session={DATASET: build_dataset(pd.DataFrame(rows), stages)})
+    (caption,) = [c.value for c in at.caption if c.value.startswith("As of")]
+    assert caption.startswith(f"As of {today:%d %b %Y}, today (the data holds later dates")
+    assert at.date_input(key=FORECAST_WIDGET + "period").value[1] >= today

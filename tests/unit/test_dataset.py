@@ -322,3 +322,33 @@ def test_deals_by_month_tells_parked_deals_from_open_ones() -> None:
     # Deals on hold are open but out of the funnel and the pipeline: not drawn as open.
     assert rows == [(D(2025, 1, 1), "open", 1), (D(2025, 1, 1), "parked", 1),
                     (D(2025, 2, 1), "parked", 1)]
+
+
+def _with_dates(created: dt.date, won_close: dt.date, open_close: dt.date):  # type: ignore[no-untyped-def]
+    opp = pd.DataFrame({
+        "opp_id": ["1", "2"], "rep": ["a", "a"], "stage": ["Won", "Demo"],
+        "amount": [100.0, 200.0], "created_date": [created, created],
+        "close_date": [won_close, open_close],
+    })
+    return build_dataset(opp, STAGES, notes=["read from x.csv"])
+
+
+def test_as_of_is_the_latest_date_but_an_open_deals_expected_close_does_not_count() -> None:
+    today = dt.date.today()
+    ds = _with_dates(today - dt.timedelta(days=40), today - dt.timedelta(days=10),
+                     today + dt.timedelta(days=200))
+    assert ds.as_of == today - dt.timedelta(days=10)
+    assert ds.as_of_reason == "the latest date in the data"
+    assert ds.notes == ["read from x.csv"]
+
+
+def test_a_closed_deal_closing_after_today_does_not_move_the_as_of_date_past_today() -> None:
+    today = dt.date.today()
+    later = today + dt.timedelta(days=33)
+    ds = _with_dates(today - dt.timedelta(days=40), later, today + dt.timedelta(days=5))
+    assert ds.as_of == today
+    assert ds.as_of_reason.startswith("today")
+    assert ds.notes[0] == "read from x.csv"
+    assert f"the latest {later:%d %b %Y}" in ds.notes[1]
+    assert f"read as of today, {today:%d %b %Y}" in ds.notes[1]
+    assert ds.date_range()[1] == today  # periods end today, not in the future
