@@ -37,7 +37,7 @@ def test_upload_salesforce_export_shows_mapping_and_validation(page: Page, app_u
     wait_idle(page)
     # The mapping: the owner and amount columns were recognised.
     expect(page.get_by_role("combobox", name="Rep / owner")).to_have_value("Opportunity Owner")
-    expect(page.get_by_role("combobox", name="Amount")).to_have_value("Amount")
+    expect(page.get_by_role("combobox", name="Amount", exact=True)).to_have_value("Amount")
     # The validation summary.
     expect(page.get_by_text("Rows read")).to_be_visible()
     expect(page.get_by_text("Every row was read")).to_be_visible()
