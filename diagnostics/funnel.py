@@ -296,8 +296,22 @@ class HeadlineMetrics:
             return self.open
         return self.open - self.aged_open - self.undated_open
 
+    @property
+    def velocity_few_deals(self) -> bool:
+        """Return whether velocity rests on fewer than MIN_STEP_DEALS open deals."""
+        return self.velocity_per_day is not None and 0 < self.live_open < MIN_STEP_DEALS
+
     def velocity_note(self) -> str | None:
-        """Return which open deals velocity counts, when it leaves some out (else None)."""
+        """Return which open deals velocity counts and whether they are few (else None)."""
+        left_out = self._velocity_left_out()
+        if not self.velocity_few_deals:
+            return left_out
+        few = (f"{self.live_open:,} open deal{'s' if self.live_open != 1 else ''} "
+               f"({FEW_DEALS}): read it as rough.")
+        return f"{left_out[:-1]}; velocity rests on {few}" if left_out else (
+            f"Velocity rests on {few}")
+
+    def _velocity_left_out(self) -> str | None:
         if not (self.aged_open or self.undated_open) or self.live_days is None:
             return None
         days = f"{self.live_days:,} day{'s' if self.live_days != 1 else ''}"
@@ -360,7 +374,8 @@ class HeadlineMetrics:
              "won deals" + self._amounts(self.won, self.won_with_amount)),
             ("Open pipeline", format_amount(self.pipeline_known),
              "open deals in the funnel" + self._amounts(self.open, self.open_with_amount)),
-            ("Velocity per day", format_amount(self.velocity_per_day), self._velocity_help()),
+            ("Velocity per day", format_amount(self.velocity_per_day)
+             + (f" · {FEW_DEALS}" if self.velocity_few_deals else ""), self._velocity_help()),
             (
                 f"Stale open (> {self.stale_days} d)",
                 DASH if self.stale_open is None else f"{self.stale_open:,}",
@@ -383,6 +398,7 @@ class HeadlineMetrics:
             "velocity_left_out": self.open - self.live_open,
             "live_days": self.live_days,
             "velocity_note": self.velocity_note(),
+            "velocity_few_deals": self.velocity_few_deals,
             "stale_open": self.stale_open,
             "stale_basis": (None if self.stale_open is None
                             else "created" if self.stale_from_created else "activity"),

@@ -511,18 +511,20 @@ def test_velocity_leaves_out_open_deals_older_than_won_deals_take(hand: Dataset)
     m = fn.headline_metrics(hand, Filters())
     assert (m.live_days, m.open, m.aged_open, m.live_open) == (30, 2, 1, 1)
     note = ("Counts 1 of 2 open deals: 1 created more than 30 days ago are left out, since 4 in "
-            "5 won deals closed within 30 days.")
+            "5 won deals closed within 30 days; velocity rests on 1 open deal (few deals): read "
+            "it as rough.")
     assert m.velocity_note() == note
     items = {label: (value, text) for label, value, text in m.display_items()}
     assert items["Velocity per day"] == (
-        "5", f"open deals × win rate × average won deal ÷ median cycle days. {note}")
+        "5 · few deals", f"open deals × win rate × average won deal ÷ median cycle days. {note}")
     assert m.display_notes() == {"Velocity per day": note}
     out = m.to_json()
     assert (out["velocity_open_deals"], out["velocity_left_out"], out["live_days"],
             out["velocity_note"]) == (1, 1, 30, note)
-    # Nothing left out: no note, and the help text is the formula alone.
+    # Nothing left out: the note says only how few deals velocity rests on.
     smb = fn.headline_metrics(hand, Filters(segment=("SMB",)))
-    assert smb.velocity_note() is None and "Velocity per day" not in smb.display_notes()
+    assert smb.velocity_note() == (f"Velocity rests on {smb.live_open} open deal (few deals): "
+                                   "read it as rough.")
     # The closed-in-period view ages the deals open today the same way.
     closed = fn.headline_metrics(hand, Filters(start=D(2026, 1, 15), end=D(2026, 2, 28),
                                                cohort="closed"))
@@ -636,7 +638,7 @@ def test_velocity_leaves_out_open_deals_of_unknown_age_and_is_unknown_on_them_al
     assert m.velocity_note() == (
         "Counts 1 of 3 open deals: 1 created more than 20 days ago are left out, since 4 in 5 "
         "won deals closed within 20 days; 1 with no created date are left out too (their age "
-        "is unknown).")
+        "is unknown); velocity rests on 1 open deal (few deals): read it as rough.")
     assert m.velocity_per_day == pytest.approx(1 * (2 / 3) * 100 / 15)
     assert m.to_json()["velocity_left_out"] == 2
     # With only deals of unknown age left, velocity is unknown, not a figure resting on them.
@@ -648,3 +650,23 @@ def test_velocity_leaves_out_open_deals_of_unknown_age_and_is_unknown_on_them_al
     aged = fn.headline_metrics(build_dataset(pd.DataFrame([*won, old]), STAGES, as_of=AS_OF),
                                Filters())
     assert (aged.live_open, aged.velocity_per_day) == (0, 0.0)
+
+
+def test_velocity_on_fewer_than_five_open_deals_says_few_deals_and_on_five_does_not() -> None:
+    won = [_opp(f"W{i}", "Ann", "Won", 100, D(2026, 3, 1), D(2026, 3, 11)) for i in range(3)]
+    lost = [_opp("L1", "Ann", "Lost", 100, D(2026, 3, 1), D(2026, 3, 21))]
+
+    def metrics(open_deals: int) -> fn.HeadlineMetrics:
+        opened = [_opp(f"O{i}", "Ann", "Lead", 50, D(2026, 3, 25), None)
+                  for i in range(open_deals)]
+        data = build_dataset(pd.DataFrame([*won, *lost, *opened]), STAGES, as_of=AS_OF)
+        return fn.headline_metrics(data, Filters())
+
+    few, enough = metrics(4), metrics(5)
+    assert (few.live_open, few.velocity_few_deals) == (4, True)
+    assert dict((k, v) for k, v, _ in few.display_items())["Velocity per day"].endswith(
+        " · few deals")
+    assert few.velocity_note() == "Velocity rests on 4 open deals (few deals): read it as rough."
+    assert few.to_json()["velocity_few_deals"] is True
+    assert (enough.live_open, enough.velocity_few_deals, enough.velocity_note()) == (5, False, None)
+    assert "few" not in dict((k, v) for k, v, _ in enough.display_items())["Velocity per day"]
